@@ -1,0 +1,395 @@
+//! The catalog's domain types. They are built only by `catalog::file`, which
+//! checks every invariant, so code that holds a [`Catalog`] can rely on it:
+//! ids are unique, every reference resolves, every host template is valid.
+
+use std::fmt;
+
+use egress_pattern::HostPattern;
+use jiff::civil::Date;
+
+mod file;
+mod template;
+
+pub use file::load;
+pub(crate) use file::to_date;
+pub use template::{HostTemplate, ResolveError};
+
+/// The id of the role that stands for "the page names no role".
+pub const UNSPECIFIED_ROLE: &str = "unspecified";
+
+/// One revision of one vendor's endpoint list.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub meta: Meta,
+    pub pages: Vec<Page>,
+    pub features: Vec<Feature>,
+    pub roles: Vec<Role>,
+    pub placeholders: Vec<Placeholder>,
+    pub endpoints: Vec<Endpoint>,
+}
+
+impl Catalog {
+    pub fn feature(&self, id: &str) -> Option<&Feature> {
+        self.features.iter().find(|f| f.id == id)
+    }
+
+    pub fn role(&self, id: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.id == id)
+    }
+
+    pub fn placeholder(&self, name: &str) -> Option<&Placeholder> {
+        self.placeholders.iter().find(|p| p.name == name)
+    }
+
+    pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.id == id)
+    }
+
+    /// Whether `name` is this catalog's revision id or one of its aliases.
+    pub fn answers_to(&self, revision: &str) -> bool {
+        self.meta.revision == revision || self.meta.aliases.iter().any(|a| a == revision)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub id: String,
+    pub title: String,
+    pub vendor: String,
+    pub product: String,
+    pub revision: String,
+    pub aliases: Vec<String>,
+    /// The date the revision describes: the page's state on that day.
+    pub describes: Date,
+    pub notes: Vec<String>,
+}
+
+/// A source page the catalog encodes, with its provenance.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub repository: Option<String>,
+    pub path: Option<String>,
+    pub commit: Option<String>,
+    pub date: Option<Date>,
+    pub language: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Feature {
+    pub id: String,
+    pub title: String,
+    pub page: String,
+    /// The section heading path on the page, `Cloud services > CMG connection point`.
+    pub section: String,
+    pub anchor: Option<String>,
+    pub notes: Vec<String>,
+    /// Lists the page points to but does not contain.
+    pub external: Vec<ExternalList>,
+    pub versions: VersionRange,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalList {
+    pub title: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub id: String,
+    pub title: String,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Placeholder {
+    /// As used in host templates: `<name>`.
+    pub name: String,
+    pub title: String,
+    pub kind: PlaceholderKind,
+    /// How the page writes it (`<prefix>`, `<FQDN for software update point on child site>`).
+    pub as_written: Vec<String>,
+    pub example: Option<String>,
+}
+
+impl Placeholder {
+    /// The profile key that sets this placeholder.
+    pub fn profile_key(&self) -> String {
+        format!("placeholders.{}", self.name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaceholderKind {
+    /// Stands for exactly one DNS label.
+    Label,
+    /// Stands for a whole host name.
+    Host,
+}
+
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub id: String,
+    pub target: Target,
+    pub features: Vec<String>,
+    /// The subsection that lists it, when narrower than its feature's.
+    pub section: Option<String>,
+    pub roles: Attr<Vec<String>>,
+    pub schemes: Attr<Vec<Scheme>>,
+    pub ports: Attr<Vec<u16>>,
+    pub cloud: CloudScope,
+    pub direction: Direction,
+    pub versions: VersionRange,
+    pub valid: Validity,
+    pub superseded: Option<Supersession>,
+    /// Endpoints sharing a group id are alternatives: any one satisfies the
+    /// requirement.
+    pub alternatives: Option<String>,
+    /// TLS versions the endpoint accepts, when the page restricts them.
+    pub tls_versions: Vec<TlsVersion>,
+    /// The shortest idle timeout a proxy may apply to this endpoint's
+    /// long-lived connections.
+    pub min_proxy_idle_timeout_secs: Option<u32>,
+    pub notes: Vec<String>,
+    pub probe: Probe,
+    pub source: Option<SourceRef>,
+}
+
+/// What an endpoint names: a host (possibly a pattern) or a URL.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Host(HostTemplate),
+    Url(UrlTarget),
+}
+
+impl Target {
+    pub fn host(&self) -> &HostTemplate {
+        match self {
+            Target::Host(h) => h,
+            Target::Url(u) => &u.host,
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Host(h) => write!(f, "{h}"),
+            Target::Url(u) => write!(f, "{u}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UrlTarget {
+    pub scheme: Scheme,
+    pub host: HostTemplate,
+    /// The port written in the URL, if any.
+    pub port: Option<u16>,
+    /// Path and query as written, `/` when the URL has none.
+    pub path: String,
+}
+
+impl fmt::Display for UrlTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.host)?;
+        if let Some(port) = self.port {
+            write!(f, ":{port}")?;
+        }
+        if self.path != "/" {
+            f.write_str(&self.path)?;
+        }
+        Ok(())
+    }
+}
+
+/// A value and whether the page states it or the catalog assumes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attr<T> {
+    pub value: T,
+    pub basis: Basis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Basis {
+    /// The catalog assumes it; the page does not say.
+    Assumed,
+    /// The page says so.
+    Stated,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Stated => "stated",
+            Basis::Assumed => "assumed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An Azure cloud a site runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cloud {
+    Public,
+    UsGov,
+}
+
+impl Cloud {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Public => "public",
+            Cloud::UsGov => "usgov",
+        }
+    }
+}
+
+/// Which clouds an endpoint applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CloudScope {
+    All,
+    Only(Cloud),
+}
+
+impl CloudScope {
+    pub fn includes(self, cloud: Cloud) -> bool {
+        match self {
+            CloudScope::All => true,
+            CloudScope::Only(c) => c == cloud,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloudScope::All => "all",
+            CloudScope::Only(c) => c.as_str(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// From the site to the internet.
+    Internet,
+    /// Between site systems, through an intranet firewall.
+    Intranet,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Internet => "internet",
+            Direction::Intranet => "intranet",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TlsVersion {
+    Tls12,
+    Tls13,
+}
+
+impl TlsVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsVersion::Tls12 => "1.2",
+            TlsVersion::Tls13 => "1.3",
+        }
+    }
+}
+
+/// Product versions (ConfigMgr's `YYMM` numbers, such as 2107) a thing
+/// applies to, both ends inclusive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VersionRange {
+    pub since: Option<u32>,
+    pub until: Option<u32>,
+}
+
+impl VersionRange {
+    pub fn includes(self, version: u32) -> bool {
+        self.since.is_none_or(|s| version >= s) && self.until.is_none_or(|u| version <= u)
+    }
+
+    pub fn is_unbounded(self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+}
+
+impl fmt::Display for VersionRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.since, self.until) {
+            (None, None) => f.write_str("all versions"),
+            (Some(s), None) => write!(f, "version {s} and later"),
+            (None, Some(u)) => write!(f, "version {u} and earlier"),
+            (Some(s), Some(u)) => write!(f, "versions {s} to {u}"),
+        }
+    }
+}
+
+/// Dates between which an endpoint is in force: `from` inclusive, `until`
+/// exclusive (the day it stops).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Validity {
+    pub from: Option<Date>,
+    pub until: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Supersession {
+    /// The endpoint that replaces this one.
+    pub by: String,
+    /// The day the replacement takes over; `None`: already.
+    pub from: Option<Date>,
+}
+
+/// Hints for the connectivity check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Probe {
+    /// Concrete hosts to probe for a wildcard.
+    pub hosts: Vec<HostPattern>,
+    /// The request path, when it is not the URL's own.
+    pub path: Option<String>,
+    /// HTTP statuses that mean reachable; empty: any response from the target.
+    pub reachable_status: Vec<u16>,
+}
+
+/// Where on a page an endpoint is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRef {
+    pub page: String,
+    pub line: u32,
+    /// The text as the page writes it.
+    pub text: Option<String>,
+}

@@ -1,0 +1,970 @@
+//! The catalog file format (TOML, `docs/catalog-format.md`): serde types
+//! for the file, and their checked conversion into the domain types.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use egress_pattern::HostPattern;
+use serde::Deserialize;
+use toml::Spanned;
+use toml::value::Datetime;
+
+use super::template::{HostTemplate, TemplateError};
+use super::*;
+use crate::diagnostic::{FileProblems, Problem, Problems, SourceFile, did_you_mean};
+use crate::tomlfile;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeta {
+    id: Spanned<String>,
+    title: String,
+    vendor: String,
+    product: String,
+    revision: Spanned<String>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
+    describes: Spanned<Datetime>,
+    #[serde(default)]
+    notes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPage {
+    id: Spanned<String>,
+    title: String,
+    url: Option<String>,
+    repository: Option<String>,
+    path: Option<String>,
+    commit: Option<String>,
+    date: Option<Spanned<Datetime>>,
+    language: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeature {
+    id: Spanned<String>,
+    title: String,
+    page: Spanned<String>,
+    section: String,
+    anchor: Option<String>,
+    #[serde(default)]
+    notes: Vec<String>,
+    #[serde(default)]
+    external: Vec<RawExternal>,
+    since_version: Option<Spanned<u32>>,
+    until_version: Option<Spanned<u32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExternal {
+    title: String,
+    url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRole {
+    id: Spanned<String>,
+    title: String,
+    #[serde(default)]
+    notes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlaceholder {
+    name: Spanned<String>,
+    title: String,
+    kind: RawPlaceholderKind,
+    #[serde(default)]
+    as_written: Vec<String>,
+    example: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+enum RawPlaceholderKind {
+    Label,
+    Host,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoint {
+    id: Spanned<String>,
+    host: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    features: Spanned<Vec<Spanned<String>>>,
+    section: Option<String>,
+    roles: Option<Spanned<Vec<Spanned<String>>>>,
+    schemes: Option<Spanned<Vec<RawScheme>>>,
+    ports: Option<Spanned<Vec<u16>>>,
+    #[serde(default)]
+    assumed: Vec<Spanned<RawAttrName>>,
+    #[serde(default)]
+    cloud: RawCloudScope,
+    #[serde(default)]
+    direction: RawDirection,
+    since_version: Option<Spanned<u32>>,
+    until_version: Option<Spanned<u32>>,
+    valid_from: Option<Spanned<Datetime>>,
+    valid_until: Option<Spanned<Datetime>>,
+    superseded_by: Option<Spanned<String>>,
+    superseded_from: Option<Spanned<Datetime>>,
+    alternatives: Option<String>,
+    #[serde(default)]
+    tls_versions: Vec<RawTls>,
+    min_proxy_idle_timeout_secs: Option<u32>,
+    #[serde(default)]
+    notes: Vec<String>,
+    probe: Option<RawProbe>,
+    source: Option<RawSource>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum RawScheme {
+    Http,
+    Https,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum RawAttrName {
+    Roles,
+    Schemes,
+    Ports,
+}
+
+#[derive(Deserialize, Clone, Copy, Default)]
+#[serde(rename_all = "kebab-case")]
+enum RawCloudScope {
+    #[default]
+    All,
+    Public,
+    Usgov,
+}
+
+#[derive(Deserialize, Clone, Copy, Default)]
+#[serde(rename_all = "kebab-case")]
+enum RawDirection {
+    #[default]
+    Internet,
+    Intranet,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+enum RawTls {
+    #[serde(rename = "1.2")]
+    Tls12,
+    #[serde(rename = "1.3")]
+    Tls13,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProbe {
+    #[serde(default)]
+    hosts: Vec<Spanned<String>>,
+    path: Option<String>,
+    #[serde(default)]
+    reachable_status: Vec<u16>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    page: Spanned<String>,
+    line: u32,
+    text: Option<String>,
+}
+
+const TOP_LEVEL: &[&str] = &[
+    "catalog",
+    "page",
+    "feature",
+    "role",
+    "placeholder",
+    "endpoint",
+];
+
+/// Loads and checks a catalog. Every problem in the file is reported, with
+/// its place; a file with any problem yields no catalog.
+pub fn load(file: &SourceFile) -> Result<Catalog, FileProblems> {
+    let root = tomlfile::parse(file)?;
+    let mut problems = Problems::default();
+    let mut top = tomlfile::top_level(root, TOP_LEVEL, &mut problems);
+
+    let meta = match top.remove("catalog") {
+        Some(value) => tomlfile::deserialize::<RawMeta>(value, &mut problems),
+        None => {
+            problems.push(
+                Problem::new(0..0, "the file has no `[catalog]` table")
+                    .with_help("start the file with `[catalog]` and its id, title, vendor, product, revision and describes keys"),
+            );
+            None
+        }
+    };
+    let mut take = |key: &'static str, problems: &mut Problems| match top.remove(key) {
+        Some(value) => tomlfile::array_of_tables(key, value, problems),
+        None => Vec::new(),
+    };
+    let pages: Vec<RawPage> = each(take("page", &mut problems), &mut problems);
+    let features: Vec<RawFeature> = each(take("feature", &mut problems), &mut problems);
+    let roles: Vec<RawRole> = each(take("role", &mut problems), &mut problems);
+    let placeholders: Vec<RawPlaceholder> = each(take("placeholder", &mut problems), &mut problems);
+    let endpoints: Vec<RawEndpoint> = each(take("endpoint", &mut problems), &mut problems);
+
+    let mut checker = Checker {
+        problems,
+        page_ids: BTreeSet::new(),
+        feature_ids: BTreeMap::new(),
+        role_ids: BTreeSet::new(),
+        placeholder_kinds: BTreeMap::new(),
+    };
+    let meta = meta.and_then(|m| checker.meta(m));
+    let pages = pages.into_iter().filter_map(|p| checker.page(p)).collect();
+    let features: Vec<Feature> = features
+        .into_iter()
+        .filter_map(|f| checker.feature(f))
+        .collect();
+    let roles = checker.roles(roles);
+    let placeholders = placeholders
+        .into_iter()
+        .filter_map(|p| checker.placeholder(p))
+        .collect();
+    let endpoints = checker.endpoints(endpoints);
+    checker.features_have_content(&features, &endpoints);
+
+    let problems = checker.problems;
+    let Some(meta) = meta else {
+        // A missing or broken `[catalog]` table is already reported.
+        return Err(problems_or_fallback(file, problems));
+    };
+    problems.into_result(
+        file,
+        Catalog {
+            meta,
+            pages,
+            features,
+            roles,
+            placeholders,
+            endpoints,
+        },
+    )
+}
+
+fn problems_or_fallback(file: &SourceFile, problems: Problems) -> FileProblems {
+    match problems.into_result(file, ()) {
+        Err(e) => e,
+        Ok(()) => FileProblems {
+            file: file.clone(),
+            problems: vec![Problem::new(0..0, "the `[catalog]` table is invalid")],
+        },
+    }
+}
+
+fn each<T: serde::de::DeserializeOwned>(
+    values: Vec<tomlfile::Value<'_>>,
+    problems: &mut Problems,
+) -> Vec<T> {
+    values
+        .into_iter()
+        .filter_map(|v| tomlfile::deserialize(v, problems))
+        .collect()
+}
+
+/// Inner span of a quoted string value (without the quotes), for positions
+/// within it.
+fn inner(span: &Range<usize>) -> usize {
+    span.start + 1
+}
+
+pub(crate) fn to_date(value: &Spanned<Datetime>, problems: &mut Problems) -> Option<Date> {
+    let dt = value.get_ref();
+    match (dt.date, dt.time, dt.offset) {
+        (Some(d), None, None) => match Date::new(d.year as i16, d.month as i8, d.day as i8) {
+            Ok(date) => Some(date),
+            Err(e) => {
+                problems.push(Problem::new(value.span(), format!("invalid date: {e}")));
+                None
+            }
+        },
+        _ => {
+            problems.push(
+                Problem::new(
+                    value.span(),
+                    "expected a date without a time, like 2021-03-02",
+                )
+                .with_help("write the date unquoted: `valid_from = 2021-03-02`"),
+            );
+            None
+        }
+    }
+}
+
+fn is_id(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+struct Checker {
+    problems: Problems,
+    page_ids: BTreeSet<String>,
+    /// Feature ids, with whether an endpoint or external list uses them.
+    feature_ids: BTreeMap<String, Range<usize>>,
+    role_ids: BTreeSet<String>,
+    placeholder_kinds: BTreeMap<String, PlaceholderKind>,
+}
+
+impl Checker {
+    fn problem(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.problems.push(Problem::new(span, message));
+    }
+
+    /// Checks an id's syntax and uniqueness among `seen`.
+    fn id(&mut self, what: &str, id: &Spanned<String>, seen: &mut BTreeSet<String>) -> bool {
+        if !is_id(id.get_ref()) {
+            self.problems.push(
+                Problem::new(
+                    id.span(),
+                    format!("{what} id `{}` is not kebab-case", id.get_ref()),
+                )
+                .with_help(
+                    "use lowercase letters, digits and single hyphens, like `cloud-services`",
+                ),
+            );
+            return false;
+        }
+        if !seen.insert(id.get_ref().clone()) {
+            self.problems.push(
+                Problem::new(id.span(), format!("duplicate {what} id `{}`", id.get_ref()))
+                    .with_help(format!("every {what} needs its own id")),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn unknown(&mut self, what: &str, id: &Spanned<String>, known: Vec<&str>, hint: &str) {
+        let mut problem = Problem::new(id.span(), format!("unknown {what} `{}`", id.get_ref()));
+        problem = match did_you_mean(id.get_ref(), known) {
+            Some(k) => problem.with_help(format!("did you mean `{k}`?")),
+            None => problem.with_help(hint.to_owned()),
+        };
+        self.problems.push(problem);
+    }
+
+    fn meta(&mut self, raw: RawMeta) -> Option<Meta> {
+        let describes = to_date(&raw.describes, &mut self.problems);
+        if !is_id(raw.id.get_ref()) {
+            self.problem(
+                raw.id.span(),
+                "catalog id must be kebab-case, like `configmgr`",
+            );
+        }
+        if raw.revision.get_ref().trim().is_empty() {
+            self.problem(raw.revision.span(), "the revision id is empty");
+        }
+        let mut names = BTreeSet::from([raw.revision.get_ref().clone()]);
+        for alias in &raw.aliases {
+            if !names.insert(alias.get_ref().clone()) {
+                self.problem(
+                    alias.span(),
+                    format!("`{}` is named twice as revision or alias", alias.get_ref()),
+                );
+            }
+        }
+        Some(Meta {
+            id: raw.id.into_inner(),
+            title: raw.title,
+            vendor: raw.vendor,
+            product: raw.product,
+            revision: raw.revision.into_inner(),
+            aliases: raw.aliases.into_iter().map(Spanned::into_inner).collect(),
+            describes: describes?,
+            notes: raw.notes,
+        })
+    }
+
+    fn page(&mut self, raw: RawPage) -> Option<Page> {
+        let mut seen = std::mem::take(&mut self.page_ids);
+        let ok = self.id("page", &raw.id, &mut seen);
+        self.page_ids = seen;
+        let date = match &raw.date {
+            Some(d) => Some(to_date(d, &mut self.problems)?),
+            None => None,
+        };
+        ok.then(|| Page {
+            id: raw.id.into_inner(),
+            title: raw.title,
+            url: raw.url,
+            repository: raw.repository,
+            path: raw.path,
+            commit: raw.commit,
+            date,
+            language: raw.language,
+        })
+    }
+
+    fn page_ref(&mut self, page: &Spanned<String>) {
+        if !self.page_ids.contains(page.get_ref()) {
+            let known: Vec<String> = self.page_ids.iter().cloned().collect();
+            self.unknown(
+                "page",
+                page,
+                known.iter().map(String::as_str).collect(),
+                "declare the page in a `[[page]]` table",
+            );
+        }
+    }
+
+    fn versions(
+        &mut self,
+        since: Option<Spanned<u32>>,
+        until: Option<Spanned<u32>>,
+    ) -> VersionRange {
+        if let (Some(s), Some(u)) = (&since, &until)
+            && s.get_ref() > u.get_ref()
+        {
+            self.problem(
+                u.span(),
+                format!(
+                    "until_version {} is before since_version {}",
+                    u.get_ref(),
+                    s.get_ref()
+                ),
+            );
+        }
+        VersionRange {
+            since: since.map(Spanned::into_inner),
+            until: until.map(Spanned::into_inner),
+        }
+    }
+
+    fn feature(&mut self, raw: RawFeature) -> Option<Feature> {
+        let mut seen: BTreeSet<String> = self.feature_ids.keys().cloned().collect();
+        let ok = self.id("feature", &raw.id, &mut seen);
+        self.page_ref(&raw.page);
+        if ok {
+            self.feature_ids
+                .insert(raw.id.get_ref().clone(), raw.id.span());
+        }
+        let versions = self.versions(raw.since_version, raw.until_version);
+        ok.then(|| Feature {
+            id: raw.id.into_inner(),
+            title: raw.title,
+            page: raw.page.into_inner(),
+            section: raw.section,
+            anchor: raw.anchor,
+            notes: raw.notes,
+            external: raw
+                .external
+                .into_iter()
+                .map(|e| ExternalList {
+                    title: e.title,
+                    url: e.url,
+                })
+                .collect(),
+            versions,
+        })
+    }
+
+    fn roles(&mut self, raw: Vec<RawRole>) -> Vec<Role> {
+        let mut seen = BTreeSet::from([UNSPECIFIED_ROLE.to_owned()]);
+        let mut roles = Vec::new();
+        for r in raw {
+            if self.id("role", &r.id, &mut seen) {
+                roles.push(Role {
+                    id: r.id.into_inner(),
+                    title: r.title,
+                    notes: r.notes,
+                });
+            }
+        }
+        roles.push(Role {
+            id: UNSPECIFIED_ROLE.to_owned(),
+            title: "Unspecified (the page names no role)".to_owned(),
+            notes: vec![
+                "`--role R` also selects these endpoints, since any role may need them.".to_owned(),
+            ],
+        });
+        self.role_ids = roles.iter().map(|r| r.id.clone()).collect();
+        roles
+    }
+
+    fn placeholder(&mut self, raw: RawPlaceholder) -> Option<Placeholder> {
+        let mut seen: BTreeSet<String> = self.placeholder_kinds.keys().cloned().collect();
+        if !self.id("placeholder", &raw.name, &mut seen) {
+            return None;
+        }
+        let kind = match raw.kind {
+            RawPlaceholderKind::Label => PlaceholderKind::Label,
+            RawPlaceholderKind::Host => PlaceholderKind::Host,
+        };
+        self.placeholder_kinds
+            .insert(raw.name.get_ref().clone(), kind);
+        Some(Placeholder {
+            name: raw.name.into_inner(),
+            title: raw.title,
+            kind,
+            as_written: raw.as_written,
+            example: raw.example,
+        })
+    }
+
+    fn template(&mut self, text: &Spanned<String>, value_start: usize) -> Option<HostTemplate> {
+        let kinds = &self.placeholder_kinds;
+        match HostTemplate::parse(text.get_ref(), |name| kinds.get(name).copied()) {
+            Ok(t) => Some(t),
+            Err(error) => {
+                let at = |offset: usize| {
+                    let start = value_start + offset;
+                    start..start + 1
+                };
+                let problem = match &error {
+                    TemplateError::UnknownPlaceholder { name, offset } => {
+                        let known: Vec<&str> = kinds.keys().map(String::as_str).collect();
+                        let p = Problem::new(at(*offset), error.to_string());
+                        match did_you_mean(name, known) {
+                            Some(k) => p.with_help(format!("did you mean `<{k}>`?")),
+                            None => p.with_help("declare it in a `[[placeholder]]` table"),
+                        }
+                    }
+                    TemplateError::Unclosed { offset } => {
+                        Problem::new(at(*offset), error.to_string())
+                    }
+                    TemplateError::Pattern { offset, .. } => Problem::new(
+                        offset.map_or(text.span(), at),
+                        format!("`{}`: {error}", text.get_ref()),
+                    )
+                    .with_help("see docs/host-patterns.md for what a host pattern may be"),
+                };
+                self.problems.push(problem);
+                None
+            }
+        }
+    }
+
+    fn url(&mut self, raw: &Spanned<String>) -> Option<UrlTarget> {
+        let text = raw.get_ref();
+        let start = inner(&raw.span());
+        let Some((scheme_text, rest)) = text.split_once("://") else {
+            self.problems.push(
+                Problem::new(
+                    raw.span(),
+                    format!("`{text}` is not a URL: it has no `scheme://`"),
+                )
+                .with_help(
+                    "write a bare host as `host = \"...\"`, or a URL as `https://host/path`",
+                ),
+            );
+            return None;
+        };
+        let scheme = match scheme_text.to_ascii_lowercase().as_str() {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            other => {
+                self.problem(
+                    start..start + scheme_text.len(),
+                    format!("unsupported scheme `{other}`; expected `http` or `https`"),
+                );
+                return None;
+            }
+        };
+        // Hosts here may hold `*` and `<placeholder>`s, which URL parsers
+        // reject, so the authority is split by hand: it ends at the first
+        // `/`, `?` or `#`.
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(authority_end);
+        let authority_start = start + scheme_text.len() + 3;
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
+                match port.parse::<u16>() {
+                    Ok(p) if p > 0 => (host, Some(p)),
+                    _ => {
+                        let at = authority_start + host.len() + 1;
+                        self.problem(
+                            at..at + port.len(),
+                            format!("invalid port `{port}`; expected 1 to 65535"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            _ => (authority, None),
+        };
+        let host = Spanned::new(
+            authority_start..authority_start + host.len(),
+            host.to_owned(),
+        );
+        let host = self.template(&host, authority_start)?;
+        let path = match path {
+            "" => "/".to_owned(),
+            p if p.starts_with('/') => p.to_owned(),
+            p => format!("/{p}"),
+        };
+        Some(UrlTarget {
+            scheme,
+            host,
+            port,
+            path,
+        })
+    }
+
+    fn endpoints(&mut self, raw: Vec<RawEndpoint>) -> Vec<Endpoint> {
+        let mut seen = BTreeSet::new();
+        let ids: BTreeSet<String> = raw.iter().map(|e| e.id.get_ref().clone()).collect();
+        let mut out = Vec::new();
+        for e in raw {
+            let ok = self.id("endpoint", &e.id, &mut seen);
+            if let Some(endpoint) = self.endpoint(e, &ids)
+                && ok
+            {
+                out.push(endpoint);
+            }
+        }
+        out
+    }
+
+    fn endpoint(&mut self, raw: RawEndpoint, ids: &BTreeSet<String>) -> Option<Endpoint> {
+        let id_span = raw.id.span();
+        let target = match (&raw.host, &raw.url) {
+            (Some(host), None) => self.template(host, inner(&host.span())).map(Target::Host),
+            (None, Some(url)) => self.url(url).map(Target::Url),
+            (Some(_), Some(url)) => {
+                self.problems.push(
+                    Problem::new(url.span(), "an endpoint has a `host` or a `url`, not both")
+                        .with_help("keep the `url` when the page gives a scheme or path"),
+                );
+                None
+            }
+            (None, None) => {
+                self.problems.push(
+                    Problem::new(
+                        id_span.clone(),
+                        format!(
+                            "endpoint `{}` has neither `host` nor `url`",
+                            raw.id.get_ref()
+                        ),
+                    )
+                    .with_help(
+                        "add `host = \"example.com\"` or `url = \"https://example.com/path\"`",
+                    ),
+                );
+                None
+            }
+        };
+
+        if raw.features.get_ref().is_empty() {
+            self.problems.push(
+                Problem::new(
+                    raw.features.span(),
+                    "every endpoint belongs to at least one feature",
+                )
+                .with_help("name the feature ids that need this endpoint"),
+            );
+        }
+        for feature in raw.features.get_ref() {
+            if !self.feature_ids.contains_key(feature.get_ref()) {
+                let known: Vec<String> = self.feature_ids.keys().cloned().collect();
+                self.unknown(
+                    "feature",
+                    feature,
+                    known.iter().map(String::as_str).collect(),
+                    "declare it in a `[[feature]]` table",
+                );
+            }
+        }
+        let assumed = |name: RawAttrName| raw.assumed.iter().any(|a| *a.get_ref() == name);
+        let basis = |name| {
+            if assumed(name) {
+                Basis::Assumed
+            } else {
+                Basis::Stated
+            }
+        };
+
+        let roles = match &raw.roles {
+            Some(roles) => {
+                if roles.get_ref().is_empty() {
+                    self.problem(
+                        roles.span(),
+                        "`roles` is empty; leave it out for `unspecified`",
+                    );
+                }
+                for role in roles.get_ref() {
+                    if !self.role_ids.contains(role.get_ref()) {
+                        let known: Vec<String> = self.role_ids.iter().cloned().collect();
+                        self.unknown(
+                            "role",
+                            role,
+                            known.iter().map(String::as_str).collect(),
+                            "declare it in a `[[role]]` table",
+                        );
+                    }
+                }
+                Attr {
+                    value: roles
+                        .get_ref()
+                        .iter()
+                        .map(|r| r.get_ref().clone())
+                        .collect(),
+                    basis: basis(RawAttrName::Roles),
+                }
+            }
+            None => Attr {
+                value: vec![UNSPECIFIED_ROLE.to_owned()],
+                basis: Basis::Stated,
+            },
+        };
+        for a in &raw.assumed {
+            let given = match a.get_ref() {
+                RawAttrName::Roles => raw.roles.is_some(),
+                RawAttrName::Schemes => raw.schemes.is_some(),
+                RawAttrName::Ports => raw.ports.is_some(),
+            };
+            if !given {
+                self.problems.push(
+                    Problem::new(a.span(), "only a value the endpoint gives can be marked assumed")
+                        .with_help("an attribute left out takes its documented default, which is already assumed"),
+                );
+            }
+        }
+
+        let (schemes, ports) = match &target {
+            Some(Target::Url(url)) => {
+                if let Some(s) = &raw.schemes {
+                    self.problems.push(
+                        Problem::new(s.span(), "a URL endpoint takes its scheme from the URL")
+                            .with_help("remove `schemes`, or list the URL once per scheme"),
+                    );
+                }
+                if let (Some(p), Some(_)) = (&raw.ports, url.port) {
+                    self.problems.push(
+                        Problem::new(p.span(), "the URL already names its port")
+                            .with_help("remove `ports`"),
+                    );
+                }
+                let ports = match (&raw.ports, url.port) {
+                    (Some(p), None) => Attr {
+                        value: p.get_ref().clone(),
+                        basis: basis(RawAttrName::Ports),
+                    },
+                    (_, port) => Attr {
+                        value: vec![port.unwrap_or(url.scheme.default_port())],
+                        basis: Basis::Stated,
+                    },
+                };
+                (
+                    Attr {
+                        value: vec![url.scheme],
+                        basis: Basis::Stated,
+                    },
+                    ports,
+                )
+            }
+            _ => {
+                let schemes = match &raw.schemes {
+                    Some(s) => Attr {
+                        value: s
+                            .get_ref()
+                            .iter()
+                            .map(|s| match s {
+                                RawScheme::Http => Scheme::Http,
+                                RawScheme::Https => Scheme::Https,
+                            })
+                            .collect(),
+                        basis: basis(RawAttrName::Schemes),
+                    },
+                    None => Attr {
+                        value: vec![Scheme::Https],
+                        basis: Basis::Assumed,
+                    },
+                };
+                let ports = match &raw.ports {
+                    Some(p) => Attr {
+                        value: p.get_ref().clone(),
+                        basis: basis(RawAttrName::Ports),
+                    },
+                    None => Attr {
+                        value: schemes.value.iter().map(|s| s.default_port()).collect(),
+                        basis: schemes.basis,
+                    },
+                };
+                (schemes, ports)
+            }
+        };
+        if let Some(p) = &raw.ports
+            && (p.get_ref().is_empty() || p.get_ref().contains(&0))
+        {
+            self.problem(p.span(), "ports must be 1 to 65535, at least one");
+        }
+        if let Some(s) = &raw.schemes
+            && s.get_ref().is_empty()
+        {
+            self.problem(
+                s.span(),
+                "`schemes` is empty; leave it out for the default (https)",
+            );
+        }
+
+        let versions = self.versions(raw.since_version, raw.until_version);
+        let from = raw
+            .valid_from
+            .as_ref()
+            .and_then(|d| to_date(d, &mut self.problems));
+        let until = raw
+            .valid_until
+            .as_ref()
+            .and_then(|d| to_date(d, &mut self.problems));
+        if let (Some(f), Some(u), Some(span)) =
+            (from, until, raw.valid_until.as_ref().map(Spanned::span))
+            && f >= u
+        {
+            self.problem(span, "valid_until must be after valid_from");
+        }
+        let superseded = match &raw.superseded_by {
+            Some(by) => {
+                if !ids.contains(by.get_ref()) {
+                    self.unknown(
+                        "endpoint",
+                        by,
+                        ids.iter().map(String::as_str).collect(),
+                        "name the id of the endpoint that replaces this one",
+                    );
+                } else if by.get_ref() == raw.id.get_ref() {
+                    self.problem(by.span(), "an endpoint cannot supersede itself");
+                }
+                Some(Supersession {
+                    by: by.get_ref().clone(),
+                    from: raw
+                        .superseded_from
+                        .as_ref()
+                        .and_then(|d| to_date(d, &mut self.problems)),
+                })
+            }
+            None => {
+                if let Some(d) = &raw.superseded_from {
+                    self.problems.push(
+                        Problem::new(d.span(), "`superseded_from` needs `superseded_by`")
+                            .with_help("name the endpoint that takes over"),
+                    );
+                }
+                None
+            }
+        };
+
+        let mut probe = Probe::default();
+        if let Some(p) = raw.probe {
+            for host in &p.hosts {
+                match HostPattern::parse(host.get_ref()) {
+                    Ok(h) if h.is_wildcard() => self.problem(
+                        host.span(),
+                        format!(
+                            "probe host `{}` must be a concrete host, not a pattern",
+                            host.get_ref()
+                        ),
+                    ),
+                    Ok(h) => {
+                        let covered = target
+                            .as_ref()
+                            .and_then(|t| t.host().pattern())
+                            .is_none_or(|pattern| pattern.matches_name(h.as_str()));
+                        if covered {
+                            probe.hosts.push(h);
+                        } else {
+                            self.problem(
+                                host.span(),
+                                format!(
+                                    "probe host `{}` is not covered by the endpoint's pattern",
+                                    host.get_ref()
+                                ),
+                            );
+                        }
+                    }
+                    Err(e) => self.problem(
+                        host.span(),
+                        format!("invalid probe host `{}`: {e}", host.get_ref()),
+                    ),
+                }
+            }
+            probe.path = p.path;
+            probe.reachable_status = p.reachable_status;
+        }
+        let source = raw.source.map(|s| {
+            self.page_ref(&s.page);
+            SourceRef {
+                page: s.page.into_inner(),
+                line: s.line,
+                text: s.text,
+            }
+        });
+
+        Some(Endpoint {
+            id: raw.id.into_inner(),
+            target: target?,
+            features: raw
+                .features
+                .into_inner()
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+            section: raw.section,
+            roles,
+            schemes,
+            ports,
+            cloud: match raw.cloud {
+                RawCloudScope::All => CloudScope::All,
+                RawCloudScope::Public => CloudScope::Only(Cloud::Public),
+                RawCloudScope::Usgov => CloudScope::Only(Cloud::UsGov),
+            },
+            direction: match raw.direction {
+                RawDirection::Internet => Direction::Internet,
+                RawDirection::Intranet => Direction::Intranet,
+            },
+            versions,
+            valid: Validity { from, until },
+            superseded,
+            alternatives: raw.alternatives,
+            tls_versions: raw
+                .tls_versions
+                .into_iter()
+                .map(|t| match t {
+                    RawTls::Tls12 => TlsVersion::Tls12,
+                    RawTls::Tls13 => TlsVersion::Tls13,
+                })
+                .collect(),
+            min_proxy_idle_timeout_secs: raw.min_proxy_idle_timeout_secs,
+            notes: raw.notes,
+            probe,
+            source,
+        })
+    }
+
+    /// A feature with neither endpoints nor an external list says nothing.
+    fn features_have_content(&mut self, features: &[Feature], endpoints: &[Endpoint]) {
+        for f in features {
+            let used = endpoints.iter().any(|e| e.features.contains(&f.id));
+            if !used && f.external.is_empty() {
+                let span = self.feature_ids.get(&f.id).cloned().unwrap_or(0..0);
+                self.problems.push(
+                    Problem::new(
+                        span,
+                        format!("feature `{}` has no endpoints and no external list", f.id),
+                    )
+                    .with_help("add an `external` link or endpoints that name this feature"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Resolving a catalog for one site: the [`Plan`].
+//!
+//! [`resolve`] applies the site's cloud, version, date, features, roles and
+//! placeholder values to a catalog, and merges endpoints that name the same
+//! host (and path) into one [`Row`] listing every feature and role that needs
+//! it.
+
+use std::collections::BTreeMap;
+
+use egress_pattern::HostPattern;
+use jiff::civil::Date;
+
+use crate::catalog::{
+    Basis, Catalog, Cloud, Direction, Endpoint, Scheme, UNSPECIFIED_ROLE, VersionRange,
+};
+
+/// What to plan for. Built by the caller from the command line, the profile
+/// and the defaults, in that order of precedence.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub cloud: Cloud,
+    /// `None`: keep every version's endpoints, with their conditions.
+    pub version: Option<u32>,
+    pub as_of: Date,
+    /// `None`: every feature.
+    pub features: Option<Vec<String>>,
+    /// Empty: every role.
+    pub roles: Vec<String>,
+    pub placeholders: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub catalog_id: String,
+    pub catalog_title: String,
+    pub revision: String,
+    pub describes: Date,
+    pub request: Request,
+    pub rows: Vec<Row>,
+    /// Lists the selected features point to but the catalog does not contain.
+    pub external: Vec<ExternalRef>,
+    /// Placeholders the plan needs and the request does not give.
+    pub missing: Vec<MissingPlaceholder>,
+    /// Endpoints left out by the version, with the reason.
+    pub excluded: Vec<Excluded>,
+}
+
+/// One concrete host or pattern (and path, for URLs with one) and all that
+/// needs it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The host pattern, or the template text when a placeholder has no value.
+    pub host: String,
+    /// The parsed pattern, `None` while a placeholder has no value.
+    pub pattern: Option<HostPattern>,
+    /// Path and query, for URLs with one.
+    pub path: Option<String>,
+    pub direction: Direction,
+    pub schemes: BTreeMap<Scheme, Basis>,
+    pub ports: BTreeMap<u16, Basis>,
+    pub features: Vec<String>,
+    pub roles: BTreeMap<String, Basis>,
+    /// The page sections that name it, `Cloud services > Client`.
+    pub sections: Vec<String>,
+    pub status: Status,
+    /// Version conditions of the contributing endpoints, when the request
+    /// gives no version.
+    pub versions: Vec<VersionRange>,
+    pub endpoints: Vec<String>,
+    pub alternatives: Vec<String>,
+    pub tls_versions: Vec<&'static str>,
+    pub min_proxy_idle_timeout_secs: Option<u32>,
+    pub probe_hosts: Vec<HostPattern>,
+    pub notes: Vec<String>,
+}
+
+/// Whether a row is in force on the request's date.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Required, with every placeholder filled in.
+    Required,
+    /// Required, but a placeholder has no value.
+    NeedsInput { placeholders: Vec<String> },
+    /// Replaced by another endpoint (listed by its id).
+    Superseded { by: String, since: Option<Date> },
+    /// Not in force yet.
+    NotYetValid { from: Date },
+    /// No longer in force.
+    Expired { until: Date },
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Required => "required",
+            Status::NeedsInput { .. } => "needs-input",
+            Status::Superseded { .. } => "superseded",
+            Status::NotYetValid { .. } => "not-yet-valid",
+            Status::Expired { .. } => "expired",
+        }
+    }
+
+    /// Whether the site must allow the row: required, or required once its
+    /// placeholders are given.
+    pub fn is_in_force(&self) -> bool {
+        matches!(self, Status::Required | Status::NeedsInput { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalRef {
+    pub feature: String,
+    pub title: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingPlaceholder {
+    pub name: String,
+    pub title: String,
+    pub profile_key: String,
+    pub endpoints: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excluded {
+    pub endpoint: String,
+    pub reason: String,
+}
+
+/// Resolves the catalog for a request. Ids in the request must exist in the
+/// catalog (the caller checks them first, with positions).
+pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
+    let feature_selected = |id: &str| {
+        request
+            .features
+            .as_ref()
+            .is_none_or(|fs| fs.iter().any(|f| f == id))
+    };
+    let feature_in_version = |id: &str| {
+        let versions = catalog.feature(id).map(|f| f.versions).unwrap_or_default();
+        request.version.is_none_or(|v| versions.includes(v))
+    };
+    let role_selected = |e: &Endpoint| {
+        request.roles.is_empty()
+            || e.roles
+                .value
+                .iter()
+                .any(|r| r == UNSPECIFIED_ROLE || request.roles.contains(r))
+    };
+
+    let mut rows: BTreeMap<(Direction, String, Option<String>), Row> = BTreeMap::new();
+    let mut missing: BTreeMap<String, MissingPlaceholder> = BTreeMap::new();
+    let mut excluded = Vec::new();
+
+    for e in &catalog.endpoints {
+        let features: Vec<String> = e
+            .features
+            .iter()
+            .filter(|f| feature_selected(f) && feature_in_version(f))
+            .cloned()
+            .collect();
+        if features.is_empty() || !role_selected(e) || !e.cloud.includes(request.cloud) {
+            continue;
+        }
+        if let Some(v) = request.version
+            && !e.versions.includes(v)
+        {
+            excluded.push(Excluded {
+                endpoint: e.id.clone(),
+                reason: format!("applies to {}, the site runs {v}", e.versions),
+            });
+            continue;
+        }
+
+        let template = e.target.host();
+        let resolved = template.resolve(|name| request.placeholders.get(name).map(String::as_str));
+        let (host, pattern, status) = match resolved {
+            Ok(p) => (p.as_str().to_owned(), Some(p), status_on(e, request.as_of)),
+            Err(_) => {
+                let needed: Vec<String> = template
+                    .placeholders()
+                    .filter(|n| !request.placeholders.contains_key(*n))
+                    .map(str::to_owned)
+                    .collect();
+                for name in &needed {
+                    let placeholder = catalog.placeholder(name);
+                    let entry = missing
+                        .entry(name.clone())
+                        .or_insert_with(|| MissingPlaceholder {
+                            name: name.clone(),
+                            title: placeholder.map(|p| p.title.clone()).unwrap_or_default(),
+                            profile_key: placeholder
+                                .map(|p| p.profile_key())
+                                .unwrap_or_else(|| format!("placeholders.{name}")),
+                            endpoints: Vec::new(),
+                        });
+                    entry.endpoints.push(e.id.clone());
+                }
+                let status = match status_on(e, request.as_of) {
+                    Status::Required => Status::NeedsInput {
+                        placeholders: needed,
+                    },
+                    other => other,
+                };
+                (template.as_str().to_owned(), None, status)
+            }
+        };
+        let path = match &e.target {
+            crate::catalog::Target::Url(u) if u.path != "/" => Some(u.path.clone()),
+            _ => None,
+        };
+
+        let row = rows
+            .entry((e.direction, host.clone(), path.clone()))
+            .or_insert_with(|| Row {
+                host,
+                pattern,
+                path,
+                direction: e.direction,
+                schemes: BTreeMap::new(),
+                ports: BTreeMap::new(),
+                features: Vec::new(),
+                roles: BTreeMap::new(),
+                sections: Vec::new(),
+                status: status.clone(),
+                versions: Vec::new(),
+                endpoints: Vec::new(),
+                alternatives: Vec::new(),
+                tls_versions: Vec::new(),
+                min_proxy_idle_timeout_secs: None,
+                probe_hosts: Vec::new(),
+                notes: Vec::new(),
+            });
+        // The row is in force when any endpoint behind it is.
+        row.status = row.status.clone().min(status);
+        for s in &e.schemes.value {
+            merge_basis(&mut row.schemes, *s, e.schemes.basis);
+        }
+        for p in &e.ports.value {
+            merge_basis(&mut row.ports, *p, e.ports.basis);
+        }
+        for r in &e.roles.value {
+            merge_basis(&mut row.roles, r.clone(), e.roles.basis);
+        }
+        for f in features {
+            let section = match &e.section {
+                Some(s) => s.clone(),
+                None => catalog
+                    .feature(&f)
+                    .map(|f| f.section.clone())
+                    .unwrap_or_default(),
+            };
+            push_unique(&mut row.sections, section);
+            push_unique(&mut row.features, f);
+        }
+        if request.version.is_none() && !e.versions.is_unbounded() {
+            push_unique(&mut row.versions, e.versions);
+        }
+        row.endpoints.push(e.id.clone());
+        if let Some(a) = &e.alternatives {
+            push_unique(&mut row.alternatives, a.clone());
+        }
+        for t in &e.tls_versions {
+            push_unique(&mut row.tls_versions, t.as_str());
+        }
+        row.min_proxy_idle_timeout_secs = row
+            .min_proxy_idle_timeout_secs
+            .max(e.min_proxy_idle_timeout_secs);
+        for h in &e.probe.hosts {
+            push_unique(&mut row.probe_hosts, h.clone());
+        }
+        for n in &e.notes {
+            push_unique(&mut row.notes, n.clone());
+        }
+    }
+
+    let external = catalog
+        .features
+        .iter()
+        .filter(|f| feature_selected(&f.id) && feature_in_version(&f.id))
+        .flat_map(|f| {
+            f.external.iter().map(|x| ExternalRef {
+                feature: f.id.clone(),
+                title: x.title.clone(),
+                url: x.url.clone(),
+            })
+        })
+        .collect();
+
+    let mut rows: Vec<Row> = rows.into_values().collect();
+    rows.sort_by(|a, b| row_order(a).cmp(&row_order(b)));
+    Plan {
+        catalog_id: catalog.meta.id.clone(),
+        catalog_title: catalog.meta.title.clone(),
+        revision: catalog.meta.revision.clone(),
+        describes: catalog.meta.describes,
+        request: request.clone(),
+        rows,
+        external,
+        missing: missing.into_values().collect(),
+        excluded,
+    }
+}
+
+/// Rows sort by direction, then by host with its labels reversed, so that
+/// a domain's hosts and patterns stand together (`microsoft.com`,
+/// `*.manage.microsoft.com`, `go.microsoft.com`).
+fn row_order(row: &Row) -> (Direction, Vec<&str>, Option<&str>) {
+    let mut labels: Vec<&str> = row.host.split('.').collect();
+    labels.reverse();
+    (row.direction, labels, row.path.as_deref())
+}
+
+fn status_on(e: &Endpoint, as_of: Date) -> Status {
+    if let Some(s) = &e.superseded
+        && s.from.is_none_or(|from| from <= as_of)
+    {
+        return Status::Superseded {
+            by: s.by.clone(),
+            since: s.from,
+        };
+    }
+    match (e.valid.from, e.valid.until) {
+        (_, Some(until)) if until <= as_of => Status::Expired { until },
+        (Some(from), _) if from > as_of => Status::NotYetValid { from },
+        _ => Status::Required,
+    }
+}
+
+fn merge_basis<K: Ord>(map: &mut BTreeMap<K, Basis>, key: K, basis: Basis) {
+    let entry = map.entry(key).or_insert(basis);
+    *entry = (*entry).max(basis);
+}
+
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}

@@ -1,0 +1,297 @@
+//! Site profiles (TOML, `docs/profile-format.md`): which cloud, version,
+//! features, roles and placeholder values a site has, and its servers.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::ops::Range;
+
+use egress_pattern::{Host, HostPattern};
+use jiff::civil::Date;
+use serde::Deserialize;
+use toml::Spanned;
+use toml::value::Datetime;
+
+use crate::catalog::{Catalog, Cloud, PlaceholderKind};
+use crate::diagnostic::{FileProblems, Problem, Problems, SourceFile, did_you_mean};
+use crate::tomlfile;
+
+/// A value from a profile with its place in the file, so that checks
+/// against a catalog (which the profile may itself choose) can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Range<usize>,
+}
+
+impl<T> From<Spanned<T>> for Located<T> {
+    fn from(s: Spanned<T>) -> Self {
+        Located {
+            span: s.span(),
+            value: s.into_inner(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub file: SourceFile,
+    /// A catalog file, as written (relative to the profile's folder).
+    pub catalog: Option<String>,
+    pub revision: Option<String>,
+    pub cloud: Option<Cloud>,
+    pub version: Option<u32>,
+    /// The day dates are judged on; default: today.
+    pub as_of: Option<Date>,
+    /// `None`: all features.
+    pub features: Option<Vec<Located<String>>>,
+    pub roles: Vec<Located<String>>,
+    pub placeholders: BTreeMap<String, Located<String>>,
+    pub servers: Vec<Server>,
+}
+
+/// A site system server.
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub name: Host,
+    pub roles: Vec<Located<String>>,
+    pub addresses: Vec<IpAddr>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    catalog: Option<String>,
+    revision: Option<String>,
+    cloud: Option<RawCloud>,
+    version: Option<Spanned<u32>>,
+    as_of: Option<Spanned<Datetime>>,
+    features: Option<Spanned<RawFeatures>>,
+    #[serde(default)]
+    roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    placeholders: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    server: Vec<RawServer>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawFeatures {
+    All(String),
+    List(Vec<Spanned<String>>),
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+enum RawCloud {
+    Public,
+    Usgov,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    name: Spanned<String>,
+    #[serde(default)]
+    roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    addresses: Vec<Spanned<String>>,
+}
+
+/// The lowest and highest ConfigMgr version numbers (`YYMM`) accepted.
+const VERSIONS: std::ops::RangeInclusive<u32> = 1511..=9912;
+
+/// Loads a profile and checks everything that does not need the catalog.
+pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
+    let root = tomlfile::parse(file)?;
+    let mut problems = Problems::default();
+    let span = 0..file.text.len();
+    let value = Spanned::new(span, toml::de::DeValue::Table(root));
+    let Some(raw) = tomlfile::deserialize::<RawProfile>(value, &mut problems) else {
+        return Err(problems.into_result(file, ()).unwrap_err());
+    };
+
+    if let Some(v) = &raw.version
+        && !VERSIONS.contains(v.get_ref())
+    {
+        problems.push(
+            Problem::new(
+                v.span(),
+                format!(
+                    "version {} is not a Configuration Manager version",
+                    v.get_ref()
+                ),
+            )
+            .with_help("write the version as YYMM, like 2403"),
+        );
+    }
+    let as_of = raw
+        .as_of
+        .as_ref()
+        .and_then(|d| crate::catalog::to_date(d, &mut problems));
+    let features = match raw.features.map(Located::from) {
+        None => None,
+        Some(Located {
+            value: RawFeatures::All(word),
+            span,
+        }) => {
+            if word != "all" {
+                problems.push(
+                    Problem::new(
+                        span,
+                        format!(
+                            "`features` is `\"{word}\"`; expected \"all\" or a list of feature ids"
+                        ),
+                    )
+                    .with_help("write `features = \"all\"` or `features = [\"software-updates\"]`"),
+                );
+            }
+            None
+        }
+        Some(Located {
+            value: RawFeatures::List(list),
+            ..
+        }) => Some(list.into_iter().map(Located::from).collect()),
+    };
+    let mut servers = Vec::new();
+    for s in raw.server {
+        let name = match Host::parse(s.name.get_ref()) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                problems.push(Problem::new(
+                    s.name.span(),
+                    format!("invalid server name `{}`: {e}", s.name.get_ref()),
+                ));
+                None
+            }
+        };
+        let mut addresses = Vec::new();
+        for a in &s.addresses {
+            match a.get_ref().parse::<IpAddr>() {
+                Ok(ip) => addresses.push(ip),
+                Err(_) => problems.push(
+                    Problem::new(a.span(), format!("`{}` is not an IP address", a.get_ref()))
+                        .with_help("write an IPv4 or IPv6 address, like 10.0.0.5"),
+                ),
+            }
+        }
+        if let Some(name) = name {
+            servers.push(Server {
+                name,
+                roles: s.roles.into_iter().map(Located::from).collect(),
+                addresses,
+            });
+        }
+    }
+    let profile = Profile {
+        file: file.clone(),
+        catalog: raw.catalog,
+        revision: raw.revision,
+        cloud: raw.cloud.map(|c| match c {
+            RawCloud::Public => Cloud::Public,
+            RawCloud::Usgov => Cloud::UsGov,
+        }),
+        version: raw.version.map(Spanned::into_inner),
+        as_of,
+        features,
+        roles: raw.roles.into_iter().map(Located::from).collect(),
+        placeholders: raw
+            .placeholders
+            .into_iter()
+            .map(|(k, v)| (k.into_inner(), Located::from(v)))
+            .collect(),
+        servers,
+    };
+    problems.into_result(file, profile)
+}
+
+impl Profile {
+    /// Checks the profile's ids and placeholder values against a catalog:
+    /// every feature, role and placeholder it names must exist there, and
+    /// every value must be valid for its placeholder.
+    pub fn check(&self, catalog: &Catalog) -> Result<(), FileProblems> {
+        let mut problems = Problems::default();
+        let feature_ids: Vec<&str> = catalog.features.iter().map(|f| f.id.as_str()).collect();
+        let role_ids: Vec<&str> = catalog.roles.iter().map(|r| r.id.as_str()).collect();
+        for f in self.features.iter().flatten() {
+            if !feature_ids.contains(&f.value.as_str()) {
+                problems.push(unknown(
+                    "feature",
+                    f,
+                    &feature_ids,
+                    "egress catalog features",
+                ));
+            }
+        }
+        let server_roles = self.servers.iter().flat_map(|s| &s.roles);
+        for r in self.roles.iter().chain(server_roles) {
+            if !role_ids.contains(&r.value.as_str()) {
+                problems.push(unknown("role", r, &role_ids, "egress catalog roles"));
+            }
+        }
+        let names: Vec<&str> = catalog
+            .placeholders
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        for (name, value) in &self.placeholders {
+            let Some(placeholder) = catalog.placeholder(name) else {
+                let located = Located {
+                    value: name.clone(),
+                    span: value.span.clone(),
+                };
+                problems.push(unknown(
+                    "placeholder",
+                    &located,
+                    &names,
+                    "egress catalog placeholders",
+                ));
+                continue;
+            };
+            let valid = match placeholder.kind {
+                PlaceholderKind::Label => HostPattern::parse(&value.value)
+                    .map_err(|e| e.to_string())
+                    .and_then(|p| {
+                        if p.as_str().contains('.') || p.is_wildcard() {
+                            Err("expected a single DNS label, without dots".to_owned())
+                        } else {
+                            Ok(())
+                        }
+                    }),
+                PlaceholderKind::Host => Host::parse(&value.value)
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            };
+            if let Err(e) = valid {
+                let mut problem = Problem::new(
+                    value.span.clone(),
+                    format!(
+                        "invalid value `{}` for placeholders.{name}: {e}",
+                        value.value
+                    ),
+                );
+                if let Some(example) = &placeholder.example {
+                    problem = problem
+                        .with_help(format!("{}, for example `{example}`", placeholder.title));
+                }
+                problems.push(problem);
+            }
+        }
+        problems.into_result(&self.file, ())
+    }
+
+    pub fn placeholder(&self, name: &str) -> Option<&str> {
+        self.placeholders.get(name).map(|v| v.value.as_str())
+    }
+}
+
+fn unknown(what: &str, id: &Located<String>, known: &[&str], command: &str) -> Problem {
+    let problem = Problem::new(id.span.clone(), format!("unknown {what} `{}`", id.value));
+    match did_you_mean(&id.value, known.iter().copied()) {
+        Some(k) => problem.with_help(format!("did you mean `{k}`?")),
+        None => problem.with_help(format!("`{command}` lists them")),
+    }
+}
+
+/// A commented example profile, as `egress profile init` writes it.
+pub const EXAMPLE: &str = include_str!("profile/example.toml");

@@ -1,0 +1,432 @@
+//! The stable JSON forms egress writes (`docs/plan-format.md`,
+//! `docs/catalog-format.md`): serde types for the output boundary, built
+//! from the domain types. Fields are only ever added, never renamed or
+//! removed, within one `format` version.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::catalog::{Basis, Catalog, Endpoint, Target, VersionRange};
+use crate::plan::{Plan, Row, Status};
+
+/// The `format` value of a plan document.
+pub const PLAN_FORMAT: &str = "egress.plan/1";
+/// The `format` value of a catalog listing.
+pub const CATALOG_FORMAT: &str = "egress.catalog/1";
+
+#[derive(Debug, Serialize)]
+pub struct PlanDoc<'a> {
+    pub format: &'static str,
+    pub egress_version: &'a str,
+    pub catalog: CatalogRef<'a>,
+    pub profile: Option<&'a str>,
+    pub cloud: &'static str,
+    pub version: Option<u32>,
+    pub as_of: String,
+    pub features: Option<&'a [String]>,
+    pub roles: &'a [String],
+    pub rows: Vec<RowDoc<'a>>,
+    pub external: Vec<ExternalDoc<'a>>,
+    pub missing_placeholders: Vec<MissingDoc<'a>>,
+    pub excluded: Vec<ExcludedDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CatalogRef<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub revision: &'a str,
+    pub describes: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RowDoc<'a> {
+    pub host: &'a str,
+    pub kind: &'static str,
+    pub path: Option<&'a str>,
+    pub direction: &'static str,
+    pub schemes: Vec<Based<&'static str>>,
+    pub ports: Vec<Based<u16>>,
+    pub features: &'a [String],
+    pub roles: Vec<Based<&'a str>>,
+    pub sections: &'a [String],
+    pub status: &'static str,
+    pub required: bool,
+    pub superseded_by: Option<&'a str>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    pub needs: &'a [String],
+    pub versions: Vec<String>,
+    pub endpoints: &'a [String],
+    pub alternatives: &'a [String],
+    pub tls_versions: &'a [&'static str],
+    pub min_proxy_idle_timeout_secs: Option<u32>,
+    pub probe_hosts: Vec<&'a str>,
+    pub notes: &'a [String],
+}
+
+/// A value with whether the page states it or the catalog assumes it.
+#[derive(Debug, Serialize)]
+pub struct Based<T> {
+    pub value: T,
+    pub basis: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExternalDoc<'a> {
+    pub feature: &'a str,
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MissingDoc<'a> {
+    pub placeholder: &'a str,
+    pub title: &'a str,
+    pub profile_key: &'a str,
+    pub endpoints: &'a [String],
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExcludedDoc<'a> {
+    pub endpoint: &'a str,
+    pub reason: &'a str,
+}
+
+/// The kind of a host: `exact`, `subdomains` (`*.x`), `in-label` (`*-x.y`),
+/// `ip`, or `template` while a placeholder has no value.
+pub fn pattern_kind(pattern: Option<&egress_pattern::HostPattern>) -> &'static str {
+    use egress_pattern::PatternKind;
+    match pattern.map(|p| p.kind()) {
+        None => "template",
+        Some(PatternKind::Exact(_)) => "exact",
+        Some(PatternKind::Subdomains { .. }) => "subdomains",
+        Some(PatternKind::InLabel { .. }) => "in-label",
+        Some(PatternKind::Ip(_)) => "ip",
+    }
+}
+
+fn based<K: Copy, T>(map: &BTreeMap<K, Basis>, f: impl Fn(K) -> T) -> Vec<Based<T>> {
+    map.iter()
+        .map(|(k, b)| Based {
+            value: f(*k),
+            basis: b.as_str(),
+        })
+        .collect()
+}
+
+fn version_text(v: &VersionRange) -> String {
+    v.to_string()
+}
+
+impl<'a> PlanDoc<'a> {
+    pub fn new(plan: &'a Plan, egress_version: &'a str, profile: Option<&'a str>) -> PlanDoc<'a> {
+        PlanDoc {
+            format: PLAN_FORMAT,
+            egress_version,
+            catalog: CatalogRef {
+                id: &plan.catalog_id,
+                title: &plan.catalog_title,
+                revision: &plan.revision,
+                describes: plan.describes.to_string(),
+            },
+            profile,
+            cloud: plan.request.cloud.as_str(),
+            version: plan.request.version,
+            as_of: plan.request.as_of.to_string(),
+            features: plan.request.features.as_deref(),
+            roles: &plan.request.roles,
+            rows: plan.rows.iter().map(RowDoc::new).collect(),
+            external: plan
+                .external
+                .iter()
+                .map(|x| ExternalDoc {
+                    feature: &x.feature,
+                    title: &x.title,
+                    url: &x.url,
+                })
+                .collect(),
+            missing_placeholders: plan
+                .missing
+                .iter()
+                .map(|m| MissingDoc {
+                    placeholder: &m.name,
+                    title: &m.title,
+                    profile_key: &m.profile_key,
+                    endpoints: &m.endpoints,
+                })
+                .collect(),
+            excluded: plan
+                .excluded
+                .iter()
+                .map(|x| ExcludedDoc {
+                    endpoint: &x.endpoint,
+                    reason: &x.reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl<'a> RowDoc<'a> {
+    fn new(row: &'a Row) -> RowDoc<'a> {
+        let (superseded_by, valid_from, valid_until, needs): (_, _, _, &[String]) =
+            match &row.status {
+                Status::Superseded { by, since } => {
+                    (Some(by.as_str()), since.map(|d| d.to_string()), None, &[])
+                }
+                Status::NotYetValid { from } => (None, Some(from.to_string()), None, &[]),
+                Status::Expired { until } => (None, None, Some(until.to_string()), &[]),
+                Status::NeedsInput { placeholders } => (None, None, None, placeholders),
+                Status::Required => (None, None, None, &[]),
+            };
+        RowDoc {
+            host: &row.host,
+            kind: pattern_kind(row.pattern.as_ref()),
+            path: row.path.as_deref(),
+            direction: row.direction.as_str(),
+            schemes: based(&row.schemes, |s| s.as_str()),
+            ports: based(&row.ports, |p| p),
+            features: &row.features,
+            roles: row
+                .roles
+                .iter()
+                .map(|(r, b)| Based {
+                    value: r.as_str(),
+                    basis: b.as_str(),
+                })
+                .collect(),
+            sections: &row.sections,
+            status: row.status.as_str(),
+            required: row.status.is_in_force(),
+            superseded_by,
+            valid_from,
+            valid_until,
+            needs,
+            versions: row.versions.iter().map(version_text).collect(),
+            endpoints: &row.endpoints,
+            alternatives: &row.alternatives,
+            tls_versions: &row.tls_versions,
+            min_proxy_idle_timeout_secs: row.min_proxy_idle_timeout_secs,
+            probe_hosts: row.probe_hosts.iter().map(|h| h.as_str()).collect(),
+            notes: &row.notes,
+        }
+    }
+}
+
+/// `egress catalog list --format json`.
+#[derive(Debug, Serialize)]
+pub struct CatalogDoc<'a> {
+    pub format: &'static str,
+    pub catalog: CatalogRef<'a>,
+    pub endpoints: Vec<EndpointDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EndpointDoc<'a> {
+    pub id: &'a str,
+    pub target: String,
+    pub host: &'a str,
+    pub kind: &'static str,
+    pub scheme_in_url: Option<&'static str>,
+    pub path: Option<&'a str>,
+    pub features: &'a [String],
+    pub roles: Based<&'a [String]>,
+    pub schemes: Based<Vec<&'static str>>,
+    pub ports: Based<&'a [u16]>,
+    pub cloud: &'static str,
+    pub direction: &'static str,
+    pub placeholders: Vec<&'a str>,
+    pub since_version: Option<u32>,
+    pub until_version: Option<u32>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    pub superseded_by: Option<&'a str>,
+    pub superseded_from: Option<String>,
+    pub alternatives: Option<&'a str>,
+    pub tls_versions: Vec<&'static str>,
+    pub min_proxy_idle_timeout_secs: Option<u32>,
+    pub probe_hosts: Vec<&'a str>,
+    pub notes: &'a [String],
+    pub source: Option<SourceDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourceDoc<'a> {
+    pub page: &'a str,
+    pub line: u32,
+    pub text: Option<&'a str>,
+}
+
+impl<'a> CatalogDoc<'a> {
+    pub fn new(
+        catalog: &'a Catalog,
+        endpoints: impl IntoIterator<Item = &'a Endpoint>,
+    ) -> CatalogDoc<'a> {
+        CatalogDoc {
+            format: CATALOG_FORMAT,
+            catalog: CatalogRef {
+                id: &catalog.meta.id,
+                title: &catalog.meta.title,
+                revision: &catalog.meta.revision,
+                describes: catalog.meta.describes.to_string(),
+            },
+            endpoints: endpoints.into_iter().map(EndpointDoc::new).collect(),
+        }
+    }
+}
+
+impl<'a> EndpointDoc<'a> {
+    fn new(e: &'a Endpoint) -> EndpointDoc<'a> {
+        let host = e.target.host();
+        let (scheme_in_url, path) = match &e.target {
+            Target::Url(u) => (Some(u.scheme.as_str()), Some(u.path.as_str())),
+            Target::Host(_) => (None, None),
+        };
+        EndpointDoc {
+            id: &e.id,
+            target: e.target.to_string(),
+            host: host.as_str(),
+            kind: pattern_kind(host.pattern()),
+            scheme_in_url,
+            path,
+            features: &e.features,
+            roles: Based {
+                value: &e.roles.value,
+                basis: e.roles.basis.as_str(),
+            },
+            schemes: Based {
+                value: e.schemes.value.iter().map(|s| s.as_str()).collect(),
+                basis: e.schemes.basis.as_str(),
+            },
+            ports: Based {
+                value: &e.ports.value,
+                basis: e.ports.basis.as_str(),
+            },
+            cloud: e.cloud.as_str(),
+            direction: e.direction.as_str(),
+            placeholders: host.placeholders().collect(),
+            since_version: e.versions.since,
+            until_version: e.versions.until,
+            valid_from: e.valid.from.map(|d| d.to_string()),
+            valid_until: e.valid.until.map(|d| d.to_string()),
+            superseded_by: e.superseded.as_ref().map(|s| s.by.as_str()),
+            superseded_from: e
+                .superseded
+                .as_ref()
+                .and_then(|s| s.from)
+                .map(|d| d.to_string()),
+            alternatives: e.alternatives.as_deref(),
+            tls_versions: e.tls_versions.iter().map(|t| t.as_str()).collect(),
+            min_proxy_idle_timeout_secs: e.min_proxy_idle_timeout_secs,
+            probe_hosts: e.probe.hosts.iter().map(|h| h.as_str()).collect(),
+            notes: &e.notes,
+            source: e.source.as_ref().map(|s| SourceDoc {
+                page: &s.page,
+                line: s.line,
+                text: s.text.as_deref(),
+            }),
+        }
+    }
+}
+
+/// `egress catalog features --format json`.
+#[derive(Debug, Serialize)]
+pub struct FeatureDoc<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub page: &'a str,
+    pub section: &'a str,
+    pub anchor: Option<&'a str>,
+    pub endpoints: usize,
+    pub since_version: Option<u32>,
+    pub until_version: Option<u32>,
+    pub external: Vec<ExternalListDoc<'a>>,
+    pub notes: &'a [String],
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExternalListDoc<'a> {
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
+/// `egress catalog roles --format json`.
+#[derive(Debug, Serialize)]
+pub struct RoleDoc<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub endpoints: usize,
+    pub notes: &'a [String],
+}
+
+/// `egress catalog placeholders --format json`.
+#[derive(Debug, Serialize)]
+pub struct PlaceholderDoc<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub kind: &'static str,
+    pub profile_key: String,
+    pub as_written: &'a [String],
+    pub example: Option<&'a str>,
+}
+
+impl<'a> FeatureDoc<'a> {
+    pub fn new(catalog: &'a Catalog, f: &'a crate::catalog::Feature) -> FeatureDoc<'a> {
+        FeatureDoc {
+            id: &f.id,
+            title: &f.title,
+            page: &f.page,
+            section: &f.section,
+            anchor: f.anchor.as_deref(),
+            endpoints: catalog
+                .endpoints
+                .iter()
+                .filter(|e| e.features.contains(&f.id))
+                .count(),
+            since_version: f.versions.since,
+            until_version: f.versions.until,
+            external: f
+                .external
+                .iter()
+                .map(|x| ExternalListDoc {
+                    title: &x.title,
+                    url: &x.url,
+                })
+                .collect(),
+            notes: &f.notes,
+        }
+    }
+}
+
+impl<'a> RoleDoc<'a> {
+    pub fn new(catalog: &'a Catalog, r: &'a crate::catalog::Role) -> RoleDoc<'a> {
+        RoleDoc {
+            id: &r.id,
+            title: &r.title,
+            endpoints: catalog
+                .endpoints
+                .iter()
+                .filter(|e| e.roles.value.contains(&r.id))
+                .count(),
+            notes: &r.notes,
+        }
+    }
+}
+
+impl<'a> PlaceholderDoc<'a> {
+    pub fn new(p: &'a crate::catalog::Placeholder) -> PlaceholderDoc<'a> {
+        PlaceholderDoc {
+            name: &p.name,
+            title: &p.title,
+            kind: match p.kind {
+                crate::catalog::PlaceholderKind::Label => "label",
+                crate::catalog::PlaceholderKind::Host => "host",
+            },
+            profile_key: p.profile_key(),
+            as_written: &p.as_written,
+            example: p.example.as_deref(),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Host names and host patterns with one exact, written semantics.
+//!
+//! Every firewall and proxy answers "does this host match this pattern?"
+//! differently. This crate is the one answer egress uses everywhere, as
+//! defined in `docs/host-patterns.md`:
+//!
+//! - an exact host matches that host only;
+//! - `*.suffix` matches one or more whole labels before `suffix`, never
+//!   `suffix` itself;
+//! - a `*` inside the leftmost label (`*-umwatsonc.events.data.microsoft.com`)
+//!   stands for one or more characters within that one label, never a dot;
+//! - IP literals are their own kind and never match a name pattern.
+//!
+//! Hosts and patterns are normalized before any comparison: ASCII lowercase,
+//! one trailing dot removed, internationalized names in their A-label form.
+//! A [`HostPattern`] or [`Host`] that exists is always normalized and valid.
+//!
+//! This crate does no I/O and has no async runtime; it depends on nothing but
+//! `idna` and `thiserror`.
+
+#![forbid(unsafe_code)]
+
+mod host;
+mod pattern;
+
+pub use host::{Host, HostError, HostErrorKind};
+pub use pattern::{HostPattern, PatternKind};
+
+/// The longest DNS name, in octets, without the trailing dot (RFC 1035).
+pub const MAX_NAME_LEN: usize = 253;
+/// The longest DNS label, in octets (RFC 1035).
+pub const MAX_LABEL_LEN: usize = 63;

@@ -1,0 +1,454 @@
+//! `egress catalog ...`: browsing and validating catalogs.
+
+use std::fmt::Write as _;
+
+use egress_catalog::catalog::{Catalog, Endpoint, Target, UNSPECIFIED_ROLE};
+use egress_catalog::embedded;
+use egress_catalog::wire::{CatalogDoc, FeatureDoc, PlaceholderDoc, RoleDoc};
+use serde::Serialize;
+
+use crate::cli::{BrowseArgs, CatalogCommand, Format, ListArgs, Select};
+use crate::context;
+use crate::output;
+use crate::table::Table;
+
+pub fn run(command: &CatalogCommand) -> anyhow::Result<()> {
+    match command {
+        CatalogCommand::List(args) => list(args),
+        CatalogCommand::Features(args) => features(args),
+        CatalogCommand::Roles(args) => roles(args),
+        CatalogCommand::Placeholders(args) => placeholders(args),
+        CatalogCommand::Revisions(args) => revisions(args),
+        CatalogCommand::Validate { file } => {
+            let catalog = context::load_catalog_file(file)?;
+            println!(
+                "ok: {}: catalog {} revision {}: {} features, {} roles, {} placeholders, {} endpoints",
+                file.display(),
+                catalog.meta.id,
+                catalog.meta.revision,
+                catalog.features.len(),
+                catalog.roles.len(),
+                catalog.placeholders.len(),
+                catalog.endpoints.len()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn selected<'a>(catalog: &'a Catalog, args: &ListArgs) -> Vec<&'a Endpoint> {
+    let cloud = args.cloud.map(context::cloud);
+    catalog
+        .endpoints
+        .iter()
+        .filter(|e| {
+            args.features.is_empty() || e.features.iter().any(|f| args.features.contains(f))
+        })
+        .filter(|e| {
+            args.roles.is_empty()
+                || e.roles
+                    .value
+                    .iter()
+                    .any(|r| r == UNSPECIFIED_ROLE || args.roles.contains(r))
+        })
+        .filter(|e| cloud.is_none_or(|c| e.cloud.includes(c)))
+        .collect()
+}
+
+/// The target as lines: `scheme://host[:port]`, then the path indented.
+fn target_lines(target: &Target) -> Vec<String> {
+    match target {
+        Target::Host(h) => vec![h.to_string()],
+        Target::Url(u) => {
+            let mut first = format!("{}://{}", u.scheme, u.host);
+            if let Some(p) = u.port {
+                let _ = write!(first, ":{p}");
+            }
+            let mut lines = vec![first];
+            if u.path != "/" {
+                lines.push(format!("  {}", u.path));
+            }
+            lines
+        }
+    }
+}
+
+fn conditions(e: &Endpoint) -> Vec<String> {
+    let mut out = Vec::new();
+    if !e.versions.is_unbounded() {
+        out.push(e.versions.to_string());
+    }
+    if let Some(d) = e.valid.from {
+        out.push(format!("from {d}"));
+    }
+    if let Some(d) = e.valid.until {
+        out.push(format!("until {d}"));
+    }
+    if let Some(s) = &e.superseded {
+        out.push(match s.from {
+            Some(d) => format!("superseded by {} from {d}", s.by),
+            None => format!("superseded by {}", s.by),
+        });
+    }
+    if e.direction == egress_catalog::catalog::Direction::Intranet {
+        out.push("intranet".to_owned());
+    }
+    if !e.tls_versions.is_empty() {
+        let v: Vec<&str> = e.tls_versions.iter().map(|t| t.as_str()).collect();
+        out.push(format!("TLS {} only", v.join(", ")));
+    }
+    if let Some(s) = e.min_proxy_idle_timeout_secs {
+        out.push(format!("proxy idle timeout >= {s}s"));
+    }
+    out
+}
+
+fn mark(basis: egress_catalog::catalog::Basis) -> &'static str {
+    match basis {
+        egress_catalog::catalog::Basis::Assumed => "*",
+        egress_catalog::catalog::Basis::Stated => "",
+    }
+}
+
+fn list(args: &ListArgs) -> anyhow::Result<()> {
+    let loaded = context::load(&args.source)?;
+    let catalog = &loaded.catalog;
+    context::check_ids(
+        catalog,
+        &Select {
+            roles: args.roles.clone(),
+            features: args.features.clone(),
+        },
+    )?;
+    let endpoints = selected(catalog, args);
+    let text = match args.format {
+        Format::Json => json(&CatalogDoc::new(catalog, endpoints.iter().copied()))?,
+        Format::Csv => list_csv(&endpoints)?,
+        Format::Table | Format::Markdown => {
+            let markdown = args.format == Format::Markdown;
+            let mut out = String::new();
+            let _ = writeln!(
+                out,
+                "{} {} revision {} ({}), describes {}: {} endpoints",
+                "#",
+                catalog.meta.id,
+                catalog.meta.revision,
+                loaded.catalog_origin,
+                catalog.meta.describes,
+                endpoints.len()
+            );
+            for f in &catalog.features {
+                if !args.features.is_empty() && !args.features.contains(&f.id) {
+                    continue;
+                }
+                let mine: Vec<&&Endpoint> = endpoints
+                    .iter()
+                    .filter(|e| e.features.contains(&f.id))
+                    .collect();
+                if mine.is_empty() && f.external.is_empty() {
+                    continue;
+                }
+                let _ = writeln!(
+                    out,
+                    "\n{} {}: {}",
+                    if markdown { "##" } else { "==" },
+                    f.id,
+                    f.title
+                );
+                let _ = writeln!(
+                    out,
+                    "{}section: {}",
+                    if markdown { "\n" } else { "" },
+                    f.section
+                );
+                for x in &f.external {
+                    let _ = writeln!(
+                        out,
+                        "{}external list, not included: {} <{}>",
+                        if markdown { "\n" } else { "" },
+                        x.title,
+                        x.url
+                    );
+                }
+                if mine.is_empty() {
+                    continue;
+                }
+                let rows = mine.iter().map(|e| {
+                    let schemes: Vec<&str> = e.schemes.value.iter().map(|s| s.as_str()).collect();
+                    let ports: Vec<String> = e.ports.value.iter().map(u16::to_string).collect();
+                    vec![
+                        target_lines(&e.target),
+                        vec![
+                            format!("{}{}", schemes.join(" "), mark(e.schemes.basis)),
+                            format!("{}{}", ports.join(" "), mark(e.ports.basis)),
+                        ],
+                        e.roles
+                            .value
+                            .iter()
+                            .map(|r| format!("{r}{}", mark(e.roles.basis)))
+                            .collect(),
+                        vec![e.cloud.as_str().to_owned()],
+                        conditions(e),
+                    ]
+                });
+                if markdown {
+                    out.push_str("\n| Endpoint | Schemes, ports | Roles | Cloud | Conditions |\n|---|---|---|---|---|\n");
+                    for cells in rows {
+                        let cells: Vec<String> = cells
+                            .iter()
+                            .map(|c| c.join("<br>").replace('|', "\\|"))
+                            .collect();
+                        let _ = writeln!(out, "| {} |", cells.join(" | "));
+                    }
+                } else {
+                    let mut t =
+                        Table::new(&["ENDPOINT", "SCHEME/PORT", "ROLES", "CLOUD", "CONDITIONS"]);
+                    for cells in rows {
+                        t.row(cells);
+                    }
+                    t.render(&mut out);
+                }
+            }
+            let _ = writeln!(out, "\n* = assumed by the catalog, not stated by the page.");
+            out
+        }
+    };
+    output::emit(&text, args.output.as_deref())
+}
+
+fn list_csv(endpoints: &[&Endpoint]) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id",
+        "target",
+        "host",
+        "path",
+        "features",
+        "roles",
+        "roles_basis",
+        "schemes",
+        "schemes_basis",
+        "ports",
+        "ports_basis",
+        "cloud",
+        "direction",
+        "since_version",
+        "until_version",
+        "valid_from",
+        "valid_until",
+        "superseded_by",
+        "notes",
+        "source_page",
+        "source_line",
+    ])?;
+    for e in endpoints {
+        let path = match &e.target {
+            Target::Url(u) => u.path.clone(),
+            Target::Host(_) => String::new(),
+        };
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        w.write_record([
+            e.id.clone(),
+            e.target.to_string(),
+            e.target.host().to_string(),
+            path,
+            e.features.join(";"),
+            e.roles.value.join(";"),
+            e.roles.basis.as_str().to_owned(),
+            e.schemes
+                .value
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
+            e.schemes.basis.as_str().to_owned(),
+            e.ports
+                .value
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(";"),
+            e.ports.basis.as_str().to_owned(),
+            e.cloud.as_str().to_owned(),
+            e.direction.as_str().to_owned(),
+            opt(e.versions.since.map(|v| v.to_string())),
+            opt(e.versions.until.map(|v| v.to_string())),
+            opt(e.valid.from.map(|d| d.to_string())),
+            opt(e.valid.until.map(|d| d.to_string())),
+            opt(e.superseded.as_ref().map(|s| s.by.clone())),
+            e.notes.join(" "),
+            opt(e.source.as_ref().map(|s| s.page.clone())),
+            opt(e.source.as_ref().map(|s| s.line.to_string())),
+        ])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+fn json<T: Serialize>(value: &T) -> anyhow::Result<String> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Writes a simple listing as a table, csv, markdown or json.
+fn listing<T: Serialize>(
+    format: Format,
+    headers: &[&'static str],
+    rows: Vec<Vec<String>>,
+    docs: &[T],
+) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Json => json(&docs)?,
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(headers.iter().map(|h| h.to_lowercase()))?;
+            for row in &rows {
+                w.write_record(row)?;
+            }
+            String::from_utf8(w.into_inner()?)?
+        }
+        Format::Markdown => {
+            let mut out = format!(
+                "| {} |\n|{}\n",
+                headers.join(" | "),
+                "---|".repeat(headers.len())
+            );
+            for row in &rows {
+                let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+                let _ = writeln!(out, "| {} |", cells.join(" | "));
+            }
+            out
+        }
+        Format::Table => {
+            let mut t = Table::new(headers);
+            for row in rows {
+                t.row(row.into_iter().map(|c| vec![c]).collect());
+            }
+            let mut out = String::new();
+            t.render(&mut out);
+            out
+        }
+    })
+}
+
+fn features(args: &BrowseArgs) -> anyhow::Result<()> {
+    let loaded = context::load(&args.source)?;
+    let c = &loaded.catalog;
+    let docs: Vec<FeatureDoc> = c.features.iter().map(|f| FeatureDoc::new(c, f)).collect();
+    let rows = docs
+        .iter()
+        .map(|d| {
+            let mut notes = Vec::new();
+            if !d.external.is_empty() {
+                notes.push("external list".to_owned());
+            }
+            if let Some(v) = d.since_version {
+                notes.push(format!("from {v}"));
+            }
+            vec![
+                d.id.to_owned(),
+                d.endpoints.to_string(),
+                d.title.to_owned(),
+                notes.join(", "),
+            ]
+        })
+        .collect();
+    let text = listing(
+        args.format,
+        &["FEATURE", "ENDPOINTS", "TITLE", "NOTES"],
+        rows,
+        &docs,
+    )?;
+    output::emit(&text, None)
+}
+
+fn roles(args: &BrowseArgs) -> anyhow::Result<()> {
+    let loaded = context::load(&args.source)?;
+    let c = &loaded.catalog;
+    let docs: Vec<RoleDoc> = c.roles.iter().map(|r| RoleDoc::new(c, r)).collect();
+    let rows = docs
+        .iter()
+        .map(|d| vec![d.id.to_owned(), d.endpoints.to_string(), d.title.to_owned()])
+        .collect();
+    let text = listing(args.format, &["ROLE", "ENDPOINTS", "TITLE"], rows, &docs)?;
+    output::emit(&text, None)
+}
+
+fn placeholders(args: &BrowseArgs) -> anyhow::Result<()> {
+    let loaded = context::load(&args.source)?;
+    let docs: Vec<PlaceholderDoc> = loaded
+        .catalog
+        .placeholders
+        .iter()
+        .map(PlaceholderDoc::new)
+        .collect();
+    let rows = docs
+        .iter()
+        .map(|d| {
+            vec![
+                format!("<{}>", d.name),
+                d.kind.to_owned(),
+                d.profile_key.clone(),
+                d.as_written.join(" "),
+                d.example.unwrap_or("").to_owned(),
+            ]
+        })
+        .collect();
+    let text = listing(
+        args.format,
+        &[
+            "PLACEHOLDER",
+            "KIND",
+            "PROFILE KEY",
+            "WRITTEN AS",
+            "EXAMPLE",
+        ],
+        rows,
+        &docs,
+    )?;
+    output::emit(&text, None)
+}
+
+#[derive(Debug, Serialize)]
+struct RevisionDoc<'a> {
+    catalog: &'a str,
+    revision: &'a str,
+    aliases: &'a [String],
+    describes: String,
+    features: usize,
+    endpoints: usize,
+}
+
+fn revisions(args: &BrowseArgs) -> anyhow::Result<()> {
+    let all = embedded::all().map_err(context::InputError)?;
+    let docs: Vec<RevisionDoc> = all
+        .iter()
+        .map(|c| RevisionDoc {
+            catalog: &c.meta.id,
+            revision: &c.meta.revision,
+            aliases: &c.meta.aliases,
+            describes: c.meta.describes.to_string(),
+            features: c.features.len(),
+            endpoints: c.endpoints.len(),
+        })
+        .collect();
+    let rows = docs
+        .iter()
+        .map(|d| {
+            vec![
+                format!("{}@{}", d.catalog, d.revision),
+                d.aliases.join(", "),
+                d.describes.clone(),
+                d.features.to_string(),
+                d.endpoints.to_string(),
+            ]
+        })
+        .collect();
+    let text = listing(
+        args.format,
+        &["REVISION", "ALIASES", "DESCRIBES", "FEATURES", "ENDPOINTS"],
+        rows,
+        &docs,
+    )?;
+    output::emit(&text, None)
+}

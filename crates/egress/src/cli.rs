@@ -1,0 +1,160 @@
+//! The command line: clap types only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "egress",
+    version,
+    about = "Internet endpoints for Microsoft Configuration Manager: catalog, plans and allowlists",
+    long_about = "egress turns Microsoft's 'Internet access requirements' page for Configuration \
+Manager into software: a machine-readable catalog of every endpoint, resolved per site into \
+plans and allowlists.\n\nExit status: 0 success, 1 the check found a problem, 2 usage, input or \
+runtime error.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Resolve the catalog for a site: every host it must reach, and why.
+    Plan(PlanArgs),
+    /// Browse and validate catalogs.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Site profiles.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Options shared by every command that reads the catalog. Precedence:
+/// command line, then profile, then default.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Source {
+    /// A catalog file to use instead of the embedded ConfigMgr catalog.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Catalog revision: an id (2020-07, 2025-03) or alias (latest).
+    #[arg(long, value_name = "ID")]
+    pub revision: Option<String>,
+    /// Site profile (TOML): cloud, version, features, roles, placeholder values.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub source: Source,
+    #[command(flatten)]
+    pub select: Select,
+    /// Azure cloud (default: the profile's, else public).
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Which features and roles to include.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Select {
+    /// Only endpoints a role needs (repeatable). Endpoints whose role is
+    /// `unspecified` are kept for every role.
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
+    /// Only these features (repeatable).
+    #[arg(long = "feature", value_name = "FEATURE")]
+    pub features: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// List the catalog's endpoints, grouped by feature.
+    List(ListArgs),
+    /// List the catalog's features.
+    Features(BrowseArgs),
+    /// List the catalog's roles.
+    Roles(BrowseArgs),
+    /// List the catalog's placeholders and the profile keys that set them.
+    Placeholders(BrowseArgs),
+    /// List the revisions built into egress.
+    Revisions(BrowseArgs),
+    /// Check a catalog file and report every problem in it.
+    Validate {
+        /// The catalog file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Only endpoints of this feature (repeatable).
+    #[arg(long = "feature", value_name = "FEATURE")]
+    pub features: Vec<String>,
+    /// Only endpoints this role needs (repeatable; `unspecified` endpoints are kept).
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
+    /// Only endpoints that apply to this cloud.
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BrowseArgs {
+    #[command(flatten)]
+    pub source: Source,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Write a commented example profile.
+    Init {
+        /// Write to FILE instead of standard output (never overwrites).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Check a profile against its catalog and report every problem in it.
+    Validate {
+        #[command(flatten)]
+        source: Source,
+        /// The profile file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudArg {
+    Public,
+    Usgov,
+}

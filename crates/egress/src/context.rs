@@ -1,0 +1,185 @@
+//! Loading what a command works on: the profile, then the catalog it or
+//! the command line names, checked against each other.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use egress_catalog::catalog::{self, Cloud};
+use egress_catalog::diagnostic::did_you_mean;
+use egress_catalog::embedded;
+use egress_catalog::{Catalog, Profile, Request, SourceFile, profile};
+
+use crate::cli::{CloudArg, Select, Source};
+
+/// A catalog, and the profile that chose it (if any).
+#[derive(Debug)]
+pub struct Loaded {
+    pub catalog: Catalog,
+    pub profile: Option<Profile>,
+    /// The profile's path as given, for output headers.
+    pub profile_name: Option<String>,
+    /// Where the catalog came from: `embedded` or its path.
+    pub catalog_origin: String,
+}
+
+/// An input file with problems; rendered with its source by `report`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub egress_catalog::FileProblems);
+
+pub fn read_file(path: &Path) -> anyhow::Result<SourceFile> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(SourceFile::new(path.display().to_string(), text))
+}
+
+pub fn load_profile(path: &Path) -> anyhow::Result<Profile> {
+    let file = read_file(path)?;
+    profile::load(&file).map_err(|e| InputError(e).into())
+}
+
+pub fn load_catalog_file(path: &Path) -> anyhow::Result<Catalog> {
+    let file = read_file(path)?;
+    catalog::load(&file).map_err(|e| InputError(e).into())
+}
+
+pub fn load(source: &Source) -> anyhow::Result<Loaded> {
+    let profile = source.profile.as_deref().map(load_profile).transpose()?;
+    let revision = source
+        .revision
+        .clone()
+        .or_else(|| profile.as_ref().and_then(|p| p.revision.clone()));
+
+    // A catalog path in the profile is relative to the profile's folder.
+    let catalog_path: Option<PathBuf> = source.catalog.clone().or_else(|| {
+        let p = profile.as_ref()?;
+        let relative = PathBuf::from(p.catalog.as_ref()?);
+        let base = source.profile.as_deref()?.parent().unwrap_or(Path::new(""));
+        Some(base.join(relative))
+    });
+
+    let (catalog, origin) = match catalog_path {
+        Some(path) => {
+            let catalog = load_catalog_file(&path)?;
+            if let Some(r) = &revision
+                && !catalog.answers_to(r)
+            {
+                bail!(
+                    "{} is revision {} of catalog {}, not `{r}`; drop --revision (or the profile's `revision`) to use it",
+                    path.display(),
+                    catalog.meta.revision,
+                    catalog.meta.id
+                );
+            }
+            (catalog, path.display().to_string())
+        }
+        None => {
+            let name = revision.as_deref().unwrap_or(embedded::DEFAULT_REVISION);
+            let all = embedded::all().map_err(InputError)?;
+            match all.iter().position(|c| c.answers_to(name)) {
+                Some(i) => (
+                    all.into_iter().nth(i).expect("index from position"),
+                    "embedded".to_owned(),
+                ),
+                None => {
+                    let known: Vec<String> = all
+                        .iter()
+                        .flat_map(|c| {
+                            std::iter::once(c.meta.revision.clone()).chain(c.meta.aliases.clone())
+                        })
+                        .collect();
+                    bail!(
+                        "no embedded revision `{name}`; the embedded revisions are {}",
+                        known.join(", ")
+                    );
+                }
+            }
+        }
+    };
+    if let Some(p) = &profile {
+        p.check(&catalog).map_err(InputError)?;
+    }
+    Ok(Loaded {
+        catalog,
+        profile_name: source.profile.as_ref().map(|p| p.display().to_string()),
+        profile,
+        catalog_origin: origin,
+    })
+}
+
+/// Checks ids given on the command line, all at once.
+pub fn check_ids(catalog: &Catalog, select: &Select) -> anyhow::Result<()> {
+    let features: Vec<&str> = catalog.features.iter().map(|f| f.id.as_str()).collect();
+    let roles: Vec<&str> = catalog.roles.iter().map(|r| r.id.as_str()).collect();
+    let mut problems = Vec::new();
+    for (what, given, known, command) in [
+        (
+            "feature",
+            &select.features,
+            &features,
+            "egress catalog features",
+        ),
+        ("role", &select.roles, &roles, "egress catalog roles"),
+    ] {
+        for id in given {
+            if !known.contains(&id.as_str()) {
+                let hint = match did_you_mean(id, known.iter().copied()) {
+                    Some(k) => format!("did you mean `{k}`?"),
+                    None => format!("`{command}` lists them"),
+                };
+                problems.push(format!("unknown {what} `{id}` in --{what}: {hint}"));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", problems.join("\n"))
+    }
+}
+
+pub fn cloud(arg: CloudArg) -> Cloud {
+    match arg {
+        CloudArg::Public => Cloud::Public,
+        CloudArg::Usgov => Cloud::UsGov,
+    }
+}
+
+/// The plan request: command line, then profile, then defaults.
+pub fn request(loaded: &Loaded, select: &Select, cloud_arg: Option<CloudArg>) -> Request {
+    let profile = loaded.profile.as_ref();
+    let features = if !select.features.is_empty() {
+        Some(select.features.clone())
+    } else {
+        profile
+            .and_then(|p| p.features.as_ref())
+            .map(|fs| fs.iter().map(|f| f.value.clone()).collect())
+    };
+    let roles = if !select.roles.is_empty() {
+        select.roles.clone()
+    } else {
+        profile
+            .map(|p| p.roles.iter().map(|r| r.value.clone()).collect())
+            .unwrap_or_default()
+    };
+    Request {
+        cloud: cloud_arg
+            .map(cloud)
+            .or(profile.and_then(|p| p.cloud))
+            .unwrap_or(Cloud::Public),
+        version: profile.and_then(|p| p.version),
+        as_of: profile
+            .and_then(|p| p.as_of)
+            .unwrap_or_else(|| jiff::ZonedDateTime::now().date()),
+        features,
+        roles,
+        placeholders: profile
+            .map(|p| {
+                p.placeholders
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.value.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}

@@ -1,0 +1,57 @@
+//! The `egress` command: parses arguments, dispatches to one function per
+//! subcommand, and maps outcomes to exit codes (0 success, 1 the check
+//! found a problem, 2 usage, input or runtime error). Only this crate knows
+//! about clap, the terminal and exit codes.
+
+#![forbid(unsafe_code)]
+
+mod catalog;
+mod cli;
+mod context;
+mod output;
+mod plan;
+mod profile;
+mod report;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            report::error(&err);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Plan(args) => plan::run(args),
+        Command::Catalog(command) => catalog::run(command),
+        Command::Profile(command) => profile::run(command),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut command, "egress", &mut buf);
+            output::emit(&String::from_utf8(buf)?, None)
+        }
+    }
+}
+
+/// A reader that closed standard output early (`egress plan | head`) is not
+/// an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

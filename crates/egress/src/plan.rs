@@ -1,0 +1,341 @@
+//! `egress plan`: the resolved requirements of a site, in four formats.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use egress_catalog::catalog::{Basis, Scheme};
+use egress_catalog::plan::{self, Plan, Row, Status};
+use egress_catalog::wire::{PlanDoc, pattern_kind};
+
+use crate::cli::{Format, PlanArgs};
+use crate::context::{self, Loaded};
+use crate::output;
+use crate::table::Table;
+
+pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
+    let loaded = context::load(&args.source)?;
+    context::check_ids(&loaded.catalog, &args.select)?;
+    let request = context::request(&loaded, &args.select, args.cloud);
+    let plan = plan::resolve(&loaded.catalog, &request);
+    if loaded.profile.is_some() {
+        for m in &plan.missing {
+            eprintln!(
+                "note: the plan needs <{}> ({}); set `{}` in the profile",
+                m.name, m.title, m.profile_key
+            );
+        }
+    }
+    let text = render(&plan, &loaded, args.format)?;
+    output::emit(&text, args.output.as_deref())
+}
+
+pub fn render(plan: &Plan, loaded: &Loaded, format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Json => {
+            let doc = PlanDoc::new(
+                plan,
+                env!("CARGO_PKG_VERSION"),
+                loaded.profile_name.as_deref(),
+            );
+            let mut text = serde_json::to_string_pretty(&doc)?;
+            text.push('\n');
+            text
+        }
+        Format::Csv => csv(plan)?,
+        Format::Markdown => markdown(plan, loaded),
+        Format::Table => table(plan, loaded),
+    })
+}
+
+/// `https 443` per scheme when the ports are the schemes' defaults, else
+/// the two lists; assumed values carry a `*`.
+pub fn ports_cell(schemes: &BTreeMap<Scheme, Basis>, ports: &BTreeMap<u16, Basis>) -> Vec<String> {
+    let mark = |b: &Basis| if *b == Basis::Assumed { "*" } else { "" };
+    let defaults: Vec<u16> = schemes.keys().map(|s| s.default_port()).collect();
+    let mut port_list: Vec<u16> = ports.keys().copied().collect();
+    port_list.sort_unstable();
+    let mut default_list = defaults.clone();
+    default_list.sort_unstable();
+    if port_list == default_list {
+        schemes
+            .iter()
+            .rev()
+            .map(|(s, b)| {
+                let port = s.default_port();
+                format!("{s}{} {port}{}", mark(b), mark(&ports[&port]))
+            })
+            .collect()
+    } else {
+        let schemes: Vec<String> = schemes
+            .iter()
+            .rev()
+            .map(|(s, b)| format!("{s}{}", mark(b)))
+            .collect();
+        let ports: Vec<String> = ports
+            .iter()
+            .map(|(p, b)| format!("{p}{}", mark(b)))
+            .collect();
+        vec![schemes.join(" "), format!("port {}", ports.join(" "))]
+    }
+}
+
+fn status_text(status: &Status) -> Option<String> {
+    match status {
+        Status::Required => None,
+        Status::NeedsInput { placeholders } => Some(format!(
+            "needs {}",
+            placeholders
+                .iter()
+                .map(|p| format!("<{p}>"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Status::Superseded { by, since: Some(d) } => Some(format!("superseded by {by} since {d}")),
+        Status::Superseded { by, since: None } => Some(format!("superseded by {by}")),
+        Status::NotYetValid { from } => Some(format!("valid from {from}")),
+        Status::Expired { until } => Some(format!("expired {until}")),
+    }
+}
+
+/// The host, with its path for URLs that have one.
+fn target(row: &Row) -> String {
+    match &row.path {
+        Some(p) => format!("{}{p}", row.host),
+        None => row.host.clone(),
+    }
+}
+
+fn header(plan: &Plan, loaded: &Loaded) -> Vec<String> {
+    let r = &plan.request;
+    vec![
+        format!(
+            "catalog {} revision {} ({}), describes {}",
+            plan.catalog_id, plan.revision, loaded.catalog_origin, plan.describes
+        ),
+        format!(
+            "profile {}; cloud {}; {}; as of {}",
+            loaded.profile_name.as_deref().unwrap_or("(none)"),
+            r.cloud.as_str(),
+            r.version
+                .map_or("all versions".to_owned(), |v| format!("version {v}")),
+            r.as_of
+        ),
+        format!(
+            "features: {}; roles: {}",
+            r.features
+                .as_ref()
+                .map_or("all".to_owned(), |f| f.join(", ")),
+            if r.roles.is_empty() {
+                "all".to_owned()
+            } else {
+                r.roles.join(", ")
+            }
+        ),
+        format!("egress {}", env!("CARGO_PKG_VERSION")),
+    ]
+}
+
+/// Characters of a URL path per line in the table.
+const PATH_WIDTH: usize = 40;
+
+fn table(plan: &Plan, loaded: &Loaded) -> String {
+    let mut out = String::new();
+    for line in header(plan, loaded) {
+        let _ = writeln!(out, "# {line}");
+    }
+    out.push('\n');
+    let mut t = Table::new(&["HOST", "PORTS", "NEEDED BY (features, then as roles)"]);
+    for row in &plan.rows {
+        let mut host = vec![row.host.clone()];
+        if let Some(path) = &row.path {
+            // Long paths wrap so that the table stays readable at 100 columns.
+            let chars: Vec<char> = path.chars().collect();
+            host.extend(
+                chars
+                    .chunks(PATH_WIDTH)
+                    .map(|c| format!("  {}", c.iter().collect::<String>())),
+            );
+        }
+        if row.direction == egress_catalog::catalog::Direction::Intranet {
+            host.push("  (intranet, between site systems)".to_owned());
+        }
+        match &row.status {
+            // The successor is named in the footer, to keep the column narrow.
+            Status::Superseded { since: Some(d), .. } => host.push(format!("  (superseded {d})")),
+            status => host.extend(status_text(status).map(|s| format!("  ({s})"))),
+        }
+        for v in &row.versions {
+            host.push(format!("  ({v})"));
+        }
+        // Features and roles share one column so that the table fits in 100
+        // columns.
+        let needed_by = row.features.iter().cloned().chain(
+            row.roles
+                .iter()
+                .map(|(r, b)| format!("as {r}{}", if *b == Basis::Assumed { "*" } else { "" })),
+        );
+        t.row(vec![
+            host,
+            ports_cell(&row.schemes, &row.ports),
+            needed_by.collect(),
+        ]);
+    }
+    t.render(&mut out);
+    let _ = writeln!(
+        out,
+        "\n{} rows; * = assumed by the catalog, not stated by the page.",
+        plan.rows.len()
+    );
+    footer(plan, &mut out, "  ");
+    out
+}
+
+/// The parts every human-readable plan ends with: external lists, missing
+/// placeholders, endpoints left out by version.
+fn footer(plan: &Plan, out: &mut String, bullet: &str) {
+    let superseded: Vec<(&Row, &str)> = plan
+        .rows
+        .iter()
+        .filter_map(|r| match &r.status {
+            Status::Superseded { by, .. } => Some((r, by.as_str())),
+            _ => None,
+        })
+        .collect();
+    if !superseded.is_empty() {
+        let _ = writeln!(out, "\nSuperseded (shown, not required):");
+        for (row, by) in superseded {
+            let _ = writeln!(out, "{bullet}{} -> replaced by endpoint {by}", target(row));
+        }
+    }
+    if !plan.external.is_empty() {
+        let _ = writeln!(out, "\nExternal lists not included (allow these too):");
+        for x in &plan.external {
+            let _ = writeln!(out, "{bullet}{}: {} <{}>", x.feature, x.title, x.url);
+        }
+    }
+    if !plan.missing.is_empty() {
+        let _ = writeln!(out, "\nNeeds input (set in the profile):");
+        for m in &plan.missing {
+            let _ = writeln!(
+                out,
+                "{bullet}<{}> {}: set `{}` (used by {})",
+                m.name,
+                m.title,
+                m.profile_key,
+                m.endpoints.join(", ")
+            );
+        }
+    }
+    if !plan.excluded.is_empty() {
+        let _ = writeln!(out, "\nLeft out for this version:");
+        for x in &plan.excluded {
+            let _ = writeln!(out, "{bullet}{}: {}", x.endpoint, x.reason);
+        }
+    }
+}
+
+fn markdown(plan: &Plan, loaded: &Loaded) -> String {
+    let mut out = String::from("# Internet endpoints to allow\n\n");
+    for line in header(plan, loaded) {
+        let _ = writeln!(out, "- {line}");
+    }
+    out.push_str(
+        "\n| Host | Ports | Features | Roles | Status | Notes |\n|---|---|---|---|---|---|\n",
+    );
+    let cell = |lines: &[String]| lines.join("<br>").replace('|', "\\|");
+    for row in &plan.rows {
+        let roles: Vec<String> = row
+            .roles
+            .iter()
+            .map(|(r, b)| format!("{r}{}", if *b == Basis::Assumed { "*" } else { "" }))
+            .collect();
+        let mut status = vec![status_text(&row.status).unwrap_or_else(|| "required".to_owned())];
+        status.extend(row.versions.iter().map(|v| v.to_string()));
+        if row.direction == egress_catalog::catalog::Direction::Intranet {
+            status.push("intranet".to_owned());
+        }
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            target(row).replace('|', "\\|"),
+            cell(&ports_cell(&row.schemes, &row.ports)),
+            cell(&row.features),
+            cell(&roles),
+            cell(&status),
+            cell(&row.notes),
+        );
+    }
+    out.push_str("\n\\* assumed by the catalog, not stated by the page.\n");
+    footer(plan, &mut out, "- ");
+    out
+}
+
+fn csv(plan: &Plan) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "host",
+        "path",
+        "kind",
+        "direction",
+        "schemes",
+        "ports",
+        "features",
+        "roles",
+        "assumed",
+        "sections",
+        "status",
+        "detail",
+        "versions",
+        "endpoints",
+        "notes",
+    ])?;
+    let join = |v: &mut dyn Iterator<Item = String>| v.collect::<Vec<_>>().join(";");
+    for row in &plan.rows {
+        let assumed = row
+            .schemes
+            .iter()
+            .filter(|(_, b)| **b == Basis::Assumed)
+            .map(|(s, _)| format!("scheme:{s}"))
+            .chain(
+                row.ports
+                    .iter()
+                    .filter(|(_, b)| **b == Basis::Assumed)
+                    .map(|(p, _)| format!("port:{p}")),
+            )
+            .chain(
+                row.roles
+                    .iter()
+                    .filter(|(_, b)| **b == Basis::Assumed)
+                    .map(|(r, _)| format!("role:{r}")),
+            );
+        w.write_record([
+            row.host.clone(),
+            row.path.clone().unwrap_or_default(),
+            pattern_kind(row.pattern.as_ref()).to_owned(),
+            row.direction.as_str().to_owned(),
+            join(&mut row.schemes.keys().map(|s| s.to_string())),
+            join(&mut row.ports.keys().map(|p| p.to_string())),
+            row.features.join(";"),
+            join(&mut row.roles.keys().cloned()),
+            join(&mut assumed.into_iter()),
+            row.sections.join(";"),
+            row.status.as_str().to_owned(),
+            status_text(&row.status).unwrap_or_default(),
+            join(&mut row.versions.iter().map(|v| v.to_string())),
+            row.endpoints.join(";"),
+            row.notes.join(" "),
+        ])?;
+    }
+    // External lists have no hosts; they are rows of their own kind so that
+    // nobody mistakes the list for complete.
+    for x in &plan.external {
+        let mut record = vec![String::new(); 15];
+        record[2] = "external".to_owned();
+        record[6] = x.feature.clone();
+        record[10] = "external".to_owned();
+        record[11] = x.url.clone();
+        record[14] = format!("External list not included: {}", x.title);
+        w.write_record(&record)?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
