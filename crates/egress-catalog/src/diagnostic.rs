@@ -97,6 +97,10 @@ impl Problems {
         self.0.push(problem);
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub(crate) fn into_result<T>(self, file: &SourceFile, value: T) -> Result<T, FileProblems> {
         if self.0.is_empty() {
             Ok(value)
@@ -152,7 +156,7 @@ mod tests {
         assert_eq!(file.line_column(0), (1, 1));
         assert_eq!(file.line_column(3), (2, 1));
         assert_eq!(file.line_column(7), (2, 4));
-        assert_eq!(file.line_column(9), (3, 1));
+        assert_eq!(file.line_column(8), (3, 1));
         assert_eq!(file.line_column(100), (3, 2));
     }
 

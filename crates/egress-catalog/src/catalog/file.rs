@@ -219,6 +219,9 @@ pub fn load(file: &SourceFile) -> Result<Catalog, FileProblems> {
     let placeholders: Vec<RawPlaceholder> = each(take("placeholder", &mut problems), &mut problems);
     let endpoints: Vec<RawEndpoint> = each(take("endpoint", &mut problems), &mut problems);
 
+    // With an entry that could not be read at all, which features it named
+    // is unknown: the "feature has no endpoints" check would only add noise.
+    let all_entries_read = problems.is_empty();
     let mut checker = Checker {
         problems,
         page_ids: BTreeSet::new(),
@@ -237,8 +240,16 @@ pub fn load(file: &SourceFile) -> Result<Catalog, FileProblems> {
         .into_iter()
         .filter_map(|p| checker.placeholder(p))
         .collect();
+    // Features named by any endpoint, even one with problems of its own, so
+    // that one bad endpoint does not also make its feature look empty.
+    let referenced: BTreeSet<String> = endpoints
+        .iter()
+        .flat_map(|e| e.features.get_ref().iter().map(|f| f.get_ref().clone()))
+        .collect();
     let endpoints = checker.endpoints(endpoints);
-    checker.features_have_content(&features, &endpoints);
+    if all_entries_read {
+        checker.features_have_content(&features, &referenced);
+    }
 
     let problems = checker.problems;
     let Some(meta) = meta else {
@@ -952,10 +963,9 @@ impl Checker {
     }
 
     /// A feature with neither endpoints nor an external list says nothing.
-    fn features_have_content(&mut self, features: &[Feature], endpoints: &[Endpoint]) {
+    fn features_have_content(&mut self, features: &[Feature], referenced: &BTreeSet<String>) {
         for f in features {
-            let used = endpoints.iter().any(|e| e.features.contains(&f.id));
-            if !used && f.external.is_empty() {
+            if !referenced.contains(&f.id) && f.external.is_empty() {
                 let span = self.feature_ids.get(&f.id).cloned().unwrap_or(0..0);
                 self.problems.push(
                     Problem::new(
