@@ -74,11 +74,37 @@ struct RawProfile {
     server: Vec<RawServer>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// `"all"` or a list of feature ids. Written by hand rather than as an
+/// untagged enum, which would buffer the list and lose the ids' positions.
 enum RawFeatures {
     All(String),
     List(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawFeatures {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawFeatures;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"all\" or a list of feature ids")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawFeatures, E> {
+                Ok(RawFeatures::All(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawFeatures, A::Error> {
+                let mut ids = Vec::new();
+                while let Some(id) = seq.next_element()? {
+                    ids.push(id);
+                }
+                Ok(RawFeatures::List(ids))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Deserialize, Clone, Copy)]

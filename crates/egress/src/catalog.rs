@@ -66,7 +66,7 @@ fn target_lines(target: &Target) -> Vec<String> {
             }
             let mut lines = vec![first];
             if u.path != "/" {
-                lines.push(format!("  {}", u.path));
+                lines.extend(crate::plan::path_lines(&u.path));
             }
             lines
         }
@@ -86,9 +86,10 @@ fn conditions(e: &Endpoint) -> Vec<String> {
     }
     if let Some(s) = &e.superseded {
         out.push(match s.from {
-            Some(d) => format!("superseded by {} from {d}", s.by),
-            None => format!("superseded by {}", s.by),
+            Some(d) => format!("superseded from {d}"),
+            None => "superseded".to_owned(),
         });
+        out.push(format!("by {}", s.by));
     }
     if e.direction == egress_catalog::catalog::Direction::Intranet {
         out.push("intranet".to_owned());
@@ -98,7 +99,7 @@ fn conditions(e: &Endpoint) -> Vec<String> {
         out.push(format!("TLS {} only", v.join(", ")));
     }
     if let Some(s) = e.min_proxy_idle_timeout_secs {
-        out.push(format!("proxy idle timeout >= {s}s"));
+        out.push(format!("idle timeout >= {s}s"));
     }
     out
 }
@@ -174,14 +175,16 @@ fn list(args: &ListArgs) -> anyhow::Result<()> {
                     continue;
                 }
                 let rows = mine.iter().map(|e| {
-                    let schemes: Vec<&str> = e.schemes.value.iter().map(|s| s.as_str()).collect();
-                    let ports: Vec<String> = e.ports.value.iter().map(u16::to_string).collect();
+                    let schemes = e
+                        .schemes
+                        .value
+                        .iter()
+                        .map(|s| (*s, e.schemes.basis))
+                        .collect();
+                    let ports = e.ports.value.iter().map(|p| (*p, e.ports.basis)).collect();
                     vec![
                         target_lines(&e.target),
-                        vec![
-                            format!("{}{}", schemes.join(" "), mark(e.schemes.basis)),
-                            format!("{}{}", ports.join(" "), mark(e.ports.basis)),
-                        ],
+                        crate::plan::ports_cell(&schemes, &ports),
                         e.roles
                             .value
                             .iter()
@@ -192,7 +195,7 @@ fn list(args: &ListArgs) -> anyhow::Result<()> {
                     ]
                 });
                 if markdown {
-                    out.push_str("\n| Endpoint | Schemes, ports | Roles | Cloud | Conditions |\n|---|---|---|---|---|\n");
+                    out.push_str("\n| Endpoint | Ports | Roles | Cloud | Conditions |\n|---|---|---|---|---|\n");
                     for cells in rows {
                         let cells: Vec<String> = cells
                             .iter()
@@ -201,9 +204,18 @@ fn list(args: &ListArgs) -> anyhow::Result<()> {
                         let _ = writeln!(out, "| {} |", cells.join(" | "));
                     }
                 } else {
-                    let mut t =
-                        Table::new(&["ENDPOINT", "SCHEME/PORT", "ROLES", "CLOUD", "CONDITIONS"]);
-                    for cells in rows {
+                    // Roles, cloud and conditions share a column so that the table
+                    // fits in 100 columns.
+                    let mut t = Table::new(&["ENDPOINT", "PORTS", "ROLES (CLOUD, CONDITIONS)"]);
+                    for mut cells in rows {
+                        let conditions = cells.pop().unwrap_or_default();
+                        let cloud = cells.pop().unwrap_or_default();
+                        let notes = cloud
+                            .into_iter()
+                            .filter(|c| c != "all")
+                            .map(|c| format!("{c} cloud"))
+                            .chain(conditions);
+                        cells[2].extend(notes.map(|n| format!("({n})")));
                         t.row(cells);
                     }
                     t.render(&mut out);
@@ -290,7 +302,8 @@ fn json<T: Serialize>(value: &T) -> anyhow::Result<String> {
     Ok(text)
 }
 
-/// Writes a simple listing as a table, csv, markdown or json.
+/// Writes a simple listing as a table, csv, markdown or json. A cell's
+/// lines stack in a table and are joined elsewhere.
 fn listing<T: Serialize>(
     format: Format,
     headers: &[&'static str],
@@ -303,7 +316,7 @@ fn listing<T: Serialize>(
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(headers.iter().map(|h| h.to_lowercase()))?;
             for row in &rows {
-                w.write_record(row)?;
+                w.write_record(row.iter().map(|c| c.replace('\n', " ")))?;
             }
             String::from_utf8(w.into_inner()?)?
         }
@@ -314,7 +327,10 @@ fn listing<T: Serialize>(
                 "---|".repeat(headers.len())
             );
             for row in &rows {
-                let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|c| c.replace('|', "\\|").replace('\n', "<br>"))
+                    .collect();
                 let _ = writeln!(out, "| {} |", cells.join(" | "));
             }
             out
@@ -322,7 +338,11 @@ fn listing<T: Serialize>(
         Format::Table => {
             let mut t = Table::new(headers);
             for row in rows {
-                t.row(row.into_iter().map(|c| vec![c]).collect());
+                t.row(
+                    row.iter()
+                        .map(|c| c.lines().map(str::to_owned).collect())
+                        .collect(),
+                );
             }
             let mut out = String::new();
             t.render(&mut out);
@@ -345,20 +365,14 @@ fn features(args: &BrowseArgs) -> anyhow::Result<()> {
             if let Some(v) = d.since_version {
                 notes.push(format!("from {v}"));
             }
-            vec![
-                d.id.to_owned(),
-                d.endpoints.to_string(),
-                d.title.to_owned(),
-                notes.join(", "),
-            ]
+            let mut title = d.title.to_owned();
+            if !notes.is_empty() {
+                title.push_str(&format!("\n({})", notes.join(", ")));
+            }
+            vec![d.id.to_owned(), d.endpoints.to_string(), title]
         })
         .collect();
-    let text = listing(
-        args.format,
-        &["FEATURE", "ENDPOINTS", "TITLE", "NOTES"],
-        rows,
-        &docs,
-    )?;
+    let text = listing(args.format, &["FEATURE", "ENDPOINTS", "TITLE"], rows, &docs)?;
     output::emit(&text, None)
 }
 

@@ -135,9 +135,15 @@ fn header(plan: &Plan, loaded: &Loaded) -> Vec<String> {
     ]
 }
 
-/// Characters of a URL path per line in the table.
-const PATH_WIDTH: usize = 40;
-
+/// A URL path as indented lines of at most 40 characters, so that tables
+/// stay readable at 100 columns.
+pub fn path_lines(path: &str) -> Vec<String> {
+    let chars: Vec<char> = path.chars().collect();
+    chars
+        .chunks(40)
+        .map(|c| format!("  {}", c.iter().collect::<String>()))
+        .collect()
+}
 fn table(plan: &Plan, loaded: &Loaded) -> String {
     let mut out = String::new();
     for line in header(plan, loaded) {
@@ -148,13 +154,7 @@ fn table(plan: &Plan, loaded: &Loaded) -> String {
     for row in &plan.rows {
         let mut host = vec![row.host.clone()];
         if let Some(path) = &row.path {
-            // Long paths wrap so that the table stays readable at 100 columns.
-            let chars: Vec<char> = path.chars().collect();
-            host.extend(
-                chars
-                    .chunks(PATH_WIDTH)
-                    .map(|c| format!("  {}", c.iter().collect::<String>())),
-            );
+            host.extend(path_lines(path));
         }
         if row.direction == egress_catalog::catalog::Direction::Intranet {
             host.push("  (intranet, between site systems)".to_owned());
@@ -204,7 +204,11 @@ fn footer(plan: &Plan, out: &mut String, bullet: &str) {
     if !superseded.is_empty() {
         let _ = writeln!(out, "\nSuperseded (shown, not required):");
         for (row, by) in superseded {
-            let _ = writeln!(out, "{bullet}{} -> replaced by endpoint {by}", target(row));
+            let _ = writeln!(
+                out,
+                "{bullet}{}\n{bullet}  replaced by endpoint {by}",
+                target(row)
+            );
         }
     }
     if !plan.external.is_empty() {
@@ -216,14 +220,9 @@ fn footer(plan: &Plan, out: &mut String, bullet: &str) {
     if !plan.missing.is_empty() {
         let _ = writeln!(out, "\nNeeds input (set in the profile):");
         for m in &plan.missing {
-            let _ = writeln!(
-                out,
-                "{bullet}<{}> {}: set `{}` (used by {})",
-                m.name,
-                m.title,
-                m.profile_key,
-                m.endpoints.join(", ")
-            );
+            let _ = writeln!(out, "{bullet}<{}>: set `{}`", m.name, m.profile_key);
+            let used_by = format!("{}; used by {}", m.title, m.endpoints.join(", "));
+            out.push_str(&crate::table::wrap(&used_by, &format!("{bullet}    "), 100));
         }
     }
     if !plan.excluded.is_empty() {

@@ -52,9 +52,36 @@ impl Table {
     }
 }
 
+/// Wraps text at spaces into lines of at most `width` characters (a word
+/// longer than that stands alone), each starting with `indent`.
+pub fn wrap(text: &str, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::from(indent);
+    for word in text.split(' ') {
+        if line.len() > indent.len() && line.len() + 1 + word.len() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(indent);
+        }
+        if line.len() > indent.len() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wraps_at_spaces() {
+        assert_eq!(wrap("aa bb cc dd", "  ", 8), "  aa bb\n  cc dd\n");
+        assert_eq!(wrap("abcdefghij x", "", 4), "abcdefghij\nx\n");
+    }
 
     #[test]
     fn aligns_multiline_cells() {

@@ -1,0 +1,396 @@
+//! The real `egress` binary on fixture catalogs and profiles: outputs,
+//! exit codes, and the message every class of bad input gets.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+fn fixture(name: &str) -> String {
+    // Relative paths keep the messages (and snapshots) free of the checkout's
+    // location.
+    format!("tests/fixtures/{name}")
+}
+
+fn egress(args: &[&str]) -> Output {
+    cargo_bin_cmd!("egress")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .expect("egress runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+/// Runs egress on bad input: exit status 2, nothing on stdout, and the
+/// message on stderr as in the snapshot.
+#[track_caller]
+fn check_bad(name: &str, args: &[&str]) {
+    let out = egress(args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?}\n{}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), "", "{args:?}");
+    insta::assert_snapshot!(name, text(&out.stderr));
+}
+
+#[test]
+fn bad_catalogs() {
+    let v = |f: &str| vec!["catalog".to_owned(), "validate".to_owned(), fixture(f)];
+    for (name, file) in [
+        ("catalog-syntax", "syntax.toml"),
+        ("catalog-unknown-key", "unknown-key.toml"),
+        ("catalog-duplicate-id", "duplicate-id.toml"),
+        ("catalog-bad-pattern", "bad-pattern.toml"),
+        ("catalog-unknown-feature", "unknown-feature.toml"),
+        ("catalog-wrong-type", "wrong-type.toml"),
+    ] {
+        let args = v(file);
+        check_bad(name, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    check_bad(
+        "catalog-missing-file",
+        &["catalog", "validate", "tests/fixtures/none.toml"],
+    );
+    // The same checks apply wherever a catalog is read.
+    check_bad(
+        "plan-bad-catalog",
+        &["plan", "--catalog", &fixture("unknown-feature.toml")],
+    );
+}
+
+#[test]
+fn bad_profiles() {
+    for (name, file) in [
+        ("profile-syntax", "profile-syntax.toml"),
+        ("profile-unknown-key", "profile-unknown-key.toml"),
+        ("profile-unknown-ids", "profile-unknown-ids.toml"),
+        ("profile-wrong-type", "profile-wrong-type.toml"),
+    ] {
+        check_bad(name, &["plan", "--profile", &fixture(file)]);
+    }
+}
+
+#[test]
+fn bad_options() {
+    check_bad(
+        "option-unknown-ids",
+        &["plan", "--feature", "cloud-service", "--role", "sup"],
+    );
+    check_bad(
+        "option-unknown-revision",
+        &["plan", "--revision", "2019-01"],
+    );
+    check_bad(
+        "option-revision-of-file",
+        &[
+            "catalog",
+            "list",
+            "--catalog",
+            &fixture("vendor.toml"),
+            "--revision",
+            "2020-07",
+        ],
+    );
+    let out = egress(&["plan", "--format", "yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("invalid value 'yaml'"));
+    let out = egress(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn plan_outputs() {
+    let profile = fixture("site.toml");
+    for (format, name) in [
+        ("table", "plan-site-table"),
+        ("json", "plan-site-json"),
+        ("csv", "plan-site-csv"),
+        ("markdown", "plan-site-markdown"),
+    ] {
+        let out = egress(&["plan", "--profile", &profile, "--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        insta::assert_snapshot!(name, text(&out.stdout));
+    }
+    // The command line wins over the profile.
+    let out = egress(&[
+        "plan",
+        "--profile",
+        &profile,
+        "--revision",
+        "2020-07",
+        "--feature",
+        "software-updates",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!("plan-site-cli-wins", text(&out.stdout));
+}
+
+#[test]
+fn plan_without_profile_names_missing_placeholders() {
+    let out = egress(&[
+        "plan",
+        "--revision",
+        "2020-07",
+        "--feature",
+        "cloud-services",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let missing: Vec<(&str, &str)> = doc["missing_placeholders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["placeholder"].as_str().unwrap(),
+                m["profile_key"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(missing, [("cmg-name", "placeholders.cmg-name")]);
+    let needs_input = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "needs-input")
+        .count();
+    assert_eq!(needs_input, 2);
+}
+
+#[test]
+fn a_profile_can_choose_a_vendor_catalog() {
+    let out = egress(&["plan", "--profile", &fixture("profile-vendor.toml")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!("plan-vendor", text(&out.stdout));
+}
+
+/// `catalog list --format json` has every endpoint of the revision, with
+/// the attributes the catalog gives it.
+#[test]
+fn catalog_list_json_has_every_endpoint() {
+    for catalog in egress_catalog::embedded::all().unwrap() {
+        let out = egress(&[
+            "catalog",
+            "list",
+            "--revision",
+            &catalog.meta.revision,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["format"], "egress.catalog/1");
+        let listed = doc["endpoints"].as_array().unwrap();
+        assert_eq!(listed.len(), catalog.endpoints.len());
+        for (e, j) in catalog.endpoints.iter().zip(listed) {
+            assert_eq!(j["id"], e.id.as_str());
+            assert_eq!(j["target"], e.target.to_string());
+            assert_eq!(j["cloud"], e.cloud.as_str());
+            assert_eq!(j["roles"]["value"], serde_json::json!(e.roles.value));
+            assert_eq!(j["ports"]["value"], serde_json::json!(e.ports.value));
+            assert_eq!(j["ports"]["basis"], e.ports.basis.as_str());
+            assert_eq!(j["features"], serde_json::json!(e.features));
+        }
+    }
+}
+
+#[test]
+fn catalog_browsing() {
+    for (name, args) in [
+        ("catalog-features", vec!["catalog", "features"]),
+        (
+            "catalog-roles",
+            vec!["catalog", "roles", "--revision", "2020-07"],
+        ),
+        ("catalog-placeholders", vec!["catalog", "placeholders"]),
+        ("catalog-revisions", vec!["catalog", "revisions"]),
+        (
+            "catalog-list-table",
+            vec![
+                "catalog",
+                "list",
+                "--feature",
+                "cloud-services",
+                "--cloud",
+                "usgov",
+            ],
+        ),
+        (
+            "catalog-list-csv",
+            vec!["catalog", "list", "--role", "console", "--format", "csv"],
+        ),
+        (
+            "catalog-list-markdown",
+            vec![
+                "catalog",
+                "list",
+                "--revision",
+                "2020-07",
+                "--feature",
+                "software-updates",
+                "--format",
+                "markdown",
+            ],
+        ),
+    ] {
+        let out = egress(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        insta::assert_snapshot!(name, text(&out.stdout));
+    }
+    let out = egress(&["catalog", "validate", &fixture("vendor.toml")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        "ok: tests/fixtures/vendor.toml: catalog contoso-agent revision 2024-05: 2 features, 2 roles, 1 placeholders, 2 endpoints\n"
+    );
+}
+
+/// The table stays readable at 100 columns.
+#[test]
+fn tables_fit_100_columns() {
+    for args in [
+        vec!["plan"],
+        vec!["plan", "--revision", "2020-07"],
+        vec!["catalog", "list"],
+        vec!["catalog", "features"],
+    ] {
+        let out = egress(&args);
+        let stdout = text(&out.stdout);
+        let table = stdout
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.contains("<http"));
+        for line in table {
+            assert!(line.chars().count() <= 100, "{args:?}: {line}");
+        }
+    }
+}
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn output_files_are_written_whole_or_not_at_all() {
+    let dir = scratch();
+    let path = dir.path().join("plan.json");
+    let p = path.to_str().unwrap();
+    let out = egress(&["plan", "--format", "json", "-o", p]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), "");
+    let stdout = egress(&["plan", "--format", "json"]).stdout;
+    assert_eq!(std::fs::read(&path).unwrap(), stdout);
+
+    // Bad input: the existing file is untouched and no temporary is left.
+    let out = egress(&[
+        "plan",
+        "--profile",
+        &fixture("profile-unknown-ids.toml"),
+        "-o",
+        p,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&path).unwrap(), stdout);
+    let missing = dir.path().join("new.csv");
+    let out = egress(&[
+        "plan",
+        "--catalog",
+        &fixture("syntax.toml"),
+        "-o",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!missing.exists());
+    assert_eq!(entries(dir.path()), ["plan.json"]);
+
+    // A folder that does not exist is a clear error.
+    let out = egress(&[
+        "plan",
+        "-o",
+        dir.path().join("no/such/dir/x").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("error: cannot create a temporary file in"));
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn profile_init_writes_a_valid_profile_and_never_overwrites() {
+    let dir = scratch();
+    let path: PathBuf = dir.path().join("site.toml");
+    let p = path.to_str().unwrap();
+    let out = egress(&["profile", "init", "-o", p]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text(&egress(&["profile", "init"]).stdout)
+    );
+    let out = egress(&["profile", "validate", p]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = egress(&["plan", "--profile", p, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    std::fs::write(&path, "mine").unwrap();
+    let out = egress(&["profile", "init", "-o", p]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
+}
+
+#[test]
+fn completions_and_help() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = egress(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(text(&out.stdout).contains("egress"));
+    }
+    for args in [
+        vec!["--help"],
+        vec!["plan", "--help"],
+        vec!["catalog", "--help"],
+        vec!["catalog", "list", "--help"],
+        vec!["profile", "init", "--help"],
+    ] {
+        let out = egress(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(text(&out.stdout).contains("Usage: egress"), "{args:?}");
+    }
+}
+
+/// `egress plan | head -1`: a reader that goes away early is not an error.
+#[test]
+fn broken_pipe_exits_0() {
+    let bin = assert_cmd::cargo::cargo_bin!("egress");
+    let mut child = Command::new(bin)
+        .args(["catalog", "list", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}
