@@ -54,6 +54,7 @@ pub struct RowDoc<'a> {
     pub status: &'static str,
     pub required: bool,
     pub superseded_by: Option<&'a str>,
+    pub superseded_from: Option<String>,
     pub valid_from: Option<String>,
     pub valid_until: Option<String>,
     pub needs: &'a [String],
@@ -171,16 +172,26 @@ impl<'a> PlanDoc<'a> {
 
 impl<'a> RowDoc<'a> {
     fn new(row: &'a Row) -> RowDoc<'a> {
-        let (superseded_by, valid_from, valid_until, needs): (_, _, _, &[String]) =
-            match &row.status {
-                Status::Superseded { by, since } => {
-                    (Some(by.as_str()), since.map(|d| d.to_string()), None, &[])
-                }
-                Status::NotYetValid { from } => (None, Some(from.to_string()), None, &[]),
-                Status::Expired { until } => (None, None, Some(until.to_string()), &[]),
-                Status::NeedsInput { placeholders } => (None, None, None, placeholders),
-                Status::Required => (None, None, None, &[]),
-            };
+        let none = || None::<String>;
+        let (superseded_by, superseded_from, valid_from, valid_until, needs): (
+            _,
+            _,
+            _,
+            _,
+            &[String],
+        ) = match &row.status {
+            Status::Superseded { by, since } => (
+                Some(by.as_str()),
+                since.map(|d| d.to_string()),
+                none(),
+                none(),
+                &[],
+            ),
+            Status::NotYetValid { from } => (None, none(), Some(from.to_string()), none(), &[]),
+            Status::Expired { until } => (None, none(), none(), Some(until.to_string()), &[]),
+            Status::NeedsInput { placeholders } => (None, none(), none(), none(), placeholders),
+            Status::Required => (None, none(), none(), none(), &[]),
+        };
         RowDoc {
             host: &row.host,
             kind: pattern_kind(row.pattern.as_ref()),
@@ -201,6 +212,7 @@ impl<'a> RowDoc<'a> {
             status: row.status.as_str(),
             required: row.status.is_in_force(),
             superseded_by,
+            superseded_from,
             valid_from,
             valid_until,
             needs,

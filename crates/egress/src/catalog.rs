@@ -130,8 +130,7 @@ fn list(args: &ListArgs) -> anyhow::Result<()> {
             let mut out = String::new();
             let _ = writeln!(
                 out,
-                "{} {} revision {} ({}), describes {}: {} endpoints",
-                "#",
+                "# {} revision {} ({}), describes {}: {} endpoints",
                 catalog.meta.id,
                 catalog.meta.revision,
                 loaded.catalog_origin,
