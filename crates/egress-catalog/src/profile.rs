@@ -132,9 +132,8 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
     let root = tomlfile::parse(file)?;
     let mut problems = Problems::default();
     let span = 0..file.text.len();
-    let value = Spanned::new(span, toml::de::DeValue::Table(root));
-    let Some(raw) = tomlfile::deserialize::<RawProfile>(value, &mut problems) else {
-        return Err(problems.into_result(file, ()).unwrap_err());
+    let Some(raw) = tomlfile::deserialize_each_key::<RawProfile>(root, span, &mut problems) else {
+        return Err(problems_or(file, problems));
     };
 
     if let Some(v) = &raw.version
@@ -229,6 +228,17 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
         servers,
     };
     problems.into_result(file, profile)
+}
+
+/// The problems found, which cannot be none when deserialization failed.
+fn problems_or(file: &SourceFile, problems: Problems) -> FileProblems {
+    match problems.into_result(file, ()) {
+        Err(e) => e,
+        Ok(()) => FileProblems {
+            file: file.clone(),
+            problems: vec![Problem::new(0..0, "the profile could not be read")],
+        },
+    }
 }
 
 impl Profile {

@@ -99,6 +99,31 @@ pub(crate) fn deserialize<T: DeserializeOwned>(
     }
 }
 
+/// Deserializes a table whose struct has only optional fields, reporting a
+/// problem in every key rather than only the first: each key is first
+/// deserialized on its own; the keys that fail are reported and left out, so
+/// that the caller can go on to check the rest.
+pub(crate) fn deserialize_each_key<T: DeserializeOwned>(
+    root: DeTable<'_>,
+    span: std::ops::Range<usize>,
+    problems: &mut Problems,
+) -> Option<T> {
+    let mut failed = Vec::new();
+    for (key, value) in root.iter() {
+        let mut single = DeTable::new();
+        single.insert(key.clone(), value.clone());
+        let one = Spanned::new(value.span(), DeValue::Table(single));
+        if deserialize::<T>(one, problems).is_none() {
+            failed.push(key.get_ref().clone());
+        }
+    }
+    let rest: DeTable<'_> = root
+        .into_iter()
+        .filter(|(key, _)| !failed.contains(key.get_ref()))
+        .collect();
+    deserialize(Spanned::new(span, DeValue::Table(rest)), problems)
+}
+
 fn to_problem(error: &toml::de::Error, fallback: std::ops::Range<usize>) -> Problem {
     let span = error.span().unwrap_or(fallback);
     let message = error.message().trim().to_owned();
