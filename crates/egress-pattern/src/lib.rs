@@ -22,9 +22,11 @@
 
 mod host;
 mod pattern;
+mod set;
 
 pub use host::{Host, HostError, HostErrorKind};
 pub use pattern::{HostPattern, PatternKind};
+pub use set::{HostSet, HostSetBuilder, PatternId};
 
 /// The longest DNS name, in octets, without the trailing dot (RFC 1035).
 pub const MAX_NAME_LEN: usize = 253;
