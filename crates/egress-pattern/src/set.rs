@@ -3,7 +3,8 @@
 //! Every pattern is keyed by a name: an exact pattern by its host, `*.x` by
 //! `x`, an in-label pattern `pre*post.parent` by `parent`. A host is looked
 //! up once per label boundary, right to left: the hash of each suffix is
-//! computed in one pass over the reversed host, and each suffix costs one
+//! computed in one pass over the host (a polynomial hash weighted from the
+//! end), and each suffix costs one
 //! probe of an open-addressing table. A host with four labels therefore
 //! costs one pass over its bytes and four probes, whatever the number of
 //! patterns.
@@ -69,6 +70,7 @@ impl HostSetBuilder {
             in_label: Vec::new(),
             ips: self.ips,
             len: self.count as usize,
+            depths: 0,
         };
         let mut i = 0;
         while i < self.items.len() {
@@ -132,6 +134,9 @@ pub struct HostSet {
     in_label: Vec<InLabel>,
     ips: Vec<(IpAddr, PatternId)>,
     len: usize,
+    /// Bit `n` is set when some key has `n` labels: suffixes with another
+    /// number of labels need no probe.
+    depths: u128,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -154,11 +159,28 @@ struct InLabel {
     id: u32,
 }
 
-/// FNV-1a over the reversed bytes, so that the hash of every suffix falls
-/// out of one right-to-left pass; finished with a multiply-xorshift so that
-/// the low bits (the slot index) are well mixed.
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+/// A polynomial hash weighted from the end: `H(t) = sum t[j] * B^(len-1-j)`
+/// modulo 2^64. Walking a host right to left, the running sum at a dot is
+/// the hash of the suffix after it, so one pass yields every suffix's hash;
+/// each byte costs an independent multiply and an add (no chain of
+/// multiplies). Matches are always confirmed by comparing the text, so a
+/// collision costs time, never a wrong answer.
+const B: u64 = 0x9e37_79b9_7f4a_7c15 | 1;
+
+/// Names longer than this cannot match: no valid pattern is longer.
+const MAX: usize = crate::MAX_NAME_LEN;
+
+const fn powers() -> [u64; MAX] {
+    let mut table = [1u64; MAX];
+    let mut i = 1;
+    while i < MAX {
+        table[i] = table[i - 1].wrapping_mul(B);
+        i += 1;
+    }
+    table
+}
+
+static POW: [u64; MAX] = powers();
 
 #[inline]
 fn finish(h: u64) -> u64 {
@@ -167,10 +189,11 @@ fn finish(h: u64) -> u64 {
 }
 
 fn hash_key(key: &[u8]) -> u64 {
-    let mut h = FNV_OFFSET;
-    for &b in key.iter().rev() {
-        h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-    }
+    let h = key
+        .iter()
+        .rev()
+        .zip(POW.iter())
+        .fold(0u64, |h, (&b, &p)| h.wrapping_add(u64::from(b).wrapping_mul(p)));
     finish(h)
 }
 
@@ -208,13 +231,15 @@ impl HostSet {
     }
 
     fn index(&mut self) {
-        // At most half full: short probe sequences on hits and misses.
-        let capacity = (self.entries.len() * 2).next_power_of_two().max(8);
+        // At most a quarter full: a miss mostly meets an empty slot at once.
+        let capacity = (self.entries.len() * 4).next_power_of_two().max(8);
         self.slots = vec![0; capacity];
         self.mask = capacity - 1;
         for (i, e) in self.entries.iter().enumerate() {
             let key = &self.text.as_bytes()[e.text_start as usize..][..e.text_len as usize];
             let h = hash_key(key);
+            let labels = key.iter().filter(|&&b| b == b'.').count() + 1;
+            self.depths |= 1u128 << labels.min(127);
             let mut slot = (h as usize) & self.mask;
             while self.slots[slot] != 0 {
                 slot = (slot + 1) & self.mask;
@@ -250,13 +275,24 @@ impl HostSet {
             return;
         }
         let bytes = name.as_bytes();
+        if bytes.len() > MAX {
+            return;
+        }
         let first_dot = bytes.iter().position(|&b| b == b'.');
-        // Walk right to left; at each dot, `h` is the hash of the reversed
-        // suffix to its right.
-        let mut h = FNV_OFFSET;
-        for i in (0..bytes.len()).rev() {
+        // Walk right to left; at each dot, `h` is the hash of the suffix to
+        // its right.
+        let mut h = 0u64;
+        let mut depth = 0usize;
+        let n = bytes.len();
+        let pow = &POW[..n];
+        for k in 0..n {
+            let i = n - 1 - k;
             let b = bytes[i];
+            let p = pow[k];
             if b == b'.' {
+                depth += 1;
+            }
+            if b == b'.' && self.depths & (1u128 << depth.min(127)) != 0 {
                 let suffix = &bytes[i + 1..];
                 if let Some(e) = self.find(suffix, finish(h)) {
                     // `*.suffix`: one or more whole labels before it.
@@ -285,9 +321,11 @@ impl HostSet {
                     }
                 }
             }
-            h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+            h = h.wrapping_add(u64::from(b).wrapping_mul(p));
         }
-        if let Some(e) = self.find(bytes, finish(h)) {
+        if self.depths & (1u128 << (depth + 1).min(127)) != 0
+            && let Some(e) = self.find(bytes, finish(h))
+        {
             for &id in &self.ids[e.ids_start as usize..][..e.n_exact as usize] {
                 if !f(id) {
                     return;

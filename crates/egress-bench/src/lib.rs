@@ -1,0 +1,106 @@
+//! What the benchmarks under `benches/` share: a counting allocator, for
+//! memory per pattern, and test data built from the embedded catalog or
+//! generated. Benchmarks only; nothing here ships.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use egress_catalog::catalog::{PlaceholderKind, Target};
+use egress_catalog::embedded;
+use egress_pattern::HostPattern;
+
+/// The system allocator, counting the bytes currently allocated. A bench
+/// installs it with `#[global_allocator]`.
+#[derive(Debug)]
+pub struct Counting;
+
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+/// Bytes currently allocated through [`Counting`].
+pub fn allocated() -> usize {
+    ALLOCATED.load(Ordering::Relaxed)
+}
+
+// Unsafe because `GlobalAlloc` is: every call forwards to `System` with the
+// same arguments, so its contract holds; the counter only observes.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
+        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// Every distinct host pattern of every embedded revision, placeholders
+/// filled with stand-ins.
+pub fn catalog_patterns() -> Vec<HostPattern> {
+    let mut out: Vec<HostPattern> = Vec::new();
+    for c in embedded::all().expect("the embedded catalogs are valid") {
+        for e in &c.endpoints {
+            let host = match &e.target {
+                Target::Host(h) => h,
+                Target::Url(u) => &u.host,
+            };
+            let pattern = host
+                .resolve(|name| {
+                    Some(match c.placeholder(name).map(|p| p.kind) {
+                        Some(PlaceholderKind::Host) => "sup01.contoso.com",
+                        _ => "granitefalls",
+                    })
+                })
+                .expect("stand-ins make valid patterns");
+            if !out.contains(&pattern) {
+                out.push(pattern);
+            }
+        }
+    }
+    out
+}
+
+/// `n` generated patterns: 70 % exact hosts, 25 % `*.suffix`, 5 % in-label
+/// (`*-kN.domain.tld`), over many domains.
+pub fn generated_patterns(n: usize) -> Vec<HostPattern> {
+    (0..n)
+        .map(|i| {
+            let domain = format!("d{}.example{}.com", i % 9973, i % 7);
+            let text = match i % 20 {
+                0 => format!("*-k{i}.{domain}"),
+                1..=5 => format!("*.s{i}.{domain}"),
+                _ => format!("w{i}.{domain}"),
+            };
+            HostPattern::parse(&text).expect("generated patterns are valid")
+        })
+        .collect()
+}
+
+/// Hosts that hit a pattern: an instance of each of the first `n` patterns.
+pub fn hits(patterns: &[HostPattern], n: usize) -> Vec<String> {
+    let step = (patterns.len() / n).max(1);
+    patterns
+        .iter()
+        .step_by(step)
+        .take(n)
+        .map(|p| p.as_str().replacen('*', "x", 1))
+        .collect()
+}
+
+/// Hosts that miss every pattern, shaped like the hits.
+pub fn misses(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("m{i}.d{}.nomatch{}.com", i % 9973, i % 7))
+        .collect()
+}
