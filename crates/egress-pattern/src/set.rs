@@ -182,10 +182,11 @@ const fn powers() -> [u64; MAX] {
 
 static POW: [u64; MAX] = powers();
 
+/// Bit 32 is always set, so that 0 never is a hash (it marks "no probe").
 #[inline]
 fn finish(h: u64) -> u64 {
     let h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
+    (h ^ (h >> 33)) | (1 << 32)
 }
 
 fn hash_key(key: &[u8]) -> u64 {
@@ -248,12 +249,14 @@ impl HostSet {
         }
     }
 
+    /// Finds the entry for `key`, whose hash is `h`; `first` is the content
+    /// of its first slot when the caller has loaded it already.
     #[inline]
-    fn find(&self, key: &[u8], h: u64) -> Option<&Entry> {
+    fn find_from(&self, key: &[u8], h: u64, first: Option<u64>) -> Option<&Entry> {
         let fingerprint = h & 0xffff_ffff_0000_0000;
         let mut slot = (h as usize) & self.mask;
+        let mut s = first.unwrap_or_else(|| self.slots[slot]);
         loop {
-            let s = self.slots[slot];
             if s == 0 {
                 return None;
             }
@@ -264,6 +267,7 @@ impl HostSet {
                 }
             }
             slot = (slot + 1) & self.mask;
+            s = self.slots[slot];
         }
     }
 
@@ -271,60 +275,83 @@ impl HostSet {
     /// normalized name (as [`Host::parse`] makes it); stops when `f`
     /// returns false.
     fn each_match(&self, name: &str, mut f: impl FnMut(u32) -> bool) {
-        if self.entries.is_empty() {
-            return;
-        }
         let bytes = name.as_bytes();
-        if bytes.len() > MAX {
+        let n = bytes.len();
+        if self.entries.is_empty() || n > MAX {
             return;
         }
-        let first_dot = bytes.iter().position(|&b| b == b'.');
-        // Walk right to left; at each dot, `h` is the hash of the suffix to
-        // its right.
+        // Pass 1, right to left: at each dot, the running sum is the hash of
+        // the suffix after it. Hosts rarely have more than 15 dots; more
+        // spill to the heap.
+        let mut inline = [(0u64, 0usize); 16];
+        let mut spill: Vec<(u64, usize)> = Vec::new();
+        let mut m = 0;
         let mut h = 0u64;
-        let mut depth = 0usize;
-        let n = bytes.len();
         let pow = &POW[..n];
         for k in 0..n {
             let i = n - 1 - k;
             let b = bytes[i];
-            let p = pow[k];
             if b == b'.' {
-                depth += 1;
-            }
-            if b == b'.' && self.depths & (1u128 << depth.min(127)) != 0 {
-                let suffix = &bytes[i + 1..];
-                if let Some(e) = self.find(suffix, finish(h)) {
-                    // `*.suffix`: one or more whole labels before it.
-                    let sub = &self.ids[(e.ids_start + e.n_exact) as usize..][..e.n_sub as usize];
-                    for &id in sub {
-                        if !f(id) {
-                            return;
-                        }
+                let depth = m + 1;
+                // No key has this many labels: no probe.
+                let hash = if self.depths & (1u128 << depth.min(127)) != 0 { finish(h) } else { 0 };
+                if m < inline.len() {
+                    inline[m] = (hash, i + 1);
+                } else {
+                    if spill.is_empty() {
+                        spill.extend_from_slice(&inline);
                     }
-                    // `pre*post.suffix`: only when the first label is all
-                    // that stands before it.
-                    if Some(i) == first_dot {
-                        let label = &bytes[..i];
-                        for p in &self.in_label[e.in_label_start as usize..][..e.n_in_label as usize] {
-                            let t = &self.text.as_bytes()[p.text_start as usize..];
-                            let prefix = &t[..p.prefix_len as usize];
-                            let suffix = &t[p.prefix_len as usize..][..p.suffix_len as usize];
-                            if label.len() > prefix.len() + suffix.len()
-                                && label.starts_with(prefix)
-                                && label.ends_with(suffix)
-                                && !f(p.id)
-                            {
-                                return;
-                            }
-                        }
+                    spill.push((hash, i + 1));
+                }
+                m += 1;
+            }
+            h = h.wrapping_add(u64::from(b).wrapping_mul(pow[k]));
+        }
+        let suffixes = if spill.is_empty() { &inline[..m] } else { &spill[..] };
+        let whole = if self.depths & (1u128 << (m + 1).min(127)) != 0 { finish(h) } else { 0 };
+
+        // Pass 2: load every first slot before looking at any, so that their
+        // cache misses overlap (this is what keeps large sets fast).
+        let mut first = [0u64; 17];
+        for (j, &(hash, _)) in suffixes.iter().take(16).enumerate() {
+            first[j] = if hash == 0 { 0 } else { self.slots[(hash as usize) & self.mask] };
+        }
+        first[16] = if whole == 0 { 0 } else { self.slots[(whole as usize) & self.mask] };
+
+        for (j, &(hash, start)) in suffixes.iter().enumerate() {
+            if hash == 0 {
+                continue;
+            }
+            let loaded = first.get(j).copied().filter(|_| j < 16);
+            let Some(e) = self.find_from(&bytes[start..], hash, loaded) else {
+                continue;
+            };
+            // `*.suffix`: one or more whole labels before it.
+            for &id in &self.ids[(e.ids_start + e.n_exact) as usize..][..e.n_sub as usize] {
+                if !f(id) {
+                    return;
+                }
+            }
+            // `pre*post.suffix`: only when a single label stands before it.
+            if j + 1 == suffixes.len() {
+                let label = &bytes[..start - 1];
+                for p in &self.in_label[e.in_label_start as usize..][..e.n_in_label as usize] {
+                    let t = &self.text.as_bytes()[p.text_start as usize..];
+                    let prefix = &t[..p.prefix_len as usize];
+                    let suffix = &t[p.prefix_len as usize..][..p.suffix_len as usize];
+                    if label.len() > prefix.len() + suffix.len()
+                        && label.starts_with(prefix)
+                        && label.ends_with(suffix)
+                        && !f(p.id)
+                    {
+                        return;
                     }
                 }
             }
-            h = h.wrapping_add(u64::from(b).wrapping_mul(p));
         }
-        if self.depths & (1u128 << (depth + 1).min(127)) != 0
-            && let Some(e) = self.find(bytes, finish(h))
+        // The whole name: exact patterns.
+        if whole != 0
+            && let Some(e) = self.find_from(bytes, whole, Some(first[16]))
         {
             for &id in &self.ids[e.ids_start as usize..][..e.n_exact as usize] {
                 if !f(id) {
