@@ -61,7 +61,11 @@ fn regex_of(p: &HostPattern) -> String {
     match p.kind() {
         PatternKind::Exact(h) => format!("^{}$", regex::escape(h)),
         PatternKind::Subdomains { suffix } => format!("^.+\\.{}$", regex::escape(suffix)),
-        PatternKind::InLabel { prefix, suffix, parent } => format!(
+        PatternKind::InLabel {
+            prefix,
+            suffix,
+            parent,
+        } => format!(
             "^{}[^.]+{}\\.{}$",
             regex::escape(prefix),
             regex::escape(suffix),
@@ -79,7 +83,12 @@ struct Row {
 }
 
 fn build(patterns: &[HostPattern], row: &mut Row) -> Matchers {
-    let (floor, t, m) = measured(|| patterns.iter().map(|p| p.as_str().to_owned()).collect::<HashSet<_>>());
+    let (floor, t, m) = measured(|| {
+        patterns
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect::<HashSet<_>>()
+    });
     row.builds.push(("HashSet (floor)", t, m));
     let (set, t, m) = measured(|| HostSet::new(patterns));
     row.builds.push(("HostSet", t, m));
@@ -103,7 +112,12 @@ fn build(patterns: &[HostPattern], row: &mut Row) -> Matchers {
         row.builds.push(("RegexSet", t, m));
         r
     });
-    Matchers { floor, set, glob, regex }
+    Matchers {
+        floor,
+        set,
+        glob,
+        regex,
+    }
 }
 
 /// Median nanoseconds per lookup over `rounds` passes over `hosts`.
@@ -150,12 +164,33 @@ fn main() {
             let mut g = c.benchmark_group(format!("lookup/{size}/{kind}"));
             g.throughput(Throughput::Elements(hosts.len() as u64));
             g.bench_function("HashSet (floor)", |b| {
-                b.iter(|| hosts.iter().filter(|h| m.floor.contains(black_box(h.as_str()))).count())
+                b.iter(|| {
+                    hosts
+                        .iter()
+                        .filter(|h| m.floor.contains(black_box(h.as_str())))
+                        .count()
+                })
             });
-            g.bench_function("HostSet", |b| b.iter(|| hosts.iter().filter(|h| m.set.is_match_name(black_box(h))).count()));
-            g.bench_function("globset", |b| b.iter(|| hosts.iter().filter(|h| m.glob.is_match(black_box(h.as_str()))).count()));
+            g.bench_function("HostSet", |b| {
+                b.iter(|| {
+                    hosts
+                        .iter()
+                        .filter(|h| m.set.is_match_name(black_box(h)))
+                        .count()
+                })
+            });
+            g.bench_function("globset", |b| {
+                b.iter(|| {
+                    hosts
+                        .iter()
+                        .filter(|h| m.glob.is_match(black_box(h.as_str())))
+                        .count()
+                })
+            });
             if let Some(r) = &m.regex {
-                g.bench_function("RegexSet", |b| b.iter(|| hosts.iter().filter(|h| r.is_match(black_box(h))).count()));
+                g.bench_function("RegexSet", |b| {
+                    b.iter(|| hosts.iter().filter(|h| r.is_match(black_box(h))).count())
+                });
             }
             g.finish();
         }
@@ -163,26 +198,53 @@ fn main() {
         // Interleaved, on hits and misses together, for the ratios.
         let all: Vec<String> = hit.iter().chain(&miss).cloned().collect();
         let rounds = 51;
-        row.lookups.push(("HashSet (floor)", ns_per_lookup(&all, rounds, |h| m.floor.contains(h))));
-        row.lookups.push(("HostSet", ns_per_lookup(&all, rounds, |h| m.set.is_match_name(h))));
-        row.lookups.push(("HostSet::matches", ns_per_lookup(&all, rounds, |h| !m.set.matches_name(h).is_empty())));
-        row.lookups.push(("globset", ns_per_lookup(&all, rounds.min(11), |h| m.glob.is_match(h))));
+        row.lookups.push((
+            "HashSet (floor)",
+            ns_per_lookup(&all, rounds, |h| m.floor.contains(h)),
+        ));
+        row.lookups.push((
+            "HostSet",
+            ns_per_lookup(&all, rounds, |h| m.set.is_match_name(h)),
+        ));
+        row.lookups.push((
+            "HostSet::matches",
+            ns_per_lookup(&all, rounds, |h| !m.set.matches_name(h).is_empty()),
+        ));
+        row.lookups.push((
+            "globset",
+            ns_per_lookup(&all, rounds.min(11), |h| m.glob.is_match(h)),
+        ));
         if let Some(r) = &m.regex {
-            row.lookups.push(("RegexSet", ns_per_lookup(&all, rounds.min(11), |h| r.is_match(h))));
+            row.lookups.push((
+                "RegexSet",
+                ns_per_lookup(&all, rounds.min(11), |h| r.is_match(h)),
+            ));
         }
         // Sanity: the matchers agree on what the hit list hits, where they can.
-        assert!(hit.iter().all(|h| m.set.is_match_name(h)), "every hit is a hit");
-        assert!(!miss.iter().any(|h| m.set.is_match_name(h)), "every miss is a miss");
+        assert!(
+            hit.iter().all(|h| m.set.is_match_name(h)),
+            "every hit is a hit"
+        );
+        assert!(
+            !miss.iter().any(|h| m.set.is_match_name(h)),
+            "every miss is a miss"
+        );
         rows.push(row);
     }
 
     // Normalization on its own: ASCII lowercasing and IDNA.
     let mut g = c.benchmark_group("normalize");
     let ascii: Vec<String> = misses(HOSTS).iter().map(|h| h.to_uppercase()).collect();
-    let idn: Vec<String> = (0..HOSTS).map(|i| format!("bücher{i}.straße.example")).collect();
+    let idn: Vec<String> = (0..HOSTS)
+        .map(|i| format!("bücher{i}.straße.example"))
+        .collect();
     g.throughput(Throughput::Elements(HOSTS as u64));
-    g.bench_function("Host::parse ascii uppercase", |b| b.iter(|| ascii.iter().filter(|h| Host::parse(h).is_ok()).count()));
-    g.bench_function("Host::parse IDN", |b| b.iter(|| idn.iter().filter(|h| Host::parse(h).is_ok()).count()));
+    g.bench_function("Host::parse ascii uppercase", |b| {
+        b.iter(|| ascii.iter().filter(|h| Host::parse(h).is_ok()).count())
+    });
+    g.bench_function("Host::parse IDN", |b| {
+        b.iter(|| idn.iter().filter(|h| Host::parse(h).is_ok()).count())
+    });
     g.finish();
     let ascii_ns = ns_per_lookup(&ascii, 51, |h| Host::parse(h).is_ok());
     let idn_ns = ns_per_lookup(&idn, 51, |h| Host::parse(h).is_ok());
@@ -193,11 +255,23 @@ fn main() {
         println!("\n-- {} ({} patterns)", row.size, row.n);
         println!("{:<20} {:>12} {:>14}", "build", "time", "bytes/pattern");
         for (name, t, bytes) in &row.builds {
-            println!("{name:<20} {:>12.2?} {:>14.1}", t, *bytes as f64 / row.n as f64);
+            println!(
+                "{name:<20} {:>12.2?} {:>14.1}",
+                t,
+                *bytes as f64 / row.n as f64
+            );
         }
         let floor = row.lookups[0].1;
-        let glob = row.lookups.iter().find(|(n, _)| *n == "globset").map(|(_, t)| *t).unwrap_or(f64::NAN);
-        println!("{:<20} {:>10} {:>14} {:>10} {:>12}", "lookup", "ns/host", "hosts/s", "x floor", "globset/x");
+        let glob = row
+            .lookups
+            .iter()
+            .find(|(n, _)| *n == "globset")
+            .map(|(_, t)| *t)
+            .unwrap_or(f64::NAN);
+        println!(
+            "{:<20} {:>10} {:>14} {:>10} {:>12}",
+            "lookup", "ns/host", "hosts/s", "x floor", "globset/x"
+        );
         for (name, ns) in &row.lookups {
             println!(
                 "{name:<20} {ns:>10.1} {:>14.0} {:>10.2} {:>12.1}",
@@ -207,8 +281,15 @@ fn main() {
             );
         }
     }
-    if !rows.iter().any(|r| r.n > REGEX_MAX && r.builds.iter().any(|b| b.0 == "RegexSet")) {
-        println!("\nRegexSet is not built above {REGEX_MAX} patterns: it does not build in reasonable time or memory.");
+    if !rows
+        .iter()
+        .any(|r| r.n > REGEX_MAX && r.builds.iter().any(|b| b.0 == "RegexSet"))
+    {
+        println!(
+            "\nRegexSet is not built above {REGEX_MAX} patterns: it does not build in reasonable time or memory."
+        );
     }
-    println!("\nnormalization: Host::parse {ascii_ns:.1} ns per uppercase ASCII host, {idn_ns:.1} ns per IDN host");
+    println!(
+        "\nnormalization: Host::parse {ascii_ns:.1} ns per uppercase ASCII host, {idn_ns:.1} ns per IDN host"
+    );
 }

@@ -3,7 +3,10 @@
 fn main() {
     let patterns = egress_bench::generated_patterns(10_000);
     let set = egress_pattern::HostSet::new(&patterns);
-    let hosts: Vec<String> = egress_bench::hits(&patterns, 1000).into_iter().chain(egress_bench::misses(1000)).collect();
+    let hosts: Vec<String> = egress_bench::hits(&patterns, 1000)
+        .into_iter()
+        .chain(egress_bench::misses(1000))
+        .collect();
     let mut n = 0;
     for _ in 0..100 {
         for h in &hosts {

@@ -47,20 +47,39 @@ impl HostSetBuilder {
         let id = PatternId(self.count);
         self.count += 1;
         match pattern.kind() {
-            PatternKind::Exact(host) => self.items.push((host.to_owned(), Slot::Exact, String::new(), String::new(), id)),
-            PatternKind::Subdomains { suffix } => {
-                self.items.push((suffix.to_owned(), Slot::Subdomains, String::new(), String::new(), id))
-            }
-            PatternKind::InLabel { prefix, suffix, parent } => {
-                self.items.push((parent.to_owned(), Slot::InLabel, prefix.to_owned(), suffix.to_owned(), id))
-            }
+            PatternKind::Exact(host) => self.items.push((
+                host.to_owned(),
+                Slot::Exact,
+                String::new(),
+                String::new(),
+                id,
+            )),
+            PatternKind::Subdomains { suffix } => self.items.push((
+                suffix.to_owned(),
+                Slot::Subdomains,
+                String::new(),
+                String::new(),
+                id,
+            )),
+            PatternKind::InLabel {
+                prefix,
+                suffix,
+                parent,
+            } => self.items.push((
+                parent.to_owned(),
+                Slot::InLabel,
+                prefix.to_owned(),
+                suffix.to_owned(),
+                id,
+            )),
             PatternKind::Ip(ip) => self.ips.push((ip, id)),
         }
         id
     }
 
     pub fn build(mut self) -> HostSet {
-        self.items.sort_by(|a, b| (&a.0, a.1, a.4).cmp(&(&b.0, b.1, b.4)));
+        self.items
+            .sort_by(|a, b| (&a.0, a.1, a.4).cmp(&(&b.0, b.1, b.4)));
         let mut set = HostSet {
             slots: Vec::new(),
             mask: 0,
@@ -190,11 +209,9 @@ fn finish(h: u64) -> u64 {
 }
 
 fn hash_key(key: &[u8]) -> u64 {
-    let h = key
-        .iter()
-        .rev()
-        .zip(POW.iter())
-        .fold(0u64, |h, (&b, &p)| h.wrapping_add(u64::from(b).wrapping_mul(p)));
+    let h = key.iter().rev().zip(POW.iter()).fold(0u64, |h, (&b, &p)| {
+        h.wrapping_add(u64::from(b).wrapping_mul(p))
+    });
     finish(h)
 }
 
@@ -288,13 +305,17 @@ impl HostSet {
         let mut m = 0;
         let mut h = 0u64;
         let pow = &POW[..n];
-        for k in 0..n {
+        for (k, &p) in pow.iter().enumerate() {
             let i = n - 1 - k;
             let b = bytes[i];
             if b == b'.' {
                 let depth = m + 1;
                 // No key has this many labels: no probe.
-                let hash = if self.depths & (1u128 << depth.min(127)) != 0 { finish(h) } else { 0 };
+                let hash = if self.depths & (1u128 << depth.min(127)) != 0 {
+                    finish(h)
+                } else {
+                    0
+                };
                 if m < inline.len() {
                     inline[m] = (hash, i + 1);
                 } else {
@@ -305,18 +326,34 @@ impl HostSet {
                 }
                 m += 1;
             }
-            h = h.wrapping_add(u64::from(b).wrapping_mul(pow[k]));
+            h = h.wrapping_add(u64::from(b).wrapping_mul(p));
         }
-        let suffixes = if spill.is_empty() { &inline[..m] } else { &spill[..] };
-        let whole = if self.depths & (1u128 << (m + 1).min(127)) != 0 { finish(h) } else { 0 };
+        let suffixes = if spill.is_empty() {
+            &inline[..m]
+        } else {
+            &spill[..]
+        };
+        let whole = if self.depths & (1u128 << (m + 1).min(127)) != 0 {
+            finish(h)
+        } else {
+            0
+        };
 
         // Pass 2: load every first slot before looking at any, so that their
         // cache misses overlap (this is what keeps large sets fast).
         let mut first = [0u64; 17];
         for (j, &(hash, _)) in suffixes.iter().take(16).enumerate() {
-            first[j] = if hash == 0 { 0 } else { self.slots[(hash as usize) & self.mask] };
+            first[j] = if hash == 0 {
+                0
+            } else {
+                self.slots[(hash as usize) & self.mask]
+            };
         }
-        first[16] = if whole == 0 { 0 } else { self.slots[(whole as usize) & self.mask] };
+        first[16] = if whole == 0 {
+            0
+        } else {
+            self.slots[(whole as usize) & self.mask]
+        };
 
         for (j, &(hash, start)) in suffixes.iter().enumerate() {
             if hash == 0 {
@@ -387,7 +424,12 @@ impl HostSet {
         match host {
             Host::Name(name) => self.matches_name(name),
             Host::Ip(ip) => {
-                let mut ids: Vec<PatternId> = self.ips.iter().filter(|(a, _)| a == ip).map(|(_, id)| *id).collect();
+                let mut ids: Vec<PatternId> = self
+                    .ips
+                    .iter()
+                    .filter(|(a, _)| a == ip)
+                    .map(|(_, id)| *id)
+                    .collect();
                 ids.sort_unstable();
                 ids
             }
@@ -408,7 +450,10 @@ mod tests {
 
     #[track_caller]
     fn check(patterns: &[&str], host: &str, expected: &[u32]) {
-        let parsed: Vec<HostPattern> = patterns.iter().map(|p| HostPattern::parse(p).unwrap()).collect();
+        let parsed: Vec<HostPattern> = patterns
+            .iter()
+            .map(|p| HostPattern::parse(p).unwrap())
+            .collect();
         let set = HostSet::new(&parsed);
         let host = Host::parse(host).unwrap();
         let got: Vec<u32> = set.matches(&host).into_iter().map(|id| id.0).collect();

@@ -6,8 +6,20 @@ use proptest::prelude::*;
 
 /// A small alphabet, so that generated hosts and patterns collide often.
 const LABELS: &[&str] = &[
-    "a", "b", "ab", "x-y", "manage", "microsoft", "com", "evil", "test", "umwatsonc", "eu-umwatsonc",
-    "bücher", "xn--bcher-kva", "9",
+    "a",
+    "b",
+    "ab",
+    "x-y",
+    "manage",
+    "microsoft",
+    "com",
+    "evil",
+    "test",
+    "umwatsonc",
+    "eu-umwatsonc",
+    "bücher",
+    "xn--bcher-kva",
+    "9",
 ];
 
 fn label() -> impl Strategy<Value = String> {
@@ -22,7 +34,11 @@ fn pattern() -> impl Strategy<Value = String> {
     prop_oneof![
         name(4),
         name(3).prop_map(|s| format!("*.{s}")),
-        (prop::sample::select(&["", "a", "eu-", "x"][..]), prop::sample::select(&["", "-umwatsonc", "b", "c"][..]), name(3))
+        (
+            prop::sample::select(&["", "a", "eu-", "x"][..]),
+            prop::sample::select(&["", "-umwatsonc", "b", "c"][..]),
+            name(3)
+        )
             .prop_map(|(pre, post, parent)| format!("{pre}*{post}.{parent}")),
         Just("127.0.0.1".to_owned()),
     ]
@@ -30,19 +46,28 @@ fn pattern() -> impl Strategy<Value = String> {
 
 /// Hosts near the patterns: instances, apexes, and near misses.
 fn host(patterns: Vec<String>) -> impl Strategy<Value = String> {
-    let from_pattern = (prop::sample::select(patterns), label(), 0..7usize).prop_map(|(p, l, how)| {
-        let star = p.replace('*', &l);
-        match how {
-            0 => star,
-            1 => p.trim_start_matches("*.").trim_start_matches('*').to_owned(),
-            2 => format!("{star}.evil.test"),
-            3 => format!("evil{}", p.trim_start_matches('*')),
-            4 => star.to_uppercase(),
-            5 => format!("{star}."),
-            _ => format!("{l}.{star}"),
-        }
-    });
-    prop_oneof![name(5), from_pattern, Just("127.0.0.1".to_owned()), Just("::1".to_owned())]
+    let from_pattern =
+        (prop::sample::select(patterns), label(), 0..7usize).prop_map(|(p, l, how)| {
+            let star = p.replace('*', &l);
+            match how {
+                0 => star,
+                1 => p
+                    .trim_start_matches("*.")
+                    .trim_start_matches('*')
+                    .to_owned(),
+                2 => format!("{star}.evil.test"),
+                3 => format!("evil{}", p.trim_start_matches('*')),
+                4 => star.to_uppercase(),
+                5 => format!("{star}."),
+                _ => format!("{l}.{star}"),
+            }
+        });
+    prop_oneof![
+        name(5),
+        from_pattern,
+        Just("127.0.0.1".to_owned()),
+        Just("::1".to_owned())
+    ]
 }
 
 fn case() -> impl Strategy<Value = (Vec<String>, Vec<String>)> {
