@@ -15,6 +15,7 @@
 pub mod catalog;
 pub mod diagnostic;
 pub mod embedded;
+pub mod explain;
 pub mod plan;
 pub mod profile;
 mod tomlfile;

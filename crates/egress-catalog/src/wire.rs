@@ -442,3 +442,83 @@ impl<'a> PlaceholderDoc<'a> {
         }
     }
 }
+
+/// One line of `egress explain --format jsonl`.
+#[derive(Debug, Serialize)]
+pub struct ExplainDoc<'a> {
+    pub input: &'a str,
+    pub host: String,
+    pub scheme: Option<&'static str>,
+    pub port: Option<u16>,
+    pub matched: bool,
+    pub matches: Vec<MatchDoc<'a>>,
+    pub near_miss: Option<NearMissDoc<'a>>,
+    pub plan: Option<PlanVerdictDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MatchDoc<'a> {
+    pub catalog: &'a str,
+    pub revision: &'a str,
+    pub endpoint: &'a str,
+    pub pattern: &'a str,
+    pub features: &'a [String],
+    pub roles: &'a [String],
+    pub cloud: &'static str,
+    pub schemes: Vec<&'static str>,
+    pub ports: &'a [u16],
+    pub via_placeholder: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NearMissDoc<'a> {
+    pub pattern: &'a str,
+    pub reason: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanVerdictDoc<'a> {
+    pub allowed: bool,
+    pub rows: &'a [String],
+    pub reason: &'a str,
+}
+
+impl<'a> ExplainDoc<'a> {
+    pub fn new(
+        input: &'a crate::explain::Input,
+        e: &'a crate::explain::Explanation,
+    ) -> ExplainDoc<'a> {
+        ExplainDoc {
+            input: &input.text,
+            host: input.host.to_string(),
+            scheme: input.scheme.map(|s| s.as_str()),
+            port: input.port,
+            matched: e.matched(),
+            matches: e
+                .matches
+                .iter()
+                .map(|m| MatchDoc {
+                    catalog: &m.catalog,
+                    revision: &m.revision,
+                    endpoint: &m.endpoint,
+                    pattern: &m.pattern,
+                    features: &m.features,
+                    roles: &m.roles,
+                    cloud: m.cloud.as_str(),
+                    schemes: m.schemes.iter().map(|s| s.as_str()).collect(),
+                    ports: &m.ports,
+                    via_placeholder: m.via_placeholder,
+                })
+                .collect(),
+            near_miss: e.near_miss.as_ref().map(|n| NearMissDoc {
+                pattern: &n.pattern,
+                reason: &n.reason,
+            }),
+            plan: e.plan.as_ref().map(|p| PlanVerdictDoc {
+                allowed: p.allowed,
+                rows: &p.rows,
+                reason: &p.reason,
+            }),
+        }
+    }
+}

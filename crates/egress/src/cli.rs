@@ -24,6 +24,10 @@ pub struct Cli {
 pub enum Command {
     /// Resolve the catalog for a site: every host it must reach, and why.
     Plan(PlanArgs),
+    /// Which catalog endpoints match a host, `host:port` or URL, and whether a
+    /// site's plan allows it. Exit status 0 when every input matched, 1 when
+    /// one did not.
+    Explain(ExplainArgs),
     /// Browse and validate catalogs.
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -79,6 +83,30 @@ pub struct Select {
     /// Only these features (repeatable).
     #[arg(long = "feature", value_name = "FEATURE")]
     pub features: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Hosts, `host:port`s or URLs; `-` reads one per line from standard input.
+    #[arg(value_name = "HOST_OR_URL", required = true)]
+    pub inputs: Vec<String>,
+    /// Let a label placeholder (`<cmg-name>`) without a value stand for
+    /// exactly one label; matches say so. Host placeholders (a server's
+    /// FQDN) still match nothing.
+    #[arg(long)]
+    pub placeholders_as_labels: bool,
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Table)]
+    pub format: ExplainFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// For people.
+    Table,
+    /// One JSON document per line and input.
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]

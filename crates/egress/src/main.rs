@@ -8,6 +8,7 @@
 mod catalog;
 mod cli;
 mod context;
+mod explain;
 mod output;
 mod plan;
 mod profile;
@@ -20,10 +21,21 @@ use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command};
 
+/// How a command that ran to its end went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit status 0.
+    Success,
+    /// Exit status 1: the command found a problem (an input that matched
+    /// nothing, an endpoint that failed).
+    Found,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Found) => ExitCode::from(1),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             report::error(&err);
@@ -32,16 +44,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> anyhow::Result<()> {
+fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    let done = |r: anyhow::Result<()>| r.map(|()| Outcome::Success);
     match &cli.command {
-        Command::Plan(args) => plan::run(args),
-        Command::Catalog(command) => catalog::run(command),
-        Command::Profile(command) => profile::run(command),
+        Command::Plan(args) => done(plan::run(args)),
+        Command::Explain(args) => explain::run(args),
+        Command::Catalog(command) => done(catalog::run(command)),
+        Command::Profile(command) => done(profile::run(command)),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut buf = Vec::new();
             clap_complete::generate(*shell, &mut command, "egress", &mut buf);
-            output::emit(&String::from_utf8(buf)?, None)
+            done(output::emit(&String::from_utf8(buf)?, None))
         }
     }
 }

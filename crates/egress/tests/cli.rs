@@ -394,3 +394,92 @@ fn broken_pipe_exits_0() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "");
 }
+
+fn egress_stdin(args: &[&str], stdin: &str) -> Output {
+    cargo_bin_cmd!("egress")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .expect("egress runs")
+}
+
+#[test]
+fn explain_exit_codes_and_outputs() {
+    let out = egress(&[
+        "explain",
+        "ssu2.manage.microsoft.com",
+        "https://go.microsoft.com/fwlink/?LinkID=619849",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!("explain-matched", text(&out.stdout));
+
+    let out = egress(&[
+        "explain",
+        "windowsupdate.com",
+        "x.manage.microsoft.com.evil.test",
+        "download.microsoft.com:8443",
+        "aka.ms",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("explain-near-misses", text(&out.stdout));
+
+    let out = egress(&[
+        "explain",
+        "--profile",
+        &fixture("site.toml"),
+        "granitefalls.blob.core.windows.net",
+        "github.com",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!("explain-plan", text(&out.stdout));
+
+    // Bad input on the command line: every one reported, nothing explained.
+    check_bad(
+        "explain-bad-input",
+        &["explain", "aka.ms", "bad host", "x.example:99999"],
+    );
+}
+
+#[test]
+fn explain_reads_stdin_and_skips_malformed_lines() {
+    let out = egress_stdin(
+        &["explain", "-", "--format", "jsonl"],
+        "aka.ms\n\nexa mple.com\nhttp://maps.bing.com\nnothing.example\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "line 3: `exa mple.com`: invalid host `exa mple.com`: character ' ' is not allowed in a host name (letters, digits, '-' and '.') (at character 4); skipped\n1 malformed line(s) skipped\n"
+    );
+    let docs: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(&str, bool)> = docs
+        .iter()
+        .map(|d| {
+            (
+                d["input"].as_str().unwrap(),
+                d["matched"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("aka.ms", true),
+            ("http://maps.bing.com", true),
+            ("nothing.example", false)
+        ]
+    );
+    assert_eq!(docs[1]["matches"][0]["endpoint"], "console-maps-bing");
+
+    // Every line matched: exit 0.
+    let out = egress_stdin(
+        &["explain", "-", "--revision", "2020-07"],
+        "aka.ms\nGO.microsoft.com.\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

@@ -1,0 +1,143 @@
+//! `egress explain`: which catalog endpoints match a host, and why or why
+//! not; one input per argument, or a million from standard input.
+
+use std::io::{BufRead, BufWriter, Write};
+
+use anyhow::bail;
+use egress_catalog::explain::{Explainer, Explanation, Input, Placeholders};
+use egress_catalog::wire::ExplainDoc;
+use egress_catalog::{Catalog, Plan, embedded, plan};
+
+use crate::Outcome;
+use crate::cli::{ExplainArgs, ExplainFormat, Select};
+use crate::context::{self, InputError};
+
+pub fn run(args: &ExplainArgs) -> anyhow::Result<Outcome> {
+    // Inputs on the command line are checked, all of them, before anything
+    // is written.
+    let mut bad = Vec::new();
+    for text in args.inputs.iter().filter(|t| *t != "-") {
+        if let Err(e) = Input::parse(text) {
+            bad.push(format!("`{text}`: {e}"));
+        }
+    }
+    if !bad.is_empty() {
+        bail!("{}", bad.join("\n"));
+    }
+
+    // One catalog when one is named; otherwise every embedded revision, so
+    // that the answer says which revisions list a host.
+    let source = &args.source;
+    let named = source.catalog.is_some() || source.revision.is_some();
+    let loaded = if named || source.profile.is_some() {
+        Some(context::load(source)?)
+    } else {
+        None
+    };
+    let catalogs: Vec<Catalog> = match &loaded {
+        Some(l) if named => vec![l.catalog.clone()],
+        _ => embedded::all().map_err(InputError)?,
+    };
+    let plan: Option<Plan> = loaded.as_ref().filter(|l| l.profile.is_some()).map(|l| {
+        let request = context::request(l, &Select::default(), None);
+        plan::resolve(&l.catalog, &request)
+    });
+    let placeholders = if args.placeholders_as_labels {
+        Placeholders::AsWildcards
+    } else {
+        Placeholders::Unresolved
+    };
+    let explainer = Explainer::new(&catalogs, plan.as_ref(), placeholders);
+
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut unmatched = 0usize;
+    let mut malformed = 0usize;
+    for text in &args.inputs {
+        if text != "-" {
+            let input = Input::parse(text).expect("checked above");
+            let e = explainer.explain(&input);
+            unmatched += usize::from(!e.matched());
+            write(&mut out, args.format, &input, &e)?;
+            continue;
+        }
+        let stdin = std::io::stdin();
+        for (n, line) in stdin.lock().lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match Input::parse(&line) {
+                Ok(input) => {
+                    let e = explainer.explain(&input);
+                    unmatched += usize::from(!e.matched());
+                    write(&mut out, args.format, &input, &e)?;
+                }
+                Err(e) => {
+                    // Reported and skipped; the run goes on.
+                    malformed += 1;
+                    out.flush()?;
+                    eprintln!("line {}: `{}`: {e}; skipped", n + 1, line.trim());
+                }
+            }
+        }
+    }
+    out.flush()?;
+    if malformed > 0 {
+        eprintln!("{malformed} malformed line(s) skipped");
+    }
+    Ok(if unmatched + malformed > 0 {
+        Outcome::Found
+    } else {
+        Outcome::Success
+    })
+}
+
+fn write(
+    out: &mut impl Write,
+    format: ExplainFormat,
+    input: &Input,
+    e: &Explanation,
+) -> anyhow::Result<()> {
+    match format {
+        ExplainFormat::Jsonl => {
+            serde_json::to_writer(&mut *out, &ExplainDoc::new(input, e))?;
+            out.write_all(b"\n")?;
+        }
+        ExplainFormat::Table => {
+            match e.matches.len() {
+                0 => writeln!(out, "{}: no match", input.text)?,
+                1 => writeln!(out, "{}: 1 match", input.text)?,
+                n => writeln!(out, "{}: {n} matches", input.text)?,
+            }
+            for m in &e.matches {
+                let ports: Vec<String> = m.ports.iter().map(u16::to_string).collect();
+                writeln!(
+                    out,
+                    "  {}@{}  {}  {}  roles: {}  cloud: {}  ports: {}  ({}){}",
+                    m.catalog,
+                    m.revision,
+                    m.pattern,
+                    m.features.join(", "),
+                    m.roles.join(", "),
+                    m.cloud.as_str(),
+                    ports.join(", "),
+                    m.endpoint,
+                    if m.via_placeholder {
+                        "  [a placeholder stands for one label]"
+                    } else {
+                        ""
+                    }
+                )?;
+            }
+            if let Some(n) = &e.near_miss {
+                writeln!(out, "  near miss: {}", n.reason)?;
+            }
+            if let Some(p) = &e.plan {
+                let verdict = if p.allowed { "allowed" } else { "not allowed" };
+                writeln!(out, "  plan: {verdict}: {}", p.reason)?;
+            }
+        }
+    }
+    Ok(())
+}
