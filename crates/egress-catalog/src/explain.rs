@@ -273,15 +273,10 @@ impl<'a> Explainer<'a> {
         for ix in &self.catalogs {
             // The apex of a wildcard.
             if let Some(pattern) = ix.wildcard_apexes.get(name) {
-                let listed = ix
-                    .set
-                    .is_match_name(name)
-                    .then_some(" (the catalog lists it separately)")
-                    .unwrap_or("");
                 return Some(NearMiss {
                     pattern: pattern.clone(),
                     reason: format!(
-                        "`{name}` is not covered by `{pattern}`: a wildcard never includes its own apex{listed}"
+                        "`{name}` is not covered by `{pattern}`: a wildcard never includes its own apex"
                     ),
                 });
             }
