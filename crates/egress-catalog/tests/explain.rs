@@ -9,11 +9,11 @@ use egress_catalog::explain::{Explainer, Input, Placeholders};
 use egress_catalog::plan::{self, Request};
 use jiff::civil::date;
 
+/// Host, scheme, port and path of a parsed input.
+type Parts<'a> = (&'a str, Option<&'a str>, Option<u16>, Option<&'a str>);
+
 #[track_caller]
-fn check_input(
-    text: &str,
-    expected: Result<(&str, Option<&str>, Option<u16>, Option<&str>), &str>,
-) {
+fn check_input(text: &str, expected: Result<Parts<'_>, &str>) {
     let got = Input::parse(text)
         .map(|i| {
             (
