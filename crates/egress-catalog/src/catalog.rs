@@ -193,6 +193,25 @@ pub struct UrlTarget {
     pub path: String,
 }
 
+/// What a proxy or firewall can see of a URL without TLS interception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Plain HTTP: the path (and query) can be matched.
+    PathVisible,
+    /// HTTPS: only the host (from SNI or CONNECT) can be seen; the path can
+    /// be enforced only by a proxy that intercepts TLS.
+    HostOnly,
+}
+
+impl UrlTarget {
+    pub fn visibility(&self) -> Visibility {
+        match self.scheme {
+            Scheme::Http => Visibility::PathVisible,
+            Scheme::Https => Visibility::HostOnly,
+        }
+    }
+}
+
 impl fmt::Display for UrlTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}://{}", self.scheme, self.host)?;

@@ -308,6 +308,10 @@ fn domain_values() {
     assert_eq!(u.path, "/a?b");
     assert_eq!(e.target.to_string(), "https://<prefix>.example.com/a?b");
     assert_eq!(
+        u.visibility(),
+        egress_catalog::catalog::Visibility::HostOnly
+    );
+    assert_eq!(
         e.cloud,
         CloudScope::Only(egress_catalog::catalog::Cloud::UsGov)
     );
