@@ -5,7 +5,7 @@
 //! host (and path) into one [`Row`] listing every feature and role that needs
 //! it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use egress_pattern::HostPattern;
 use jiff::civil::Date;
@@ -58,6 +58,10 @@ pub struct Row {
     pub direction: Direction,
     pub schemes: BTreeMap<Scheme, Basis>,
     pub ports: BTreeMap<u16, Basis>,
+    /// Which scheme goes with which port, from each endpoint behind the row
+    /// (a row merged from `https:8443` and `http:8080` allows neither
+    /// `http:8443` nor `https:8080`).
+    pub pairs: BTreeSet<(Scheme, u16)>,
     pub features: Vec<String>,
     pub roles: BTreeMap<String, Basis>,
     /// The page sections that name it, `Cloud services > Client`.
@@ -220,6 +224,7 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
                 direction: e.direction,
                 schemes: BTreeMap::new(),
                 ports: BTreeMap::new(),
+                pairs: BTreeSet::new(),
                 features: Vec::new(),
                 roles: BTreeMap::new(),
                 sections: Vec::new(),
@@ -240,6 +245,7 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
         for p in &e.ports.value {
             merge_basis(&mut row.ports, *p, e.ports.basis);
         }
+        row.pairs.extend(pairs(&e.schemes.value, &e.ports.value));
         for r in &e.roles.value {
             merge_basis(&mut row.roles, r.clone(), e.roles.basis);
         }
@@ -326,6 +332,23 @@ fn status_on(e: &Endpoint, as_of: Date) -> Status {
         (Some(from), _) if from > as_of => Status::NotYetValid { from },
         _ => Status::Required,
     }
+}
+
+/// One endpoint's scheme and port pairs: each scheme with its default port
+/// when the endpoint names it, and every other port with every scheme.
+pub fn pairs(schemes: &[Scheme], ports: &[u16]) -> Vec<(Scheme, u16)> {
+    let defaults: Vec<u16> = schemes.iter().map(|s| s.default_port()).collect();
+    let mut out: Vec<(Scheme, u16)> = schemes
+        .iter()
+        .filter(|s| ports.contains(&s.default_port()))
+        .map(|s| (*s, s.default_port()))
+        .collect();
+    for p in ports.iter().filter(|p| !defaults.contains(p)) {
+        out.extend(schemes.iter().map(|s| (*s, *p)));
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn merge_basis<K: Ord>(map: &mut BTreeMap<K, Basis>, key: K, basis: Basis) {

@@ -24,6 +24,9 @@ pub struct Cli {
 pub enum Command {
     /// Resolve the catalog for a site: every host it must reach, and why.
     Plan(PlanArgs),
+    /// Render the plan as an allowlist for a firewall or proxy, exactly where
+    /// the target can express it, with every loss of precision reported.
+    Render(RenderArgs),
     /// Which catalog endpoints match a host, `host:port` or URL, and whether a
     /// site's plan allows it. Exit status 0 when every input matched, 1 when
     /// one did not.
@@ -83,6 +86,74 @@ pub struct Select {
     /// Only these features (repeatable).
     #[arg(long = "feature", value_name = "FEATURE")]
     pub features: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The target: what it admits is in docs/targets.md.
+    #[arg(value_enum)]
+    pub target: RenderTarget,
+    #[command(flatten)]
+    pub source: Source,
+    #[command(flatten)]
+    pub select: Select,
+    /// Azure cloud (default: the profile's, else public).
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Any loss of precision is an error: exit status 1, nothing written.
+    #[arg(long)]
+    pub strict: bool,
+    /// squid: `exact` keeps `*.x` from admitting `x` (dstdom_regex); `loose`
+    /// writes `.x` (dstdomain), which admits `x`, and reports it.
+    #[arg(long, value_enum, default_value_t = SquidStyleArg::Exact)]
+    pub squid_style: SquidStyleArg,
+    /// pac: where allowed hosts go: `HOST:PORT` (a proxy) or `DIRECT`.
+    #[arg(long, value_name = "HOST:PORT|DIRECT", default_value = "DIRECT")]
+    pub pac_proxy: String,
+    /// pac: where everything else goes: `DIRECT`, `PROXY HOST:PORT`, or
+    /// `blackhole` (a proxy that answers nothing: 127.0.0.1:9).
+    #[arg(long, value_name = "ROUTE", default_value = "blackhole")]
+    pub pac_default: String,
+    /// pan-edl: the list type.
+    #[arg(long, value_enum, default_value_t = EdlTypeArg::Domain)]
+    pub edl_type: EdlTypeArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderTarget {
+    /// An include file of acl and http_access lines for Squid 5+.
+    Squid,
+    /// A complete proxy auto-config file.
+    Pac,
+    /// A Palo Alto Networks external dynamic list (domain or URL).
+    PanEdl,
+    /// An ARM template: firewall policy rule collection group, application rules.
+    AzureFirewall,
+    /// An AWS Network Firewall stateful rule group (domain list).
+    AwsNetworkFirewall,
+    /// One pattern per line.
+    Plain,
+    /// The plan, exactly as `plan --format json`.
+    Json,
+    /// The plan as CSV.
+    Csv,
+    /// The plan as a markdown change-board table.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SquidStyleArg {
+    Exact,
+    Loose,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EdlTypeArg {
+    Domain,
+    Url,
 }
 
 #[derive(Debug, Args)]

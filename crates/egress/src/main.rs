@@ -12,6 +12,7 @@ mod explain;
 mod output;
 mod plan;
 mod profile;
+mod render;
 mod report;
 mod table;
 
@@ -49,6 +50,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Plan(args) => done(plan::run(args)),
         Command::Explain(args) => explain::run(args),
+        Command::Render(args) => render::run(args),
         Command::Catalog(command) => done(catalog::run(command)),
         Command::Profile(command) => done(profile::run(command)),
         Command::Completions { shell } => {

@@ -105,7 +105,7 @@ fn target(row: &Row) -> String {
     }
 }
 
-fn header(plan: &Plan, loaded: &Loaded) -> Vec<String> {
+pub fn header(plan: &Plan, loaded: &Loaded) -> Vec<String> {
     let r = &plan.request;
     vec![
         format!(

@@ -483,3 +483,194 @@ fn explain_reads_stdin_and_skips_malformed_lines() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+#[test]
+fn render_targets() {
+    let profile = fixture("site.toml");
+    for target in [
+        "squid",
+        "pac",
+        "pan-edl",
+        "azure-firewall",
+        "aws-network-firewall",
+        "plain",
+    ] {
+        let out = egress(&["render", target, "--profile", &profile]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{target}: {}",
+            text(&out.stderr)
+        );
+        insta::assert_snapshot!(format!("render-{target}"), text(&out.stdout));
+        insta::assert_snapshot!(format!("render-{target}-stderr"), text(&out.stderr));
+    }
+    let out = egress(&[
+        "render",
+        "pan-edl",
+        "--edl-type",
+        "url",
+        "--profile",
+        &profile,
+    ]);
+    insta::assert_snapshot!("render-pan-edl-url", text(&out.stdout));
+    let out = egress(&[
+        "render",
+        "squid",
+        "--squid-style",
+        "loose",
+        "--role",
+        "service-connection-point",
+        "--profile",
+        &profile,
+    ]);
+    insta::assert_snapshot!("render-squid-loose-role", text(&out.stdout));
+}
+
+/// `render json` is exactly `plan --format json`; csv and markdown too.
+#[test]
+fn render_plan_formats_are_the_plan() {
+    let profile = fixture("site.toml");
+    for format in ["json", "csv", "markdown"] {
+        let rendered = egress(&["render", format, "--profile", &profile]);
+        let planned = egress(&["plan", "--format", format, "--profile", &profile]);
+        assert_eq!(rendered.status.code(), Some(0));
+        assert_eq!(rendered.stdout, planned.stdout, "{format}");
+    }
+}
+
+/// The ARM template and the AWS rule group have the shape their services
+/// take.
+#[test]
+fn render_json_documents_have_the_expected_structure() {
+    let out = egress(&[
+        "render",
+        "azure-firewall",
+        "--profile",
+        &fixture("site.toml"),
+    ]);
+    let arm: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        arm["$schema"],
+        "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+    );
+    assert_eq!(arm["contentVersion"], "1.0.0.0");
+    assert!(arm["parameters"]["firewallPolicyName"]["type"] == "string");
+    let resource = &arm["resources"][0];
+    assert_eq!(
+        resource["type"],
+        "Microsoft.Network/firewallPolicies/ruleCollectionGroups"
+    );
+    let collections = resource["properties"]["ruleCollections"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        collections[0]["ruleCollectionType"],
+        "FirewallPolicyFilterRuleCollection"
+    );
+    assert_eq!(collections[0]["action"]["type"], "Allow");
+    let rules = collections[0]["rules"].as_array().unwrap();
+    assert!(!rules.is_empty());
+    let mut names = std::collections::BTreeSet::new();
+    for r in rules {
+        assert_eq!(r["ruleType"], "ApplicationRule");
+        assert!(
+            names.insert(r["name"].as_str().unwrap().to_owned()),
+            "rule names are unique"
+        );
+        for p in r["protocols"].as_array().unwrap() {
+            assert!(matches!(p["protocolType"].as_str(), Some("Http" | "Https")));
+            assert!(p["port"].as_u64().is_some_and(|n| (1..=65535).contains(&n)));
+        }
+        let fqdns = r["targetFqdns"].as_array().unwrap();
+        assert!(!fqdns.is_empty());
+        for f in fqdns {
+            let f = f.as_str().unwrap();
+            // Azure takes a wildcard only as a leading `*.`.
+            assert!(
+                !f.contains('*') || (f.starts_with("*.") && !f[2..].contains('*')),
+                "{f}"
+            );
+        }
+        // The profile names the servers' addresses: no `*`.
+        assert_eq!(r["sourceAddresses"], serde_json::json!(["10.0.0.5"]));
+    }
+    assert!(
+        arm["metadata"]["externalListsNotIncluded"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 1
+    );
+
+    let out = egress(&[
+        "render",
+        "aws-network-firewall",
+        "--profile",
+        &fixture("site.toml"),
+    ]);
+    let aws: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(aws["Type"], "STATEFUL");
+    let name = aws["RuleGroupName"].as_str().unwrap();
+    assert!(
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && name.len() <= 128,
+        "{name}"
+    );
+    assert!(aws["Capacity"].as_u64().is_some_and(|c| c >= 1));
+    assert!(aws["Description"].as_str().unwrap().len() <= 512);
+    let list = &aws["RuleGroup"]["RulesSource"]["RulesSourceList"];
+    assert_eq!(list["GeneratedRulesType"], "ALLOWLIST");
+    for t in list["TargetTypes"].as_array().unwrap() {
+        assert!(matches!(t.as_str(), Some("TLS_SNI" | "HTTP_HOST")));
+    }
+    let targets = list["Targets"].as_array().unwrap();
+    assert!(!targets.is_empty());
+    assert!(targets.iter().all(|t| !t.as_str().unwrap().contains('*')));
+    let tags = aws["Tags"].as_array().unwrap();
+    assert!(
+        tags.len() <= 50
+            && tags.iter().all(|t| t["Key"].as_str().unwrap().len() <= 128
+                && t["Value"].as_str().unwrap().len() <= 256)
+    );
+}
+
+#[test]
+fn render_strict_writes_nothing_when_anything_is_lost() {
+    let dir = scratch();
+    let path = dir.path().join("list.txt");
+    let p = path.to_str().unwrap();
+    let out = egress(&[
+        "render",
+        "plain",
+        "--strict",
+        "--profile",
+        &fixture("site.toml"),
+        "-o",
+        p,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!path.exists());
+    assert!(text(&out.stderr).contains("--strict"));
+    // Squid can express this feature exactly: strict passes.
+    let out = egress(&[
+        "render",
+        "squid",
+        "--strict",
+        "--feature",
+        "software-updates",
+        "--profile",
+        &fixture("site.toml"),
+        "-o",
+        p,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("# losses: none")
+    );
+    check_bad(
+        "render-bad-pac-proxy",
+        &["render", "pac", "--pac-proxy", "not a proxy"],
+    );
+}

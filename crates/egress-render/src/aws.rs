@@ -1,0 +1,105 @@
+//! `aws-network-firewall`: a stateful rule group with a domain list
+//! (`RulesSourceList`, `ALLOWLIST`) over `TLS_SNI` and `HTTP_HOST`, in the
+//! shape `aws network-firewall create-rule-group --cli-input-json` takes.
+//! A domain list entry `.x` admits `x` and its subdomains, so `*.x` gains
+//! its apex; there are no partial-label wildcards, no ports and no paths.
+
+use egress_catalog::catalog::Scheme;
+use egress_catalog::plan::Plan;
+use egress_pattern::PatternKind;
+use serde_json::{Value, json};
+
+use crate::{Body, Entry, Header, Loss, LossKind, paths_not_enforceable, ports_not_expressible};
+
+pub(crate) fn render(plan: &Plan, entries: &[Entry<'_>], losses: &mut Vec<Loss>) -> Body {
+    ports_not_expressible("an AWS Network Firewall domain list", entries, losses);
+    paths_not_enforceable(entries, false, losses);
+    let mut targets = Vec::new();
+    for e in entries {
+        match e.pattern.kind() {
+            PatternKind::Exact(h) => targets.push(h.to_owned()),
+            PatternKind::Ip(ip) => targets.push(ip.to_string()),
+            PatternKind::Subdomains { suffix } => {
+                losses.push(Loss {
+                    host: e.host().to_owned(),
+                    kind: LossKind::ApexAdded,
+                    detail: format!("`.{suffix}` also admits `{suffix}`"),
+                });
+                targets.push(format!(".{suffix}"));
+            }
+            PatternKind::InLabel { parent, .. } => {
+                losses.push(Loss {
+                    host: e.host().to_owned(),
+                    kind: LossKind::Broadened,
+                    detail: format!("no partial-label wildcards: rendered as `.{parent}`, which admits `{parent}` and all its subdomains"),
+                });
+                targets.push(format!(".{parent}"));
+            }
+        }
+    }
+    targets.sort();
+    targets.dedup();
+    // `.x` covers `x` and `a.x`: drop what a broader entry covers.
+    let parents: Vec<String> = targets
+        .iter()
+        .filter(|t| t.starts_with('.'))
+        .cloned()
+        .collect();
+    targets.retain(|t| {
+        let name = t.trim_start_matches('.');
+        !parents
+            .iter()
+            .any(|p| p != t && (name == &p[1..] || name.ends_with(p.as_str())))
+    });
+    let mut types = Vec::new();
+    if entries
+        .iter()
+        .any(|e| e.pairs.iter().any(|(s, _)| *s == Scheme::Https))
+    {
+        types.push("TLS_SNI");
+    }
+    if entries
+        .iter()
+        .any(|e| e.pairs.iter().any(|(s, _)| *s == Scheme::Http))
+    {
+        types.push("HTTP_HOST");
+    }
+    Body::Json(json!({
+        "RuleGroupName": format!("egress-{}-{}", plan.catalog_id, plan.revision),
+        "Type": "STATEFUL",
+        // A domain list costs one unit of capacity per domain, twice when
+        // it inspects both TLS_SNI and HTTP_HOST; leave room to grow.
+        "Capacity": (targets.len() * types.len().max(1) * 2).max(100),
+        "Description": "",
+        "RuleGroup": {
+            "RulesSource": {
+                "RulesSourceList": {
+                    "Targets": targets,
+                    "TargetTypes": types,
+                    "GeneratedRulesType": "ALLOWLIST",
+                }
+            }
+        },
+        "Tags": [],
+    }))
+}
+
+pub(crate) fn add_header(doc: &mut Value, header: &Header) {
+    // The description is limited to 512 characters: the summary goes there,
+    // the details to stderr and tags.
+    let mut description = format!(
+        "{}; {} losses; {} external lists not included",
+        header.lines.join("; "),
+        header.losses.len(),
+        header.external.len()
+    );
+    description.truncate(512);
+    doc["Description"] = json!(description);
+    let mut tags = vec![json!({ "Key": "generator", "Value": "egress" })];
+    for (i, loss) in header.losses.iter().enumerate().take(40) {
+        let mut value = loss.clone();
+        value.truncate(256);
+        tags.push(json!({ "Key": format!("egress-loss-{:02}", i + 1), "Value": value }));
+    }
+    doc["Tags"] = json!(tags);
+}

@@ -1,0 +1,59 @@
+//! `pan-edl`: a Palo Alto Networks external dynamic list, of type domain
+//! or URL. PAN-OS matches a bare domain entry together with its subdomains,
+//! `^host` exactly, and `*.x` every subdomain of `x` but not `x`; a `*` must
+//! be a whole token, so a partial-label wildcard cannot be written. An EDL
+//! has no comments: the header goes to stderr only.
+
+use egress_catalog::catalog::Scheme;
+use egress_pattern::PatternKind;
+
+use crate::{Body, EdlType, Entry, Loss, LossKind, paths_not_enforceable, ports_not_expressible};
+
+pub(crate) fn render(entries: &[Entry<'_>], edl: EdlType, losses: &mut Vec<Loss>) -> Body {
+    ports_not_expressible("an external dynamic list", entries, losses);
+    // A domain list never sees paths; a URL list sees them for plain HTTP
+    // (and for HTTPS only with decryption, which egress does not assume).
+    paths_not_enforceable(entries, edl == EdlType::Url, losses);
+    let mut lines = Vec::new();
+    for e in entries {
+        let host = match e.pattern.kind() {
+            PatternKind::Exact(h) => match edl {
+                EdlType::Domain => format!("^{h}"),
+                EdlType::Url => h.to_owned(),
+            },
+            PatternKind::Subdomains { suffix } => format!("*.{suffix}"),
+            PatternKind::InLabel { parent, .. } => {
+                losses.push(Loss {
+                    host: e.host().to_owned(),
+                    kind: LossKind::Broadened,
+                    detail: format!("PAN-OS wildcards are whole tokens: rendered as `*.{parent}`"),
+                });
+                format!("*.{parent}")
+            }
+            PatternKind::Ip(ip) => ip.to_string(),
+        };
+        match edl {
+            EdlType::Domain => lines.push(host),
+            EdlType::Url => {
+                // A trailing slash ends the host, so that `example.com/`
+                // does not also match `example.com.evil.test`.
+                let http_path = e
+                    .row
+                    .path
+                    .as_ref()
+                    .filter(|_| e.pairs.iter().all(|(s, _)| *s == Scheme::Http));
+                match http_path {
+                    Some(path) => lines.push(format!("{host}{path}")),
+                    None => lines.push(format!("{host}/")),
+                }
+            }
+        }
+    }
+    lines.sort();
+    lines.dedup();
+    let mut text = lines.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    Body::Bare(text)
+}

@@ -1,0 +1,379 @@
+//! Allowlists for real firewalls and proxies, rendered from a [`Plan`].
+//!
+//! Each target is a pure function from a plan to text plus the list of
+//! [`Loss`]es: every place where the target admits more or less than the
+//! plan (an apex added, a partial-label wildcard broadened, an HTTPS path it
+//! cannot enforce, a port it cannot express, a placeholder left as a
+//! wildcard, sources it cannot restrict). Where a target can express the
+//! plan exactly, it does. The semantics of each target are in
+//! `docs/targets.md`.
+//!
+//! This crate does no I/O and has no async runtime; callers write the text.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::net::IpAddr;
+
+use egress_catalog::catalog::{Direction, Scheme};
+use egress_catalog::plan::{Plan, Row};
+use egress_pattern::HostPattern;
+
+mod aws;
+mod azure;
+mod edl;
+mod pac;
+mod plain;
+mod squid;
+
+/// The targets egress renders for (besides the plan's own json, csv and
+/// markdown forms, which the caller writes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Squid,
+    Pac,
+    PanEdl,
+    AzureFirewall,
+    AwsNetworkFirewall,
+    Plain,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Squid => "squid",
+            Target::Pac => "pac",
+            Target::PanEdl => "pan-edl",
+            Target::AzureFirewall => "azure-firewall",
+            Target::AwsNetworkFirewall => "aws-network-firewall",
+            Target::Plain => "plain",
+        }
+    }
+}
+
+/// Target options; each target reads the ones that concern it.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Lines for the header comment: catalog, revision, profile, version.
+    pub header: Vec<String>,
+    pub squid_style: SquidStyle,
+    /// Where a PAC file sends allowed hosts: `DIRECT` or `PROXY host:port`.
+    pub pac_allow: String,
+    /// Where a PAC file sends everything else.
+    pub pac_default: String,
+    pub edl_type: EdlType,
+    /// Source addresses by role (`None`: every role), from the profile's
+    /// servers.
+    pub sources: Vec<(IpAddr, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SquidStyle {
+    /// `*.x` excludes `x`: `dstdom_regex`.
+    Exact,
+    /// `*.x` becomes `.x` (which admits `x`), reported as a loss.
+    Loose,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdlType {
+    Domain,
+    Url,
+}
+
+/// What a rendered allowlist does differently from the plan.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Loss {
+    pub kind: LossKind,
+    /// The plan row's host (or `*` for the whole list).
+    pub host: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LossKind {
+    /// The target also admits the wildcard's apex.
+    ApexAdded,
+    /// A partial-label wildcard became a broader pattern.
+    Broadened,
+    /// A path the target cannot see or match; the whole host is admitted.
+    PathNotEnforceable,
+    /// Ports (or schemes) the target cannot express.
+    PortNotExpressible,
+    /// A placeholder without a value became a wildcard.
+    PlaceholderAsWildcard,
+    /// A row left out: its placeholder stands for a whole host.
+    LeftOut,
+    /// Sources cannot be restricted: any source is admitted.
+    AnySource,
+}
+
+impl LossKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LossKind::ApexAdded => "apex added",
+            LossKind::Broadened => "wildcard broadened",
+            LossKind::PathNotEnforceable => "path not enforceable",
+            LossKind::PortNotExpressible => "port not expressible",
+            LossKind::PlaceholderAsWildcard => "placeholder left as a wildcard",
+            LossKind::LeftOut => "left out",
+            LossKind::AnySource => "any source",
+        }
+    }
+}
+
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.kind.as_str(), self.host, self.detail)
+    }
+}
+
+/// A rendered allowlist.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub text: String,
+    pub losses: Vec<Loss>,
+}
+
+/// What a target module produces: text, to which a comment header is
+/// prepended (or none, for a format without comments), or a JSON document,
+/// into which the header goes as data.
+pub(crate) enum Body {
+    Commented { prefix: &'static str, text: String },
+    Bare(String),
+    Json(serde_json::Value),
+}
+
+/// Renders a plan for a target.
+pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
+    let mut losses = Vec::new();
+    let entries = entries(plan, &mut losses);
+    let body = match target {
+        Target::Squid => squid::render(plan, &entries, options, &mut losses),
+        Target::Pac => pac::render(&entries, options, &mut losses),
+        Target::PanEdl => edl::render(&entries, options.edl_type, &mut losses),
+        Target::AzureFirewall => azure::render(plan, &entries, options, &mut losses),
+        Target::AwsNetworkFirewall => aws::render(plan, &entries, &mut losses),
+        Target::Plain => plain::render(&entries, &mut losses),
+    };
+    losses.sort();
+    losses.dedup();
+    let text = match body {
+        Body::Commented { prefix, text } => comment(prefix, plan, options, &losses) + &text,
+        Body::Bare(text) => text,
+        Body::Json(mut doc) => {
+            let header = Header {
+                lines: options.header.clone(),
+                losses: losses.iter().map(Loss::to_string).collect(),
+                external: external(plan),
+            };
+            match target {
+                Target::AwsNetworkFirewall => aws::add_header(&mut doc, &header),
+                _ => azure::add_header(&mut doc, &header),
+            }
+            let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
+            text.push('\n');
+            text
+        }
+    };
+    Rendered { text, losses }
+}
+
+/// The header of a JSON target, as data.
+#[derive(Debug, Default)]
+pub(crate) struct Header {
+    pub lines: Vec<String>,
+    pub losses: Vec<String>,
+    pub external: Vec<String>,
+}
+
+fn external(plan: &Plan) -> Vec<String> {
+    plan.external
+        .iter()
+        .map(|x| format!("{}: {} <{}>", x.feature, x.title, x.url))
+        .collect()
+}
+
+fn comment(prefix: &str, plan: &Plan, options: &Options, losses: &[Loss]) -> String {
+    let mut out = String::new();
+    for line in &options.header {
+        out.push_str(&format!("{prefix} {line}\n"));
+    }
+    if losses.is_empty() {
+        out.push_str(&format!(
+            "{prefix} losses: none; this list admits exactly what the plan allows\n"
+        ));
+    } else {
+        out.push_str(&format!(
+            "{prefix} losses ({}): where this list admits more or less than the plan\n",
+            losses.len()
+        ));
+        for l in losses {
+            out.push_str(&format!("{prefix}   {l}\n"));
+        }
+    }
+    let ext = external(plan);
+    if !ext.is_empty() {
+        out.push_str(&format!(
+            "{prefix} external lists not included (allow these too):\n"
+        ));
+        for x in ext {
+            out.push_str(&format!("{prefix}   {x}\n"));
+        }
+    }
+    out
+}
+
+/// One plan row as a target sees it: a concrete pattern, its scheme and
+/// port pairs.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry<'a> {
+    pub row: &'a Row,
+    pub pattern: HostPattern,
+    pub pairs: Vec<(Scheme, u16)>,
+}
+
+impl Entry<'_> {
+    pub fn host(&self) -> &str {
+        &self.row.host
+    }
+}
+
+/// The rows a list must admit: in force, toward the internet, with a
+/// concrete pattern (a placeholder without a value becomes a wildcard,
+/// reported; one that stands for a whole host leaves its row out).
+fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Vec<Entry<'a>> {
+    let mut out = Vec::new();
+    for row in &plan.rows {
+        if !row.status.is_in_force() || row.direction != Direction::Internet {
+            continue;
+        }
+        let pattern = match &row.pattern {
+            Some(p) => p.clone(),
+            None => match placeholder_wildcard(&row.host) {
+                Some(p) => {
+                    losses.push(Loss {
+                        host: row.host.clone(),
+                        kind: LossKind::PlaceholderAsWildcard,
+                        detail: format!("rendered as `{p}`; set the placeholder in the profile to render the exact host"),
+                    });
+                    p
+                }
+                None => {
+                    losses.push(Loss {
+                        host: row.host.clone(),
+                        kind: LossKind::LeftOut,
+                        detail: "its placeholder stands for a whole host; set it in the profile"
+                            .to_owned(),
+                    });
+                    continue;
+                }
+            },
+        };
+        out.push(Entry {
+            row,
+            pairs: row.pairs.iter().copied().collect(),
+            pattern,
+        });
+    }
+    out
+}
+
+/// `<cmg-name>.blob.core.windows.net` → `*.blob.core.windows.net`: every
+/// label up to the last placeholder becomes one `*`.
+fn placeholder_wildcard(template: &str) -> Option<HostPattern> {
+    let labels: Vec<&str> = template.split('.').collect();
+    let last = labels.iter().rposition(|l| l.contains('<'))?;
+    let rest = &labels[last + 1..];
+    if rest.is_empty() {
+        return None;
+    }
+    HostPattern::parse(&format!("*.{}", rest.join("."))).ok()
+}
+
+/// The summary loss of a target that cannot express ports at all, when the
+/// plan names any.
+fn ports_not_expressible(target: &str, entries: &[Entry<'_>], losses: &mut Vec<Loss>) {
+    let mut ports: Vec<u16> = entries
+        .iter()
+        .flat_map(|e| e.pairs.iter().map(|(_, p)| *p))
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    if !ports.is_empty() {
+        let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+        losses.push(Loss {
+            host: "*".to_owned(),
+            kind: LossKind::PortNotExpressible,
+            detail: format!(
+                "{target} cannot restrict ports: the plan names {}, the list admits every port",
+                list.join(", ")
+            ),
+        });
+    }
+}
+
+/// A loss for every row with a path the target cannot match.
+fn paths_not_enforceable(entries: &[Entry<'_>], http_paths_ok: bool, losses: &mut Vec<Loss>) {
+    for e in entries {
+        let Some(path) = &e.row.path else { continue };
+        let https = e.pairs.iter().any(|(s, _)| *s == Scheme::Https);
+        if https || !http_paths_ok {
+            losses.push(Loss {
+                host: e.host().to_owned(),
+                kind: LossKind::PathNotEnforceable,
+                detail: if https {
+                    format!("{path} is inside TLS; the whole host is admitted")
+                } else {
+                    format!("{path} cannot be matched; the whole host is admitted")
+                },
+            });
+        }
+    }
+}
+
+/// Escapes a string for a POSIX extended or JavaScript regular expression.
+pub(crate) fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_one_wildcard() {
+        let check = |t: &str, e: Option<&str>| {
+            assert_eq!(
+                placeholder_wildcard(t).map(|p| p.to_string()).as_deref(),
+                e,
+                "{t}"
+            )
+        };
+        check(
+            "<cmg-name>.blob.core.windows.net",
+            Some("*.blob.core.windows.net"),
+        );
+        check(
+            "<cmg-name>.<cmg-region>.cloudapp.azure.com",
+            Some("*.cloudapp.azure.com"),
+        );
+        check(
+            "*.<logic-app-region>.logic.azure.com",
+            Some("*.logic.azure.com"),
+        );
+        check("<child-sup-fqdn>", None);
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(regex_escape("a.b-c*"), "a\\.b-c\\*");
+    }
+}

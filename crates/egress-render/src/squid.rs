@@ -1,0 +1,248 @@
+//! `squid`: an include file of `acl` and `http_access` lines for Squid 5+.
+//!
+//! Squid's `dstdomain` matches a name exactly, or with a leading dot the
+//! name *and* its subdomains; so exact hosts go in `dstdomain`, and `*.x`
+//! (which must not admit `x`) and partial-label wildcards go in
+//! `dstdom_regex`, unless `--squid-style loose` accepts `.x` with a reported
+//! loss. HTTPS is allowed only as CONNECT to the hosts and ports the plan
+//! names for it; plain HTTP only as non-CONNECT requests to those it names
+//! for HTTP (with `url_regex` where it names a path). Entries that a broader
+//! entry already covers are dropped: Squid rejects a subdomain listed before
+//! its parent and warns about one listed after it.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use egress_catalog::catalog::Scheme;
+use egress_catalog::plan::Plan;
+use egress_pattern::PatternKind;
+
+use crate::{
+    Body, Entry, Loss, LossKind, Options, SquidStyle, paths_not_enforceable, regex_escape,
+};
+
+/// The ACLs of one group: one (role, scheme, port).
+#[derive(Debug, Default)]
+struct Group {
+    domains: Vec<String>,
+    regexes: Vec<String>,
+    url_regexes: Vec<String>,
+}
+
+pub(crate) fn render(
+    plan: &Plan,
+    entries: &[Entry<'_>],
+    options: &Options,
+    losses: &mut Vec<Loss>,
+) -> Body {
+    paths_not_enforceable(entries, true, losses);
+    // One set of ACLs per role when the plan is for roles, else one.
+    let roles: Vec<Option<&str>> = if plan.request.roles.is_empty() {
+        vec![None]
+    } else {
+        plan.request
+            .roles
+            .iter()
+            .map(|r| Some(r.as_str()))
+            .collect()
+    };
+    let mut groups: BTreeMap<(Option<&str>, Scheme, u16), Group> = BTreeMap::new();
+    for e in entries {
+        for role in &roles {
+            let wanted = match role {
+                None => true,
+                Some(r) => e.row.roles.contains_key(*r) || e.row.roles.contains_key("unspecified"),
+            };
+            if !wanted {
+                continue;
+            }
+            for (scheme, port) in &e.pairs {
+                let g = groups.entry((*role, *scheme, *port)).or_default();
+                add(g, e, *scheme, *port, options.squid_style, losses);
+            }
+        }
+    }
+
+    let mut out = String::new();
+    out.push_str("acl egress_connect method CONNECT\n");
+    let mut ports: Vec<u16> = groups.keys().map(|(_, _, p)| *p).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    for p in &ports {
+        out.push_str(&format!("acl egress_port_{p} port {p}\n"));
+    }
+    // Source restrictions from the profile's servers, per role.
+    let mut sources: BTreeMap<Option<&str>, Vec<IpAddr>> = BTreeMap::new();
+    for role in &roles {
+        let addrs: Vec<IpAddr> = options
+            .sources
+            .iter()
+            .filter(|(_, rs)| role.is_none_or(|r| rs.iter().any(|x| x == r)))
+            .map(|(a, _)| *a)
+            .collect();
+        if role.is_some() && !addrs.is_empty() {
+            let name = acl_name(*role, "src");
+            for a in &addrs {
+                out.push_str(&format!("acl {name} src {a}\n"));
+            }
+            sources.insert(*role, addrs);
+        }
+    }
+    let mut access = String::new();
+    for ((role, scheme, port), g) in &mut groups {
+        let base = acl_name(*role, &format!("{scheme}_{port}"));
+        let method = match scheme {
+            Scheme::Https => "egress_connect",
+            Scheme::Http => "!egress_connect",
+        };
+        let src = if sources.contains_key(role) {
+            format!(" {}", acl_name(*role, "src"))
+        } else {
+            String::new()
+        };
+        dedup_domains(&mut g.domains);
+        for (suffix, kind, items) in [
+            ("", "dstdomain", &g.domains),
+            ("_re", "dstdom_regex -i", &g.regexes),
+            ("_url", "url_regex -i", &g.url_regexes),
+        ] {
+            if items.is_empty() {
+                continue;
+            }
+            let name = format!("{base}{suffix}");
+            for item in items.iter() {
+                out.push_str(&format!("acl {name} {kind} {item}\n"));
+            }
+            access.push_str(&format!(
+                "http_access allow {method} egress_port_{port}{src} {name}\n"
+            ));
+        }
+    }
+    out.push_str(&access);
+    Body::Commented {
+        prefix: "#",
+        text: out,
+    }
+}
+
+fn acl_name(role: Option<&str>, rest: &str) -> String {
+    match role {
+        None => format!("egress_{rest}"),
+        Some(r) => format!("egress_{}_{rest}", r.replace('-', "_")),
+    }
+}
+
+fn add(
+    g: &mut Group,
+    e: &Entry<'_>,
+    scheme: Scheme,
+    port: u16,
+    style: SquidStyle,
+    losses: &mut Vec<Loss>,
+) {
+    // A plain-HTTP row with a path: only that path, and what is below it.
+    if let (Scheme::Http, Some(path)) = (scheme, &e.row.path) {
+        let host = match e.pattern.kind() {
+            PatternKind::Exact(h) => regex_escape(h),
+            _ => host_regex_body(e),
+        };
+        let port_part = if port == 80 {
+            "(:80)?".to_owned()
+        } else {
+            format!(":{port}")
+        };
+        g.url_regexes
+            .push(format!("^http://{host}{port_part}{}", regex_escape(path)));
+        return;
+    }
+    match (e.pattern.kind(), style) {
+        (PatternKind::Exact(h), _) => g.domains.push(h.to_owned()),
+        (PatternKind::Ip(ip), _) => g.domains.push(ip.to_string()),
+        (PatternKind::Subdomains { suffix }, SquidStyle::Exact) => {
+            g.regexes.push(format!("\\.{}$", regex_escape(suffix)));
+        }
+        (PatternKind::Subdomains { suffix }, SquidStyle::Loose) => {
+            losses.push(Loss {
+                host: e.host().to_owned(),
+                kind: LossKind::ApexAdded,
+                detail: format!("`.{suffix}` in dstdomain also admits `{suffix}`"),
+            });
+            g.domains.push(format!(".{suffix}"));
+        }
+        (PatternKind::InLabel { .. }, SquidStyle::Exact) => {
+            g.regexes.push(format!("^{}$", host_regex_body(e)));
+        }
+        (PatternKind::InLabel { parent, .. }, SquidStyle::Loose) => {
+            losses.push(Loss {
+                host: e.host().to_owned(),
+                kind: LossKind::Broadened,
+                detail: format!(
+                    "rendered as `.{parent}`, which admits `{parent}` and all its subdomains"
+                ),
+            });
+            g.domains.push(format!(".{parent}"));
+        }
+    }
+}
+
+/// A host pattern as the body of an anchored regular expression.
+fn host_regex_body(e: &Entry<'_>) -> String {
+    match e.pattern.kind() {
+        PatternKind::Exact(h) => regex_escape(h),
+        PatternKind::Subdomains { suffix } => format!("[^/:]+\\.{}", regex_escape(suffix)),
+        PatternKind::InLabel {
+            prefix,
+            suffix,
+            parent,
+        } => format!(
+            "{}[^./:]+{}\\.{}",
+            regex_escape(prefix),
+            regex_escape(suffix),
+            regex_escape(parent)
+        ),
+        PatternKind::Ip(ip) => regex_escape(&ip.to_string()),
+    }
+}
+
+/// Sorts, removes duplicates, and drops every entry a `.x` entry already
+/// covers (`x`, `a.x`, `.a.x`): Squid rejects or ignores them.
+fn dedup_domains(domains: &mut Vec<String>) {
+    domains.sort();
+    domains.dedup();
+    let parents: Vec<String> = domains
+        .iter()
+        .filter(|d| d.starts_with('.'))
+        .cloned()
+        .collect();
+    domains.retain(|d| {
+        let name = d.trim_start_matches('.');
+        !parents.iter().any(|p| {
+            let parent = &p[1..];
+            // Covered by a different, broader entry.
+            p != d && (name == parent || name.ends_with(p.as_str()))
+        })
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(input: &[&str], expected: &[&str]) {
+        let mut d: Vec<String> = input.iter().map(|s| s.to_string()).collect();
+        dedup_domains(&mut d);
+        assert_eq!(d, expected);
+    }
+
+    #[test]
+    fn broader_entries_win() {
+        check(&["a.x", ".x", "x", "b.y"], &[".x", "b.y"]);
+        check(&[".a.x", ".x"], &[".x"]);
+        check(&["ax", ".x"], &[".x", "ax"]);
+        check(
+            &["go.microsoft.com", "go.microsoft.com"],
+            &["go.microsoft.com"],
+        );
+    }
+}

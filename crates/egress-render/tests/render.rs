@@ -1,0 +1,361 @@
+//! Every loss each target can produce, on a small catalog written for the
+//! tests; and every target on every embedded revision and cloud.
+
+use std::collections::BTreeMap;
+
+use egress_catalog::catalog::{self, Cloud};
+use egress_catalog::plan::{self, Plan, Request};
+use egress_catalog::{SourceFile, embedded};
+use egress_render::{EdlType, LossKind, Options, SquidStyle, Target, render};
+use jiff::civil::date;
+
+const CATALOG: &str = r#"
+[catalog]
+id = "losses"
+title = "Losses"
+vendor = "egress"
+product = "tests"
+revision = "1"
+describes = 2026-01-01
+
+[[page]]
+id = "p"
+title = "Page"
+language = "en-US"
+
+[[role]]
+id = "scp"
+title = "SCP"
+
+[[placeholder]]
+name = "prefix"
+title = "Prefix"
+kind = "label"
+
+[[placeholder]]
+name = "sup"
+title = "SUP"
+kind = "host"
+
+[[feature]]
+id = "f"
+title = "F"
+page = "p"
+section = "F"
+
+[[endpoint]]
+id = "exact"
+host = "exact.example.com"
+features = ["f"]
+roles = ["scp"]
+
+[[endpoint]]
+id = "wild"
+host = "*.wild.example.com"
+features = ["f"]
+
+[[endpoint]]
+id = "in-label"
+host = "*-lab.example.com"
+features = ["f"]
+
+[[endpoint]]
+id = "https-path"
+url = "https://tls.example.com/secret/path"
+features = ["f"]
+
+[[endpoint]]
+id = "http-path"
+url = "http://plain.example.com/pkiops"
+features = ["f"]
+
+[[endpoint]]
+id = "placeholder"
+host = "<prefix>.blob.example.com"
+features = ["f"]
+
+[[endpoint]]
+id = "host-placeholder"
+url = "https://<sup>"
+features = ["f"]
+"#;
+
+fn plan(roles: &[&str]) -> Plan {
+    let c =
+        catalog::load(&SourceFile::new("losses.toml", CATALOG)).unwrap_or_else(|e| panic!("{e}"));
+    plan::resolve(
+        &c,
+        &Request {
+            cloud: Cloud::Public,
+            version: None,
+            as_of: date(2026, 1, 1),
+            features: None,
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            placeholders: BTreeMap::new(),
+        },
+    )
+}
+
+fn options() -> Options {
+    Options {
+        header: vec!["test".to_owned()],
+        squid_style: SquidStyle::Exact,
+        pac_allow: "DIRECT".to_owned(),
+        pac_default: "PROXY 127.0.0.1:9".to_owned(),
+        edl_type: EdlType::Domain,
+        sources: Vec::new(),
+    }
+}
+
+/// The losses of one target, as `kind host`.
+#[track_caller]
+fn check(target: Target, options: &Options, expected: &[&str]) {
+    let r = render(target, &plan(&[]), options);
+    let mut got: Vec<String> = r
+        .losses
+        .iter()
+        .map(|l| format!("{} {}", l.kind.as_str(), l.host))
+        .collect();
+    got.sort();
+    let mut expected = expected.to_vec();
+    expected.sort();
+    assert_eq!(got, expected, "{}", target.name());
+    for l in &r.losses {
+        assert!(
+            r.text.contains(&l.detail)
+                || matches!(
+                    target,
+                    Target::PanEdl | Target::AwsNetworkFirewall | Target::AzureFirewall
+                ),
+            "{}: the header lists each loss",
+            target.name()
+        );
+    }
+}
+
+const COMMON: &[&str] = &[
+    "placeholder left as a wildcard <prefix>.blob.example.com",
+    "left out <sup>",
+];
+
+fn with(extra: &[&'static str]) -> Vec<&'static str> {
+    COMMON.iter().chain(extra).copied().collect()
+}
+
+#[test]
+fn squid_losses() {
+    let mut o = options();
+    // Exact: only what Squid cannot see inside TLS.
+    check(
+        Target::Squid,
+        &o,
+        &with(&["path not enforceable tls.example.com"]),
+    );
+    o.squid_style = SquidStyle::Loose;
+    check(
+        Target::Squid,
+        &o,
+        &with(&[
+            "apex added *.wild.example.com",
+            "apex added <prefix>.blob.example.com",
+            "wildcard broadened *-lab.example.com",
+            "path not enforceable tls.example.com",
+        ]),
+    );
+}
+
+#[test]
+fn pac_losses() {
+    check(
+        Target::Pac,
+        &options(),
+        &with(&[
+            "path not enforceable plain.example.com",
+            "path not enforceable tls.example.com",
+            "port not expressible *",
+        ]),
+    );
+}
+
+#[test]
+fn edl_losses() {
+    let mut o = options();
+    check(
+        Target::PanEdl,
+        &o,
+        &with(&[
+            "wildcard broadened *-lab.example.com",
+            "path not enforceable plain.example.com",
+            "path not enforceable tls.example.com",
+            "port not expressible *",
+        ]),
+    );
+    // A URL list sees plain HTTP paths.
+    o.edl_type = EdlType::Url;
+    check(
+        Target::PanEdl,
+        &o,
+        &with(&[
+            "wildcard broadened *-lab.example.com",
+            "path not enforceable tls.example.com",
+            "port not expressible *",
+        ]),
+    );
+}
+
+#[test]
+fn azure_losses() {
+    let mut o = options();
+    check(
+        Target::AzureFirewall,
+        &o,
+        &with(&[
+            "wildcard broadened *-lab.example.com",
+            "path not enforceable plain.example.com",
+            "path not enforceable tls.example.com",
+            "any source *",
+        ]),
+    );
+    // With the servers' addresses, sources are restricted.
+    o.sources = vec![("10.0.0.5".parse().unwrap(), vec!["scp".to_owned()])];
+    check(
+        Target::AzureFirewall,
+        &o,
+        &with(&[
+            "wildcard broadened *-lab.example.com",
+            "path not enforceable plain.example.com",
+            "path not enforceable tls.example.com",
+        ]),
+    );
+}
+
+#[test]
+fn aws_losses() {
+    check(
+        Target::AwsNetworkFirewall,
+        &options(),
+        &with(&[
+            "apex added *.wild.example.com",
+            "apex added <prefix>.blob.example.com",
+            "wildcard broadened *-lab.example.com",
+            "path not enforceable plain.example.com",
+            "path not enforceable tls.example.com",
+            "port not expressible *",
+        ]),
+    );
+}
+
+#[test]
+fn plain_losses() {
+    check(
+        Target::Plain,
+        &options(),
+        &with(&[
+            "path not enforceable plain.example.com",
+            "path not enforceable tls.example.com",
+            "port not expressible *",
+        ]),
+    );
+}
+
+#[test]
+fn a_plan_without_loss_says_so() {
+    let c = catalog::load(&SourceFile::new(
+        "exact.toml",
+        CATALOG
+            .split("[[endpoint]]\nid = \"wild\"")
+            .next()
+            .unwrap()
+            .to_owned(),
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let p = plan::resolve(
+        &c,
+        &Request {
+            cloud: Cloud::Public,
+            version: None,
+            as_of: date(2026, 1, 1),
+            features: None,
+            roles: Vec::new(),
+            placeholders: BTreeMap::new(),
+        },
+    );
+    let r = render(Target::Squid, &p, &options());
+    assert!(r.losses.is_empty());
+    assert!(r.text.contains("# losses: none"));
+    assert!(
+        r.text
+            .contains("acl egress_https_443 dstdomain exact.example.com")
+    );
+}
+
+#[test]
+fn squid_acls_per_role_with_sources() {
+    let mut o = options();
+    o.sources = vec![("10.0.0.5".parse().unwrap(), vec!["scp".to_owned()])];
+    let r = render(Target::Squid, &plan(&["scp"]), &o);
+    assert!(
+        r.text.contains("acl egress_scp_src src 10.0.0.5"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text
+            .contains("acl egress_scp_https_443 dstdomain exact.example.com"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains(
+            "http_access allow egress_connect egress_port_443 egress_scp_src egress_scp_https_443\n"
+        ),
+        "{}",
+        r.text
+    );
+}
+
+/// Every target renders every embedded revision for both clouds; the JSON
+/// targets are valid JSON of the expected shape.
+#[test]
+fn every_target_every_revision_every_cloud() {
+    let targets = [
+        Target::Squid,
+        Target::Pac,
+        Target::PanEdl,
+        Target::AzureFirewall,
+        Target::AwsNetworkFirewall,
+        Target::Plain,
+    ];
+    for c in embedded::all().unwrap() {
+        for cloud in [Cloud::Public, Cloud::UsGov] {
+            let p = plan::resolve(
+                &c,
+                &Request {
+                    cloud,
+                    version: None,
+                    as_of: date(2026, 1, 1),
+                    features: None,
+                    roles: Vec::new(),
+                    placeholders: BTreeMap::new(),
+                },
+            );
+            for t in targets {
+                let r = render(t, &p, &options());
+                let what = format!("{} {} {:?}", t.name(), c.meta.revision, cloud);
+                assert!(r.text.lines().count() > 10, "{what}");
+                if matches!(t, Target::AzureFirewall | Target::AwsNetworkFirewall) {
+                    let doc: serde_json::Value =
+                        serde_json::from_str(&r.text).unwrap_or_else(|e| panic!("{what}: {e}"));
+                    assert!(doc.is_object(), "{what}");
+                }
+                // Every loss names a kind the docs define.
+                for l in &r.losses {
+                    assert!(
+                        !matches!(l.kind, LossKind::AnySource) || t == Target::AzureFirewall,
+                        "{what}"
+                    );
+                }
+            }
+        }
+    }
+}

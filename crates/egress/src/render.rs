@@ -1,0 +1,107 @@
+//! `egress render TARGET`: the plan as an allowlist, with its losses.
+
+use anyhow::bail;
+use egress_catalog::plan;
+use egress_render::{EdlType, Options, SquidStyle, Target};
+
+use crate::Outcome;
+use crate::cli::{EdlTypeArg, Format, RenderArgs, RenderTarget, SquidStyleArg};
+use crate::context;
+use crate::output;
+
+pub fn run(args: &RenderArgs) -> anyhow::Result<Outcome> {
+    let loaded = context::load(&args.source)?;
+    context::check_ids(&loaded.catalog, &args.select)?;
+    let request = context::request(&loaded, &args.select, args.cloud);
+    let plan = plan::resolve(&loaded.catalog, &request);
+
+    let target = match args.target {
+        RenderTarget::Json => return plain_format(&plan, &loaded, Format::Json, args),
+        RenderTarget::Csv => return plain_format(&plan, &loaded, Format::Csv, args),
+        RenderTarget::Markdown => return plain_format(&plan, &loaded, Format::Markdown, args),
+        RenderTarget::Squid => Target::Squid,
+        RenderTarget::Pac => Target::Pac,
+        RenderTarget::PanEdl => Target::PanEdl,
+        RenderTarget::AzureFirewall => Target::AzureFirewall,
+        RenderTarget::AwsNetworkFirewall => Target::AwsNetworkFirewall,
+        RenderTarget::Plain => Target::Plain,
+    };
+    let mut header = vec![format!("egress render {}", target.name())];
+    header.extend(crate::plan::header(&plan, &loaded));
+    let options = Options {
+        header,
+        squid_style: match args.squid_style {
+            SquidStyleArg::Exact => SquidStyle::Exact,
+            SquidStyleArg::Loose => SquidStyle::Loose,
+        },
+        pac_allow: pac_route(&args.pac_proxy, "--pac-proxy")?,
+        pac_default: match args.pac_default.as_str() {
+            "blackhole" => "PROXY 127.0.0.1:9".to_owned(),
+            other => pac_route(other, "--pac-default")?,
+        },
+        edl_type: match args.edl_type {
+            EdlTypeArg::Domain => EdlType::Domain,
+            EdlTypeArg::Url => EdlType::Url,
+        },
+        sources: loaded
+            .profile
+            .iter()
+            .flat_map(|p| &p.servers)
+            .flat_map(|s| {
+                let roles: Vec<String> = s.roles.iter().map(|r| r.value.clone()).collect();
+                s.addresses.iter().map(move |a| (*a, roles.clone()))
+            })
+            .collect(),
+    };
+    let rendered = egress_render::render(target, &plan, &options);
+    for loss in &rendered.losses {
+        eprintln!("loss: {loss}");
+    }
+    if args.strict && !rendered.losses.is_empty() {
+        eprintln!(
+            "error: --strict: {} loss(es) of precision for {}; nothing was written",
+            rendered.losses.len(),
+            target.name()
+        );
+        return Ok(Outcome::Found);
+    }
+    for x in &plan.external {
+        eprintln!(
+            "note: external list not included: {}: {} <{}>",
+            x.feature, x.title, x.url
+        );
+    }
+    output::emit(&rendered.text, args.output.as_deref())?;
+    Ok(Outcome::Success)
+}
+
+/// The plan's own formats: no losses, by definition.
+fn plain_format(
+    plan: &egress_catalog::Plan,
+    loaded: &context::Loaded,
+    format: Format,
+    args: &RenderArgs,
+) -> anyhow::Result<Outcome> {
+    let text = crate::plan::render(plan, loaded, format)?;
+    output::emit(&text, args.output.as_deref())?;
+    Ok(Outcome::Success)
+}
+
+/// `DIRECT`, `PROXY host:port`, or `host:port` (a proxy).
+fn pac_route(text: &str, option: &str) -> anyhow::Result<String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("direct") {
+        return Ok("DIRECT".to_owned());
+    }
+    let hostport = t.strip_prefix("PROXY ").unwrap_or(t);
+    match hostport.rsplit_once(':') {
+        Some((host, port))
+            if !host.is_empty()
+                && !host.contains(' ')
+                && port.parse::<u16>().is_ok_and(|p| p > 0) =>
+        {
+            Ok(format!("PROXY {hostport}"))
+        }
+        _ => bail!("{option} `{text}`: expected DIRECT, HOST:PORT or PROXY HOST:PORT"),
+    }
+}
