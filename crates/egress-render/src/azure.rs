@@ -14,6 +14,9 @@ use serde_json::{Value, json};
 
 use crate::{Body, Entry, Header, Loss, LossKind, Options, paths_not_enforceable};
 
+/// A rule: its feature or role, and its protocols.
+type RuleKey = (String, Vec<(Scheme, u16)>);
+
 pub(crate) fn render(
     plan: &Plan,
     entries: &[Entry<'_>],
