@@ -5,8 +5,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use egress_catalog::catalog::{PlaceholderKind, Target};
+use egress_catalog::catalog::{Cloud, PlaceholderKind, Target};
 use egress_catalog::embedded;
+use egress_catalog::plan::{self, Plan, Request};
 use egress_pattern::HostPattern;
 
 /// The system allocator, counting the bytes currently allocated. A bench
@@ -103,4 +104,42 @@ pub fn misses(n: usize) -> Vec<String> {
     (0..n)
         .map(|i| format!("m{i}.d{}.nomatch{}.com", i % 9973, i % 7))
         .collect()
+}
+
+/// The plan of the embedded latest revision: every feature, public cloud.
+pub fn latest_plan() -> Plan {
+    let catalog = embedded::revision("latest")
+        .expect("the embedded catalogs are valid")
+        .expect("a latest revision");
+    let request = Request {
+        cloud: Cloud::Public,
+        version: None,
+        as_of: jiff::civil::date(2026, 1, 1),
+        features: None,
+        roles: Vec::new(),
+        placeholders: Default::default(),
+    };
+    plan::resolve(&catalog, &request)
+}
+
+/// A plan of `n` rows with generated patterns (the mix of
+/// [`generated_patterns`]), each like a required HTTPS row of the catalog.
+pub fn generated_plan(n: usize) -> Plan {
+    let mut plan = latest_plan();
+    let template = plan
+        .rows
+        .iter()
+        .find(|r| r.status == plan::Status::Required && r.path.is_none() && r.pattern.is_some())
+        .expect("a required row")
+        .clone();
+    plan.rows = generated_patterns(n)
+        .into_iter()
+        .map(|p| {
+            let mut row = template.clone();
+            row.host = p.as_str().to_owned();
+            row.pattern = Some(p);
+            row
+        })
+        .collect();
+    plan
 }

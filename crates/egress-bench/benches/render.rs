@@ -1,0 +1,92 @@
+//! Rendering a plan for every target, against serializing the same plan
+//! with serde_json (the baseline), in one run; and a generated
+//! 100,000-pattern plan against a 10,000-pattern one.
+//!
+//! Targets (issue 4): the whole embedded catalog under 10 ms for any target
+//! and at most 3x the baseline; 100,000 patterns at most 12x 10,000.
+//! Run: `cargo bench -p egress-bench --bench render`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use egress_bench::{generated_plan, latest_plan};
+use egress_catalog::Plan;
+use egress_catalog::wire::PlanDoc;
+use egress_render::{EdlType, Options, SquidStyle, Target, render};
+
+const TARGETS: [Target; 6] = [
+    Target::Squid,
+    Target::Pac,
+    Target::PanEdl,
+    Target::AzureFirewall,
+    Target::AwsNetworkFirewall,
+    Target::Plain,
+];
+
+fn options() -> Options {
+    Options {
+        header: vec!["bench".to_owned()],
+        squid_style: SquidStyle::Exact,
+        pac_allow: "DIRECT".to_owned(),
+        pac_default: "PROXY 127.0.0.1:9".to_owned(),
+        edl_type: EdlType::Domain,
+        sources: Vec::new(),
+    }
+}
+
+fn baseline(plan: &Plan) -> String {
+    serde_json::to_string(&PlanDoc::new(plan, "bench", None)).expect("serializes")
+}
+
+/// Median time of `f` over `rounds` rounds.
+fn median(rounds: usize, mut f: impl FnMut()) -> Duration {
+    let mut t: Vec<Duration> = (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    t.sort();
+    t[rounds / 2]
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    let plan = latest_plan();
+    let o = options();
+    let mut g = c.benchmark_group("render/catalog");
+    g.bench_function("serde_json (baseline)", |b| b.iter(|| baseline(black_box(&plan))));
+    for t in TARGETS {
+        g.bench_function(t.name(), |b| b.iter(|| render(t, black_box(&plan), &o)));
+    }
+    g.finish();
+    c.final_summary();
+
+    println!("\n== embedded catalog, latest revision, every feature ({} rows); median of 201", plan.rows.len());
+    let base = median(201, || drop(black_box(baseline(&plan))));
+    println!("{:<22} {:>10.1?}", "serde_json (baseline)", base);
+    for t in TARGETS {
+        let d = median(201, || drop(black_box(render(t, &plan, &o))));
+        println!("{:<22} {:>10.1?}  {:>5.2}x baseline  (targets: < 10 ms, <= 3x)", t.name(), d, d.as_secs_f64() / base.as_secs_f64());
+    }
+
+    let small = generated_plan(10_000);
+    let large = generated_plan(100_000);
+    println!("\n== generated plans: 100,000 rows against 10,000 (target: <= 12x); median of 5");
+    for t in TARGETS {
+        let s = median(5, || drop(black_box(render(t, &small, &o))));
+        let l = median(5, || drop(black_box(render(t, &large, &o))));
+        println!(
+            "{:<22} 10k {:>10.1?}  100k {:>10.1?}  {:>5.1}x",
+            t.name(),
+            s,
+            l,
+            l.as_secs_f64() / s.as_secs_f64()
+        );
+    }
+}
