@@ -9,7 +9,10 @@ use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 use serde_json::{Value, json};
 
-use crate::{Body, Entry, Header, Loss, LossKind, paths_not_enforceable, ports_not_expressible};
+use crate::{
+    Body, Entry, Header, Loss, LossKind, drop_covered, paths_not_enforceable,
+    ports_not_expressible, unique,
+};
 
 pub(crate) fn render(plan: &Plan, entries: &[Entry<'_>], losses: &mut Vec<Loss>) -> Body {
     ports_not_expressible("an AWS Network Firewall domain list", entries, losses);
@@ -37,20 +40,9 @@ pub(crate) fn render(plan: &Plan, entries: &[Entry<'_>], losses: &mut Vec<Loss>)
             }
         }
     }
-    targets.sort();
-    targets.dedup();
+    unique(&mut targets);
     // `.x` covers `x` and `a.x`: drop what a broader entry covers.
-    let parents: Vec<String> = targets
-        .iter()
-        .filter(|t| t.starts_with('.'))
-        .cloned()
-        .collect();
-    targets.retain(|t| {
-        let name = t.trim_start_matches('.');
-        !parents
-            .iter()
-            .any(|p| p != t && (name == &p[1..] || name.ends_with(p.as_str())))
-    });
+    drop_covered(&mut targets);
     let mut types = Vec::new();
     if entries
         .iter()

@@ -12,7 +12,7 @@ use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 use serde_json::{Value, json};
 
-use crate::{Body, Entry, Header, Loss, LossKind, Options, paths_not_enforceable};
+use crate::{Body, Entry, Header, Loss, LossKind, Options, paths_not_enforceable, unique};
 
 /// A rule: its feature or role, and its protocols.
 type RuleKey = (String, Vec<(Scheme, u16)>);
@@ -54,7 +54,7 @@ pub(crate) fn render(
         };
         for g in groups {
             rules
-                .entry((g, e.pairs.clone()))
+                .entry((g, e.pairs.iter().copied().collect()))
                 .or_default()
                 .push(fqdn.clone());
         }
@@ -62,8 +62,7 @@ pub(crate) fn render(
     let mut json_rules = Vec::new();
     let mut any_source = false;
     for ((group, pairs), mut fqdns) in rules {
-        fqdns.sort();
-        fqdns.dedup();
+        unique(&mut fqdns);
         let sources: Vec<String> = options
             .sources
             .iter()

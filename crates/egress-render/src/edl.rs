@@ -7,7 +7,9 @@
 use egress_catalog::catalog::Scheme;
 use egress_pattern::PatternKind;
 
-use crate::{Body, EdlType, Entry, Loss, LossKind, paths_not_enforceable, ports_not_expressible};
+use crate::{
+    Body, EdlType, Entry, Loss, LossKind, paths_not_enforceable, ports_not_expressible, unique,
+};
 
 pub(crate) fn render(entries: &[Entry<'_>], edl: EdlType, losses: &mut Vec<Loss>) -> Body {
     ports_not_expressible("an external dynamic list", entries, losses);
@@ -49,8 +51,7 @@ pub(crate) fn render(entries: &[Entry<'_>], edl: EdlType, losses: &mut Vec<Loss>
             }
         }
     }
-    lines.sort();
-    lines.dedup();
+    unique(&mut lines);
     let mut text = lines.join("\n");
     if !text.is_empty() {
         text.push('\n');

@@ -12,6 +12,8 @@
 
 #![forbid(unsafe_code)]
 
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -229,8 +231,9 @@ fn comment(prefix: &str, plan: &Plan, options: &Options, losses: &[Loss]) -> Str
 #[derive(Debug, Clone)]
 pub(crate) struct Entry<'a> {
     pub row: &'a Row,
-    pub pattern: HostPattern,
-    pub pairs: Vec<(Scheme, u16)>,
+    /// The row's own pattern, borrowed, or one made for a placeholder.
+    pub pattern: Cow<'a, HostPattern>,
+    pub pairs: &'a BTreeSet<(Scheme, u16)>,
 }
 
 impl Entry<'_> {
@@ -249,7 +252,7 @@ fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Vec<Entry<'a>> {
             continue;
         }
         let pattern = match &row.pattern {
-            Some(p) => p.clone(),
+            Some(p) => Cow::Borrowed(p),
             None => match placeholder_wildcard(&row.host) {
                 Some(p) => {
                     losses.push(Loss {
@@ -257,7 +260,7 @@ fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Vec<Entry<'a>> {
                         kind: LossKind::PlaceholderAsWildcard,
                         detail: format!("rendered as `{p}`; set the placeholder in the profile to render the exact host"),
                     });
-                    p
+                    Cow::Owned(p)
                 }
                 None => {
                     losses.push(Loss {
@@ -272,7 +275,7 @@ fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Vec<Entry<'a>> {
         };
         out.push(Entry {
             row,
-            pairs: row.pairs.iter().copied().collect(),
+            pairs: &row.pairs,
             pattern,
         });
     }
@@ -294,12 +297,11 @@ fn placeholder_wildcard(template: &str) -> Option<HostPattern> {
 /// The summary loss of a target that cannot express ports at all, when the
 /// plan names any.
 fn ports_not_expressible(target: &str, entries: &[Entry<'_>], losses: &mut Vec<Loss>) {
-    let mut ports: Vec<u16> = entries
+    // The few distinct ports, in a set: linear in the entries.
+    let ports: BTreeSet<u16> = entries
         .iter()
         .flat_map(|e| e.pairs.iter().map(|(_, p)| *p))
         .collect();
-    ports.sort_unstable();
-    ports.dedup();
     if !ports.is_empty() {
         let list: Vec<String> = ports.iter().map(u16::to_string).collect();
         losses.push(Loss {
@@ -330,6 +332,42 @@ fn paths_not_enforceable(entries: &[Entry<'_>], http_paths_ok: bool, losses: &mu
             });
         }
     }
+}
+
+/// Removes duplicates, keeping the first of each in place: outputs follow
+/// the plan's order (a domain's hosts together), in linear time.
+pub(crate) fn unique(items: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items.retain(|i| seen.insert(i.clone()));
+}
+
+/// Drops every entry that a `.x` entry (`x` and all its subdomains) already
+/// covers: `x`, `a.x`, `.a.x`. Linear in the entries and their labels.
+pub(crate) fn drop_covered(items: &mut Vec<String>) {
+    let parents: std::collections::HashSet<String> = items
+        .iter()
+        .filter_map(|i| i.strip_prefix('.'))
+        .map(str::to_owned)
+        .collect();
+    if parents.is_empty() {
+        return;
+    }
+    items.retain(|item| {
+        let own_parent = item.strip_prefix('.');
+        let name = own_parent.unwrap_or(item);
+        // `x` itself is covered by `.x`; `.x` is not covered by itself.
+        let self_covered = own_parent.is_none() && parents.contains(name);
+        let mut rest = name;
+        let mut covered = self_covered;
+        while !covered {
+            let Some((_, tail)) = rest.split_once('.') else {
+                break;
+            };
+            covered = parents.contains(tail);
+            rest = tail;
+        }
+        !covered
+    });
 }
 
 /// Escapes a string for a POSIX extended or JavaScript regular expression.

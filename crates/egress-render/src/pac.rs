@@ -9,7 +9,7 @@
 
 use egress_pattern::PatternKind;
 
-use crate::{Body, Entry, Loss, Options, paths_not_enforceable, ports_not_expressible};
+use crate::{Body, Entry, Loss, Options, paths_not_enforceable, ports_not_expressible, unique};
 
 pub(crate) fn render(entries: &[Entry<'_>], options: &Options, losses: &mut Vec<Loss>) -> Body {
     ports_not_expressible("a PAC file", entries, losses);
@@ -35,8 +35,7 @@ pub(crate) fn render(entries: &[Entry<'_>], options: &Options, losses: &mut Vec<
         }
     }
     for v in [&mut exact, &mut suffixes, &mut in_label] {
-        v.sort();
-        v.dedup();
+        unique(v);
     }
     let exact_lines: Vec<String> = exact
         .iter()

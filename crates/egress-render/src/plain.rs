@@ -6,12 +6,16 @@ use crate::{Body, Entry, Loss, paths_not_enforceable, ports_not_expressible};
 pub(crate) fn render(entries: &[Entry<'_>], losses: &mut Vec<Loss>) -> Body {
     ports_not_expressible("a plain list", entries, losses);
     paths_not_enforceable(entries, false, losses);
-    let mut lines: Vec<String> = entries.iter().map(|e| e.pattern.to_string()).collect();
-    lines.sort();
-    lines.dedup();
-    let mut text = lines.join("\n");
-    if !text.is_empty() {
-        text.push('\n');
+    // Written in the plan's order, each pattern once, without a string per
+    // line: this list is the one most often huge.
+    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+    let mut text = String::with_capacity(entries.len() * 32);
+    for e in entries {
+        let line = e.pattern.as_str();
+        if seen.insert(line) {
+            text.push_str(line);
+            text.push('\n');
+        }
     }
     Body::Commented { prefix: "#", text }
 }

@@ -18,7 +18,8 @@ use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 
 use crate::{
-    Body, Entry, Loss, LossKind, Options, SquidStyle, paths_not_enforceable, regex_escape,
+    Body, Entry, Loss, LossKind, Options, SquidStyle, drop_covered, paths_not_enforceable,
+    regex_escape, unique,
 };
 
 /// The ACLs of one group: one (role, scheme, port).
@@ -56,7 +57,7 @@ pub(crate) fn render(
             if !wanted {
                 continue;
             }
-            for (scheme, port) in &e.pairs {
+            for (scheme, port) in e.pairs {
                 let g = groups.entry((*role, *scheme, *port)).or_default();
                 add(g, e, *scheme, *port, options.squid_style, losses);
             }
@@ -204,24 +205,11 @@ fn host_regex_body(e: &Entry<'_>) -> String {
     }
 }
 
-/// Sorts, removes duplicates, and drops every entry a `.x` entry already
-/// covers (`x`, `a.x`, `.a.x`): Squid rejects or ignores them.
+/// Removes duplicates and every entry a `.x` entry already covers (`x`,
+/// `a.x`, `.a.x`): Squid rejects or ignores them.
 fn dedup_domains(domains: &mut Vec<String>) {
-    domains.sort();
-    domains.dedup();
-    let parents: Vec<String> = domains
-        .iter()
-        .filter(|d| d.starts_with('.'))
-        .cloned()
-        .collect();
-    domains.retain(|d| {
-        let name = d.trim_start_matches('.');
-        !parents.iter().any(|p| {
-            let parent = &p[1..];
-            // Covered by a different, broader entry.
-            p != d && (name == parent || name.ends_with(p.as_str()))
-        })
-    });
+    unique(domains);
+    drop_covered(domains);
 }
 
 #[cfg(test)]
@@ -239,7 +227,8 @@ mod tests {
     fn broader_entries_win() {
         check(&["a.x", ".x", "x", "b.y"], &[".x", "b.y"]);
         check(&[".a.x", ".x"], &[".x"]);
-        check(&["ax", ".x"], &[".x", "ax"]);
+        check(&["ax", ".x"], &["ax", ".x"]);
+        check(&[".x", ".x", "x.y"], &[".x", "x.y"]);
         check(
             &["go.microsoft.com", "go.microsoft.com"],
             &["go.microsoft.com"],
