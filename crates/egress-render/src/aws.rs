@@ -10,25 +10,25 @@ use egress_pattern::PatternKind;
 use serde_json::{Value, json};
 
 use crate::{
-    Body, Entry, Header, Loss, LossKind, drop_covered, paths_not_enforceable,
-    ports_not_expressible, unique,
+    Body, Entry, Header, Loss, LossKind, Unique, drop_covered, paths_not_enforceable,
+    ports_not_expressible,
 };
 
 pub(crate) fn render(plan: &Plan, entries: &[Entry<'_>], losses: &mut Vec<Loss>) -> Body {
     ports_not_expressible("an AWS Network Firewall domain list", entries, losses);
     paths_not_enforceable(entries, false, losses);
-    let mut targets = Vec::new();
+    let mut targets = Unique::default();
     for e in entries {
         match e.pattern.kind() {
-            PatternKind::Exact(h) => targets.push(h.to_owned()),
-            PatternKind::Ip(ip) => targets.push(ip.to_string()),
+            PatternKind::Exact(h) => targets.push(h.to_owned(), e.made),
+            PatternKind::Ip(ip) => targets.push(ip.to_string(), e.made),
             PatternKind::Subdomains { suffix } => {
                 losses.push(Loss {
                     host: e.host().to_owned(),
                     kind: LossKind::ApexAdded,
                     detail: format!("`.{suffix}` also admits `{suffix}`"),
                 });
-                targets.push(format!(".{suffix}"));
+                targets.push(format!(".{suffix}"), e.made);
             }
             PatternKind::InLabel { parent, .. } => {
                 losses.push(Loss {
@@ -36,11 +36,11 @@ pub(crate) fn render(plan: &Plan, entries: &[Entry<'_>], losses: &mut Vec<Loss>)
                     kind: LossKind::Broadened,
                     detail: format!("no partial-label wildcards: rendered as `.{parent}`, which admits `{parent}` and all its subdomains"),
                 });
-                targets.push(format!(".{parent}"));
+                targets.push(format!(".{parent}"), true);
             }
         }
     }
-    unique(&mut targets);
+    let mut targets = targets.into_vec();
     // `.x` covers `x` and `a.x`: drop what a broader entry covers.
     drop_covered(&mut targets);
     let mut types = Vec::new();

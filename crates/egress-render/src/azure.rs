@@ -12,7 +12,7 @@ use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 use serde_json::{Value, json};
 
-use crate::{Body, Entry, Header, Loss, LossKind, Options, paths_not_enforceable, unique};
+use crate::{Body, Entry, Header, Loss, LossKind, Options, Unique, paths_not_enforceable};
 
 /// A rule: its feature or role, and its protocols.
 type RuleKey = (String, Vec<(Scheme, u16)>);
@@ -27,8 +27,9 @@ pub(crate) fn render(
     // One rule per feature, or per role when the plan is for roles; within
     // it, one per set of protocols, since a rule has one protocol list.
     let by_role = !plan.request.roles.is_empty();
-    let mut rules: BTreeMap<RuleKey, Vec<String>> = BTreeMap::new();
+    let mut rules: BTreeMap<RuleKey, Unique> = BTreeMap::new();
     for e in entries {
+        let mut made = e.made;
         let fqdn = match e.pattern.kind() {
             PatternKind::Exact(h) => h.to_owned(),
             PatternKind::Ip(ip) => ip.to_string(),
@@ -39,6 +40,7 @@ pub(crate) fn render(
                     kind: LossKind::Broadened,
                     detail: format!("Azure Firewall takes a wildcard only as a leading `*.`: rendered as `*.{parent}`"),
                 });
+                made = true;
                 format!("*.{parent}")
             }
         };
@@ -56,13 +58,13 @@ pub(crate) fn render(
             rules
                 .entry((g, e.pairs.iter().copied().collect()))
                 .or_default()
-                .push(fqdn.clone());
+                .push(fqdn.clone(), made);
         }
     }
     let mut json_rules = Vec::new();
     let mut any_source = false;
-    for ((group, pairs), mut fqdns) in rules {
-        unique(&mut fqdns);
+    for ((group, pairs), fqdns) in rules {
+        let fqdns = fqdns.into_vec();
         let sources: Vec<String> = options
             .sources
             .iter()

@@ -8,7 +8,7 @@ use egress_catalog::catalog::Scheme;
 use egress_pattern::PatternKind;
 
 use crate::{
-    Body, EdlType, Entry, Loss, LossKind, paths_not_enforceable, ports_not_expressible, unique,
+    Body, EdlType, Entry, Loss, LossKind, Unique, paths_not_enforceable, ports_not_expressible,
 };
 
 pub(crate) fn render(entries: &[Entry<'_>], edl: EdlType, losses: &mut Vec<Loss>) -> Body {
@@ -16,8 +16,9 @@ pub(crate) fn render(entries: &[Entry<'_>], edl: EdlType, losses: &mut Vec<Loss>
     // A domain list never sees paths; a URL list sees them for plain HTTP
     // (and for HTTPS only with decryption, which egress does not assume).
     paths_not_enforceable(entries, edl == EdlType::Url, losses);
-    let mut lines = Vec::new();
+    let mut lines = Unique::default();
     for e in entries {
+        let mut made = e.made;
         let host = match e.pattern.kind() {
             PatternKind::Exact(h) => match edl {
                 EdlType::Domain => format!("^{h}"),
@@ -30,12 +31,13 @@ pub(crate) fn render(entries: &[Entry<'_>], edl: EdlType, losses: &mut Vec<Loss>
                     kind: LossKind::Broadened,
                     detail: format!("PAN-OS wildcards are whole tokens: rendered as `*.{parent}`"),
                 });
+                made = true;
                 format!("*.{parent}")
             }
             PatternKind::Ip(ip) => ip.to_string(),
         };
         match edl {
-            EdlType::Domain => lines.push(host),
+            EdlType::Domain => lines.push(host, made),
             EdlType::Url => {
                 // A trailing slash ends the host, so that `example.com/`
                 // does not also match `example.com.evil.test`.
@@ -45,14 +47,13 @@ pub(crate) fn render(entries: &[Entry<'_>], edl: EdlType, losses: &mut Vec<Loss>
                     .as_ref()
                     .filter(|_| e.pairs.iter().all(|(s, _)| *s == Scheme::Http));
                 match http_path {
-                    Some(path) => lines.push(format!("{host}{path}")),
-                    None => lines.push(format!("{host}/")),
+                    Some(path) => lines.push(format!("{host}{path}"), made),
+                    None => lines.push(format!("{host}/"), made),
                 }
             }
         }
     }
-    unique(&mut lines);
-    let mut text = lines.join("\n");
+    let mut text = lines.into_vec().join("\n");
     if !text.is_empty() {
         text.push('\n');
     }

@@ -233,6 +233,8 @@ pub(crate) struct Entry<'a> {
     pub row: &'a Row,
     /// The row's own pattern, borrowed, or one made for a placeholder.
     pub pattern: Cow<'a, HostPattern>,
+    /// Whether `pattern` was made up (for a placeholder without a value).
+    pub made: bool,
     pub pairs: &'a BTreeSet<(Scheme, u16)>,
 }
 
@@ -276,6 +278,7 @@ fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Vec<Entry<'a>> {
         out.push(Entry {
             row,
             pairs: &row.pairs,
+            made: matches!(pattern, Cow::Owned(_)),
             pattern,
         });
     }
@@ -334,11 +337,43 @@ fn paths_not_enforceable(entries: &[Entry<'_>], http_paths_ok: bool, losses: &mu
     }
 }
 
-/// Removes duplicates, keeping the first of each in place: outputs follow
-/// the plan's order (a domain's hosts together), in linear time.
-pub(crate) fn unique(items: &mut Vec<String>) {
-    let mut seen = std::collections::HashSet::with_capacity(items.len());
-    items.retain(|i| seen.insert(i.clone()));
+/// Output items in the plan's order, each once, in linear time and without
+/// a set as large as the output (a large set is slow for its cache misses,
+/// not its arithmetic). Items made from a row's own pattern can repeat only
+/// in neighbouring rows (one host with several paths: the plan sorts them
+/// together), so only the last item is compared; items a target made up (a
+/// placeholder's or a broadened wildcard) may repeat anywhere, and go
+/// through a set that stays small.
+#[derive(Debug, Default)]
+pub(crate) struct Unique {
+    items: Vec<String>,
+    made: std::collections::HashSet<String>,
+}
+
+impl Unique {
+    pub fn push(&mut self, item: String, made: bool) {
+        if made {
+            if !self.made.contains(&item) {
+                self.made.insert(item.clone());
+                self.items.push(item);
+            }
+        } else if self.items.last() != Some(&item) {
+            self.items.push(item);
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<String> {
+        if self.made.is_empty() {
+            return self.items;
+        }
+        // A made-up item may equal one of a row's own: keep the first.
+        let mut emitted = std::collections::HashSet::new();
+        let made = self.made;
+        self.items
+            .into_iter()
+            .filter(|i| !made.contains(i) || emitted.insert(i.clone()))
+            .collect()
+    }
 }
 
 /// Drops every entry that a `.x` entry (`x` and all its subdomains) already

@@ -9,34 +9,35 @@
 
 use egress_pattern::PatternKind;
 
-use crate::{Body, Entry, Loss, Options, paths_not_enforceable, ports_not_expressible, unique};
+use crate::{Body, Entry, Loss, Options, Unique, paths_not_enforceable, ports_not_expressible};
 
 pub(crate) fn render(entries: &[Entry<'_>], options: &Options, losses: &mut Vec<Loss>) -> Body {
     ports_not_expressible("a PAC file", entries, losses);
     paths_not_enforceable(entries, false, losses);
-    let mut exact = Vec::new();
-    let mut suffixes = Vec::new();
-    let mut in_label = Vec::new();
+    let mut exact = Unique::default();
+    let mut suffixes = Unique::default();
+    let mut in_label = Unique::default();
     for e in entries {
         match e.pattern.kind() {
-            PatternKind::Exact(h) => exact.push(h.to_owned()),
-            PatternKind::Ip(ip) => exact.push(ip.to_string()),
-            PatternKind::Subdomains { suffix } => suffixes.push(format!(".{suffix}")),
+            PatternKind::Exact(h) => exact.push(h.to_owned(), e.made),
+            PatternKind::Ip(ip) => exact.push(ip.to_string(), e.made),
+            PatternKind::Subdomains { suffix } => suffixes.push(format!(".{suffix}"), e.made),
             PatternKind::InLabel {
                 prefix,
                 suffix,
                 parent,
-            } => in_label.push(format!(
-                "[{}, {}, {}]",
-                js(prefix),
-                js(suffix),
-                js(&format!(".{parent}"))
-            )),
+            } => in_label.push(
+                format!(
+                    "[{}, {}, {}]",
+                    js(prefix),
+                    js(suffix),
+                    js(&format!(".{parent}"))
+                ),
+                e.made,
+            ),
         }
     }
-    for v in [&mut exact, &mut suffixes, &mut in_label] {
-        unique(v);
-    }
+    let (exact, suffixes, in_label) = (exact.into_vec(), suffixes.into_vec(), in_label.into_vec());
     let exact_lines: Vec<String> = exact
         .iter()
         .map(|h| format!("    {}: true", js(h)))

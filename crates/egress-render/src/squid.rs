@@ -18,14 +18,14 @@ use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 
 use crate::{
-    Body, Entry, Loss, LossKind, Options, SquidStyle, drop_covered, paths_not_enforceable,
-    regex_escape, unique,
+    Body, Entry, Loss, LossKind, Options, SquidStyle, Unique, drop_covered, paths_not_enforceable,
+    regex_escape,
 };
 
 /// The ACLs of one group: one (role, scheme, port).
 #[derive(Debug, Default)]
 struct Group {
-    domains: Vec<String>,
+    domains: Unique,
     regexes: Vec<String>,
     url_regexes: Vec<String>,
 }
@@ -101,9 +101,9 @@ pub(crate) fn render(
         } else {
             String::new()
         };
-        dedup_domains(&mut g.domains);
+        let domains = dedup_domains(std::mem::take(&mut g.domains));
         for (suffix, kind, items) in [
-            ("", "dstdomain", &g.domains),
+            ("", "dstdomain", &domains),
             ("_re", "dstdom_regex -i", &g.regexes),
             ("_url", "url_regex -i", &g.url_regexes),
         ] {
@@ -157,8 +157,8 @@ fn add(
         return;
     }
     match (e.pattern.kind(), style) {
-        (PatternKind::Exact(h), _) => g.domains.push(h.to_owned()),
-        (PatternKind::Ip(ip), _) => g.domains.push(ip.to_string()),
+        (PatternKind::Exact(h), _) => g.domains.push(h.to_owned(), e.made),
+        (PatternKind::Ip(ip), _) => g.domains.push(ip.to_string(), e.made),
         (PatternKind::Subdomains { suffix }, SquidStyle::Exact) => {
             g.regexes.push(format!("\\.{}$", regex_escape(suffix)));
         }
@@ -168,7 +168,7 @@ fn add(
                 kind: LossKind::ApexAdded,
                 detail: format!("`.{suffix}` in dstdomain also admits `{suffix}`"),
             });
-            g.domains.push(format!(".{suffix}"));
+            g.domains.push(format!(".{suffix}"), e.made);
         }
         (PatternKind::InLabel { .. }, SquidStyle::Exact) => {
             g.regexes.push(format!("^{}$", host_regex_body(e)));
@@ -181,7 +181,7 @@ fn add(
                     "rendered as `.{parent}`, which admits `{parent}` and all its subdomains"
                 ),
             });
-            g.domains.push(format!(".{parent}"));
+            g.domains.push(format!(".{parent}"), true);
         }
     }
 }
@@ -207,30 +207,49 @@ fn host_regex_body(e: &Entry<'_>) -> String {
 
 /// Removes duplicates and every entry a `.x` entry already covers (`x`,
 /// `a.x`, `.a.x`): Squid rejects or ignores them.
-fn dedup_domains(domains: &mut Vec<String>) {
-    unique(domains);
-    drop_covered(domains);
+fn dedup_domains(domains: Unique) -> Vec<String> {
+    let mut domains = domains.into_vec();
+    drop_covered(&mut domains);
+    domains
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Items as the plan would give them: each `(item, made up)`.
     #[track_caller]
-    fn check(input: &[&str], expected: &[&str]) {
-        let mut d: Vec<String> = input.iter().map(|s| s.to_string()).collect();
-        dedup_domains(&mut d);
-        assert_eq!(d, expected);
+    fn check(input: &[(&str, bool)], expected: &[&str]) {
+        let mut u = Unique::default();
+        for (item, made) in input {
+            u.push(item.to_string(), *made);
+        }
+        assert_eq!(dedup_domains(u), expected);
     }
 
     #[test]
     fn broader_entries_win() {
-        check(&["a.x", ".x", "x", "b.y"], &[".x", "b.y"]);
-        check(&[".a.x", ".x"], &[".x"]);
-        check(&["ax", ".x"], &["ax", ".x"]);
-        check(&[".x", ".x", "x.y"], &[".x", "x.y"]);
         check(
-            &["go.microsoft.com", "go.microsoft.com"],
+            &[("a.x", false), (".x", false), ("x", false), ("b.y", false)],
+            &[".x", "b.y"],
+        );
+        check(&[(".a.x", false), (".x", false)], &[".x"]);
+        check(&[("ax", false), (".x", false)], &["ax", ".x"]);
+        check(
+            &[(".x", false), (".x", false), ("x.y", false)],
+            &[".x", "x.y"],
+        );
+        // Made-up items repeat anywhere; the first is kept.
+        check(
+            &[(".p", true), ("a.q", false), (".p", true), ("b.q", false)],
+            &[".p", "a.q", "b.q"],
+        );
+        check(
+            &[(".p", false), ("a.q", false), (".p", true)],
+            &[".p", "a.q"],
+        );
+        check(
+            &[("go.microsoft.com", false), ("go.microsoft.com", false)],
             &["go.microsoft.com"],
         );
     }
