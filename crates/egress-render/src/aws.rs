@@ -10,12 +10,13 @@ use egress_pattern::PatternKind;
 use serde_json::{Value, json};
 
 use crate::{
-    Body, Entry, Header, Loss, LossKind, Unique, drop_covered, paths_not_enforceable,
+    Body, Header, Loss, LossKind, Rows, Unique, drop_covered, paths_not_enforceable,
     ports_not_expressible,
 };
 
-pub(crate) fn render(plan: &Plan, entries: &[Entry<'_>], losses: &mut Vec<Loss>) -> Body {
-    ports_not_expressible("an AWS Network Firewall domain list", entries, losses);
+pub(crate) fn render(plan: &Plan, rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Body {
+    let entries = &rows.entries[..];
+    ports_not_expressible("an AWS Network Firewall domain list", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);
     let mut targets = Unique::default();
     for e in entries {

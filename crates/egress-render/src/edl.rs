@@ -4,15 +4,15 @@
 //! be a whole token, so a partial-label wildcard cannot be written. An EDL
 //! has no comments: the header goes to stderr only.
 
-use egress_catalog::catalog::Scheme;
 use egress_pattern::PatternKind;
 
 use crate::{
-    Body, EdlType, Entry, Loss, LossKind, Unique, paths_not_enforceable, ports_not_expressible,
+    Body, EdlType, Loss, LossKind, Rows, Unique, paths_not_enforceable, ports_not_expressible,
 };
 
-pub(crate) fn render(entries: &[Entry<'_>], edl: EdlType, losses: &mut Vec<Loss>) -> Body {
-    ports_not_expressible("an external dynamic list", entries, losses);
+pub(crate) fn render(rows: &Rows<'_>, edl: EdlType, losses: &mut Vec<Loss>) -> Body {
+    let entries = &rows.entries[..];
+    ports_not_expressible("an external dynamic list", &rows.ports, losses);
     // A domain list never sees paths; a URL list sees them for plain HTTP
     // (and for HTTPS only with decryption, which egress does not assume).
     paths_not_enforceable(entries, edl == EdlType::Url, losses);
@@ -41,11 +41,7 @@ pub(crate) fn render(entries: &[Entry<'_>], edl: EdlType, losses: &mut Vec<Loss>
             EdlType::Url => {
                 // A trailing slash ends the host, so that `example.com/`
                 // does not also match `example.com.evil.test`.
-                let http_path = e
-                    .row
-                    .path
-                    .as_ref()
-                    .filter(|_| e.pairs.iter().all(|(s, _)| *s == Scheme::Http));
+                let http_path = e.path.filter(|_| !e.https);
                 match http_path {
                     Some(path) => lines.push(format!("{host}{path}"), made),
                     None => lines.push(format!("{host}/"), made),

@@ -149,14 +149,14 @@ pub(crate) enum Body {
 /// Renders a plan for a target.
 pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
     let mut losses = Vec::new();
-    let entries = entries(plan, &mut losses);
+    let rows = entries(plan, &mut losses);
     let body = match target {
-        Target::Squid => squid::render(plan, &entries, options, &mut losses),
-        Target::Pac => pac::render(&entries, options, &mut losses),
-        Target::PanEdl => edl::render(&entries, options.edl_type, &mut losses),
-        Target::AzureFirewall => azure::render(plan, &entries, options, &mut losses),
-        Target::AwsNetworkFirewall => aws::render(plan, &entries, &mut losses),
-        Target::Plain => plain::render(&entries, &mut losses),
+        Target::Squid => squid::render(plan, &rows.entries, options, &mut losses),
+        Target::Pac => pac::render(&rows, options, &mut losses),
+        Target::PanEdl => edl::render(&rows, options.edl_type, &mut losses),
+        Target::AzureFirewall => azure::render(plan, &rows.entries, options, &mut losses),
+        Target::AwsNetworkFirewall => aws::render(plan, &rows, &mut losses),
+        Target::Plain => plain::render(&rows, &mut losses),
     };
     losses.sort();
     losses.dedup();
@@ -236,6 +236,20 @@ pub(crate) struct Entry<'a> {
     /// Whether `pattern` was made up (for a placeholder without a value).
     pub made: bool,
     pub pairs: &'a BTreeSet<(Scheme, u16)>,
+    /// Path and query, for URLs with one.
+    pub path: Option<&'a str>,
+    /// Whether any pair is HTTPS.
+    pub https: bool,
+}
+
+/// The entries of a plan, and what a target needs to know of all of them,
+/// gathered in one pass over the rows (a second pass over a large plan
+/// costs a cache miss a row).
+#[derive(Debug)]
+pub(crate) struct Rows<'a> {
+    pub entries: Vec<Entry<'a>>,
+    /// Every port the entries name.
+    pub ports: BTreeSet<u16>,
 }
 
 impl Entry<'_> {
@@ -247,8 +261,9 @@ impl Entry<'_> {
 /// The rows a list must admit: in force, toward the internet, with a
 /// concrete pattern (a placeholder without a value becomes a wildcard,
 /// reported; one that stands for a whole host leaves its row out).
-fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Vec<Entry<'a>> {
-    let mut out = Vec::new();
+fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Rows<'a> {
+    let mut out = Vec::with_capacity(plan.rows.len());
+    let mut ports = BTreeSet::new();
     for row in &plan.rows {
         if !row.status.is_in_force() || row.direction != Direction::Internet {
             continue;
@@ -275,14 +290,24 @@ fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Vec<Entry<'a>> {
                 }
             },
         };
+        let mut https = false;
+        for (scheme, port) in &row.pairs {
+            https |= *scheme == Scheme::Https;
+            ports.insert(*port);
+        }
         out.push(Entry {
             row,
             pairs: &row.pairs,
             made: matches!(pattern, Cow::Owned(_)),
             pattern,
+            path: row.path.as_deref(),
+            https,
         });
     }
-    out
+    Rows {
+        entries: out,
+        ports,
+    }
 }
 
 /// `<cmg-name>.blob.core.windows.net` → `*.blob.core.windows.net`: every
@@ -299,12 +324,7 @@ fn placeholder_wildcard(template: &str) -> Option<HostPattern> {
 
 /// The summary loss of a target that cannot express ports at all, when the
 /// plan names any.
-fn ports_not_expressible(target: &str, entries: &[Entry<'_>], losses: &mut Vec<Loss>) {
-    // The few distinct ports, in a set: linear in the entries.
-    let ports: BTreeSet<u16> = entries
-        .iter()
-        .flat_map(|e| e.pairs.iter().map(|(_, p)| *p))
-        .collect();
+fn ports_not_expressible(target: &str, ports: &BTreeSet<u16>, losses: &mut Vec<Loss>) {
     if !ports.is_empty() {
         let list: Vec<String> = ports.iter().map(u16::to_string).collect();
         losses.push(Loss {
@@ -321,8 +341,8 @@ fn ports_not_expressible(target: &str, entries: &[Entry<'_>], losses: &mut Vec<L
 /// A loss for every row with a path the target cannot match.
 fn paths_not_enforceable(entries: &[Entry<'_>], http_paths_ok: bool, losses: &mut Vec<Loss>) {
     for e in entries {
-        let Some(path) = &e.row.path else { continue };
-        let https = e.pairs.iter().any(|(s, _)| *s == Scheme::Https);
+        let Some(path) = e.path else { continue };
+        let https = e.https;
         if https || !http_paths_ok {
             losses.push(Loss {
                 host: e.host().to_owned(),

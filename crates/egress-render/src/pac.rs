@@ -9,10 +9,11 @@
 
 use egress_pattern::PatternKind;
 
-use crate::{Body, Entry, Loss, Options, Unique, paths_not_enforceable, ports_not_expressible};
+use crate::{Body, Loss, Options, Rows, Unique, paths_not_enforceable, ports_not_expressible};
 
-pub(crate) fn render(entries: &[Entry<'_>], options: &Options, losses: &mut Vec<Loss>) -> Body {
-    ports_not_expressible("a PAC file", entries, losses);
+pub(crate) fn render(rows: &Rows<'_>, options: &Options, losses: &mut Vec<Loss>) -> Body {
+    let entries = &rows.entries[..];
+    ports_not_expressible("a PAC file", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);
     let mut exact = Unique::default();
     let mut suffixes = Unique::default();

@@ -1,10 +1,11 @@
 //! `plain`: one pattern per line, in egress's own pattern syntax
 //! (`docs/host-patterns.md`), for tools that take a list.
 
-use crate::{Body, Entry, Loss, Unique, paths_not_enforceable, ports_not_expressible};
+use crate::{Body, Loss, Rows, Unique, paths_not_enforceable, ports_not_expressible};
 
-pub(crate) fn render(entries: &[Entry<'_>], losses: &mut Vec<Loss>) -> Body {
-    ports_not_expressible("a plain list", entries, losses);
+pub(crate) fn render(rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Body {
+    let entries = &rows.entries[..];
+    ports_not_expressible("a plain list", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);
     let mut lines = Unique::default();
     for e in entries {

@@ -142,7 +142,7 @@ fn add(
     losses: &mut Vec<Loss>,
 ) {
     // A plain-HTTP row with a path: only that path, and what is below it.
-    if let (Scheme::Http, Some(path)) = (scheme, &e.row.path) {
+    if let (Scheme::Http, Some(path)) = (scheme, e.path) {
         let host = match e.pattern.kind() {
             PatternKind::Exact(h) => regex_escape(h),
             _ => host_regex_body(e),
