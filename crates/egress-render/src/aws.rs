@@ -81,7 +81,7 @@ pub(crate) fn add_header(doc: &mut Value, header: &Header) {
     // The description is limited to 512 characters: the summary goes there,
     // the details to stderr and tags.
     let mut description = format!(
-        "{}; {} losses; {} external lists not included",
+        "{}; {} losses; {} lists or rows not included",
         header.lines.join("; "),
         header.losses.len(),
         header.external.len()

@@ -131,6 +131,6 @@ pub(crate) fn add_header(doc: &mut Value, header: &Header) {
     doc["metadata"] = json!({
         "generator": header.lines,
         "losses": header.losses,
-        "externalListsNotIncluded": header.external,
+        "notIncluded": header.external,
     });
 }

@@ -189,11 +189,28 @@ pub(crate) struct Header {
     pub external: Vec<String>,
 }
 
+/// What the list does not include: the external lists the plan's features
+/// point to, and the intranet rows (they belong on the firewall between
+/// site systems).
 fn external(plan: &Plan) -> Vec<String> {
-    plan.external
+    let mut out: Vec<String> = plan
+        .external
         .iter()
         .map(|x| format!("{}: {} <{}>", x.feature, x.title, x.url))
-        .collect()
+        .collect();
+    let intranet: Vec<&str> = plan
+        .rows
+        .iter()
+        .filter(|r| r.direction == Direction::Intranet && r.status.is_in_force())
+        .map(|r| r.host.as_str())
+        .collect();
+    if !intranet.is_empty() {
+        out.push(format!(
+            "intranet, between site systems (allow on that firewall): {}",
+            intranet.join(", ")
+        ));
+    }
+    out
 }
 
 fn comment(prefix: &str, plan: &Plan, options: &Options, losses: &[Loss]) -> String {
@@ -217,7 +234,7 @@ fn comment(prefix: &str, plan: &Plan, options: &Options, losses: &[Loss]) -> Str
     let ext = external(plan);
     if !ext.is_empty() {
         out.push_str(&format!(
-            "{prefix} external lists not included (allow these too):\n"
+            "{prefix} not included (allow these too):\n"
         ));
         for x in ext {
             out.push_str(&format!("{prefix}   {x}\n"));

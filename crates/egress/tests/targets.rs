@@ -111,6 +111,13 @@ id = "wild"
 url = "https://*.wild.egress.test:{s}"
 features = ["f"]
 
+# Covered by `*.wild.egress.test`: in loose style `.wild.egress.test` covers
+# it, and Squid would warn about both in one dstdomain list.
+[[endpoint]]
+id = "covered"
+url = "https://sub.wild.egress.test:{s}"
+features = ["f"]
+
 [[endpoint]]
 id = "in-label"
 url = "https://*-lab.part.egress.test:{s}"
@@ -137,6 +144,7 @@ const NAMES: &[&str] = &[
     "exact.egress.test",
     "a.wild.egress.test",
     "a.b.wild.egress.test",
+    "sub.wild.egress.test",
     "wild.egress.test",
     "evilwild.egress.test",
     "x-lab.part.egress.test",
@@ -345,6 +353,7 @@ fn squid_loose_style_admits_the_apex_as_reported() {
     // The reported loss: `.wild.egress.test` admits the apex.
     check(&s, &format!("https://wild.egress.test:{p}/"), "allow");
     check(&s, &format!("https://evilwild.egress.test:{p}/"), "deny");
+    check(&s, &format!("https://sub.wild.egress.test:{p}/"), "allow");
     check(&s, &format!("https://exact.egress.test:{p}/"), "allow");
     check(
         &s,
