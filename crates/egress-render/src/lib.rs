@@ -233,9 +233,7 @@ fn comment(prefix: &str, plan: &Plan, options: &Options, losses: &[Loss]) -> Str
     }
     let ext = external(plan);
     if !ext.is_empty() {
-        out.push_str(&format!(
-            "{prefix} not included (allow these too):\n"
-        ));
+        out.push_str(&format!("{prefix} not included (allow these too):\n"));
         for x in ext {
             out.push_str(&format!("{prefix}   {x}\n"));
         }

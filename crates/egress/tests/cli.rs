@@ -595,12 +595,18 @@ fn render_json_documents_have_the_expected_structure() {
         // The profile names the servers' addresses: no `*`.
         assert_eq!(r["sourceAddresses"], serde_json::json!(["10.0.0.5"]));
     }
+    let not_included = arm["metadata"]["notIncluded"].as_array().unwrap();
     assert!(
-        arm["metadata"]["externalListsNotIncluded"]
-            .as_array()
+        not_included[0]
+            .as_str()
             .unwrap()
-            .len()
-            == 1
+            .starts_with("co-management: ")
+    );
+    assert!(
+        not_included[1]
+            .as_str()
+            .unwrap()
+            .starts_with("intranet, between site systems")
     );
 
     let out = egress(&[
