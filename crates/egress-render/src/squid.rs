@@ -112,7 +112,10 @@ pub(crate) fn render(
             }
             let name = format!("{base}{suffix}");
             for item in items.iter() {
-                out.push_str(&format!("acl {name} {kind} {item}\n"));
+                // Written in place: this loop runs once per entry.
+                for part in ["acl ", &name, " ", kind, " ", item, "\n"] {
+                    out.push_str(part);
+                }
             }
             access.push_str(&format!(
                 "http_access allow {method} egress_port_{port}{src} {name}\n"
