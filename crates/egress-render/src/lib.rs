@@ -13,7 +13,7 @@
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -158,8 +158,7 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
         Target::AwsNetworkFirewall => aws::render(plan, &rows, &mut losses),
         Target::Plain => plain::render(&rows, &mut losses),
     };
-    losses.sort();
-    losses.dedup();
+    let losses = ordered(losses);
     let text = match body {
         Body::Commented { prefix, text } => comment(prefix, plan, options, &losses) + &text,
         Body::Bare(text) => text,
@@ -187,6 +186,21 @@ pub(crate) struct Header {
     pub lines: Vec<String>,
     pub losses: Vec<String>,
     pub external: Vec<String>,
+}
+
+/// Losses by kind, then in the plan's order, each once. Linear: a list of
+/// a hundred thousand wildcards has as many losses, and sorting them would
+/// cost more than rendering.
+fn ordered(losses: Vec<Loss>) -> Vec<Loss> {
+    let mut by_kind: BTreeMap<LossKind, Vec<Loss>> = BTreeMap::new();
+    for l in losses {
+        let bucket = by_kind.entry(l.kind).or_default();
+        // The same row's loss, pushed again for another group, is adjacent.
+        if bucket.last() != Some(&l) {
+            bucket.push(l);
+        }
+    }
+    by_kind.into_values().flatten().collect()
 }
 
 /// What the list does not include: the external lists the plan's features
@@ -380,13 +394,16 @@ fn paths_not_enforceable(entries: &[Entry<'_>], http_paths_ok: bool, losses: &mu
 /// placeholder's or a broadened wildcard) may repeat anywhere, and go
 /// through a set that stays small.
 #[derive(Debug, Default)]
-pub(crate) struct Unique {
-    items: Vec<String>,
-    made: std::collections::HashSet<String>,
+pub(crate) struct Unique<'a> {
+    items: Vec<Cow<'a, str>>,
+    made: std::collections::HashSet<Cow<'a, str>>,
 }
 
-impl Unique {
-    pub fn push(&mut self, item: String, made: bool) {
+impl<'a> Unique<'a> {
+    /// Adds an item: a row's own text, borrowed where it can be, or one the
+    /// target made up.
+    pub fn push(&mut self, item: impl Into<Cow<'a, str>>, made: bool) {
+        let item = item.into();
         if made {
             if !self.made.contains(&item) {
                 self.made.insert(item.clone());
@@ -397,7 +414,7 @@ impl Unique {
         }
     }
 
-    pub fn into_vec(self) -> Vec<String> {
+    pub fn into_vec(self) -> Vec<Cow<'a, str>> {
         if self.made.is_empty() {
             return self.items;
         }
@@ -413,7 +430,7 @@ impl Unique {
 
 /// Drops every entry that a `.x` entry (`x` and all its subdomains) already
 /// covers: `x`, `a.x`, `.a.x`. Linear in the entries and their labels.
-pub(crate) fn drop_covered(items: &mut Vec<String>) {
+pub(crate) fn drop_covered(items: &mut Vec<Cow<'_, str>>) {
     let parents: std::collections::HashSet<String> = items
         .iter()
         .filter_map(|i| i.strip_prefix('.'))

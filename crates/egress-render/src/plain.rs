@@ -9,7 +9,11 @@ pub(crate) fn render(rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Body {
     paths_not_enforceable(entries, false, losses);
     let mut lines = Unique::default();
     for e in entries {
-        lines.push(e.pattern.to_string(), e.made);
+        // Borrowed from the plan: no string per line.
+        match &e.pattern {
+            std::borrow::Cow::Borrowed(p) => lines.push(p.as_str(), e.made),
+            std::borrow::Cow::Owned(p) => lines.push(p.as_str().to_owned(), e.made),
+        }
     }
     let mut text = String::with_capacity(entries.len() * 32);
     for line in lines.into_vec() {

@@ -10,6 +10,7 @@
 //! entry already covers are dropped: Squid rejects a subdomain listed before
 //! its parent and warns about one listed after it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -24,10 +25,10 @@ use crate::{
 
 /// The ACLs of one group: one (role, scheme, port).
 #[derive(Debug, Default)]
-struct Group {
-    domains: Unique,
-    regexes: Vec<String>,
-    url_regexes: Vec<String>,
+struct Group<'a> {
+    domains: Unique<'a>,
+    regexes: Vec<Cow<'a, str>>,
+    url_regexes: Vec<Cow<'a, str>>,
 }
 
 pub(crate) fn render(
@@ -156,14 +157,15 @@ fn add(
             format!(":{port}")
         };
         g.url_regexes
-            .push(format!("^http://{host}{port_part}{}", regex_escape(path)));
+            .push(format!("^http://{host}{port_part}{}", regex_escape(path)).into());
         return;
     }
     match (e.pattern.kind(), style) {
         (PatternKind::Exact(h), _) => g.domains.push(h.to_owned(), e.made),
         (PatternKind::Ip(ip), _) => g.domains.push(ip.to_string(), e.made),
         (PatternKind::Subdomains { suffix }, SquidStyle::Exact) => {
-            g.regexes.push(format!("\\.{}$", regex_escape(suffix)));
+            g.regexes
+                .push(format!("\\.{}$", regex_escape(suffix)).into());
         }
         (PatternKind::Subdomains { suffix }, SquidStyle::Loose) => {
             losses.push(Loss {
@@ -174,7 +176,7 @@ fn add(
             g.domains.push(format!(".{suffix}"), e.made);
         }
         (PatternKind::InLabel { .. }, SquidStyle::Exact) => {
-            g.regexes.push(format!("^{}$", host_regex_body(e)));
+            g.regexes.push(format!("^{}$", host_regex_body(e)).into());
         }
         (PatternKind::InLabel { parent, .. }, SquidStyle::Loose) => {
             losses.push(Loss {
@@ -210,7 +212,7 @@ fn host_regex_body(e: &Entry<'_>) -> String {
 
 /// Removes duplicates and every entry a `.x` entry already covers (`x`,
 /// `a.x`, `.a.x`): Squid rejects or ignores them.
-fn dedup_domains(domains: Unique) -> Vec<String> {
+fn dedup_domains(domains: Unique<'_>) -> Vec<Cow<'_, str>> {
     let mut domains = domains.into_vec();
     drop_covered(&mut domains);
     domains
