@@ -86,14 +86,22 @@ fn plan(roles: &[&str]) -> Plan {
     plan::resolve(
         &c,
         &Request {
-            cloud: Cloud::Public,
-            version: None,
-            as_of: date(2026, 1, 1),
-            features: None,
             roles: roles.iter().map(|r| r.to_string()).collect(),
-            placeholders: BTreeMap::new(),
+            ..request(Cloud::Public)
         },
     )
+}
+
+/// Every feature and role of a cloud, on a fixed day.
+fn request(cloud: Cloud) -> Request {
+    Request {
+        cloud,
+        version: None,
+        as_of: date(2026, 1, 1),
+        features: None,
+        roles: Vec::new(),
+        placeholders: BTreeMap::new(),
+    }
 }
 
 fn options() -> Options {
@@ -269,17 +277,7 @@ fn a_plan_without_loss_says_so() {
             .to_owned(),
     ))
     .unwrap_or_else(|e| panic!("{e}"));
-    let p = plan::resolve(
-        &c,
-        &Request {
-            cloud: Cloud::Public,
-            version: None,
-            as_of: date(2026, 1, 1),
-            features: None,
-            roles: Vec::new(),
-            placeholders: BTreeMap::new(),
-        },
-    );
+    let p = plan::resolve(&c, &request(Cloud::Public));
     let r = render(Target::Squid, &p, &options());
     assert!(r.losses.is_empty());
     assert!(r.text.contains("# losses: none"));
@@ -328,17 +326,7 @@ fn every_target_every_revision_every_cloud() {
     ];
     for c in embedded::all().unwrap() {
         for cloud in [Cloud::Public, Cloud::UsGov] {
-            let p = plan::resolve(
-                &c,
-                &Request {
-                    cloud,
-                    version: None,
-                    as_of: date(2026, 1, 1),
-                    features: None,
-                    roles: Vec::new(),
-                    placeholders: BTreeMap::new(),
-                },
-            );
+            let p = plan::resolve(&c, &request(cloud));
             for t in targets {
                 let r = render(t, &p, &options());
                 let what = format!("{} {} {:?}", t.name(), c.meta.revision, cloud);
