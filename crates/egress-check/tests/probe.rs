@@ -1,0 +1,310 @@
+//! The probe against real servers on loopback, with certificates made at
+//! test time: each case must give the right verdict, phase and reason.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use egress_check::{Config, Phase, Target, Verdict, probe};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, date_time_ymd};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+struct Ca {
+    der: CertificateDer<'static>,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+fn ca(name: &str) -> Ca {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    let der = params.self_signed(&key).unwrap().der().clone();
+    Ca {
+        der,
+        issuer: Issuer::new(params, key),
+    }
+}
+
+/// A server certificate for `names`, signed by `ca`, valid until `expires`
+/// (a year; `None`: far ahead).
+fn leaf(
+    ca: &Ca,
+    names: &[&str],
+    expired: bool,
+) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+    let key = KeyPair::generate().unwrap();
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    params.distinguished_name.push(DnType::CommonName, names[0]);
+    if expired {
+        params.not_before = date_time_ymd(2020, 1, 1);
+        params.not_after = date_time_ymd(2021, 1, 1);
+    }
+    let cert = params.signed_by(&key, &ca.issuer).unwrap();
+    (
+        cert.der().clone(),
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    )
+}
+
+/// An HTTPS origin on loopback answering every request with 204.
+async fn https_origin(cert: CertificateDer<'static>, key: PrivateKeyDer<'static>) -> u16 {
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(stream).await {
+                    answer(&mut tls).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+async fn answer<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(s: &mut S) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let _ = s
+        .write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+        .await;
+    let _ = s.shutdown().await;
+}
+
+/// A plain HTTP origin.
+async fn http_origin() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move { answer(&mut s).await });
+        }
+    });
+    port
+}
+
+/// A listener that accepts and never says a word.
+async fn silent() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    port
+}
+
+/// A port where nothing listens.
+async fn closed() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+fn config(host: &str, port: u16, trusted: &[&Ca], public: &[&Ca]) -> Config {
+    Config {
+        connect_timeout: Duration::from_millis(500),
+        phase_timeout: Duration::from_millis(700),
+        extra_roots: trusted.iter().map(|c| c.der.clone()).collect(),
+        public_roots: Some(public.iter().map(|c| c.der.clone()).collect()),
+        resolve: vec![(host.to_owned(), port, LOCALHOST)],
+        roots_only: true,
+    }
+}
+
+fn target(host: &str, port: u16, tls: bool) -> Target {
+    Target {
+        host: host.to_owned(),
+        port,
+        tls,
+        path: "/".to_owned(),
+    }
+}
+
+/// Probes and compares the verdict: `ok`, `warning: ...` or `PHASE: reason`.
+#[track_caller]
+fn check(verdict: &Verdict, expected: &str) {
+    let got = match verdict {
+        Verdict::Ok => "ok".to_owned(),
+        Verdict::Warning(w) => format!("warning: {}", w.join("; ")),
+        Verdict::Failed { phase, reason } => format!("{phase}: {reason}"),
+    };
+    assert_eq!(got, expected);
+}
+
+#[tokio::test]
+async fn https_reachable_and_trusted() {
+    let public = ca("Egress Test Public CA");
+    let (cert, key) = leaf(&public, &["ok.egress.test"], false);
+    let port = https_origin(cert, key).await;
+    let p = probe(
+        &target("ok.egress.test", port, true),
+        &config("ok.egress.test", port, &[&public], &[&public]),
+    )
+    .await;
+    check(&p.verdict, "ok");
+    assert_eq!(p.http_status, Some(204));
+    assert_eq!(p.connected, Some(SocketAddr::new(LOCALHOST, port)));
+    let tls = p.tls.unwrap();
+    assert!(tls.trusted && tls.publicly_trusted);
+    assert_eq!(tls.chain[0].subject, "CN=ok.egress.test");
+    assert_eq!(tls.chain[0].issuer, "CN=Egress Test Public CA");
+    assert!(tls.version.is_some() && tls.cipher_suite.is_some());
+    let phases: Vec<Phase> = p.timings.iter().map(|(ph, _)| *ph).collect();
+    assert_eq!(phases, [Phase::Dns, Phase::Tcp, Phase::Tls, Phase::Http]);
+}
+
+#[tokio::test]
+async fn tls_inspection_is_a_warning_naming_the_issuer() {
+    let public = ca("Egress Test Public CA");
+    let inspection = ca("Contoso Inspection CA");
+    let (cert, key) = leaf(&inspection, &["inspected.egress.test"], false);
+    let port = https_origin(cert, key).await;
+    let host = "inspected.egress.test";
+    // Trusted here (the inspection CA is installed), not publicly.
+    let p = probe(
+        &target(host, port, true),
+        &config(host, port, &[&public, &inspection], &[&public]),
+    )
+    .await;
+    check(
+        &p.verdict,
+        "warning: TLS inspection or private PKI: the certificate issued by CN=Contoso Inspection CA is trusted here but not by the public Web PKI",
+    );
+    assert_eq!(p.http_status, Some(204));
+    // Not installed: the certificate is simply not trusted.
+    let p = probe(
+        &target(host, port, true),
+        &config(host, port, &[&public], &[&public]),
+    )
+    .await;
+    check(
+        &p.verdict,
+        "TLS: certificate issued by CN=Contoso Inspection CA is not trusted",
+    );
+    assert_eq!(
+        p.tls.unwrap().chain[0].subject,
+        "CN=inspected.egress.test",
+        "the chain is recorded all the same"
+    );
+}
+
+#[tokio::test]
+async fn wrong_name_and_expired_certificates_fail_tls() {
+    let public = ca("Egress Test Public CA");
+    let (cert, key) = leaf(&public, &["other.egress.test"], false);
+    let port = https_origin(cert, key).await;
+    let host = "named.egress.test";
+    let p = probe(
+        &target(host, port, true),
+        &config(host, port, &[&public], &[&public]),
+    )
+    .await;
+    check(
+        &p.verdict,
+        "TLS: certificate is not valid for named.egress.test",
+    );
+
+    let (cert, key) = leaf(&public, &["old.egress.test"], true);
+    let port = https_origin(cert, key).await;
+    let host = "old.egress.test";
+    let p = probe(
+        &target(host, port, true),
+        &config(host, port, &[&public], &[&public]),
+    )
+    .await;
+    check(
+        &p.verdict,
+        "TLS: certificate issued by CN=Egress Test Public CA has expired",
+    );
+}
+
+#[tokio::test]
+async fn tcp_refused_and_silent_listeners() {
+    let public = ca("Egress Test Public CA");
+    let port = closed().await;
+    let host = "closed.egress.test";
+    let p = probe(
+        &target(host, port, true),
+        &config(host, port, &[&public], &[&public]),
+    )
+    .await;
+    check(
+        &p.verdict,
+        &format!("TCP: connection refused by 127.0.0.1:{port}"),
+    );
+
+    let port = silent().await;
+    let host = "silent.egress.test";
+    let p = probe(
+        &target(host, port, true),
+        &config(host, port, &[&public], &[&public]),
+    )
+    .await;
+    check(&p.verdict, "TLS: handshake timed out after 700 ms");
+    let p = probe(
+        &target(host, port, false),
+        &config(host, port, &[&public], &[&public]),
+    )
+    .await;
+    check(&p.verdict, "HTTP: no response within 700 ms");
+}
+
+#[tokio::test]
+async fn plain_http() {
+    let port = http_origin().await;
+    let host = "plain.egress.test";
+    let p = probe(&target(host, port, false), &config(host, port, &[], &[])).await;
+    check(&p.verdict, "ok");
+    assert_eq!(p.http_status, Some(204));
+    assert!(p.tls.is_none());
+}
+
+#[tokio::test]
+async fn ipv6_failure_with_ipv4_success_is_a_warning() {
+    let port = http_origin().await;
+    let host = "dual.egress.test";
+    let mut c = config(host, port, &[], &[]);
+    // An AAAA answer on ::1 where nothing listens, then the A answer.
+    c.resolve = vec![
+        (
+            host.to_owned(),
+            port,
+            IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ),
+        (host.to_owned(), port, LOCALHOST),
+    ];
+    let p = probe(&target(host, port, false), &c).await;
+    match &p.verdict {
+        Verdict::Warning(w) => assert!(w[0].starts_with("IPv6 failed ("), "{w:?}"),
+        other => panic!("expected a warning, got {other:?}"),
+    }
+    assert_eq!(p.connected, Some(SocketAddr::new(LOCALHOST, port)));
+    assert_eq!(p.addresses.len(), 2);
+}
