@@ -40,7 +40,7 @@ pub struct Target {
 }
 
 /// How to probe.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     /// Deadline of each TCP connect attempt.
     pub connect_timeout: Duration,
@@ -55,6 +55,50 @@ pub struct Config {
     /// Only the given roots, not the platform's: for tests, which must not
     /// depend on the machine's trust store.
     pub roots_only: bool,
+    /// The proxy to go through, if any.
+    pub proxy: Option<Proxy>,
+    /// Redirects followed at most.
+    pub max_redirects: usize,
+    /// Whether a redirect's host is covered by the plan: a hop outside it is
+    /// a warning. `None`: every host is.
+    pub covered: Option<Arc<dyn Fn(&str) -> bool + Send + Sync>>,
+}
+
+/// An HTTP proxy: for HTTPS a CONNECT naming the target (the proxy
+/// resolves it), for HTTP an absolute-form request.
+#[derive(Clone)]
+pub struct Proxy {
+    pub host: String,
+    pub port: u16,
+    /// Basic credentials. Never shown in any output.
+    pub credentials: Option<(String, String)>,
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The password never reaches a log.
+        write!(
+            f,
+            "Proxy({}:{}{})",
+            self.host,
+            self.port,
+            if self.credentials.is_some() {
+                ", with credentials"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("phase_timeout", &self.phase_timeout)
+            .field("proxy", &self.proxy)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Config {
@@ -66,6 +110,9 @@ impl Default for Config {
             public_roots: None,
             resolve: Vec::new(),
             roots_only: false,
+            proxy: None,
+            max_redirects: 5,
+            covered: None,
         }
     }
 }
@@ -74,6 +121,7 @@ impl Default for Config {
 pub enum Phase {
     Dns,
     Tcp,
+    Proxy,
     Tls,
     Http,
 }
@@ -83,6 +131,7 @@ impl fmt::Display for Phase {
         f.write_str(match self {
             Phase::Dns => "DNS",
             Phase::Tcp => "TCP",
+            Phase::Proxy => "proxy",
             Phase::Tls => "TLS",
             Phase::Http => "HTTP",
         })
@@ -121,7 +170,11 @@ pub struct Probe {
     pub addresses: Vec<IpAddr>,
     pub connected: Option<SocketAddr>,
     pub tls: Option<TlsInfo>,
+    /// The proxy's answer to CONNECT, for HTTPS through a proxy.
+    pub proxy_status: Option<u16>,
     pub http_status: Option<u16>,
+    /// Redirects followed: each hop's URL.
+    pub redirects: Vec<String>,
     pub verdict: Verdict,
 }
 
@@ -133,7 +186,9 @@ pub async fn probe(target: &Target, config: &Config) -> Probe {
         addresses: Vec::new(),
         connected: None,
         tls: None,
+        proxy_status: None,
         http_status: None,
+        redirects: Vec::new(),
         verdict: Verdict::Ok,
     };
     let mut warnings = Vec::new();
@@ -161,23 +216,174 @@ async fn run(
     p: &mut Probe,
     warnings: &mut Vec<String>,
 ) -> Result<(), PhaseError> {
-    // DNS.
-    let start = Instant::now();
-    p.addresses = resolve(target, config).await?;
-    p.timings.push((Phase::Dns, start.elapsed()));
-
-    // TCP: each address in turn; the first that answers wins.
-    let start = Instant::now();
-    let mut failures = Vec::new();
-    let mut stream = None;
-    for ip in &p.addresses {
-        let addr = SocketAddr::new(*ip, target.port);
-        match tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => {
-                p.connected = Some(addr);
-                stream = Some(s);
-                break;
+    let mut current = target.clone();
+    for hop in 0..=config.max_redirects {
+        let answer = once(&current, config, p, warnings, hop == 0).await?;
+        let Some(location) = answer
+            .location
+            .filter(|_| (300..400).contains(&answer.status))
+        else {
+            p.http_status = Some(answer.status);
+            if let Some(h) = hint(answer.status) {
+                warnings.push(format!("HTTP {}: {h}", answer.status));
             }
+            return Ok(());
+        };
+        let next = follow(&current, &location).ok_or_else(|| {
+            (
+                Phase::Http,
+                format!("redirect to `{location}`, which is not an http or https URL"),
+            )
+        })?;
+        let url = next.url();
+        if let Some(covered) = &config.covered
+            && !covered(&next.host)
+        {
+            warnings.push(format!(
+                "redirect to {url}: {} is not in the plan",
+                next.host
+            ));
+        }
+        p.redirects.push(url);
+        current = next;
+    }
+    Err((
+        Phase::Http,
+        format!("more than {} redirects", config.max_redirects),
+    ))
+}
+
+/// What one request got back.
+struct Answer {
+    status: u16,
+    location: Option<String>,
+}
+
+impl Target {
+    pub fn url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        let default = if self.tls { 443 } else { 80 };
+        if self.port == default {
+            format!("{scheme}://{}{}", self.host, self.path)
+        } else {
+            format!("{scheme}://{}:{}{}", self.host, self.port, self.path)
+        }
+    }
+}
+
+/// The target a `Location` names, relative to the current one.
+fn follow(current: &Target, location: &str) -> Option<Target> {
+    if location.starts_with('/') {
+        return Some(Target {
+            path: location.to_owned(),
+            ..current.clone()
+        });
+    }
+    let (scheme, rest) = location.split_once("://")?;
+    let tls = match scheme.to_ascii_lowercase().as_str() {
+        "https" => true,
+        "http" => false,
+        _ => return None,
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if p.parse::<u16>().is_ok() => (h, p.parse().ok()?),
+        _ => (authority, if tls { 443 } else { 80 }),
+    };
+    Some(Target {
+        host: host.trim_matches(['[', ']']).to_ascii_lowercase(),
+        port,
+        tls,
+        path: if path.is_empty() {
+            "/".to_owned()
+        } else {
+            path.to_owned()
+        },
+    })
+}
+
+/// ConfigMgr's reading of statuses ("Validate internet access").
+pub fn hint(status: u16) -> Option<&'static str> {
+    Some(match status {
+        407 | 408 | 451 | 502 | 511 => "may indicate a proxy problem",
+        426 => "may indicate a TLS misconfiguration",
+        598 | 599 => "a network timeout reported by a proxy",
+        _ => return None,
+    })
+}
+
+/// One request: DNS, TCP (to the target or the proxy), the proxy's CONNECT,
+/// TLS and HTTP. Addresses and TLS details are recorded for the first hop.
+async fn once(
+    target: &Target,
+    config: &Config,
+    p: &mut Probe,
+    warnings: &mut Vec<String>,
+    first: bool,
+) -> Result<Answer, PhaseError> {
+    // DNS and TCP: through a proxy, to the proxy (which resolves the target).
+    let (host, port) = match &config.proxy {
+        Some(proxy) => (proxy.host.as_str(), proxy.port),
+        None => (target.host.as_str(), target.port),
+    };
+    let start = Instant::now();
+    let addresses = resolve(host, port, config).await?;
+    p.timings.push((Phase::Dns, start.elapsed()));
+    let start = Instant::now();
+    let (stream, connected, failures) = connect(&addresses, port, config).await;
+    p.timings.push((Phase::Tcp, start.elapsed()));
+    if first {
+        p.addresses = addresses;
+        p.connected = connected;
+    }
+    let Some(stream) = stream else {
+        let reasons: Vec<String> = failures.into_iter().map(|(_, r)| r).collect();
+        let via = if config.proxy.is_some() {
+            " (the proxy)"
+        } else {
+            ""
+        };
+        return Err((Phase::Tcp, format!("{}{via}", reasons.join("; "))));
+    };
+    if connected.is_some_and(|a| a.is_ipv4()) && failures.iter().any(|(a, _)| a.is_ipv6()) {
+        let v6: Vec<&str> = failures
+            .iter()
+            .filter(|(a, _)| a.is_ipv6())
+            .map(|(_, r)| r.as_str())
+            .collect();
+        warnings.push(format!("IPv6 failed ({}), IPv4 worked", v6.join("; ")));
+    }
+
+    match (&config.proxy, target.tls) {
+        (None, false) => http(target, config, p, stream, None).await,
+        (Some(proxy), false) => http(target, config, p, stream, Some(proxy)).await,
+        (None, true) => {
+            let tls = tls(target, config, p, stream, warnings, first).await?;
+            http(target, config, p, tls, None).await
+        }
+        (Some(proxy), true) => {
+            let tunnel = connect_through(target, proxy, config, p, stream).await?;
+            let tls = tls(target, config, p, tunnel, warnings, first).await?;
+            http(target, config, p, tls, None).await
+        }
+    }
+}
+
+async fn connect(
+    addresses: &[IpAddr],
+    port: u16,
+    config: &Config,
+) -> (
+    Option<TcpStream>,
+    Option<SocketAddr>,
+    Vec<(SocketAddr, String)>,
+) {
+    let mut failures = Vec::new();
+    for ip in addresses {
+        let addr = SocketAddr::new(*ip, port);
+        match tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => return (Some(s), Some(addr), failures),
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
                 failures.push((addr, format!("connection refused by {addr}")))
             }
@@ -191,28 +397,122 @@ async fn run(
             )),
         }
     }
-    p.timings.push((Phase::Tcp, start.elapsed()));
-    let Some(stream) = stream else {
-        let reasons: Vec<String> = failures.into_iter().map(|(_, r)| r).collect();
-        return Err((Phase::Tcp, reasons.join("; ")));
+    (None, None, failures)
+}
+
+/// `Proxy-Authorization: Basic ...`, when the proxy has credentials.
+fn proxy_authorization(proxy: &Proxy) -> Option<String> {
+    use base64::Engine as _;
+    proxy.credentials.as_ref().map(|(user, password)| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        )
+    })
+}
+
+/// Who answered: `Squid` when the proxy says so, else its `Server`.
+fn proxy_name(headers: &hyper::HeaderMap) -> String {
+    let server = headers
+        .get(hyper::header::SERVER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if server.to_ascii_lowercase().contains("squid") || headers.contains_key("x-squid-error") {
+        "Squid".to_owned()
+    } else if !server.is_empty() {
+        server.to_owned()
+    } else {
+        "proxy".to_owned()
+    }
+}
+
+/// Whether a response came from the proxy rather than the target.
+fn from_proxy(status: u16, headers: &hyper::HeaderMap) -> bool {
+    status == 407
+        || (matches!(status, 403 | 502 | 503 | 504)
+            && (headers.contains_key("x-squid-error")
+                || headers.contains_key("proxy-agent")
+                || headers.contains_key(hyper::header::VIA)
+                || headers
+                    .get(hyper::header::SERVER)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|s| s.to_ascii_lowercase().contains("squid"))))
+}
+
+/// A CONNECT through the proxy; its status is recorded apart from the
+/// target's.
+async fn connect_through(
+    target: &Target,
+    proxy: &Proxy,
+    config: &Config,
+    p: &mut Probe,
+    stream: TcpStream,
+) -> Result<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>, PhaseError> {
+    use http_body_util::Empty;
+    use hyper::body::Bytes;
+
+    let start = Instant::now();
+    let authority = format!("{}:{}", target.host, target.port);
+    let exchange = async {
+        let io = hyper_util::rt::TokioIo::new(stream);
+        let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn.with_upgrades());
+        let mut request = hyper::Request::connect(authority.as_str())
+            .header(hyper::header::HOST, authority.as_str());
+        if let Some(auth) = proxy_authorization(proxy) {
+            request = request.header(hyper::header::PROXY_AUTHORIZATION, auth);
+        }
+        let request = request
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(response)
     };
-    if p.connected.is_some_and(|a| a.is_ipv4()) && failures.iter().any(|(a, _)| a.is_ipv6()) {
-        warnings.push(format!(
-            "IPv6 failed ({}), IPv4 worked",
-            failures
-                .iter()
-                .filter(|(a, _)| a.is_ipv6())
-                .map(|(_, r)| r.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ));
+    let response = match tokio::time::timeout(config.phase_timeout, exchange).await {
+        Err(_) => {
+            return Err((
+                Phase::Proxy,
+                format!("no answer to CONNECT within {}", secs(config.phase_timeout)),
+            ));
+        }
+        Ok(Err(e)) => return Err((Phase::Proxy, format!("CONNECT failed: {e}"))),
+        Ok(Ok(r)) => r,
+    };
+    let status = response.status().as_u16();
+    p.proxy_status = Some(status);
+    if status != 200 {
+        p.timings.push((Phase::Proxy, start.elapsed()));
+        let who = proxy_name(response.headers());
+        let reason = match status {
+            407 => format!("proxy requires authentication (407, {who})"),
+            _ => format!("proxy denied CONNECT ({status}, {who})"),
+        };
+        return Err((Phase::Proxy, reason));
     }
+    let upgraded = hyper::upgrade::on(response)
+        .await
+        .map_err(|e| (Phase::Proxy, e.to_string()))?;
+    p.timings.push((Phase::Proxy, start.elapsed()));
+    Ok(hyper_util::rt::TokioIo::new(upgraded))
+}
 
-    if !target.tls {
-        return http(target, config, p, stream).await;
-    }
-
-    // TLS, recording the chain and both verdicts.
+/// TLS over `stream`, recording the chain and both verdicts.
+async fn tls<S>(
+    target: &Target,
+    config: &Config,
+    p: &mut Probe,
+    stream: S,
+    warnings: &mut Vec<String>,
+    first: bool,
+) -> Result<tokio_rustls::client::TlsStream<S>, PhaseError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let start = Instant::now();
     let record = Arc::new(Mutex::new(Record::default()));
     let verifier = Recorder::new(config, record.clone()).map_err(|e| (Phase::Tls, e))?;
@@ -237,14 +537,18 @@ async fn run(
     };
     let tls_stream = match handshake {
         Err(_) => {
-            p.tls = Some(info);
+            if first {
+                p.tls = Some(info);
+            }
             return Err((
                 Phase::Tls,
                 format!("handshake timed out after {}", secs(config.phase_timeout)),
             ));
         }
         Ok(Err(e)) => {
-            p.tls = Some(info);
+            if first {
+                p.tls = Some(info);
+            }
             return Err((Phase::Tls, format!("handshake failed: {e}")));
         }
         Ok(Ok(s)) => s,
@@ -259,7 +563,9 @@ async fn run(
         .first()
         .map(|c| c.issuer.clone())
         .unwrap_or_default();
-    p.tls = Some(info);
+    if first {
+        p.tls = Some(info);
+    }
     if let Err(e) = &recorded.local {
         return Err((Phase::Tls, untrusted_reason(e, &issuer, &target.host)));
     }
@@ -268,23 +574,23 @@ async fn run(
             "TLS inspection or private PKI: the certificate issued by {issuer} is trusted here but not by the public Web PKI"
         ));
     }
-    http(target, config, p, tls_stream).await
+    Ok(tls_stream)
 }
 
-async fn resolve(target: &Target, config: &Config) -> Result<Vec<IpAddr>, PhaseError> {
+async fn resolve(host: &str, port: u16, config: &Config) -> Result<Vec<IpAddr>, PhaseError> {
     let fixed: Vec<IpAddr> = config
         .resolve
         .iter()
-        .filter(|(h, port, _)| h.eq_ignore_ascii_case(&target.host) && *port == target.port)
+        .filter(|(h, p, _)| h.eq_ignore_ascii_case(host) && *p == port)
         .map(|(_, _, ip)| *ip)
         .collect();
     if !fixed.is_empty() {
         return Ok(fixed);
     }
-    if let Ok(ip) = target.host.parse::<IpAddr>() {
+    if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
         return Ok(vec![ip]);
     }
-    let lookup = tokio::net::lookup_host((target.host.as_str(), target.port));
+    let lookup = tokio::net::lookup_host((host, port));
     match tokio::time::timeout(config.phase_timeout, lookup).await {
         Err(_) => Err((
             Phase::Dns,
@@ -307,14 +613,17 @@ async fn resolve(target: &Target, config: &Config) -> Result<Vec<IpAddr>, PhaseE
     }
 }
 
-/// A HEAD request to the target's path; any response from the target
-/// counts as reachable.
+/// A HEAD request to the target's path (absolute-form through a proxy for
+/// plain HTTP); a GET read to the end of the headers when the server
+/// rejects HEAD. Any response from the target counts as reachable; one from
+/// the proxy itself means the proxy blocked it.
 async fn http<S>(
     target: &Target,
     config: &Config,
     p: &mut Probe,
     stream: S,
-) -> Result<(), PhaseError>
+    proxy: Option<&Proxy>,
+) -> Result<Answer, PhaseError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -323,43 +632,82 @@ where
 
     let start = Instant::now();
     let io = hyper_util::rt::TokioIo::new(stream);
+    let host = if (target.tls && target.port == 443) || (!target.tls && target.port == 80) {
+        target.host.clone()
+    } else {
+        format!("{}:{}", target.host, target.port)
+    };
+    let uri = match proxy {
+        Some(_) => format!("http://{host}{}", target.path),
+        None => target.path.clone(),
+    };
     let exchange = async {
         let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
             .await
             .map_err(|e| e.to_string())?;
         tokio::spawn(conn);
-        let host = if (target.tls && target.port == 443) || (!target.tls && target.port == 80) {
-            target.host.clone()
-        } else {
-            format!("{}:{}", target.host, target.port)
-        };
-        let request = hyper::Request::head(target.path.as_str())
-            .header(hyper::header::HOST, host)
-            .header(
-                hyper::header::USER_AGENT,
-                concat!("egress/", env!("CARGO_PKG_VERSION")),
-            )
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| e.to_string())?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<u16, String>(response.status().as_u16())
+        let mut last = None;
+        for method in [hyper::Method::HEAD, hyper::Method::GET] {
+            let mut request = hyper::Request::builder()
+                .method(method)
+                .uri(uri.as_str())
+                .header(hyper::header::HOST, host.as_str())
+                .header(
+                    hyper::header::USER_AGENT,
+                    concat!("egress/", env!("CARGO_PKG_VERSION")),
+                );
+            if let Some(auth) = proxy.and_then(proxy_authorization) {
+                request = request.header(hyper::header::PROXY_AUTHORIZATION, auth);
+            }
+            let request = request
+                .body(Empty::<Bytes>::new())
+                .map_err(|e| e.to_string())?;
+            sender.ready().await.map_err(|e| e.to_string())?;
+            let response = sender
+                .send_request(request)
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            let rejected_head = matches!(status, 405 | 501);
+            last = Some((status, response.headers().clone()));
+            // Only the headers are wanted: the body is dropped unread.
+            drop(response);
+            if !rejected_head {
+                break;
+            }
+        }
+        Ok::<_, String>(last.expect("at least one request"))
     };
     let result = tokio::time::timeout(config.phase_timeout, exchange).await;
     p.timings.push((Phase::Http, start.elapsed()));
-    match result {
-        Err(_) => Err((
-            Phase::Http,
-            format!("no response within {}", secs(config.phase_timeout)),
-        )),
-        Ok(Err(e)) => Err((Phase::Http, format!("request failed: {e}"))),
-        Ok(Ok(status)) => {
-            p.http_status = Some(status);
-            Ok(())
+    let (status, headers) = match result {
+        Err(_) => {
+            return Err((
+                Phase::Http,
+                format!("no response within {}", secs(config.phase_timeout)),
+            ));
         }
+        Ok(Err(e)) => return Err((Phase::Http, format!("request failed: {e}"))),
+        Ok(Ok(r)) => r,
+    };
+    if proxy.is_some() && from_proxy(status, &headers) {
+        p.proxy_status = Some(status);
+        let who = proxy_name(&headers);
+        return Err((
+            Phase::Proxy,
+            match status {
+                407 => format!("proxy requires authentication (407, {who})"),
+                _ => format!("proxy denied the request ({status}, {who})"),
+            },
+        ));
     }
+    Ok(Answer {
+        status,
+        location: headers
+            .get(hyper::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    })
 }
 
 fn untrusted_reason(e: &rustls::Error, issuer: &str, host: &str) -> String {

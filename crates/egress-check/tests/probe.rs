@@ -135,6 +135,7 @@ fn config(host: &str, port: u16, trusted: &[&Ca], public: &[&Ca]) -> Config {
         public_roots: Some(public.iter().map(|c| c.der.clone()).collect()),
         resolve: vec![(host.to_owned(), port, LOCALHOST)],
         roots_only: true,
+        ..Config::default()
     }
 }
 
@@ -307,4 +308,227 @@ async fn ipv6_failure_with_ipv4_success_is_a_warning() {
     }
     assert_eq!(p.connected, Some(SocketAddr::new(LOCALHOST, port)));
     assert_eq!(p.addresses.len(), 2);
+}
+
+/// An HTTP origin that redirects `/` to `location` and answers anything
+/// else with 204.
+async fn redirecting(location: String) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let location = location.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf);
+                let reply = if head.starts_with("HEAD / ") {
+                    format!(
+                        "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                } else {
+                    "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".to_owned()
+                };
+                let _ = s.write_all(reply.as_bytes()).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn redirects_are_followed_and_hops_outside_the_plan_warned() {
+    let host = "go.egress.test";
+    let port = redirecting("/final".to_owned()).await;
+    let p = probe(&target(host, port, false), &config(host, port, &[], &[])).await;
+    check(&p.verdict, "ok");
+    assert_eq!(p.redirects, [format!("http://go.egress.test:{port}/final")]);
+    assert_eq!(p.http_status, Some(204));
+
+    let elsewhere = http_origin().await;
+    let port = redirecting(format!("http://elsewhere.egress.test:{elsewhere}/x")).await;
+    let mut c = config(host, port, &[], &[]);
+    c.resolve
+        .push(("elsewhere.egress.test".to_owned(), elsewhere, LOCALHOST));
+    c.covered = Some(Arc::new(|h: &str| h == "go.egress.test"));
+    let p = probe(&target(host, port, false), &c).await;
+    check(
+        &p.verdict,
+        &format!(
+            "warning: redirect to http://elsewhere.egress.test:{elsewhere}/x: elsewhere.egress.test is not in the plan"
+        ),
+    );
+}
+
+// --- Through a real Squid ------------------------------------------------
+
+struct Squid {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Squid {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn squid_binary() -> std::path::PathBuf {
+    let p = std::path::PathBuf::from("/usr/sbin/squid");
+    assert!(
+        p.exists(),
+        "`squid` is missing: install the Debian package `squid` (scripts/test does, as root)"
+    );
+    p
+}
+
+/// A Squid on loopback that allows `allowed.egress.test` and denies the
+/// rest; with `auth`, only to clients that authenticate (any credentials:
+/// Squid's basic_fake_auth helper).
+fn squid(auth: bool) -> Squid {
+    let squid = squid_binary();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    std::fs::write(
+        d.join("hosts"),
+        "127.0.0.1 allowed.egress.test\n127.0.0.1 denied.egress.test\n",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let auth_lines = if auth {
+        "auth_param basic program /usr/lib/squid/basic_fake_auth\n\
+         auth_param basic realm egress\n\
+         acl authed proxy_auth REQUIRED\n\
+         http_access deny !authed\n"
+    } else {
+        ""
+    };
+    let conf = format!(
+        "http_port 127.0.0.1:{port}\n\
+         pid_filename {d}/squid.pid\n\
+         access_log stdio:{d}/access.log\n\
+         cache_log {d}/cache.log\n\
+         cache_store_log none\n\
+         cache deny all\n\
+         coredump_dir {d}\n\
+         hosts_file {d}/hosts\n\
+         dns_nameservers 127.0.0.1\n\
+         pinger_enable off\n\
+         netdb_filename none\n\
+         shutdown_lifetime 0 seconds\n\
+         visible_hostname egress-test\n\
+         {auth_lines}\
+         acl allowed dstdomain allowed.egress.test\n\
+         http_access allow allowed\n\
+         http_access deny all\n",
+        d = d.display(),
+    );
+    std::fs::write(d.join("squid.conf"), conf).unwrap();
+    let child = std::process::Command::new(&squid)
+        .args(["-N", "-f"])
+        .arg(d.join("squid.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "squid did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Squid {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+fn through(proxy: &Squid, trusted: &[&Ca], credentials: Option<(&str, &str)>) -> Config {
+    Config {
+        connect_timeout: Duration::from_millis(500),
+        phase_timeout: Duration::from_secs(5),
+        extra_roots: trusted.iter().map(|c| c.der.clone()).collect(),
+        public_roots: Some(trusted.iter().map(|c| c.der.clone()).collect()),
+        roots_only: true,
+        proxy: Some(egress_check::Proxy {
+            host: "127.0.0.1".to_owned(),
+            port: proxy.port,
+            credentials: credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
+        }),
+        ..Config::default()
+    }
+}
+
+#[tokio::test]
+async fn through_squid_allowing_and_denying() {
+    let public = ca("Egress Test Public CA");
+    let (cert, key) = leaf(
+        &public,
+        &["allowed.egress.test", "denied.egress.test"],
+        false,
+    );
+    let tls_port = https_origin(cert, key).await;
+    let http_port = http_origin().await;
+    let s = squid(false);
+    let c = through(&s, &[&public], None);
+
+    let p = probe(&target("allowed.egress.test", tls_port, true), &c).await;
+    check(&p.verdict, "ok");
+    assert_eq!(p.proxy_status, Some(200));
+    assert_eq!(p.http_status, Some(204));
+    // DNS and TCP were the proxy's.
+    assert_eq!(p.connected, Some(SocketAddr::new(LOCALHOST, s.port)));
+
+    let p = probe(&target("denied.egress.test", tls_port, true), &c).await;
+    check(&p.verdict, "proxy: proxy denied CONNECT (403, Squid)");
+    assert_eq!(p.proxy_status, Some(403));
+
+    let p = probe(&target("allowed.egress.test", http_port, false), &c).await;
+    check(&p.verdict, "ok");
+    let p = probe(&target("denied.egress.test", http_port, false), &c).await;
+    check(&p.verdict, "proxy: proxy denied the request (403, Squid)");
+}
+
+#[tokio::test]
+async fn through_squid_requiring_basic_authentication() {
+    let public = ca("Egress Test Public CA");
+    let (cert, key) = leaf(&public, &["allowed.egress.test"], false);
+    let tls_port = https_origin(cert, key).await;
+    let s = squid(true);
+    let p = probe(
+        &target("allowed.egress.test", tls_port, true),
+        &through(&s, &[&public], None),
+    )
+    .await;
+    check(
+        &p.verdict,
+        "proxy: proxy requires authentication (407, Squid)",
+    );
+    let p = probe(
+        &target("allowed.egress.test", tls_port, true),
+        &through(&s, &[&public], Some(("svc-egress", "s3cret!"))),
+    )
+    .await;
+    check(&p.verdict, "ok");
+    // The password never shows.
+    let shown = format!(
+        "{:?} {:?}",
+        through(&s, &[&public], Some(("svc-egress", "s3cret!"))),
+        p
+    );
+    assert!(!shown.contains("s3cret!"), "{shown}");
 }
