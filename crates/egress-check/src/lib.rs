@@ -61,8 +61,11 @@ pub struct Config {
     pub max_redirects: usize,
     /// Whether a redirect's host is covered by the plan: a hop outside it is
     /// a warning. `None`: every host is.
-    pub covered: Option<Arc<dyn Fn(&str) -> bool + Send + Sync>>,
+    pub covered: Option<Covered>,
 }
+
+/// Whether a host is covered by the plan.
+pub type Covered = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// An HTTP proxy: for HTTPS a CONNECT naming the target (the proxy
 /// resolves it), for HTTP an absolute-form request.
