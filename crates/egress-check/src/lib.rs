@@ -9,9 +9,10 @@
 //! the public Web PKI alone; trusted here but not publicly means a
 //! re-signing middlebox or a private PKI, reported as a warning.
 //!
-//! This is the engine of `egress check` (issue 5); it knows nothing of the
-//! catalog, the command line or output formats. Tests run it against local
-//! servers on loopback only.
+//! [`plan::check`] runs it over a whole plan, all probes at once (bounded),
+//! and rolls the verdicts up per feature. This crate knows nothing of the
+//! command line or output formats. Tests run it against local servers on
+//! loopback only.
 
 #![forbid(unsafe_code)]
 
@@ -26,6 +27,7 @@ use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureSc
 use tokio::net::TcpStream;
 
 mod cert;
+pub mod plan;
 
 pub use cert::CertInfo;
 
@@ -59,6 +61,8 @@ pub struct Config {
     pub proxy: Option<Proxy>,
     /// Redirects followed at most.
     pub max_redirects: usize,
+    /// An intranet endpoint: exempt from the TLS inspection check.
+    pub intranet: bool,
     /// Whether a redirect's host is covered by the plan: a hop outside it is
     /// a warning. `None`: every host is.
     pub covered: Option<Covered>,
@@ -115,6 +119,7 @@ impl Default for Config {
             roots_only: false,
             proxy: None,
             max_redirects: 5,
+            intranet: false,
             covered: None,
         }
     }
@@ -331,8 +336,9 @@ async fn once(
         None => (target.host.as_str(), target.port),
     };
     let start = Instant::now();
-    let addresses = resolve(host, port, config).await?;
+    let addresses = resolve(host, port, config).await;
     p.timings.push((Phase::Dns, start.elapsed()));
+    let addresses = addresses?;
     let start = Instant::now();
     let (stream, connected, failures) = connect(&addresses, port, config).await;
     p.timings.push((Phase::Tcp, start.elapsed()));
@@ -572,7 +578,7 @@ where
     if let Err(e) = &recorded.local {
         return Err((Phase::Tls, untrusted_reason(e, &issuer, &target.host)));
     }
-    if recorded.public.is_err() {
+    if recorded.public.is_err() && !config.intranet {
         warnings.push(format!(
             "TLS inspection or private PKI: the certificate issued by {issuer} is trusted here but not by the public Web PKI"
         ));

@@ -24,6 +24,10 @@ pub struct Cli {
 pub enum Command {
     /// Resolve the catalog for a site: every host it must reach, and why.
     Plan(PlanArgs),
+    /// Check what this machine can reach of the plan: DNS, TCP, proxy, TLS
+    /// and HTTP per endpoint, rolled up per feature. Exit status 1 when a
+    /// feature is critical.
+    Check(CheckArgs),
     /// Render the plan as an allowlist for a firewall or proxy, exactly where
     /// the target can express it, with every loss of precision reported.
     Render(RenderArgs),
@@ -86,6 +90,74 @@ pub struct Select {
     /// Only these features (repeatable).
     #[arg(long = "feature", value_name = "FEATURE")]
     pub features: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub source: Source,
+    #[command(flatten)]
+    pub select: Select,
+    /// Azure cloud (default: the profile's, else public).
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
+    /// The proxy to go through: `http://[user:password@]host:port` (default:
+    /// HTTPS_PROXY or HTTP_PROXY, honouring NO_PROXY). Credentials may also
+    /// come from EGRESS_PROXY_USER and EGRESS_PROXY_PASSWORD.
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+    /// Connect directly, whatever the environment says.
+    #[arg(long)]
+    pub no_proxy: bool,
+    /// Deadline of each phase (DNS, proxy, TLS, HTTP) per endpoint.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub timeout: String,
+    /// Deadline of each TCP connect attempt.
+    #[arg(long, value_name = "DURATION", default_value = "3s")]
+    pub connect_timeout: String,
+    /// Endpoints checked at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+    /// Use ADDR for HOST:PORT instead of DNS (repeatable). Through a proxy,
+    /// it applies to the proxy's own name only.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Trust these CA certificates too (PEM, repeatable).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Vec<std::path::PathBuf>,
+    /// Probe superseded and out-of-date endpoints too, without counting them.
+    #[arg(long)]
+    pub include_inactive: bool,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A progress bar on stderr.
+    #[arg(long, value_enum, default_value_t = Progress::Auto)]
+    pub progress: Progress,
+    /// What counts as the public Web PKI (PEM), for the TLS inspection check.
+    #[arg(long, value_name = "PEM", hide = true)]
+    pub public_roots: Option<PathBuf>,
+    /// Trust only `--ca-file`, not the platform's store (tests).
+    #[arg(long, hide = true)]
+    pub roots_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Table,
+    Json,
+    Junit,
+    Markdown,
+    Prometheus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Progress {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Args)]

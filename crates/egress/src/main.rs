@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod catalog;
+mod check;
 mod cli;
 mod context;
 mod explain;
@@ -51,6 +52,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Plan(args) => done(plan::run(args)),
         Command::Explain(args) => explain::run(args),
         Command::Render(args) => render::run(args),
+        Command::Check(args) => check::run(args),
         Command::Catalog(command) => done(catalog::run(command)),
         Command::Profile(command) => done(profile::run(command)),
         Command::Completions { shell } => {

@@ -1,0 +1,383 @@
+//! Checking a whole plan: which targets to probe for each row, all probes
+//! at once (bounded), and the verdicts rolled up per feature the way
+//! ConfigMgr's SMS_SERVICE_CONNECTOR reports them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egress_catalog::catalog::{Catalog, Direction, Scheme};
+use egress_catalog::plan::{Plan, Row, Status};
+use egress_pattern::PatternKind;
+
+use crate::{Config, Phase, Probe, Target, Verdict, probe};
+
+/// How to check a plan.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub config: Config,
+    /// Probes at once.
+    pub concurrency: usize,
+    /// Probe superseded and out-of-date rows too (without affecting the
+    /// verdict).
+    pub include_inactive: bool,
+    /// Hosts (and their subdomains) reached directly, not through the
+    /// proxy: NO_PROXY.
+    pub no_proxy: Vec<String>,
+    /// Now, in seconds since the Unix epoch: certificates expiring within
+    /// 30 days of it are a warning.
+    pub now: i64,
+}
+
+/// What became of one row (and, for a row probed on several ports or
+/// through several concrete hosts, of each target).
+#[derive(Debug, Clone)]
+pub struct EndpointResult {
+    /// The row's host or pattern, and path.
+    pub row: String,
+    pub features: Vec<String>,
+    pub roles: Vec<String>,
+    /// The URL probed, when one was.
+    pub url: Option<String>,
+    pub outcome: Outcome,
+    /// Whether the outcome counts toward the verdicts.
+    pub counts: bool,
+    pub probe: Option<Probe>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Warning(Vec<String>),
+    Failed {
+        phase: Phase,
+        reason: String,
+    },
+    /// A wildcard with no concrete host to probe.
+    NotTestable(String),
+    /// A placeholder without a value: the profile keys that set it.
+    NeedsInput(Vec<String>),
+    /// Superseded or out of date: not probed.
+    Skipped(String),
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Warning(_) => "warning",
+            Outcome::Failed { .. } => "failed",
+            Outcome::NotTestable(_) => "not testable",
+            Outcome::NeedsInput(_) => "needs input",
+            Outcome::Skipped(_) => "skipped",
+        }
+    }
+
+    /// The reason, in plain words.
+    pub fn reason(&self) -> String {
+        match self {
+            Outcome::Ok => String::new(),
+            Outcome::Warning(w) => w.join("; "),
+            Outcome::Failed { phase, reason } => format!("{phase}: {reason}"),
+            Outcome::NotTestable(r) | Outcome::Skipped(r) => r.clone(),
+            Outcome::NeedsInput(keys) => format!("set {} in the profile", keys.join(", ")),
+        }
+    }
+}
+
+/// A feature's verdict, with the severity SMS_SERVICE_CONNECTOR would use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FeatureStatus {
+    Ok,
+    Degraded,
+    Critical,
+    /// The feature only links to a list the catalog does not contain.
+    External,
+}
+
+impl FeatureStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeatureStatus::Ok => "OK",
+            FeatureStatus::Degraded => "degraded",
+            FeatureStatus::Critical => "critical",
+            FeatureStatus::External => "external",
+        }
+    }
+
+    /// The status message severity: 11410 informational, 11411 warning,
+    /// 11412 error.
+    pub fn message_id(self) -> Option<u32> {
+        match self {
+            FeatureStatus::Ok => Some(11410),
+            FeatureStatus::Degraded => Some(11411),
+            FeatureStatus::Critical => Some(11412),
+            FeatureStatus::External => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FeatureResult {
+    pub id: String,
+    pub title: String,
+    pub status: FeatureStatus,
+    /// For external features: the lists to check by hand.
+    pub external: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub endpoints: Vec<EndpointResult>,
+    pub features: Vec<FeatureResult>,
+    pub duration: Duration,
+}
+
+impl Report {
+    pub fn critical(&self) -> bool {
+        self.features
+            .iter()
+            .any(|f| f.status == FeatureStatus::Critical)
+    }
+}
+
+/// What to do for one row.
+enum Work {
+    Probe(Target),
+    Done(Outcome),
+}
+
+fn targets(row: &Row, plan: &Plan, include_inactive: bool) -> Vec<(Work, bool)> {
+    let counts = row.status.is_in_force();
+    let inactive = match &row.status {
+        Status::Superseded { by, .. } => Some(format!("superseded by {by}")),
+        Status::Expired { until } => Some(format!("expired {until}")),
+        Status::NotYetValid { from } => Some(format!("valid from {from}")),
+        _ => None,
+    };
+    if let Status::NeedsInput { placeholders } = &row.status {
+        let keys = placeholders
+            .iter()
+            .map(|p| {
+                plan.missing
+                    .iter()
+                    .find(|m| &m.name == p)
+                    .map_or_else(|| format!("placeholders.{p}"), |m| m.profile_key.clone())
+            })
+            .collect();
+        return vec![(Work::Done(Outcome::NeedsInput(keys)), true)];
+    }
+    let Some(pattern) = &row.pattern else {
+        return Vec::new();
+    };
+    let hosts: Vec<String> = match pattern.kind() {
+        PatternKind::Exact(h) => vec![h.to_owned()],
+        PatternKind::Ip(ip) => vec![ip.to_string()],
+        PatternKind::Subdomains { .. } | PatternKind::InLabel { .. } => row
+            .probe_hosts
+            .iter()
+            .map(|h| h.as_str().to_owned())
+            .collect(),
+    };
+    if hosts.is_empty() {
+        return vec![(
+            Work::Done(Outcome::NotTestable(
+                "wildcard: the catalog names no concrete host to probe".to_owned(),
+            )),
+            counts,
+        )];
+    }
+    let mut out = Vec::new();
+    for host in hosts {
+        for (scheme, port) in &row.pairs {
+            let target = Target {
+                host: host.clone(),
+                port: *port,
+                tls: *scheme == Scheme::Https,
+                path: row.path.clone().unwrap_or_else(|| "/".to_owned()),
+            };
+            match &inactive {
+                Some(why) if !include_inactive => {
+                    out.push((Work::Done(Outcome::Skipped(why.clone())), false))
+                }
+                _ => out.push((Work::Probe(target), counts)),
+            }
+        }
+    }
+    out
+}
+
+/// Checks every row of the plan. `done` is called as each result arrives
+/// (for a progress bar).
+pub async fn check(
+    catalog: &Catalog,
+    plan: &Plan,
+    options: &CheckOptions,
+    done: impl Fn(&EndpointResult) + Send + Sync,
+) -> Report {
+    let start = Instant::now();
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    let mut results: Vec<Option<EndpointResult>> = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for row in &plan.rows {
+        let row_text = format!("{}{}", row.host, row.path.as_deref().unwrap_or(""));
+        let roles: Vec<String> = row.roles.keys().cloned().collect();
+        for (work, counts) in targets(row, plan, options.include_inactive) {
+            let index = results.len();
+            let base = EndpointResult {
+                row: row_text.clone(),
+                features: row.features.clone(),
+                roles: roles.clone(),
+                url: None,
+                outcome: Outcome::Ok,
+                counts,
+                probe: None,
+            };
+            match work {
+                Work::Done(outcome) => {
+                    let r = EndpointResult { outcome, ..base };
+                    done(&r);
+                    results.push(Some(r));
+                }
+                Work::Probe(target) => {
+                    results.push(None);
+                    let mut config = options.config.clone();
+                    let direct = options
+                        .no_proxy
+                        .iter()
+                        .any(|n| target.host == *n || target.host.ends_with(&format!(".{n}")));
+                    if direct {
+                        config.proxy = None;
+                    }
+                    if row.direction == Direction::Intranet {
+                        // Intranet endpoints are exempt from the inspection check.
+                        config.public_roots = None;
+                        config.intranet = true;
+                    }
+                    let semaphore = semaphore.clone();
+                    let now = options.now;
+                    tasks.spawn(async move {
+                        let _permit = semaphore.acquire_owned().await;
+                        let p = probe(&target, &config).await;
+                        let outcome = outcome_of(&p, now);
+                        let url = Some(target.url());
+                        (
+                            index,
+                            EndpointResult {
+                                url,
+                                outcome,
+                                probe: Some(p),
+                                ..base
+                            },
+                        )
+                    });
+                }
+            }
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((index, r)) = joined {
+            done(&r);
+            results[index] = Some(r);
+        }
+    }
+    let mut endpoints: Vec<EndpointResult> = results.into_iter().flatten().collect();
+    excuse_alternatives(plan, &mut endpoints);
+    let features = roll_up(catalog, plan, &endpoints);
+    Report {
+        endpoints,
+        features,
+        duration: start.elapsed(),
+    }
+}
+
+fn outcome_of(p: &Probe, now: i64) -> Outcome {
+    let mut warnings = match &p.verdict {
+        Verdict::Failed { phase, reason } => {
+            return Outcome::Failed {
+                phase: *phase,
+                reason: reason.clone(),
+            };
+        }
+        Verdict::Warning(w) => w.clone(),
+        Verdict::Ok => Vec::new(),
+    };
+    if let Some(leaf) = p.tls.as_ref().and_then(|t| t.chain.first())
+        && leaf.not_after - now < 30 * 24 * 3600
+    {
+        let days = (leaf.not_after - now) / (24 * 3600);
+        warnings.push(format!("certificate expires in {days} days"));
+    }
+    if warnings.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Warning(warnings)
+    }
+}
+
+/// Where the catalog gives alternatives, one reachable alternative
+/// satisfies the requirement: the others' failures then do not count.
+fn excuse_alternatives(plan: &Plan, endpoints: &mut [EndpointResult]) {
+    let mut group_ok: BTreeMap<&str, bool> = BTreeMap::new();
+    let group_of = |row: &str| -> Option<&str> {
+        plan.rows
+            .iter()
+            .find(|r| format!("{}{}", r.host, r.path.as_deref().unwrap_or("")) == row)
+            .and_then(|r| r.alternatives.first().map(String::as_str))
+    };
+    for e in endpoints.iter() {
+        if let Some(g) = group_of(&e.row) {
+            let ok = matches!(e.outcome, Outcome::Ok | Outcome::Warning(_));
+            *group_ok.entry(g).or_default() |= ok;
+        }
+    }
+    for e in endpoints.iter_mut() {
+        if let (Some(g), Outcome::Failed { .. }) = (group_of(&e.row), &e.outcome)
+            && group_ok.get(g).copied().unwrap_or(false)
+        {
+            e.counts = false;
+        }
+    }
+}
+
+fn roll_up(catalog: &Catalog, plan: &Plan, endpoints: &[EndpointResult]) -> Vec<FeatureResult> {
+    let selected = |id: &str| {
+        plan.request
+            .features
+            .as_ref()
+            .is_none_or(|fs| fs.iter().any(|f| f == id))
+    };
+    let mut out = Vec::new();
+    for f in catalog.features.iter().filter(|f| selected(&f.id)) {
+        let mine: Vec<&EndpointResult> = endpoints
+            .iter()
+            .filter(|e| e.counts && e.features.contains(&f.id))
+            .collect();
+        let status = if mine.is_empty() {
+            if f.external.is_empty() {
+                continue;
+            }
+            FeatureStatus::External
+        } else if mine
+            .iter()
+            .any(|e| matches!(e.outcome, Outcome::Failed { .. }))
+        {
+            FeatureStatus::Critical
+        } else if mine.iter().any(|e| !matches!(e.outcome, Outcome::Ok)) {
+            FeatureStatus::Degraded
+        } else {
+            FeatureStatus::Ok
+        };
+        out.push(FeatureResult {
+            id: f.id.clone(),
+            title: f.title.clone(),
+            status,
+            external: f
+                .external
+                .iter()
+                .map(|x| (x.title.clone(), x.url.clone()))
+                .collect(),
+        });
+    }
+    out
+}
