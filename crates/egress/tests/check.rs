@@ -1,0 +1,340 @@
+//! `egress check` end to end: the real binary against origins on loopback,
+//! names pinned with `--resolve`, certificates made at test time.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+
+/// A test CA and an HTTPS origin (a thread per connection) whose
+/// certificate covers `names`; returns the CA's PEM and the port.
+fn https_origin(names: &[&str]) -> (String, u16) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "Egress Check Test CA");
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let config = config.clone();
+            thread::spawn(move || {
+                let Ok(conn) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                let mut tls = rustls::StreamOwned::new(conn, stream);
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let _ = tls.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            });
+        }
+    });
+    (ca_pem, port)
+}
+
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A catalog with: a reachable endpoint, a refused one, a wildcard with no
+/// concrete host, one that needs a placeholder, and an external list.
+fn catalog(dir: &Path, good: u16, refused: u16) -> std::path::PathBuf {
+    let text = format!(
+        r#"[catalog]
+id = "check-test"
+title = "Check test"
+vendor = "egress"
+product = "tests"
+revision = "1"
+describes = 2026-01-01
+
+[[page]]
+id = "p"
+title = "Page"
+language = "en-US"
+
+[[placeholder]]
+name = "tenant"
+title = "Tenant"
+kind = "label"
+
+[[feature]]
+id = "good"
+title = "Reachable"
+page = "p"
+section = "Good"
+
+[[feature]]
+id = "bad"
+title = "Blocked"
+page = "p"
+section = "Bad"
+
+[[feature]]
+id = "partial"
+title = "Untestable"
+page = "p"
+section = "Partial"
+
+[[feature]]
+id = "elsewhere"
+title = "Listed elsewhere"
+page = "p"
+section = "Elsewhere"
+external = [{{ title = "Another list", url = "https://example.test/list" }}]
+
+[[endpoint]]
+id = "good"
+url = "https://good.egress.test:{good}/"
+features = ["good"]
+
+[[endpoint]]
+id = "refused"
+url = "https://refused.egress.test:{refused}/"
+features = ["bad"]
+
+[[endpoint]]
+id = "wild"
+host = "*.wild.egress.test"
+features = ["partial"]
+
+[[endpoint]]
+id = "tenant"
+host = "<tenant>.egress.test"
+features = ["partial"]
+"#
+    );
+    let path = dir.join("catalog.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn egress(args: &[&str]) -> std::process::Output {
+    cargo_bin_cmd!("egress")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("HTTP_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("http_proxy")
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_rolls_up_per_feature_and_fails_on_critical() {
+    let (ca, good) = https_origin(&["good.egress.test"]);
+    let refused = closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog(dir.path(), good, refused);
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca).unwrap();
+    let (c, ca_f) = (catalog.to_str().unwrap(), ca_file.to_str().unwrap());
+    let good_resolve = format!("good.egress.test:{good}:127.0.0.1");
+    let refused_resolve = format!("refused.egress.test:{refused}:127.0.0.1");
+    let base = [
+        "check",
+        "--catalog",
+        c,
+        "--ca-file",
+        ca_f,
+        "--public-roots",
+        ca_f,
+        "--roots-only",
+        "--resolve",
+        &good_resolve,
+        "--resolve",
+        &refused_resolve,
+        "--timeout",
+        "2s",
+        "--connect-timeout",
+        "1s",
+        "--progress",
+        "never",
+    ];
+
+    let mut args = base.to_vec();
+    args.extend(["--format", "json"]);
+    let out = egress(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["format"], "egress.check/1");
+    assert_eq!(doc["critical"], true);
+    let features: Vec<(String, String, serde_json::Value)> = doc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_owned(),
+                f["status"].as_str().unwrap().to_owned(),
+                f["status_message"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        features,
+        [
+            ("good".to_owned(), "OK".to_owned(), serde_json::json!(11410)),
+            (
+                "bad".to_owned(),
+                "critical".to_owned(),
+                serde_json::json!(11412)
+            ),
+            (
+                "partial".to_owned(),
+                "degraded".to_owned(),
+                serde_json::json!(11411)
+            ),
+            (
+                "elsewhere".to_owned(),
+                "external".to_owned(),
+                serde_json::Value::Null
+            ),
+        ]
+    );
+    let by_row = |row: &str| {
+        doc["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["row"] == row)
+            .unwrap()
+            .clone()
+    };
+    let g = by_row("good.egress.test");
+    assert_eq!(
+        (g["verdict"].as_str(), g["http_status"].as_u64()),
+        (Some("ok"), Some(200))
+    );
+    assert_eq!(g["tls"]["chain"][0]["issuer"], "CN=Egress Check Test CA");
+    let r = by_row("refused.egress.test");
+    assert_eq!(r["verdict"], "failed");
+    assert_eq!(
+        r["reason"],
+        format!("TCP: connection refused by 127.0.0.1:{refused}")
+    );
+    assert_eq!(by_row("*.wild.egress.test")["verdict"], "not testable");
+    let t = by_row("<tenant>.egress.test");
+    assert_eq!(
+        (t["verdict"].as_str(), t["reason"].as_str()),
+        (
+            Some("needs input"),
+            Some("set placeholders.tenant in the profile")
+        )
+    );
+
+    // Every format says the same.
+    for (format, needle) in [
+        ("table", "== bad: critical (11412): Blocked"),
+        (
+            "markdown",
+            "| bad | critical | `https://refused.egress.test:",
+        ),
+        (
+            "junit",
+            "<testsuite name=\"bad\" tests=\"1\" failures=\"1\" skipped=\"0\">",
+        ),
+        (
+            "prometheus",
+            "egress_feature_status{feature=\"bad\",status=\"critical\"} 2",
+        ),
+    ] {
+        let mut args = base.to_vec();
+        args.extend(["--format", format]);
+        let out = egress(&args);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(needle), "{format}:\n{text}");
+    }
+
+    // Without the blocked feature, nothing is critical: exit 0.
+    let mut args = base.to_vec();
+    args.extend([
+        "--feature",
+        "good",
+        "--feature",
+        "partial",
+        "--format",
+        "table",
+    ]);
+    let out = egress(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn bad_check_options_are_usage_errors() {
+    for (args, needle) in [
+        (
+            vec!["check", "--timeout", "fast"],
+            "--timeout `fast`: expected a positive duration like 3s or 500ms",
+        ),
+        (
+            vec!["check", "--resolve", "example.com:443"],
+            "--resolve `example.com:443`: expected HOST:PORT:ADDR",
+        ),
+        (
+            vec!["check", "--ca-file", "/nonexistent/ca.pem"],
+            "cannot read /nonexistent/ca.pem",
+        ),
+        (
+            vec!["check", "--proxy", "http://user:hunter2@:3128"],
+            "proxy `:3128`: no host",
+        ),
+    ] {
+        let out = egress(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("hunter2"), "the password never shows: {err}");
+    }
+}
