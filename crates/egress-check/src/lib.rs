@@ -54,6 +54,10 @@ pub struct Config {
     pub public_roots: Option<Vec<CertificateDer<'static>>>,
     /// Fixed answers instead of DNS (`--resolve HOST:PORT:ADDR`).
     pub resolve: Vec<(String, u16, IpAddr)>,
+    /// A DNS server to ask instead of the system's resolver.
+    pub dns_server: Option<SocketAddr>,
+    /// Only this TLS version (`--tls-version`); `None`: 1.2 or 1.3.
+    pub tls_version: Option<TlsVersion>,
     /// Only the given roots, not the platform's: for tests, which must not
     /// depend on the machine's trust store.
     pub roots_only: bool,
@@ -66,6 +70,12 @@ pub struct Config {
     /// Whether a redirect's host is covered by the plan: a hop outside it is
     /// a warning. `None`: every host is.
     pub covered: Option<Covered>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsVersion {
+    Tls12,
+    Tls13,
 }
 
 /// Whether a host is covered by the plan.
@@ -116,6 +126,8 @@ impl Default for Config {
             extra_roots: Vec::new(),
             public_roots: None,
             resolve: Vec::new(),
+            dns_server: None,
+            tls_version: None,
             roots_only: false,
             proxy: None,
             max_redirects: 5,
@@ -525,8 +537,13 @@ where
     let start = Instant::now();
     let record = Arc::new(Mutex::new(Record::default()));
     let verifier = Recorder::new(config, record.clone()).map_err(|e| (Phase::Tls, e))?;
+    let versions: &[&rustls::SupportedProtocolVersion] = match config.tls_version {
+        None => rustls::DEFAULT_VERSIONS,
+        Some(TlsVersion::Tls12) => &[&rustls::version::TLS12],
+        Some(TlsVersion::Tls13) => &[&rustls::version::TLS13],
+    };
     let tls_config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(|e| (Phase::Tls, e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
@@ -599,6 +616,10 @@ async fn resolve(host: &str, port: u16, config: &Config) -> Result<Vec<IpAddr>, 
     if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
         return Ok(vec![ip]);
     }
+    if let Some(server) = config.dns_server {
+        return ask(host, server, config).await;
+    }
+    // The system's resolver, with the system's configuration.
     let lookup = tokio::net::lookup_host((host, port));
     match tokio::time::timeout(config.phase_timeout, lookup).await {
         Err(_) => Err((
@@ -613,6 +634,78 @@ async fn resolve(host: &str, port: u16, config: &Config) -> Result<Vec<IpAddr>, 
                     ips.push(a.ip());
                 }
             }
+            if ips.is_empty() {
+                Err((Phase::Dns, "no such host".to_owned()))
+            } else {
+                Ok(ips)
+            }
+        }
+    }
+}
+
+/// Every A and AAAA answer from one DNS server (`--dns-server`).
+async fn ask(host: &str, server: SocketAddr, config: &Config) -> Result<Vec<IpAddr>, PhaseError> {
+    use hickory_resolver::config::{
+        ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts,
+    };
+    use hickory_resolver::net::runtime::TokioRuntimeProvider;
+
+    let mut udp = ConnectionConfig::udp();
+    udp.port = server.port();
+    let mut tcp = ConnectionConfig::tcp();
+    tcp.port = server.port();
+    let mut name_server = NameServerConfig::udp_and_tcp(server.ip());
+    name_server.connections = vec![udp, tcp];
+    let mut options = ResolverOpts::default();
+    options.timeout = config.phase_timeout;
+    options.attempts = 1;
+    options.cache_size = 0;
+    let resolver = hickory_resolver::Resolver::builder_with_config(
+        ResolverConfig::from_name_servers(vec![name_server]),
+        TokioRuntimeProvider::default(),
+    )
+    .with_options(options)
+    .build()
+    .map_err(|e| (Phase::Dns, format!("cannot ask {server}: {e}")))?;
+    // The name is absolute: no search domains.
+    let name = format!("{}.", host.trim_end_matches('.'));
+    let lookup = tokio::time::timeout(
+        config.phase_timeout + Duration::from_millis(200),
+        resolver.lookup_ip(name),
+    )
+    .await;
+    match lookup {
+        Err(_) => Err((
+            Phase::Dns,
+            format!(
+                "no answer from {server} within {}",
+                secs(config.phase_timeout)
+            ),
+        )),
+        Ok(Err(e)) => {
+            let text = e.to_string();
+            let lower = text.to_ascii_lowercase();
+            Err((
+                Phase::Dns,
+                if lower.contains("refused") {
+                    format!("{server} refused the query")
+                } else if lower.contains("timed out") || lower.contains("timeout") {
+                    format!(
+                        "no answer from {server} within {}",
+                        secs(config.phase_timeout)
+                    )
+                } else if lower.contains("no record")
+                    || lower.contains("nxdomain")
+                    || lower.contains("no such")
+                {
+                    "no such host".to_owned()
+                } else {
+                    format!("{server}: {text}")
+                },
+            ))
+        }
+        Ok(Ok(answer)) => {
+            let ips: Vec<IpAddr> = answer.iter().collect();
             if ips.is_empty() {
                 Err((Phase::Dns, "no such host".to_owned()))
             } else {

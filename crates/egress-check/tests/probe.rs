@@ -532,3 +532,134 @@ async fn through_squid_requiring_basic_authentication() {
     );
     assert!(!shown.contains("s3cret!"), "{shown}");
 }
+
+// --- A DNS server on loopback, for `--dns-server` --------------------------
+
+#[derive(Clone, Copy)]
+enum Dns {
+    /// Answers A queries with 127.0.0.1, AAAA with nothing.
+    Answer,
+    Refuse,
+    /// Never answers.
+    Silent,
+}
+
+async fn dns_server(mode: Dns) -> SocketAddr {
+    use hickory_proto::op::{Message, ResponseCode};
+    use hickory_proto::rr::{RData, Record, RecordType, rdata::A};
+
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 1500];
+        loop {
+            let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
+                return;
+            };
+            let Ok(query) = Message::from_vec(&buf[..n]) else {
+                continue;
+            };
+            let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
+            reply.metadata.recursion_desired = query.metadata.recursion_desired;
+            reply.metadata.recursion_available = true;
+            for q in &query.queries {
+                reply.add_query(q.clone());
+            }
+            match mode {
+                Dns::Silent => continue,
+                Dns::Refuse => reply.metadata.response_code = ResponseCode::Refused,
+                Dns::Answer => {
+                    for q in &query.queries {
+                        if q.query_type() == RecordType::A {
+                            reply.add_answer(Record::from_rdata(
+                                q.name().clone(),
+                                60,
+                                RData::A(A(Ipv4Addr::LOCALHOST)),
+                            ));
+                        }
+                    }
+                }
+            }
+            if let Ok(bytes) = reply.to_vec() {
+                let _ = socket.send_to(&bytes, peer).await;
+            }
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn dns_server_answering_refusing_and_silent() {
+    let port = http_origin().await;
+    let host = "named.egress.test";
+    let mut c = Config {
+        connect_timeout: Duration::from_millis(500),
+        phase_timeout: Duration::from_millis(700),
+        ..Config::default()
+    };
+
+    c.dns_server = Some(dns_server(Dns::Answer).await);
+    let p = probe(&target(host, port, false), &c).await;
+    check(&p.verdict, "ok");
+    assert_eq!(p.addresses, [LOCALHOST]);
+
+    let server = dns_server(Dns::Refuse).await;
+    c.dns_server = Some(server);
+    let p = probe(&target(host, port, false), &c).await;
+    check(&p.verdict, &format!("DNS: {server} refused the query"));
+
+    let server = dns_server(Dns::Silent).await;
+    c.dns_server = Some(server);
+    let p = probe(&target(host, port, false), &c).await;
+    check(
+        &p.verdict,
+        &format!("DNS: no answer from {server} within 700 ms"),
+    );
+}
+
+/// A listener whose accept backlog is full: further connects get no answer,
+/// as behind a firewall that drops packets.
+#[tokio::test]
+async fn a_full_backlog_times_out_the_connect() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    let listener = socket.listen(1).unwrap();
+    // Fill the backlog; nothing is ever accepted.
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let c = tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(("127.0.0.1", port)),
+        )
+        .await;
+        if let Ok(Ok(s)) = c {
+            held.push(s);
+        }
+    }
+    let host = "dropped.egress.test";
+    let p = probe(&target(host, port, true), &config(host, port, &[], &[])).await;
+    check(
+        &p.verdict,
+        &format!("TCP: connection timed out after 500 ms to 127.0.0.1:{port}"),
+    );
+    drop(listener);
+}
+
+#[tokio::test]
+async fn tls_version_can_be_pinned() {
+    let public = ca("Egress Test Public CA");
+    let (cert, key) = leaf(&public, &["v.egress.test"], false);
+    let port = https_origin(cert, key).await;
+    let host = "v.egress.test";
+    for (version, expected) in [
+        (egress_check::TlsVersion::Tls12, "TLSv1_2"),
+        (egress_check::TlsVersion::Tls13, "TLSv1_3"),
+    ] {
+        let mut c = config(host, port, &[&public], &[&public]);
+        c.tls_version = Some(version);
+        let p = probe(&target(host, port, true), &c).await;
+        check(&p.verdict, "ok");
+        assert_eq!(p.tls.unwrap().version.as_deref(), Some(expected));
+    }
+}

@@ -15,7 +15,7 @@ use rustls_pki_types::pem::PemObject;
 use serde::Serialize;
 
 use crate::Outcome as Exit;
-use crate::cli::{CheckArgs, CheckFormat, Progress};
+use crate::cli::{CheckArgs, CheckFormat, Progress, TlsVersionArg};
 use crate::context;
 use crate::output;
 use crate::table::Table;
@@ -37,6 +37,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     for file in &args.ca_file {
         extra_roots.extend(certificates(file)?);
     }
+    let dns_server = args
+        .dns_server
+        .as_deref()
+        .map(parse_dns_server)
+        .transpose()?;
     let public_roots = match &args.public_roots {
         Some(file) => Some(certificates(file)?),
         None => None,
@@ -76,6 +81,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
             extra_roots,
             public_roots,
             resolve,
+            dns_server,
+            tls_version: args.tls_version.map(|v| match v {
+                TlsVersionArg::V12 => egress_check::TlsVersion::Tls12,
+                TlsVersionArg::V13 => egress_check::TlsVersion::Tls13,
+            }),
             roots_only: args.roots_only,
             proxy,
             max_redirects: 5,
@@ -142,6 +152,18 @@ fn duration(text: &str, option: &str) -> anyhow::Result<Duration> {
         "m" => Duration::from_secs(n * 60),
         _ => bail!("{option} `{text}`: expected a unit of ms, s or m, like 3s or 500ms"),
     })
+}
+
+/// `ADDR` or `ADDR:PORT` (IPv6 as `[ADDR]:PORT`); port 53 by default.
+fn parse_dns_server(text: &str) -> anyhow::Result<std::net::SocketAddr> {
+    if let Ok(addr) = text.parse::<std::net::SocketAddr>() {
+        return Ok(addr);
+    }
+    let ip: IpAddr = text
+        .trim_matches(['[', ']'])
+        .parse()
+        .with_context(|| format!("--dns-server `{text}`: expected an IP address, or ADDR:PORT"))?;
+    Ok(std::net::SocketAddr::new(ip, 53))
 }
 
 /// `HOST:PORT:ADDR`, as curl's `--resolve`.

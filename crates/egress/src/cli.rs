@@ -118,6 +118,13 @@ pub struct CheckArgs {
     /// Endpoints checked at once.
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,
+    /// Ask this DNS server instead of the system's resolver: ADDR or ADDR:PORT.
+    /// Through a proxy, it applies to the proxy's own name only.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub dns_server: Option<String>,
+    /// Only this TLS version.
+    #[arg(long, value_enum)]
+    pub tls_version: Option<TlsVersionArg>,
     /// Use ADDR for HOST:PORT instead of DNS (repeatable). Through a proxy,
     /// it applies to the proxy's own name only.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
@@ -142,6 +149,14 @@ pub struct CheckArgs {
     /// Trust only `--ca-file`, not the platform's store (tests).
     #[arg(long, hide = true)]
     pub roots_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TlsVersionArg {
+    #[value(name = "1.2")]
+    V12,
+    #[value(name = "1.3")]
+    V13,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
