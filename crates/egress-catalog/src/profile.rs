@@ -47,6 +47,30 @@ pub struct Profile {
     pub roles: Vec<Located<String>>,
     pub placeholders: BTreeMap<String, Located<String>>,
     pub servers: Vec<Server>,
+    /// The proxy the site's systems use, for `egress check`.
+    pub proxy: Option<ProxySettings>,
+}
+
+/// `[proxy]`: the proxy the site uses. The password never shows in Debug.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ProxySettings {
+    /// `http://host:port`.
+    pub url: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// Hosts (and their subdomains) reached directly.
+    pub no_proxy: Vec<String>,
+}
+
+impl std::fmt::Debug for ProxySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxySettings")
+            .field("url", &self.url)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "(set)"))
+            .field("no_proxy", &self.no_proxy)
+            .finish()
+    }
 }
 
 /// A site system server.
@@ -72,6 +96,17 @@ struct RawProfile {
     placeholders: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     server: Vec<RawServer>,
+    proxy: Option<RawProxy>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProxy {
+    url: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+    #[serde(default)]
+    no_proxy: Vec<String>,
 }
 
 /// `"all"` or a list of feature ids. Written by hand rather than as an
@@ -226,6 +261,12 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
             .map(|(k, v)| (k.into_inner(), Located::from(v)))
             .collect(),
         servers,
+        proxy: raw.proxy.map(|p| ProxySettings {
+            url: p.url,
+            user: p.user,
+            password: p.password,
+            no_proxy: p.no_proxy,
+        }),
     };
     problems.into_result(file, profile)
 }

@@ -291,6 +291,9 @@ pub async fn check(
     }
 }
 
+/// A reachable endpoint that takes longer than this is a warning.
+pub const SLOW: Duration = Duration::from_secs(2);
+
 fn outcome_of(p: &Probe, now: i64) -> Outcome {
     let mut warnings = match &p.verdict {
         Verdict::Failed { phase, reason } => {
@@ -302,6 +305,10 @@ fn outcome_of(p: &Probe, now: i64) -> Outcome {
         Verdict::Warning(w) => w.clone(),
         Verdict::Ok => Vec::new(),
     };
+    let total: Duration = p.timings.iter().map(|(_, d)| *d).sum();
+    if total > SLOW {
+        warnings.push(format!("slow: {} ms", total.as_millis()));
+    }
     if let Some(leaf) = p.tls.as_ref().and_then(|t| t.chain.first())
         && leaf.not_after - now < 30 * 24 * 3600
     {

@@ -46,30 +46,43 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         Some(file) => Some(certificates(file)?),
         None => None,
     };
+    // The proxy: --proxy, then the profile, then the environment.
+    let settings = loaded
+        .profile
+        .as_ref()
+        .and_then(|p| p.proxy.clone())
+        .unwrap_or_default();
+    let env = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| std::env::var(n).ok())
+            .filter(|v| !v.trim().is_empty())
+    };
+    let from_env = settings.url.is_none() && args.proxy.is_none();
     let proxy = if args.no_proxy {
         None
     } else {
         let url = args
             .proxy
             .clone()
-            .or_else(|| std::env::var("HTTPS_PROXY").ok())
-            .or_else(|| std::env::var("https_proxy").ok())
-            .or_else(|| std::env::var("HTTP_PROXY").ok())
-            .or_else(|| std::env::var("http_proxy").ok())
-            .filter(|u| !u.trim().is_empty());
-        url.map(|u| parse_proxy(&u)).transpose()?
+            .or_else(|| settings.url.clone())
+            .or_else(|| env(&["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"]));
+        url.map(|u| parse_proxy(&u, &settings)).transpose()?
     };
-    let no_proxy: Vec<String> = if args.proxy.is_some() {
-        Vec::new()
-    } else {
-        std::env::var("NO_PROXY")
-            .or_else(|_| std::env::var("no_proxy"))
-            .unwrap_or_default()
-            .split(',')
-            .map(|s| s.trim().trim_start_matches('.').to_ascii_lowercase())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
+    let mut no_proxy: Vec<String> = settings.no_proxy.clone();
+    if from_env {
+        no_proxy.extend(
+            env(&["NO_PROXY", "no_proxy"])
+                .unwrap_or_default()
+                .split(',')
+                .map(str::to_owned),
+        );
+    }
+    let no_proxy: Vec<String> = no_proxy
+        .iter()
+        .map(|s| s.trim().trim_start_matches('.').to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
 
     let rows: Vec<egress_pattern::HostPattern> =
         plan.rows.iter().filter_map(|r| r.pattern.clone()).collect();
@@ -182,10 +195,13 @@ fn parse_resolve(text: &str) -> anyhow::Result<(String, u16, IpAddr)> {
     Ok((host.to_ascii_lowercase(), port, addr))
 }
 
-/// `http://[user:password@]host:port`; credentials may also come from
-/// EGRESS_PROXY_USER and EGRESS_PROXY_PASSWORD. Errors never show the
-/// password.
-fn parse_proxy(url: &str) -> anyhow::Result<Proxy> {
+/// `http://[user:password@]host:port`; credentials may also come from the
+/// profile, or EGRESS_PROXY_USER and EGRESS_PROXY_PASSWORD. Errors never
+/// show the password.
+fn parse_proxy(
+    url: &str,
+    settings: &egress_catalog::profile::ProxySettings,
+) -> anyhow::Result<Proxy> {
     let rest = url.strip_prefix("http://").unwrap_or(url);
     let rest = rest.trim_end_matches('/');
     let (userinfo, hostport) = match rest.rsplit_once('@') {
@@ -204,12 +220,15 @@ fn parse_proxy(url: &str) -> anyhow::Result<Proxy> {
     }
     let credentials = match userinfo.and_then(|u| u.split_once(':')) {
         Some((user, password)) => Some((user.to_owned(), password.to_owned())),
-        None => match (
-            std::env::var("EGRESS_PROXY_USER"),
-            std::env::var("EGRESS_PROXY_PASSWORD"),
-        ) {
-            (Ok(u), Ok(p)) => Some((u, p)),
-            _ => None,
+        None => match (&settings.user, &settings.password) {
+            (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+            _ => match (
+                std::env::var("EGRESS_PROXY_USER"),
+                std::env::var("EGRESS_PROXY_PASSWORD"),
+            ) {
+                (Ok(u), Ok(p)) => Some((u, p)),
+                _ => None,
+            },
         },
     };
     Ok(Proxy {

@@ -338,3 +338,82 @@ fn bad_check_options_are_usage_errors() {
         assert!(!err.contains("hunter2"), "the password never shows: {err}");
     }
 }
+
+/// The profile's proxy is used; its `no_proxy` hosts go direct.
+#[test]
+fn check_uses_the_profiles_proxy() {
+    let (ca, good) = https_origin(&["good.egress.test"]);
+    let refused = closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog(dir.path(), good, refused);
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca).unwrap();
+    let dead_proxy = closed_port();
+    let profile = dir.path().join("site.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "catalog = \"catalog.toml\"\nfeatures = [\"good\"]\n\n[proxy]\nurl = \"http://127.0.0.1:{dead_proxy}\"\nuser = \"svc\"\npassword = \"hunter2\"\n"
+        ),
+    )
+    .unwrap();
+    let (p, ca_f) = (profile.to_str().unwrap(), ca_file.to_str().unwrap());
+    let good_resolve = format!("good.egress.test:{good}:127.0.0.1");
+    let base = [
+        "check",
+        "--profile",
+        p,
+        "--ca-file",
+        ca_f,
+        "--public-roots",
+        ca_f,
+        "--roots-only",
+        "--resolve",
+        &good_resolve,
+        "--timeout",
+        "2s",
+        "--connect-timeout",
+        "1s",
+        "--progress",
+        "never",
+        "--format",
+        "json",
+    ];
+    let out = egress(&base);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "TCP: connection refused by 127.0.0.1:{dead_proxy} (the proxy)"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"));
+
+    // --no-proxy wins over the profile.
+    let mut args = base.to_vec();
+    args.push("--no-proxy");
+    let out = egress(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // The profile's no_proxy list goes direct too.
+    std::fs::write(
+        &profile,
+        format!(
+            "catalog = \"catalog.toml\"\nfeatures = [\"good\"]\n\n[proxy]\nurl = \"http://127.0.0.1:{dead_proxy}\"\nno_proxy = [\"egress.test\"]\n"
+        ),
+    )
+    .unwrap();
+    let out = egress(&base);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
