@@ -345,7 +345,7 @@ fn check_uses_the_profiles_proxy() {
     let (ca, good) = https_origin(&["good.egress.test"]);
     let refused = closed_port();
     let dir = tempfile::tempdir().unwrap();
-    let catalog = catalog(dir.path(), good, refused);
+    catalog(dir.path(), good, refused);
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, &ca).unwrap();
     let dead_proxy = closed_port();
