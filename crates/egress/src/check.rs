@@ -134,7 +134,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
 
     let header = crate::plan::header(&plan, &loaded);
     let text = match args.format {
-        CheckFormat::Table => table(&report, &header),
+        CheckFormat::Table => {
+            let colour = args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
+            table(&report, &header, colour)
+        }
         CheckFormat::Json => {
             let mut t = serde_json::to_string_pretty(&CheckDoc::new(&report, &header))?;
             t.push('\n');
@@ -265,7 +270,20 @@ fn timings(e: &EndpointResult) -> String {
         .unwrap_or_default()
 }
 
-fn table(report: &Report, header: &[String]) -> String {
+fn table(report: &Report, header: &[String], colour: bool) -> String {
+    let paint = |status: FeatureStatus| -> String {
+        let code = match status {
+            FeatureStatus::Ok => "32",
+            FeatureStatus::Degraded => "33",
+            FeatureStatus::Critical => "31;1",
+            FeatureStatus::External => "2",
+        };
+        if colour {
+            format!("\x1b[{code}m{}\x1b[0m", status.as_str())
+        } else {
+            status.as_str().to_owned()
+        }
+    };
     let mut out = String::new();
     for line in header {
         let _ = writeln!(out, "# {line}");
@@ -276,7 +294,7 @@ fn table(report: &Report, header: &[String]) -> String {
             .message_id()
             .map(|m| format!(" ({m})"))
             .unwrap_or_default();
-        let _ = writeln!(out, "\n== {}: {}{id}: {}", f.id, f.status.as_str(), f.title);
+        let _ = writeln!(out, "\n== {}: {}{id}: {}", f.id, paint(f.status), f.title);
         for (title, url) in &f.external {
             let _ = writeln!(out, "external list, check it by hand: {title} <{url}>");
         }
@@ -297,11 +315,12 @@ fn table(report: &Report, header: &[String]) -> String {
             } else {
                 format!("({})", e.outcome.as_str())
             };
-            t.row(vec![
-                vec![e.url.clone().unwrap_or_else(|| e.row.clone())],
-                vec![verdict],
-                detail,
-            ]);
+            let mut endpoint = vec![e.url.clone().unwrap_or_else(|| e.row.clone())];
+            if e.url.is_some() && e.row.contains('*') {
+                // A concrete host probed for a wildcard.
+                endpoint.push(format!("  for {}", e.row));
+            }
+            t.row(vec![endpoint, vec![verdict], detail]);
         }
         if f.status != FeatureStatus::External {
             t.render(&mut out);
@@ -327,12 +346,49 @@ fn table(report: &Report, header: &[String]) -> String {
             "Critical (status message 11412, SMS_SERVICE_CONNECTOR): {}",
             critical.join(", ")
         );
-        let _ = writeln!(
-            out,
-            "Next: allow the failed endpoints on the firewall or proxy (`egress render`), then check again."
-        );
+    }
+    for step in next_steps(report) {
+        let _ = writeln!(out, "Next: {step}");
     }
     out
+}
+
+/// Concrete next steps, from what failed where.
+fn next_steps(report: &Report) -> Vec<&'static str> {
+    let failed: Vec<Phase> = report
+        .endpoints
+        .iter()
+        .filter(|e| e.counts)
+        .filter_map(|e| match &e.outcome {
+            Outcome::Failed { phase, .. } => Some(*phase),
+            _ => None,
+        })
+        .collect();
+    let mut steps = Vec::new();
+    if !failed.is_empty() && failed.iter().all(|p| *p == Phase::Dns) {
+        steps.push(
+            "every failure is in DNS: check this machine's DNS configuration, or name a server with --dns-server",
+        );
+    } else if failed.contains(&Phase::Dns) {
+        steps.push("some names do not resolve from here: check DNS, or the proxy this site should use (--proxy)");
+    }
+    if failed.contains(&Phase::Proxy) {
+        steps.push("the proxy blocks endpoints: allow them (`egress render squid`, `pac`, ...), or give its credentials");
+    }
+    if failed.contains(&Phase::Tcp) {
+        steps.push("connections fail: allow the endpoints on the firewall (`egress render`), or set the proxy (--proxy)");
+    }
+    if failed.contains(&Phase::Tls) {
+        steps.push("TLS fails: if a proxy inspects TLS, exempt these hosts, or install its CA (--ca-file to test)");
+    }
+    if report
+        .endpoints
+        .iter()
+        .any(|e| matches!(e.outcome, Outcome::NeedsInput(_)))
+    {
+        steps.push("some endpoints need placeholder values: set them in the profile (`egress profile init`)");
+    }
+    steps
 }
 
 fn markdown(report: &Report, header: &[String]) -> String {
