@@ -75,6 +75,10 @@ pub struct Row {
     pub tls_versions: Vec<&'static str>,
     pub min_proxy_idle_timeout_secs: Option<u32>,
     pub probe_hosts: Vec<HostPattern>,
+    /// The request path the check should use, when not the URL's own.
+    pub probe_path: Option<String>,
+    /// HTTP statuses that mean reachable; empty: any response.
+    pub reachable_status: Vec<u16>,
     pub notes: Vec<String>,
 }
 
@@ -235,6 +239,8 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
                 tls_versions: Vec::new(),
                 min_proxy_idle_timeout_secs: None,
                 probe_hosts: Vec::new(),
+                probe_path: None,
+                reachable_status: Vec::new(),
                 notes: Vec::new(),
             });
         // The row is in force when any endpoint behind it is.
@@ -275,6 +281,12 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
             .max(e.min_proxy_idle_timeout_secs);
         for h in &e.probe.hosts {
             push_unique(&mut row.probe_hosts, h.clone());
+        }
+        if row.probe_path.is_none() {
+            row.probe_path = e.probe.path.clone();
+        }
+        for s in &e.probe.reachable_status {
+            push_unique(&mut row.reachable_status, *s);
         }
         for n in &e.notes {
             push_unique(&mut row.notes, n.clone());

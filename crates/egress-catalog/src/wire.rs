@@ -64,6 +64,8 @@ pub struct RowDoc<'a> {
     pub tls_versions: &'a [&'static str],
     pub min_proxy_idle_timeout_secs: Option<u32>,
     pub probe_hosts: Vec<&'a str>,
+    pub probe_path: Option<&'a str>,
+    pub reachable_status: &'a [u16],
     pub notes: &'a [String],
 }
 
@@ -222,6 +224,8 @@ impl<'a> RowDoc<'a> {
             tls_versions: &row.tls_versions,
             min_proxy_idle_timeout_secs: row.min_proxy_idle_timeout_secs,
             probe_hosts: row.probe_hosts.iter().map(|h| h.as_str()).collect(),
+            probe_path: row.probe_path.as_deref(),
+            reachable_status: &row.reachable_status,
             notes: &row.notes,
         }
     }

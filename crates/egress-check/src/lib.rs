@@ -705,7 +705,10 @@ async fn ask(host: &str, server: SocketAddr, config: &Config) -> Result<Vec<IpAd
             ))
         }
         Ok(Ok(answer)) => {
-            let ips: Vec<IpAddr> = answer.iter().collect();
+            // IPv6 first, as the system's resolver orders them (RFC 6724):
+            // so that an IPv6 path that fails is seen, not hidden.
+            let mut ips: Vec<IpAddr> = answer.iter().collect();
+            ips.sort_by_key(|ip| ip.is_ipv4());
             if ips.is_empty() {
                 Err((Phase::Dns, "no such host".to_owned()))
             } else {

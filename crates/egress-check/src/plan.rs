@@ -194,7 +194,11 @@ fn targets(row: &Row, plan: &Plan, include_inactive: bool) -> Vec<(Work, bool)> 
                 host: host.clone(),
                 port: *port,
                 tls: *scheme == Scheme::Https,
-                path: row.path.clone().unwrap_or_else(|| "/".to_owned()),
+                path: row
+                    .probe_path
+                    .clone()
+                    .or_else(|| row.path.clone())
+                    .unwrap_or_else(|| "/".to_owned()),
             };
             match &inactive {
                 Some(why) if !include_inactive => {
@@ -256,10 +260,11 @@ pub async fn check(
                     }
                     let semaphore = semaphore.clone();
                     let now = options.now;
+                    let reachable = row.reachable_status.clone();
                     tasks.spawn(async move {
                         let _permit = semaphore.acquire_owned().await;
                         let p = probe(&target, &config).await;
-                        let outcome = outcome_of(&p, now);
+                        let outcome = outcome_of(&p, now, &reachable);
                         let url = Some(target.url());
                         (
                             index,
@@ -294,7 +299,7 @@ pub async fn check(
 /// A reachable endpoint that takes longer than this is a warning.
 pub const SLOW: Duration = Duration::from_secs(2);
 
-fn outcome_of(p: &Probe, now: i64) -> Outcome {
+fn outcome_of(p: &Probe, now: i64, reachable: &[u16]) -> Outcome {
     let mut warnings = match &p.verdict {
         Verdict::Failed { phase, reason } => {
             return Outcome::Failed {
@@ -305,6 +310,20 @@ fn outcome_of(p: &Probe, now: i64) -> Outcome {
         Verdict::Warning(w) => w.clone(),
         Verdict::Ok => Vec::new(),
     };
+    // Any response counts as reachable, unless the catalog says which do.
+    if let Some(status) = p.http_status
+        && !reachable.is_empty()
+        && !reachable.contains(&status)
+    {
+        let list: Vec<String> = reachable.iter().map(u16::to_string).collect();
+        return Outcome::Failed {
+            phase: Phase::Http,
+            reason: format!(
+                "status {status} is not one the catalog counts as reachable ({})",
+                list.join(", ")
+            ),
+        };
+    }
     let total: Duration = p.timings.iter().map(|(_, d)| *d).sum();
     if total > SLOW {
         warnings.push(format!("slow: {} ms", total.as_millis()));

@@ -98,6 +98,18 @@ title = "Expiry"
 page = "p"
 section = "Expiry"
 
+[[feature]]
+id = "status"
+title = "Statuses"
+page = "p"
+section = "Status"
+
+[[endpoint]]
+id = "picky"
+url = "https://alt-ok.egress.test:{alt}/app"
+features = ["status"]
+probe = {{ path = "/health", reachable_status = [204] }}
+
 [[endpoint]]
 id = "alt-down"
 url = "https://alt-down.egress.test:{refused}/"
@@ -189,6 +201,20 @@ valid_until = 2025-01-01
         outcome("gone.egress.test"),
         (Outcome::Skipped("expired 2025-01-01".to_owned()), false)
     );
+    // The catalog's probe hints: the path asked, and which statuses count.
+    let picky = report
+        .endpoints
+        .iter()
+        .find(|e| e.row == "alt-ok.egress.test/app")
+        .unwrap();
+    assert_eq!(
+        picky.url.as_deref(),
+        Some(format!("https://alt-ok.egress.test:{alt}/health").as_str())
+    );
+    assert_eq!(
+        picky.outcome.reason(),
+        "HTTP: status 200 is not one the catalog counts as reachable (204)"
+    );
     let features: Vec<(&str, FeatureStatus)> = report
         .features
         .iter()
@@ -198,8 +224,9 @@ valid_until = 2025-01-01
         features,
         [
             ("alt", FeatureStatus::Ok),
-            ("expiry", FeatureStatus::Degraded)
+            ("expiry", FeatureStatus::Degraded),
+            ("status", FeatureStatus::Critical)
         ]
     );
-    assert!(!report.critical());
+    assert!(report.critical());
 }

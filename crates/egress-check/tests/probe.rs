@@ -537,7 +537,7 @@ async fn through_squid_requiring_basic_authentication() {
 
 #[derive(Clone, Copy)]
 enum Dns {
-    /// Answers A queries with 127.0.0.1, AAAA with nothing.
+    /// Answers A queries with 127.0.0.1 and AAAA queries with ::1.
     Answer,
     Refuse,
     /// Never answers.
@@ -546,7 +546,10 @@ enum Dns {
 
 async fn dns_server(mode: Dns) -> SocketAddr {
     use hickory_proto::op::{Message, ResponseCode};
-    use hickory_proto::rr::{RData, Record, RecordType, rdata::A};
+    use hickory_proto::rr::{
+        RData, Record, RecordType,
+        rdata::{A, AAAA},
+    };
 
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
@@ -577,6 +580,13 @@ async fn dns_server(mode: Dns) -> SocketAddr {
                                 RData::A(A(Ipv4Addr::LOCALHOST)),
                             ));
                         }
+                        if q.query_type() == RecordType::AAAA {
+                            reply.add_answer(Record::from_rdata(
+                                q.name().clone(),
+                                60,
+                                RData::AAAA(AAAA(std::net::Ipv6Addr::LOCALHOST)),
+                            ));
+                        }
                     }
                 }
             }
@@ -598,10 +608,20 @@ async fn dns_server_answering_refusing_and_silent() {
         ..Config::default()
     };
 
+    // AAAA ::1 (where the origin does not listen) and A 127.0.0.1: the
+    // IPv6 failure is a warning, not hidden.
     c.dns_server = Some(dns_server(Dns::Answer).await);
     let p = probe(&target(host, port, false), &c).await;
-    check(&p.verdict, "ok");
-    assert_eq!(p.addresses, [LOCALHOST]);
+    match &p.verdict {
+        Verdict::Warning(w) => assert!(w[0].starts_with("IPv6 failed ("), "{w:?}"),
+        other => panic!("expected a warning, got {other:?}"),
+    }
+    assert!(
+        p.addresses.contains(&LOCALHOST)
+            && p.addresses
+                .contains(&IpAddr::V6(std::net::Ipv6Addr::LOCALHOST))
+    );
+    assert_eq!(p.connected, Some(SocketAddr::new(LOCALHOST, port)));
 
     let server = dns_server(Dns::Refuse).await;
     c.dns_server = Some(server);

@@ -417,3 +417,62 @@ fn check_uses_the_profiles_proxy() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Without --proxy or a profile proxy, HTTPS_PROXY applies, and NO_PROXY
+/// sends its hosts direct.
+#[test]
+fn check_honours_the_proxy_environment() {
+    let (ca, good) = https_origin(&["good.egress.test"]);
+    let dir = tempfile::tempdir().unwrap();
+    catalog(dir.path(), good, closed_port());
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca).unwrap();
+    let dead_proxy = closed_port();
+    let (c, ca_f) = (dir.path().join("catalog.toml"), ca_file.to_str().unwrap());
+    let good_resolve = format!("good.egress.test:{good}:127.0.0.1");
+    let args = [
+        "check",
+        "--catalog",
+        c.to_str().unwrap(),
+        "--feature",
+        "good",
+        "--ca-file",
+        ca_f,
+        "--public-roots",
+        ca_f,
+        "--roots-only",
+        "--resolve",
+        &good_resolve,
+        "--timeout",
+        "2s",
+        "--connect-timeout",
+        "1s",
+        "--progress",
+        "never",
+        "--format",
+        "json",
+    ];
+    let run = |no_proxy: Option<&str>| {
+        let mut cmd = cargo_bin_cmd!("egress");
+        cmd.env("HTTPS_PROXY", format!("http://127.0.0.1:{dead_proxy}"))
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy");
+        if let Some(n) = no_proxy {
+            cmd.env("NO_PROXY", n);
+        }
+        cmd.args(args)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(the proxy)"));
+    let out = run(Some(".egress.test"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
