@@ -346,6 +346,16 @@ fn table(report: &Report, header: &[String], colour: bool) -> String {
             "Critical (status message 11412, SMS_SERVICE_CONNECTOR): {}",
             critical.join(", ")
         );
+        // The roles whose endpoints failed: the site systems to look at.
+        let mut roles: Vec<&str> = report
+            .endpoints
+            .iter()
+            .filter(|e| e.counts && matches!(e.outcome, Outcome::Failed { .. }))
+            .flat_map(|e| e.roles.iter().map(String::as_str))
+            .collect();
+        roles.sort_unstable();
+        roles.dedup();
+        let _ = writeln!(out, "Roles affected: {}", roles.join(", "));
     }
     for step in next_steps(report) {
         let _ = writeln!(out, "Next: {step}");

@@ -215,6 +215,7 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
     // Every format says the same.
     for (format, needle) in [
         ("table", "== bad: critical (11412): Blocked"),
+        ("table", "Roles affected: unspecified"),
         (
             "markdown",
             "| bad | critical | `https://refused.egress.test:",
