@@ -14,6 +14,7 @@
 
 pub mod catalog;
 pub mod diagnostic;
+pub mod diff;
 pub mod embedded;
 pub mod explain;
 pub mod plan;

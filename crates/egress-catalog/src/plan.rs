@@ -149,13 +149,7 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
         let versions = catalog.feature(id).map(|f| f.versions).unwrap_or_default();
         request.version.is_none_or(|v| versions.includes(v))
     };
-    let role_selected = |e: &Endpoint| {
-        request.roles.is_empty()
-            || e.roles
-                .value
-                .iter()
-                .any(|r| r == UNSPECIFIED_ROLE || request.roles.contains(r))
-    };
+    let role_selected = |e: &Endpoint| role_selected(request, e);
 
     let mut rows: BTreeMap<(Direction, String, Option<String>), Row> = BTreeMap::new();
     let mut missing: BTreeMap<String, MissingPlaceholder> = BTreeMap::new();
@@ -319,6 +313,29 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
         missing: missing.into_values().collect(),
         excluded,
     }
+}
+
+/// Whether the request's roles select the endpoint: any of them, or the
+/// endpoint's role is `unspecified` (any role may need it).
+pub fn role_selected(request: &Request, e: &Endpoint) -> bool {
+    request.roles.is_empty()
+        || e.roles
+            .value
+            .iter()
+            .any(|r| r == UNSPECIFIED_ROLE || request.roles.contains(r))
+}
+
+/// Whether a site's request selects an endpoint at all: one of its features,
+/// its roles, its cloud and version. Dates do not matter here.
+pub fn selects(request: &Request, e: &Endpoint) -> bool {
+    let feature = request
+        .features
+        .as_ref()
+        .is_none_or(|fs| e.features.iter().any(|f| fs.contains(f)));
+    feature
+        && role_selected(request, e)
+        && e.cloud.includes(request.cloud)
+        && request.version.is_none_or(|v| e.versions.includes(v))
 }
 
 /// Rows sort by direction, then by host with its labels reversed, so that

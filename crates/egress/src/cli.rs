@@ -279,6 +279,9 @@ pub enum CatalogCommand {
     Placeholders(BrowseArgs),
     /// List the revisions built into egress.
     Revisions(BrowseArgs),
+    /// What changed between two catalogs (files, or embedded revisions as
+    /// `configmgr@2020-07`). Exit status 0 when equal, 1 when different.
+    Diff(DiffArgs),
     /// Check a catalog file and report every problem in it.
     Validate {
         /// The catalog file.
@@ -304,6 +307,27 @@ pub struct ListArgs {
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older catalog: a file, or `configmgr@REVISION`.
+    pub old: String,
+    /// The newer catalog: a file, or `configmgr@REVISION`.
+    pub new: String,
+    /// Only what this site's plan contains (features, roles, cloud,
+    /// version): what to change in its firewall.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod catalog;
 mod check;
 mod cli;
 mod context;
+mod diff;
 mod explain;
 mod output;
 mod plan;
@@ -53,7 +54,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Explain(args) => explain::run(args),
         Command::Render(args) => render::run(args),
         Command::Check(args) => check::run(args),
-        Command::Catalog(command) => done(catalog::run(command)),
+        Command::Catalog(command) => catalog::run(command),
         Command::Profile(command) => done(profile::run(command)),
         Command::Completions { shell } => {
             let mut command = Cli::command();

@@ -680,3 +680,70 @@ fn render_strict_writes_nothing_when_anything_is_lost() {
         &["render", "pac", "--pac-proxy", "not a proxy"],
     );
 }
+
+#[test]
+fn catalog_diff() {
+    let out = egress(&["catalog", "diff", "configmgr@2020-07", "configmgr@2025-03"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("diff-2020-07-2025-03", text(&out.stdout));
+    let out = egress(&[
+        "catalog",
+        "diff",
+        "configmgr@2020-07",
+        "configmgr@2025-03",
+        "--profile",
+        &fixture("site.toml"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("diff-site", text(&out.stdout));
+    let out = egress(&["catalog", "diff", "configmgr@latest", "configmgr@2025-03"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (
+            Some(0),
+            "configmgr@2025-03 -> configmgr@2025-03\n\nNo change.\n".to_owned()
+        )
+    );
+    // A file against an embedded revision; json.
+    let out = egress(&[
+        "catalog",
+        "diff",
+        &fixture("vendor.toml"),
+        &fixture("vendor.toml"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["format"], "egress.diff/1");
+    let out = egress(&[
+        "catalog",
+        "diff",
+        "configmgr@2020-07",
+        "configmgr@2025-03",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let removed: Vec<&str> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "remove")
+        .map(|c| c["host"].as_str().unwrap())
+        .collect();
+    assert!(removed.contains(&"test.stats.update.microsoft.com"));
+    check_bad(
+        "diff-bad-revision",
+        &["catalog", "diff", "configmgr@2019-01", "configmgr@latest"],
+    );
+    check_bad(
+        "diff-bad-file",
+        &[
+            "catalog",
+            "diff",
+            &fixture("syntax.toml"),
+            "configmgr@latest",
+        ],
+    );
+}

@@ -1,0 +1,196 @@
+//! What changed between two catalogs: endpoints added, removed and changed
+//! per feature, and features added or removed, in the spirit of the
+//! Microsoft 365 endpoint web service's change records.
+//!
+//! An endpoint's identity is its feature, its normalized host pattern and
+//! its scheme: an endpoint in two features, or with two schemes, is two
+//! identities. Everything else (ports, roles, cloud, paths, direction,
+//! version conditions, validity, notes) is an attribute whose change is a
+//! `change` record.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::catalog::{Catalog, Endpoint, Target};
+
+/// An endpoint's identity.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Identity {
+    pub feature: String,
+    pub host: String,
+    pub scheme: String,
+}
+
+/// What one identity has, merged over the endpoints that share it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attributes {
+    pub ports: BTreeSet<u16>,
+    pub roles: BTreeSet<String>,
+    pub cloud: BTreeSet<String>,
+    pub paths: BTreeSet<String>,
+    pub direction: BTreeSet<String>,
+    pub versions: BTreeSet<String>,
+    pub validity: BTreeSet<String>,
+    pub notes: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Added(Identity, Attributes),
+    Removed(Identity, Attributes),
+    /// The attributes that differ: name, old, new.
+    Changed(Identity, Vec<(&'static str, String, String)>),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diff {
+    pub features_added: Vec<String>,
+    pub features_removed: Vec<String>,
+    pub changes: Vec<Change>,
+}
+
+impl Diff {
+    pub fn is_empty(&self) -> bool {
+        self.features_added.is_empty()
+            && self.features_removed.is_empty()
+            && self.changes.is_empty()
+    }
+}
+
+fn index(
+    catalog: &Catalog,
+    keep: &dyn Fn(&Endpoint) -> bool,
+    feature_selected: &dyn Fn(&str) -> bool,
+) -> BTreeMap<Identity, Attributes> {
+    let mut out: BTreeMap<Identity, Attributes> = BTreeMap::new();
+    for e in catalog.endpoints.iter().filter(|e| keep(e)) {
+        let host = e.target.host().as_str().to_owned();
+        for feature in e.features.iter().filter(|f| feature_selected(f)) {
+            for scheme in &e.schemes.value {
+                let a = out
+                    .entry(Identity {
+                        feature: feature.clone(),
+                        host: host.clone(),
+                        scheme: scheme.as_str().to_owned(),
+                    })
+                    .or_default();
+                // The ports that go with this scheme.
+                a.ports.extend(
+                    crate::plan::pairs(&e.schemes.value, &e.ports.value)
+                        .into_iter()
+                        .filter(|(s, _)| s == scheme)
+                        .map(|(_, p)| p),
+                );
+                a.roles.extend(e.roles.value.iter().cloned());
+                a.cloud.insert(e.cloud.as_str().to_owned());
+                if let Target::Url(u) = &e.target
+                    && u.path != "/"
+                {
+                    a.paths.insert(u.path.clone());
+                }
+                a.direction.insert(e.direction.as_str().to_owned());
+                if !e.versions.is_unbounded() {
+                    a.versions.insert(e.versions.to_string());
+                }
+                if let Some(d) = e.valid.from {
+                    a.validity.insert(format!("from {d}"));
+                }
+                if let Some(d) = e.valid.until {
+                    a.validity.insert(format!("until {d}"));
+                }
+                if let Some(s) = &e.superseded {
+                    a.validity.insert(match s.from {
+                        Some(d) => format!("superseded from {d}"),
+                        None => "superseded".to_owned(),
+                    });
+                }
+                a.notes.extend(e.notes.iter().cloned());
+            }
+        }
+    }
+    out
+}
+
+fn show<T: ToString>(set: &BTreeSet<T>) -> String {
+    set.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Compares two catalogs; `keep` restricts both to the endpoints of
+/// interest (a site's plan), and `features` to its features.
+pub fn diff(
+    old: &Catalog,
+    new: &Catalog,
+    keep: &dyn Fn(&Endpoint) -> bool,
+    feature_selected: &dyn Fn(&str) -> bool,
+) -> Diff {
+    let old_features: BTreeSet<&str> = old
+        .features
+        .iter()
+        .map(|f| f.id.as_str())
+        .filter(|f| feature_selected(f))
+        .collect();
+    let new_features: BTreeSet<&str> = new
+        .features
+        .iter()
+        .map(|f| f.id.as_str())
+        .filter(|f| feature_selected(f))
+        .collect();
+    let a = index(old, keep, feature_selected);
+    let b = index(new, keep, feature_selected);
+    let mut changes = Vec::new();
+    for (id, attrs) in &a {
+        match b.get(id) {
+            None => changes.push(Change::Removed(id.clone(), attrs.clone())),
+            Some(n) if n != attrs => {
+                let mut what = Vec::new();
+                let mut cmp = |name: &'static str, x: String, y: String| {
+                    if x != y {
+                        what.push((name, x, y));
+                    }
+                };
+                cmp("ports", show(&attrs.ports), show(&n.ports));
+                cmp("roles", show(&attrs.roles), show(&n.roles));
+                cmp("cloud", show(&attrs.cloud), show(&n.cloud));
+                cmp("paths", show(&attrs.paths), show(&n.paths));
+                cmp("direction", show(&attrs.direction), show(&n.direction));
+                cmp("versions", show(&attrs.versions), show(&n.versions));
+                cmp("validity", show(&attrs.validity), show(&n.validity));
+                cmp("notes", show(&attrs.notes), show(&n.notes));
+                changes.push(Change::Changed(id.clone(), what));
+            }
+            Some(_) => {}
+        }
+    }
+    for (id, attrs) in &b {
+        if !a.contains_key(id) {
+            changes.push(Change::Added(id.clone(), attrs.clone()));
+        }
+    }
+    let key = |c: &Change| -> (String, String, String, u8) {
+        let (id, order) = match c {
+            Change::Removed(id, _) => (id, 0),
+            Change::Added(id, _) => (id, 1),
+            Change::Changed(id, _) => (id, 2),
+        };
+        (
+            id.feature.clone(),
+            id.host.clone(),
+            id.scheme.clone(),
+            order,
+        )
+    };
+    changes.sort_by_key(key);
+    Diff {
+        features_added: new_features
+            .difference(&old_features)
+            .map(|s| s.to_string())
+            .collect(),
+        features_removed: old_features
+            .difference(&new_features)
+            .map(|s| s.to_string())
+            .collect(),
+        changes,
+    }
+}
