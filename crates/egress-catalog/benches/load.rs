@@ -2,13 +2,15 @@
 //! parse of the same text into `toml::Value` (the baseline), in one run.
 //!
 //! Target (issue 2): under 5 ms, and at most 3x the baseline.
+//! Also diffing the two embedded revisions (issue 6: under 5 ms), against
+//! loading them (the baseline), in the same run.
 //! Run: `cargo bench -p egress-catalog --bench load`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use egress_catalog::{SourceFile, catalog, embedded};
+use egress_catalog::{SourceFile, catalog, diff, embedded};
 
 fn latest() -> (&'static str, &'static str) {
     *embedded::REVISIONS.last().expect("an embedded revision")
@@ -30,6 +32,13 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("catalog::load", |b| b.iter(|| load(black_box(text))));
     group.bench_function("embedded::all (both revisions)", |b| b.iter(embedded::all));
+    group.finish();
+
+    let all = embedded::all().expect("the embedded catalogs are valid");
+    let mut group = c.benchmark_group("catalog-diff");
+    group.bench_function("diff 2020-07 -> 2025-03", |b| {
+        b.iter(|| diff::diff(black_box(&all[0]), black_box(&all[1]), &|_| true, &|_| true))
+    });
     group.finish();
 }
 
@@ -67,5 +76,20 @@ fn main() {
         "\nratio: catalog::load {load_t:?} / toml::Value {base_t:?} = {ratio:.2}x on {name} ({} bytes, {} endpoints); targets: < 5 ms, <= 3x",
         text.len(),
         load(text).endpoints.len()
+    );
+
+    let all = embedded::all().expect("the embedded catalogs are valid");
+    let (diff_t, load_both_t) = median_pair(
+        500,
+        || {
+            drop(black_box(diff::diff(&all[0], &all[1], &|_| true, &|_| {
+                true
+            })))
+        },
+        || drop(black_box(embedded::all())),
+    );
+    println!(
+        "ratio: diff 2020-07 -> 2025-03 {diff_t:?} / loading both {load_both_t:?} = {:.2}x; target: < 5 ms",
+        diff_t.as_secs_f64() / load_both_t.as_secs_f64()
     );
 }
