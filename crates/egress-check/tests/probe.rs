@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use egress_check::{Config, Phase, Target, Verdict, probe};
+use egress_check::{Config, Phase, Probe, Target, Verdict, probe};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, date_time_ymd};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -148,6 +148,11 @@ fn target(host: &str, port: u16, tls: bool) -> Target {
     }
 }
 
+/// Probes `host` on loopback `port` with one CA, trusted and public.
+async fn probe_one_ca(host: &str, port: u16, tls: bool, ca: &Ca) -> Probe {
+    probe(&target(host, port, tls), &config(host, port, &[ca], &[ca])).await
+}
+
 /// Probes and compares the verdict: `ok`, `warning: ...` or `PHASE: reason`.
 #[track_caller]
 fn check(verdict: &Verdict, expected: &str) {
@@ -200,11 +205,7 @@ async fn tls_inspection_is_a_warning_naming_the_issuer() {
     );
     assert_eq!(p.http_status, Some(204));
     // Not installed: the certificate is simply not trusted.
-    let p = probe(
-        &target(host, port, true),
-        &config(host, port, &[&public], &[&public]),
-    )
-    .await;
+    let p = probe_one_ca(host, port, true, &public).await;
     check(
         &p.verdict,
         "TLS: certificate issued by CN=Contoso Inspection CA is not trusted",
@@ -222,11 +223,7 @@ async fn wrong_name_and_expired_certificates_fail_tls() {
     let (cert, key) = leaf(&public, &["other.egress.test"], false);
     let port = https_origin(cert, key).await;
     let host = "named.egress.test";
-    let p = probe(
-        &target(host, port, true),
-        &config(host, port, &[&public], &[&public]),
-    )
-    .await;
+    let p = probe_one_ca(host, port, true, &public).await;
     check(
         &p.verdict,
         "TLS: certificate is not valid for named.egress.test",
@@ -235,11 +232,7 @@ async fn wrong_name_and_expired_certificates_fail_tls() {
     let (cert, key) = leaf(&public, &["old.egress.test"], true);
     let port = https_origin(cert, key).await;
     let host = "old.egress.test";
-    let p = probe(
-        &target(host, port, true),
-        &config(host, port, &[&public], &[&public]),
-    )
-    .await;
+    let p = probe_one_ca(host, port, true, &public).await;
     check(
         &p.verdict,
         "TLS: certificate issued by CN=Egress Test Public CA has expired",
@@ -251,11 +244,7 @@ async fn tcp_refused_and_silent_listeners() {
     let public = ca("Egress Test Public CA");
     let port = closed().await;
     let host = "closed.egress.test";
-    let p = probe(
-        &target(host, port, true),
-        &config(host, port, &[&public], &[&public]),
-    )
-    .await;
+    let p = probe_one_ca(host, port, true, &public).await;
     check(
         &p.verdict,
         &format!("TCP: connection refused by 127.0.0.1:{port}"),
@@ -263,17 +252,9 @@ async fn tcp_refused_and_silent_listeners() {
 
     let port = silent().await;
     let host = "silent.egress.test";
-    let p = probe(
-        &target(host, port, true),
-        &config(host, port, &[&public], &[&public]),
-    )
-    .await;
+    let p = probe_one_ca(host, port, true, &public).await;
     check(&p.verdict, "TLS: handshake timed out after 700 ms");
-    let p = probe(
-        &target(host, port, false),
-        &config(host, port, &[&public], &[&public]),
-    )
-    .await;
+    let p = probe_one_ca(host, port, false, &public).await;
     check(&p.verdict, "HTTP: no response within 700 ms");
 }
 

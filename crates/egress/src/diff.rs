@@ -155,19 +155,15 @@ fn table(d: &Diff, (old, new): &(String, String), markdown: bool) -> String {
         }
         let tick = if markdown { "`" } else { "" };
         match c {
-            Change::Added(id, a) => {
+            Change::Added(id, a) | Change::Removed(id, a) => {
+                let sign = if matches!(c, Change::Added(..)) {
+                    '+'
+                } else {
+                    '-'
+                };
                 let _ = writeln!(
                     out,
-                    "{bullet}+ {tick}{}{tick} ({}): {}",
-                    id.host,
-                    id.scheme,
-                    describe(a)
-                );
-            }
-            Change::Removed(id, a) => {
-                let _ = writeln!(
-                    out,
-                    "{bullet}- {tick}{}{tick} ({}): {}",
+                    "{bullet}{sign} {tick}{}{tick} ({}): {}",
                     id.host,
                     id.scheme,
                     describe(a)

@@ -104,6 +104,35 @@ fn egress(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The options every check here shares: trust only the test CA, pin the
+/// names to loopback, short timeouts, no progress bar.
+fn loopback_options(ca_file: &str, resolve: &[String]) -> Vec<String> {
+    let mut options: Vec<String> = [
+        "--ca-file",
+        ca_file,
+        "--public-roots",
+        ca_file,
+        "--roots-only",
+    ]
+    .map(String::from)
+    .to_vec();
+    for r in resolve {
+        options.extend(["--resolve".to_string(), r.clone()]);
+    }
+    options.extend(
+        [
+            "--timeout",
+            "2s",
+            "--connect-timeout",
+            "1s",
+            "--progress",
+            "never",
+        ]
+        .map(String::from),
+    );
+    options
+}
+
 #[test]
 fn check_rolls_up_per_feature_and_fails_on_critical() {
     let (ca, good) = https_origin(&["good.egress.test"]);
@@ -113,28 +142,15 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, &ca).unwrap();
     let (c, ca_f) = (catalog.to_str().unwrap(), ca_file.to_str().unwrap());
-    let good_resolve = format!("good.egress.test:{good}:127.0.0.1");
-    let refused_resolve = format!("refused.egress.test:{refused}:127.0.0.1");
-    let base = [
-        "check",
-        "--catalog",
-        c,
-        "--ca-file",
+    let options = loopback_options(
         ca_f,
-        "--public-roots",
-        ca_f,
-        "--roots-only",
-        "--resolve",
-        &good_resolve,
-        "--resolve",
-        &refused_resolve,
-        "--timeout",
-        "2s",
-        "--connect-timeout",
-        "1s",
-        "--progress",
-        "never",
-    ];
+        &[
+            format!("good.egress.test:{good}:127.0.0.1"),
+            format!("refused.egress.test:{refused}:127.0.0.1"),
+        ],
+    );
+    let mut base = vec!["check", "--catalog", c];
+    base.extend(options.iter().map(String::as_str));
 
     let mut args = base.to_vec();
     args.extend(["--format", "json"]);
@@ -303,27 +319,9 @@ fn check_uses_the_profiles_proxy() {
     )
     .unwrap();
     let (p, ca_f) = (profile.to_str().unwrap(), ca_file.to_str().unwrap());
-    let good_resolve = format!("good.egress.test:{good}:127.0.0.1");
-    let base = [
-        "check",
-        "--profile",
-        p,
-        "--ca-file",
-        ca_f,
-        "--public-roots",
-        ca_f,
-        "--roots-only",
-        "--resolve",
-        &good_resolve,
-        "--timeout",
-        "2s",
-        "--connect-timeout",
-        "1s",
-        "--progress",
-        "never",
-        "--format",
-        "json",
-    ];
+    let options = loopback_options(ca_f, &[format!("good.egress.test:{good}:127.0.0.1")]);
+    let mut base = vec!["check", "--profile", p, "--format", "json"];
+    base.extend(options.iter().map(String::as_str));
     let out = egress(&base);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
@@ -374,29 +372,16 @@ fn check_honours_the_proxy_environment() {
     std::fs::write(&ca_file, &ca).unwrap();
     let dead_proxy = closed_port();
     let (c, ca_f) = (dir.path().join("catalog.toml"), ca_file.to_str().unwrap());
-    let good_resolve = format!("good.egress.test:{good}:127.0.0.1");
-    let args = [
+    let options = loopback_options(ca_f, &[format!("good.egress.test:{good}:127.0.0.1")]);
+    let mut args = vec![
         "check",
         "--catalog",
         c.to_str().unwrap(),
         "--feature",
         "good",
-        "--ca-file",
-        ca_f,
-        "--public-roots",
-        ca_f,
-        "--roots-only",
-        "--resolve",
-        &good_resolve,
-        "--timeout",
-        "2s",
-        "--connect-timeout",
-        "1s",
-        "--progress",
-        "never",
-        "--format",
-        "json",
     ];
+    args.extend(["--format", "json"]);
+    args.extend(options.iter().map(String::as_str));
     let run = |no_proxy: Option<&str>| {
         let mut cmd = cargo_bin_cmd!("egress");
         cmd.env("HTTPS_PROXY", format!("http://127.0.0.1:{dead_proxy}"))
@@ -405,7 +390,7 @@ fn check_honours_the_proxy_environment() {
         if let Some(n) = no_proxy {
             cmd.env("NO_PROXY", n);
         }
-        cmd.args(args)
+        cmd.args(&args)
             .timeout(Duration::from_secs(60))
             .output()
             .unwrap()
