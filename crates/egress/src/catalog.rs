@@ -13,15 +13,17 @@ use crate::output;
 use crate::table::Table;
 
 pub fn run(command: &CatalogCommand) -> anyhow::Result<crate::Outcome> {
-    if let CatalogCommand::Diff(args) = command {
-        return crate::diff::run(args);
+    match command {
+        CatalogCommand::Diff(args) => return crate::diff::run(args),
+        CatalogCommand::Import(args) => return crate::import::run(args),
+        _ => {}
     }
     run_browse(command).map(|()| crate::Outcome::Success)
 }
 
 fn run_browse(command: &CatalogCommand) -> anyhow::Result<()> {
     match command {
-        CatalogCommand::Diff(_) => unreachable!("handled by run"),
+        CatalogCommand::Diff(_) | CatalogCommand::Import(_) => unreachable!("handled by run"),
         CatalogCommand::List(args) => list(args),
         CatalogCommand::Features(args) => features(args),
         CatalogCommand::Roles(args) => roles(args),

@@ -282,6 +282,9 @@ pub enum CatalogCommand {
     /// What changed between two catalogs (files, or embedded revisions as
     /// `configmgr@2020-07`). Exit status 0 when equal, 1 when different.
     Diff(DiffArgs),
+    /// Read a vendor docs page (Microsoft Learn markdown, with its
+    /// includes) into a catalog; report on stderr everything not taken.
+    Import(ImportArgs),
     /// Check a catalog file and report every problem in it.
     Validate {
         /// The catalog file.
@@ -321,6 +324,22 @@ pub struct DiffArgs {
     pub profile: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
     pub format: DiffFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The page's markdown source, such as `internet-endpoints.md`.
+    pub page: PathBuf,
+    /// Resolve the page's `[!INCLUDE [...](path)]` paths against DIR
+    /// instead of the page's folder.
+    #[arg(long, value_name = "DIR")]
+    pub includes: Option<PathBuf>,
+    /// The catalog revision (default: year and month of the page's `ms.date`).
+    #[arg(long, value_name = "ID")]
+    pub revision: Option<String>,
+    /// Write the catalog to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

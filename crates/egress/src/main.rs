@@ -11,6 +11,7 @@ mod cli;
 mod context;
 mod diff;
 mod explain;
+mod import;
 mod output;
 mod plan;
 mod profile;

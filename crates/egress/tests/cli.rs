@@ -747,3 +747,80 @@ fn catalog_diff() {
         ],
     );
 }
+
+fn page(name: &str) -> String {
+    format!("../egress-import/tests/pages/{name}")
+}
+
+#[test]
+fn catalog_import_writes_a_catalog_and_reports_what_it_left() {
+    let out = egress(&["catalog", "import", &page("site.md")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!("import-site-report", text(&out.stderr));
+    // What it prints is a catalog egress loads, and diffs like any other.
+    let dir = scratch();
+    let imported = dir.path().join("imported.toml");
+    std::fs::write(&imported, &out.stdout).unwrap();
+    let imported = imported.to_str().unwrap();
+    let validate = egress(&["catalog", "validate", imported]);
+    assert_eq!(
+        validate.status.code(),
+        Some(0),
+        "{}",
+        text(&validate.stderr)
+    );
+    let list = egress(&["catalog", "list", "--catalog", imported, "--format", "json"]);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list.stderr));
+    let diff = egress(&["catalog", "diff", imported, imported]);
+    assert_eq!(diff.status.code(), Some(0));
+
+    // -o writes the same text atomically; --revision names the revision.
+    let file = dir.path().join("out.toml");
+    let written = egress(&[
+        "catalog",
+        "import",
+        &page("site.md"),
+        "--revision",
+        "2025-11",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(written.status.code(), Some(0));
+    assert_eq!(text(&written.stdout), "");
+    let text_written = std::fs::read_to_string(&file).unwrap();
+    assert!(text_written.contains("revision = \"2025-11\""));
+    assert_eq!(
+        text_written.replace("revision = \"2025-11\"", "revision = \"2025-03\""),
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn catalog_import_refuses_bad_pages_and_writes_nothing() {
+    check_bad("import-cycle", &["catalog", "import", &page("cycle/a.md")]);
+    check_bad(
+        "import-missing-include",
+        &["catalog", "import", &page("missing-include.md")],
+    );
+    check_bad(
+        "import-no-endpoints",
+        &["catalog", "import", &page("no-endpoints.md")],
+    );
+    check_bad("import-html", &["catalog", "import", &page("page.html")]);
+    check_bad("import-binary", &["catalog", "import", &page("binary.md")]);
+    check_bad(
+        "import-no-such-page",
+        &["catalog", "import", &page("gone.md")],
+    );
+    let dir = scratch();
+    let file = dir.path().join("out.toml");
+    let out = egress(&[
+        "catalog",
+        "import",
+        &page("cycle/a.md"),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}
