@@ -42,6 +42,9 @@ pub struct Language {
     earlier: &'static [&'static str],
     /// After one of these in a sentence, code spans are examples.
     example: &'static [&'static str],
+    /// Heading slugs in this language and the English key each stands for,
+    /// for a translated page whose headings carry no English anchor.
+    headings: &'static [(&'static str, &'static str)],
 }
 
 const ENGLISH: Language = Language {
@@ -57,6 +60,7 @@ const ENGLISH: Language = Language {
     later: &["and later", "or later", "and newer", "or newer"],
     earlier: &["and earlier", "or earlier", "and older", "or older"],
     example: &["for example"],
+    headings: &[],
 };
 
 const DUTCH: Language = Language {
@@ -90,6 +94,45 @@ const DUTCH: Language = Language {
         "of ouder",
     ],
     example: &["bijvoorbeeld"],
+    headings: &[
+        (
+            "vereisten-voor-internettoegang",
+            "internet-access-requirements",
+        ),
+        ("service-verbindings-punt", "service-connection-point"),
+        ("serviceverbindingspunt", "service-connection-point"),
+        ("updates-en-onderhoud", "updates-and-servicing"),
+        ("onderhoud-van-windows-10", "windows-10-servicing"),
+        ("onderhoud-van-windows", "windows-servicing"),
+        ("co-beheer", "co-management"),
+        (
+            "microsoft-store-voor-bedrijven",
+            "microsoft-store-for-business",
+        ),
+        ("cmg-verbindings-punt", "cmg-connection-point"),
+        ("cmg-verbindingspunt", "cmg-connection-point"),
+        ("office-365-beheren", "manage-office-365"),
+        ("microsoft-365-apps-beheren", "manage-microsoft-365-apps"),
+        ("feedback-in-de-console", "in-console-feedback"),
+        ("community-werk-ruimte", "community-workspace"),
+        ("community-werkruimte", "community-workspace"),
+        ("documentatie-knooppunt", "documentation-node"),
+        (
+            "bewakings-werkruimte-knoop-punt-site-hiërarchie",
+            "monitoring-workspace-site-hierarchy-node",
+        ),
+        ("tenantkoppeling", "tenant-attach"),
+        ("eindpuntanalyse", "endpoint-analytics"),
+        (
+            "software-updatepunt-op-de-onderliggende-site",
+            "software-update-point-on-the-child-site",
+        ),
+        (
+            "open-bare-ip-adressen-van-micro-soft",
+            "microsoft-public-ip-addresses",
+        ),
+        ("zie-ook", "see-also"),
+    ],
 };
 
 /// For a language egress has no table for: endpoints still import, and
@@ -103,6 +146,7 @@ const UNKNOWN: Language = Language {
     later: &[],
     earlier: &[],
     example: &[],
+    headings: &[],
 };
 
 /// The table for a locale such as `nl-NL` (by its language part); `None`
@@ -165,6 +209,14 @@ impl Language {
             }
         }
         out
+    }
+
+    /// The English heading key a heading slug in this language stands for.
+    pub fn heading(&self, slug: &str) -> Option<&'static str> {
+        self.headings
+            .iter()
+            .find(|(s, _)| *s == slug)
+            .map(|(_, en)| *en)
     }
 
     /// The byte offset in lowercased `lower` where an example phrase ends.

@@ -138,6 +138,8 @@ struct Walker<'e> {
     quotes: Vec<Quote>,
     table: Option<Table>,
     in_comment: bool,
+    /// Inside a fenced or indented code block: its text and where it starts.
+    code_block: Option<(String, usize)>,
     /// An open link: its destination and where its text starts in `pieces`.
     link: Option<(String, usize)>,
     out: Parsed,
@@ -165,6 +167,7 @@ pub fn walk(ex: &Expanded) -> Parsed {
         quotes: Vec::new(),
         table: None,
         in_comment: false,
+        code_block: None,
         link: None,
         out: Parsed {
             locale: locale.clone(),
@@ -233,6 +236,30 @@ impl<'e> Walker<'e> {
                 }
             }
             Event::Text(_) | Event::Code(_) if self.in_comment => {}
+            Event::Start(Tag::CodeBlock(_)) => {
+                self.flush();
+                self.code_block = Some((String::new(), offset));
+            }
+            Event::Text(t) if self.code_block.is_some() => {
+                if let Some((text, _)) = &mut self.code_block {
+                    text.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((text, at)) = self.code_block.take() {
+                    let first = text
+                        .lines()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("")
+                        .trim();
+                    self.remark(
+                        at,
+                        RemarkKind::NotTaken,
+                        first,
+                        "a code block: its lines are not read as endpoints",
+                    );
+                }
+            }
             Event::Text(t) => self.piece(PieceKind::Text, t, offset),
             Event::Code(t) => self.piece(PieceKind::Code, t, offset),
             Event::SoftBreak | Event::HardBreak => {
@@ -432,6 +459,11 @@ impl<'e> Walker<'e> {
         };
         let text = collapse(&text);
         let slug = known::slug(&text);
+        if let Some(english) = self.lang.heading(&slug) {
+            if !keys.iter().any(|k| k == english) {
+                keys.push(english.to_owned());
+            }
+        }
         if !slug.is_empty() && !keys.contains(&slug) {
             keys.push(slug);
         }

@@ -184,6 +184,7 @@ fn everything_not_taken_is_reported() {
                 "new feature `brand-new-feature`",
             ),
             (Merged, "download.microsoft.com", "first on line 26"),
+            (NotTaken, "curl https://block.example.com", "a code block"),
             (
                 NotTaken,
                 "Service connection point",
@@ -287,5 +288,25 @@ fn bad_pages_are_refused_with_file_and_line() {
         "binary.md",
         None,
         "binary.md:2:1: not a markdown page: the file holds a NUL byte: it is binary, not markdown",
+    );
+}
+
+#[test]
+fn dutch_headings_without_english_anchors() {
+    check(
+        "nl-headings.md",
+        "
+updates-and-servicing *.manage.microsoft.com role=service-connection-point schemes=- cloud=- v=- nl-headings.md:12
+cloud-services <cmg-name>.cloudapp.net role=cmg-connection-point schemes=- cloud=public v=- nl-headings.md:18
+",
+    );
+    let import = run("nl-headings.md", None, None).unwrap();
+    assert!(
+        !import
+            .remarks
+            .iter()
+            .any(|r| r.kind == RemarkKind::UnknownHeading),
+        "{:#?}",
+        import.remarks
     );
 }
