@@ -2,6 +2,19 @@
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let target_name = args.next().unwrap_or_else(|| "plain".to_owned());
+    let targets = [
+        egress_render::Target::Squid,
+        egress_render::Target::Pac,
+        egress_render::Target::PanEdl,
+        egress_render::Target::AzureFirewall,
+        egress_render::Target::AwsNetworkFirewall,
+        egress_render::Target::Plain,
+    ];
+    let target = targets
+        .into_iter()
+        .find(|t| t.name() == target_name)
+        .expect("a target name: squid, pac, pan-edl, azure-firewall, aws-network-firewall, plain");
     let plan = egress_bench::generated_plan(n);
     let options = egress_render::Options {
         header: vec![],
@@ -12,6 +25,6 @@ fn main() {
         sources: vec![],
     };
     let start = std::time::Instant::now();
-    let r = egress_render::render(egress_render::Target::Plain, &plan, &options);
-    eprintln!("{n}: {:?}, {} bytes", start.elapsed(), r.text.len());
+    let r = egress_render::render(target, &plan, &options);
+    eprintln!("{n} {target_name}: {:?}, {} bytes", start.elapsed(), r.text.len());
 }

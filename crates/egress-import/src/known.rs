@@ -306,6 +306,23 @@ pub fn placeholder(as_written: &str) -> Option<KnownPlaceholder> {
     Some(KnownPlaceholder { name, title, kind })
 }
 
+/// An id the catalog accepts: lowercase ASCII letters, digits and single
+/// hyphens; everything else between them becomes one hyphen.
+pub fn kebab(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
 /// The slug Microsoft Learn derives from a heading's text: lowercase,
 /// letters and digits kept, spaces and hyphens as `-`, the rest dropped.
 pub fn slug(text: &str) -> String {

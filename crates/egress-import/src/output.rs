@@ -83,7 +83,7 @@ fn page_id(index: usize, ex: &Expanded) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let slug = slug_id(&stem);
+    let slug = known::kebab(&stem);
     let base = format!(
         "inc-{}",
         if slug.is_empty() {
@@ -121,18 +121,6 @@ fn slug_into(out: &mut String, text: &str) {
     }
 }
 
-fn slug_id(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_owned()
-}
-
 pub fn catalog(ex: &Expanded, parsed: &Parsed, revision: &str) -> String {
     let front = &ex.files[0].front;
     let title = front
@@ -153,7 +141,7 @@ pub fn catalog(ex: &Expanded, parsed: &Parsed, revision: &str) -> String {
             "Configuration Manager (current branch)".to_owned(),
         )
     } else {
-        let id = slug_id(&title);
+        let id = known::kebab(&title);
         let vendor = if front.microsoft {
             "Microsoft"
         } else {

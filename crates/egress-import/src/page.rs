@@ -641,7 +641,7 @@ impl<'e> Walker<'e> {
         if id.is_empty() || !id.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
             id = format!("section-{}", h.at.line);
         }
-        let id = ascii_id(&id);
+        let id = known::kebab(&id);
         let (title, at, text) = (h.text.clone(), h.at, h.text.clone());
         let section = self.section(heading + 1);
         let i = self.add_feature(id.clone(), title, section, None, at);
@@ -665,7 +665,7 @@ impl<'e> Walker<'e> {
             .title
             .clone()
             .unwrap_or_else(|| "Endpoints".to_owned());
-        let id = ascii_id(&known::slug(&title));
+        let id = known::kebab(&known::slug(&title));
         let id = if id.is_empty() {
             "endpoints".to_owned()
         } else {
@@ -999,19 +999,6 @@ fn merge(outer: Versions, inner: Versions) -> Versions {
     }
 }
 
-/// Lowercase ASCII letters, digits and single hyphens.
-fn ascii_id(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_owned()
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PlaceholderRef {
     name: String,
@@ -1099,7 +1086,7 @@ pub(crate) fn classify(code: &str) -> Result<Candidate, String> {
                 kind: k.kind,
             },
             None => {
-                let name = ascii_id(&written[1..written.len() - 1]);
+                let name = known::kebab(&written[1..written.len() - 1]);
                 if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
                     return Err(format!("placeholder `{written}` has no usable name"));
                 }
