@@ -26,5 +26,9 @@ fn main() {
     };
     let start = std::time::Instant::now();
     let r = egress_render::render(target, &plan, &options);
-    eprintln!("{n} {target_name}: {:?}, {} bytes", start.elapsed(), r.text.len());
+    eprintln!(
+        "{n} {target_name}: {:?}, {} bytes",
+        start.elapsed(),
+        r.text.len()
+    );
 }

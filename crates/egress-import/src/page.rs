@@ -502,9 +502,15 @@ impl<'e> Walker<'e> {
             }
             return;
         }
-        let _ = quote.at;
-        if let Some(feature) = self.scope(false).feature {
-            self.out.features[feature].notes.push(note);
+        match self.scope(false).feature {
+            Some(feature) => self.out.features[feature].notes.push(note),
+            None => self.out.remarks.push(RawRemark {
+                at: quote.at,
+                kind: RemarkKind::NotTaken,
+                text: note,
+                why: "a note under a heading that is not a feature (it groups others): not kept"
+                    .to_owned(),
+            }),
         }
     }
 
@@ -712,7 +718,7 @@ impl<'e> Walker<'e> {
                     p.offset,
                     RemarkKind::NotTaken,
                     &p.text,
-                    "inside a quoted block (> [!NOTE], [!TIP], [!IMPORTANT]): kept in the note's text",
+                    "inside a quoted block (> [!NOTE], [!TIP], [!IMPORTANT]): part of the note's text, not an endpoint",
                 );
             }
             return;
@@ -1015,6 +1021,13 @@ pub(crate) struct Candidate {
     placeholders: Vec<(String, PlaceholderRef)>,
 }
 
+/// File extensions that docs pages name in code and that are no top-level
+/// domain.
+const FILE_EXTENSIONS: &[&str] = &[
+    "bat", "cab", "cmd", "config", "dll", "exe", "ini", "json", "log", "mof", "msi", "ps1", "sql",
+    "txt", "xml",
+];
+
 /// Whether a code span is an endpoint: a host name or pattern, or an
 /// `http`/`https` URL; why not, when it is not.
 pub(crate) fn classify(code: &str) -> Result<Candidate, String> {
@@ -1124,6 +1137,12 @@ pub(crate) fn classify(code: &str) -> Result<Candidate, String> {
     };
     if !probe.contains('.') && !probe.contains(':') {
         return Err("a single word, not a host name".to_owned());
+    }
+    // `Microsoft.ConfigurationManagement.exe.config` is shaped like a host;
+    // no top-level domain is a file extension.
+    let last = probe.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    if FILE_EXTENSIONS.contains(&last.as_str()) {
+        return Err(format!("a file name (`.{last}`), not a host name"));
     }
     if let Err(e) = egress_pattern::HostPattern::parse(probe) {
         return Err(format!("not a host name or pattern: {e}"));

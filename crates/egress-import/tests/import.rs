@@ -187,6 +187,12 @@ fn everything_not_taken_is_reported() {
             (NotTaken, "curl https://block.example.com", "a code block"),
             (
                 NotTaken,
+                "NOTE: Push notifications need `notify.example.com` at the service connection point.",
+                "a note under a heading that is not a feature",
+            ),
+            (NotTaken, "notify.example.com", "part of the note's text"),
+            (
+                NotTaken,
                 "Service connection point",
                 "its notes are left out too: TIP: The connector also uses `manage.microsoft.com`.",
             ),

@@ -5,7 +5,7 @@
 //! `Http:port` and `Https:port`. Rules restrict sources to the profile's
 //! servers when it names their addresses, otherwise to `*`, reported.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use egress_catalog::catalog::Scheme;
 use egress_catalog::plan::Plan;
@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use crate::{Body, Entry, Header, Loss, LossKind, Options, Unique, paths_not_enforceable};
 
-/// A rule: its feature or role, and its protocols.
-type RuleKey = (String, Vec<(Scheme, u16)>);
+/// A rule: its feature or role, and its protocols, borrowed from the plan.
+type RuleKey<'a> = (&'a str, &'a BTreeSet<(Scheme, u16)>);
 
 pub(crate) fn render(
     plan: &Plan,
@@ -27,10 +27,10 @@ pub(crate) fn render(
     // One rule per feature, or per role when the plan is for roles; within
     // it, one per set of protocols, since a rule has one protocol list.
     let by_role = !plan.request.roles.is_empty();
-    let mut rules: BTreeMap<RuleKey, Unique> = BTreeMap::new();
+    let mut rules: BTreeMap<RuleKey<'_>, Unique> = BTreeMap::new();
     for e in entries {
         let mut made = e.made;
-        let fqdn = match e.pattern.kind() {
+        let mut fqdn = match e.pattern.kind() {
             PatternKind::Exact(h) => h.to_owned(),
             PatternKind::Ip(ip) => ip.to_string(),
             PatternKind::Subdomains { suffix } => format!("*.{suffix}"),
@@ -44,21 +44,21 @@ pub(crate) fn render(
                 format!("*.{parent}")
             }
         };
-        let groups: Vec<String> = if by_role {
-            e.row
-                .roles
-                .keys()
-                .filter(|r| plan.request.roles.contains(r) || r.as_str() == "unspecified")
-                .cloned()
-                .collect()
-        } else {
-            e.row.features.clone()
-        };
-        for g in groups {
-            rules
-                .entry((g, e.pairs.iter().copied().collect()))
-                .or_default()
-                .push(fqdn.clone(), made);
+        let roles =
+            e.row.roles.keys().filter(|r| {
+                by_role && (plan.request.roles.contains(r) || r.as_str() == "unspecified")
+            });
+        let features = e.row.features.iter().filter(|_| !by_role);
+        let mut groups = roles.chain(features).peekable();
+        while let Some(g) = groups.next() {
+            let unique = rules.entry((g.as_str(), e.pairs)).or_default();
+            // The last group takes the string; the others a copy.
+            if groups.peek().is_some() {
+                unique.push(fqdn.clone(), made);
+            } else {
+                unique.push(std::mem::take(&mut fqdn), made);
+                break;
+            }
         }
     }
     let mut json_rules = Vec::new();
@@ -68,7 +68,7 @@ pub(crate) fn render(
         let sources: Vec<String> = options
             .sources
             .iter()
-            .filter(|(_, roles)| !by_role || roles.contains(&group))
+            .filter(|(_, roles)| !by_role || roles.iter().any(|r| r == group))
             .map(|(a, _)| a.to_string())
             .collect();
         let sources = if sources.is_empty() {
