@@ -10,6 +10,7 @@
 //! was skipped, except in CI (`CI=true`), where that is a failure.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;
@@ -78,7 +79,10 @@ fn reference_dir() -> Option<PathBuf> {
          against the pages cannot run (set EGRESS_REFERENCE to their folder)",
         dir.display()
     );
-    eprintln!(
+    // Written to the process's stderr directly: the test harness captures
+    // `eprintln!` of a passing test, and this must be seen.
+    let _ = writeln!(
+        std::io::stderr(),
         "\n*** SKIPPED: reference pages not found at {}; the embedded catalogs were NOT checked \
          against the pages (set EGRESS_REFERENCE, or run beside ../shared/reference) ***\n",
         dir.display()
