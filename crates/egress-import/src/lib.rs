@@ -19,8 +19,6 @@ mod language;
 mod output;
 mod page;
 
-pub use expand::FrontMatter;
-
 /// Reads one file, given its path: the page, then each include.
 pub type Read<'a> = &'a mut dyn FnMut(&Path) -> io::Result<Vec<u8>>;
 

@@ -475,7 +475,7 @@ impl<'e> Walker<'e> {
         self.scope_cache = None;
         self.in_section.clear();
         self.out.known_page |= meaning.is_some();
-        self.headings.push(Heading {
+        let heading = Heading {
             text,
             keys,
             level,
@@ -483,7 +483,21 @@ impl<'e> Walker<'e> {
             meaning,
             ports: Vec::new(),
             derived: None,
-        });
+        };
+        // Every unknown heading is reported, whether or not anything under
+        // it becomes an endpoint.
+        if heading.meaning.is_none() {
+            self.out.remarks.push(RawRemark {
+                at: heading.at,
+                kind: RemarkKind::UnknownHeading,
+                text: heading.text.clone(),
+                why: format!(
+                    "not a heading egress knows; its endpoints form a new feature `{}`",
+                    derived_id(&heading)
+                ),
+            });
+        }
+        self.headings.push(heading);
     }
 
     fn end_quote(&mut self, quote: Quote) {
@@ -641,27 +655,22 @@ impl<'e> Walker<'e> {
             return f;
         }
         let h = &self.headings[heading];
-        // A localized page's anchor is the English slug: the better id.
-        let base = h.keys.first().cloned().unwrap_or_default();
-        let mut id = known::slug(&base.replace('_', "-"));
-        if id.is_empty() || !id.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
-            id = format!("section-{}", h.at.line);
-        }
-        let id = known::kebab(&id);
-        let (title, at, text) = (h.text.clone(), h.at, h.text.clone());
+        let id = derived_id(h);
+        let (title, at, grouping) = (h.text.clone(), h.at, h.meaning.is_some());
         let section = self.section(heading + 1);
-        let i = self.add_feature(id.clone(), title, section, None, at);
+        let i = self.add_feature(id.clone(), title.clone(), section, None, at);
         self.headings[heading].derived = Some(i);
-        self.out.remarks.push(RawRemark {
-            at,
-            kind: RemarkKind::UnknownHeading,
-            text,
-            why: if self.headings[heading].meaning.is_some() {
-                format!("a heading that groups features has endpoints of its own: they form a new feature `{id}`")
-            } else {
-                format!("not a heading egress knows; its endpoints form a new feature `{id}`")
-            },
-        });
+        // An unknown heading was reported when it ended.
+        if grouping {
+            self.out.remarks.push(RawRemark {
+                at,
+                kind: RemarkKind::UnknownHeading,
+                text: title,
+                why: format!(
+                    "a heading that groups features has endpoints of its own: they form a new feature `{id}`"
+                ),
+            });
+        }
         i
     }
 
@@ -985,6 +994,22 @@ fn collapse(text: &str) -> String {
         out.push_str(word);
     }
     out
+}
+
+/// The feature id for a heading the table does not know: its first key (a
+/// localized page's anchor is the English slug, the better id), else its
+/// line.
+fn derived_id(h: &Heading) -> String {
+    let base = h
+        .keys
+        .first()
+        .map(|k| known::slug(&k.replace('_', "-")))
+        .unwrap_or_default();
+    if base.starts_with(|c: char| c.is_ascii_lowercase()) {
+        known::kebab(&base)
+    } else {
+        format!("section-{}", h.at.line)
+    }
 }
 
 /// Appends `text` lowercased; ASCII (nearly all of a page) in place.

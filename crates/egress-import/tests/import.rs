@@ -259,12 +259,7 @@ fn the_revision_can_be_given() {
         run("site.md", None, Some("2025-03")).unwrap().revision,
         "2025-03"
     );
-    check_error_revision("Bad Revision");
-}
-
-#[track_caller]
-fn check_error_revision(revision: &str) {
-    let err = run("site.md", None, Some(revision)).unwrap_err();
+    let err = run("site.md", None, Some("Bad Revision")).unwrap_err();
     assert!(matches!(err, ImportError::BadRevision { .. }), "{err}");
 }
 
