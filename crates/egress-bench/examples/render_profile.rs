@@ -11,11 +11,17 @@ fn main() {
         egress_render::Target::AwsNetworkFirewall,
         egress_render::Target::Plain,
     ];
-    let target = targets
-        .into_iter()
-        .find(|t| t.name() == target_name)
-        .expect("a target name: squid, pac, pan-edl, azure-firewall, aws-network-firewall, plain");
+    let target = targets.into_iter().find(|t| t.name() == target_name);
     let plan = egress_bench::generated_plan(n);
+    // `none`: build the plan only, for subtracting from a profile.
+    let Some(target) = target else {
+        assert_eq!(
+            target_name, "none",
+            "a target name: squid, pac, pan-edl, azure-firewall, aws-network-firewall, plain, none"
+        );
+        std::hint::black_box(plan);
+        return;
+    };
     let options = egress_render::Options {
         header: vec![],
         squid_style: egress_render::SquidStyle::Exact,

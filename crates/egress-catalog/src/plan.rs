@@ -5,7 +5,7 @@
 //! host (and path) into one [`Row`] listing every feature and role that needs
 //! it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use egress_pattern::HostPattern;
 use jiff::civil::Date;
@@ -61,7 +61,7 @@ pub struct Row {
     /// Which scheme goes with which port, from each endpoint behind the row
     /// (a row merged from `https:8443` and `http:8080` allows neither
     /// `http:8443` nor `https:8080`).
-    pub pairs: BTreeSet<(Scheme, u16)>,
+    pub pairs: Pairs,
     pub features: Vec<String>,
     pub roles: BTreeMap<String, Basis>,
     /// The page sections that name it, `Cloud services > Client`.
@@ -80,6 +80,134 @@ pub struct Row {
     /// HTTP statuses that mean reachable; empty: any response.
     pub reachable_status: Vec<u16>,
     pub notes: Vec<String>,
+}
+
+/// A row's scheme and port pairs: a sorted set without duplicates, ordered
+/// and compared like a `BTreeSet<(Scheme, u16)>`. Up to four pairs live
+/// inside the row (almost every row has one or two), so reading them costs
+/// no pointer chase: in a plan larger than the cache, a `BTreeSet` here was
+/// a cache miss per row for every renderer.
+#[derive(Clone)]
+pub struct Pairs(PairsRepr);
+
+const INLINE_PAIRS: usize = 4;
+
+#[derive(Clone)]
+enum PairsRepr {
+    /// The first `len` items, sorted; the rest are unused.
+    Inline(u8, [(Scheme, u16); INLINE_PAIRS]),
+    /// More than [`INLINE_PAIRS`], sorted.
+    Spilled(Vec<(Scheme, u16)>),
+}
+
+impl Default for Pairs {
+    fn default() -> Pairs {
+        Pairs(PairsRepr::Inline(0, [(Scheme::Http, 0); INLINE_PAIRS]))
+    }
+}
+
+impl Pairs {
+    pub fn as_slice(&self) -> &[(Scheme, u16)] {
+        match &self.0 {
+            PairsRepr::Inline(len, items) => &items[..usize::from(*len)],
+            PairsRepr::Spilled(items) => items,
+        }
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, (Scheme, u16)> {
+        self.as_slice().iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+
+    pub fn contains(&self, pair: &(Scheme, u16)) -> bool {
+        self.as_slice().binary_search(pair).is_ok()
+    }
+
+    /// Adds a pair; false when it was there already.
+    pub fn insert(&mut self, pair: (Scheme, u16)) -> bool {
+        let Err(at) = self.as_slice().binary_search(&pair) else {
+            return false;
+        };
+        match &mut self.0 {
+            PairsRepr::Inline(len, items) if usize::from(*len) < INLINE_PAIRS => {
+                let n = usize::from(*len);
+                items.copy_within(at..n, at + 1);
+                items[at] = pair;
+                *len += 1;
+            }
+            PairsRepr::Inline(_, items) => {
+                let mut spilled = items.to_vec();
+                spilled.insert(at, pair);
+                self.0 = PairsRepr::Spilled(spilled);
+            }
+            PairsRepr::Spilled(items) => items.insert(at, pair),
+        }
+        true
+    }
+}
+
+impl Extend<(Scheme, u16)> for Pairs {
+    fn extend<I: IntoIterator<Item = (Scheme, u16)>>(&mut self, iter: I) {
+        for pair in iter {
+            self.insert(pair);
+        }
+    }
+}
+
+impl FromIterator<(Scheme, u16)> for Pairs {
+    fn from_iter<I: IntoIterator<Item = (Scheme, u16)>>(iter: I) -> Pairs {
+        let mut pairs = Pairs::default();
+        pairs.extend(iter);
+        pairs
+    }
+}
+
+impl<'a> IntoIterator for &'a Pairs {
+    type Item = &'a (Scheme, u16);
+    type IntoIter = std::slice::Iter<'a, (Scheme, u16)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl std::fmt::Debug for Pairs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Pairs {
+    fn eq(&self, other: &Pairs) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Pairs {}
+
+impl PartialOrd for Pairs {
+    fn partial_cmp(&self, other: &Pairs) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Pairs {
+    fn cmp(&self, other: &Pairs) -> std::cmp::Ordering {
+        self.as_slice().cmp(other.as_slice())
+    }
+}
+
+impl std::hash::Hash for Pairs {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
 }
 
 /// Whether a row is in force on the request's date.
@@ -222,7 +350,7 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
                 direction: e.direction,
                 schemes: BTreeMap::new(),
                 ports: BTreeMap::new(),
-                pairs: BTreeSet::new(),
+                pairs: Pairs::default(),
                 features: Vec::new(),
                 roles: BTreeMap::new(),
                 sections: Vec::new(),

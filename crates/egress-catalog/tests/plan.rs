@@ -331,3 +331,45 @@ fn intranet_placeholder_resolves() {
         ],
     );
 }
+
+mod pairs {
+    //! `Pairs` is a `BTreeSet<(Scheme, u16)>` kept inside the row: the
+    //! property holds it to one on any sequence of inserts, across the point
+    //! where it leaves the row for the heap.
+
+    use std::collections::BTreeSet;
+
+    use egress_catalog::catalog::Scheme;
+    use egress_catalog::plan::Pairs;
+    use proptest::prelude::*;
+
+    fn pair() -> impl Strategy<Value = (Scheme, u16)> {
+        (
+            prop_oneof![Just(Scheme::Http), Just(Scheme::Https)],
+            prop_oneof![Just(80u16), Just(443), Just(8080), Just(8443), 1..12u16],
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_btreeset(
+            a in proptest::collection::vec(pair(), 0..12),
+            b in proptest::collection::vec(pair(), 0..12),
+        ) {
+            let (mut pa, mut sa) = (Pairs::default(), BTreeSet::new());
+            for p in &a {
+                prop_assert_eq!(pa.insert(*p), sa.insert(*p));
+                prop_assert!(pa.contains(p));
+            }
+            let sorted: Vec<_> = sa.iter().copied().collect();
+            prop_assert_eq!(pa.as_slice(), sorted.as_slice());
+            prop_assert_eq!(pa.len(), sa.len());
+            prop_assert_eq!(pa.is_empty(), sa.is_empty());
+            let pb: Pairs = b.iter().copied().collect();
+            let sb: BTreeSet<_> = b.iter().copied().collect();
+            prop_assert_eq!(pa.cmp(&pb), sa.cmp(&sb));
+            prop_assert_eq!(pa == pb, sa == sb);
+            prop_assert_eq!(format!("{pa:?}"), format!("{sa:?}"));
+        }
+    }
+}

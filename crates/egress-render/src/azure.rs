@@ -5,17 +5,17 @@
 //! `Http:port` and `Https:port`. Rules restrict sources to the profile's
 //! servers when it names their addresses, otherwise to `*`, reported.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use egress_catalog::catalog::Scheme;
-use egress_catalog::plan::Plan;
+use egress_catalog::plan::{Pairs, Plan};
 use egress_pattern::PatternKind;
 use serde_json::{Value, json};
 
 use crate::{Body, Entry, Header, Loss, LossKind, Options, Unique, paths_not_enforceable};
 
 /// A rule: its feature or role, and its protocols, borrowed from the plan.
-type RuleKey<'a> = (&'a str, &'a BTreeSet<(Scheme, u16)>);
+type RuleKey<'a> = (&'a str, &'a Pairs);
 
 pub(crate) fn render(
     plan: &Plan,

@@ -18,7 +18,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use egress_catalog::catalog::{Direction, Scheme};
-use egress_catalog::plan::{Plan, Row};
+use egress_catalog::plan::{Pairs, Plan, Row};
 use egress_pattern::HostPattern;
 
 mod aws;
@@ -264,7 +264,7 @@ pub(crate) struct Entry<'a> {
     pub pattern: Cow<'a, HostPattern>,
     /// Whether `pattern` was made up (for a placeholder without a value).
     pub made: bool,
-    pub pairs: &'a BTreeSet<(Scheme, u16)>,
+    pub pairs: &'a Pairs,
     /// Path and query, for URLs with one.
     pub path: Option<&'a str>,
     /// Whether any pair is HTTPS.
