@@ -7,21 +7,63 @@
 use egress_catalog::catalog::Scheme;
 use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
-use serde_json::{Value, json};
+use serde::Serialize;
+use std::borrow::Cow;
 
 use crate::{
     Body, Header, Loss, LossKind, Rows, Unique, drop_covered, paths_not_enforceable,
     ports_not_expressible,
 };
 
-pub(crate) fn render(plan: &Plan, rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Body {
+/// The rule group, in the shape `create-rule-group --cli-input-json` takes;
+/// fields in the order they are written (alphabetical, as before).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Doc<'a> {
+    capacity: usize,
+    description: String,
+    rule_group: RuleGroup<'a>,
+    rule_group_name: String,
+    tags: Vec<Tag>,
+    #[serde(rename = "Type")]
+    kind: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RuleGroup<'a> {
+    rules_source: RulesSource<'a>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RulesSource<'a> {
+    rules_source_list: RulesSourceList<'a>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RulesSourceList<'a> {
+    generated_rules_type: &'static str,
+    target_types: Vec<&'static str>,
+    targets: Vec<Cow<'a, str>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Tag {
+    key: String,
+    value: String,
+}
+
+pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>) -> Body<'a> {
     let entries = &rows.entries[..];
     ports_not_expressible("an AWS Network Firewall domain list", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);
     let mut targets = Unique::default();
     for e in entries {
         match e.pattern.kind() {
-            PatternKind::Exact(h) => targets.push(h.to_owned(), e.made),
+            PatternKind::Exact(h) => targets.push(h, e.made),
             PatternKind::Ip(ip) => targets.push(ip.to_string(), e.made),
             PatternKind::Subdomains { suffix } => {
                 losses.push(Loss {
@@ -57,27 +99,27 @@ pub(crate) fn render(plan: &Plan, rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Bo
     {
         types.push("HTTP_HOST");
     }
-    Body::Json(json!({
-        "RuleGroupName": format!("egress-{}-{}", plan.catalog_id, plan.revision),
-        "Type": "STATEFUL",
+    Body::Aws(Doc {
+        rule_group_name: format!("egress-{}-{}", plan.catalog_id, plan.revision),
+        kind: "STATEFUL",
         // A domain list costs one unit of capacity per domain, twice when
         // it inspects both TLS_SNI and HTTP_HOST; leave room to grow.
-        "Capacity": (targets.len() * types.len().max(1) * 2).max(100),
-        "Description": "",
-        "RuleGroup": {
-            "RulesSource": {
-                "RulesSourceList": {
-                    "Targets": targets,
-                    "TargetTypes": types,
-                    "GeneratedRulesType": "ALLOWLIST",
-                }
-            }
+        capacity: (targets.len() * types.len().max(1) * 2).max(100),
+        description: String::new(),
+        rule_group: RuleGroup {
+            rules_source: RulesSource {
+                rules_source_list: RulesSourceList {
+                    targets,
+                    target_types: types,
+                    generated_rules_type: "ALLOWLIST",
+                },
+            },
         },
-        "Tags": [],
-    }))
+        tags: Vec::new(),
+    })
 }
 
-pub(crate) fn add_header(doc: &mut Value, header: &Header) {
+pub(crate) fn add_header(doc: &mut Doc<'_>, header: &Header) {
     // The description is limited to 512 characters: the summary goes there,
     // the details to stderr and tags.
     let mut description = format!(
@@ -86,13 +128,28 @@ pub(crate) fn add_header(doc: &mut Value, header: &Header) {
         header.losses.len(),
         header.external.len()
     );
-    description.truncate(512);
-    doc["Description"] = json!(description);
-    let mut tags = vec![json!({ "Key": "generator", "Value": "egress" })];
+    truncate(&mut description, 512);
+    doc.description = description;
+    doc.tags = vec![Tag {
+        key: "generator".to_owned(),
+        value: "egress".to_owned(),
+    }];
     for (i, loss) in header.losses.iter().enumerate().take(40) {
         let mut value = loss.clone();
-        value.truncate(256);
-        tags.push(json!({ "Key": format!("egress-loss-{:02}", i + 1), "Value": value }));
+        truncate(&mut value, 256);
+        doc.tags.push(Tag {
+            key: format!("egress-loss-{:02}", i + 1),
+            value,
+        });
     }
-    doc["Tags"] = json!(tags);
+}
+
+/// Cuts `text` to at most `max` bytes, at a character boundary (AWS counts
+/// characters; a byte limit is never more).
+fn truncate(text: &mut String, max: usize) {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
 }

@@ -10,7 +10,7 @@ use crate::{
     Body, EdlType, Loss, LossKind, Rows, Unique, paths_not_enforceable, ports_not_expressible,
 };
 
-pub(crate) fn render(rows: &Rows<'_>, edl: EdlType, losses: &mut Vec<Loss>) -> Body {
+pub(crate) fn render(rows: &Rows<'_>, edl: EdlType, losses: &mut Vec<Loss>) -> Body<'static> {
     let entries = &rows.entries[..];
     ports_not_expressible("an external dynamic list", &rows.ports, losses);
     // A domain list never sees paths; a URL list sees them for plain HTTP

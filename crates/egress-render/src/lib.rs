@@ -140,10 +140,11 @@ pub struct Rendered {
 /// What a target module produces: text, to which a comment header is
 /// prepended (or none, for a format without comments), or a JSON document,
 /// into which the header goes as data.
-pub(crate) enum Body {
+pub(crate) enum Body<'a> {
     Commented { prefix: &'static str, text: String },
     Bare(String),
-    Json(serde_json::Value),
+    Azure(azure::Doc<'a>),
+    Aws(aws::Doc<'a>),
 }
 
 /// Renders a plan for a target.
@@ -162,22 +163,31 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
     let text = match body {
         Body::Commented { prefix, text } => comment(prefix, plan, options, &losses) + &text,
         Body::Bare(text) => text,
-        Body::Json(mut doc) => {
-            let header = Header {
-                lines: options.header.clone(),
-                losses: losses.iter().map(Loss::to_string).collect(),
-                external: external(plan),
-            };
-            match target {
-                Target::AwsNetworkFirewall => aws::add_header(&mut doc, &header),
-                _ => azure::add_header(&mut doc, &header),
-            }
-            let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
-            text.push('\n');
-            text
+        Body::Azure(mut doc) => {
+            azure::add_header(&mut doc, &header(plan, options, &losses));
+            json_text(&doc)
+        }
+        Body::Aws(mut doc) => {
+            aws::add_header(&mut doc, &header(plan, options, &losses));
+            json_text(&doc)
         }
     };
     Rendered { text, losses }
+}
+
+fn header(plan: &Plan, options: &Options, losses: &[Loss]) -> Header {
+    Header {
+        lines: options.header.clone(),
+        losses: losses.iter().map(Loss::to_string).collect(),
+        external: external(plan),
+    }
+}
+
+/// A JSON document, pretty-printed, with a final newline.
+fn json_text(doc: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(doc).expect("a JSON document serializes");
+    text.push('\n');
+    text
 }
 
 /// The header of a JSON target, as data.
@@ -418,43 +428,69 @@ impl<'a> Unique<'a> {
         if self.made.is_empty() {
             return self.items;
         }
-        // A made-up item may equal one of a row's own: keep the first.
+        // A made-up item may equal one of a row's own: keep the first. Only
+        // an item that starts with the first byte of some made-up item can
+        // equal one, so most items are never hashed.
+        let mut first = [false; 256];
+        for m in &self.made {
+            if let Some(&b) = m.as_bytes().first() {
+                first[usize::from(b)] = true;
+            }
+        }
         let mut emitted = std::collections::HashSet::new();
         let made = self.made;
         self.items
             .into_iter()
-            .filter(|i| !made.contains(i) || emitted.insert(i.clone()))
+            .filter(|i| {
+                let maybe_made = i.as_bytes().first().is_some_and(|&b| first[usize::from(b)]);
+                !maybe_made || !made.contains(i) || emitted.insert(i.clone())
+            })
             .collect()
     }
 }
 
 /// Drops every entry that a `.x` entry (`x` and all its subdomains) already
-/// covers: `x`, `a.x`, `.a.x`. Linear in the entries and their labels.
+/// covers: `x`, `a.x`, `.a.x`. Linear in the entries and their labels; a
+/// suffix is looked up only when some `.x` has as many labels as it.
 pub(crate) fn drop_covered(items: &mut Vec<Cow<'_, str>>) {
-    let parents: std::collections::HashSet<String> = items
-        .iter()
-        .filter_map(|i| i.strip_prefix('.'))
-        .map(str::to_owned)
-        .collect();
-    if parents.is_empty() {
-        return;
-    }
-    items.retain(|item| {
-        let own_parent = item.strip_prefix('.');
-        let name = own_parent.unwrap_or(item);
-        // `x` itself is covered by `.x`; `.x` is not covered by itself.
-        let self_covered = own_parent.is_none() && parents.contains(name);
-        let mut rest = name;
-        let mut covered = self_covered;
-        while !covered {
-            let Some((_, tail)) = rest.split_once('.') else {
-                break;
-            };
-            covered = parents.contains(tail);
-            rest = tail;
+    let labels = |name: &str| name.bytes().filter(|&b| b == b'.').count() + 1;
+    let keep: Vec<bool> = {
+        let parents: std::collections::HashSet<&str> =
+            items.iter().filter_map(|i| i.strip_prefix('.')).collect();
+        if parents.is_empty() {
+            return;
         }
-        !covered
-    });
+        // Bit `n`: some parent has `n` labels (more than 127 count as 127).
+        let depths = parents
+            .iter()
+            .fold(0u128, |d, p| d | 1 << labels(p).min(127));
+        let covered = |name: &str| {
+            let mut n = labels(name);
+            if depths & (1 << n.min(127)) != 0 && parents.contains(name) {
+                return true;
+            }
+            let mut rest = name;
+            while let Some((_, tail)) = rest.split_once('.') {
+                n -= 1;
+                if depths & (1 << n.min(127)) != 0 && parents.contains(tail) {
+                    return true;
+                }
+                rest = tail;
+            }
+            false
+        };
+        items
+            .iter()
+            .map(|item| match item.strip_prefix('.') {
+                // `.x` is not covered by itself, only by a `.` of a suffix.
+                Some(parent) => !parent.split_once('.').is_some_and(|(_, t)| covered(t)),
+                // `x` itself is covered by `.x`.
+                None => !covered(item),
+            })
+            .collect()
+    };
+    let mut keep = keep.into_iter();
+    items.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// Escapes a string for a POSIX extended or JavaScript regular expression.

@@ -11,7 +11,7 @@ use egress_pattern::PatternKind;
 
 use crate::{Body, Loss, Options, Rows, Unique, paths_not_enforceable, ports_not_expressible};
 
-pub(crate) fn render(rows: &Rows<'_>, options: &Options, losses: &mut Vec<Loss>) -> Body {
+pub(crate) fn render(rows: &Rows<'_>, options: &Options, losses: &mut Vec<Loss>) -> Body<'static> {
     let entries = &rows.entries[..];
     ports_not_expressible("a PAC file", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);

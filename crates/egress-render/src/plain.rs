@@ -3,7 +3,7 @@
 
 use crate::{Body, Loss, Rows, Unique, paths_not_enforceable, ports_not_expressible};
 
-pub(crate) fn render(rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Body {
+pub(crate) fn render(rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Body<'static> {
     let entries = &rows.entries[..];
     ports_not_expressible("a plain list", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);

@@ -36,7 +36,7 @@ pub(crate) fn render(
     entries: &[Entry<'_>],
     options: &Options,
     losses: &mut Vec<Loss>,
-) -> Body {
+) -> Body<'static> {
     paths_not_enforceable(entries, true, losses);
     // One set of ACLs per role when the plan is for roles, else one.
     let roles: Vec<Option<&str>> = if plan.request.roles.is_empty() {
@@ -256,6 +256,33 @@ mod tests {
         check(
             &[("go.microsoft.com", false), ("go.microsoft.com", false)],
             &["go.microsoft.com"],
+        );
+        // Covered from any depth, by parents of several depths; a parent
+        // with more labels than an item never covers it.
+        check(
+            &[
+                ("c.b.a.x", false),
+                (".b.a.x", false),
+                ("z.y", false),
+                (".x", false),
+                (".q.p.o", false),
+                ("p.o", false),
+                ("r.q.p.o", false),
+                ("evilx", false),
+                ("x.evil", false),
+            ],
+            &["z.y", ".x", ".q.p.o", "p.o", "evilx", "x.evil"],
+        );
+        // A made-up item equal to a later own one, starting with a byte no
+        // own item starts with, and own items that are never hashed.
+        check(
+            &[
+                ("*.m", true),
+                ("a.b", false),
+                ("*.m", false),
+                ("c.d", false),
+            ],
+            &["*.m", "a.b", "c.d"],
         );
     }
 }

@@ -347,3 +347,21 @@ fn every_target_every_revision_every_cloud() {
         }
     }
 }
+
+/// AWS limits the description to 512 characters and tag values to 256:
+/// egress cuts them at a character boundary, never inside one (a header
+/// line from a profile or catalog may be any UTF-8).
+#[test]
+fn aws_cuts_long_text_between_characters() {
+    let mut o = options();
+    // "x" then two-byte characters: byte 512 falls inside one.
+    o.header = vec![format!("x{}", "é".repeat(400))];
+    let r = render(Target::AwsNetworkFirewall, &plan(&[]), &o);
+    let doc: serde_json::Value = serde_json::from_str(&r.text).unwrap();
+    let description = doc["Description"].as_str().unwrap();
+    assert_eq!(description.len(), 511);
+    assert!(o.header[0].starts_with(description));
+    for tag in doc["Tags"].as_array().unwrap() {
+        assert!(tag["Value"].as_str().unwrap().len() <= 256);
+    }
+}
