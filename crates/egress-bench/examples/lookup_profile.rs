@@ -8,7 +8,11 @@ fn main() {
         .chain(egress_bench::misses(1000))
         .collect();
     let mut n = 0;
-    for _ in 0..100 {
+    for _ in 0..std::env::var("PASSES")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(100)
+    {
         for h in &hosts {
             n += usize::from(set.is_match_name(std::hint::black_box(h)));
         }

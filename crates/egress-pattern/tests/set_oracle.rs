@@ -33,6 +33,8 @@ fn name(max: usize) -> impl Strategy<Value = String> {
 fn pattern() -> impl Strategy<Value = String> {
     prop_oneof![
         name(4),
+        // Deeper than the matcher keeps on its stack (15 dots).
+        name(19),
         name(3).prop_map(|s| format!("*.{s}")),
         (
             prop::sample::select(&["", "a", "eu-", "x"][..]),
@@ -46,6 +48,14 @@ fn pattern() -> impl Strategy<Value = String> {
 
 /// Hosts near the patterns: instances, apexes, and near misses.
 fn host(patterns: Vec<String>) -> impl Strategy<Value = String> {
+    // Many labels before an instance: more dots than the matcher keeps on
+    // its stack.
+    let deep = (
+        prop::collection::vec(label(), 12..20),
+        prop::sample::select(patterns.clone()),
+        label(),
+    )
+        .prop_map(|(labels, p, l)| format!("{}.{}", labels.join("."), p.replace('*', &l)));
     let from_pattern =
         (prop::sample::select(patterns), label(), 0..7usize).prop_map(|(p, l, how)| {
             let star = p.replace('*', &l);
@@ -64,6 +74,8 @@ fn host(patterns: Vec<String>) -> impl Strategy<Value = String> {
         });
     prop_oneof![
         name(5),
+        name(22),
+        deep,
         from_pattern,
         Just("127.0.0.1".to_owned()),
         Just("::1".to_owned())
