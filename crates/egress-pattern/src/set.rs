@@ -277,8 +277,10 @@ impl HostSet {
     }
 
     fn index(&mut self, offsets: &[usize]) {
-        // At most a quarter full: a miss mostly meets an empty slot at once.
-        let capacity = (offsets.len() * 4).next_power_of_two().max(8);
+        // At most half full: a miss mostly meets an empty slot within the
+        // cache line of its first (eight slots to a line), and the table
+        // stays small enough to share the cache with the records.
+        let capacity = (offsets.len() * 2).next_power_of_two().max(8);
         self.slots = vec![0; capacity];
         self.mask = capacity - 1;
         for &offset in offsets {
