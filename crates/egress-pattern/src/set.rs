@@ -120,9 +120,9 @@ pub struct HostSet {
     records: Vec<u8>,
     ips: Vec<(IpAddr, PatternId)>,
     len: usize,
-    /// Bit `n` is set when some key has `n` labels: suffixes with another
-    /// number of labels need no probe.
-    depths: u128,
+    /// Bit `n` is set when some key has `n` labels (bit 63: 63 or more):
+    /// suffixes with another number of labels need no probe.
+    depths: u64,
 }
 
 /// Offsets into the records take the low 40 bits of a slot (a terabyte of
@@ -197,6 +197,37 @@ const fn powers() -> [u64; MAX] {
 }
 
 static POW: [u64; MAX] = powers();
+
+/// One pass over an already normalized name of at most `MAX` bytes: its
+/// hash, and at each dot the running sum through it and where the suffix
+/// after it starts (the hash of that suffix is the total less the sum).
+/// Hosts rarely have more than 15 dots; more spill to the heap. A function
+/// of its own so that its loop keeps everything in registers.
+#[inline(never)]
+fn scan(
+    bytes: &[u8],
+    dots: &mut [(u64, usize); 16],
+    spill: &mut Vec<(u64, usize)>,
+) -> (u64, usize) {
+    let w = weights(bytes.len());
+    let mut m = 0;
+    let mut h = 0u64;
+    for (i, (&b, &p)) in bytes.iter().zip(w).enumerate() {
+        h = h.wrapping_add(u64::from(b).wrapping_mul(p));
+        if b == b'.' {
+            if m < dots.len() {
+                dots[m] = (h, i + 1);
+            } else {
+                if spill.is_empty() {
+                    spill.extend_from_slice(dots);
+                }
+                spill.push((h, i + 1));
+            }
+            m += 1;
+        }
+    }
+    (h, m)
+}
 
 /// The weights of the bytes of a name of `n` bytes (`n` <= `MAX`).
 fn weights(n: usize) -> &'static [u64] {
@@ -288,7 +319,7 @@ impl HostSet {
             let key = &self.records[offset + HEADER..][..key_len];
             let h = hash_key(key);
             let labels = key.iter().filter(|&&b| b == b'.').count() + 1;
-            self.depths |= 1u128 << labels.min(127);
+            self.depths |= 1 << labels.min(63);
             let mut slot = (h as usize) & self.mask;
             while self.slots[slot] != 0 {
                 slot = (slot + 1) & self.mask;
@@ -297,9 +328,15 @@ impl HostSet {
         }
     }
 
+    /// Whether some key has `labels` labels (bit 63 stands for 63 or more).
+    #[inline]
+    fn probes(&self, labels: usize) -> bool {
+        self.depths & (1 << labels.min(63)) != 0
+    }
+
     /// Finds the record for `key`, whose hash is `h`; `first` is the content
     /// of its first slot when the caller has loaded it already.
-    #[inline]
+    #[inline(always)]
     fn find_from(&self, key: &[u8], h: u64, first: Option<u64>) -> Option<Record<'_>> {
         let fingerprint = h >> OFFSET_BITS;
         let mut slot = (h as usize) & self.mask;
@@ -339,29 +376,10 @@ impl HostSet {
         if self.records.is_empty() || n > MAX {
             return;
         }
-        // Pass 1, left to right: the running sum through each dot; the hash
-        // of the suffix after that dot is the total less that sum. Hosts
-        // rarely have more than 15 dots; more spill to the heap.
+        // Pass 1, left to right: the running sum through each dot.
         let mut dots = [(0u64, 0usize); 16];
         let mut spill: Vec<(u64, usize)> = Vec::new();
-        let mut m = 0;
-        let mut h = 0u64;
-        let w = weights(n);
-        for i in 0..n {
-            let b = bytes[i];
-            h = h.wrapping_add(u64::from(b).wrapping_mul(w[i]));
-            if b == b'.' {
-                if m < dots.len() {
-                    dots[m] = (h, i + 1);
-                } else {
-                    if spill.is_empty() {
-                        spill.extend_from_slice(&dots);
-                    }
-                    spill.push((h, i + 1));
-                }
-                m += 1;
-            }
-        }
+        let (h, m) = scan(bytes, &mut dots, &mut spill);
         let dots = if spill.is_empty() {
             &dots[..m]
         } else {
@@ -372,7 +390,7 @@ impl HostSet {
         let mut inline = [(0u64, 0usize); 16];
         let mut longer: Vec<(u64, usize)> = Vec::new();
         for (j, &(through, start)) in dots.iter().rev().enumerate() {
-            let hash = if self.depths & (1u128 << (j + 1).min(127)) != 0 {
+            let hash = if self.probes(j + 1) {
                 finish(h.wrapping_sub(through))
             } else {
                 0
@@ -391,11 +409,7 @@ impl HostSet {
         } else {
             &longer[..]
         };
-        let whole = if self.depths & (1u128 << (m + 1).min(127)) != 0 {
-            finish(h)
-        } else {
-            0
-        };
+        let whole = if self.probes(m + 1) { finish(h) } else { 0 };
 
         // Pass 2: load every first slot before looking at any, so that their
         // cache misses overlap (this is what keeps large sets fast).
@@ -539,6 +553,24 @@ mod tests {
         check(p, "127.0.0.1", &[6]);
         check(p, "127.0.0.2", &[]);
         check(p, "microsoft.com", &[]);
+    }
+
+    /// Names of up to 127 one-letter labels: depths from 63 on share a bit.
+    #[test]
+    fn very_deep_names() {
+        let deep = |n: usize| vec!["a"; n].join(".");
+        let (p70, p63, p62) = (
+            deep(70),
+            format!("*.{}", deep(63)),
+            format!("*b.{}", deep(62)),
+        );
+        let p = &[p70.as_str(), p63.as_str(), p62.as_str()];
+        check(p, &deep(70), &[0, 1]);
+        check(p, &deep(64), &[1]);
+        check(p, &deep(63), &[]);
+        check(p, &format!("xb.{}", deep(62)), &[2]);
+        check(p, &format!("x.{}", deep(62)), &[]);
+        check(p, &deep(127), &[1]);
     }
 
     #[test]
