@@ -60,7 +60,7 @@ pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>
     let entries = &rows.entries[..];
     ports_not_expressible("an AWS Network Firewall domain list", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);
-    let mut targets = Unique::default();
+    let mut targets = Unique::with_capacity(entries.len());
     for e in entries {
         match e.pattern.kind() {
             PatternKind::Exact(h) => targets.push(h, e.made),
@@ -119,7 +119,7 @@ pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>
     })
 }
 
-pub(crate) fn add_header(doc: &mut Doc<'_>, header: &Header) {
+pub(crate) fn add_header(doc: &mut Doc<'_>, header: &Header<'_>) {
     // The description is limited to 512 characters: the summary goes there,
     // the details to stderr and tags.
     let mut description = format!(
@@ -135,7 +135,7 @@ pub(crate) fn add_header(doc: &mut Doc<'_>, header: &Header) {
         value: "egress".to_owned(),
     }];
     for (i, loss) in header.losses.iter().enumerate().take(40) {
-        let mut value = loss.clone();
+        let mut value = loss.to_string();
         truncate(&mut value, 256);
         doc.tags.push(Tag {
             key: format!("egress-loss-{:02}", i + 1),

@@ -193,10 +193,10 @@ pub(crate) fn render<'a>(
     })
 }
 
-pub(crate) fn add_header(doc: &mut Doc<'_>, header: &Header) {
+pub(crate) fn add_header(doc: &mut Doc<'_>, header: &Header<'_>) {
     doc.metadata = json!({
         "generator": header.lines,
-        "losses": header.losses,
+        "losses": header.losses.iter().map(Loss::to_string).collect::<Vec<_>>(),
         "notIncluded": header.external,
     });
 }

@@ -16,7 +16,7 @@ pub(crate) fn render(rows: &Rows<'_>, edl: EdlType, losses: &mut Vec<Loss>) -> B
     // A domain list never sees paths; a URL list sees them for plain HTTP
     // (and for HTTPS only with decryption, which egress does not assume).
     paths_not_enforceable(entries, edl == EdlType::Url, losses);
-    let mut lines = Unique::default();
+    let mut lines = Unique::with_capacity(entries.len());
     for e in entries {
         let mut made = e.made;
         let host = match e.pattern.kind() {

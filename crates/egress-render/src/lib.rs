@@ -175,10 +175,10 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
     Rendered { text, losses }
 }
 
-fn header(plan: &Plan, options: &Options, losses: &[Loss]) -> Header {
+fn header<'a>(plan: &Plan, options: &'a Options, losses: &'a [Loss]) -> Header<'a> {
     Header {
-        lines: options.header.clone(),
-        losses: losses.iter().map(Loss::to_string).collect(),
+        lines: &options.header,
+        losses,
         external: external(plan),
     }
 }
@@ -190,11 +190,12 @@ fn json_text(doc: &impl serde::Serialize) -> String {
     text
 }
 
-/// The header of a JSON target, as data.
-#[derive(Debug, Default)]
-pub(crate) struct Header {
-    pub lines: Vec<String>,
-    pub losses: Vec<String>,
+/// The header of a JSON target, as data. Each target writes the losses it
+/// has room for (AWS: 40 tags), so they are formatted there.
+#[derive(Debug)]
+pub(crate) struct Header<'a> {
+    pub lines: &'a [String],
+    pub losses: &'a [Loss],
     pub external: Vec<String>,
 }
 
@@ -410,6 +411,14 @@ pub(crate) struct Unique<'a> {
 }
 
 impl<'a> Unique<'a> {
+    /// Room for `n` items: a list as long as the plan grows once.
+    pub fn with_capacity(n: usize) -> Unique<'a> {
+        Unique {
+            items: Vec::with_capacity(n),
+            made: Default::default(),
+        }
+    }
+
     /// Adds an item: a row's own text, borrowed where it can be, or one the
     /// target made up.
     pub fn push(&mut self, item: impl Into<Cow<'a, str>>, made: bool) {

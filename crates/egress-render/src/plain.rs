@@ -7,7 +7,7 @@ pub(crate) fn render(rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Body<'static> {
     let entries = &rows.entries[..];
     ports_not_expressible("a plain list", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);
-    let mut lines = Unique::default();
+    let mut lines = Unique::with_capacity(entries.len());
     for e in entries {
         // Borrowed from the plan: no string per line.
         match &e.pattern {
