@@ -202,7 +202,9 @@ static POW: [u64; MAX] = powers();
 /// hash, and at each dot the running sum through it and where the suffix
 /// after it starts (the hash of that suffix is the total less the sum).
 /// Hosts rarely have more than 15 dots; more spill to the heap. A function
-/// of its own so that its loop keeps everything in registers.
+/// of its own so that its loop keeps everything in registers; four bytes a
+/// step with one test for a dot among them (two, four and eight were
+/// measured: four was fastest).
 #[inline(never)]
 fn scan(
     bytes: &[u8],
@@ -212,18 +214,38 @@ fn scan(
     let w = weights(bytes.len());
     let mut m = 0;
     let mut h = 0u64;
-    for (i, (&b, &p)) in bytes.iter().zip(w).enumerate() {
-        h = h.wrapping_add(u64::from(b).wrapping_mul(p));
-        if b == b'.' {
-            if m < dots.len() {
-                dots[m] = (h, i + 1);
-            } else {
-                if spill.is_empty() {
-                    spill.extend_from_slice(dots);
-                }
-                spill.push((h, i + 1));
+    let mut note = |h: u64, start: usize| {
+        if m < dots.len() {
+            dots[m] = (h, start);
+        } else {
+            if spill.is_empty() {
+                spill.extend_from_slice(dots);
             }
-            m += 1;
+            spill.push((h, start));
+        }
+        m += 1;
+    };
+    // Four bytes a step: their four running sums, then one branch for all
+    // four unless one is a dot.
+    let quads = bytes.chunks_exact(4).zip(w.chunks_exact(4));
+    for (at, (b, p)) in quads.enumerate() {
+        let mut through = [0u64; 4];
+        for k in 0..4 {
+            h = h.wrapping_add(u64::from(b[k]).wrapping_mul(p[k]));
+            through[k] = h;
+        }
+        if (b[0] == b'.') | (b[1] == b'.') | (b[2] == b'.') | (b[3] == b'.') {
+            for k in 0..4 {
+                if b[k] == b'.' {
+                    note(through[k], 4 * at + k + 1);
+                }
+            }
+        }
+    }
+    for i in bytes.len() - bytes.len() % 4..bytes.len() {
+        h = h.wrapping_add(u64::from(bytes[i]).wrapping_mul(w[i]));
+        if bytes[i] == b'.' {
+            note(h, i + 1);
         }
     }
     (h, m)
