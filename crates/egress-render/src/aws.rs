@@ -4,11 +4,12 @@
 //! A domain list entry `.x` admits `x` and its subdomains, so `*.x` gains
 //! its apex; there are no partial-label wildcards, no ports and no paths.
 
+use std::borrow::Cow;
+
 use egress_catalog::catalog::Scheme;
 use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 use serde::Serialize;
-use std::borrow::Cow;
 
 use crate::{
     Body, Header, Loss, LossKind, Rows, Unique, drop_covered, paths_not_enforceable,
