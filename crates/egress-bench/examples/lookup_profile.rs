@@ -1,5 +1,5 @@
 //! A fixed lookup workload for profilers (callgrind): 10k patterns,
-//! 2000 hosts, 100 passes.
+//! 2000 hosts, 100 passes (`PASSES=N` for more, for perf).
 fn main() {
     let patterns = egress_bench::generated_patterns(10_000);
     let set = egress_pattern::HostSet::new(&patterns);
