@@ -63,7 +63,7 @@ pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>
     paths_not_enforceable(entries, false, losses);
     let mut targets = Unique::with_capacity(entries.len());
     for e in entries {
-        match e.pattern.kind() {
+        match e.pattern().kind() {
             PatternKind::Exact(h) => targets.push(h, e.made),
             PatternKind::Ip(ip) => targets.push(ip.to_string(), e.made),
             PatternKind::Subdomains { suffix } => {

@@ -91,9 +91,9 @@ pub(crate) fn render<'a>(
     for e in entries {
         let mut made = e.made;
         // Exact hosts and `*.x` are written as egress writes them: borrowed.
-        let mut fqdn: Cow<'a, str> = match e.pattern.kind() {
+        let mut fqdn: Cow<'a, str> = match e.pattern().kind() {
             PatternKind::Exact(_) | PatternKind::Subdomains { .. } => {
-                Cow::Borrowed(e.pattern.as_str())
+                Cow::Borrowed(e.pattern().as_str())
             }
             PatternKind::Ip(ip) => Cow::Owned(ip.to_string()),
             PatternKind::InLabel { parent, .. } => {

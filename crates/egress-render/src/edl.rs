@@ -19,7 +19,7 @@ pub(crate) fn render(rows: &Rows<'_>, edl: EdlType, losses: &mut Vec<Loss>) -> B
     let mut lines = Unique::with_capacity(entries.len());
     for e in entries {
         let mut made = e.made;
-        let host = match e.pattern.kind() {
+        let host = match e.pattern().kind() {
             PatternKind::Exact(h) => match edl {
                 EdlType::Domain => format!("^{h}"),
                 EdlType::Url => h.to_owned(),

@@ -150,7 +150,9 @@ pub(crate) enum Body<'a> {
 /// Renders a plan for a target.
 pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
     let mut losses = Vec::new();
-    let rows = entries(plan, &mut losses);
+    let mut made = Vec::new();
+    let rows = entries(plan, &mut made, &mut losses);
+    let external = external(plan, &rows.intranet);
     let body = match target {
         Target::Squid => squid::render(plan, &rows.entries, options, &mut losses),
         Target::Pac => pac::render(&rows, options, &mut losses),
@@ -161,25 +163,30 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
     };
     let losses = ordered(losses);
     let text = match body {
-        Body::Commented { prefix, text } => comment(prefix, plan, options, &losses) + &text,
+        Body::Commented { prefix, mut text } => {
+            // In place: a copy of a large list costs a fresh buffer's page
+            // faults.
+            text.insert_str(0, &comment(prefix, options, &losses, &external));
+            text
+        }
         Body::Bare(text) => text,
         Body::Azure(mut doc) => {
-            azure::add_header(&mut doc, &header(plan, options, &losses));
+            azure::add_header(&mut doc, &header(options, &losses, &external));
             json_text(&doc)
         }
         Body::Aws(mut doc) => {
-            aws::add_header(&mut doc, &header(plan, options, &losses));
+            aws::add_header(&mut doc, &header(options, &losses, &external));
             json_text(&doc)
         }
     };
     Rendered { text, losses }
 }
 
-fn header<'a>(plan: &Plan, options: &'a Options, losses: &'a [Loss]) -> Header<'a> {
+fn header<'a>(options: &'a Options, losses: &'a [Loss], external: &'a [String]) -> Header<'a> {
     Header {
         lines: &options.header,
         losses,
-        external: external(plan),
+        external,
     }
 }
 
@@ -196,7 +203,7 @@ fn json_text(doc: &impl serde::Serialize) -> String {
 pub(crate) struct Header<'a> {
     pub lines: &'a [String],
     pub losses: &'a [Loss],
-    pub external: Vec<String>,
+    pub external: &'a [String],
 }
 
 /// Losses by kind, then in the plan's order, each once. Linear: a list of
@@ -216,18 +223,13 @@ fn ordered(losses: Vec<Loss>) -> Vec<Loss> {
 
 /// What the list does not include: the external lists the plan's features
 /// point to, and the intranet rows (they belong on the firewall between
-/// site systems).
-fn external(plan: &Plan) -> Vec<String> {
+/// site systems; gathered with the entries, as a second pass over a large
+/// plan costs a cache miss a row).
+fn external(plan: &Plan, intranet: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = plan
         .external
         .iter()
         .map(|x| format!("{}: {} <{}>", x.feature, x.title, x.url))
-        .collect();
-    let intranet: Vec<&str> = plan
-        .rows
-        .iter()
-        .filter(|r| r.direction == Direction::Intranet && r.status.is_in_force())
-        .map(|r| r.host.as_str())
         .collect();
     if !intranet.is_empty() {
         out.push(format!(
@@ -238,7 +240,7 @@ fn external(plan: &Plan) -> Vec<String> {
     out
 }
 
-fn comment(prefix: &str, plan: &Plan, options: &Options, losses: &[Loss]) -> String {
+fn comment(prefix: &str, options: &Options, losses: &[Loss], external: &[String]) -> String {
     let mut out = String::new();
     for line in &options.header {
         out.push_str(&format!("{prefix} {line}\n"));
@@ -256,10 +258,9 @@ fn comment(prefix: &str, plan: &Plan, options: &Options, losses: &[Loss]) -> Str
             out.push_str(&format!("{prefix}   {l}\n"));
         }
     }
-    let ext = external(plan);
-    if !ext.is_empty() {
+    if !external.is_empty() {
         out.push_str(&format!("{prefix} not included (allow these too):\n"));
-        for x in ext {
+        for x in external {
             out.push_str(&format!("{prefix}   {x}\n"));
         }
     }
@@ -267,19 +268,20 @@ fn comment(prefix: &str, plan: &Plan, options: &Options, losses: &[Loss]) -> Str
 }
 
 /// One plan row as a target sees it: a concrete pattern, its scheme and
-/// port pairs.
-#[derive(Debug, Clone)]
+/// port pairs. Small and without a destructor: a large plan has as many.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry<'a> {
     pub row: &'a Row,
-    /// The row's own pattern, borrowed, or one made for a placeholder.
-    pub pattern: Cow<'a, HostPattern>,
-    /// Whether `pattern` was made up (for a placeholder without a value).
+    /// The row's own pattern, or one made for a placeholder; `None` only
+    /// while [`entries`] runs.
+    pattern: Option<&'a HostPattern>,
+    /// Whether the pattern was made up (for a placeholder without a value).
     pub made: bool,
+    /// Whether any pair is HTTPS.
+    pub https: bool,
     pub pairs: &'a Pairs,
     /// Path and query, for URLs with one.
     pub path: Option<&'a str>,
-    /// Whether any pair is HTTPS.
-    pub https: bool,
 }
 
 /// The entries of a plan, and what a target needs to know of all of them,
@@ -290,26 +292,41 @@ pub(crate) struct Rows<'a> {
     pub entries: Vec<Entry<'a>>,
     /// Every port the entries name.
     pub ports: BTreeSet<u16>,
+    /// The hosts of the in-force intranet rows, which no list includes.
+    pub intranet: Vec<&'a str>,
 }
 
-impl Entry<'_> {
-    pub fn host(&self) -> &str {
+impl<'a> Entry<'a> {
+    pub fn host(&self) -> &'a str {
         &self.row.host
+    }
+
+    pub fn pattern(&self) -> &'a HostPattern {
+        self.pattern
+            .expect("entries() gives every entry its pattern")
     }
 }
 
 /// The rows a list must admit: in force, toward the internet, with a
 /// concrete pattern (a placeholder without a value becomes a wildcard,
-/// reported; one that stands for a whole host leaves its row out).
-fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Rows<'a> {
+/// reported; one that stands for a whole host leaves its row out). The
+/// patterns made for placeholders go to `made`.
+fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<Loss>) -> Rows<'a> {
     let mut out = Vec::with_capacity(plan.rows.len());
     let mut ports = BTreeSet::new();
+    let mut intranet = Vec::new();
+    // Where the entries with made patterns are.
+    let mut made_at = Vec::new();
     for row in &plan.rows {
-        if !row.status.is_in_force() || row.direction != Direction::Internet {
+        if !row.status.is_in_force() {
+            continue;
+        }
+        if row.direction == Direction::Intranet {
+            intranet.push(row.host.as_str());
             continue;
         }
         let pattern = match &row.pattern {
-            Some(p) => Cow::Borrowed(p),
+            Some(p) => Some(p),
             None => match placeholder_wildcard(&row.host) {
                 Some(p) => {
                     losses.push(Loss {
@@ -317,7 +334,9 @@ fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Rows<'a> {
                         kind: LossKind::PlaceholderAsWildcard,
                         detail: format!("rendered as `{p}`; set the placeholder in the profile to render the exact host"),
                     });
-                    Cow::Owned(p)
+                    made.push(p);
+                    made_at.push(out.len());
+                    None
                 }
                 None => {
                     losses.push(Loss {
@@ -333,20 +352,29 @@ fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Rows<'a> {
         let mut https = false;
         for (scheme, port) in &row.pairs {
             https |= *scheme == Scheme::Https;
-            ports.insert(*port);
+            // Most rows name the ports the last one did.
+            if ports.last() != Some(port) {
+                ports.insert(*port);
+            }
         }
         out.push(Entry {
             row,
-            pairs: &row.pairs,
-            made: matches!(pattern, Cow::Owned(_)),
+            made: pattern.is_none(),
             pattern,
+            pairs: &row.pairs,
             path: row.path.as_deref(),
             https,
         });
     }
+    // The made patterns, in the order they were pushed.
+    let made: &'a [HostPattern] = made;
+    for (at, p) in made_at.into_iter().zip(made) {
+        out[at].pattern = Some(p);
+    }
     Rows {
         entries: out,
         ports,
+        intranet,
     }
 }
 

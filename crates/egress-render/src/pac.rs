@@ -19,7 +19,7 @@ pub(crate) fn render(rows: &Rows<'_>, options: &Options, losses: &mut Vec<Loss>)
     let mut suffixes = Unique::default();
     let mut in_label = Unique::default();
     for e in entries {
-        match e.pattern.kind() {
+        match e.pattern().kind() {
             PatternKind::Exact(h) => exact.push(h.to_owned(), e.made),
             PatternKind::Ip(ip) => exact.push(ip.to_string(), e.made),
             PatternKind::Subdomains { suffix } => suffixes.push(format!(".{suffix}"), e.made),

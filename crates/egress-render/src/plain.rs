@@ -10,10 +10,7 @@ pub(crate) fn render(rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Body<'static> {
     let mut lines = Unique::with_capacity(entries.len());
     for e in entries {
         // Borrowed from the plan: no string per line.
-        match &e.pattern {
-            std::borrow::Cow::Borrowed(p) => lines.push(p.as_str(), e.made),
-            std::borrow::Cow::Owned(p) => lines.push(p.as_str().to_owned(), e.made),
-        }
+        lines.push(e.pattern().as_str(), e.made);
     }
     let mut text = String::with_capacity(entries.len() * 32);
     for line in lines.into_vec() {

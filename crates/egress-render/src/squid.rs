@@ -147,7 +147,7 @@ fn add(
 ) {
     // A plain-HTTP row with a path: only that path, and what is below it.
     if let (Scheme::Http, Some(path)) = (scheme, e.path) {
-        let host = match e.pattern.kind() {
+        let host = match e.pattern().kind() {
             PatternKind::Exact(h) => regex_escape(h),
             _ => host_regex_body(e),
         };
@@ -160,7 +160,7 @@ fn add(
             .push(format!("^http://{host}{port_part}{}", regex_escape(path)).into());
         return;
     }
-    match (e.pattern.kind(), style) {
+    match (e.pattern().kind(), style) {
         (PatternKind::Exact(h), _) => g.domains.push(h.to_owned(), e.made),
         (PatternKind::Ip(ip), _) => g.domains.push(ip.to_string(), e.made),
         (PatternKind::Subdomains { suffix }, SquidStyle::Exact) => {
@@ -193,7 +193,7 @@ fn add(
 
 /// A host pattern as the body of an anchored regular expression.
 fn host_regex_body(e: &Entry<'_>) -> String {
-    match e.pattern.kind() {
+    match e.pattern().kind() {
         PatternKind::Exact(h) => regex_escape(h),
         PatternKind::Subdomains { suffix } => format!("[^/:]+\\.{}", regex_escape(suffix)),
         PatternKind::InLabel {
