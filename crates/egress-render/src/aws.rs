@@ -88,16 +88,10 @@ pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>
     // `.x` covers `x` and `a.x`: drop what a broader entry covers.
     drop_covered(&mut targets);
     let mut types = Vec::new();
-    if entries
-        .iter()
-        .any(|e| e.pairs.iter().any(|(s, _)| *s == Scheme::Https))
-    {
+    if rows.schemes.contains(&Scheme::Https) {
         types.push("TLS_SNI");
     }
-    if entries
-        .iter()
-        .any(|e| e.pairs.iter().any(|(s, _)| *s == Scheme::Http))
-    {
+    if rows.schemes.contains(&Scheme::Http) {
         types.push("HTTP_HOST");
     }
     Body::Aws(Doc {

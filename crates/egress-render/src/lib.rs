@@ -172,11 +172,11 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
         Body::Bare(text) => text,
         Body::Azure(mut doc) => {
             azure::add_header(&mut doc, &header(options, &losses, &external));
-            json_text(&doc)
+            json_text(&doc, rows.entries.len())
         }
         Body::Aws(mut doc) => {
             aws::add_header(&mut doc, &header(options, &losses, &external));
-            json_text(&doc)
+            json_text(&doc, rows.entries.len())
         }
     };
     Rendered { text, losses }
@@ -190,11 +190,14 @@ fn header<'a>(options: &'a Options, losses: &'a [Loss], external: &'a [String]) 
     }
 }
 
-/// A JSON document, pretty-printed, with a final newline.
-fn json_text(doc: &impl serde::Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(doc).expect("a JSON document serializes");
-    text.push('\n');
-    text
+/// A JSON document of about `entries` entries, pretty-printed, with a final
+/// newline. The buffer is sized once (generously: pages never written cost
+/// nothing), as one that grows by doubling touches each page twice.
+fn json_text(doc: &impl serde::Serialize, entries: usize) -> String {
+    let mut text = Vec::with_capacity(4096 + entries * 128);
+    serde_json::to_writer_pretty(&mut text, doc).expect("a JSON document serializes");
+    text.push(b'\n');
+    String::from_utf8(text).expect("serde_json writes UTF-8")
 }
 
 /// The header of a JSON target, as data. Each target writes the losses it
@@ -292,6 +295,8 @@ pub(crate) struct Rows<'a> {
     pub entries: Vec<Entry<'a>>,
     /// Every port the entries name.
     pub ports: BTreeSet<u16>,
+    /// Every scheme the entries name.
+    pub schemes: BTreeSet<Scheme>,
     /// The hosts of the in-force intranet rows, which no list includes.
     pub intranet: Vec<&'a str>,
 }
@@ -314,6 +319,7 @@ impl<'a> Entry<'a> {
 fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<Loss>) -> Rows<'a> {
     let mut out = Vec::with_capacity(plan.rows.len());
     let mut ports = BTreeSet::new();
+    let mut schemes = BTreeSet::new();
     let mut intranet = Vec::new();
     // Where the entries with made patterns are.
     let mut made_at = Vec::new();
@@ -352,9 +358,12 @@ fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<
         let mut https = false;
         for (scheme, port) in &row.pairs {
             https |= *scheme == Scheme::Https;
-            // Most rows name the ports the last one did.
+            // Most rows name the ports and schemes the last one did.
             if ports.last() != Some(port) {
                 ports.insert(*port);
+            }
+            if schemes.last() != Some(scheme) {
+                schemes.insert(*scheme);
             }
         }
         out.push(Entry {
@@ -374,6 +383,7 @@ fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<
     Rows {
         entries: out,
         ports,
+        schemes,
         intranet,
     }
 }
@@ -461,6 +471,11 @@ impl<'a> Unique<'a> {
         }
     }
 
+    /// The items so far, repeats of made-up ones not yet removed.
+    pub fn items(&self) -> std::slice::Iter<'_, Cow<'a, str>> {
+        self.items.iter()
+    }
+
     pub fn into_vec(self) -> Vec<Cow<'a, str>> {
         if self.made.is_empty() {
             return self.items;
@@ -533,13 +548,18 @@ pub(crate) fn drop_covered(items: &mut Vec<Cow<'_, str>>) {
 /// Escapes a string for a POSIX extended or JavaScript regular expression.
 pub(crate) fn regex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
+    push_escaped(&mut out, text);
+    out
+}
+
+/// [`regex_escape`], appended to `out`.
+pub(crate) fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         if "\\.+*?()|[]{}^$".contains(c) {
             out.push('\\');
         }
         out.push(c);
     }
-    out
 }
 
 #[cfg(test)]

@@ -15,12 +15,13 @@ pub(crate) fn render(rows: &Rows<'_>, options: &Options, losses: &mut Vec<Loss>)
     let entries = &rows.entries[..];
     ports_not_expressible("a PAC file", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);
-    let mut exact = Unique::default();
+    let mut exact = Unique::with_capacity(entries.len());
     let mut suffixes = Unique::default();
     let mut in_label = Unique::default();
     for e in entries {
         match e.pattern().kind() {
-            PatternKind::Exact(h) => exact.push(h.to_owned(), e.made),
+            // Borrowed from the plan: no string per host.
+            PatternKind::Exact(h) => exact.push(h, e.made),
             PatternKind::Ip(ip) => exact.push(ip.to_string(), e.made),
             PatternKind::Subdomains { suffix } => suffixes.push(format!(".{suffix}"), e.made),
             PatternKind::InLabel {
@@ -39,12 +40,6 @@ pub(crate) fn render(rows: &Rows<'_>, options: &Options, losses: &mut Vec<Loss>)
         }
     }
     let (exact, suffixes, in_label) = (exact.into_vec(), suffixes.into_vec(), in_label.into_vec());
-    let exact_lines: Vec<String> = exact
-        .iter()
-        .map(|h| format!("    {}: true", js(h)))
-        .collect();
-    let suffix_lines: Vec<String> = suffixes.iter().map(|s| format!("    {}", js(s))).collect();
-    let in_label_lines: Vec<String> = in_label.iter().map(|s| format!("    {s}")).collect();
     let text = format!(
         r#"var EGRESS_ALLOW = {allow};
 var EGRESS_DEFAULT = {default};
@@ -91,14 +86,67 @@ function FindProxyForURL(url, host) {{
 "#,
         allow = js(&options.pac_allow),
         default = js(&options.pac_default),
-        exact = exact_lines.join(",\n"),
-        suffixes = suffix_lines.join(",\n"),
-        in_label = in_label_lines.join(",\n"),
+        exact = lines(&exact, |out, h| {
+            push_js(out, h);
+            out.push_str(": true");
+        }),
+        suffixes = lines(&suffixes, push_js),
+        in_label = lines(&in_label, |out, s| out.push_str(s)),
     );
     Body::Commented { prefix: "//", text }
 }
 
+/// The items, one a line, indented, separated by commas: written into one
+/// string, sized once (a list as long as the plan).
+fn lines<T: AsRef<str>>(items: &[T], write: impl Fn(&mut String, &str)) -> String {
+    let size: usize = items.iter().map(|i| i.as_ref().len() + 16).sum();
+    let mut out = String::with_capacity(size);
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            out.push_str(",\n");
+        }
+        out.push_str("    ");
+        write(&mut out, item.as_ref());
+    }
+    out
+}
+
 /// A JavaScript string literal.
 fn js(s: &str) -> String {
-    serde_json::to_string(s).expect("a string serializes")
+    let mut out = String::with_capacity(s.len() + 2);
+    push_js(&mut out, s);
+    out
+}
+
+/// [`js`], appended to `out`. Host names need no escapes; anything else
+/// goes through serde_json.
+fn push_js(out: &mut String, s: &str) {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"-._*:".contains(&b);
+    if s.bytes().all(plain) {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).expect("a string serializes"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn javascript_strings() {
+        let check = |s: &str, expected: &str| assert_eq!(js(s), expected, "{s}");
+        check(
+            "login.microsoftonline.com",
+            r#""login.microsoftonline.com""#,
+        );
+        check("*-umwatsonc.events", r#""*-umwatsonc.events""#);
+        check("PROXY 127.0.0.1:3128", r#""PROXY 127.0.0.1:3128""#);
+        check(r#"a"b\c"#, r#""a\"b\\c""#);
+        check("line\nbreak", r#""line\nbreak""#);
+        check("bücher", r#""bücher""#);
+        check("", r#""""#);
+    }
 }
