@@ -299,6 +299,8 @@ pub(crate) struct Rows<'a> {
     pub schemes: BTreeSet<Scheme>,
     /// The hosts of the in-force intranet rows, which no list includes.
     pub intranet: Vec<&'a str>,
+    /// The patterns made for placeholders.
+    pub made: &'a [HostPattern],
 }
 
 impl<'a> Entry<'a> {
@@ -385,6 +387,7 @@ fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<
         ports,
         schemes,
         intranet,
+        made,
     }
 }
 

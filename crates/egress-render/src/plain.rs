@@ -7,12 +7,25 @@ pub(crate) fn render(rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Body<'static> {
     let entries = &rows.entries[..];
     ports_not_expressible("a plain list", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);
+    let mut text = String::with_capacity(entries.len() * 32);
+    if rows.made.is_empty() {
+        // Only the plan's own patterns: a repeat can only follow its first.
+        let mut last = None;
+        for e in entries {
+            let line = e.pattern().as_str();
+            if last != Some(line) {
+                text.push_str(line);
+                text.push('\n');
+                last = Some(line);
+            }
+        }
+        return Body::Commented { prefix: "#", text };
+    }
     let mut lines = Unique::with_capacity(entries.len());
     for e in entries {
         // Borrowed from the plan: no string per line.
         lines.push(e.pattern().as_str(), e.made);
     }
-    let mut text = String::with_capacity(entries.len() * 32);
     for line in lines.into_vec() {
         text.push_str(&line);
         text.push('\n');

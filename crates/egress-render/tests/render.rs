@@ -266,6 +266,46 @@ fn plain_losses() {
     );
 }
 
+/// A plain list names each pattern once, in the plan's order, whether or
+/// not placeholders were made into wildcards (two paths of one host are
+/// one line).
+#[test]
+fn plain_lists_each_pattern_once() {
+    let extra = "\n[[endpoint]]\nid = \"second-path\"\nurl = \"http://plain.example.com/other\"\nfeatures = [\"f\"]\n";
+    let c = catalog::load(&SourceFile::new("plain.toml", format!("{CATALOG}{extra}")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let lines = |placeholders: &[(&str, &str)]| {
+        let mut r = request(Cloud::Public);
+        for (k, v) in placeholders {
+            r.placeholders.insert(k.to_string(), v.to_string());
+        }
+        let text = render(Target::Plain, &plan::resolve(&c, &r), &options()).text;
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let own = [
+        "*-lab.example.com",
+        "*.wild.example.com",
+        "exact.example.com",
+        "plain.example.com",
+        "tls.example.com",
+    ];
+    let mut filled = lines(&[("prefix", "x"), ("sup", "sup.example.com")]);
+    filled.sort();
+    let mut expected = own.to_vec();
+    expected.extend(["sup.example.com", "x.blob.example.com"]);
+    expected.sort();
+    assert_eq!(filled, expected);
+    let mut made = lines(&[]);
+    made.sort();
+    let mut expected = own.to_vec();
+    expected.push("*.blob.example.com");
+    expected.sort();
+    assert_eq!(made, expected);
+}
+
 #[test]
 fn a_plan_without_loss_says_so() {
     let c = catalog::load(&SourceFile::new(
