@@ -3,11 +3,12 @@
 //! Every pattern is keyed by a name: an exact pattern by its host, `*.x` by
 //! `x`, an in-label pattern `pre*post.parent` by `parent`. A host is looked
 //! up once per label boundary, right to left: the hash of each suffix is
-//! computed in one pass over the host (a polynomial hash weighted from the
-//! end), and each suffix costs one
-//! probe of an open-addressing table. A host with four labels therefore
-//! costs one pass over its bytes and four probes, whatever the number of
-//! patterns.
+//! computed in one pass over the host, eight bytes at a time (words
+//! aligned to the name's end, so that every suffix shares them; see
+//! [`K`]), and each suffix costs one probe of an open-addressing table. A
+//! host with four labels therefore costs one pass over its words and at
+//! most four probes (only suffixes with as many labels as some key),
+//! whatever the number of patterns.
 //!
 //! Memory is kept flat for millions of patterns, and a probe that finds its
 //! key costs two cache misses, not four: a table slot (8 bytes: a
@@ -172,105 +173,148 @@ fn in_label_patterns(r: Record<'_>) -> impl Iterator<Item = (&[u8], &[u8], u32)>
     })
 }
 
-/// A polynomial hash weighted from the end: `H(t) = sum t[j] * B^(len-1-j)`
-/// modulo 2^64. Walking a host right to left, the running sum at a dot is
-/// the hash of the suffix after it, so one pass yields every suffix's hash;
-/// each byte costs an independent multiply and an add (no chain of
-/// multiplies). Matches are always confirmed by comparing the text, so a
-/// collision costs time, never a wrong answer.
-const B: u64 = 0x9e37_79b9_7f4a_7c15 | 1;
+/// The hash of a name, built from its end: the name is cut into 8-byte
+/// words aligned to its *last* byte (the first word holds its last eight
+/// bytes), which are mixed in from the right; what is left at the front
+/// (up to seven bytes) and the length are mixed in last. A suffix of a name
+/// ends where the name ends, so it is cut into the same words: walking a
+/// host right to left a word at a time, the state before a word is the
+/// state every suffix starting inside that word shares, and the bytes of
+/// the word right of a dot are that suffix's front. One pass over the words
+/// therefore yields the hash of the whole name and of every suffix after a
+/// dot, at one multiply per eight bytes. Matches are always confirmed by
+/// comparing the text, so a collision costs time, never a wrong answer.
+const K: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// Names longer than this cannot match: no valid pattern is longer.
 const MAX: usize = crate::MAX_NAME_LEN;
 
-/// `B^(MAX-1-j)` at `j`: the weights of a name of `n` bytes, first byte
-/// first, are the last `n` entries, so a hash is a forward walk over two
-/// slices of the same length.
-const fn powers() -> [u64; MAX] {
-    let mut table = [1u64; MAX];
-    let mut j = MAX - 1;
-    while j > 0 {
-        table[j - 1] = table[j].wrapping_mul(B);
-        j -= 1;
-    }
-    table
+/// Every byte a `.`.
+const DOTS: u64 = 0x2e2e_2e2e_2e2e_2e2e;
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+#[inline(always)]
+fn mix(h: u64, w: u64) -> u64 {
+    (h.rotate_left(5) ^ w).wrapping_mul(K)
 }
 
-static POW: [u64; MAX] = powers();
-
-/// One pass over an already normalized name of at most `MAX` bytes: its
-/// hash, and at each dot the running sum through it and where the suffix
-/// after it starts (the hash of that suffix is the total less the sum).
-/// Hosts rarely have more than 15 dots; more spill to the heap. A function
-/// of its own so that its loop keeps everything in registers; four bytes a
-/// step with one test for a dot among them (two, four and eight were
-/// measured: four was fastest).
-#[inline(never)]
-fn scan(
-    bytes: &[u8],
-    dots: &mut [(u64, usize); 16],
-    spill: &mut Vec<(u64, usize)>,
-) -> (u64, usize) {
-    let w = weights(bytes.len());
-    let mut m = 0;
-    let mut h = 0u64;
-    let mut note = |h: u64, start: usize| {
-        if m < dots.len() {
-            dots[m] = (h, start);
-        } else {
-            if spill.is_empty() {
-                spill.extend_from_slice(dots);
-            }
-            spill.push((h, start));
-        }
-        m += 1;
+/// The last step: the front bytes (the top `front` bytes of `word`, as the
+/// low bytes of the result) and the length `len`.
+#[inline(always)]
+fn last(h: u64, word: u64, front: usize, len: usize) -> u64 {
+    let bytes = if front == 0 {
+        0
+    } else {
+        word >> (8 * (8 - front))
     };
-    // Four bytes a step: their four running sums, then one branch for all
-    // four unless one is a dot.
-    let quads = bytes.chunks_exact(4).zip(w.chunks_exact(4));
-    for (at, (b, p)) in quads.enumerate() {
-        let mut through = [0u64; 4];
-        for k in 0..4 {
-            h = h.wrapping_add(u64::from(b[k]).wrapping_mul(p[k]));
-            through[k] = h;
-        }
-        if (b[0] == b'.') | (b[1] == b'.') | (b[2] == b'.') | (b[3] == b'.') {
-            for k in 0..4 {
-                if b[k] == b'.' {
-                    note(through[k], 4 * at + k + 1);
-                }
-            }
-        }
-    }
-    for i in bytes.len() - bytes.len() % 4..bytes.len() {
-        h = h.wrapping_add(u64::from(bytes[i]).wrapping_mul(w[i]));
-        if bytes[i] == b'.' {
-            note(h, i + 1);
-        }
-    }
-    (h, m)
-}
-
-/// The weights of the bytes of a name of `n` bytes (`n` <= `MAX`).
-fn weights(n: usize) -> &'static [u64] {
-    &POW[MAX - n..]
+    finish(mix(h, bytes | (len as u64) << 56))
 }
 
 /// Bit 32 is always set, so that 0 never is a hash (it marks "no probe").
-#[inline]
+#[inline(always)]
 fn finish(h: u64) -> u64 {
     let h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
     (h ^ (h >> 33)) | (1 << 32)
 }
 
+/// The 8 bytes of `bytes` that end at `end` (at least 8), little-endian.
+#[inline(always)]
+fn word_ending(bytes: &[u8], end: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&bytes[end - 8..end]);
+    u64::from_le_bytes(w)
+}
+
+/// The first `n` (at most 7) bytes of `bytes` as the top bytes of a word,
+/// as if the name were preceded by zeros.
+#[inline(always)]
+fn front_word(bytes: &[u8], n: usize) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    let low = if bytes.len() >= 8 {
+        word_ending(bytes, 8)
+    } else {
+        bytes[..n]
+            .iter()
+            .rev()
+            .fold(0u64, |w, &b| w << 8 | u64::from(b))
+    };
+    low << (8 * (8 - n))
+}
+
+/// A high bit in each byte of `w` that is a dot.
+#[inline(always)]
+fn dots_in(w: u64) -> u64 {
+    let x = w ^ DOTS;
+    !(((x & LOW7).wrapping_add(LOW7)) | x) & HIGH
+}
+
+/// The hash of a key (a whole name).
 fn hash_key(key: &[u8]) -> u64 {
-    let h = key
-        .iter()
-        .zip(weights(key.len()))
-        .fold(0u64, |h, (&b, &p)| {
-            h.wrapping_add(u64::from(b).wrapping_mul(p))
-        });
-    finish(h)
+    let n = key.len();
+    let mut h = 0;
+    for k in 0..n / 8 {
+        h = mix(h, word_ending(key, n - 8 * k));
+    }
+    last(h, front_word(key, n % 8), n % 8, n)
+}
+
+/// One pass over an already normalized name of at most `MAX` bytes, right
+/// to left, a word at a time. Entry `j` of `out` becomes the suffix of
+/// `j + 1` labels: its hash (0 when `depths` has no bit for `j + 1`
+/// labels: no probe) and where it starts; suffixes past the 16th go to
+/// `spill`, with the first 16 copied ahead of them. Returns the hash of the
+/// whole name and its number of dots. A function of its own, so that its
+/// loop keeps its state in registers.
+#[inline(never)]
+fn scan(
+    bytes: &[u8],
+    depths: u64,
+    out: &mut [(u64, usize); 16],
+    spill: &mut Vec<(u64, usize)>,
+) -> (u64, usize) {
+    let n = bytes.len();
+    let full = n / 8;
+    let mut h = 0u64;
+    let mut labels = 0;
+    let mut k = 0;
+    loop {
+        // The word `k` from the right; past the full words, the front.
+        let (word, after) = if k < full {
+            (word_ending(bytes, n - 8 * k), 8 * k)
+        } else {
+            (front_word(bytes, n % 8), full * 8)
+        };
+        let mut m = dots_in(word);
+        while m != 0 {
+            let bit = 63 - m.leading_zeros() as usize;
+            m &= !(1 << bit);
+            // The bytes of the word right of this dot start the suffix.
+            let front = 7 - bit / 8;
+            let len = after + front;
+            let hash = if depths & (1 << (labels + 1).min(63)) != 0 {
+                last(h, word, front, len)
+            } else {
+                0
+            };
+            if labels < out.len() {
+                out[labels] = (hash, n - len);
+            } else {
+                if spill.is_empty() {
+                    spill.extend_from_slice(out);
+                }
+                spill.push((hash, n - len));
+            }
+            labels += 1;
+        }
+        if k == full {
+            return (last(h, word, n % 8, n), labels);
+        }
+        h = mix(h, word);
+        k += 1;
+    }
 }
 
 impl HostSet {
@@ -398,40 +442,17 @@ impl HostSet {
         if self.records.is_empty() || n > MAX {
             return;
         }
-        // Pass 1, left to right: the running sum through each dot.
-        let mut dots = [(0u64, 0usize); 16];
-        let mut spill: Vec<(u64, usize)> = Vec::new();
-        let (h, m) = scan(bytes, &mut dots, &mut spill);
-        let dots = if spill.is_empty() {
-            &dots[..m]
-        } else {
-            &spill[..]
-        };
         // Right to left: entry `j` is the suffix of `j + 1` labels, with its
         // hash, or 0 when no key has that many labels (no probe).
         let mut inline = [(0u64, 0usize); 16];
         let mut longer: Vec<(u64, usize)> = Vec::new();
-        for (j, &(through, start)) in dots.iter().rev().enumerate() {
-            let hash = if self.probes(j + 1) {
-                finish(h.wrapping_sub(through))
-            } else {
-                0
-            };
-            if j < inline.len() {
-                inline[j] = (hash, start);
-            } else {
-                if longer.is_empty() {
-                    longer.extend_from_slice(&inline);
-                }
-                longer.push((hash, start));
-            }
-        }
+        let (whole, m) = scan(bytes, self.depths, &mut inline, &mut longer);
         let suffixes = if longer.is_empty() {
             &inline[..m]
         } else {
             &longer[..]
         };
-        let whole = if self.probes(m + 1) { finish(h) } else { 0 };
+        let whole = if self.probes(m + 1) { whole } else { 0 };
 
         // Pass 2: load every first slot before looking at any, so that their
         // cache misses overlap (this is what keeps large sets fast).
@@ -593,6 +614,49 @@ mod tests {
         check(p, &format!("xb.{}", deep(62)), &[2]);
         check(p, &format!("x.{}", deep(62)), &[]);
         check(p, &deep(127), &[1]);
+    }
+
+    /// Every length of name and suffix against the 8-byte words the hash
+    /// cuts a name into (shorter than a word, a multiple of it, a dot at
+    /// each place in a word), against the pattern-by-pattern definition.
+    #[test]
+    fn every_length_against_the_definition() {
+        let mut patterns = vec!["*.ex".to_owned(), "*b.ex".to_owned(), "*.a.ex".to_owned()];
+        for k in 1..=20 {
+            patterns.push(format!("{}.ex", "a".repeat(k)));
+            patterns.push(format!("*.{}.e", "c".repeat(k)));
+        }
+        let parsed: Vec<HostPattern> = patterns
+            .iter()
+            .map(|p| HostPattern::parse(p).unwrap())
+            .collect();
+        let set = HostSet::new(&parsed);
+        for k in 1..=20 {
+            let a = "a".repeat(k);
+            let c = "c".repeat(k);
+            for host in [
+                format!("{a}.ex"),
+                format!("{a}b.ex"),
+                format!("a.{a}.ex"),
+                format!("{a}.ex.evil"),
+                format!("x.{c}.e"),
+                format!("{a}.{c}.e"),
+                format!("{c}.e"),
+                "ex".to_owned(),
+                "b.ex".to_owned(),
+            ] {
+                let h = Host::parse(&host).unwrap();
+                let expected: Vec<u32> = (0..parsed.len() as u32)
+                    .filter(|&i| parsed[i as usize].matches(&h))
+                    .collect();
+                check(
+                    &patterns.iter().map(String::as_str).collect::<Vec<_>>(),
+                    &host,
+                    &expected,
+                );
+                assert_eq!(set.is_match(&h), !expected.is_empty(), "{host}");
+            }
+        }
     }
 
     #[test]
