@@ -472,7 +472,7 @@ fn plan_verdict(
         .matches(&input.host)
         .into_iter()
         .map(|id| &plan.rows[rows[id.0 as usize]])
-        .filter(|row| input.port.is_none_or(|p| row.ports.contains_key(&p)))
+        .filter(|row| input.port.is_none_or(|p| row.detail.ports.contains_key(&p)))
         .collect();
     if !allowed_rows.is_empty() {
         let features: Vec<&str> = allowed_rows
@@ -491,7 +491,10 @@ fn plan_verdict(
         .or(matches.first());
     let reason = if let Some(m) = nearest {
         // The catalog knows it; say what keeps it out of this plan.
-        let in_rows = plan.rows.iter().find(|r| r.endpoints.contains(&m.endpoint));
+        let in_rows = plan
+            .rows
+            .iter()
+            .find(|r| r.detail.endpoints.contains(&m.endpoint));
         match in_rows {
             Some(row) if !row.status.is_in_force() => {
                 format!("the plan lists `{}` as {}", row.host, row.status.as_str())

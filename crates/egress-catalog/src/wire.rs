@@ -199,8 +199,8 @@ impl<'a> RowDoc<'a> {
             kind: pattern_kind(row.pattern.as_ref()),
             path: row.path.as_deref(),
             direction: row.direction.as_str(),
-            schemes: based(&row.schemes, |s| s.as_str()),
-            ports: based(&row.ports, |p| p),
+            schemes: based(&row.detail.schemes, |s| s.as_str()),
+            ports: based(&row.detail.ports, |p| p),
             features: &row.features,
             roles: row
                 .roles
@@ -210,7 +210,7 @@ impl<'a> RowDoc<'a> {
                     basis: b.as_str(),
                 })
                 .collect(),
-            sections: &row.sections,
+            sections: &row.detail.sections,
             status: row.status.as_str(),
             required: row.status.is_in_force(),
             superseded_by,
@@ -218,15 +218,15 @@ impl<'a> RowDoc<'a> {
             valid_from,
             valid_until,
             needs,
-            versions: row.versions.iter().map(version_text).collect(),
-            endpoints: &row.endpoints,
-            alternatives: &row.alternatives,
-            tls_versions: &row.tls_versions,
-            min_proxy_idle_timeout_secs: row.min_proxy_idle_timeout_secs,
-            probe_hosts: row.probe_hosts.iter().map(|h| h.as_str()).collect(),
-            probe_path: row.probe_path.as_deref(),
-            reachable_status: &row.reachable_status,
-            notes: &row.notes,
+            versions: row.detail.versions.iter().map(version_text).collect(),
+            endpoints: &row.detail.endpoints,
+            alternatives: &row.detail.alternatives,
+            tls_versions: &row.detail.tls_versions,
+            min_proxy_idle_timeout_secs: row.detail.min_proxy_idle_timeout_secs,
+            probe_hosts: row.detail.probe_hosts.iter().map(|h| h.as_str()).collect(),
+            probe_path: row.detail.probe_path.as_deref(),
+            reachable_status: &row.detail.reachable_status,
+            notes: &row.detail.notes,
         }
     }
 }

@@ -176,11 +176,13 @@ fn check(request: Request, expected: &[&str]) {
         .iter()
         .map(|r| {
             let schemes: Vec<String> = r
+                .detail
                 .schemes
                 .iter()
                 .map(|(s, b)| format!("{s}{}", mark(b)))
                 .collect();
             let ports: Vec<String> = r
+                .detail
                 .ports
                 .iter()
                 .map(|(p, b)| format!("{p}{}", mark(b)))
@@ -191,8 +193,8 @@ fn check(request: Request, expected: &[&str]) {
                 .map(|(x, b)| format!("{x}{}", mark(b)))
                 .collect();
             let mut status = r.status.as_str().to_owned();
-            if !r.versions.is_empty() {
-                let v: Vec<String> = r.versions.iter().map(|v| v.to_string()).collect();
+            if !r.detail.versions.is_empty() {
+                let v: Vec<String> = r.detail.versions.iter().map(|v| v.to_string()).collect();
                 status = format!("{status} ({})", v.join("; "));
             }
             format!(
@@ -225,6 +227,17 @@ fn check(request: Request, expected: &[&str]) {
             .map(|x| format!("excluded: {} {}", x.endpoint, x.reason)),
     );
     assert_eq!(got, expected, "\ngot:\n{}", got.join("\n"));
+}
+
+/// Every renderer reads every row once; what only reports read is boxed
+/// (`RowDetail`), so that a 100,000-row plan is 20 MB of rows, not 49.
+#[test]
+fn a_row_keeps_its_details_boxed() {
+    assert!(
+        std::mem::size_of::<egress_catalog::plan::Row>() <= 200,
+        "plan::Row grew to {} bytes: put what renderers do not read in RowDetail",
+        std::mem::size_of::<egress_catalog::plan::Row>()
+    );
 }
 
 #[test]

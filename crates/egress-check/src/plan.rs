@@ -174,6 +174,7 @@ fn targets(row: &Row, plan: &Plan, include_inactive: bool) -> Vec<(Work, bool)> 
         PatternKind::Exact(h) => vec![h.to_owned()],
         PatternKind::Ip(ip) => vec![ip.to_string()],
         PatternKind::Subdomains { .. } | PatternKind::InLabel { .. } => row
+            .detail
             .probe_hosts
             .iter()
             .map(|h| h.as_str().to_owned())
@@ -195,6 +196,7 @@ fn targets(row: &Row, plan: &Plan, include_inactive: bool) -> Vec<(Work, bool)> 
                 port: *port,
                 tls: *scheme == Scheme::Https,
                 path: row
+                    .detail
                     .probe_path
                     .clone()
                     .or_else(|| row.path.clone())
@@ -260,7 +262,7 @@ pub async fn check(
                     }
                     let semaphore = semaphore.clone();
                     let now = options.now;
-                    let reachable = row.reachable_status.clone();
+                    let reachable = row.detail.reachable_status.clone();
                     tasks.spawn(async move {
                         let _permit = semaphore.acquire_owned().await;
                         let p = probe(&target, &config).await;
@@ -349,7 +351,7 @@ fn excuse_alternatives(plan: &Plan, endpoints: &mut [EndpointResult]) {
         plan.rows
             .iter()
             .find(|r| format!("{}{}", r.host, r.path.as_deref().unwrap_or("")) == row)
-            .and_then(|r| r.alternatives.first().map(String::as_str))
+            .and_then(|r| r.detail.alternatives.first().map(String::as_str))
     };
     for e in endpoints.iter() {
         if let Some(g) = group_of(&e.row) {

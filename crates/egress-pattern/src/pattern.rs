@@ -10,7 +10,9 @@ use crate::host::{Host, HostError, Wildcard, normalize_name, parse_ip};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HostPattern {
     /// The normalized text: lowercase ASCII, A-labels, no trailing dot.
-    text: String,
+    /// A boxed `str` and one-byte positions keep a pattern at 24 bytes: a
+    /// plan holds one per row, and its rows are read once per render.
+    text: Box<str>,
     kind: Kind,
 }
 
@@ -21,11 +23,13 @@ enum Kind {
     Subdomains,
     /// `pre*post.parent`: `star` is the byte index of `*`, `label_end` that of
     /// the first dot.
+    /// (Both within the first label, at most 63 bytes.)
     InLabel {
-        star: usize,
-        label_end: usize,
+        star: u8,
+        label_end: u8,
     },
-    Ip(IpAddr),
+    /// The text is the address, in its canonical form.
+    Ip,
 }
 
 /// What a pattern is, with its parts borrowed from the normalized text.
@@ -52,8 +56,8 @@ impl HostPattern {
     pub fn parse(input: &str) -> Result<HostPattern, HostError> {
         if let Some(ip) = parse_ip(input) {
             return Ok(HostPattern {
-                text: ip.to_string(),
-                kind: Kind::Ip(ip),
+                text: ip.to_string().into(),
+                kind: Kind::Ip,
             });
         }
         let text = normalize_name(input, Wildcard::AllowedInFirstLabel)?;
@@ -61,9 +65,16 @@ impl HostPattern {
         let kind = match text[..label_end].find('*') {
             None => Kind::Exact,
             Some(_) if label_end == 1 => Kind::Subdomains,
-            Some(star) => Kind::InLabel { star, label_end },
+            // A label is at most 63 bytes: both positions fit in a byte.
+            Some(star) => Kind::InLabel {
+                star: star as u8,
+                label_end: label_end as u8,
+            },
         };
-        Ok(HostPattern { text, kind })
+        Ok(HostPattern {
+            text: text.into(),
+            kind,
+        })
     }
 
     /// The pattern as normalized text (`*.example.com`, `10.0.0.1`).
@@ -77,12 +88,15 @@ impl HostPattern {
             Kind::Subdomains => PatternKind::Subdomains {
                 suffix: &self.text[2..],
             },
-            Kind::InLabel { star, label_end } => PatternKind::InLabel {
-                prefix: &self.text[..star],
-                suffix: &self.text[star + 1..label_end],
-                parent: &self.text[label_end + 1..],
-            },
-            Kind::Ip(ip) => PatternKind::Ip(ip),
+            Kind::InLabel { star, label_end } => {
+                let (star, label_end) = (usize::from(star), usize::from(label_end));
+                PatternKind::InLabel {
+                    prefix: &self.text[..star],
+                    suffix: &self.text[star + 1..label_end],
+                    parent: &self.text[label_end + 1..],
+                }
+            }
+            Kind::Ip => PatternKind::Ip(ip_of(&self.text)),
         }
     }
 
@@ -106,6 +120,12 @@ impl HostPattern {
     pub fn matches_name(&self, name: &str) -> bool {
         matches_name(self.kind(), name)
     }
+}
+
+/// The address an IP pattern's text holds (written by `parse` from one).
+fn ip_of(text: &str) -> IpAddr {
+    text.parse()
+        .expect("an IP pattern's text is the address it was parsed from")
 }
 
 fn matches_name(kind: PatternKind<'_>, name: &str) -> bool {
@@ -134,8 +154,8 @@ fn matches_name(kind: PatternKind<'_>, name: &str) -> bool {
 
 impl fmt::Display for HostPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            Kind::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]"),
+        match self.kind() {
+            PatternKind::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]"),
             _ => f.write_str(&self.text),
         }
     }
@@ -205,6 +225,18 @@ mod tests {
         check("127.0.0.1", "127.0.0.2", false);
         check("[::1]", "::1", true);
         check("*.example.com", "127.0.0.1", false);
+        let v6 = HostPattern::parse("[2001:DB8::1]").unwrap();
+        assert_eq!(v6.as_str(), "2001:db8::1");
+        assert_eq!(v6.to_string(), "[2001:db8::1]");
+        assert_eq!(v6.kind(), PatternKind::Ip("2001:db8::1".parse().unwrap()));
+    }
+
+    /// A plan holds a pattern per row and reads every row once per render:
+    /// the text boxed, the in-label positions one byte each.
+    #[test]
+    fn a_pattern_is_three_words() {
+        assert_eq!(std::mem::size_of::<HostPattern>(), 24);
+        assert_eq!(std::mem::size_of::<Option<HostPattern>>(), 24);
     }
 
     #[test]

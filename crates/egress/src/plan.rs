@@ -164,7 +164,7 @@ fn table(plan: &Plan, loaded: &Loaded) -> String {
             Status::Superseded { since: Some(d), .. } => host.push(format!("  (superseded {d})")),
             status => host.extend(status_text(status).map(|s| format!("  ({s})"))),
         }
-        for v in &row.versions {
+        for v in &row.detail.versions {
             host.push(format!("  ({v})"));
         }
         // Features and roles share one column so that the table fits in 100
@@ -176,7 +176,7 @@ fn table(plan: &Plan, loaded: &Loaded) -> String {
         );
         t.row(vec![
             host,
-            ports_cell(&row.schemes, &row.ports),
+            ports_cell(&row.detail.schemes, &row.detail.ports),
             needed_by.collect(),
         ]);
     }
@@ -249,7 +249,7 @@ fn markdown(plan: &Plan, loaded: &Loaded) -> String {
             .map(|(r, b)| format!("{r}{}", if *b == Basis::Assumed { "*" } else { "" }))
             .collect();
         let mut status = vec![status_text(&row.status).unwrap_or_else(|| "required".to_owned())];
-        status.extend(row.versions.iter().map(|v| v.to_string()));
+        status.extend(row.detail.versions.iter().map(|v| v.to_string()));
         if row.direction == egress_catalog::catalog::Direction::Intranet {
             status.push("intranet".to_owned());
         }
@@ -257,11 +257,11 @@ fn markdown(plan: &Plan, loaded: &Loaded) -> String {
             out,
             "| `{}` | {} | {} | {} | {} | {} |",
             target(row).replace('|', "\\|"),
-            cell(&ports_cell(&row.schemes, &row.ports)),
+            cell(&ports_cell(&row.detail.schemes, &row.detail.ports)),
             cell(&row.features),
             cell(&roles),
             cell(&status),
-            cell(&row.notes),
+            cell(&row.detail.notes),
         );
     }
     out.push_str("\n\\* assumed by the catalog, not stated by the page.\n");
@@ -291,12 +291,14 @@ fn csv(plan: &Plan) -> anyhow::Result<String> {
     let join = |v: &mut dyn Iterator<Item = String>| v.collect::<Vec<_>>().join(";");
     for row in &plan.rows {
         let assumed = row
+            .detail
             .schemes
             .iter()
             .filter(|(_, b)| **b == Basis::Assumed)
             .map(|(s, _)| format!("scheme:{s}"))
             .chain(
-                row.ports
+                row.detail
+                    .ports
                     .iter()
                     .filter(|(_, b)| **b == Basis::Assumed)
                     .map(|(p, _)| format!("port:{p}")),
@@ -312,17 +314,17 @@ fn csv(plan: &Plan) -> anyhow::Result<String> {
             row.path.clone().unwrap_or_default(),
             pattern_kind(row.pattern.as_ref()).to_owned(),
             row.direction.as_str().to_owned(),
-            join(&mut row.schemes.keys().map(|s| s.to_string())),
-            join(&mut row.ports.keys().map(|p| p.to_string())),
+            join(&mut row.detail.schemes.keys().map(|s| s.to_string())),
+            join(&mut row.detail.ports.keys().map(|p| p.to_string())),
             row.features.join(";"),
             join(&mut row.roles.keys().cloned()),
             join(&mut assumed.into_iter()),
-            row.sections.join(";"),
+            row.detail.sections.join(";"),
             row.status.as_str().to_owned(),
             status_text(&row.status).unwrap_or_default(),
-            join(&mut row.versions.iter().map(|v| v.to_string())),
-            row.endpoints.join(";"),
-            row.notes.join(" "),
+            join(&mut row.detail.versions.iter().map(|v| v.to_string())),
+            row.detail.endpoints.join(";"),
+            row.detail.notes.join(" "),
         ])?;
     }
     // External lists have no hosts; they are rows of their own kind so that
