@@ -22,8 +22,7 @@ enum Kind {
     /// `*.suffix`.
     Subdomains,
     /// `pre*post.parent`: `star` is the byte index of `*`, `label_end` that of
-    /// the first dot.
-    /// (Both within the first label, at most 63 bytes.)
+    /// the first dot; a label is at most 63 bytes, so both fit in a byte.
     InLabel {
         star: u8,
         label_end: u8,
@@ -62,10 +61,13 @@ impl HostPattern {
         }
         let text = normalize_name(input, Wildcard::AllowedInFirstLabel)?;
         let label_end = text.find('.').unwrap_or(text.len());
+        debug_assert!(
+            label_end <= crate::MAX_LABEL_LEN,
+            "normalize_name checks labels"
+        );
         let kind = match text[..label_end].find('*') {
             None => Kind::Exact,
             Some(_) if label_end == 1 => Kind::Subdomains,
-            // A label is at most 63 bytes: both positions fit in a byte.
             Some(star) => Kind::InLabel {
                 star: star as u8,
                 label_end: label_end as u8,
