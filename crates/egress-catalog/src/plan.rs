@@ -5,7 +5,8 @@
 //! host (and path) into one [`Row`] listing every feature and role that needs
 //! it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use egress_pattern::HostPattern;
 use jiff::civil::Date;
@@ -51,10 +52,12 @@ pub struct Plan {
 /// The fields every renderer reads for every row (pattern, path, status,
 /// pairs, direction) come first and in this order (`repr(C)`), so that they
 /// share the row's first three cache lines; what only reports, `explain`
-/// and the check read is behind one pointer in [`RowDetail`]. A row is 200
-/// bytes (it was 488 with the details inline and a 48-byte pattern): a plan
-/// larger than the cache is read from memory once per row, and every byte
-/// of a row the renderers skip over is memory traffic all the same.
+/// and the check read is behind one pointer in [`RowDetail`], and the roles
+/// and features are shared between rows. A row is 176 bytes (it was 488
+/// with the details inline and a 48-byte pattern): a plan larger than the
+/// cache is read from memory once per row, and every byte of a row the
+/// renderers skip over, and every list of its own they follow, is memory
+/// traffic all the same.
 #[derive(Debug, Clone)]
 #[repr(C)]
 pub struct Row {
@@ -70,8 +73,11 @@ pub struct Row {
     pub direction: Direction,
     /// The host pattern, or the template text when a placeholder has no value.
     pub host: String,
-    pub roles: BTreeMap<String, Basis>,
-    pub features: Vec<String>,
+    /// The roles and the features are each shared by every row with the
+    /// same ones (rows are many, distinct sets few): reading them for every
+    /// row touches one copy, not one per row.
+    pub roles: Arc<BTreeMap<String, Basis>>,
+    pub features: Arc<[String]>,
     pub detail: Box<RowDetail>,
 }
 
@@ -296,7 +302,9 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
     };
     let role_selected = |e: &Endpoint| role_selected(request, e);
 
-    let mut rows: BTreeMap<(Direction, String, Option<String>), Row> = BTreeMap::new();
+    // Each row with its roles and features, gathered before they are shared.
+    type Gathered = (Row, BTreeMap<String, Basis>, Vec<String>);
+    let mut rows: BTreeMap<(Direction, String, Option<String>), Gathered> = BTreeMap::new();
     let mut missing: BTreeMap<String, MissingPlaceholder> = BTreeMap::new();
     let mut excluded = Vec::new();
 
@@ -358,18 +366,21 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
             _ => None,
         };
 
-        let row = rows
+        let (row, row_roles, row_features) = rows
             .entry((e.direction, host.clone(), path.clone()))
-            .or_insert_with(|| Row {
-                host,
-                pattern,
-                path,
-                direction: e.direction,
-                pairs: Pairs::default(),
-                features: Vec::new(),
-                roles: BTreeMap::new(),
-                status: status.clone(),
-                detail: Box::default(),
+            .or_insert_with(|| {
+                let row = Row {
+                    host,
+                    pattern,
+                    path,
+                    direction: e.direction,
+                    pairs: Pairs::default(),
+                    features: Arc::new([]),
+                    roles: Arc::default(),
+                    status: status.clone(),
+                    detail: Box::default(),
+                };
+                (row, BTreeMap::new(), Vec::new())
             });
         // The row is in force when any endpoint behind it is.
         row.status = row.status.clone().min(status);
@@ -381,7 +392,7 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
         }
         row.pairs.extend(pairs(&e.schemes.value, &e.ports.value));
         for r in &e.roles.value {
-            merge_basis(&mut row.roles, r.clone(), e.roles.basis);
+            merge_basis(row_roles, r.clone(), e.roles.basis);
         }
         for f in features {
             let section = match &e.section {
@@ -392,7 +403,7 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
                     .unwrap_or_default(),
             };
             push_unique(&mut row.detail.sections, section);
-            push_unique(&mut row.features, f);
+            push_unique(row_features, f);
         }
         if request.version.is_none() && !e.versions.is_unbounded() {
             push_unique(&mut row.detail.versions, e.versions);
@@ -435,7 +446,23 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
         })
         .collect();
 
-    let mut rows: Vec<Row> = rows.into_values().collect();
+    let mut role_sets: HashMap<BTreeMap<String, Basis>, Arc<BTreeMap<String, Basis>>> =
+        HashMap::new();
+    let mut feature_lists: HashMap<Vec<String>, Arc<[String]>> = HashMap::new();
+    let mut rows: Vec<Row> = rows
+        .into_values()
+        .map(|(mut row, roles, features)| {
+            row.roles = role_sets
+                .entry(roles)
+                .or_insert_with_key(|r| Arc::new(r.clone()))
+                .clone();
+            row.features = feature_lists
+                .entry(features)
+                .or_insert_with_key(|f| Arc::from(f.as_slice()))
+                .clone();
+            row
+        })
+        .collect();
     rows.sort_by(|a, b| row_order(a).cmp(&row_order(b)));
     Plan {
         catalog_id: catalog.meta.id.clone(),

@@ -232,7 +232,7 @@ pub async fn check(
             let index = results.len();
             let base = EndpointResult {
                 row: row_text.clone(),
-                features: row.features.clone(),
+                features: row.features.to_vec(),
                 roles: roles.clone(),
                 url: None,
                 outcome: Outcome::Ok,

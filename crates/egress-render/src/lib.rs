@@ -304,8 +304,15 @@ pub(crate) struct Rows<'a> {
 }
 
 impl<'a> Entry<'a> {
+    /// The row's host: its pattern's text, or the template when the
+    /// pattern was made for a placeholder. (The pattern's text is the one
+    /// the target reads anyway; the row's copy of it is another cache miss
+    /// in a large plan.)
     pub fn host(&self) -> &'a str {
-        &self.row.host
+        match self.pattern {
+            Some(p) if !self.made => p.as_str(),
+            _ => &self.row.host,
+        }
     }
 
     pub fn pattern(&self) -> &'a HostPattern {
