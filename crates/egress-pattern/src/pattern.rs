@@ -85,20 +85,15 @@ impl HostPattern {
     }
 
     pub fn kind(&self) -> PatternKind<'_> {
-        match self.kind {
-            Kind::Exact => PatternKind::Exact(&self.text),
-            Kind::Subdomains => PatternKind::Subdomains {
-                suffix: &self.text[2..],
-            },
-            Kind::InLabel { star, label_end } => {
-                let (star, label_end) = (usize::from(star), usize::from(label_end));
-                PatternKind::InLabel {
-                    prefix: &self.text[..star],
-                    suffix: &self.text[star + 1..label_end],
-                    parent: &self.text[label_end + 1..],
-                }
-            }
-            Kind::Ip => PatternKind::Ip(ip_of(&self.text)),
+        self.view().kind()
+    }
+
+    /// A copy of the pattern's text and kind that borrows the text: for
+    /// lists that should not point back into whatever holds the pattern.
+    pub fn view(&self) -> PatternView<'_> {
+        PatternView {
+            text: &self.text,
+            kind: self.kind,
         }
     }
 
@@ -121,6 +116,38 @@ impl HostPattern {
     /// [`Host::parse`] would).
     pub fn matches_name(&self, name: &str) -> bool {
         matches_name(self.kind(), name)
+    }
+}
+
+/// A [`HostPattern`]'s text and kind, borrowed: `Copy`, and 24 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PatternView<'a> {
+    text: &'a str,
+    kind: Kind,
+}
+
+impl<'a> PatternView<'a> {
+    /// The pattern as normalized text.
+    pub fn as_str(&self) -> &'a str {
+        self.text
+    }
+
+    pub fn kind(&self) -> PatternKind<'a> {
+        match self.kind {
+            Kind::Exact => PatternKind::Exact(self.text),
+            Kind::Subdomains => PatternKind::Subdomains {
+                suffix: &self.text[2..],
+            },
+            Kind::InLabel { star, label_end } => {
+                let (star, label_end) = (usize::from(star), usize::from(label_end));
+                PatternKind::InLabel {
+                    prefix: &self.text[..star],
+                    suffix: &self.text[star + 1..label_end],
+                    parent: &self.text[label_end + 1..],
+                }
+            }
+            Kind::Ip => PatternKind::Ip(ip_of(self.text)),
+        }
     }
 }
 
@@ -239,6 +266,12 @@ mod tests {
     fn a_pattern_is_three_words() {
         assert_eq!(std::mem::size_of::<HostPattern>(), 24);
         assert_eq!(std::mem::size_of::<Option<HostPattern>>(), 24);
+        assert_eq!(std::mem::size_of::<Option<PatternView<'_>>>(), 24);
+        for p in ["a.b", "*.b.c", "x*y.b.c", "10.0.0.1", "[::1]"] {
+            let p = HostPattern::parse(p).unwrap();
+            assert_eq!(p.view().as_str(), p.as_str());
+            assert_eq!(p.view().kind(), p.kind());
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use egress_catalog::catalog::{Direction, Scheme};
 use egress_catalog::plan::{Pairs, Plan, Row};
-use egress_pattern::HostPattern;
+use egress_pattern::{HostPattern, PatternView};
 
 mod aws;
 mod azure;
@@ -272,19 +272,27 @@ fn comment(prefix: &str, options: &Options, losses: &[Loss], external: &[String]
 
 /// One plan row as a target sees it: a concrete pattern, its scheme and
 /// port pairs. Small and without a destructor: a large plan has as many.
+/// What every target reads of each entry is in it (the pattern's text and
+/// kind; whether there is a path), so that a target going through the
+/// entries does not read the rows again: in a plan larger than the cache,
+/// that second pass was a cache miss a row. (Targets that group by pairs,
+/// roles or features, squid and azure-firewall, still read those from the
+/// row.)
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry<'a> {
     pub row: &'a Row,
     /// The row's own pattern, or one made for a placeholder; `None` only
     /// while [`entries`] runs.
-    pattern: Option<&'a HostPattern>,
+    pattern: Option<PatternView<'a>>,
     /// Whether the pattern was made up (for a placeholder without a value).
     pub made: bool,
     /// Whether any pair is HTTPS.
     pub https: bool,
     pub pairs: &'a Pairs,
-    /// Path and query, for URLs with one.
-    pub path: Option<&'a str>,
+    /// Path and query, for URLs with one. A reference into the row, not a
+    /// copy: 8 bytes, and whether there is one is known without reading
+    /// the row.
+    pub path: Option<&'a String>,
 }
 
 /// The entries of a plan, and what a target needs to know of all of them,
@@ -315,7 +323,7 @@ impl<'a> Entry<'a> {
         }
     }
 
-    pub fn pattern(&self) -> &'a HostPattern {
+    pub fn pattern(&self) -> PatternView<'a> {
         self.pattern
             .expect("entries() gives every entry its pattern")
     }
@@ -341,7 +349,7 @@ fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<
             continue;
         }
         let pattern = match &row.pattern {
-            Some(p) => Some(p),
+            Some(p) => Some(p.view()),
             None => match placeholder_wildcard(&row.host) {
                 Some(p) => {
                     losses.push(Loss {
@@ -375,19 +383,20 @@ fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<
                 schemes.insert(*scheme);
             }
         }
+        let pairs = &row.pairs;
         out.push(Entry {
             row,
             made: pattern.is_none(),
             pattern,
-            pairs: &row.pairs,
-            path: row.path.as_deref(),
+            pairs,
+            path: row.path.as_ref(),
             https,
         });
     }
     // The made patterns, in the order they were pushed.
     let made: &'a [HostPattern] = made;
     for (at, p) in made_at.into_iter().zip(made) {
-        out[at].pattern = Some(p);
+        out[at].pattern = Some(p.view());
     }
     Rows {
         entries: out,
@@ -598,6 +607,13 @@ mod tests {
             Some("*.logic.azure.com"),
         );
         check("<child-sup-fqdn>", None);
+    }
+
+    /// A large plan has as many entries as rows.
+    #[test]
+    fn an_entry_is_seven_words() {
+        assert_eq!(std::mem::size_of::<Entry<'_>>(), 56);
+        assert!(!std::mem::needs_drop::<Entry<'_>>());
     }
 
     #[test]

@@ -59,7 +59,16 @@ pub(crate) fn render(
                 continue;
             }
             for (scheme, port) in e.pairs {
-                let g = groups.entry((*role, *scheme, *port)).or_default();
+                // Room for every entry: lists that grow by doubling write
+                // each page twice; pages reserved and never written cost
+                // nothing.
+                let g = groups
+                    .entry((*role, *scheme, *port))
+                    .or_insert_with(|| Group {
+                        domains: Unique::with_capacity(entries.len()),
+                        regexes: Vec::with_capacity(entries.len()),
+                        url_regexes: Vec::new(),
+                    });
                 add(g, e, *scheme, *port, options.squid_style, losses);
             }
         }
