@@ -59,16 +59,7 @@ pub(crate) fn render(
                 continue;
             }
             for (scheme, port) in e.pairs {
-                // Room for every entry: lists that grow by doubling write
-                // each page twice; pages reserved and never written cost
-                // nothing.
-                let g = groups
-                    .entry((*role, *scheme, *port))
-                    .or_insert_with(|| Group {
-                        domains: Unique::with_capacity(entries.len()),
-                        regexes: Vec::with_capacity(entries.len()),
-                        url_regexes: Vec::new(),
-                    });
+                let g = groups.entry((*role, *scheme, *port)).or_default();
                 add(g, e, *scheme, *port, options.squid_style, losses);
             }
         }
