@@ -41,7 +41,7 @@ pub(crate) fn render(rows: &Rows<'_>, edl: EdlType, losses: &mut Vec<Loss>) -> B
             EdlType::Url => {
                 // A trailing slash ends the host, so that `example.com/`
                 // does not also match `example.com.evil.test`.
-                let http_path = e.path.filter(|_| !e.https);
+                let http_path = e.path().filter(|_| !e.https);
                 match http_path {
                     Some(path) => lines.push(format!("{host}{path}"), made),
                     None => lines.push(format!("{host}/"), made),

@@ -272,12 +272,12 @@ fn comment(prefix: &str, options: &Options, losses: &[Loss], external: &[String]
 
 /// One plan row as a target sees it: a concrete pattern, its scheme and
 /// port pairs. Small and without a destructor: a large plan has as many.
-/// What every target reads of each entry is in it (the pattern's text and
-/// kind; whether there is a path), so that a target going through the
-/// entries does not read the rows again: in a plan larger than the cache,
-/// that second pass was a cache miss a row. (Targets that group by pairs,
-/// roles or features, squid and azure-firewall, still read those from the
-/// row.)
+/// What every target reads of each entry is in it or shared (the pattern's
+/// text and kind; whether there is a path; the pairs, shared by the rows
+/// with the same ones), so that a target going through the entries does not
+/// read the rows again: in a plan larger than the cache, that second pass
+/// was a cache miss a row. (Targets that group by roles or features, squid
+/// for a role and azure-firewall, still read the row's `Arc` of them.)
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry<'a> {
     pub row: &'a Row,
@@ -288,11 +288,11 @@ pub(crate) struct Entry<'a> {
     pub made: bool,
     /// Whether any pair is HTTPS.
     pub https: bool,
+    /// The entry's scheme and port pairs: those of the first row with the
+    /// same ones.
     pub pairs: &'a Pairs,
-    /// Path and query, for URLs with one. A reference into the row, not a
-    /// copy: 8 bytes, and whether there is one is known without reading
-    /// the row.
-    pub path: Option<&'a String>,
+    /// Whether the row has a path: only then is the row read for it.
+    has_path: bool,
 }
 
 /// The entries of a plan, and what a target needs to know of all of them,
@@ -323,6 +323,15 @@ impl<'a> Entry<'a> {
         }
     }
 
+    /// Path and query, for URLs with one.
+    pub fn path(&self) -> Option<&'a str> {
+        if self.has_path {
+            self.row.path.as_deref()
+        } else {
+            None
+        }
+    }
+
     pub fn pattern(&self) -> PatternView<'a> {
         self.pattern
             .expect("entries() gives every entry its pattern")
@@ -340,6 +349,8 @@ fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<
     let mut intranet = Vec::new();
     // Where the entries with made patterns are.
     let mut made_at = Vec::new();
+    let mut distinct_pairs: BTreeMap<&Pairs, (&Pairs, bool)> = BTreeMap::new();
+    let mut last_pairs: Option<(&Pairs, bool)> = None;
     for row in &plan.rows {
         if !row.status.is_in_force() {
             continue;
@@ -372,24 +383,30 @@ fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<
                 }
             },
         };
-        let mut https = false;
-        for (scheme, port) in &row.pairs {
-            https |= *scheme == Scheme::Https;
-            // Most rows name the ports and schemes the last one did.
-            if ports.last() != Some(port) {
-                ports.insert(*port);
+        // Entries point at the first row with their pairs (rows are many,
+        // distinct pairs few), so that a target reading them does not read
+        // the row again. Most rows have the pairs the last one had.
+        let (pairs, https) = match last_pairs {
+            Some((p, https)) if *p == row.pairs => (p, https),
+            _ => {
+                let first = *distinct_pairs.entry(&row.pairs).or_insert_with(|| {
+                    let https = row.pairs.iter().any(|(s, _)| *s == Scheme::Https);
+                    for (scheme, port) in &row.pairs {
+                        ports.insert(*port);
+                        schemes.insert(*scheme);
+                    }
+                    (&row.pairs, https)
+                });
+                last_pairs = Some(first);
+                first
             }
-            if schemes.last() != Some(scheme) {
-                schemes.insert(*scheme);
-            }
-        }
-        let pairs = &row.pairs;
+        };
         out.push(Entry {
             row,
             made: pattern.is_none(),
             pattern,
             pairs,
-            path: row.path.as_ref(),
+            has_path: row.path.is_some(),
             https,
         });
     }
@@ -438,7 +455,7 @@ fn ports_not_expressible(target: &str, ports: &BTreeSet<u16>, losses: &mut Vec<L
 /// A loss for every row with a path the target cannot match.
 fn paths_not_enforceable(entries: &[Entry<'_>], http_paths_ok: bool, losses: &mut Vec<Loss>) {
     for e in entries {
-        let Some(path) = e.path else { continue };
+        let Some(path) = e.path() else { continue };
         let https = e.https;
         if https || !http_paths_ok {
             losses.push(Loss {
@@ -611,8 +628,8 @@ mod tests {
 
     /// A large plan has as many entries as rows.
     #[test]
-    fn an_entry_is_seven_words() {
-        assert_eq!(std::mem::size_of::<Entry<'_>>(), 56);
+    fn an_entry_is_six_words() {
+        assert_eq!(std::mem::size_of::<Entry<'_>>(), 48);
         assert!(!std::mem::needs_drop::<Entry<'_>>());
     }
 

@@ -48,7 +48,11 @@ pub(crate) fn render(
             .map(|r| Some(r.as_str()))
             .collect()
     };
-    let mut groups: BTreeMap<(Option<&str>, Scheme, u16), Group> = BTreeMap::new();
+    // The groups in output order, each an index into `groups`.
+    let mut order: BTreeMap<(Option<&str>, Scheme, u16), usize> = BTreeMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    // Most entries go where the last one went: no map lookup for them.
+    let mut last = None;
     for e in entries {
         for role in &roles {
             let wanted = match role {
@@ -59,8 +63,26 @@ pub(crate) fn render(
                 continue;
             }
             for (scheme, port) in e.pairs {
-                let g = groups.entry((*role, *scheme, *port)).or_default();
-                add(g, e, *scheme, *port, options.squid_style, losses);
+                let key = (*role, *scheme, *port);
+                let at = match last {
+                    Some((k, at)) if k == key => at,
+                    _ => {
+                        let at = *order.entry(key).or_insert_with(|| {
+                            groups.push(Group::default());
+                            groups.len() - 1
+                        });
+                        last = Some((key, at));
+                        at
+                    }
+                };
+                add(
+                    &mut groups[at],
+                    e,
+                    *scheme,
+                    *port,
+                    options.squid_style,
+                    losses,
+                );
             }
         }
     }
@@ -69,7 +91,7 @@ pub(crate) fn render(
     // that grows by doubling touches each page twice. Pages reserved and
     // never written cost nothing.
     let size: usize = groups
-        .values()
+        .iter()
         .map(|g| {
             let items = g.domains.items().chain(&g.regexes).chain(&g.url_regexes);
             items.map(|i| 64 + i.len()).sum::<usize>()
@@ -77,7 +99,7 @@ pub(crate) fn render(
         .sum();
     let mut out = String::with_capacity(size + 4096);
     out.push_str("acl egress_connect method CONNECT\n");
-    let mut ports: Vec<u16> = groups.keys().map(|(_, _, p)| *p).collect();
+    let mut ports: Vec<u16> = order.keys().map(|(_, _, p)| *p).collect();
     ports.sort_unstable();
     ports.dedup();
     for p in &ports {
@@ -101,7 +123,8 @@ pub(crate) fn render(
         }
     }
     let mut access = String::new();
-    for ((role, scheme, port), g) in &mut groups {
+    for ((role, scheme, port), &at) in &order {
+        let g = &mut groups[at];
         let base = acl_name(*role, &format!("{scheme}_{port}"));
         let method = match scheme {
             Scheme::Https => "egress_connect",
@@ -156,7 +179,7 @@ fn add<'a>(
     losses: &mut Vec<Loss>,
 ) {
     // A plain-HTTP row with a path: only that path, and what is below it.
-    if let (Scheme::Http, Some(path)) = (scheme, e.path) {
+    if let (Scheme::Http, Some(path)) = (scheme, e.path()) {
         let host = match e.pattern().kind() {
             PatternKind::Exact(h) => regex_escape(h),
             _ => host_regex_body(e),
