@@ -12,8 +12,7 @@ use egress_pattern::PatternKind;
 use serde::Serialize;
 
 use crate::{
-    Body, Header, Loss, LossKind, Rows, Unique, drop_covered, paths_not_enforceable,
-    ports_not_expressible,
+    Body, Header, Loss, LossKind, Rows, Unique, paths_not_enforceable, ports_not_expressible,
 };
 
 /// The rule group, in the shape `create-rule-group --cli-input-json` takes;
@@ -84,9 +83,8 @@ pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>
             }
         }
     }
-    let mut targets = targets.into_vec();
     // `.x` covers `x` and `a.x`: drop what a broader entry covers.
-    drop_covered(&mut targets);
+    let targets = targets.into_uncovered();
     let mut types = Vec::new();
     if rows.schemes.contains(&Scheme::Https) {
         types.push("TLS_SNI");

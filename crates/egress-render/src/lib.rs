@@ -482,6 +482,8 @@ fn paths_not_enforceable(entries: &[Entry<'_>], http_paths_ok: bool, losses: &mu
 pub(crate) struct Unique<'a> {
     items: Vec<Cow<'a, str>>,
     made: std::collections::HashSet<Cow<'a, str>>,
+    /// Whether some item is a `.x` (which may cover others).
+    dotted: bool,
 }
 
 impl<'a> Unique<'a> {
@@ -490,6 +492,7 @@ impl<'a> Unique<'a> {
         Unique {
             items: Vec::with_capacity(n),
             made: Default::default(),
+            dotted: false,
         }
     }
 
@@ -497,6 +500,7 @@ impl<'a> Unique<'a> {
     /// target made up.
     pub fn push(&mut self, item: impl Into<Cow<'a, str>>, made: bool) {
         let item = item.into();
+        self.dotted |= item.starts_with('.');
         if made {
             if !self.made.contains(&item) {
                 self.made.insert(item.clone());
@@ -510,6 +514,18 @@ impl<'a> Unique<'a> {
     /// The items so far, repeats of made-up ones not yet removed.
     pub fn items(&self) -> std::slice::Iter<'_, Cow<'a, str>> {
         self.items.iter()
+    }
+
+    /// [`Unique::into_vec`], then [`drop_covered`]: without the second
+    /// pass over the items when none is a `.x` (it would read every item
+    /// again).
+    pub fn into_uncovered(self) -> Vec<Cow<'a, str>> {
+        let dotted = self.dotted;
+        let mut items = self.into_vec();
+        if dotted {
+            drop_covered(&mut items);
+        }
+        items
     }
 
     pub fn into_vec(self) -> Vec<Cow<'a, str>> {

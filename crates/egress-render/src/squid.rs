@@ -19,16 +19,33 @@ use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 
 use crate::{
-    Body, Entry, Loss, LossKind, Options, SquidStyle, Unique, drop_covered, paths_not_enforceable,
-    push_escaped, regex_escape,
+    Body, Entry, Loss, LossKind, Options, SquidStyle, Unique, paths_not_enforceable, push_escaped,
+    regex_escape,
 };
 
 /// The ACLs of one group: one (role, scheme, port).
 #[derive(Debug, Default)]
 struct Group<'a> {
     domains: Unique<'a>,
-    regexes: Vec<Cow<'a, str>>,
-    url_regexes: Vec<Cow<'a, str>>,
+    /// Regular expressions, one a line, written in place: no string and no
+    /// list item per entry (a large plan has many).
+    regexes: String,
+    url_regexes: String,
+    /// The lines of both.
+    regex_lines: usize,
+}
+
+impl Group<'_> {
+    /// Starts a line of `regexes` (`url`: of `url_regexes`); the caller
+    /// writes the expression and a newline.
+    fn regex(&mut self, url: bool) -> &mut String {
+        self.regex_lines += 1;
+        if url {
+            &mut self.url_regexes
+        } else {
+            &mut self.regexes
+        }
+    }
 }
 
 pub(crate) fn render(
@@ -93,8 +110,8 @@ pub(crate) fn render(
     let size: usize = groups
         .iter()
         .map(|g| {
-            let items = g.domains.items().chain(&g.regexes).chain(&g.url_regexes);
-            items.map(|i| 64 + i.len()).sum::<usize>()
+            let domains: usize = g.domains.items().map(|i| 64 + i.len()).sum();
+            domains + g.regexes.len() + g.url_regexes.len() + 64 * g.regex_lines
         })
         .sum();
     let mut out = String::with_capacity(size + 4096);
@@ -136,25 +153,24 @@ pub(crate) fn render(
             String::new()
         };
         let domains = dedup_domains(std::mem::take(&mut g.domains));
-        for (suffix, kind, items) in [
-            ("", "dstdomain", &domains),
-            ("_re", "dstdom_regex -i", &g.regexes),
-            ("_url", "url_regex -i", &g.url_regexes),
-        ] {
-            if items.is_empty() {
-                continue;
-            }
+        let domains = domains.iter().map(|d| d.as_ref());
+        let access_to = format!("http_access allow {method} egress_port_{port}{src}");
+        let mut acl = |suffix: &str, kind: &str, items: &mut dyn Iterator<Item = &str>| {
+            let Some(first) = items.next() else {
+                return;
+            };
             let name = format!("{base}{suffix}");
-            for item in items.iter() {
+            for item in std::iter::once(first).chain(items) {
                 // Written in place: this loop runs once per entry.
                 for part in ["acl ", &name, " ", kind, " ", item, "\n"] {
                     out.push_str(part);
                 }
             }
-            access.push_str(&format!(
-                "http_access allow {method} egress_port_{port}{src} {name}\n"
-            ));
-        }
+            access.push_str(&format!("{access_to} {name}\n"));
+        };
+        acl("", "dstdomain", &mut { domains });
+        acl("_re", "dstdom_regex -i", &mut g.regexes.lines());
+        acl("_url", "url_regex -i", &mut g.url_regexes.lines());
     }
     out.push_str(&access);
     Body::Commented {
@@ -189,8 +205,12 @@ fn add<'a>(
         } else {
             format!(":{port}")
         };
-        g.url_regexes
-            .push(format!("^http://{host}{port_part}{}", regex_escape(path)).into());
+        let re = g.regex(true);
+        for part in ["^http://", &host, &port_part] {
+            re.push_str(part);
+        }
+        push_escaped(re, path);
+        re.push('\n');
         return;
     }
     match (e.pattern().kind(), style) {
@@ -198,11 +218,10 @@ fn add<'a>(
         (PatternKind::Exact(h), _) => g.domains.push(h, e.made),
         (PatternKind::Ip(ip), _) => g.domains.push(ip.to_string(), e.made),
         (PatternKind::Subdomains { suffix }, SquidStyle::Exact) => {
-            let mut re = String::with_capacity(suffix.len() + 8);
+            let re = g.regex(false);
             re.push_str("\\.");
-            push_escaped(&mut re, suffix);
-            re.push('$');
-            g.regexes.push(re.into());
+            push_escaped(re, suffix);
+            re.push_str("$\n");
         }
         (PatternKind::Subdomains { suffix }, SquidStyle::Loose) => {
             losses.push(Loss {
@@ -213,7 +232,11 @@ fn add<'a>(
             g.domains.push(format!(".{suffix}"), e.made);
         }
         (PatternKind::InLabel { .. }, SquidStyle::Exact) => {
-            g.regexes.push(format!("^{}$", host_regex_body(e)).into());
+            let body = host_regex_body(e);
+            let re = g.regex(false);
+            for part in ["^", &body, "$\n"] {
+                re.push_str(part);
+            }
         }
         (PatternKind::InLabel { parent, .. }, SquidStyle::Loose) => {
             losses.push(Loss {
@@ -250,9 +273,7 @@ fn host_regex_body(e: &Entry<'_>) -> String {
 /// Removes duplicates and every entry a `.x` entry already covers (`x`,
 /// `a.x`, `.a.x`): Squid rejects or ignores them.
 fn dedup_domains(domains: Unique<'_>) -> Vec<Cow<'_, str>> {
-    let mut domains = domains.into_vec();
-    drop_covered(&mut domains);
-    domains
+    domains.into_uncovered()
 }
 
 #[cfg(test)]
