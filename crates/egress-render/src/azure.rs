@@ -14,7 +14,7 @@ use egress_pattern::PatternKind;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{Body, Entry, Header, Loss, LossKind, Options, Unique, paths_not_enforceable};
+use crate::{Body, Header, Loss, LossKind, Options, Rows, Unique, paths_not_enforceable};
 
 /// A rule: its feature or role, and its protocols, borrowed from the plan.
 type RuleKey<'a> = (&'a str, &'a Pairs);
@@ -79,10 +79,11 @@ struct Protocol {
 
 pub(crate) fn render<'a>(
     plan: &'a Plan,
-    entries: &'a [Entry<'_>],
+    rows: &'a Rows<'_>,
     options: &Options,
     losses: &mut Vec<Loss>,
 ) -> Body<'a> {
+    let entries = &rows.entries[..];
     paths_not_enforceable(entries, false, losses);
     // One rule per feature, or per role when the plan is for roles; within
     // it, one per set of protocols, since a rule has one protocol list.
@@ -113,7 +114,7 @@ pub(crate) fn render<'a>(
         let features = e.row.features.iter().filter(|_| !by_role);
         let mut groups = roles.chain(features).peekable();
         while let Some(g) = groups.next() {
-            let unique = rules.entry((g.as_str(), e.pairs)).or_default();
+            let unique = rules.entry((g.as_str(), rows.pairs(e))).or_default();
             // The last group takes the string; the others a copy.
             if groups.peek().is_some() {
                 unique.push(fqdn.clone(), made);

@@ -154,10 +154,10 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
     let rows = entries(plan, &mut made, &mut losses);
     let external = external(plan, &rows.intranet);
     let body = match target {
-        Target::Squid => squid::render(plan, &rows.entries, options, &mut losses),
+        Target::Squid => squid::render(plan, &rows, options, &mut losses),
         Target::Pac => pac::render(&rows, options, &mut losses),
         Target::PanEdl => edl::render(&rows, options.edl_type, &mut losses),
-        Target::AzureFirewall => azure::render(plan, &rows.entries, options, &mut losses),
+        Target::AzureFirewall => azure::render(plan, &rows, options, &mut losses),
         Target::AwsNetworkFirewall => aws::render(plan, &rows, &mut losses),
         Target::Plain => plain::render(&rows, &mut losses),
     };
@@ -273,11 +273,13 @@ fn comment(prefix: &str, options: &Options, losses: &[Loss], external: &[String]
 /// One plan row as a target sees it: a concrete pattern, its scheme and
 /// port pairs. Small and without a destructor: a large plan has as many.
 /// What every target reads of each entry is in it or shared (the pattern's
-/// text and kind; whether there is a path; the pairs, shared by the rows
-/// with the same ones), so that a target going through the entries does not
+/// text and kind; whether there is a path; the pairs, an index into the
+/// few distinct ones), so that a target going through the entries does not
 /// read the rows again: in a plan larger than the cache, that second pass
 /// was a cache miss a row. (Targets that group by roles or features, squid
 /// for a role and azure-firewall, still read the row's `Arc` of them.)
+/// Every byte counts too: the list's pages are new memory, a page fault
+/// each, and at 40 bytes an entry a 100,000-row plan's list is 4 MB.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry<'a> {
     pub row: &'a Row,
@@ -288,9 +290,9 @@ pub(crate) struct Entry<'a> {
     pub made: bool,
     /// Whether any pair is HTTPS.
     pub https: bool,
-    /// The entry's scheme and port pairs: those of the first row with the
-    /// same ones.
-    pub pairs: &'a Pairs,
+    /// The entry's scheme and port pairs, as an index into
+    /// [`Rows::pair_sets`]: see [`Rows::pairs`].
+    pairs: u32,
     /// Whether the row has a path: only then is the row read for it.
     has_path: bool,
 }
@@ -309,6 +311,16 @@ pub(crate) struct Rows<'a> {
     pub intranet: Vec<&'a str>,
     /// The patterns made for placeholders.
     pub made: &'a [HostPattern],
+    /// The distinct scheme and port pairs of the entries, each the first
+    /// row's with them.
+    pair_sets: Vec<&'a Pairs>,
+}
+
+impl<'a> Rows<'a> {
+    /// An entry's scheme and port pairs.
+    pub fn pairs(&self, e: &Entry<'a>) -> &'a Pairs {
+        self.pair_sets[e.pairs as usize]
+    }
 }
 
 impl<'a> Entry<'a> {
@@ -349,8 +361,9 @@ fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<
     let mut intranet = Vec::new();
     // Where the entries with made patterns are.
     let mut made_at = Vec::new();
-    let mut distinct_pairs: BTreeMap<&Pairs, (&Pairs, bool)> = BTreeMap::new();
-    let mut last_pairs: Option<(&Pairs, bool)> = None;
+    let mut pair_sets: Vec<&Pairs> = Vec::new();
+    let mut pair_index: BTreeMap<&Pairs, (u32, bool)> = BTreeMap::new();
+    let mut last_pairs: Option<(&Pairs, u32, bool)> = None;
     for row in &plan.rows {
         if !row.status.is_in_force() {
             continue;
@@ -387,18 +400,20 @@ fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<
         // distinct pairs few), so that a target reading them does not read
         // the row again. Most rows have the pairs the last one had.
         let (pairs, https) = match last_pairs {
-            Some((p, https)) if *p == row.pairs => (p, https),
+            Some((p, at, https)) if *p == row.pairs => (at, https),
             _ => {
-                let first = *distinct_pairs.entry(&row.pairs).or_insert_with(|| {
+                let (at, https) = *pair_index.entry(&row.pairs).or_insert_with(|| {
                     let https = row.pairs.iter().any(|(s, _)| *s == Scheme::Https);
                     for (scheme, port) in &row.pairs {
                         ports.insert(*port);
                         schemes.insert(*scheme);
                     }
-                    (&row.pairs, https)
+                    pair_sets.push(&row.pairs);
+                    // Fewer distinct pairs than rows, and rows fit in memory.
+                    ((pair_sets.len() - 1) as u32, https)
                 });
-                last_pairs = Some(first);
-                first
+                last_pairs = Some((pair_sets[at as usize], at, https));
+                (at, https)
             }
         };
         out.push(Entry {
@@ -421,6 +436,7 @@ fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<
         schemes,
         intranet,
         made,
+        pair_sets,
     }
 }
 
@@ -644,8 +660,8 @@ mod tests {
 
     /// A large plan has as many entries as rows.
     #[test]
-    fn an_entry_is_six_words() {
-        assert_eq!(std::mem::size_of::<Entry<'_>>(), 48);
+    fn an_entry_is_five_words() {
+        assert_eq!(std::mem::size_of::<Entry<'_>>(), 40);
         assert!(!std::mem::needs_drop::<Entry<'_>>());
     }
 

@@ -19,8 +19,8 @@ use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 
 use crate::{
-    Body, Entry, Loss, LossKind, Options, SquidStyle, Unique, paths_not_enforceable, push_escaped,
-    regex_escape,
+    Body, Entry, Loss, LossKind, Options, Rows, SquidStyle, Unique, paths_not_enforceable,
+    push_escaped, regex_escape,
 };
 
 /// The ACLs of one group: one (role, scheme, port).
@@ -50,10 +50,11 @@ impl Group<'_> {
 
 pub(crate) fn render(
     plan: &Plan,
-    entries: &[Entry<'_>],
+    rows: &Rows<'_>,
     options: &Options,
     losses: &mut Vec<Loss>,
 ) -> Body<'static> {
+    let entries = &rows.entries[..];
     paths_not_enforceable(entries, true, losses);
     // One set of ACLs per role when the plan is for roles, else one.
     let roles: Vec<Option<&str>> = if plan.request.roles.is_empty() {
@@ -79,7 +80,7 @@ pub(crate) fn render(
             if !wanted {
                 continue;
             }
-            for (scheme, port) in e.pairs {
+            for (scheme, port) in rows.pairs(e) {
                 let key = (*role, *scheme, *port);
                 let at = match last {
                     Some((k, at)) if k == key => at,
