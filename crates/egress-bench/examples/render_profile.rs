@@ -1,4 +1,5 @@
-//! One render of a generated plan, for profilers: `render_profile N TARGET`.
+//! One render of a generated plan, for profilers: `render_profile N TARGET`
+//! (`REPEAT=K` renders it K times in the one process).
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
@@ -30,11 +31,18 @@ fn main() {
         edl_type: egress_render::EdlType::Domain,
         sources: vec![],
     };
-    let start = std::time::Instant::now();
-    let r = egress_render::render(target, &plan, &options);
-    eprintln!(
-        "{n} {target_name}: {:?}, {} bytes",
-        start.elapsed(),
-        r.text.len()
-    );
+    // `REPEAT=K`: render K times in this process (the warm case).
+    let repeat: usize = std::env::var("REPEAT")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
+    for _ in 0..repeat {
+        let start = std::time::Instant::now();
+        let r = egress_render::render(target, &plan, &options);
+        eprintln!(
+            "{n} {target_name}: {:?}, {} bytes",
+            start.elapsed(),
+            r.text.len()
+        );
+    }
 }

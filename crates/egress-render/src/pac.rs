@@ -40,75 +40,91 @@ pub(crate) fn render(rows: &Rows<'_>, options: &Options, losses: &mut Vec<Loss>)
         }
     }
     let (exact, suffixes, in_label) = (exact.into_vec(), suffixes.into_vec(), in_label.into_vec());
-    let text = format!(
-        r#"var EGRESS_ALLOW = {allow};
-var EGRESS_DEFAULT = {default};
+    // Written into one string sized once: the lists are as long as the plan.
+    let size: usize = [&exact, &suffixes, &in_label]
+        .iter()
+        .flat_map(|list| list.iter())
+        .map(|i| i.len() + 16)
+        .sum();
+    let mut text = String::with_capacity(size + 2048);
+    for part in [
+        r#"var EGRESS_ALLOW = "#,
+        &js(&options.pac_allow),
+        r#";
+var EGRESS_DEFAULT = "#,
+        &js(&options.pac_default),
+        r#";
 
 // Exact hosts.
-var EGRESS_EXACT = {{
-{exact}
-}};
+var EGRESS_EXACT = {
+"#,
+    ] {
+        text.push_str(part);
+    }
+    lines(&mut text, &exact, |out, h| {
+        push_js(out, h);
+        out.push_str(": true");
+    });
+    text.push_str(
+        r#"
+};
 
 // `*.x`: one or more whole labels before `.x`, never `x` itself.
 var EGRESS_SUFFIXES = [
-{suffixes}
+"#,
+    );
+    lines(&mut text, &suffixes, push_js);
+    text.push_str(
+        r#"
 ];
 
 // `pre*post.parent`: `*` is one or more characters within the first label.
 var EGRESS_IN_LABEL = [
-{in_label}
+"#,
+    );
+    lines(&mut text, &in_label, |out, s| out.push_str(s));
+    text.push_str(
+        r#"
 ];
 
-function egressEndsWith(s, suffix) {{
+function egressEndsWith(s, suffix) {
   return s.length >= suffix.length && s.substring(s.length - suffix.length) == suffix;
-}}
+}
 
-function egressAllowed(h) {{
+function egressAllowed(h) {
   if (Object.prototype.hasOwnProperty.call(EGRESS_EXACT, h)) return true;
-  for (var i = 0; i < EGRESS_SUFFIXES.length; i++) {{
+  for (var i = 0; i < EGRESS_SUFFIXES.length; i++) {
     if (h.length > EGRESS_SUFFIXES[i].length && egressEndsWith(h, EGRESS_SUFFIXES[i])) return true;
-  }}
-  for (var j = 0; j < EGRESS_IN_LABEL.length; j++) {{
+  }
+  for (var j = 0; j < EGRESS_IN_LABEL.length; j++) {
     var pre = EGRESS_IN_LABEL[j][0], post = EGRESS_IN_LABEL[j][1], parent = EGRESS_IN_LABEL[j][2];
     if (!egressEndsWith(h, parent)) continue;
     var label = h.substring(0, h.length - parent.length);
     if (label.indexOf(".") == -1 && label.length > pre.length + post.length &&
         label.substring(0, pre.length) == pre && egressEndsWith(label, post)) return true;
-  }}
+  }
   return false;
-}}
+}
 
-function FindProxyForURL(url, host) {{
+function FindProxyForURL(url, host) {
   var h = host.toLowerCase();
   if (h.charAt(h.length - 1) == ".") h = h.substring(0, h.length - 1);
   return egressAllowed(h) ? EGRESS_ALLOW : EGRESS_DEFAULT;
-}}
+}
 "#,
-        allow = js(&options.pac_allow),
-        default = js(&options.pac_default),
-        exact = lines(&exact, |out, h| {
-            push_js(out, h);
-            out.push_str(": true");
-        }),
-        suffixes = lines(&suffixes, push_js),
-        in_label = lines(&in_label, |out, s| out.push_str(s)),
     );
     Body::Commented { prefix: "//", text }
 }
 
-/// The items, one a line, indented, separated by commas: written into one
-/// string, sized once (a list as long as the plan).
-fn lines<T: AsRef<str>>(items: &[T], write: impl Fn(&mut String, &str)) -> String {
-    let size: usize = items.iter().map(|i| i.as_ref().len() + 16).sum();
-    let mut out = String::with_capacity(size);
+/// Appends the items to `out`, one a line, indented, separated by commas.
+fn lines<T: AsRef<str>>(out: &mut String, items: &[T], write: impl Fn(&mut String, &str)) {
     for (n, item) in items.iter().enumerate() {
         if n > 0 {
             out.push_str(",\n");
         }
         out.push_str("    ");
-        write(&mut out, item.as_ref());
+        write(out, item.as_ref());
     }
-    out
 }
 
 /// A JavaScript string literal.

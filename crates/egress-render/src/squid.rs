@@ -27,25 +27,8 @@ use crate::{
 #[derive(Debug, Default)]
 struct Group<'a> {
     domains: Unique<'a>,
-    /// Regular expressions, one a line, written in place: no string and no
-    /// list item per entry (a large plan has many).
-    regexes: String,
-    url_regexes: String,
-    /// The lines of both.
-    regex_lines: usize,
-}
-
-impl Group<'_> {
-    /// Starts a line of `regexes` (`url`: of `url_regexes`); the caller
-    /// writes the expression and a newline.
-    fn regex(&mut self, url: bool) -> &mut String {
-        self.regex_lines += 1;
-        if url {
-            &mut self.url_regexes
-        } else {
-            &mut self.regexes
-        }
-    }
+    regexes: Vec<Cow<'a, str>>,
+    url_regexes: Vec<Cow<'a, str>>,
 }
 
 pub(crate) fn render(
@@ -111,8 +94,8 @@ pub(crate) fn render(
     let size: usize = groups
         .iter()
         .map(|g| {
-            let domains: usize = g.domains.items().map(|i| 64 + i.len()).sum();
-            domains + g.regexes.len() + g.url_regexes.len() + 64 * g.regex_lines
+            let items = g.domains.items().chain(&g.regexes).chain(&g.url_regexes);
+            items.map(|i| 64 + i.len()).sum::<usize>()
         })
         .sum();
     let mut out = String::with_capacity(size + 4096);
@@ -170,8 +153,16 @@ pub(crate) fn render(
             access.push_str(&format!("{access_to} {name}\n"));
         };
         acl("", "dstdomain", &mut { domains });
-        acl("_re", "dstdom_regex -i", &mut g.regexes.lines());
-        acl("_url", "url_regex -i", &mut g.url_regexes.lines());
+        acl(
+            "_re",
+            "dstdom_regex -i",
+            &mut g.regexes.iter().map(|r| r.as_ref()),
+        );
+        acl(
+            "_url",
+            "url_regex -i",
+            &mut g.url_regexes.iter().map(|r| r.as_ref()),
+        );
     }
     out.push_str(&access);
     Body::Commented {
@@ -206,12 +197,8 @@ fn add<'a>(
         } else {
             format!(":{port}")
         };
-        let re = g.regex(true);
-        for part in ["^http://", &host, &port_part] {
-            re.push_str(part);
-        }
-        push_escaped(re, path);
-        re.push('\n');
+        g.url_regexes
+            .push(format!("^http://{host}{port_part}{}", regex_escape(path)).into());
         return;
     }
     match (e.pattern().kind(), style) {
@@ -219,10 +206,14 @@ fn add<'a>(
         (PatternKind::Exact(h), _) => g.domains.push(h, e.made),
         (PatternKind::Ip(ip), _) => g.domains.push(ip.to_string(), e.made),
         (PatternKind::Subdomains { suffix }, SquidStyle::Exact) => {
-            let re = g.regex(false);
+            // One small string each: a single growing buffer for them all
+            // made glibc return and re-fault the heap on every render of a
+            // large plan (BENCHMARKS.md).
+            let mut re = String::with_capacity(suffix.len() + 8);
             re.push_str("\\.");
-            push_escaped(re, suffix);
-            re.push_str("$\n");
+            push_escaped(&mut re, suffix);
+            re.push('$');
+            g.regexes.push(re.into());
         }
         (PatternKind::Subdomains { suffix }, SquidStyle::Loose) => {
             losses.push(Loss {
@@ -233,11 +224,7 @@ fn add<'a>(
             g.domains.push(format!(".{suffix}"), e.made);
         }
         (PatternKind::InLabel { .. }, SquidStyle::Exact) => {
-            let body = host_regex_body(e);
-            let re = g.regex(false);
-            for part in ["^", &body, "$\n"] {
-                re.push_str(part);
-            }
+            g.regexes.push(format!("^{}$", host_regex_body(e)).into());
         }
         (PatternKind::InLabel { parent, .. }, SquidStyle::Loose) => {
             losses.push(Loss {
