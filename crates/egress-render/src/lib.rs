@@ -396,9 +396,10 @@ fn entries<'a>(plan: &'a Plan, made: &'a mut Vec<HostPattern>, losses: &mut Vec<
                 }
             },
         };
-        // Entries point at the first row with their pairs (rows are many,
-        // distinct pairs few), so that a target reading them does not read
-        // the row again. Most rows have the pairs the last one had.
+        // Entries name their pairs by an index into the distinct ones (rows
+        // are many, distinct pairs few), so that a target reading them does
+        // not read the row again. Most rows have the pairs the last one had;
+        // the ports and schemes are gathered once per distinct pairs.
         let (pairs, https) = match last_pairs {
             Some((p, at, https)) if *p == row.pairs => (at, https),
             _ => {

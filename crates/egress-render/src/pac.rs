@@ -83,8 +83,12 @@ var EGRESS_IN_LABEL = [
 "#,
     );
     lines(&mut text, &in_label, |out, s| out.push_str(s));
-    text.push_str(
-        r#"
+    text.push_str(FUNCTIONS);
+    Body::Commented { prefix: "//", text }
+}
+
+/// The end of the lists and the functions that read them.
+const FUNCTIONS: &str = r#"
 ];
 
 function egressEndsWith(s, suffix) {
@@ -111,10 +115,7 @@ function FindProxyForURL(url, host) {
   if (h.charAt(h.length - 1) == ".") h = h.substring(0, h.length - 1);
   return egressAllowed(h) ? EGRESS_ALLOW : EGRESS_DEFAULT;
 }
-"#,
-    );
-    Body::Commented { prefix: "//", text }
-}
+"#;
 
 /// Appends the items to `out`, one a line, indented, separated by commas.
 fn lines<T: AsRef<str>>(out: &mut String, items: &[T], write: impl Fn(&mut String, &str)) {
