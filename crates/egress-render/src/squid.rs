@@ -137,32 +137,25 @@ pub(crate) fn render(
             String::new()
         };
         let domains = dedup_domains(std::mem::take(&mut g.domains));
-        let domains = domains.iter().map(|d| d.as_ref());
-        let access_to = format!("http_access allow {method} egress_port_{port}{src}");
-        let mut acl = |suffix: &str, kind: &str, items: &mut dyn Iterator<Item = &str>| {
-            let Some(first) = items.next() else {
-                return;
-            };
+        for (suffix, kind, items) in [
+            ("", "dstdomain", &domains),
+            ("_re", "dstdom_regex -i", &g.regexes),
+            ("_url", "url_regex -i", &g.url_regexes),
+        ] {
+            if items.is_empty() {
+                continue;
+            }
             let name = format!("{base}{suffix}");
-            for item in std::iter::once(first).chain(items) {
+            for item in items.iter() {
                 // Written in place: this loop runs once per entry.
                 for part in ["acl ", &name, " ", kind, " ", item, "\n"] {
                     out.push_str(part);
                 }
             }
-            access.push_str(&format!("{access_to} {name}\n"));
-        };
-        acl("", "dstdomain", &mut { domains });
-        acl(
-            "_re",
-            "dstdom_regex -i",
-            &mut g.regexes.iter().map(|r| r.as_ref()),
-        );
-        acl(
-            "_url",
-            "url_regex -i",
-            &mut g.url_regexes.iter().map(|r| r.as_ref()),
-        );
+            access.push_str(&format!(
+                "http_access allow {method} egress_port_{port}{src} {name}\n"
+            ));
+        }
     }
     out.push_str(&access);
     Body::Commented {
