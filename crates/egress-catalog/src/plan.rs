@@ -5,7 +5,9 @@
 //! host (and path) into one [`Row`] listing every feature and role that needs
 //! it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::Hash;
 use std::sync::Arc;
 
 use egress_pattern::HostPattern;
@@ -50,8 +52,8 @@ pub struct Plan {
 /// needs it.
 ///
 /// The fields every renderer reads for every row (pattern, path, status,
-/// pairs, direction) come first and in this order (`repr(C)`), so that they
-/// share the row's first three cache lines; what only reports, `explain`
+/// pairs, direction) come first and in this order (`repr(C)`), in the row's
+/// first 113 bytes; what only reports, `explain`
 /// and the check read is behind one pointer in [`RowDetail`], and the roles
 /// and features are shared between rows. A row is 176 bytes (it was 488
 /// with the details inline and a 48-byte pattern): a plan larger than the
@@ -446,20 +448,13 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
         })
         .collect();
 
-    let mut role_sets: HashMap<BTreeMap<String, Basis>, Arc<BTreeMap<String, Basis>>> =
-        HashMap::new();
-    let mut feature_lists: HashMap<Vec<String>, Arc<[String]>> = HashMap::new();
+    let mut role_sets = HashSet::new();
+    let mut feature_lists = HashSet::new();
     let mut rows: Vec<Row> = rows
         .into_values()
         .map(|(mut row, roles, features)| {
-            row.roles = role_sets
-                .entry(roles)
-                .or_insert_with_key(|r| Arc::new(r.clone()))
-                .clone();
-            row.features = feature_lists
-                .entry(features)
-                .or_insert_with_key(|f| Arc::from(f.as_slice()))
-                .clone();
+            row.roles = shared(&mut role_sets, roles);
+            row.features = shared(&mut feature_lists, features);
             row
         })
         .collect();
@@ -475,6 +470,20 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
         missing: missing.into_values().collect(),
         excluded,
     }
+}
+
+/// The copy in `set` equal to `value`, or `value` as a new one.
+fn shared<T, S>(set: &mut HashSet<Arc<S>>, value: T) -> Arc<S>
+where
+    S: Hash + Eq + ?Sized,
+    T: Borrow<S> + Into<Arc<S>>,
+{
+    if let Some(copy) = set.get(value.borrow()) {
+        return copy.clone();
+    }
+    let copy: Arc<S> = value.into();
+    set.insert(copy.clone());
+    copy
 }
 
 /// Whether the request's roles select the endpoint: any of them, or the

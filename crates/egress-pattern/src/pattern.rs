@@ -183,9 +183,11 @@ fn matches_name(kind: PatternKind<'_>, name: &str) -> bool {
 
 impl fmt::Display for HostPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind() {
-            PatternKind::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]"),
-            _ => f.write_str(&self.text),
+        // An IPv6 address is the one kind of text with a colon.
+        if self.kind == Kind::Ip && self.text.contains(':') {
+            write!(f, "[{}]", self.text)
+        } else {
+            f.write_str(&self.text)
         }
     }
 }

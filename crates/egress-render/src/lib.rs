@@ -659,6 +659,38 @@ mod tests {
         check("<child-sup-fqdn>", None);
     }
 
+    /// Every entry's pairs are its row's, whether they repeat the last
+    /// entry's or not, in every embedded revision and cloud.
+    #[test]
+    fn entries_have_their_rows_pairs() {
+        use egress_catalog::catalog::Cloud;
+        use egress_catalog::plan::{self, Request};
+        for catalog in egress_catalog::embedded::all().unwrap() {
+            for cloud in [Cloud::Public, Cloud::UsGov] {
+                let request = Request {
+                    cloud,
+                    version: None,
+                    as_of: jiff::civil::date(2026, 1, 1),
+                    features: None,
+                    roles: Vec::new(),
+                    placeholders: Default::default(),
+                };
+                let plan = plan::resolve(&catalog, &request);
+                let mut made = Vec::new();
+                let rows = entries(&plan, &mut made, &mut Vec::new());
+                let mut changes = 0;
+                for (i, e) in rows.entries.iter().enumerate() {
+                    assert_eq!(rows.pairs(e), &e.row.pairs, "{}", e.row.host);
+                    assert_eq!(e.path(), e.row.path.as_deref(), "{}", e.row.host);
+                    if i > 0 && e.row.pairs != rows.entries[i - 1].row.pairs {
+                        changes += 1;
+                    }
+                }
+                assert!(changes > 1, "the plan's pairs change from row to row");
+            }
+        }
+    }
+
     /// A large plan has as many entries as rows.
     #[test]
     fn an_entry_is_five_words() {
