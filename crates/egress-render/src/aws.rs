@@ -63,15 +63,15 @@ pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>
     let mut targets = Unique::with_capacity(entries.len());
     for e in entries {
         match e.pattern().kind() {
-            PatternKind::Exact(h) => targets.push(h, e.made),
-            PatternKind::Ip(ip) => targets.push(ip.to_string(), e.made),
+            // Parts of the pattern's text (`Entry::dotted`): no string each.
+            PatternKind::Exact(_) | PatternKind::Ip(_) => targets.push(e.dotted(), e.made),
             PatternKind::Subdomains { suffix } => {
                 losses.push(Loss {
                     host: e.host().to_owned(),
                     kind: LossKind::ApexAdded,
                     detail: format!("`.{suffix}` also admits `{suffix}`"),
                 });
-                targets.push(format!(".{suffix}"), e.made);
+                targets.push(e.dotted(), e.made);
             }
             PatternKind::InLabel { parent, .. } => {
                 losses.push(Loss {
@@ -79,7 +79,7 @@ pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>
                     kind: LossKind::Broadened,
                     detail: format!("no partial-label wildcards: rendered as `.{parent}`, which admits `{parent}` and all its subdomains"),
                 });
-                targets.push(format!(".{parent}"), true);
+                targets.push(e.dotted(), true);
             }
         }
     }

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use egress_catalog::catalog::{Direction, Scheme};
 use egress_catalog::plan::{Pairs, Plan, Row};
-use egress_pattern::{HostPattern, PatternView};
+use egress_pattern::{HostPattern, PatternKind, PatternView};
 
 mod aws;
 mod azure;
@@ -348,6 +348,21 @@ impl<'a> Entry<'a> {
         self.pattern
             .expect("entries() gives every entry its pattern")
     }
+
+    /// The entry as a domain-list item that admits a name and all its
+    /// subdomains where it starts with a dot: the pattern's text for a host
+    /// or an address, `.x` for `*.x` and for `pre*post.x` (broadened). A
+    /// part of the pattern's text, so no string is made for it.
+    pub fn dotted(&self) -> &'a str {
+        let pattern = self.pattern();
+        let text = pattern.as_str();
+        let parent = match pattern.kind() {
+            PatternKind::Subdomains { suffix } => suffix,
+            PatternKind::InLabel { parent, .. } => parent,
+            PatternKind::Exact(_) | PatternKind::Ip(_) => return text,
+        };
+        &text[text.len() - parent.len() - 1..]
+    }
 }
 
 /// The rows a list must admit: in force, toward the internet, with a
@@ -528,11 +543,6 @@ impl<'a> Unique<'a> {
         }
     }
 
-    /// The items so far, repeats of made-up ones not yet removed.
-    pub fn items(&self) -> std::slice::Iter<'_, Cow<'a, str>> {
-        self.items.iter()
-    }
-
     /// [`Unique::into_vec`], then [`drop_covered`]: without the second
     /// pass over the items when none is a `.x` (it would read every item
     /// again).
@@ -570,48 +580,117 @@ impl<'a> Unique<'a> {
     }
 }
 
+/// [`Unique`] for lists whose items are parts of the entries' own texts
+/// ([`Entry::dotted`], the pattern's text): the items are indices into the
+/// entries, four bytes each instead of a string's 24, and written from the
+/// entry. A large plan's lists of strings were a fifth of the memory its
+/// render touched, and copying them as they grew a tenth of its time
+/// (BENCHMARKS.md).
+#[derive(Debug, Default)]
+pub(crate) struct EntryList<'a> {
+    items: Vec<u32>,
+    /// The text of the last item pushed.
+    last: Option<&'a str>,
+    /// Whether some item is made up.
+    made: bool,
+    /// Whether some item is a `.x` (which may cover others).
+    dotted: bool,
+}
+
+impl<'a> EntryList<'a> {
+    /// Adds entry `i`, whose item is `text`, unless it is a row's own item
+    /// equal to the last one: it is compared while that row is still in
+    /// the cache. Made-up items, which may repeat anywhere, are left to
+    /// [`EntryList::finish`].
+    pub fn push(&mut self, i: usize, text: &'a str, made: bool) {
+        if made || self.last != Some(text) {
+            // Fewer entries than `u32::MAX`: a plan's rows fit in memory.
+            self.items.push(i as u32);
+        }
+        self.last = Some(text);
+        self.made |= made;
+        self.dotted |= text.starts_with('.');
+    }
+
+    /// The items to write, in order: a made-up item's text once, at its
+    /// first occurrence (a row's own item equal to it included), and, with
+    /// `uncovered`, no item that a `.x` item covers ([`drop_covered`]).
+    /// `item` gives an entry's text and whether it is made up. A list with
+    /// neither made-up nor `.x` items, the common one, is not read again.
+    pub fn finish(mut self, uncovered: bool, item: impl Fn(usize) -> (&'a str, bool)) -> Vec<u32> {
+        let item = |i: &u32| item(*i as usize);
+        if self.made {
+            let made: std::collections::HashSet<&str> = self
+                .items
+                .iter()
+                .map(item)
+                .filter_map(|(text, made)| made.then_some(text))
+                .collect();
+            let mut emitted = std::collections::HashSet::new();
+            self.items.retain(|i| {
+                let (text, _) = item(i);
+                !made.contains(text) || emitted.insert(text)
+            });
+        }
+        if uncovered && self.dotted {
+            let texts: Vec<&str> = self.items.iter().map(|i| item(i).0).collect();
+            let mut covered = covered(&texts).into_iter();
+            self.items.retain(|_| !covered.next().unwrap_or(false));
+        }
+        self.items
+    }
+}
+
 /// Drops every entry that a `.x` entry (`x` and all its subdomains) already
 /// covers: `x`, `a.x`, `.a.x`. Linear in the entries and their labels; a
 /// suffix is looked up only when some `.x` has as many labels as it.
 pub(crate) fn drop_covered(items: &mut Vec<Cow<'_, str>>) {
+    let mut covered = covered(items).into_iter();
+    items.retain(|_| !covered.next().unwrap_or(false));
+}
+
+/// Which items a `.x` item covers (see [`drop_covered`]), in order.
+pub(crate) fn covered(items: &[impl AsRef<str>]) -> Vec<bool> {
     let labels = |name: &str| name.bytes().filter(|&b| b == b'.').count() + 1;
-    let keep: Vec<bool> = {
-        let parents: std::collections::HashSet<&str> =
-            items.iter().filter_map(|i| i.strip_prefix('.')).collect();
-        if parents.is_empty() {
-            return;
+    // Gathered in a list first, so that the set is made at its size: grown
+    // from empty, it would hash every parent again at each doubling.
+    let dotted: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i.as_ref().strip_prefix('.'))
+        .collect();
+    if dotted.is_empty() {
+        return vec![false; items.len()];
+    }
+    let mut parents = std::collections::HashSet::with_capacity(dotted.len());
+    parents.extend(dotted);
+    // Bit `n`: some parent has `n` labels (more than 127 count as 127).
+    let depths = parents
+        .iter()
+        .fold(0u128, |d, p| d | 1 << labels(p).min(127));
+    let covered = |name: &str| {
+        let mut n = labels(name);
+        if depths & (1 << n.min(127)) != 0 && parents.contains(name) {
+            return true;
         }
-        // Bit `n`: some parent has `n` labels (more than 127 count as 127).
-        let depths = parents
-            .iter()
-            .fold(0u128, |d, p| d | 1 << labels(p).min(127));
-        let covered = |name: &str| {
-            let mut n = labels(name);
-            if depths & (1 << n.min(127)) != 0 && parents.contains(name) {
+        let mut rest = name;
+        while let Some((_, tail)) = rest.split_once('.') {
+            n -= 1;
+            if depths & (1 << n.min(127)) != 0 && parents.contains(tail) {
                 return true;
             }
-            let mut rest = name;
-            while let Some((_, tail)) = rest.split_once('.') {
-                n -= 1;
-                if depths & (1 << n.min(127)) != 0 && parents.contains(tail) {
-                    return true;
-                }
-                rest = tail;
-            }
-            false
-        };
-        items
-            .iter()
-            .map(|item| match item.strip_prefix('.') {
-                // `.x` is not covered by itself, only by a `.` of a suffix.
-                Some(parent) => !parent.split_once('.').is_some_and(|(_, t)| covered(t)),
-                // `x` itself is covered by `.x`.
-                None => !covered(item),
-            })
-            .collect()
+            rest = tail;
+        }
+        false
     };
-    let mut keep = keep.into_iter();
-    items.retain(|_| keep.next().unwrap_or(true));
+    items
+        .iter()
+        .map(|item| match item.as_ref().strip_prefix('.') {
+            // `.x` is not covered by itself, only by a `.` of a suffix.
+            Some(parent) => parent.split_once('.').is_some_and(|(_, t)| covered(t)),
+            // `x` itself is covered by `.x`.
+            None => covered(item.as_ref()),
+        })
+        .collect()
 }
 
 /// Escapes a string for a POSIX extended or JavaScript regular expression.
@@ -623,17 +702,111 @@ pub(crate) fn regex_escape(text: &str) -> String {
 
 /// [`regex_escape`], appended to `out`.
 pub(crate) fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
+    // The special characters are ASCII, so a byte that is one is a whole
+    // character; the runs between them are copied at once.
+    let mut from = 0;
+    for (at, b) in text.bytes().enumerate() {
+        if matches!(
+            b,
+            b'\\'
+                | b'.'
+                | b'+'
+                | b'*'
+                | b'?'
+                | b'('
+                | b')'
+                | b'|'
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'^'
+                | b'$'
+        ) {
+            out.push_str(&text[from..at]);
             out.push('\\');
+            from = at;
         }
-        out.push(c);
     }
+    out.push_str(&text[from..]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Items as the plan would give them, each `(item, made up)`: what
+    /// [`Unique::into_uncovered`] and [`EntryList::finish`] keep, alike.
+    #[track_caller]
+    fn check(input: &[(&str, bool)], expected: &[&str]) {
+        let mut unique = Unique::default();
+        let mut list = EntryList::default();
+        for (i, (text, made)) in input.iter().enumerate() {
+            unique.push(*text, *made);
+            list.push(i, text, *made);
+        }
+        assert_eq!(unique.into_uncovered(), expected, "Unique");
+        let written: Vec<&str> = list
+            .finish(true, |i| input[i])
+            .iter()
+            .map(|&i| input[i as usize].0)
+            .collect();
+        assert_eq!(written, expected, "EntryList");
+    }
+
+    #[test]
+    fn broader_entries_win() {
+        check(
+            &[("a.x", false), (".x", false), ("x", false), ("b.y", false)],
+            &[".x", "b.y"],
+        );
+        check(&[(".a.x", false), (".x", false)], &[".x"]);
+        check(&[("ax", false), (".x", false)], &["ax", ".x"]);
+        check(
+            &[(".x", false), (".x", false), ("x.y", false)],
+            &[".x", "x.y"],
+        );
+        // Made-up items repeat anywhere; the first is kept.
+        check(
+            &[(".p", true), ("a.q", false), (".p", true), ("b.q", false)],
+            &[".p", "a.q", "b.q"],
+        );
+        check(
+            &[(".p", false), ("a.q", false), (".p", true)],
+            &[".p", "a.q"],
+        );
+        check(
+            &[("go.microsoft.com", false), ("go.microsoft.com", false)],
+            &["go.microsoft.com"],
+        );
+        // Covered from any depth, by parents of several depths; a parent
+        // with more labels than an item never covers it.
+        check(
+            &[
+                ("c.b.a.x", false),
+                (".b.a.x", false),
+                ("z.y", false),
+                (".x", false),
+                (".q.p.o", false),
+                ("p.o", false),
+                ("r.q.p.o", false),
+                ("evilx", false),
+                ("x.evil", false),
+            ],
+            &["z.y", ".x", ".q.p.o", "p.o", "evilx", "x.evil"],
+        );
+        // A made-up item equal to a later own one, starting with a byte no
+        // own item starts with, and own items that are never hashed.
+        check(
+            &[
+                ("*.m", true),
+                ("a.b", false),
+                ("*.m", false),
+                ("c.d", false),
+            ],
+            &["*.m", "a.b", "c.d"],
+        );
+    }
 
     #[test]
     fn placeholders_become_one_wildcard() {
@@ -701,5 +874,12 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(regex_escape("a.b-c*"), "a\\.b-c\\*");
+        // Every special character, at the start and the end; two in a row.
+        assert_eq!(
+            regex_escape(r".a\b+c*d?e(f)g|h[i]j{k}l^m$"),
+            r"\.a\\b\+c\*d\?e\(f\)g\|h\[i\]j\{k\}l\^m\$"
+        );
+        assert_eq!(regex_escape("..xn--bcher-kva"), r"\.\.xn--bcher-kva");
+        assert_eq!(regex_escape(""), "");
     }
 }

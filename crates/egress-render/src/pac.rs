@@ -9,21 +9,23 @@
 
 use egress_pattern::PatternKind;
 
-use crate::{Body, Loss, Options, Rows, Unique, paths_not_enforceable, ports_not_expressible};
+use crate::{
+    Body, EntryList, Loss, Options, Rows, Unique, paths_not_enforceable, ports_not_expressible,
+};
 
 pub(crate) fn render(rows: &Rows<'_>, options: &Options, losses: &mut Vec<Loss>) -> Body<'static> {
     let entries = &rows.entries[..];
     ports_not_expressible("a PAC file", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);
-    let mut exact = Unique::with_capacity(entries.len());
-    let mut suffixes = Unique::default();
+    // Exact hosts and `.x` suffixes are the entries' own texts: lists of
+    // indices (`EntryList`).
+    let mut exact = EntryList::default();
+    let mut suffixes = EntryList::default();
     let mut in_label = Unique::default();
-    for e in entries {
+    for (i, e) in entries.iter().enumerate() {
         match e.pattern().kind() {
-            // Borrowed from the plan: no string per host.
-            PatternKind::Exact(h) => exact.push(h, e.made),
-            PatternKind::Ip(ip) => exact.push(ip.to_string(), e.made),
-            PatternKind::Subdomains { suffix } => suffixes.push(format!(".{suffix}"), e.made),
+            PatternKind::Exact(_) | PatternKind::Ip(_) => exact.push(i, e.dotted(), e.made),
+            PatternKind::Subdomains { .. } => suffixes.push(i, e.dotted(), e.made),
             PatternKind::InLabel {
                 prefix,
                 suffix,
@@ -39,12 +41,15 @@ pub(crate) fn render(rows: &Rows<'_>, options: &Options, losses: &mut Vec<Loss>)
             ),
         }
     }
-    let (exact, suffixes, in_label) = (exact.into_vec(), suffixes.into_vec(), in_label.into_vec());
+    let item = |i: usize| (entries[i].dotted(), entries[i].made);
+    let own = |i: &u32| entries[*i as usize].dotted();
+    let (exact, suffixes) = (exact.finish(false, item), suffixes.finish(false, item));
+    let in_label = in_label.into_vec();
     // Written into one string sized once: the lists are as long as the plan.
-    let size: usize = [&exact, &suffixes, &in_label]
-        .iter()
-        .flat_map(|list| list.iter())
-        .map(|i| i.len() + 16)
+    // An item's length is read from its entry, which holds its text's.
+    let size: usize = (exact.iter().chain(&suffixes).map(|i| own(i).len()))
+        .chain(in_label.iter().map(|i| i.len()))
+        .map(|n| n + 16)
         .sum();
     let mut text = String::with_capacity(size + 2048);
     for part in [
@@ -61,8 +66,8 @@ var EGRESS_EXACT = {
     ] {
         text.push_str(part);
     }
-    lines(&mut text, &exact, |out, h| {
-        push_js(out, h);
+    lines(&mut text, &exact, |out, i| {
+        push_js(out, own(i));
         out.push_str(": true");
     });
     text.push_str(
@@ -73,7 +78,7 @@ var EGRESS_EXACT = {
 var EGRESS_SUFFIXES = [
 "#,
     );
-    lines(&mut text, &suffixes, push_js);
+    lines(&mut text, &suffixes, |out, i| push_js(out, own(i)));
     text.push_str(
         r#"
 ];
@@ -118,13 +123,13 @@ function FindProxyForURL(url, host) {
 "#;
 
 /// Appends the items to `out`, one a line, indented, separated by commas.
-fn lines<T: AsRef<str>>(out: &mut String, items: &[T], write: impl Fn(&mut String, &str)) {
+fn lines<T>(out: &mut String, items: &[T], write: impl Fn(&mut String, &T)) {
     for (n, item) in items.iter().enumerate() {
         if n > 0 {
             out.push_str(",\n");
         }
         out.push_str("    ");
-        write(out, item.as_ref());
+        write(out, item);
     }
 }
 

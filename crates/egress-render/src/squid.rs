@@ -10,7 +10,6 @@
 //! entry already covers are dropped: Squid rejects a subdomain listed before
 //! its parent and warns about one listed after it.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -19,16 +18,26 @@ use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 
 use crate::{
-    Body, Entry, Loss, LossKind, Options, Rows, SquidStyle, Unique, paths_not_enforceable,
+    Body, Entry, EntryList, Loss, LossKind, Options, Rows, SquidStyle, paths_not_enforceable,
     push_escaped, regex_escape,
 };
 
-/// The ACLs of one group: one (role, scheme, port).
+/// The ACLs of one group: one (role, scheme, port). The `dstdomain` and
+/// `dstdom_regex` lists hold indices into the entries, each item written
+/// from its entry ([`domain`], [`write_regex`]); see [`EntryList`].
 #[derive(Debug, Default)]
 struct Group<'a> {
-    domains: Unique<'a>,
-    regexes: Vec<Cow<'a, str>>,
-    url_regexes: Vec<Cow<'a, str>>,
+    domains: EntryList<'a>,
+    regexes: Vec<u32>,
+    url_regexes: Vec<String>,
+}
+
+/// A group's lists as they are written.
+#[derive(Debug)]
+struct Lists {
+    domains: Vec<u32>,
+    regexes: Vec<u32>,
+    url_regexes: Vec<String>,
 }
 
 pub(crate) fn render(
@@ -54,7 +63,7 @@ pub(crate) fn render(
     let mut groups: Vec<Group> = Vec::new();
     // Most entries go where the last one went: no map lookup for them.
     let mut last = None;
-    for e in entries {
+    for (i, e) in entries.iter().enumerate() {
         for role in &roles {
             let wanted = match role {
                 None => true,
@@ -78,7 +87,7 @@ pub(crate) fn render(
                 };
                 add(
                     &mut groups[at],
-                    e,
+                    (i as u32, e),
                     *scheme,
                     *port,
                     options.squid_style,
@@ -88,14 +97,41 @@ pub(crate) fn render(
         }
     }
 
+    let style = options.squid_style;
+    let lists: Vec<Lists> = groups
+        .into_iter()
+        .map(|g| Lists {
+            domains: g.domains.finish(true, |i| {
+                let e = &entries[i];
+                (domain(e), is_made(e, style))
+            }),
+            regexes: g.regexes,
+            url_regexes: g.url_regexes,
+        })
+        .collect();
+
     // Sized once for the ACL lines (`acl`, a name, a kind, an item): a list
     // that grows by doubling touches each page twice. Pages reserved and
-    // never written cost nothing.
-    let size: usize = groups
+    // never written cost nothing. An item's length is read from its entry,
+    // which holds its text's length.
+    let size: usize = lists
         .iter()
-        .map(|g| {
-            let items = g.domains.items().chain(&g.regexes).chain(&g.url_regexes);
-            items.map(|i| 64 + i.len()).sum::<usize>()
+        .map(|l| {
+            let domains = l
+                .domains
+                .iter()
+                .map(|&i| domain(&entries[i as usize]).len());
+            // Escaping at most doubles a pattern's text.
+            let regexes = l.regexes.iter().map(|&i| {
+                let text = entries[i as usize].pattern().as_str();
+                2 * text.len() + 8
+            });
+            let urls = l.url_regexes.iter().map(String::len);
+            domains
+                .chain(regexes)
+                .chain(urls)
+                .map(|n| 64 + n)
+                .sum::<usize>()
         })
         .sum();
     let mut out = String::with_capacity(size + 4096);
@@ -125,7 +161,7 @@ pub(crate) fn render(
     }
     let mut access = String::new();
     for ((role, scheme, port), &at) in &order {
-        let g = &mut groups[at];
+        let l = &lists[at];
         let base = acl_name(*role, &format!("{scheme}_{port}"));
         let method = match scheme {
             Scheme::Https => "egress_connect",
@@ -136,25 +172,31 @@ pub(crate) fn render(
         } else {
             String::new()
         };
-        let domains = dedup_domains(std::mem::take(&mut g.domains));
-        for (suffix, kind, items) in [
-            ("", "dstdomain", &domains),
-            ("_re", "dstdom_regex -i", &g.regexes),
-            ("_url", "url_regex -i", &g.url_regexes),
-        ] {
-            if items.is_empty() {
-                continue;
-            }
-            let name = format!("{base}{suffix}");
-            for item in items.iter() {
-                // Written in place: this loop runs once per entry.
-                for part in ["acl ", &name, " ", kind, " ", item, "\n"] {
-                    out.push_str(part);
-                }
-            }
+        let mut allow = |name: &str| {
             access.push_str(&format!(
                 "http_access allow {method} egress_port_{port}{src} {name}\n"
-            ));
+            ))
+        };
+        if acl_lines(&mut out, &base, "dstdomain", &l.domains, |out, &i| {
+            out.push_str(domain(&entries[i as usize]))
+        }) {
+            allow(&base);
+        }
+        let name = format!("{base}_re");
+        if acl_lines(&mut out, &name, "dstdom_regex -i", &l.regexes, |out, &i| {
+            write_regex(out, &entries[i as usize])
+        }) {
+            allow(&name);
+        }
+        let name = format!("{base}_url");
+        if acl_lines(
+            &mut out,
+            &name,
+            "url_regex -i",
+            &l.url_regexes,
+            |out, url| out.push_str(url),
+        ) {
+            allow(&name);
         }
     }
     out.push_str(&access);
@@ -162,6 +204,25 @@ pub(crate) fn render(
         prefix: "#",
         text: out,
     }
+}
+
+/// Writes an `acl NAME KIND ITEM` line for each item, in place (this runs
+/// once per entry); whether there was any.
+fn acl_lines<T>(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    items: &[T],
+    item: impl Fn(&mut String, &T),
+) -> bool {
+    for x in items {
+        for part in ["acl ", name, " ", kind, " "] {
+            out.push_str(part);
+        }
+        item(out, x);
+        out.push('\n');
+    }
+    !items.is_empty()
 }
 
 fn acl_name(role: Option<&str>, rest: &str) -> String {
@@ -173,7 +234,7 @@ fn acl_name(role: Option<&str>, rest: &str) -> String {
 
 fn add<'a>(
     g: &mut Group<'a>,
-    e: &Entry<'a>,
+    (i, e): (u32, &Entry<'a>),
     scheme: Scheme,
     port: u16,
     style: SquidStyle,
@@ -191,22 +252,14 @@ fn add<'a>(
             format!(":{port}")
         };
         g.url_regexes
-            .push(format!("^http://{host}{port_part}{}", regex_escape(path)).into());
+            .push(format!("^http://{host}{port_part}{}", regex_escape(path)));
         return;
     }
     match (e.pattern().kind(), style) {
-        // Borrowed from the plan: no string per host.
-        (PatternKind::Exact(h), _) => g.domains.push(h, e.made),
-        (PatternKind::Ip(ip), _) => g.domains.push(ip.to_string(), e.made),
-        (PatternKind::Subdomains { suffix }, SquidStyle::Exact) => {
-            // One small string each: a single growing buffer for them all
-            // made glibc return and re-fault the heap on every render of a
-            // large plan (BENCHMARKS.md).
-            let mut re = String::with_capacity(suffix.len() + 8);
-            re.push_str("\\.");
-            push_escaped(&mut re, suffix);
-            re.push('$');
-            g.regexes.push(re.into());
+        (PatternKind::Exact(_) | PatternKind::Ip(_), _) => {}
+        (PatternKind::Subdomains { .. } | PatternKind::InLabel { .. }, SquidStyle::Exact) => {
+            g.regexes.push(i);
+            return;
         }
         (PatternKind::Subdomains { suffix }, SquidStyle::Loose) => {
             losses.push(Loss {
@@ -214,10 +267,6 @@ fn add<'a>(
                 kind: LossKind::ApexAdded,
                 detail: format!("`.{suffix}` in dstdomain also admits `{suffix}`"),
             });
-            g.domains.push(format!(".{suffix}"), e.made);
-        }
-        (PatternKind::InLabel { .. }, SquidStyle::Exact) => {
-            g.regexes.push(format!("^{}$", host_regex_body(e)).into());
         }
         (PatternKind::InLabel { parent, .. }, SquidStyle::Loose) => {
             losses.push(Loss {
@@ -227,7 +276,37 @@ fn add<'a>(
                     "rendered as `.{parent}`, which admits `{parent}` and all its subdomains"
                 ),
             });
-            g.domains.push(format!(".{parent}"), true);
+        }
+    }
+    g.domains.push(i as usize, domain(e), is_made(e, style));
+}
+
+/// An entry's `dstdomain` item: the host itself, or (in the loose style
+/// only) `.x` for `*.x` and, broadened, for `pre*post.x`.
+fn domain<'a>(e: &Entry<'a>) -> &'a str {
+    e.dotted()
+}
+
+/// Whether an entry's `dstdomain` item is made up rather than the row's own
+/// (so that it may repeat anywhere, not only in neighbouring rows; see
+/// [`crate::Unique`]): a placeholder's, or a broadened in-label wildcard.
+fn is_made(e: &Entry<'_>, style: SquidStyle) -> bool {
+    e.made
+        || (style == SquidStyle::Loose && matches!(e.pattern().kind(), PatternKind::InLabel { .. }))
+}
+
+/// An entry's `dstdom_regex` item.
+fn write_regex(out: &mut String, e: &Entry<'_>) {
+    match e.pattern().kind() {
+        PatternKind::Subdomains { suffix } => {
+            out.push_str("\\.");
+            push_escaped(out, suffix);
+            out.push('$');
+        }
+        _ => {
+            out.push('^');
+            out.push_str(&host_regex_body(e));
+            out.push('$');
         }
     }
 }
@@ -248,80 +327,5 @@ fn host_regex_body(e: &Entry<'_>) -> String {
             regex_escape(parent)
         ),
         PatternKind::Ip(ip) => regex_escape(&ip.to_string()),
-    }
-}
-
-/// Removes duplicates and every entry a `.x` entry already covers (`x`,
-/// `a.x`, `.a.x`): Squid rejects or ignores them.
-fn dedup_domains(domains: Unique<'_>) -> Vec<Cow<'_, str>> {
-    domains.into_uncovered()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Items as the plan would give them: each `(item, made up)`.
-    #[track_caller]
-    fn check(input: &[(&str, bool)], expected: &[&str]) {
-        let mut u = Unique::default();
-        for (item, made) in input {
-            u.push(item.to_string(), *made);
-        }
-        assert_eq!(dedup_domains(u), expected);
-    }
-
-    #[test]
-    fn broader_entries_win() {
-        check(
-            &[("a.x", false), (".x", false), ("x", false), ("b.y", false)],
-            &[".x", "b.y"],
-        );
-        check(&[(".a.x", false), (".x", false)], &[".x"]);
-        check(&[("ax", false), (".x", false)], &["ax", ".x"]);
-        check(
-            &[(".x", false), (".x", false), ("x.y", false)],
-            &[".x", "x.y"],
-        );
-        // Made-up items repeat anywhere; the first is kept.
-        check(
-            &[(".p", true), ("a.q", false), (".p", true), ("b.q", false)],
-            &[".p", "a.q", "b.q"],
-        );
-        check(
-            &[(".p", false), ("a.q", false), (".p", true)],
-            &[".p", "a.q"],
-        );
-        check(
-            &[("go.microsoft.com", false), ("go.microsoft.com", false)],
-            &["go.microsoft.com"],
-        );
-        // Covered from any depth, by parents of several depths; a parent
-        // with more labels than an item never covers it.
-        check(
-            &[
-                ("c.b.a.x", false),
-                (".b.a.x", false),
-                ("z.y", false),
-                (".x", false),
-                (".q.p.o", false),
-                ("p.o", false),
-                ("r.q.p.o", false),
-                ("evilx", false),
-                ("x.evil", false),
-            ],
-            &["z.y", ".x", ".q.p.o", "p.o", "evilx", "x.evil"],
-        );
-        // A made-up item equal to a later own one, starting with a byte no
-        // own item starts with, and own items that are never hashed.
-        check(
-            &[
-                ("*.m", true),
-                ("a.b", false),
-                ("*.m", false),
-                ("c.d", false),
-            ],
-            &["*.m", "a.b", "c.d"],
-        );
     }
 }
