@@ -736,22 +736,35 @@ mod tests {
     use super::*;
 
     /// Items as the plan would give them, each `(item, made up)`: what
-    /// [`Unique::into_uncovered`] and [`EntryList::finish`] keep, alike.
+    /// [`Unique::into_uncovered`] and [`EntryList::finish`] keep, alike;
+    /// and, without dropping covered items, `Unique::into_vec` and
+    /// `finish(false, ..)` alike.
     #[track_caller]
     fn check(input: &[(&str, bool)], expected: &[&str]) {
-        let mut unique = Unique::default();
-        let mut list = EntryList::default();
-        for (i, (text, made)) in input.iter().enumerate() {
-            unique.push(*text, *made);
-            list.push(i, text, *made);
-        }
+        let lists = || {
+            let mut unique = Unique::default();
+            let mut list = EntryList::default();
+            for (i, (text, made)) in input.iter().enumerate() {
+                unique.push(*text, *made);
+                list.push(i, text, *made);
+            }
+            (unique, list)
+        };
+        let texts =
+            |items: Vec<u32>| -> Vec<&str> { items.iter().map(|&i| input[i as usize].0).collect() };
+        let (unique, list) = lists();
         assert_eq!(unique.into_uncovered(), expected, "Unique");
-        let written: Vec<&str> = list
-            .finish(true, |i| input[i])
-            .iter()
-            .map(|&i| input[i as usize].0)
-            .collect();
-        assert_eq!(written, expected, "EntryList");
+        assert_eq!(
+            texts(list.finish(true, |i| input[i])),
+            expected,
+            "EntryList"
+        );
+        let (unique, list) = lists();
+        assert_eq!(
+            texts(list.finish(false, |i| input[i])),
+            unique.into_vec(),
+            "covered items kept"
+        );
     }
 
     #[test]
