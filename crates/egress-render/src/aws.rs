@@ -4,15 +4,13 @@
 //! A domain list entry `.x` admits `x` and its subdomains, so `*.x` gains
 //! its apex; there are no partial-label wildcards, no ports and no paths.
 
-use std::borrow::Cow;
-
 use egress_catalog::catalog::Scheme;
 use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 use serde::Serialize;
 
 use crate::{
-    Body, Header, Loss, LossKind, Rows, Unique, paths_not_enforceable, ports_not_expressible,
+    Body, EntryList, Header, Loss, LossKind, Rows, paths_not_enforceable, ports_not_expressible,
 };
 
 /// The rule group, in the shape `create-rule-group --cli-input-json` takes;
@@ -46,7 +44,7 @@ struct RulesSource<'a> {
 struct RulesSourceList<'a> {
     generated_rules_type: &'static str,
     target_types: Vec<&'static str>,
-    targets: Vec<Cow<'a, str>>,
+    targets: Vec<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -60,18 +58,18 @@ pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>
     let entries = &rows.entries[..];
     ports_not_expressible("an AWS Network Firewall domain list", &rows.ports, losses);
     paths_not_enforceable(entries, false, losses);
-    let mut targets = Unique::with_capacity(entries.len());
-    for e in entries {
-        match e.pattern().kind() {
-            // Parts of the pattern's text (`Entry::dotted`): no string each.
-            PatternKind::Exact(_) | PatternKind::Ip(_) => targets.push(e.dotted(), e.made),
+    // Every target is a part of its entry's text (`Entry::dotted`).
+    let mut targets = EntryList::default();
+    for (i, e) in entries.iter().enumerate() {
+        let made = match e.pattern().kind() {
+            PatternKind::Exact(_) | PatternKind::Ip(_) => e.made,
             PatternKind::Subdomains { suffix } => {
                 losses.push(Loss {
                     host: e.host().to_owned(),
                     kind: LossKind::ApexAdded,
                     detail: format!("`.{suffix}` also admits `{suffix}`"),
                 });
-                targets.push(e.dotted(), e.made);
+                e.made
             }
             PatternKind::InLabel { parent, .. } => {
                 losses.push(Loss {
@@ -79,12 +77,18 @@ pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>
                     kind: LossKind::Broadened,
                     detail: format!("no partial-label wildcards: rendered as `.{parent}`, which admits `{parent}` and all its subdomains"),
                 });
-                targets.push(e.dotted(), true);
+                // Made up: another pattern may broaden to the same.
+                true
             }
-        }
+        };
+        targets.push(i, e.dotted(), made);
     }
     // `.x` covers `x` and `a.x`: drop what a broader entry covers.
-    let targets = targets.into_uncovered();
+    let targets: Vec<&str> = targets
+        .finish(true, |i| entries[i].dotted())
+        .into_iter()
+        .map(|i| entries[i as usize].dotted())
+        .collect();
     let mut types = Vec::new();
     if rows.schemes.contains(&Scheme::Https) {
         types.push("TLS_SNI");

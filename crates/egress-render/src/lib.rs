@@ -514,8 +514,6 @@ fn paths_not_enforceable(entries: &[Entry<'_>], http_paths_ok: bool, losses: &mu
 pub(crate) struct Unique<'a> {
     items: Vec<Cow<'a, str>>,
     made: std::collections::HashSet<Cow<'a, str>>,
-    /// Whether some item is a `.x` (which may cover others).
-    dotted: bool,
 }
 
 impl<'a> Unique<'a> {
@@ -524,7 +522,6 @@ impl<'a> Unique<'a> {
         Unique {
             items: Vec::with_capacity(n),
             made: Default::default(),
-            dotted: false,
         }
     }
 
@@ -532,7 +529,6 @@ impl<'a> Unique<'a> {
     /// target made up.
     pub fn push(&mut self, item: impl Into<Cow<'a, str>>, made: bool) {
         let item = item.into();
-        self.dotted |= item.starts_with('.');
         if made {
             if !self.made.contains(&item) {
                 self.made.insert(item.clone());
@@ -543,40 +539,40 @@ impl<'a> Unique<'a> {
         }
     }
 
-    /// [`Unique::into_vec`], then [`drop_covered`]: without the second
-    /// pass over the items when none is a `.x` (it would read every item
-    /// again).
-    pub fn into_uncovered(self) -> Vec<Cow<'a, str>> {
-        let dotted = self.dotted;
-        let mut items = self.into_vec();
-        if dotted {
-            drop_covered(&mut items);
-        }
-        items
-    }
-
     pub fn into_vec(self) -> Vec<Cow<'a, str>> {
         if self.made.is_empty() {
             return self.items;
         }
-        // A made-up item may equal one of a row's own: keep the first. Only
-        // an item that starts with the first byte of some made-up item can
-        // equal one, so most items are never hashed.
-        let mut first = [false; 256];
-        for m in &self.made {
-            if let Some(&b) = m.as_bytes().first() {
-                first[usize::from(b)] = true;
-            }
-        }
+        // A made-up item may equal one of a row's own: keep the first.
+        let first = FirstBytes::of(self.made.iter().map(|m| m.as_ref()));
         let mut emitted = std::collections::HashSet::new();
         let made = self.made;
         self.items
             .into_iter()
-            .filter(|i| {
-                let maybe_made = i.as_bytes().first().is_some_and(|&b| first[usize::from(b)]);
-                !maybe_made || !made.contains(i) || emitted.insert(i.clone())
-            })
+            .filter(|i| !first.may_be_made(i) || !made.contains(i) || emitted.insert(i.clone()))
             .collect()
+    }
+}
+
+/// The first bytes of the made-up items: only a text that starts with one
+/// can equal one of them, so that most texts are never hashed.
+struct FirstBytes([bool; 256]);
+
+impl FirstBytes {
+    fn of<'s>(made: impl Iterator<Item = &'s str>) -> FirstBytes {
+        let mut first = [false; 256];
+        for m in made {
+            if let Some(&b) = m.as_bytes().first() {
+                first[usize::from(b)] = true;
+            }
+        }
+        FirstBytes(first)
+    }
+
+    fn may_be_made(&self, text: &str) -> bool {
+        text.as_bytes()
+            .first()
+            .is_some_and(|&b| self.0[usize::from(b)])
     }
 }
 
@@ -591,49 +587,46 @@ pub(crate) struct EntryList<'a> {
     items: Vec<u32>,
     /// The text of the last item pushed.
     last: Option<&'a str>,
-    /// Whether some item is made up.
-    made: bool,
+    /// The made-up items' texts (few: placeholders, broadened wildcards).
+    made: std::collections::HashSet<&'a str>,
     /// Whether some item is a `.x` (which may cover others).
     dotted: bool,
 }
 
 impl<'a> EntryList<'a> {
-    /// Adds entry `i`, whose item is `text`, unless it is a row's own item
-    /// equal to the last one: it is compared while that row is still in
-    /// the cache. Made-up items, which may repeat anywhere, are left to
-    /// [`EntryList::finish`].
+    /// Adds entry `i`, whose item is `text`: a row's own item unless it
+    /// equals the last one (compared while that row is still in the
+    /// cache), a made-up one unless an equal one was made before.
     pub fn push(&mut self, i: usize, text: &'a str, made: bool) {
-        if made || self.last != Some(text) {
+        let new = if made {
+            self.made.insert(text)
+        } else {
+            self.last != Some(text)
+        };
+        if new {
             // Fewer entries than `u32::MAX`: a plan's rows fit in memory.
             self.items.push(i as u32);
         }
         self.last = Some(text);
-        self.made |= made;
         self.dotted |= text.starts_with('.');
     }
 
-    /// The items to write, in order: a made-up item's text once, at its
-    /// first occurrence (a row's own item equal to it included), and, with
-    /// `uncovered`, no item that a `.x` item covers ([`drop_covered`]).
-    /// `item` gives an entry's text and whether it is made up. A list with
+    /// The items to write, in order: of a row's own item and a made-up one
+    /// alike, the first, and, with `uncovered`, no item that a `.x` item
+    /// covers ([`covered`]). `text` gives an entry's item. A list with
     /// neither made-up nor `.x` items, the common one, is not read again.
-    pub fn finish(mut self, uncovered: bool, item: impl Fn(usize) -> (&'a str, bool)) -> Vec<u32> {
-        let item = |i: &u32| item(*i as usize);
-        if self.made {
-            let made: std::collections::HashSet<&str> = self
-                .items
-                .iter()
-                .map(item)
-                .filter_map(|(text, made)| made.then_some(text))
-                .collect();
+    pub fn finish(mut self, uncovered: bool, text: impl Fn(usize) -> &'a str) -> Vec<u32> {
+        let text = |i: &u32| text(*i as usize);
+        if !self.made.is_empty() {
+            let first = FirstBytes::of(self.made.iter().copied());
             let mut emitted = std::collections::HashSet::new();
             self.items.retain(|i| {
-                let (text, _) = item(i);
-                !made.contains(text) || emitted.insert(text)
+                let text = text(i);
+                !first.may_be_made(text) || !self.made.contains(text) || emitted.insert(text)
             });
         }
         if uncovered && self.dotted {
-            let texts: Vec<&str> = self.items.iter().map(|i| item(i).0).collect();
+            let texts: Vec<&str> = self.items.iter().map(text).collect();
             let mut covered = covered(&texts).into_iter();
             self.items.retain(|_| !covered.next().unwrap_or(false));
         }
@@ -641,15 +634,9 @@ impl<'a> EntryList<'a> {
     }
 }
 
-/// Drops every entry that a `.x` entry (`x` and all its subdomains) already
-/// covers: `x`, `a.x`, `.a.x`. Linear in the entries and their labels; a
-/// suffix is looked up only when some `.x` has as many labels as it.
-pub(crate) fn drop_covered(items: &mut Vec<Cow<'_, str>>) {
-    let mut covered = covered(items).into_iter();
-    items.retain(|_| !covered.next().unwrap_or(false));
-}
-
-/// Which items a `.x` item covers (see [`drop_covered`]), in order.
+/// Which items a `.x` item (`x` and all its subdomains) covers, in order:
+/// `x`, `a.x`, `.a.x`. Linear in the items and their labels; a suffix is
+/// looked up only when some `.x` has as many labels as it.
 pub(crate) fn covered(items: &[impl AsRef<str>]) -> Vec<bool> {
     let labels = |name: &str| name.bytes().filter(|&b| b == b'.').count() + 1;
     // Gathered in a list first, so that the set is made at its size: grown
@@ -736,35 +723,24 @@ mod tests {
     use super::*;
 
     /// Items as the plan would give them, each `(item, made up)`: what
-    /// [`Unique::into_uncovered`] and [`EntryList::finish`] keep, alike;
-    /// and, without dropping covered items, `Unique::into_vec` and
-    /// `finish(false, ..)` alike.
+    /// [`EntryList::finish`] keeps, covered items dropped; and, kept, the
+    /// same as [`Unique::into_vec`].
     #[track_caller]
     fn check(input: &[(&str, bool)], expected: &[&str]) {
-        let lists = || {
-            let mut unique = Unique::default();
+        let finished = |uncovered: bool| -> Vec<&str> {
             let mut list = EntryList::default();
             for (i, (text, made)) in input.iter().enumerate() {
-                unique.push(*text, *made);
                 list.push(i, text, *made);
             }
-            (unique, list)
+            let items = list.finish(uncovered, |i| input[i].0);
+            items.iter().map(|&i| input[i as usize].0).collect()
         };
-        let texts =
-            |items: Vec<u32>| -> Vec<&str> { items.iter().map(|&i| input[i as usize].0).collect() };
-        let (unique, list) = lists();
-        assert_eq!(unique.into_uncovered(), expected, "Unique");
-        assert_eq!(
-            texts(list.finish(true, |i| input[i])),
-            expected,
-            "EntryList"
-        );
-        let (unique, list) = lists();
-        assert_eq!(
-            texts(list.finish(false, |i| input[i])),
-            unique.into_vec(),
-            "covered items kept"
-        );
+        assert_eq!(finished(true), expected);
+        let mut unique = Unique::default();
+        for (text, made) in input {
+            unique.push(*text, *made);
+        }
+        assert_eq!(finished(false), unique.into_vec(), "covered items kept");
     }
 
     #[test]

@@ -41,8 +41,8 @@ pub(crate) fn render(rows: &Rows<'_>, options: &Options, losses: &mut Vec<Loss>)
             ),
         }
     }
-    let item = |i: usize| (entries[i].dotted(), entries[i].made);
-    let own = |i: &u32| entries[*i as usize].dotted();
+    let item = |i: usize| entries[i].dotted();
+    let own = |i: &u32| item(*i as usize);
     let (exact, suffixes) = (exact.finish(false, item), suffixes.finish(false, item));
     let in_label = in_label.into_vec();
     // Written into one string sized once: the lists are as long as the plan.

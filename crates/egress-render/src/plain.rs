@@ -1,7 +1,7 @@
 //! `plain`: one pattern per line, in egress's own pattern syntax
 //! (`docs/host-patterns.md`), for tools that take a list.
 
-use crate::{Body, Loss, Rows, Unique, paths_not_enforceable, ports_not_expressible};
+use crate::{Body, EntryList, Loss, Rows, paths_not_enforceable, ports_not_expressible};
 
 pub(crate) fn render(rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Body<'static> {
     let entries = &rows.entries[..];
@@ -21,13 +21,13 @@ pub(crate) fn render(rows: &Rows<'_>, losses: &mut Vec<Loss>) -> Body<'static> {
         }
         return Body::Commented { prefix: "#", text };
     }
-    let mut lines = Unique::with_capacity(entries.len());
-    for e in entries {
-        // Borrowed from the plan: no string per line.
-        lines.push(e.pattern().as_str(), e.made);
+    let line = |i: usize| entries[i].pattern().as_str();
+    let mut lines = EntryList::default();
+    for (i, e) in entries.iter().enumerate() {
+        lines.push(i, line(i), e.made);
     }
-    for line in lines.into_vec() {
-        text.push_str(&line);
+    for i in lines.finish(false, line) {
+        text.push_str(line(i as usize));
         text.push('\n');
     }
     Body::Commented { prefix: "#", text }

@@ -24,18 +24,10 @@ use crate::{
 
 /// The ACLs of one group: one (role, scheme, port). The `dstdomain` and
 /// `dstdom_regex` lists hold indices into the entries, each item written
-/// from its entry ([`domain`], [`write_regex`]); see [`EntryList`].
+/// from its entry ([`Entry::dotted`], [`write_regex`]); see [`EntryList`].
 #[derive(Debug, Default)]
 struct Group<'a> {
     domains: EntryList<'a>,
-    regexes: Vec<u32>,
-    url_regexes: Vec<String>,
-}
-
-/// A group's lists as they are written.
-#[derive(Debug)]
-struct Lists {
-    domains: Vec<u32>,
     regexes: Vec<u32>,
     url_regexes: Vec<String>,
 }
@@ -87,7 +79,8 @@ pub(crate) fn render(
                 };
                 add(
                     &mut groups[at],
-                    (i as u32, e),
+                    i,
+                    e,
                     *scheme,
                     *port,
                     options.squid_style,
@@ -97,36 +90,25 @@ pub(crate) fn render(
         }
     }
 
-    let style = options.squid_style;
-    let lists: Vec<Lists> = groups
-        .into_iter()
-        .map(|g| Lists {
-            domains: g.domains.finish(true, |i| {
-                let e = &entries[i];
-                (domain(e), is_made(e, style))
-            }),
-            regexes: g.regexes,
-            url_regexes: g.url_regexes,
-        })
+    // Each group's `dstdomain` items as written.
+    let domains: Vec<Vec<u32>> = groups
+        .iter_mut()
+        .map(|g| std::mem::take(&mut g.domains).finish(true, |i| entries[i].dotted()))
         .collect();
 
     // Sized once for the ACL lines (`acl`, a name, a kind, an item): a list
     // that grows by doubling touches each page twice. Pages reserved and
     // never written cost nothing. An item's length is read from its entry,
     // which holds its text's length.
-    let size: usize = lists
-        .iter()
-        .map(|l| {
-            let domains = l
-                .domains
-                .iter()
-                .map(|&i| domain(&entries[i as usize]).len());
+    let size: usize = (groups.iter().zip(&domains))
+        .map(|(g, domains)| {
+            let domains = domains.iter().map(|&i| entries[i as usize].dotted().len());
             // Escaping at most doubles a pattern's text.
-            let regexes = l.regexes.iter().map(|&i| {
+            let regexes = g.regexes.iter().map(|&i| {
                 let text = entries[i as usize].pattern().as_str();
                 2 * text.len() + 8
             });
-            let urls = l.url_regexes.iter().map(String::len);
+            let urls = g.url_regexes.iter().map(String::len);
             domains
                 .chain(regexes)
                 .chain(urls)
@@ -161,7 +143,7 @@ pub(crate) fn render(
     }
     let mut access = String::new();
     for ((role, scheme, port), &at) in &order {
-        let l = &lists[at];
+        let g = &groups[at];
         let base = acl_name(*role, &format!("{scheme}_{port}"));
         let method = match scheme {
             Scheme::Https => "egress_connect",
@@ -177,13 +159,13 @@ pub(crate) fn render(
                 "http_access allow {method} egress_port_{port}{src} {name}\n"
             ))
         };
-        if acl_lines(&mut out, &base, "dstdomain", &l.domains, |out, &i| {
-            out.push_str(domain(&entries[i as usize]))
+        if acl_lines(&mut out, &base, "dstdomain", &domains[at], |out, &i| {
+            out.push_str(entries[i as usize].dotted())
         }) {
             allow(&base);
         }
         let name = format!("{base}_re");
-        if acl_lines(&mut out, &name, "dstdom_regex -i", &l.regexes, |out, &i| {
+        if acl_lines(&mut out, &name, "dstdom_regex -i", &g.regexes, |out, &i| {
             write_regex(out, &entries[i as usize])
         }) {
             allow(&name);
@@ -193,7 +175,7 @@ pub(crate) fn render(
             &mut out,
             &name,
             "url_regex -i",
-            &l.url_regexes,
+            &g.url_regexes,
             |out, url| out.push_str(url),
         ) {
             allow(&name);
@@ -234,7 +216,8 @@ fn acl_name(role: Option<&str>, rest: &str) -> String {
 
 fn add<'a>(
     g: &mut Group<'a>,
-    (i, e): (u32, &Entry<'a>),
+    i: usize,
+    e: &Entry<'a>,
     scheme: Scheme,
     port: u16,
     style: SquidStyle,
@@ -258,7 +241,8 @@ fn add<'a>(
     match (e.pattern().kind(), style) {
         (PatternKind::Exact(_) | PatternKind::Ip(_), _) => {}
         (PatternKind::Subdomains { .. } | PatternKind::InLabel { .. }, SquidStyle::Exact) => {
-            g.regexes.push(i);
+            // Fewer entries than `u32::MAX`: a plan's rows fit in memory.
+            g.regexes.push(i as u32);
             return;
         }
         (PatternKind::Subdomains { suffix }, SquidStyle::Loose) => {
@@ -278,18 +262,14 @@ fn add<'a>(
             });
         }
     }
-    g.domains.push(i as usize, domain(e), is_made(e, style));
-}
-
-/// An entry's `dstdomain` item: the host itself, or (in the loose style
-/// only) `.x` for `*.x` and, broadened, for `pre*post.x`.
-fn domain<'a>(e: &Entry<'a>) -> &'a str {
-    e.dotted()
+    // The host itself, or (in the loose style only) `.x` for `*.x` and,
+    // broadened, for `pre*post.x`.
+    g.domains.push(i, e.dotted(), is_made(e, style));
 }
 
 /// Whether an entry's `dstdomain` item is made up rather than the row's own
 /// (so that it may repeat anywhere, not only in neighbouring rows; see
-/// [`crate::Unique`]): a placeholder's, or a broadened in-label wildcard.
+/// [`EntryList`]): a placeholder's, or a broadened in-label wildcard.
 fn is_made(e: &Entry<'_>, style: SquidStyle) -> bool {
     e.made
         || (style == SquidStyle::Loose && matches!(e.pattern().kind(), PatternKind::InLabel { .. }))
