@@ -637,14 +637,11 @@ impl<'a> EntryList<'a> {
 /// Which items a `.x` item (`x` and all its subdomains) covers, in order:
 /// `x`, `a.x`, `.a.x`. Linear in the items and their labels; a suffix is
 /// looked up only when some `.x` has as many labels as it.
-pub(crate) fn covered(items: &[impl AsRef<str>]) -> Vec<bool> {
+fn covered(items: &[&str]) -> Vec<bool> {
     let labels = |name: &str| name.bytes().filter(|&b| b == b'.').count() + 1;
     // Gathered in a list first, so that the set is made at its size: grown
     // from empty, it would hash every parent again at each doubling.
-    let dotted: Vec<&str> = items
-        .iter()
-        .filter_map(|i| i.as_ref().strip_prefix('.'))
-        .collect();
+    let dotted: Vec<&str> = items.iter().filter_map(|i| i.strip_prefix('.')).collect();
     if dotted.is_empty() {
         return vec![false; items.len()];
     }
@@ -671,11 +668,11 @@ pub(crate) fn covered(items: &[impl AsRef<str>]) -> Vec<bool> {
     };
     items
         .iter()
-        .map(|item| match item.as_ref().strip_prefix('.') {
+        .map(|item| match item.strip_prefix('.') {
             // `.x` is not covered by itself, only by a `.` of a suffix.
             Some(parent) => parent.split_once('.').is_some_and(|(_, t)| covered(t)),
             // `x` itself is covered by `.x`.
-            None => covered(item.as_ref()),
+            None => covered(item),
         })
         .collect()
 }
