@@ -468,21 +468,64 @@ fn plan_verdict(
     input: &Input,
     matches: &[Match],
 ) -> PlanVerdict {
-    let allowed_rows: Vec<&Row> = set
+    let matching: Vec<&Row> = set
         .matches(&input.host)
         .into_iter()
         .map(|id| &plan.rows[rows[id.0 as usize]])
-        .filter(|row| input.port.is_none_or(|p| row.detail.ports.contains_key(&p)))
         .collect();
+    // Each requirement in force that admits the input's scheme and port.
+    let admits = |pair: &(Scheme, u16)| {
+        input.scheme.is_none_or(|s| s == pair.0) && input.port.is_none_or(|p| p == pair.1)
+    };
+    let mut allowed_rows = Vec::new();
+    let mut needs: Vec<(&str, Vec<&str>)> = Vec::new();
+    for row in &matching {
+        let mut any = false;
+        for r in row.in_force().filter(|r| r.pairs.iter().any(admits)) {
+            any = true;
+            match needs.iter_mut().find(|(f, _)| *f == r.feature) {
+                Some((_, roles)) if !roles.contains(&r.role.as_str()) => roles.push(&r.role),
+                Some(_) => {}
+                None => needs.push((&r.feature, vec![&r.role])),
+            }
+        }
+        if any {
+            allowed_rows.push(row.host.clone());
+        }
+    }
     if !allowed_rows.is_empty() {
-        let features: Vec<&str> = allowed_rows
+        let needs: Vec<String> = needs
             .iter()
-            .flat_map(|r| r.features.iter().map(String::as_str))
+            .map(|(f, roles)| format!("{f} (as {})", roles.join(", ")))
             .collect();
         return PlanVerdict {
             allowed: true,
-            rows: allowed_rows.iter().map(|r| r.host.clone()).collect(),
-            reason: format!("the plan allows it for {}", dedup(features).join(", ")),
+            rows: allowed_rows,
+            reason: format!("the plan allows it for {}", needs.join("; ")),
+        };
+    }
+    if let Some(row) = matching.first() {
+        // The host is in the plan, but not on this scheme or port.
+        let pairs: Vec<String> = row
+            .in_force()
+            .flat_map(|r| r.pairs.iter().map(|(s, p)| format!("{s}:{p}")))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let asked = match (input.scheme, input.port) {
+            (Some(s), Some(p)) => format!("{s}:{p}"),
+            (None, Some(p)) => format!("port {p}"),
+            (Some(s), None) => s.to_string(),
+            (None, None) => "any scheme or port".to_owned(),
+        };
+        return PlanVerdict {
+            allowed: false,
+            rows: Vec::new(),
+            reason: format!(
+                "the plan's `{}` allows {}, not {asked}",
+                row.host,
+                pairs.join(", ")
+            ),
         };
     }
     let nearest = matches
@@ -491,10 +534,7 @@ fn plan_verdict(
         .or(matches.first());
     let reason = if let Some(m) = nearest {
         // The catalog knows it; say what keeps it out of this plan.
-        let in_rows = plan
-            .rows
-            .iter()
-            .find(|r| r.detail.endpoints.contains(&m.endpoint));
+        let in_rows = plan.rows.iter().find(|r| r.endpoints.contains(&m.endpoint));
         match in_rows {
             Some(row) if !row.status.is_in_force() => {
                 format!("the plan lists `{}` as {}", row.host, row.status.as_str())
@@ -529,14 +569,4 @@ fn plan_verdict(
         rows: Vec::new(),
         reason,
     }
-}
-
-fn dedup(mut v: Vec<&str>) -> Vec<&str> {
-    let mut seen = Vec::new();
-    v.retain(|x| {
-        let new = !seen.contains(x);
-        seen.push(*x);
-        new
-    });
-    v
 }

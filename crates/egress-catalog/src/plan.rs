@@ -2,13 +2,11 @@
 //!
 //! [`resolve`] applies the site's cloud, version, date, features, roles and
 //! placeholder values to a catalog, and merges endpoints that name the same
-//! host (and path) into one [`Row`] listing every feature and role that needs
-//! it.
+//! host (and path) into one [`Row`]. A row keeps each feature's and role's
+//! need of it apart, as [`Requirement`]s, so that what one role may reach
+//! never widens what another may.
 
-use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashSet};
-use std::hash::Hash;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
 
 use egress_pattern::HostPattern;
 use jiff::civil::Date;
@@ -48,46 +46,28 @@ pub struct Plan {
     pub excluded: Vec<Excluded>,
 }
 
-/// One concrete host or pattern (and path, for URLs with one) and all that
-/// needs it.
+/// One concrete host or pattern (and path, for URLs with one) and every
+/// requirement on it.
 ///
-/// The fields every renderer reads for every row (pattern, path, status,
-/// pairs, direction) come first and in this order (`repr(C)`), in the row's
-/// first 113 bytes; what only reports, `explain`
-/// and the check read is behind one pointer in [`RowDetail`], and the roles
-/// and features are shared between rows. A row is 176 bytes (it was 488
-/// with the details inline and a 48-byte pattern): a plan larger than the
-/// cache is read from memory once per row, and every byte of a row the
-/// renderers skip over, and every list of its own they follow, is memory
-/// traffic all the same.
+/// A row is where the plan's lists are merged for display: its host, its
+/// schemes and ports, its sections and notes. Who may reach it, on which
+/// scheme and port, is in its [`Requirement`]s, one per feature, role and
+/// endpoint: a renderer for one role reads that role's requirements, never
+/// the row's union (a host that one role needs on 443 and another on 80
+/// gives neither the other's port).
 #[derive(Debug, Clone)]
-#[repr(C)]
 pub struct Row {
+    /// The host pattern, or the template text when a placeholder has no value.
+    pub host: String,
     /// The parsed pattern, `None` while a placeholder has no value.
     pub pattern: Option<HostPattern>,
     /// Path and query, for URLs with one.
     pub path: Option<String>,
-    pub status: Status,
-    /// Which scheme goes with which port, from each endpoint behind the row
-    /// (a row merged from `https:8443` and `http:8080` allows neither
-    /// `http:8443` nor `https:8080`).
-    pub pairs: Pairs,
     pub direction: Direction,
-    /// The host pattern, or the template text when a placeholder has no value.
-    pub host: String,
-    /// The roles and the features are each shared by every row with the
-    /// same ones (rows are many, distinct sets few): reading them for every
-    /// row touches one copy, not one per row.
-    pub roles: Arc<BTreeMap<String, Basis>>,
-    pub features: Arc<[String]>,
-    pub detail: Box<RowDetail>,
-}
-
-/// What a row says beyond its host, pairs, roles and features: read by the
-/// JSON, CSV and Markdown forms, `explain`, `diff` and the check, never by a
-/// list renderer.
-#[derive(Debug, Clone, Default)]
-pub struct RowDetail {
+    /// The least of the requirements' statuses: in force when any is.
+    pub status: Status,
+    /// Who needs the row, and how, in catalog order.
+    pub requirements: Vec<Requirement>,
     pub schemes: BTreeMap<Scheme, Basis>,
     pub ports: BTreeMap<u16, Basis>,
     /// The page sections that name it, `Cloud services > Client`.
@@ -107,131 +87,68 @@ pub struct RowDetail {
     pub notes: Vec<String>,
 }
 
-/// A row's scheme and port pairs: a sorted set without duplicates, ordered
-/// and compared like a `BTreeSet<(Scheme, u16)>`. Up to four pairs live
-/// inside the row (almost every row has one or two), so reading them costs
-/// no pointer chase: in a plan larger than the cache, a `BTreeSet` here was
-/// a cache miss per row for every renderer.
-#[derive(Clone)]
-pub struct Pairs(PairsRepr);
+/// Scheme and port pairs: which scheme goes with which port (an endpoint
+/// of `https:8443` and `http:8080` allows neither `http:8443` nor
+/// `https:8080`).
+pub type Pairs = BTreeSet<(Scheme, u16)>;
 
-const INLINE_PAIRS: usize = 4;
-
-#[derive(Clone)]
-enum PairsRepr {
-    /// The first `len` items, sorted; the rest are unused.
-    Inline(u8, [(Scheme, u16); INLINE_PAIRS]),
-    /// More than [`INLINE_PAIRS`], sorted.
-    Spilled(Vec<(Scheme, u16)>),
+/// One feature's need of a row, for one role, from one endpoint: the
+/// scheme and port pairs that endpoint names, and whether it is in force.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Requirement {
+    pub feature: String,
+    /// A role id, or `unspecified` (any role may need it).
+    pub role: String,
+    /// Whether the page states the role or the catalog assumes it.
+    pub role_basis: Basis,
+    pub pairs: Pairs,
+    pub endpoint: String,
+    pub status: Status,
 }
 
-impl Default for Pairs {
-    fn default() -> Pairs {
-        Pairs(PairsRepr::Inline(0, [(Scheme::Http, 0); INLINE_PAIRS]))
+impl Requirement {
+    /// Whether this requirement holds for `role`: its own, or one any role
+    /// may have.
+    pub fn applies_to(&self, role: &str) -> bool {
+        self.role == role || self.role == UNSPECIFIED_ROLE
     }
 }
 
-impl Pairs {
-    pub fn as_slice(&self) -> &[(Scheme, u16)] {
-        match &self.0 {
-            PairsRepr::Inline(len, items) => &items[..usize::from(*len)],
-            PairsRepr::Spilled(items) => items,
-        }
+impl Row {
+    /// The requirements in force: required, or required once the
+    /// placeholders are given.
+    pub fn in_force(&self) -> impl Iterator<Item = &Requirement> {
+        self.requirements.iter().filter(|r| r.status.is_in_force())
     }
 
-    pub fn iter(&self) -> std::slice::Iter<'_, (Scheme, u16)> {
-        self.as_slice().iter()
-    }
-
-    pub fn len(&self) -> usize {
-        self.as_slice().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.as_slice().is_empty()
-    }
-
-    pub fn contains(&self, pair: &(Scheme, u16)) -> bool {
-        self.as_slice().binary_search(pair).is_ok()
-    }
-
-    /// Adds a pair; false when it was there already.
-    pub fn insert(&mut self, pair: (Scheme, u16)) -> bool {
-        let Err(at) = self.as_slice().binary_search(&pair) else {
-            return false;
-        };
-        match &mut self.0 {
-            PairsRepr::Inline(len, items) if usize::from(*len) < INLINE_PAIRS => {
-                let n = usize::from(*len);
-                items.copy_within(at..n, at + 1);
-                items[at] = pair;
-                *len += 1;
+    /// Every feature that needs the row, in the order of first need.
+    pub fn features(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.requirements {
+            if !out.contains(&r.feature.as_str()) {
+                out.push(&r.feature);
             }
-            PairsRepr::Inline(_, items) => {
-                let mut spilled = items.to_vec();
-                spilled.insert(at, pair);
-                self.0 = PairsRepr::Spilled(spilled);
-            }
-            PairsRepr::Spilled(items) => items.insert(at, pair),
         }
-        true
+        out
     }
-}
 
-impl Extend<(Scheme, u16)> for Pairs {
-    fn extend<I: IntoIterator<Item = (Scheme, u16)>>(&mut self, iter: I) {
-        for pair in iter {
-            self.insert(pair);
+    /// Every role that needs the row, with whether the page states it.
+    pub fn roles(&self) -> BTreeMap<&str, Basis> {
+        let mut out = BTreeMap::new();
+        for r in &self.requirements {
+            let basis = out.entry(r.role.as_str()).or_insert(r.role_basis);
+            *basis = (*basis).max(r.role_basis);
         }
+        out
     }
-}
 
-impl FromIterator<(Scheme, u16)> for Pairs {
-    fn from_iter<I: IntoIterator<Item = (Scheme, u16)>>(iter: I) -> Pairs {
-        let mut pairs = Pairs::default();
-        pairs.extend(iter);
-        pairs
-    }
-}
-
-impl<'a> IntoIterator for &'a Pairs {
-    type Item = &'a (Scheme, u16);
-    type IntoIter = std::slice::Iter<'a, (Scheme, u16)>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
-
-impl std::fmt::Debug for Pairs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.iter()).finish()
-    }
-}
-
-impl PartialEq for Pairs {
-    fn eq(&self, other: &Pairs) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for Pairs {}
-
-impl PartialOrd for Pairs {
-    fn partial_cmp(&self, other: &Pairs) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Pairs {
-    fn cmp(&self, other: &Pairs) -> std::cmp::Ordering {
-        self.as_slice().cmp(other.as_slice())
-    }
-}
-
-impl std::hash::Hash for Pairs {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_slice().hash(state);
+    /// The scheme and port pairs of every requirement: what the row needs
+    /// for someone, not what any one role or feature may use.
+    pub fn pairs(&self) -> Pairs {
+        self.requirements
+            .iter()
+            .flat_map(|r| r.pairs.iter().copied())
+            .collect()
     }
 }
 
@@ -304,18 +221,15 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
     };
     let role_selected = |e: &Endpoint| role_selected(request, e);
 
-    // Each row with its roles and features, gathered before they are shared.
-    type Gathered = (Row, BTreeMap<String, Basis>, Vec<String>);
-    let mut rows: BTreeMap<(Direction, String, Option<String>), Gathered> = BTreeMap::new();
+    let mut rows: BTreeMap<(Direction, String, Option<String>), Row> = BTreeMap::new();
     let mut missing: BTreeMap<String, MissingPlaceholder> = BTreeMap::new();
     let mut excluded = Vec::new();
 
     for e in &catalog.endpoints {
-        let features: Vec<String> = e
+        let features: Vec<&String> = e
             .features
             .iter()
             .filter(|f| feature_selected(f) && feature_in_version(f))
-            .cloned()
             .collect();
         if features.is_empty() || !role_selected(e) || !e.cloud.includes(request.cloud) {
             continue;
@@ -329,112 +243,32 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
             });
             continue;
         }
-
-        let template = e.target.host();
-        let resolved = template.resolve(|name| request.placeholders.get(name).map(String::as_str));
-        let (host, pattern, status) = match resolved {
-            Ok(p) => (p.as_str().to_owned(), Some(p), status_on(e, request.as_of)),
-            Err(_) => {
-                let needed: Vec<String> = template
-                    .placeholders()
-                    .filter(|n| !request.placeholders.contains_key(*n))
-                    .map(str::to_owned)
-                    .collect();
-                for name in &needed {
-                    let placeholder = catalog.placeholder(name);
-                    let entry = missing
-                        .entry(name.clone())
-                        .or_insert_with(|| MissingPlaceholder {
-                            name: name.clone(),
-                            title: placeholder.map(|p| p.title.clone()).unwrap_or_default(),
-                            profile_key: placeholder
-                                .map(|p| p.profile_key())
-                                .unwrap_or_else(|| format!("placeholders.{name}")),
-                            endpoints: Vec::new(),
-                        });
-                    entry.endpoints.push(e.id.clone());
-                }
-                let status = match status_on(e, request.as_of) {
-                    Status::Required => Status::NeedsInput {
-                        placeholders: needed,
-                    },
-                    other => other,
-                };
-                (template.as_str().to_owned(), None, status)
-            }
-        };
-        let path = match &e.target {
-            crate::catalog::Target::Url(u) if u.path != "/" => Some(u.path.clone()),
-            _ => None,
-        };
-
-        let (row, row_roles, row_features) = rows
-            .entry((e.direction, host.clone(), path.clone()))
-            .or_insert_with(|| {
-                let row = Row {
-                    host,
-                    pattern,
-                    path,
-                    direction: e.direction,
-                    pairs: Pairs::default(),
-                    features: Arc::new([]),
-                    roles: Arc::default(),
-                    status: status.clone(),
-                    detail: Box::default(),
-                };
-                (row, BTreeMap::new(), Vec::new())
+        let target = resolve_target(catalog, request, e, &mut missing);
+        let row = rows
+            .entry((e.direction, target.host.clone(), target.path.clone()))
+            .or_insert_with(|| Row {
+                host: target.host,
+                pattern: target.pattern,
+                path: target.path,
+                direction: e.direction,
+                status: target.status.clone(),
+                requirements: Vec::new(),
+                schemes: BTreeMap::new(),
+                ports: BTreeMap::new(),
+                sections: Vec::new(),
+                versions: Vec::new(),
+                endpoints: Vec::new(),
+                alternatives: Vec::new(),
+                tls_versions: Vec::new(),
+                min_proxy_idle_timeout_secs: None,
+                probe_hosts: Vec::new(),
+                probe_path: None,
+                reachable_status: Vec::new(),
+                notes: Vec::new(),
             });
-        // The row is in force when any endpoint behind it is.
-        row.status = row.status.clone().min(status);
-        for s in &e.schemes.value {
-            merge_basis(&mut row.detail.schemes, *s, e.schemes.basis);
-        }
-        for p in &e.ports.value {
-            merge_basis(&mut row.detail.ports, *p, e.ports.basis);
-        }
-        row.pairs.extend(pairs(&e.schemes.value, &e.ports.value));
-        for r in &e.roles.value {
-            merge_basis(row_roles, r.clone(), e.roles.basis);
-        }
-        for f in features {
-            let section = match &e.section {
-                Some(s) => s.clone(),
-                None => catalog
-                    .feature(&f)
-                    .map(|f| f.section.clone())
-                    .unwrap_or_default(),
-            };
-            push_unique(&mut row.detail.sections, section);
-            push_unique(row_features, f);
-        }
-        if request.version.is_none() && !e.versions.is_unbounded() {
-            push_unique(&mut row.detail.versions, e.versions);
-        }
-        row.detail.endpoints.push(e.id.clone());
-        if let Some(a) = &e.alternatives {
-            push_unique(&mut row.detail.alternatives, a.clone());
-        }
-        for t in &e.tls_versions {
-            push_unique(&mut row.detail.tls_versions, t.as_str());
-        }
-        row.detail.min_proxy_idle_timeout_secs = row
-            .detail
-            .min_proxy_idle_timeout_secs
-            .max(e.min_proxy_idle_timeout_secs);
-        for h in &e.probe.hosts {
-            push_unique(&mut row.detail.probe_hosts, h.clone());
-        }
-        if row.detail.probe_path.is_none() {
-            row.detail.probe_path = e.probe.path.clone();
-        }
-        for s in &e.probe.reachable_status {
-            push_unique(&mut row.detail.reachable_status, *s);
-        }
-        for n in &e.notes {
-            push_unique(&mut row.detail.notes, n.clone());
-        }
+        add_requirements(row, request, e, &features, target.status);
+        add_details(row, catalog, request, e, &features);
     }
-
     let external = catalog
         .features
         .iter()
@@ -448,16 +282,7 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
         })
         .collect();
 
-    let mut role_sets = HashSet::new();
-    let mut feature_lists = HashSet::new();
-    let mut rows: Vec<Row> = rows
-        .into_values()
-        .map(|(mut row, roles, features)| {
-            row.roles = shared(&mut role_sets, roles);
-            row.features = shared(&mut feature_lists, features);
-            row
-        })
-        .collect();
+    let mut rows: Vec<Row> = rows.into_values().collect();
     rows.sort_by(|a, b| row_order(a).cmp(&row_order(b)));
     Plan {
         catalog_id: catalog.meta.id.clone(),
@@ -472,18 +297,148 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
     }
 }
 
-/// The copy in `set` equal to `value`, or `value` as a new one.
-fn shared<T, S>(set: &mut HashSet<Arc<S>>, value: T) -> Arc<S>
-where
-    S: Hash + Eq + ?Sized,
-    T: Borrow<S> + Into<Arc<S>>,
-{
-    if let Some(copy) = set.get(value.borrow()) {
-        return copy.clone();
+/// An endpoint's host for this site: its pattern with the placeholders
+/// filled in, or, while one has no value, the template text and the
+/// placeholders it waits for (recorded in `missing`).
+struct ResolvedTarget {
+    host: String,
+    pattern: Option<HostPattern>,
+    path: Option<String>,
+    status: Status,
+}
+
+fn resolve_target(
+    catalog: &Catalog,
+    request: &Request,
+    e: &Endpoint,
+    missing: &mut BTreeMap<String, MissingPlaceholder>,
+) -> ResolvedTarget {
+    let path = match &e.target {
+        crate::catalog::Target::Url(u) if u.path != "/" => Some(u.path.clone()),
+        _ => None,
+    };
+    let template = e.target.host();
+    let resolved = template.resolve(|name| request.placeholders.get(name).map(String::as_str));
+    if let Ok(p) = resolved {
+        return ResolvedTarget {
+            host: p.as_str().to_owned(),
+            pattern: Some(p),
+            path,
+            status: status_on(e, request.as_of),
+        };
     }
-    let copy: Arc<S> = value.into();
-    set.insert(copy.clone());
-    copy
+    let needed: Vec<String> = template
+        .placeholders()
+        .filter(|n| !request.placeholders.contains_key(*n))
+        .map(str::to_owned)
+        .collect();
+    for name in &needed {
+        let placeholder = catalog.placeholder(name);
+        let entry = missing
+            .entry(name.clone())
+            .or_insert_with(|| MissingPlaceholder {
+                name: name.clone(),
+                title: placeholder.map(|p| p.title.clone()).unwrap_or_default(),
+                profile_key: placeholder
+                    .map(|p| p.profile_key())
+                    .unwrap_or_else(|| format!("placeholders.{name}")),
+                endpoints: Vec::new(),
+            });
+        entry.endpoints.push(e.id.clone());
+    }
+    let status = match status_on(e, request.as_of) {
+        Status::Required => Status::NeedsInput {
+            placeholders: needed,
+        },
+        other => other,
+    };
+    ResolvedTarget {
+        host: template.as_str().to_owned(),
+        pattern: None,
+        path,
+        status,
+    }
+}
+
+/// One requirement for each selected feature and each of the endpoint's
+/// roles the request selects, with the endpoint's own pairs.
+fn add_requirements(
+    row: &mut Row,
+    request: &Request,
+    e: &Endpoint,
+    features: &[&String],
+    status: Status,
+) {
+    let pairs: Pairs = pairs(&e.schemes.value, &e.ports.value)
+        .into_iter()
+        .collect();
+    let roles = e.roles.value.iter().filter(|r| {
+        request.roles.is_empty() || r.as_str() == UNSPECIFIED_ROLE || request.roles.contains(r)
+    });
+    for role in roles {
+        for feature in features {
+            row.requirements.push(Requirement {
+                feature: (*feature).clone(),
+                role: role.clone(),
+                role_basis: e.roles.basis,
+                pairs: pairs.clone(),
+                endpoint: e.id.clone(),
+                status: status.clone(),
+            });
+        }
+    }
+    row.status = row.status.clone().min(status);
+}
+
+/// What the row shows of the endpoint beyond who needs it.
+fn add_details(
+    row: &mut Row,
+    catalog: &Catalog,
+    request: &Request,
+    e: &Endpoint,
+    features: &[&String],
+) {
+    for s in &e.schemes.value {
+        merge_basis(&mut row.schemes, *s, e.schemes.basis);
+    }
+    for p in &e.ports.value {
+        merge_basis(&mut row.ports, *p, e.ports.basis);
+    }
+    for f in features {
+        let section = match &e.section {
+            Some(s) => s.clone(),
+            None => catalog
+                .feature(f)
+                .map(|f| f.section.clone())
+                .unwrap_or_default(),
+        };
+        push_unique(&mut row.sections, section);
+    }
+    if request.version.is_none() && !e.versions.is_unbounded() {
+        push_unique(&mut row.versions, e.versions);
+    }
+    row.endpoints.push(e.id.clone());
+    if let Some(a) = &e.alternatives {
+        push_unique(&mut row.alternatives, a.clone());
+    }
+    for t in &e.tls_versions {
+        push_unique(&mut row.tls_versions, t.as_str());
+    }
+    row.min_proxy_idle_timeout_secs = row
+        .min_proxy_idle_timeout_secs
+        .max(e.min_proxy_idle_timeout_secs);
+    for h in &e.probe.hosts {
+        push_unique(&mut row.probe_hosts, h.clone());
+    }
+    if row.probe_path.is_none() {
+        row.probe_path = e.probe.path.clone();
+    }
+    for s in &e.probe.reachable_status {
+        push_unique(&mut row.reachable_status, *s);
+    }
+    for n in &e.notes {
+        push_unique(&mut row.notes, n.clone());
+    }
 }
 
 /// Whether the request's roles select the endpoint: any of them, or the

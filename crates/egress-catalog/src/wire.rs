@@ -48,8 +48,12 @@ pub struct RowDoc<'a> {
     pub direction: &'static str,
     pub schemes: Vec<Based<&'static str>>,
     pub ports: Vec<Based<u16>>,
-    pub features: &'a [String],
+    pub features: Vec<&'a str>,
     pub roles: Vec<Based<&'a str>>,
+    /// Who needs the row on which scheme and port: one item per feature,
+    /// role and endpoint. `schemes`, `ports`, `features` and `roles` are
+    /// their union, for display; an allowlist reads these.
+    pub requirements: Vec<RequirementDoc<'a>>,
     pub sections: &'a [String],
     pub status: &'static str,
     pub required: bool,
@@ -67,6 +71,21 @@ pub struct RowDoc<'a> {
     pub probe_path: Option<&'a str>,
     pub reachable_status: &'a [u16],
     pub notes: &'a [String],
+}
+
+#[derive(Debug, Serialize)]
+pub struct RequirementDoc<'a> {
+    pub feature: &'a str,
+    pub role: &'a str,
+    pub endpoint: &'a str,
+    pub pairs: Vec<PairDoc>,
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PairDoc {
+    pub scheme: &'static str,
+    pub port: u16,
 }
 
 /// A value with whether the page states it or the catalog assumes it.
@@ -199,18 +218,36 @@ impl<'a> RowDoc<'a> {
             kind: pattern_kind(row.pattern.as_ref()),
             path: row.path.as_deref(),
             direction: row.direction.as_str(),
-            schemes: based(&row.detail.schemes, |s| s.as_str()),
-            ports: based(&row.detail.ports, |p| p),
-            features: &row.features,
+            schemes: based(&row.schemes, |s| s.as_str()),
+            ports: based(&row.ports, |p| p),
+            features: row.features(),
             roles: row
-                .roles
-                .iter()
+                .roles()
+                .into_iter()
                 .map(|(r, b)| Based {
-                    value: r.as_str(),
+                    value: r,
                     basis: b.as_str(),
                 })
                 .collect(),
-            sections: &row.detail.sections,
+            requirements: row
+                .requirements
+                .iter()
+                .map(|r| RequirementDoc {
+                    feature: &r.feature,
+                    role: &r.role,
+                    endpoint: &r.endpoint,
+                    pairs: r
+                        .pairs
+                        .iter()
+                        .map(|(s, p)| PairDoc {
+                            scheme: s.as_str(),
+                            port: *p,
+                        })
+                        .collect(),
+                    status: r.status.as_str(),
+                })
+                .collect(),
+            sections: &row.sections,
             status: row.status.as_str(),
             required: row.status.is_in_force(),
             superseded_by,
@@ -218,15 +255,15 @@ impl<'a> RowDoc<'a> {
             valid_from,
             valid_until,
             needs,
-            versions: row.detail.versions.iter().map(version_text).collect(),
-            endpoints: &row.detail.endpoints,
-            alternatives: &row.detail.alternatives,
-            tls_versions: &row.detail.tls_versions,
-            min_proxy_idle_timeout_secs: row.detail.min_proxy_idle_timeout_secs,
-            probe_hosts: row.detail.probe_hosts.iter().map(|h| h.as_str()).collect(),
-            probe_path: row.detail.probe_path.as_deref(),
-            reachable_status: &row.detail.reachable_status,
-            notes: &row.detail.notes,
+            versions: row.versions.iter().map(version_text).collect(),
+            endpoints: &row.endpoints,
+            alternatives: &row.alternatives,
+            tls_versions: &row.tls_versions,
+            min_proxy_idle_timeout_secs: row.min_proxy_idle_timeout_secs,
+            probe_hosts: row.probe_hosts.iter().map(|h| h.as_str()).collect(),
+            probe_path: row.probe_path.as_deref(),
+            reachable_status: &row.reachable_status,
+            notes: &row.notes,
         }
     }
 }

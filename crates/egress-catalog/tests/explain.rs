@@ -254,7 +254,7 @@ fn plan_verdicts() {
         &[
             "2025-03:cs-cmgcp-service-public",
             "2025-03:cs-client-deployment-public",
-            "plan: true the plan allows it for cloud-services",
+            "plan: true the plan allows it for cloud-services (as cmg-connection-point, client)",
         ],
     );
     check(
@@ -291,5 +291,60 @@ fn plan_verdicts() {
         r,
         "nothing.example",
         &["plan: false no catalog endpoint matches it"],
+    );
+}
+
+/// Issue 14: a host two features need on different schemes is allowed on
+/// each scheme for its own feature and role only.
+#[test]
+fn plan_verdicts_per_requirement_issue_14() {
+    let request = Request {
+        cloud: Cloud::Public,
+        version: Some(2403),
+        as_of: date(2026, 1, 15),
+        features: Some(vec![
+            "updates-and-servicing".into(),
+            "software-updates".into(),
+        ]),
+        roles: vec![
+            "service-connection-point".into(),
+            "software-update-point".into(),
+        ],
+        placeholders: BTreeMap::new(),
+    };
+    let catalogs = embedded::all().unwrap();
+    let latest = catalogs.iter().find(|c| c.answers_to("latest")).unwrap();
+    let plan = plan::resolve(latest, &request);
+    let explainer = Explainer::new(&catalogs, Some(&plan), Unresolved);
+    let check = |input: &str, allowed: bool, reason: &str| {
+        let verdict = explainer
+            .explain(&Input::parse(input).unwrap())
+            .plan
+            .unwrap();
+        assert_eq!(
+            (verdict.allowed, verdict.reason.as_str()),
+            (allowed, reason),
+            "{input}"
+        );
+    };
+    check(
+        "http://download.microsoft.com/",
+        true,
+        "the plan allows it for software-updates (as software-update-point)",
+    );
+    check(
+        "https://download.microsoft.com/",
+        true,
+        "the plan allows it for updates-and-servicing (as service-connection-point)",
+    );
+    check(
+        "download.microsoft.com",
+        true,
+        "the plan allows it for updates-and-servicing (as service-connection-point); software-updates (as software-update-point)",
+    );
+    check(
+        "download.microsoft.com:8443",
+        false,
+        "the plan's `download.microsoft.com` allows http:80, https:443, not port 8443",
     );
 }

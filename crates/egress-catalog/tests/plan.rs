@@ -3,7 +3,6 @@
 //! these tests.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use egress_catalog::catalog::{self, Basis, Cloud};
 use egress_catalog::plan::{self, Request};
@@ -177,25 +176,23 @@ fn check(request: Request, expected: &[&str]) {
         .iter()
         .map(|r| {
             let schemes: Vec<String> = r
-                .detail
                 .schemes
                 .iter()
                 .map(|(s, b)| format!("{s}{}", mark(b)))
                 .collect();
             let ports: Vec<String> = r
-                .detail
                 .ports
                 .iter()
                 .map(|(p, b)| format!("{p}{}", mark(b)))
                 .collect();
             let roles: Vec<String> = r
-                .roles
+                .roles()
                 .iter()
                 .map(|(x, b)| format!("{x}{}", mark(b)))
                 .collect();
             let mut status = r.status.as_str().to_owned();
-            if !r.detail.versions.is_empty() {
-                let v: Vec<String> = r.detail.versions.iter().map(|v| v.to_string()).collect();
+            if !r.versions.is_empty() {
+                let v: Vec<String> = r.versions.iter().map(|v| v.to_string()).collect();
                 status = format!("{status} ({})", v.join("; "));
             }
             format!(
@@ -204,7 +201,7 @@ fn check(request: Request, expected: &[&str]) {
                 r.path.as_deref().unwrap_or(""),
                 schemes.join(","),
                 ports.join(","),
-                r.features.join(","),
+                r.features().join(","),
                 roles.join(","),
             )
         })
@@ -230,35 +227,70 @@ fn check(request: Request, expected: &[&str]) {
     assert_eq!(got, expected, "\ngot:\n{}", got.join("\n"));
 }
 
-/// Every renderer reads every row once. What only reports read is boxed
-/// (`RowDetail`), and rows with the same roles or features share one copy,
-/// so that a 100,000-row plan is 18 MB of rows (it was 49) and reading a
-/// row's features is not a cache miss of its own.
+/// One row's requirements, one line each: `feature@role pairs status
+/// endpoint`.
+#[track_caller]
+fn check_requirements(request: Request, host: &str, expected: &[&str]) {
+    let plan = plan::resolve(&catalog(), &request);
+    let row = plan
+        .rows
+        .iter()
+        .find(|r| r.host == host)
+        .unwrap_or_else(|| panic!("no row {host}"));
+    let got: Vec<String> = row
+        .requirements
+        .iter()
+        .map(|r| {
+            let pairs: Vec<String> = r.pairs.iter().map(|(s, p)| format!("{s}:{p}")).collect();
+            format!(
+                "{}@{} {} {} {}",
+                r.feature,
+                r.role,
+                pairs.join(","),
+                r.status.as_str(),
+                r.endpoint
+            )
+        })
+        .collect();
+    assert_eq!(got, expected, "\ngot:\n{}", got.join("\n"));
+}
+
+/// Issue 14: a host that one feature and role needs on HTTPS and another on
+/// plain HTTP keeps the two needs apart; a plan for one role keeps only
+/// that role's.
 #[test]
-fn rows_stay_small_and_share_their_sets() {
-    let size = std::mem::size_of::<egress_catalog::plan::Row>();
-    assert!(
-        size <= 176,
-        "plan::Row grew to {size} bytes: put what renderers do not read in RowDetail"
+fn requirements_keep_who_needs_which_port_issue_14() {
+    check_requirements(
+        request(),
+        "download.example.com",
+        &[
+            "updates@scp https:443 required u-download",
+            "cloud@client http:80 required c-download",
+        ],
     );
-    let plan = plan::resolve(&catalog(), &request());
-    // Equal sets are one copy, and only equal sets are.
-    #[track_caller]
-    fn shared<T: PartialEq + ?Sized>(a: &Arc<T>, b: &Arc<T>, what: &str) -> bool {
-        assert_eq!(a == b, Arc::ptr_eq(a, b), "{what}: equal, one copy");
-        a == b
-    }
-    let mut same_features = 0;
-    for (i, a) in plan.rows.iter().enumerate() {
-        for b in &plan.rows[i + 1..] {
-            let what = format!("{} and {}", a.host, b.host);
-            same_features += usize::from(shared(&a.features, &b.features, &what));
-            shared(&a.roles, &b.roles, &what);
-        }
-    }
-    assert!(
-        same_features > 0,
-        "the test catalog has rows with the same features"
+    let mut scp = request();
+    scp.roles = vec!["scp".to_owned()];
+    check_requirements(
+        scp.clone(),
+        "download.example.com",
+        &["updates@scp https:443 required u-download"],
+    );
+    // A role-less endpoint (`unspecified`) stays for any role.
+    check_requirements(
+        scp,
+        "graph.example.com",
+        &["cloud@unspecified https:443 required c-graph"],
+    );
+    // Superseded and in-force needs of one row keep their own status.
+    check_requirements(
+        request(),
+        "files.example.com",
+        &["updates@unspecified https:443 required u-file-new"],
+    );
+    check_requirements(
+        request(),
+        "bits.old.example",
+        &["updates@scp https:443 superseded u-old-bits"],
     );
 }
 
@@ -365,46 +397,4 @@ fn intranet_placeholder_resolves() {
             "sup01.contoso.com https 443 | updates | unspecified | required",
         ],
     );
-}
-
-mod pairs {
-    //! `Pairs` is a `BTreeSet<(Scheme, u16)>` kept inside the row: the
-    //! property holds it to one on any sequence of inserts, across the point
-    //! where it leaves the row for the heap.
-
-    use std::collections::BTreeSet;
-
-    use egress_catalog::catalog::Scheme;
-    use egress_catalog::plan::Pairs;
-    use proptest::prelude::*;
-
-    fn pair() -> impl Strategy<Value = (Scheme, u16)> {
-        (
-            prop_oneof![Just(Scheme::Http), Just(Scheme::Https)],
-            prop_oneof![Just(80u16), Just(443), Just(8080), Just(8443), 1..12u16],
-        )
-    }
-
-    proptest! {
-        #[test]
-        fn behaves_like_a_btreeset(
-            a in proptest::collection::vec(pair(), 0..12),
-            b in proptest::collection::vec(pair(), 0..12),
-        ) {
-            let (mut pa, mut sa) = (Pairs::default(), BTreeSet::new());
-            for p in &a {
-                prop_assert_eq!(pa.insert(*p), sa.insert(*p));
-                prop_assert!(pa.contains(p));
-            }
-            let sorted: Vec<_> = sa.iter().copied().collect();
-            prop_assert_eq!(pa.as_slice(), sorted.as_slice());
-            prop_assert_eq!(pa.len(), sa.len());
-            prop_assert_eq!(pa.is_empty(), sa.is_empty());
-            let pb: Pairs = b.iter().copied().collect();
-            let sb: BTreeSet<_> = b.iter().copied().collect();
-            prop_assert_eq!(pa.cmp(&pb), sa.cmp(&sb));
-            prop_assert_eq!(pa == pb, sa == sb);
-            prop_assert_eq!(format!("{pa:?}"), format!("{sa:?}"));
-        }
-    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egress_catalog::catalog::{Catalog, Direction, Scheme};
-use egress_catalog::plan::{Plan, Row, Status};
+use egress_catalog::plan::{Plan, Requirement, Row, Status};
 use egress_pattern::PatternKind;
 
 use crate::{Config, Phase, Probe, Target, Verdict, probe};
@@ -141,19 +141,58 @@ impl Report {
     }
 }
 
-/// What to do for one row.
+/// What to do for one target of a row.
 enum Work {
     Probe(Target),
     Done(Outcome),
 }
 
-fn targets(row: &Row, plan: &Plan, include_inactive: bool) -> Vec<(Work, bool)> {
-    let counts = row.status.is_in_force();
-    let inactive = match &row.status {
+/// One thing to check of a row, and who needs it: only the requirements
+/// that name its scheme and port (a host that one feature needs on 443 and
+/// another on 80 counts each probe under its own feature).
+struct Item {
+    work: Work,
+    counts: bool,
+    features: Vec<String>,
+    roles: Vec<String>,
+}
+
+/// The features and roles of some requirements, each once, in order.
+fn needed_by<'r>(
+    requirements: impl Iterator<Item = &'r Requirement>,
+) -> (Vec<String>, Vec<String>) {
+    let (mut features, mut roles) = (Vec::<String>::new(), Vec::<String>::new());
+    for r in requirements {
+        if !features.contains(&r.feature) {
+            features.push(r.feature.clone());
+        }
+        if !roles.contains(&r.role) {
+            roles.push(r.role.clone());
+        }
+    }
+    roles.sort();
+    (features, roles)
+}
+
+/// Why a requirement is not in force, or `None` when it is.
+fn inactive(status: &Status) -> Option<String> {
+    match status {
         Status::Superseded { by, .. } => Some(format!("superseded by {by}")),
         Status::Expired { until } => Some(format!("expired {until}")),
         Status::NotYetValid { from } => Some(format!("valid from {from}")),
-        _ => None,
+        Status::Required | Status::NeedsInput { .. } => None,
+    }
+}
+
+fn items(row: &Row, plan: &Plan, include_inactive: bool) -> Vec<Item> {
+    let whole_row = |work| {
+        let (features, roles) = needed_by(row.in_force());
+        Item {
+            work,
+            counts: true,
+            features,
+            roles,
+        }
     };
     if let Status::NeedsInput { placeholders } = &row.status {
         let keys = placeholders
@@ -165,7 +204,7 @@ fn targets(row: &Row, plan: &Plan, include_inactive: bool) -> Vec<(Work, bool)> 
                     .map_or_else(|| format!("placeholders.{p}"), |m| m.profile_key.clone())
             })
             .collect();
-        return vec![(Work::Done(Outcome::NeedsInput(keys)), true)];
+        return vec![whole_row(Work::Done(Outcome::NeedsInput(keys)))];
     }
     let Some(pattern) = &row.pattern else {
         return Vec::new();
@@ -174,40 +213,61 @@ fn targets(row: &Row, plan: &Plan, include_inactive: bool) -> Vec<(Work, bool)> 
         PatternKind::Exact(h) => vec![h.to_owned()],
         PatternKind::Ip(ip) => vec![ip.to_string()],
         PatternKind::Subdomains { .. } | PatternKind::InLabel { .. } => row
-            .detail
             .probe_hosts
             .iter()
             .map(|h| h.as_str().to_owned())
             .collect(),
     };
     if hosts.is_empty() {
-        return vec![(
-            Work::Done(Outcome::NotTestable(
-                "wildcard: the catalog names no concrete host to probe".to_owned(),
-            )),
-            counts,
-        )];
+        let mut item = whole_row(Work::Done(Outcome::NotTestable(
+            "wildcard: the catalog names no concrete host to probe".to_owned(),
+        )));
+        item.counts = row.status.is_in_force();
+        if !item.counts {
+            (item.features, item.roles) = needed_by(row.requirements.iter());
+        }
+        return vec![item];
     }
     let mut out = Vec::new();
     for host in hosts {
-        for (scheme, port) in &row.pairs {
+        for pair @ (scheme, port) in row.pairs() {
+            let needing: Vec<&Requirement> = row
+                .requirements
+                .iter()
+                .filter(|r| r.pairs.contains(&pair))
+                .collect();
+            let in_force: Vec<&Requirement> = needing
+                .iter()
+                .copied()
+                .filter(|r| r.status.is_in_force())
+                .collect();
+            let counts = !in_force.is_empty();
+            let (features, roles) = if counts {
+                needed_by(in_force.into_iter())
+            } else {
+                needed_by(needing.iter().copied())
+            };
             let target = Target {
                 host: host.clone(),
-                port: *port,
-                tls: *scheme == Scheme::Https,
+                port,
+                tls: scheme == Scheme::Https,
                 path: row
-                    .detail
                     .probe_path
                     .clone()
                     .or_else(|| row.path.clone())
                     .unwrap_or_else(|| "/".to_owned()),
             };
-            match &inactive {
-                Some(why) if !include_inactive => {
-                    out.push((Work::Done(Outcome::Skipped(why.clone())), false))
-                }
-                _ => out.push((Work::Probe(target), counts)),
-            }
+            let why = needing.iter().find_map(|r| inactive(&r.status));
+            let work = match why {
+                Some(why) if !counts && !include_inactive => Work::Done(Outcome::Skipped(why)),
+                _ => Work::Probe(target),
+            };
+            out.push(Item {
+                work,
+                counts,
+                features,
+                roles,
+            });
         }
     }
     out
@@ -227,13 +287,18 @@ pub async fn check(
     let mut tasks = tokio::task::JoinSet::new();
     for row in &plan.rows {
         let row_text = format!("{}{}", row.host, row.path.as_deref().unwrap_or(""));
-        let roles: Vec<String> = row.roles.keys().cloned().collect();
-        for (work, counts) in targets(row, plan, options.include_inactive) {
+        for Item {
+            work,
+            counts,
+            features,
+            roles,
+        } in items(row, plan, options.include_inactive)
+        {
             let index = results.len();
             let base = EndpointResult {
                 row: row_text.clone(),
-                features: row.features.to_vec(),
-                roles: roles.clone(),
+                features,
+                roles,
                 url: None,
                 outcome: Outcome::Ok,
                 counts,
@@ -262,7 +327,7 @@ pub async fn check(
                     }
                     let semaphore = semaphore.clone();
                     let now = options.now;
-                    let reachable = row.detail.reachable_status.clone();
+                    let reachable = row.reachable_status.clone();
                     tasks.spawn(async move {
                         let _permit = semaphore.acquire_owned().await;
                         let p = probe(&target, &config).await;
@@ -351,7 +416,7 @@ fn excuse_alternatives(plan: &Plan, endpoints: &mut [EndpointResult]) {
         plan.rows
             .iter()
             .find(|r| format!("{}{}", r.host, r.path.as_deref().unwrap_or("")) == row)
-            .and_then(|r| r.detail.alternatives.first().map(String::as_str))
+            .and_then(|r| r.alternatives.first().map(String::as_str))
     };
     for e in endpoints.iter() {
         if let Some(g) = group_of(&e.row) {

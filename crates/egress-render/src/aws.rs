@@ -10,17 +10,18 @@ use egress_pattern::PatternKind;
 use serde::Serialize;
 
 use crate::{
-    Body, EntryList, Header, Loss, LossKind, Rows, paths_not_enforceable, ports_not_expressible,
+    Body, Entries, Header, Loss, LossKind, Unique, json_text, paths_not_enforceable,
+    ports_not_expressible,
 };
 
 /// The rule group, in the shape `create-rule-group --cli-input-json` takes;
 /// fields in the order they are written (alphabetical, as before).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct Doc<'a> {
+pub(crate) struct Doc {
     capacity: usize,
     description: String,
-    rule_group: RuleGroup<'a>,
+    rule_group: RuleGroup,
     rule_group_name: String,
     tags: Vec<Tag>,
     #[serde(rename = "Type")]
@@ -29,22 +30,22 @@ pub(crate) struct Doc<'a> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct RuleGroup<'a> {
-    rules_source: RulesSource<'a>,
+struct RuleGroup {
+    rules_source: RulesSource,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct RulesSource<'a> {
-    rules_source_list: RulesSourceList<'a>,
+struct RulesSource {
+    rules_source_list: RulesSourceList,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct RulesSourceList<'a> {
+struct RulesSourceList {
     generated_rules_type: &'static str,
     target_types: Vec<&'static str>,
-    targets: Vec<&'a str>,
+    targets: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,49 +55,45 @@ struct Tag {
     value: String,
 }
 
-pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>) -> Body<'a> {
-    let entries = &rows.entries[..];
-    ports_not_expressible("an AWS Network Firewall domain list", &rows.ports, losses);
-    paths_not_enforceable(entries, false, losses);
-    // Every target is a part of its entry's text (`Entry::dotted`).
-    let mut targets = EntryList::default();
-    for (i, e) in entries.iter().enumerate() {
-        let made = match e.pattern().kind() {
-            PatternKind::Exact(_) | PatternKind::Ip(_) => e.made,
-            PatternKind::Subdomains { suffix } => {
-                losses.push(Loss {
-                    host: e.host().to_owned(),
-                    kind: LossKind::ApexAdded,
-                    detail: format!("`.{suffix}` also admits `{suffix}`"),
-                });
-                e.made
-            }
-            PatternKind::InLabel { parent, .. } => {
-                losses.push(Loss {
-                    host: e.host().to_owned(),
-                    kind: LossKind::Broadened,
-                    detail: format!("no partial-label wildcards: rendered as `.{parent}`, which admits `{parent}` and all its subdomains"),
-                });
-                // Made up: another pattern may broaden to the same.
-                true
-            }
-        };
-        targets.push(i, e.dotted(), made);
+pub(crate) fn render<'a>(
+    plan: &'a Plan,
+    entries: &Entries<'_>,
+    losses: &mut Vec<Loss>,
+) -> Body<'a> {
+    ports_not_expressible(
+        "an AWS Network Firewall domain list",
+        &entries.ports(),
+        losses,
+    );
+    paths_not_enforceable(&entries.list, false, losses);
+    let mut targets = Unique::default();
+    for e in &entries.list {
+        match e.kind() {
+            PatternKind::Exact(_) | PatternKind::Ip(_) => {}
+            PatternKind::Subdomains { suffix } => losses.push(Loss {
+                host: e.host().to_owned(),
+                kind: LossKind::ApexAdded,
+                detail: format!("`.{suffix}` also admits `{suffix}`"),
+            }),
+            PatternKind::InLabel { parent, .. } => losses.push(Loss {
+                host: e.host().to_owned(),
+                kind: LossKind::Broadened,
+                detail: format!("no partial-label wildcards: rendered as `.{parent}`, which admits `{parent}` and all its subdomains"),
+            }),
+        }
+        targets.push(e.dotted());
     }
     // `.x` covers `x` and `a.x`: drop what a broader entry covers.
-    let targets: Vec<&str> = targets
-        .finish(true, |i| entries[i].dotted())
-        .into_iter()
-        .map(|i| entries[i as usize].dotted())
-        .collect();
+    let targets = targets.into_uncovered();
+    let schemes = entries.schemes();
     let mut types = Vec::new();
-    if rows.schemes.contains(&Scheme::Https) {
+    if schemes.contains(&Scheme::Https) {
         types.push("TLS_SNI");
     }
-    if rows.schemes.contains(&Scheme::Http) {
+    if schemes.contains(&Scheme::Http) {
         types.push("HTTP_HOST");
     }
-    Body::Aws(Doc {
+    let mut doc = Doc {
         rule_group_name: format!("egress-{}-{}", plan.catalog_id, plan.revision),
         kind: "STATEFUL",
         // A domain list costs one unit of capacity per domain, twice when
@@ -113,10 +110,14 @@ pub(crate) fn render<'a>(plan: &Plan, rows: &'a Rows<'_>, losses: &mut Vec<Loss>
             },
         },
         tags: Vec::new(),
-    })
+    };
+    Body::Json(Box::new(move |header| {
+        add_header(&mut doc, header);
+        json_text(&doc)
+    }))
 }
 
-pub(crate) fn add_header(doc: &mut Doc<'_>, header: &Header<'_>) {
+fn add_header(doc: &mut Doc, header: &Header<'_>) {
     // The description is limited to 512 characters: the summary goes there,
     // the details to stderr and tags.
     let mut description = format!(

@@ -5,69 +5,72 @@
 //! `Http:port` and `Https:port`. Rules restrict sources to the profile's
 //! servers when it names their addresses, otherwise to `*`, reported.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use egress_catalog::catalog::Scheme;
-use egress_catalog::plan::{Pairs, Plan};
+use egress_catalog::plan::{Pairs, Plan, Requirement};
 use egress_pattern::PatternKind;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{Body, Header, Loss, LossKind, Options, Rows, Unique, paths_not_enforceable};
+use crate::{
+    Body, Entries, Header, Loss, LossKind, Options, Unique, json_text, paths_not_enforceable,
+};
 
-/// A rule: its feature or role, and its protocols, borrowed from the plan.
-type RuleKey<'a> = (&'a str, &'a Pairs);
+/// A rule: its name's stem (a role, a feature, or a feature and a role),
+/// the role whose servers are its sources (`None`: any source), and its
+/// protocols.
+type RuleKey = (String, Option<String>, Pairs);
 
 /// The ARM template. Fields are written in the order declared
 /// (alphabetical, as before); the fixed parts are `json!` values, the rules
 /// borrow their names from the plan.
 #[derive(Debug, Serialize)]
-pub(crate) struct Doc<'a> {
+pub(crate) struct Doc {
     #[serde(rename = "$schema")]
     schema: &'static str,
     #[serde(rename = "contentVersion")]
     content_version: &'static str,
     metadata: Value,
     parameters: Value,
-    resources: [Resource<'a>; 1],
+    resources: [Resource; 1],
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Resource<'a> {
+struct Resource {
     api_version: &'static str,
     name: &'static str,
-    properties: Properties<'a>,
+    properties: Properties,
     #[serde(rename = "type")]
     kind: &'static str,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Properties<'a> {
+struct Properties {
     priority: &'static str,
-    rule_collections: [Collection<'a>; 1],
+    rule_collections: [Collection; 1],
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Collection<'a> {
+struct Collection {
     action: Value,
     name: &'static str,
     priority: u32,
     rule_collection_type: &'static str,
-    rules: Vec<Rule<'a>>,
+    rules: Vec<Rule>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Rule<'a> {
+struct Rule {
     name: String,
     protocols: Vec<Protocol>,
     rule_type: &'static str,
     source_addresses: Vec<String>,
-    target_fqdns: Vec<Cow<'a, str>>,
+    target_fqdns: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,63 +82,55 @@ struct Protocol {
 
 pub(crate) fn render<'a>(
     plan: &'a Plan,
-    rows: &'a Rows<'_>,
-    options: &Options,
+    entries: &Entries<'_>,
+    options: &'a Options,
     losses: &mut Vec<Loss>,
 ) -> Body<'a> {
-    let entries = &rows.entries[..];
-    paths_not_enforceable(entries, false, losses);
-    // One rule per feature, or per role when the plan is for roles; within
-    // it, one per set of protocols, since a rule has one protocol list.
-    let by_role = !plan.request.roles.is_empty();
-    let mut rules: BTreeMap<RuleKey<'_>, Unique<'a>> = BTreeMap::new();
-    for e in entries {
-        let mut made = e.made;
-        // Exact hosts and `*.x` are written as egress writes them: borrowed.
-        let mut fqdn: Cow<'a, str> = match e.pattern().kind() {
-            PatternKind::Exact(_) | PatternKind::Subdomains { .. } => {
-                Cow::Borrowed(e.pattern().as_str())
-            }
-            PatternKind::Ip(ip) => Cow::Owned(ip.to_string()),
+    paths_not_enforceable(&entries.list, false, losses);
+    let mut rules: BTreeMap<RuleKey, Unique> = BTreeMap::new();
+    for e in &entries.list {
+        // Exact hosts and `*.x` are written as egress writes them.
+        let fqdn = match e.kind() {
+            PatternKind::Exact(_) | PatternKind::Subdomains { .. } => e.pattern.to_string(),
+            PatternKind::Ip(ip) => ip.to_string(),
             PatternKind::InLabel { parent, .. } => {
                 losses.push(Loss {
                     host: e.host().to_owned(),
                     kind: LossKind::Broadened,
                     detail: format!("Azure Firewall takes a wildcard only as a leading `*.`: rendered as `*.{parent}`"),
                 });
-                made = true;
-                Cow::Owned(format!("*.{parent}"))
+                format!("*.{parent}")
             }
         };
-        let roles =
-            e.row.roles.keys().filter(|r| {
-                by_role && (plan.request.roles.contains(r) || r.as_str() == "unspecified")
-            });
-        let features = e.row.features.iter().filter(|_| !by_role);
-        let mut groups = roles.chain(features).peekable();
-        while let Some(g) = groups.next() {
-            let unique = rules.entry((g.as_str(), rows.pairs(e))).or_default();
-            // The last group takes the string; the others a copy.
-            if groups.peek().is_some() {
-                unique.push(fqdn.clone(), made);
-            } else {
-                unique.push(std::mem::take(&mut fqdn), made);
-                break;
-            }
+        for (key, pairs) in rule_keys(plan, options, &e.requirements) {
+            rules
+                .entry((key.0, key.1, pairs))
+                .or_default()
+                .push(fqdn.clone());
         }
     }
-    let mut json_rules: Vec<Rule<'a>> = Vec::new();
-    let mut any_source = false;
-    for ((group, pairs), fqdns) in rules {
-        let fqdns = fqdns.into_vec();
+    let mut json_rules: Vec<Rule> = Vec::new();
+    for ((stem, source_role, pairs), fqdns) in rules {
         let sources: Vec<String> = options
             .sources
             .iter()
-            .filter(|(_, roles)| !by_role || roles.iter().any(|r| r == group))
+            .filter(|(_, roles)| source_role.as_ref().is_some_and(|r| roles.contains(r)))
             .map(|(a, _)| a.to_string())
             .collect();
         let sources = if sources.is_empty() {
-            any_source = true;
+            let detail = match &source_role {
+                Some(role) => format!(
+                    "the profile names no server with role {role}: rules for it admit any source (`*`)"
+                ),
+                None => {
+                    "the profile names no server addresses: rules admit any source (`*`)".to_owned()
+                }
+            };
+            losses.push(Loss {
+                host: "*".to_owned(),
+                kind: LossKind::AnySource,
+                detail,
+            });
             vec!["*".to_owned()]
         } else {
             sources
@@ -153,24 +148,56 @@ pub(crate) fn render<'a>(
         let suffix: Vec<String> = pairs.iter().map(|(s, p)| format!("{s}{p}")).collect();
         json_rules.push(Rule {
             rule_type: "ApplicationRule",
-            name: format!("{group}-{}", suffix.join("-")),
+            name: format!("{stem}-{}", suffix.join("-")),
             protocols,
-            target_fqdns: fqdns,
+            target_fqdns: fqdns.into_vec(),
             source_addresses: sources,
         });
     }
-    if any_source {
-        losses.push(Loss {
-            host: "*".to_owned(),
-            kind: LossKind::AnySource,
-            detail: "the profile names no server addresses: rules admit any source (`*`)"
-                .to_owned(),
-        });
+    Body::Json(Box::new(move |header| {
+        json_text(&document(json_rules, header))
+    }))
+}
+
+/// The rules an entry belongs to, each with the pairs its requirements
+/// give it: one per role when the plan is for roles; else one per feature,
+/// and per feature and role when the profile names server addresses (so
+/// that a role's servers get only their role's hosts and ports).
+fn rule_keys(
+    plan: &Plan,
+    options: &Options,
+    requirements: &[&Requirement],
+) -> BTreeMap<(String, Option<String>), Pairs> {
+    let mut out: BTreeMap<(String, Option<String>), Pairs> = BTreeMap::new();
+    let mut add = |key: (String, Option<String>), r: &Requirement| {
+        out.entry(key).or_default().extend(r.pairs.iter().copied());
+    };
+    for r in requirements {
+        if !plan.request.roles.is_empty() {
+            for role in plan.request.roles.iter().filter(|role| r.applies_to(role)) {
+                add((role.clone(), Some(role.clone())), r);
+            }
+        } else if options.sources.is_empty() {
+            add((r.feature.clone(), None), r);
+        } else {
+            add(
+                (format!("{}-{}", r.feature, r.role), Some(r.role.clone())),
+                r,
+            );
+        }
     }
-    Body::Azure(Doc {
+    out
+}
+
+fn document(rules: Vec<Rule>, header: &Header<'_>) -> Doc {
+    Doc {
         schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
         content_version: "1.0.0.0",
-        metadata: json!({}),
+        metadata: json!({
+            "generator": header.lines,
+            "losses": header.losses.iter().map(Loss::to_string).collect::<Vec<_>>(),
+            "notIncluded": header.external,
+        }),
         parameters: json!({
             "firewallPolicyName": { "type": "string", "metadata": { "description": "The existing firewall policy" } },
             "ruleCollectionGroupName": { "type": "string", "defaultValue": "egress-configmgr" },
@@ -187,17 +214,9 @@ pub(crate) fn render<'a>(
                     name: "egress-allow",
                     priority: 100,
                     action: json!({ "type": "Allow" }),
-                    rules: json_rules,
+                    rules,
                 }],
             },
         }],
-    })
-}
-
-pub(crate) fn add_header(doc: &mut Doc<'_>, header: &Header<'_>) {
-    doc.metadata = json!({
-        "generator": header.lines,
-        "losses": header.losses.iter().map(Loss::to_string).collect::<Vec<_>>(),
-        "notIncluded": header.external,
-    });
+    }
 }

@@ -7,19 +7,17 @@
 use egress_pattern::PatternKind;
 
 use crate::{
-    Body, EdlType, Loss, LossKind, Rows, Unique, paths_not_enforceable, ports_not_expressible,
+    Body, EdlType, Entries, Loss, LossKind, Unique, paths_not_enforceable, ports_not_expressible,
 };
 
-pub(crate) fn render(rows: &Rows<'_>, edl: EdlType, losses: &mut Vec<Loss>) -> Body<'static> {
-    let entries = &rows.entries[..];
-    ports_not_expressible("an external dynamic list", &rows.ports, losses);
+pub(crate) fn render(entries: &Entries<'_>, edl: EdlType, losses: &mut Vec<Loss>) -> Body<'static> {
+    ports_not_expressible("an external dynamic list", &entries.ports(), losses);
     // A domain list never sees paths; a URL list sees them for plain HTTP
     // (and for HTTPS only with decryption, which egress does not assume).
-    paths_not_enforceable(entries, edl == EdlType::Url, losses);
-    let mut lines = Unique::with_capacity(entries.len());
-    for e in entries {
-        let mut made = e.made;
-        let host = match e.pattern().kind() {
+    paths_not_enforceable(&entries.list, edl == EdlType::Url, losses);
+    let mut lines = Unique::default();
+    for e in &entries.list {
+        let host = match e.kind() {
             PatternKind::Exact(h) => match edl {
                 EdlType::Domain => format!("^{h}"),
                 EdlType::Url => h.to_owned(),
@@ -31,22 +29,18 @@ pub(crate) fn render(rows: &Rows<'_>, edl: EdlType, losses: &mut Vec<Loss>) -> B
                     kind: LossKind::Broadened,
                     detail: format!("PAN-OS wildcards are whole tokens: rendered as `*.{parent}`"),
                 });
-                made = true;
                 format!("*.{parent}")
             }
             PatternKind::Ip(ip) => ip.to_string(),
         };
         match edl {
-            EdlType::Domain => lines.push(host, made),
-            EdlType::Url => {
-                // A trailing slash ends the host, so that `example.com/`
-                // does not also match `example.com.evil.test`.
-                let http_path = e.path().filter(|_| !e.https);
-                match http_path {
-                    Some(path) => lines.push(format!("{host}{path}"), made),
-                    None => lines.push(format!("{host}/"), made),
-                }
-            }
+            EdlType::Domain => lines.push(host),
+            // A trailing slash ends the host, so that `example.com/` does
+            // not also match `example.com.evil.test`.
+            EdlType::Url => match e.path().filter(|_| !e.https()) {
+                Some(path) => lines.push(format!("{host}{path}")),
+                None => lines.push(format!("{host}/")),
+            },
         }
     }
     let mut text = lines.into_vec().join("\n");

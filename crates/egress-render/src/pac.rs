@@ -9,86 +9,62 @@
 
 use egress_pattern::PatternKind;
 
-use crate::{
-    Body, EntryList, Loss, Options, Rows, Unique, paths_not_enforceable, ports_not_expressible,
-};
+use crate::{Body, Entries, Loss, Options, Unique, paths_not_enforceable, ports_not_expressible};
 
-pub(crate) fn render(rows: &Rows<'_>, options: &Options, losses: &mut Vec<Loss>) -> Body<'static> {
-    let entries = &rows.entries[..];
-    ports_not_expressible("a PAC file", &rows.ports, losses);
-    paths_not_enforceable(entries, false, losses);
-    // Exact hosts and `.x` suffixes are the entries' own texts: lists of
-    // indices (`EntryList`).
-    let mut exact = EntryList::default();
-    let mut suffixes = EntryList::default();
+pub(crate) fn render(
+    entries: &Entries<'_>,
+    options: &Options,
+    losses: &mut Vec<Loss>,
+) -> Body<'static> {
+    ports_not_expressible("a PAC file", &entries.ports(), losses);
+    paths_not_enforceable(&entries.list, false, losses);
+    let mut exact = Unique::default();
+    let mut suffixes = Unique::default();
     let mut in_label = Unique::default();
-    for (i, e) in entries.iter().enumerate() {
-        match e.pattern().kind() {
-            PatternKind::Exact(_) | PatternKind::Ip(_) => exact.push(i, e.dotted(), e.made),
-            PatternKind::Subdomains { .. } => suffixes.push(i, e.dotted(), e.made),
+    for e in &entries.list {
+        match e.kind() {
+            PatternKind::Exact(_) | PatternKind::Ip(_) => exact.push(js(&e.dotted())),
+            PatternKind::Subdomains { .. } => suffixes.push(js(&e.dotted())),
             PatternKind::InLabel {
                 prefix,
                 suffix,
                 parent,
-            } => in_label.push(
-                format!(
-                    "[{}, {}, {}]",
-                    js(prefix),
-                    js(suffix),
-                    js(&format!(".{parent}"))
-                ),
-                e.made,
-            ),
+            } => in_label.push(format!(
+                "[{}, {}, {}]",
+                js(prefix),
+                js(suffix),
+                js(&format!(".{parent}"))
+            )),
         }
     }
-    let item = |i: usize| entries[i].dotted();
-    let own = |i: &u32| item(*i as usize);
-    let (exact, suffixes) = (exact.finish(false, item), suffixes.finish(false, item));
-    let in_label = in_label.into_vec();
-    // Written into one string sized once: the lists are as long as the plan.
-    // An item's length is read from its entry, which holds its text's.
-    let size: usize = (exact.iter().chain(&suffixes).map(|i| own(i).len()))
-        .chain(in_label.iter().map(|i| i.len()))
-        .map(|n| n + 16)
-        .sum();
-    let mut text = String::with_capacity(size + 2048);
-    for part in [
-        r#"var EGRESS_ALLOW = "#,
-        &js(&options.pac_allow),
-        r#";
-var EGRESS_DEFAULT = "#,
-        &js(&options.pac_default),
-        r#";
+    let exact: Vec<String> = exact
+        .into_vec()
+        .iter()
+        .map(|h| format!("{h}: true"))
+        .collect();
+    let text = format!(
+        r#"var EGRESS_ALLOW = {allow};
+var EGRESS_DEFAULT = {default};
 
 // Exact hosts.
-var EGRESS_EXACT = {
-"#,
-    ] {
-        text.push_str(part);
-    }
-    lines(&mut text, &exact, |out, i| {
-        push_js(out, own(i));
-        out.push_str(": true");
-    });
-    text.push_str(
-        r#"
-};
+var EGRESS_EXACT = {{
+{exact}
+}};
 
 // `*.x`: one or more whole labels before `.x`, never `x` itself.
 var EGRESS_SUFFIXES = [
-"#,
-    );
-    lines(&mut text, &suffixes, |out, i| push_js(out, own(i)));
-    text.push_str(
-        r#"
+{suffixes}
 ];
 
 // `pre*post.parent`: `*` is one or more characters within the first label.
 var EGRESS_IN_LABEL = [
-"#,
+{in_label}{FUNCTIONS}"#,
+        allow = js(&options.pac_allow),
+        default = js(&options.pac_default),
+        exact = lines(&exact),
+        suffixes = lines(&suffixes.into_vec()),
+        in_label = lines(&in_label.into_vec()),
     );
-    lines(&mut text, &in_label, |out, s| out.push_str(s));
-    text.push_str(FUNCTIONS);
     Body::Commented { prefix: "//", text }
 }
 
@@ -122,34 +98,23 @@ function FindProxyForURL(url, host) {
 }
 "#;
 
-/// Appends the items to `out`, one a line, indented, separated by commas.
-fn lines<T>(out: &mut String, items: &[T], write: impl Fn(&mut String, &T)) {
-    for (n, item) in items.iter().enumerate() {
-        if n > 0 {
-            out.push_str(",\n");
-        }
-        out.push_str("    ");
-        write(out, item);
-    }
+/// The items, one a line, indented, separated by commas.
+fn lines(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("    {i}"))
+        .collect::<Vec<_>>()
+        .join(",\n")
 }
 
-/// A JavaScript string literal.
-fn js(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    push_js(&mut out, s);
-    out
-}
-
-/// [`js`], appended to `out`. Host names need no escapes; anything else
+/// A JavaScript string literal: host names need no escapes; anything else
 /// goes through serde_json.
-fn push_js(out: &mut String, s: &str) {
+fn js(s: &str) -> String {
     let plain = |b: u8| b.is_ascii_alphanumeric() || b"-._*:".contains(&b);
     if s.bytes().all(plain) {
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
+        format!("\"{s}\"")
     } else {
-        out.push_str(&serde_json::to_string(s).expect("a string serializes"));
+        serde_json::to_string(s).expect("a string serializes")
     }
 }
 

@@ -224,7 +224,9 @@ fn azure_losses() {
             "any source *",
         ]),
     );
-    // With the servers' addresses, sources are restricted.
+    // With the servers' addresses, the SCP's rules are restricted to its
+    // address; the endpoints without a role (any role may need them) still
+    // admit any source.
     o.sources = vec![("10.0.0.5".parse().unwrap(), vec!["scp".to_owned()])];
     check(
         Target::AzureFirewall,
@@ -233,6 +235,7 @@ fn azure_losses() {
             "wildcard broadened *-lab.example.com",
             "path not enforceable plain.example.com",
             "path not enforceable tls.example.com",
+            "any source *",
         ]),
     );
 }

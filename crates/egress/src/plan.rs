@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use egress_catalog::catalog::{Basis, Scheme};
-use egress_catalog::plan::{self, Plan, Row, Status};
+use egress_catalog::plan::{self, Pairs, Plan, Row, Status};
 use egress_catalog::wire::{PlanDoc, pattern_kind};
 
 use crate::cli::{Format, PlanArgs};
@@ -164,20 +164,13 @@ fn table(plan: &Plan, loaded: &Loaded) -> String {
             Status::Superseded { since: Some(d), .. } => host.push(format!("  (superseded {d})")),
             status => host.extend(status_text(status).map(|s| format!("  ({s})"))),
         }
-        for v in &row.detail.versions {
+        for v in &row.versions {
             host.push(format!("  ({v})"));
         }
-        // Features and roles share one column so that the table fits in 100
-        // columns.
-        let needed_by = row.features.iter().cloned().chain(
-            row.roles
-                .iter()
-                .map(|(r, b)| format!("as {r}{}", if *b == Basis::Assumed { "*" } else { "" })),
-        );
         t.row(vec![
             host,
-            ports_cell(&row.detail.schemes, &row.detail.ports),
-            needed_by.collect(),
+            ports_cell(&row.schemes, &row.ports),
+            needed_by(row),
         ]);
     }
     t.render(&mut out);
@@ -188,6 +181,56 @@ fn table(plan: &Plan, loaded: &Loaded) -> String {
     );
     footer(plan, &mut out, "  ");
     out
+}
+
+/// The features, then the roles, that need a row (one column, so that the
+/// table fits in 100 columns). Where they need it on different schemes or
+/// ports, each names its own: `software-updates (http 80)`.
+fn needed_by(row: &Row) -> Vec<String> {
+    let mut features: Vec<(String, Pairs)> = Vec::new();
+    let mut roles: Vec<(String, Pairs)> = Vec::new();
+    for r in &row.requirements {
+        let basis = if r.role_basis == Basis::Assumed {
+            "*"
+        } else {
+            ""
+        };
+        for (list, key) in [
+            (&mut features, r.feature.clone()),
+            (&mut roles, format!("as {}{basis}", r.role)),
+        ] {
+            match list.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, pairs)) => pairs.extend(r.pairs.iter().copied()),
+                None => list.push((key, r.pairs.clone())),
+            }
+        }
+    }
+    roles.sort();
+    let all = row.pairs();
+    features
+        .into_iter()
+        .chain(roles)
+        .map(|(name, pairs)| {
+            if pairs == all {
+                name
+            } else {
+                let pairs: Vec<String> = pairs.iter().map(|(s, p)| format!("{s} {p}")).collect();
+                format!("{name} ({})", pairs.join(", "))
+            }
+        })
+        .collect()
+}
+
+/// Each requirement as `feature@role=scheme:port scheme:port`, for CSV.
+fn requirements_cell(row: &Row) -> String {
+    row.requirements
+        .iter()
+        .map(|r| {
+            let pairs: Vec<String> = r.pairs.iter().map(|(s, p)| format!("{s}:{p}")).collect();
+            format!("{}@{}={}", r.feature, r.role, pairs.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// The parts every human-readable plan ends with: external lists, missing
@@ -241,15 +284,18 @@ fn markdown(plan: &Plan, loaded: &Loaded) -> String {
     out.push_str(
         "\n| Host | Ports | Features | Roles | Status | Notes |\n|---|---|---|---|---|---|\n",
     );
-    let cell = |lines: &[String]| lines.join("<br>").replace('|', "\\|");
+    fn cell<S: AsRef<str>>(lines: &[S]) -> String {
+        let lines: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
+        lines.join("<br>").replace('|', "\\|")
+    }
     for row in &plan.rows {
         let roles: Vec<String> = row
-            .roles
+            .roles()
             .iter()
             .map(|(r, b)| format!("{r}{}", if *b == Basis::Assumed { "*" } else { "" }))
             .collect();
         let mut status = vec![status_text(&row.status).unwrap_or_else(|| "required".to_owned())];
-        status.extend(row.detail.versions.iter().map(|v| v.to_string()));
+        status.extend(row.versions.iter().map(|v| v.to_string()));
         if row.direction == egress_catalog::catalog::Direction::Intranet {
             status.push("intranet".to_owned());
         }
@@ -257,11 +303,11 @@ fn markdown(plan: &Plan, loaded: &Loaded) -> String {
             out,
             "| `{}` | {} | {} | {} | {} | {} |",
             target(row).replace('|', "\\|"),
-            cell(&ports_cell(&row.detail.schemes, &row.detail.ports)),
-            cell(&row.features),
+            cell(&ports_cell(&row.schemes, &row.ports)),
+            cell(&row.features()),
             cell(&roles),
             cell(&status),
-            cell(&row.detail.notes),
+            cell(&row.notes),
         );
     }
     out.push_str("\n\\* assumed by the catalog, not stated by the page.\n");
@@ -287,26 +333,25 @@ fn csv(plan: &Plan) -> anyhow::Result<String> {
         "versions",
         "endpoints",
         "notes",
+        "requirements",
     ])?;
     let join = |v: &mut dyn Iterator<Item = String>| v.collect::<Vec<_>>().join(";");
     for row in &plan.rows {
         let assumed = row
-            .detail
             .schemes
             .iter()
             .filter(|(_, b)| **b == Basis::Assumed)
             .map(|(s, _)| format!("scheme:{s}"))
             .chain(
-                row.detail
-                    .ports
+                row.ports
                     .iter()
                     .filter(|(_, b)| **b == Basis::Assumed)
                     .map(|(p, _)| format!("port:{p}")),
             )
             .chain(
-                row.roles
-                    .iter()
-                    .filter(|(_, b)| **b == Basis::Assumed)
+                row.roles()
+                    .into_iter()
+                    .filter(|(_, b)| *b == Basis::Assumed)
                     .map(|(r, _)| format!("role:{r}")),
             );
         w.write_record([
@@ -314,23 +359,24 @@ fn csv(plan: &Plan) -> anyhow::Result<String> {
             row.path.clone().unwrap_or_default(),
             pattern_kind(row.pattern.as_ref()).to_owned(),
             row.direction.as_str().to_owned(),
-            join(&mut row.detail.schemes.keys().map(|s| s.to_string())),
-            join(&mut row.detail.ports.keys().map(|p| p.to_string())),
-            row.features.join(";"),
-            join(&mut row.roles.keys().cloned()),
+            join(&mut row.schemes.keys().map(|s| s.to_string())),
+            join(&mut row.ports.keys().map(|p| p.to_string())),
+            row.features().join(";"),
+            join(&mut row.roles().keys().map(|r| r.to_string())),
             join(&mut assumed.into_iter()),
-            row.detail.sections.join(";"),
+            row.sections.join(";"),
             row.status.as_str().to_owned(),
             status_text(&row.status).unwrap_or_default(),
-            join(&mut row.detail.versions.iter().map(|v| v.to_string())),
-            row.detail.endpoints.join(";"),
-            row.detail.notes.join(" "),
+            join(&mut row.versions.iter().map(|v| v.to_string())),
+            row.endpoints.join(";"),
+            row.notes.join(" "),
+            requirements_cell(row),
         ])?;
     }
     // External lists have no hosts; they are rows of their own kind so that
     // nobody mistakes the list for complete.
     for x in &plan.external {
-        let mut record = vec![String::new(); 15];
+        let mut record = vec![String::new(); 16];
         record[2] = "external".to_owned();
         record[6] = x.feature.clone();
         record[10] = "external".to_owned();

@@ -592,8 +592,16 @@ fn render_json_documents_have_the_expected_structure() {
                 "{f}"
             );
         }
-        // The profile names the servers' addresses: no `*`.
-        assert_eq!(r["sourceAddresses"], serde_json::json!(["10.0.0.5"]));
+        // Issue 14: the profile names the SCP's address, so the SCP's rules
+        // have it as their source, and every other role's rules, which
+        // the SCP must not get, admit any source (a reported loss).
+        let name = r["name"].as_str().unwrap();
+        let sources = if name.contains("-service-connection-point-") {
+            serde_json::json!(["10.0.0.5"])
+        } else {
+            serde_json::json!(["*"])
+        };
+        assert_eq!(r["sourceAddresses"], sources, "{name}");
     }
     let not_included = arm["metadata"]["notIncluded"].as_array().unwrap();
     assert!(
