@@ -2,7 +2,6 @@
 //! rows, per-feature verdicts.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use egress_catalog::SourceFile;
@@ -10,36 +9,16 @@ use egress_catalog::catalog::{self, Cloud};
 use egress_catalog::plan::{self, Request};
 use egress_check::Config;
 use egress_check::plan::{CheckOptions, FeatureStatus, Outcome, check};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, date_time_ymd};
+use egress_test_support::tls::{Ca, Validity, server_config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// An HTTPS origin whose certificate for `name` expires on `expires`.
 async fn origin(name: &str, expires: (i32, u8, u8)) -> (Vec<u8>, u16) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "Plan Test CA");
-    let ca_der = ca.self_signed(&ca_key).unwrap().der().to_vec();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec![name.to_owned()]).unwrap();
-    params.not_before = date_time_ymd(2020, 1, 1);
-    params.not_after = date_time_ymd(expires.0, expires.1, expires.2);
-    let leaf = params.signed_by(&key, &issuer).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![leaf.der().clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-    )
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let ca = Ca::new("Plan Test CA");
+    let leaf = ca.leaf(&[name], Validity::Until(expires.0, expires.1, expires.2));
+    let ca_der = ca.der.to_vec();
+    let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&leaf));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

@@ -6,61 +6,35 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use egress_check::{Config, Phase, Probe, Target, Verdict, probe};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, date_time_ymd};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use egress_test_support::squid::{self, Squid};
+use egress_test_support::tls::{Ca, Leaf, Validity, server_config};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-struct Ca {
-    der: CertificateDer<'static>,
-    issuer: Issuer<'static, KeyPair>,
-}
-
 fn ca(name: &str) -> Ca {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    let der = params.self_signed(&key).unwrap().der().clone();
-    Ca {
-        der,
-        issuer: Issuer::new(params, key),
-    }
+    Ca::new(name)
 }
 
-/// A server certificate for `names`, signed by `ca`, valid until `expires`
-/// (a year; `None`: far ahead).
+/// A server certificate for `names`, signed by `ca`; with `expired`, one
+/// that expired in 2021.
 fn leaf(
     ca: &Ca,
     names: &[&str],
     expired: bool,
 ) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
-    let key = KeyPair::generate().unwrap();
-    let mut params =
-        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
-    params.distinguished_name.push(DnType::CommonName, names[0]);
-    if expired {
-        params.not_before = date_time_ymd(2020, 1, 1);
-        params.not_after = date_time_ymd(2021, 1, 1);
-    }
-    let cert = params.signed_by(&key, &ca.issuer).unwrap();
-    (
-        cert.der().clone(),
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-    )
+    let validity = if expired {
+        Validity::Until(2021, 1, 1)
+    } else {
+        Validity::Current
+    };
+    let leaf = ca.leaf(names, validity);
+    (leaf.cert, leaf.key)
 }
 
 /// An HTTPS origin on loopback answering every request with 204.
 async fn https_origin(cert: CertificateDer<'static>, key: PrivateKeyDer<'static>) -> u16 {
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![cert], key)
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = tokio_rustls::TlsAcceptor::from(server_config(&Leaf { cert, key }));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -350,46 +324,10 @@ async fn redirects_are_followed_and_hops_outside_the_plan_warned() {
 
 // --- Through a real Squid ------------------------------------------------
 
-struct Squid {
-    child: std::process::Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Squid {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn squid_binary() -> std::path::PathBuf {
-    let p = std::path::PathBuf::from("/usr/sbin/squid");
-    assert!(
-        p.exists(),
-        "`squid` is missing: install the Debian package `squid` (scripts/test does, as root)"
-    );
-    p
-}
-
 /// A Squid on loopback that allows `allowed.egress.test` and denies the
 /// rest; with `auth`, only to clients that authenticate (any credentials:
 /// Squid's basic_fake_auth helper).
 fn squid(auth: bool) -> Squid {
-    let squid = squid_binary();
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
-    std::fs::write(
-        d.join("hosts"),
-        "127.0.0.1 allowed.egress.test\n127.0.0.1 denied.egress.test\n",
-    )
-    .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let auth_lines = if auth {
         "auth_param basic program /usr/lib/squid/basic_fake_auth\n\
          auth_param basic realm egress\n\
@@ -398,44 +336,16 @@ fn squid(auth: bool) -> Squid {
     } else {
         ""
     };
-    let conf = format!(
-        "http_port 127.0.0.1:{port}\n\
-         pid_filename {d}/squid.pid\n\
-         access_log stdio:{d}/access.log\n\
-         cache_log {d}/cache.log\n\
-         cache_store_log none\n\
-         cache deny all\n\
-         coredump_dir {d}\n\
-         hosts_file {d}/hosts\n\
-         dns_nameservers 127.0.0.1\n\
-         pinger_enable off\n\
-         netdb_filename none\n\
-         shutdown_lifetime 0 seconds\n\
-         visible_hostname egress-test\n\
-         {auth_lines}\
-         acl allowed dstdomain allowed.egress.test\n\
-         http_access allow allowed\n\
-         http_access deny all\n",
-        d = d.display(),
-    );
-    std::fs::write(d.join("squid.conf"), conf).unwrap();
-    let child = std::process::Command::new(&squid)
-        .args(["-N", "-f"])
-        .arg(d.join("squid.conf"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "squid did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Squid {
-        child,
-        port,
-        _dir: dir,
-    }
+    Squid::start(
+        squid::folder(),
+        &["allowed.egress.test", "denied.egress.test"],
+        &format!(
+            "{auth_lines}\
+             acl allowed dstdomain allowed.egress.test\n\
+             http_access allow allowed\n\
+             http_access deny all\n"
+        ),
+    )
 }
 
 fn through(proxy: &Squid, trusted: &[&Ca], credentials: Option<(&str, &str)>) -> Config {

@@ -12,16 +12,15 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-#[path = "../tests/support/origin.rs"]
-mod origin;
+use egress_test_support::origin::https_origin;
 
 const REACHABLE: usize = 200;
 const SILENT: usize = 20;
 
 /// The TLS origin, its CA written to `dir/ca.pem`.
 fn origin(dir: &std::path::Path) -> u16 {
-    let (ca, port) = origin::https_origin(&["*.bench.egress.test"]);
-    std::fs::write(dir.join("ca.pem"), ca).unwrap();
+    let (ca, port) = https_origin(&["*.bench.egress.test"]);
+    std::fs::write(dir.join("ca.pem"), ca.pem).unwrap();
     port
 }
 

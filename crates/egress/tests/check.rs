@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use assert_cmd::cargo::cargo_bin_cmd;
 
-#[path = "support/origin.rs"]
-mod origin;
-use origin::https_origin;
+use egress_test_support::origin::https_origin;
 
 fn closed_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -140,7 +138,7 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = catalog(dir.path(), good, refused);
     let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, &ca).unwrap();
+    std::fs::write(&ca_file, &ca.pem).unwrap();
     let (c, ca_f) = (catalog.to_str().unwrap(), ca_file.to_str().unwrap());
     let options = loopback_options(
         ca_f,
@@ -211,7 +209,7 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
         (g["verdict"].as_str(), g["http_status"].as_u64()),
         (Some("ok"), Some(200))
     );
-    assert_eq!(g["tls"]["chain"][0]["issuer"], "CN=Egress Check Test CA");
+    assert_eq!(g["tls"]["chain"][0]["issuer"], "CN=Egress Test CA");
     let r = by_row("refused.egress.test");
     assert_eq!(r["verdict"], "failed");
     assert_eq!(
@@ -308,7 +306,7 @@ fn check_uses_the_profiles_proxy() {
     let dir = tempfile::tempdir().unwrap();
     catalog(dir.path(), good, refused);
     let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, &ca).unwrap();
+    std::fs::write(&ca_file, &ca.pem).unwrap();
     let dead_proxy = closed_port();
     let profile = dir.path().join("site.toml");
     std::fs::write(
@@ -369,7 +367,7 @@ fn check_honours_the_proxy_environment() {
     let dir = tempfile::tempdir().unwrap();
     catalog(dir.path(), good, closed_port());
     let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, &ca).unwrap();
+    std::fs::write(&ca_file, &ca.pem).unwrap();
     let dead_proxy = closed_port();
     let (c, ca_f) = (dir.path().join("catalog.toml"), ca_file.to_str().unwrap());
     let options = loopback_options(ca_f, &[format!("good.egress.test:{good}:127.0.0.1")]);

@@ -5,72 +5,27 @@
 //! Each Squid gets its own folder, port, pid file and logs, so tests run in
 //! parallel. A missing tool fails the test with the package to install.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::path::PathBuf;
+use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin_cmd;
+use egress_test_support::origin::http_origin;
+use egress_test_support::squid::{self, Squid};
+use egress_test_support::tools::require;
 
-fn require(tool: &str, package: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin"] {
-        let p = Path::new(dir).join(tool);
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!(
-        "`{tool}` is missing: install the Debian package `{package}` (scripts/test does, as root)"
-    );
-}
-
-/// A local origin: answers any HTTP request with 200, on every port given.
+/// A local origin's ports: plain HTTP, and one for the HTTPS endpoints
+/// (Squid decides CONNECT before any TLS, so a plain listener serves).
 struct Origin {
     http: u16,
     https: u16,
 }
 
 fn origin() -> Origin {
-    let serve = |listener: TcpListener| {
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                thread::spawn(move || answer(stream));
-            }
-        });
-    };
-    let http = TcpListener::bind("127.0.0.1:0").unwrap();
-    let https = TcpListener::bind("127.0.0.1:0").unwrap();
-    let ports = Origin {
-        http: http.local_addr().unwrap().port(),
-        https: https.local_addr().unwrap().port(),
-    };
-    serve(http);
-    serve(https);
-    ports
-}
-
-fn answer(mut stream: TcpStream) {
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
+    Origin {
+        http: http_origin(),
+        https: http_origin(),
     }
-    let _ =
-        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A catalog whose endpoints live on the origin's ports.
@@ -175,98 +130,28 @@ fn render(target: &str, catalog: &Path, extra: &[&str], out: &Path) {
     );
 }
 
-struct Squid {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Squid {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Writes a squid.conf around the rendered include, checks it with
-/// `squid -k parse` (no WARNING or ERROR), and starts Squid on loopback.
+/// Renders the test catalog for Squid in `style` and starts a Squid with
+/// it, denying everything else.
 fn squid(style: &str) -> (Squid, Origin) {
-    let squid = require("squid", "squid");
     require("curl", "curl");
     let o = origin();
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    // Squid drops root for the `proxy` user, which must write here.
-    std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
-    let catalog = catalog(d, &o);
-    let include = d.join("egress.conf");
+    let dir = squid::folder();
+    let catalog = catalog(dir.path(), &o);
+    let include = dir.path().join("egress.conf");
     render("squid", &catalog, &["--squid-style", style], &include);
-    let hosts: String = NAMES.iter().map(|n| format!("127.0.0.1 {n}\n")).collect();
-    std::fs::write(d.join("hosts"), hosts).unwrap();
-    let port = free_port();
-    let conf = format!(
-        "http_port 127.0.0.1:{port}\n\
-         pid_filename {d}/squid.pid\n\
-         access_log stdio:{d}/access.log\n\
-         cache_log {d}/cache.log\n\
-         cache_store_log none\n\
-         cache deny all\n\
-         cache_mem 8 MB\n\
-         coredump_dir {d}\n\
-         hosts_file {d}/hosts\n\
-         dns_nameservers 127.0.0.1\n\
-         pinger_enable off\n\
-         netdb_filename none\n\
-         shutdown_lifetime 0 seconds\n\
-         visible_hostname egress-test\n\
-         include {include}\n\
-         http_access deny all\n",
-        d = d.display(),
-        include = include.display(),
-    );
-    let conf_path = d.join("squid.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-
-    let parse = Command::new(&squid)
-        .args(["-k", "parse", "-f"])
-        .arg(&conf_path)
-        .output()
-        .unwrap();
-    let messages = String::from_utf8_lossy(&parse.stderr).into_owned()
-        + &String::from_utf8_lossy(&parse.stdout);
-    assert!(parse.status.success(), "squid -k parse failed:\n{messages}");
-    let bad: Vec<&str> = messages
-        .lines()
-        .filter(|l| l.contains("WARNING") || l.contains("ERROR"))
-        .collect();
-    assert!(
-        bad.is_empty(),
-        "squid -k parse complains:\n{}",
-        bad.join("\n")
-    );
-
-    let child = Command::new(&squid)
-        .args(["-N", "-f"])
-        .arg(&conf_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "squid did not start: {}",
-            std::fs::read_to_string(d.join("cache.log")).unwrap_or_default()
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
-    (Squid { child, port, dir }, o)
+    let rules = format!("include {}\nhttp_access deny all\n", include.display());
+    (Squid::start(dir, NAMES, &rules), o)
 }
 
 /// What curl gets through the proxy: the origin's 200, or Squid's denial.
 fn through(squid: &Squid, url: &str) -> &'static str {
+    through_from(squid, "127.0.0.1", url)
+}
+
+/// [`through`], from a source address of the loopback range.
+fn through_from(squid: &Squid, source: &str, url: &str) -> &'static str {
     let out = Command::new("curl")
+        .args(["--interface", source])
         .args([
             "-s",
             "-o",
@@ -411,5 +296,130 @@ fn pac_file_routes_exactly_the_plan() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert_eq!(route, expected, "{host}");
+    }
+}
+
+/// Issue 14: a profile with two roles on two servers. The SCP needs
+/// `download.egress.test` over HTTPS for one feature, the SUP the same host
+/// over plain HTTP for another; `shared.egress.test` both need over HTTPS.
+/// A real Squid running the rendered file, driven by curl from each
+/// server's address, gives each role exactly its own requirements.
+#[test]
+fn squid_gives_each_role_only_its_own_requirements_issue_14() {
+    require("curl", "curl");
+    let o = origin();
+    let (h, s) = (o.http, o.https);
+    let dir = squid::folder();
+    let d = dir.path();
+    std::fs::write(
+        d.join("catalog.toml"),
+        format!(
+            r#"[catalog]
+id = "roles-test"
+title = "Roles test"
+vendor = "egress"
+product = "tests"
+revision = "1"
+describes = 2026-01-01
+
+[[page]]
+id = "p"
+title = "Test page"
+language = "en-US"
+
+[[role]]
+id = "scp"
+title = "Service connection point"
+
+[[role]]
+id = "sup"
+title = "Software update point"
+
+[[feature]]
+id = "servicing"
+title = "Updates and servicing"
+page = "p"
+section = "Servicing"
+
+[[feature]]
+id = "updates"
+title = "Software updates"
+page = "p"
+section = "Updates"
+
+[[endpoint]]
+id = "servicing-download"
+url = "https://download.egress.test:{s}"
+features = ["servicing"]
+roles = ["scp"]
+
+[[endpoint]]
+id = "updates-download"
+url = "http://download.egress.test:{h}"
+features = ["updates"]
+roles = ["sup"]
+
+[[endpoint]]
+id = "shared"
+url = "https://shared.egress.test:{s}"
+features = ["servicing", "updates"]
+roles = ["scp", "sup"]
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("site.toml"),
+        r#"catalog = "catalog.toml"
+roles = ["scp", "sup"]
+
+[[server]]
+name = "scp.contoso.com"
+roles = ["scp"]
+addresses = ["127.0.0.2"]
+
+[[server]]
+name = "sup.contoso.com"
+roles = ["sup"]
+addresses = ["127.0.0.3"]
+"#,
+    )
+    .unwrap();
+    let include = d.join("egress.conf");
+    let output = cargo_bin_cmd!("egress")
+        .args(["render", "squid", "--profile"])
+        .arg(d.join("site.toml"))
+        .arg("-o")
+        .arg(&include)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rules = format!("include {}\nhttp_access deny all\n", include.display());
+    let squid = Squid::start(dir, &["download.egress.test", "shared.egress.test"], &rules);
+    let download_tls = format!("https://download.egress.test:{s}/");
+    let download_plain = format!("http://download.egress.test:{h}/");
+    let shared = format!("https://shared.egress.test:{s}/");
+    for (source, url, expected) in [
+        ("127.0.0.2", &download_tls, "allow"),
+        ("127.0.0.2", &download_plain, "deny"),
+        ("127.0.0.2", &shared, "allow"),
+        ("127.0.0.3", &download_tls, "deny"),
+        ("127.0.0.3", &download_plain, "allow"),
+        ("127.0.0.3", &shared, "allow"),
+        // A machine that is neither server gets nothing.
+        ("127.0.0.4", &download_tls, "deny"),
+        ("127.0.0.4", &download_plain, "deny"),
+        ("127.0.0.4", &shared, "deny"),
+    ] {
+        assert_eq!(
+            through_from(&squid, source, url),
+            expected,
+            "{url} from {source}"
+        );
     }
 }

@@ -1,0 +1,16 @@
+//! Test scaffolding shared by egress's tests and benches, and nothing else
+//! (it is only ever a dev-dependency): certificates made at test time
+//! ([`tls`]), servers on loopback ([`origin`]), and the real third-party
+//! tools the tests drive ([`tools`], [`squid`]), each started from the test
+//! and stopped when dropped. A missing tool fails the test with the Debian
+//! package that provides it: a test never passes because its tool is
+//! missing.
+//!
+//! Everything listens on 127.0.0.1 only.
+
+#![forbid(unsafe_code)]
+
+pub mod origin;
+pub mod squid;
+pub mod tls;
+pub mod tools;

@@ -1,0 +1,109 @@
+//! A real Squid (Debian's `squid`) on loopback, with its own folder, port,
+//! pid file and logs, so that tests run in parallel; stopped when dropped.
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::tools::{free_port, require};
+
+#[derive(Debug)]
+pub struct Squid {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Squid {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A folder Squid may write to (it drops root for the `proxy` user).
+pub fn folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .expect("a folder anyone may write");
+    dir
+}
+
+impl Squid {
+    /// Starts Squid in `dir` (from [`folder`]) with the access rules
+    /// `rules` after a configuration that listens on a new loopback port,
+    /// resolves `names` to 127.0.0.1 (and nothing else: no DNS), and
+    /// caches nothing. The configuration must parse without a warning or
+    /// an error (`squid -k parse`).
+    pub fn start(dir: tempfile::TempDir, names: &[&str], rules: &str) -> Squid {
+        let squid = require("squid", "squid");
+        let d = dir.path();
+        let hosts: String = names.iter().map(|n| format!("127.0.0.1 {n}\n")).collect();
+        std::fs::write(d.join("hosts"), hosts).expect("the hosts file");
+        let port = free_port();
+        let conf = format!(
+            "http_port 127.0.0.1:{port}\n\
+             pid_filename {d}/squid.pid\n\
+             access_log stdio:{d}/access.log\n\
+             cache_log {d}/cache.log\n\
+             cache_store_log none\n\
+             cache deny all\n\
+             cache_mem 8 MB\n\
+             coredump_dir {d}\n\
+             hosts_file {d}/hosts\n\
+             dns_nameservers 127.0.0.1\n\
+             pinger_enable off\n\
+             netdb_filename none\n\
+             shutdown_lifetime 0 seconds\n\
+             visible_hostname egress-test\n\
+             {rules}",
+            d = d.display(),
+        );
+        let conf_path = d.join("squid.conf");
+        std::fs::write(&conf_path, conf).expect("squid.conf");
+        parse(&squid, &conf_path);
+        let child = Command::new(&squid)
+            .args(["-N", "-f"])
+            .arg(&conf_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("squid starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "squid did not start: {}",
+                std::fs::read_to_string(d.join("cache.log")).unwrap_or_default()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+        Squid { child, port, dir }
+    }
+}
+
+/// `squid -k parse`: succeeds, and says no WARNING or ERROR.
+fn parse(squid: &Path, conf: &Path) {
+    let parse = Command::new(squid)
+        .args(["-k", "parse", "-f"])
+        .arg(conf)
+        .output()
+        .expect("squid -k parse runs");
+    let messages = String::from_utf8_lossy(&parse.stderr).into_owned()
+        + &String::from_utf8_lossy(&parse.stdout);
+    assert!(parse.status.success(), "squid -k parse failed:\n{messages}");
+    let bad: Vec<&str> = messages
+        .lines()
+        .filter(|l| l.contains("WARNING") || l.contains("ERROR"))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "squid -k parse complains:\n{}",
+        bad.join("\n")
+    );
+}
