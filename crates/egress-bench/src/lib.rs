@@ -106,20 +106,24 @@ pub fn misses(n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The plan of the embedded latest revision: every feature, public cloud.
-pub fn latest_plan() -> Plan {
-    let catalog = embedded::revision("latest")
-        .expect("the embedded catalogs are valid")
-        .expect("a latest revision");
-    let request = Request {
+/// Every feature and role of the public cloud, on a fixed day.
+pub fn latest_request() -> Request {
+    Request {
         cloud: Cloud::Public,
         version: None,
         as_of: jiff::civil::date(2026, 1, 1),
         features: None,
         roles: Vec::new(),
         placeholders: Default::default(),
-    };
-    plan::resolve(&catalog, &request)
+    }
+}
+
+/// The plan of the embedded latest revision: every feature, public cloud.
+pub fn latest_plan() -> Plan {
+    let catalog = embedded::revision("latest")
+        .expect("the embedded catalogs are valid")
+        .expect("a latest revision");
+    plan::resolve(&catalog, &latest_request())
 }
 
 /// A plan of `n` rows with generated patterns (the mix of

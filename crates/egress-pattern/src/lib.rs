@@ -25,7 +25,7 @@ mod pattern;
 mod set;
 
 pub use host::{Host, HostError, HostErrorKind};
-pub use pattern::{HostPattern, PatternKind, PatternView};
+pub use pattern::{HostPattern, PatternKind};
 pub use set::{HostSet, HostSetBuilder, PatternId};
 
 /// The longest DNS name, in octets, without the trailing dot (RFC 1035).

@@ -10,9 +10,7 @@ use crate::host::{Host, HostError, Wildcard, normalize_name, parse_ip};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HostPattern {
     /// The normalized text: lowercase ASCII, A-labels, no trailing dot.
-    /// A boxed `str` and one-byte positions keep a pattern at 24 bytes: a
-    /// plan holds one per row, and its rows are read once per render.
-    text: Box<str>,
+    text: String,
     kind: Kind,
 }
 
@@ -22,13 +20,13 @@ enum Kind {
     /// `*.suffix`.
     Subdomains,
     /// `pre*post.parent`: `star` is the byte index of `*`, `label_end` that of
-    /// the first dot; a label is at most 63 bytes, so both fit in a byte.
+    /// the first dot.
     InLabel {
-        star: u8,
-        label_end: u8,
+        star: usize,
+        label_end: usize,
     },
     /// The text is the address, in its canonical form.
-    Ip,
+    Ip(IpAddr),
 }
 
 /// What a pattern is, with its parts borrowed from the normalized text.
@@ -55,28 +53,18 @@ impl HostPattern {
     pub fn parse(input: &str) -> Result<HostPattern, HostError> {
         if let Some(ip) = parse_ip(input) {
             return Ok(HostPattern {
-                text: ip.to_string().into(),
-                kind: Kind::Ip,
+                text: ip.to_string(),
+                kind: Kind::Ip(ip),
             });
         }
         let text = normalize_name(input, Wildcard::AllowedInFirstLabel)?;
         let label_end = text.find('.').unwrap_or(text.len());
-        debug_assert!(
-            label_end <= crate::MAX_LABEL_LEN,
-            "normalize_name checks labels"
-        );
         let kind = match text[..label_end].find('*') {
             None => Kind::Exact,
             Some(_) if label_end == 1 => Kind::Subdomains,
-            Some(star) => Kind::InLabel {
-                star: star as u8,
-                label_end: label_end as u8,
-            },
+            Some(star) => Kind::InLabel { star, label_end },
         };
-        Ok(HostPattern {
-            text: text.into(),
-            kind,
-        })
+        Ok(HostPattern { text, kind })
     }
 
     /// The pattern as normalized text (`*.example.com`, `10.0.0.1`).
@@ -85,15 +73,16 @@ impl HostPattern {
     }
 
     pub fn kind(&self) -> PatternKind<'_> {
-        self.view().kind()
-    }
-
-    /// A copy of the pattern's text and kind that borrows the text: for
-    /// lists that should not point back into whatever holds the pattern.
-    pub fn view(&self) -> PatternView<'_> {
-        PatternView {
-            text: &self.text,
-            kind: self.kind,
+        let text = self.text.as_str();
+        match self.kind {
+            Kind::Exact => PatternKind::Exact(text),
+            Kind::Subdomains => PatternKind::Subdomains { suffix: &text[2..] },
+            Kind::InLabel { star, label_end } => PatternKind::InLabel {
+                prefix: &text[..star],
+                suffix: &text[star + 1..label_end],
+                parent: &text[label_end + 1..],
+            },
+            Kind::Ip(ip) => PatternKind::Ip(ip),
         }
     }
 
@@ -117,44 +106,6 @@ impl HostPattern {
     pub fn matches_name(&self, name: &str) -> bool {
         matches_name(self.kind(), name)
     }
-}
-
-/// A [`HostPattern`]'s text and kind, borrowed: `Copy`, and 24 bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PatternView<'a> {
-    text: &'a str,
-    kind: Kind,
-}
-
-impl<'a> PatternView<'a> {
-    /// The pattern as normalized text.
-    pub fn as_str(&self) -> &'a str {
-        self.text
-    }
-
-    pub fn kind(&self) -> PatternKind<'a> {
-        match self.kind {
-            Kind::Exact => PatternKind::Exact(self.text),
-            Kind::Subdomains => PatternKind::Subdomains {
-                suffix: &self.text[2..],
-            },
-            Kind::InLabel { star, label_end } => {
-                let (star, label_end) = (usize::from(star), usize::from(label_end));
-                PatternKind::InLabel {
-                    prefix: &self.text[..star],
-                    suffix: &self.text[star + 1..label_end],
-                    parent: &self.text[label_end + 1..],
-                }
-            }
-            Kind::Ip => PatternKind::Ip(ip_of(self.text)),
-        }
-    }
-}
-
-/// The address an IP pattern's text holds (written by `parse` from one).
-fn ip_of(text: &str) -> IpAddr {
-    text.parse()
-        .expect("an IP pattern's text is the address it was parsed from")
 }
 
 fn matches_name(kind: PatternKind<'_>, name: &str) -> bool {
@@ -184,7 +135,7 @@ fn matches_name(kind: PatternKind<'_>, name: &str) -> bool {
 impl fmt::Display for HostPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // An IPv6 address is the one kind of text with a colon.
-        if self.kind == Kind::Ip && self.text.contains(':') {
+        if matches!(self.kind, Kind::Ip(IpAddr::V6(_))) {
             write!(f, "[{}]", self.text)
         } else {
             f.write_str(&self.text)
@@ -260,20 +211,6 @@ mod tests {
         assert_eq!(v6.as_str(), "2001:db8::1");
         assert_eq!(v6.to_string(), "[2001:db8::1]");
         assert_eq!(v6.kind(), PatternKind::Ip("2001:db8::1".parse().unwrap()));
-    }
-
-    /// A plan holds a pattern per row and reads every row once per render:
-    /// the text boxed, the in-label positions one byte each.
-    #[test]
-    fn a_pattern_is_three_words() {
-        assert_eq!(std::mem::size_of::<HostPattern>(), 24);
-        assert_eq!(std::mem::size_of::<Option<HostPattern>>(), 24);
-        assert_eq!(std::mem::size_of::<Option<PatternView<'_>>>(), 24);
-        for p in ["a.b", "*.b.c", "x*y.b.c", "10.0.0.1", "[::1]"] {
-            let p = HostPattern::parse(p).unwrap();
-            assert_eq!(p.view().as_str(), p.as_str());
-            assert_eq!(p.view().kind(), p.kind());
-        }
     }
 
     #[test]

@@ -28,19 +28,41 @@ pub struct PatternId(pub u32);
 /// Collects patterns, then compiles them into a [`HostSet`].
 #[derive(Debug, Default)]
 pub struct HostSetBuilder {
-    /// (key, kind, in-label prefix and suffix, id)
-    items: Vec<(String, Slot, String, String, PatternId)>,
+    items: Vec<Item>,
     ips: Vec<(IpAddr, PatternId)>,
     count: u32,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-enum Slot {
-    #[default]
+/// A name pattern as the set stores it: under its key, with its kind.
+#[derive(Debug)]
+struct Item {
+    /// The host of an exact pattern, `x` of `*.x`, `parent` of
+    /// `pre*post.parent`.
+    key: String,
+    kind: Kind,
+    /// `pre` and `post` of an in-label pattern; empty otherwise.
+    prefix: String,
+    suffix: String,
+    id: PatternId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
     Exact,
     Subdomains,
     InLabel,
 }
+
+/// A suffix of the host being looked up: where it starts, and its hash
+/// (0: no key has as many labels, so it is not probed).
+#[derive(Debug, Clone, Copy, Default)]
+struct Suffix {
+    hash: u64,
+    start: usize,
+}
+
+/// Suffixes kept on the stack; a host with more labels spills to the heap.
+const INLINE_SUFFIXES: usize = 16;
 
 impl HostSetBuilder {
     pub fn new() -> HostSetBuilder {
@@ -51,32 +73,23 @@ impl HostSetBuilder {
     pub fn push(&mut self, pattern: &HostPattern) -> PatternId {
         let id = PatternId(self.count);
         self.count += 1;
+        let item = |key: &str, kind, prefix: &str, suffix: &str| Item {
+            key: key.to_owned(),
+            kind,
+            prefix: prefix.to_owned(),
+            suffix: suffix.to_owned(),
+            id,
+        };
         match pattern.kind() {
-            PatternKind::Exact(host) => self.items.push((
-                host.to_owned(),
-                Slot::Exact,
-                String::new(),
-                String::new(),
-                id,
-            )),
-            PatternKind::Subdomains { suffix } => self.items.push((
-                suffix.to_owned(),
-                Slot::Subdomains,
-                String::new(),
-                String::new(),
-                id,
-            )),
+            PatternKind::Exact(host) => self.items.push(item(host, Kind::Exact, "", "")),
+            PatternKind::Subdomains { suffix } => {
+                self.items.push(item(suffix, Kind::Subdomains, "", ""))
+            }
             PatternKind::InLabel {
                 prefix,
                 suffix,
                 parent,
-            } => self.items.push((
-                parent.to_owned(),
-                Slot::InLabel,
-                prefix.to_owned(),
-                suffix.to_owned(),
-                id,
-            )),
+            } => self.items.push(item(parent, Kind::InLabel, prefix, suffix)),
             PatternKind::Ip(ip) => self.ips.push((ip, id)),
         }
         id
@@ -84,7 +97,7 @@ impl HostSetBuilder {
 
     pub fn build(mut self) -> HostSet {
         self.items
-            .sort_by(|a, b| (&a.0, a.1, a.4).cmp(&(&b.0, b.1, b.4)));
+            .sort_by(|a, b| (&a.key, a.kind, a.id).cmp(&(&b.key, b.kind, b.id)));
         let mut set = HostSet {
             slots: Vec::new(),
             mask: 0,
@@ -98,7 +111,7 @@ impl HostSetBuilder {
         while i < self.items.len() {
             let end = i + self.items[i..]
                 .iter()
-                .take_while(|item| item.0 == self.items[i].0)
+                .take_while(|item| item.key == self.items[i].key)
                 .count();
             offsets.push(set.records.len());
             set.push_record(&self.items[i..end]);
@@ -244,7 +257,8 @@ fn front_word(bytes: &[u8], n: usize) -> u64 {
     low << (8 * (8 - n))
 }
 
-/// A high bit in each byte of `w` that is a dot.
+/// A high bit in each byte of `w` that is a dot. Eight bytes at once: a
+/// plain loop over the bytes made lookups 20 % slower (BENCHMARKS.md).
 #[inline(always)]
 fn dots_in(w: u64) -> u64 {
     let x = w ^ DOTS;
@@ -254,22 +268,28 @@ fn dots_in(w: u64) -> u64 {
 /// The hash of a key (a whole name): the pass a host takes, with no
 /// suffix wanted, so that keys and hosts hash alike by construction.
 fn hash_key(key: &[u8]) -> u64 {
-    scan(key, 0, &mut [(0, 0); 16], &mut Vec::new()).0
+    scan(
+        key,
+        0,
+        &mut [Suffix::default(); INLINE_SUFFIXES],
+        &mut Vec::new(),
+    )
+    .0
 }
 
 /// One pass over an already normalized name of at most `MAX` bytes, right
 /// to left, a word at a time. Entry `j` of `out` becomes the suffix of
-/// `j + 1` labels: its hash (0 when `depths` has no bit for `j + 1`
-/// labels: no probe) and where it starts; suffixes past the 16th go to
-/// `spill`, with the first 16 copied ahead of them. Returns the hash of the
+/// `j + 1` labels (its hash 0 when `depths` has no bit for `j + 1`
+/// labels); suffixes past the 16th go to `spill`, with the first 16 copied
+/// ahead of them. Returns the hash of the
 /// whole name and its number of dots. A function of its own, so that its
 /// loop keeps its state in registers.
 #[inline(never)]
 fn scan(
     bytes: &[u8],
     depths: u64,
-    out: &mut [(u64, usize); 16],
-    spill: &mut Vec<(u64, usize)>,
+    out: &mut [Suffix; INLINE_SUFFIXES],
+    spill: &mut Vec<Suffix>,
 ) -> (u64, usize) {
     let n = bytes.len();
     let full = n / 8;
@@ -295,13 +315,17 @@ fn scan(
             } else {
                 0
             };
+            let suffix = Suffix {
+                hash,
+                start: n - len,
+            };
             if labels < out.len() {
-                out[labels] = (hash, n - len);
+                out[labels] = suffix;
             } else {
                 if spill.is_empty() {
                     spill.extend_from_slice(out);
                 }
-                spill.push((hash, n - len));
+                spill.push(suffix);
             }
             labels += 1;
         }
@@ -344,28 +368,28 @@ impl HostSet {
     }
 
     /// Appends the record of one key, from its items (all with that key).
-    fn push_record(&mut self, items: &[(String, Slot, String, String, PatternId)]) {
-        let key = &items[0].0;
-        let count = |slot: Slot| items.iter().filter(|i| i.1 == slot).count() as u32;
+    fn push_record(&mut self, items: &[Item]) {
+        let key = &items[0].key;
+        let count = |kind: Kind| items.iter().filter(|i| i.kind == kind).count() as u32;
         let r = &mut self.records;
         // Keys are names, at most 253 bytes: one byte holds the length.
         r.push(key.len() as u8);
-        for slot in [Slot::Exact, Slot::Subdomains, Slot::InLabel] {
-            r.extend_from_slice(&count(slot).to_le_bytes());
+        for kind in [Kind::Exact, Kind::Subdomains, Kind::InLabel] {
+            r.extend_from_slice(&count(kind).to_le_bytes());
         }
         r.extend_from_slice(key.as_bytes());
-        for slot in [Slot::Exact, Slot::Subdomains] {
-            for item in items.iter().filter(|i| i.1 == slot) {
-                r.extend_from_slice(&item.4.0.to_le_bytes());
+        for kind in [Kind::Exact, Kind::Subdomains] {
+            for item in items.iter().filter(|i| i.kind == kind) {
+                r.extend_from_slice(&item.id.0.to_le_bytes());
             }
         }
-        for (_, _, prefix, suffix, id) in items.iter().filter(|i| i.1 == Slot::InLabel) {
+        for item in items.iter().filter(|i| i.kind == Kind::InLabel) {
             // Parts of one label: at most 63 bytes each.
-            r.push(prefix.len() as u8);
-            r.push(suffix.len() as u8);
-            r.extend_from_slice(&id.0.to_le_bytes());
-            r.extend_from_slice(prefix.as_bytes());
-            r.extend_from_slice(suffix.as_bytes());
+            r.push(item.prefix.len() as u8);
+            r.push(item.suffix.len() as u8);
+            r.extend_from_slice(&item.id.0.to_le_bytes());
+            r.extend_from_slice(item.prefix.as_bytes());
+            r.extend_from_slice(item.suffix.as_bytes());
         }
     }
 
@@ -440,8 +464,8 @@ impl HostSet {
         }
         // Right to left: entry `j` is the suffix of `j + 1` labels, with its
         // hash, or 0 when no key has that many labels (no probe).
-        let mut inline = [(0u64, 0usize); 16];
-        let mut longer: Vec<(u64, usize)> = Vec::new();
+        let mut inline = [Suffix::default(); INLINE_SUFFIXES];
+        let mut longer: Vec<Suffix> = Vec::new();
         let (whole, m) = scan(bytes, self.depths, &mut inline, &mut longer);
         let suffixes = if longer.is_empty() {
             &inline[..m]
@@ -450,27 +474,26 @@ impl HostSet {
         };
         let whole = if self.probes(m + 1) { whole } else { 0 };
 
-        // Pass 2: load every first slot before looking at any, so that their
-        // cache misses overlap (this is what keeps large sets fast).
-        let mut first = [0u64; 17];
-        for (j, &(hash, _)) in suffixes.iter().take(16).enumerate() {
-            first[j] = if hash == 0 {
+        // Load every first slot before looking at any, so that their cache
+        // misses overlap (this is what keeps large sets fast).
+        let slot_of = |hash: u64| {
+            if hash == 0 {
                 0
             } else {
                 self.slots[(hash as usize) & self.mask]
-            };
-        }
-        first[16] = if whole == 0 {
-            0
-        } else {
-            self.slots[(whole as usize) & self.mask]
+            }
         };
+        let mut first = [0u64; INLINE_SUFFIXES + 1];
+        for (j, s) in suffixes.iter().take(INLINE_SUFFIXES).enumerate() {
+            first[j] = slot_of(s.hash);
+        }
+        first[INLINE_SUFFIXES] = slot_of(whole);
 
-        for (j, &(hash, start)) in suffixes.iter().enumerate() {
+        for (j, &Suffix { hash, start }) in suffixes.iter().enumerate() {
             if hash == 0 {
                 continue;
             }
-            let loaded = first.get(j).copied().filter(|_| j < 16);
+            let loaded = first.get(j).copied().filter(|_| j < INLINE_SUFFIXES);
             let Some(e) = self.find_from(&bytes[start..], hash, loaded) else {
                 continue;
             };
@@ -496,7 +519,7 @@ impl HostSet {
         }
         // The whole name: exact patterns.
         if whole != 0
-            && let Some(e) = self.find_from(bytes, whole, Some(first[16]))
+            && let Some(e) = self.find_from(bytes, whole, Some(first[INLINE_SUFFIXES]))
         {
             for id in ids(e.exact) {
                 if !f(id) {
