@@ -10,7 +10,6 @@
 //! was skipped, except in CI (`CI=true`), where that is a failure.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;
@@ -67,27 +66,7 @@ fn repo() -> PathBuf {
 }
 
 fn reference_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("EGRESS_REFERENCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/reference"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "CI=true but the reference pages are missing at {}: the check of the embedded catalogs \
-         against the pages cannot run (set EGRESS_REFERENCE to their folder)",
-        dir.display()
-    );
-    // Written to the process's stderr directly: the test harness captures
-    // `eprintln!` of a passing test, and this must be seen.
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED: reference pages not found at {}; the embedded catalogs were NOT checked \
-         against the pages (set EGRESS_REFERENCE, or run beside ../shared/reference) ***\n",
-        dir.display()
-    );
-    None
+    egress_test_support::reference::pages()
 }
 
 fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> T {

@@ -1,0 +1,37 @@
+//! Replays the fuzz targets' seed corpora (`fuzz/corpus/`) through the same
+//! checks the fuzz targets run, so that CI holds every seed without
+//! cargo-fuzz or a long fuzzing run.
+
+use std::path::Path;
+
+#[path = "../../../fuzz/checks/host_pattern.rs"]
+mod host_pattern;
+#[path = "../../../fuzz/checks/import_page.rs"]
+mod import_page;
+
+/// Runs `check` on every file of the target's corpus (at least one).
+#[track_caller]
+fn replay(target: &str, check: fn(&[u8])) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let result = std::panic::catch_unwind(|| check(&data));
+        assert!(result.is_ok(), "{target}: {} fails", path.display());
+        n += 1;
+    }
+    assert!(n > 0, "{target}: the seed corpus is empty");
+}
+
+#[test]
+fn host_pattern_seeds() {
+    replay("host_pattern", host_pattern::check);
+}
+
+#[test]
+fn import_page_seeds() {
+    replay("import_page", import_page::check);
+}
