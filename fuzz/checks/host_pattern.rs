@@ -19,14 +19,26 @@ pub fn check(data: &[u8]) {
     let host = Host::parse(host_text);
     let _ = Input::parse(host_text);
     if let Ok(p) = &pattern {
-        assert_eq!(HostPattern::parse(p.as_str()).as_ref(), Ok(p), "normalizing twice");
+        assert_eq!(
+            HostPattern::parse(p.as_str()).as_ref(),
+            Ok(p),
+            "normalizing twice"
+        );
     }
     if let Ok(h) = &host {
-        assert_eq!(Host::parse(&h.to_string()).as_ref(), Ok(h), "normalizing twice");
+        assert_eq!(
+            Host::parse(&h.to_string()).as_ref(),
+            Ok(h),
+            "normalizing twice"
+        );
     }
     if let (Ok(p), Ok(h)) = (pattern, host) {
         let set = HostSet::new([&p]);
-        assert_eq!(set.is_match(&h), p.matches(&h), "HostSet and the pattern disagree");
+        assert_eq!(
+            set.is_match(&h),
+            p.matches(&h),
+            "HostSet and the pattern disagree"
+        );
         if let Some(name) = h.as_name() {
             assert_eq!(set.is_match_name(name), p.matches_name(name));
         }

@@ -6,9 +6,9 @@
 //! Shared by the fuzz target and the test that replays the seed corpus
 //! (`crates/egress/tests/fuzz_seeds.rs`).
 
-use std::path::Path;
 use egress_catalog::{SourceFile, catalog};
 use egress_import::{Request, import};
+use std::path::Path;
 
 /// Runs one input; panics on a failed property.
 pub fn check(data: &[u8]) {
@@ -26,8 +26,13 @@ pub fn check(data: &[u8]) {
         revision: Some("fuzz"),
     };
     if let Ok(imported) = import(&request, &mut read) {
-        if let Err(problems) = catalog::load(&SourceFile::new("imported.toml", imported.catalog.clone())) {
-            panic!("the imported catalog does not load: {problems}\n{}", imported.catalog);
+        if let Err(problems) =
+            catalog::load(&SourceFile::new("imported.toml", imported.catalog.clone()))
+        {
+            panic!(
+                "the imported catalog does not load: {problems}\n{}",
+                imported.catalog
+            );
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod embedded;
 pub mod explain;
 pub mod plan;
 pub mod profile;
+pub mod table;
 mod tomlfile;
 pub mod wire;
 

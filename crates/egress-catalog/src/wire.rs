@@ -563,3 +563,67 @@ impl<'a> ExplainDoc<'a> {
         }
     }
 }
+
+/// `egress check --format json`: the verdicts, per feature and endpoint.
+#[derive(Debug, Serialize)]
+pub struct CheckDoc<'a> {
+    pub format: &'static str,
+    pub header: &'a [String],
+    pub duration_seconds: f64,
+    pub critical: bool,
+    pub features: Vec<CheckFeatureDoc<'a>>,
+    pub endpoints: Vec<CheckEndpointDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckFeatureDoc<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub status: &'static str,
+    pub status_message: Option<u32>,
+    pub external: Vec<CheckExternalDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckExternalDoc<'a> {
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckEndpointDoc<'a> {
+    pub row: &'a str,
+    pub url: Option<&'a str>,
+    pub features: &'a [String],
+    pub roles: &'a [String],
+    pub verdict: &'static str,
+    pub counts: bool,
+    pub phase: Option<String>,
+    pub reason: String,
+    pub addresses: Vec<String>,
+    pub connected: Option<String>,
+    pub proxy_status: Option<u16>,
+    pub http_status: Option<u16>,
+    pub redirects: Vec<&'a str>,
+    pub timings_ms: Vec<(String, u128)>,
+    pub tls: Option<TlsDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TlsDoc<'a> {
+    pub version: Option<&'a str>,
+    pub cipher_suite: Option<&'a str>,
+    pub trusted: bool,
+    pub publicly_trusted: bool,
+    pub chain: Vec<CertDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CertDoc<'a> {
+    pub subject: &'a str,
+    pub issuer: &'a str,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub crl_urls: &'a [String],
+    pub ocsp_urls: &'a [String],
+}

@@ -28,6 +28,8 @@ use tokio::net::TcpStream;
 
 mod cert;
 pub mod plan;
+pub mod report;
+pub mod settings;
 
 pub use cert::CertInfo;
 

@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 pub fn pages() -> Option<PathBuf> {
     let dir = std::env::var_os("EGRESS_REFERENCE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
-        });
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"));
     if dir.is_dir() {
         return Some(dir);
     }

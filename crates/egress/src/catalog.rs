@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cli::{BrowseArgs, CatalogCommand, Format, ListArgs, Select};
 use crate::context;
 use crate::output;
-use crate::table::Table;
+use egress_catalog::table::Table;
 
 pub fn run(command: &CatalogCommand) -> anyhow::Result<crate::Outcome> {
     match command {

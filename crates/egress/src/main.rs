@@ -17,7 +17,6 @@ mod plan;
 mod profile;
 mod render;
 mod report;
-mod table;
 
 use std::process::ExitCode;
 

@@ -10,7 +10,7 @@ use egress_catalog::wire::{PlanDoc, pattern_kind};
 use crate::cli::{Format, PlanArgs};
 use crate::context::{self, Loaded};
 use crate::output;
-use crate::table::Table;
+use egress_catalog::table::Table;
 
 pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     let loaded = context::load(&args.source)?;
@@ -265,7 +265,11 @@ fn footer(plan: &Plan, out: &mut String, bullet: &str) {
         for m in &plan.missing {
             let _ = writeln!(out, "{bullet}<{}>: set `{}`", m.name, m.profile_key);
             let used_by = format!("{}; used by {}", m.title, m.endpoints.join(", "));
-            out.push_str(&crate::table::wrap(&used_by, &format!("{bullet}    "), 100));
+            out.push_str(&egress_catalog::table::wrap(
+                &used_by,
+                &format!("{bullet}    "),
+                100,
+            ));
         }
     }
     if !plan.excluded.is_empty() {

@@ -1,0 +1,447 @@
+//! The check's report in each output format: a table for people,
+//! markdown, JUnit XML, Prometheus text and the JSON document (whose types
+//! are in `egress_catalog::wire`, with every other JSON document).
+
+use std::fmt::Write as _;
+
+use egress_catalog::table::Table;
+use egress_catalog::wire::{
+    CertDoc, CheckDoc, CheckEndpointDoc, CheckExternalDoc, CheckFeatureDoc, TlsDoc,
+};
+
+use crate::Phase;
+use crate::plan::{EndpointResult, FeatureStatus, Outcome, Report};
+
+fn timings(e: &EndpointResult) -> String {
+    e.probe
+        .as_ref()
+        .map(|p| {
+            p.timings
+                .iter()
+                .map(|(phase, d)| format!("{phase} {}ms", d.as_millis()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+/// The check as a table per feature, for people; `colour` paints the
+/// verdicts with ANSI escapes.
+pub fn table(report: &Report, header: &[String], colour: bool) -> String {
+    let paint = |status: FeatureStatus| -> String {
+        let code = match status {
+            FeatureStatus::Ok => "32",
+            FeatureStatus::Degraded => "33",
+            FeatureStatus::Critical => "31;1",
+            FeatureStatus::External => "2",
+        };
+        if colour {
+            format!("\x1b[{code}m{}\x1b[0m", status.as_str())
+        } else {
+            status.as_str().to_owned()
+        }
+    };
+    let mut out = String::new();
+    for line in header {
+        let _ = writeln!(out, "# {line}");
+    }
+    for f in &report.features {
+        let id = f
+            .status
+            .message_id()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "\n== {}: {}{id}: {}", f.id, paint(f.status), f.title);
+        for (title, url) in &f.external {
+            let _ = writeln!(out, "external list, check it by hand: {title} <{url}>");
+        }
+        let mut t = Table::new(&["ENDPOINT", "VERDICT", "REASON / TIMES"]);
+        for e in report
+            .endpoints
+            .iter()
+            .filter(|e| e.features.contains(&f.id))
+        {
+            let mut detail = vec![e.outcome.reason()];
+            detail.retain(|d| !d.is_empty());
+            let times = timings(e);
+            if !times.is_empty() {
+                detail.push(times);
+            }
+            let verdict = if e.counts {
+                e.outcome.as_str().to_owned()
+            } else {
+                format!("({})", e.outcome.as_str())
+            };
+            let mut endpoint = vec![e.url.clone().unwrap_or_else(|| e.row.clone())];
+            if e.url.is_some() && e.row.contains('*') {
+                // A concrete host probed for a wildcard.
+                endpoint.push(format!("  for {}", e.row));
+            }
+            t.row(vec![endpoint, vec![verdict], detail]);
+        }
+        if f.status != FeatureStatus::External {
+            t.render(&mut out);
+        }
+    }
+    let critical: Vec<&str> = report
+        .features
+        .iter()
+        .filter(|f| f.status == FeatureStatus::Critical)
+        .map(|f| f.id.as_str())
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nChecked {} endpoints in {:.1} s.",
+        report.endpoints.len(),
+        report.duration.as_secs_f64()
+    );
+    if critical.is_empty() {
+        let _ = writeln!(out, "No feature is critical.");
+    } else {
+        let _ = writeln!(
+            out,
+            "Critical (status message 11412, SMS_SERVICE_CONNECTOR): {}",
+            critical.join(", ")
+        );
+        // The roles whose endpoints failed: the site systems to look at.
+        let mut roles: Vec<&str> = report
+            .endpoints
+            .iter()
+            .filter(|e| e.counts && matches!(e.outcome, Outcome::Failed { .. }))
+            .flat_map(|e| e.roles.iter().map(String::as_str))
+            .collect();
+        roles.sort_unstable();
+        roles.dedup();
+        let _ = writeln!(out, "Roles affected: {}", roles.join(", "));
+    }
+    for step in next_steps(report) {
+        let _ = writeln!(out, "Next: {step}");
+    }
+    out
+}
+
+/// Concrete next steps, from what failed where.
+fn next_steps(report: &Report) -> Vec<&'static str> {
+    let failed: Vec<Phase> = report
+        .endpoints
+        .iter()
+        .filter(|e| e.counts)
+        .filter_map(|e| match &e.outcome {
+            Outcome::Failed { phase, .. } => Some(*phase),
+            _ => None,
+        })
+        .collect();
+    let mut steps = Vec::new();
+    if !failed.is_empty() && failed.iter().all(|p| *p == Phase::Dns) {
+        steps.push(
+            "every failure is in DNS: check this machine's DNS configuration, or name a server with --dns-server",
+        );
+    } else if failed.contains(&Phase::Dns) {
+        steps.push("some names do not resolve from here: check DNS, or the proxy this site should use (--proxy)");
+    }
+    if failed.contains(&Phase::Proxy) {
+        steps.push("the proxy blocks endpoints: allow them (`egress render squid`, `pac`, ...), or give its credentials");
+    }
+    if failed.contains(&Phase::Tcp) {
+        steps.push("connections fail: allow the endpoints on the firewall (`egress render`), or set the proxy (--proxy)");
+    }
+    if failed.contains(&Phase::Tls) {
+        steps.push("TLS fails: if a proxy inspects TLS, exempt these hosts, or install its CA (--ca-file to test)");
+    }
+    if report
+        .endpoints
+        .iter()
+        .any(|e| matches!(e.outcome, Outcome::NeedsInput(_)))
+    {
+        steps.push("some endpoints need placeholder values: set them in the profile (`egress profile init`)");
+    }
+    steps
+}
+
+/// The check as a markdown table.
+pub fn markdown(report: &Report, header: &[String]) -> String {
+    let mut out = String::from("# egress check\n\n");
+    for line in header {
+        let _ = writeln!(out, "- {line}");
+    }
+    out.push_str("\n| Feature | Status | Endpoint | Verdict | Reason |\n|---|---|---|---|---|\n");
+    for f in &report.features {
+        for e in report
+            .endpoints
+            .iter()
+            .filter(|e| e.features.contains(&f.id))
+        {
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{}` | {} | {} |",
+                f.id,
+                f.status.as_str(),
+                e.url.clone().unwrap_or_else(|| e.row.clone()),
+                e.outcome.as_str(),
+                e.outcome.reason().replace('|', "\\|")
+            );
+        }
+        for (title, url) in &f.external {
+            let _ = writeln!(out, "| {} | external | | | [{title}]({url}) |", f.id);
+        }
+    }
+    out
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// JUnit XML: a test suite per feature, a test case per endpoint.
+pub fn junit(report: &Report) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"egress check\">\n",
+    );
+    for f in &report.features {
+        let cases: Vec<&EndpointResult> = report
+            .endpoints
+            .iter()
+            .filter(|e| e.features.contains(&f.id))
+            .collect();
+        let failures = cases
+            .iter()
+            .filter(|e| e.counts && matches!(e.outcome, Outcome::Failed { .. }))
+            .count();
+        let skipped = cases
+            .iter()
+            .filter(|e| {
+                !matches!(
+                    e.outcome,
+                    Outcome::Ok | Outcome::Warning(_) | Outcome::Failed { .. }
+                )
+            })
+            .count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">",
+            xml(&f.id),
+            cases.len()
+        );
+        for e in cases {
+            let name = xml(&e.url.clone().unwrap_or_else(|| e.row.clone()));
+            let secs = e
+                .probe
+                .as_ref()
+                .map(|p| p.timings.iter().map(|(_, d)| d.as_secs_f64()).sum::<f64>())
+                .unwrap_or(0.0);
+            let _ = write!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{name}\" time=\"{secs:.3}\"",
+                xml(&f.id)
+            );
+            match &e.outcome {
+                Outcome::Ok => out.push_str("/>\n"),
+                Outcome::Failed { .. } if e.counts => {
+                    let _ = write!(
+                        out,
+                        ">\n      <failure message=\"{}\"/>\n    </testcase>\n",
+                        xml(&e.outcome.reason())
+                    );
+                }
+                Outcome::Warning(_) | Outcome::Failed { .. } => {
+                    let _ = write!(
+                        out,
+                        ">\n      <system-out>{}</system-out>\n    </testcase>\n",
+                        xml(&e.outcome.reason())
+                    );
+                }
+                _ => {
+                    let _ = write!(
+                        out,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                        xml(&e.outcome.reason())
+                    );
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Prometheus text exposition in the spirit of the blackbox exporter.
+pub fn prometheus(report: &Report) -> String {
+    let mut out = String::new();
+    out.push_str("# HELP probe_success Whether the endpoint was reachable (1) or not (0).\n# TYPE probe_success gauge\n");
+    let probed: Vec<&EndpointResult> = report
+        .endpoints
+        .iter()
+        .filter(|e| e.probe.is_some())
+        .collect();
+    for e in &probed {
+        let ok = matches!(e.outcome, Outcome::Ok | Outcome::Warning(_));
+        let reason = match &e.outcome {
+            Outcome::Failed { phase, .. } => phase_name(*phase),
+            _ => "",
+        };
+        let _ = writeln!(
+            out,
+            "probe_success{{url=\"{}\",feature=\"{}\",failure_reason=\"{reason}\"}} {}",
+            label(e.url.as_deref().unwrap_or(&e.row)),
+            label(&e.features.join(",")),
+            u8::from(ok)
+        );
+    }
+    out.push_str("# HELP probe_duration_seconds How long the probe took.\n# TYPE probe_duration_seconds gauge\n");
+    for e in &probed {
+        let p = e.probe.as_ref().expect("probed");
+        let total: f64 = p.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
+        let _ = writeln!(
+            out,
+            "probe_duration_seconds{{url=\"{}\"}} {total:.6}",
+            label(e.url.as_deref().unwrap_or(&e.row))
+        );
+    }
+    out.push_str("# HELP probe_http_duration_seconds Duration of each phase.\n# TYPE probe_http_duration_seconds gauge\n");
+    for e in &probed {
+        let p = e.probe.as_ref().expect("probed");
+        for (phase, d) in &p.timings {
+            let _ = writeln!(
+                out,
+                "probe_http_duration_seconds{{url=\"{}\",phase=\"{}\"}} {:.6}",
+                label(e.url.as_deref().unwrap_or(&e.row)),
+                phase_name(*phase),
+                d.as_secs_f64()
+            );
+        }
+    }
+    out.push_str("# HELP probe_ssl_earliest_cert_expiry Earliest expiry of the presented chain, Unix time.\n# TYPE probe_ssl_earliest_cert_expiry gauge\n");
+    for e in &probed {
+        let p = e.probe.as_ref().expect("probed");
+        if let Some(earliest) = p
+            .tls
+            .as_ref()
+            .and_then(|t| t.chain.iter().map(|c| c.not_after).min())
+        {
+            let _ = writeln!(
+                out,
+                "probe_ssl_earliest_cert_expiry{{url=\"{}\"}} {earliest}",
+                label(e.url.as_deref().unwrap_or(&e.row))
+            );
+        }
+    }
+    out.push_str("# HELP egress_feature_status Feature verdict: 0 OK, 1 degraded, 2 critical, 3 external.\n# TYPE egress_feature_status gauge\n");
+    for f in &report.features {
+        let v = match f.status {
+            FeatureStatus::Ok => 0,
+            FeatureStatus::Degraded => 1,
+            FeatureStatus::Critical => 2,
+            FeatureStatus::External => 3,
+        };
+        let _ = writeln!(
+            out,
+            "egress_feature_status{{feature=\"{}\",status=\"{}\"}} {v}",
+            label(&f.id),
+            f.status.as_str()
+        );
+    }
+    out
+}
+
+fn phase_name(p: Phase) -> &'static str {
+    match p {
+        Phase::Dns => "resolve",
+        Phase::Tcp => "connect",
+        Phase::Proxy => "proxy",
+        Phase::Tls => "tls",
+        Phase::Http => "processing",
+    }
+}
+
+/// The check as its JSON document (`egress.check/1`).
+pub fn json<'a>(report: &'a Report, header: &'a [String]) -> CheckDoc<'a> {
+    {
+        CheckDoc {
+            format: "egress.check/1",
+            header,
+            duration_seconds: report.duration.as_secs_f64(),
+            critical: report.critical(),
+            features: report
+                .features
+                .iter()
+                .map(|f| CheckFeatureDoc {
+                    id: &f.id,
+                    title: &f.title,
+                    status: f.status.as_str(),
+                    status_message: f.status.message_id(),
+                    external: f
+                        .external
+                        .iter()
+                        .map(|(t, u)| CheckExternalDoc { title: t, url: u })
+                        .collect(),
+                })
+                .collect(),
+            endpoints: report
+                .endpoints
+                .iter()
+                .map(|e| {
+                    let p = e.probe.as_ref();
+                    CheckEndpointDoc {
+                        row: &e.row,
+                        url: e.url.as_deref(),
+                        features: &e.features,
+                        roles: &e.roles,
+                        verdict: e.outcome.as_str(),
+                        counts: e.counts,
+                        phase: match &e.outcome {
+                            Outcome::Failed { phase, .. } => Some(phase.to_string()),
+                            _ => None,
+                        },
+                        reason: e.outcome.reason(),
+                        addresses: p
+                            .map(|p| p.addresses.iter().map(|a| a.to_string()).collect())
+                            .unwrap_or_default(),
+                        connected: p.and_then(|p| p.connected).map(|a| a.to_string()),
+                        proxy_status: p.and_then(|p| p.proxy_status),
+                        http_status: p.and_then(|p| p.http_status),
+                        redirects: p
+                            .map(|p| p.redirects.iter().map(String::as_str).collect())
+                            .unwrap_or_default(),
+                        timings_ms: p
+                            .map(|p| {
+                                p.timings
+                                    .iter()
+                                    .map(|(ph, d)| (ph.to_string(), d.as_millis()))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                        tls: p.and_then(|p| p.tls.as_ref()).map(|t| TlsDoc {
+                            version: t.version.as_deref(),
+                            cipher_suite: t.cipher_suite.as_deref(),
+                            trusted: t.trusted,
+                            publicly_trusted: t.publicly_trusted,
+                            chain: t
+                                .chain
+                                .iter()
+                                .map(|c| CertDoc {
+                                    subject: &c.subject,
+                                    issuer: &c.issuer,
+                                    not_before: c.not_before,
+                                    not_after: c.not_after,
+                                    crl_urls: &c.crl_urls,
+                                    ocsp_urls: &c.ocsp_urls,
+                                })
+                                .collect(),
+                        }),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
