@@ -318,6 +318,15 @@ pub(crate) fn to_date(value: &Spanned<Datetime>, problems: &mut Problems) -> Opt
     }
 }
 
+/// Whether the endpoint marks its value of `name` as assumed.
+fn basis(raw: &RawEndpoint, name: RawAttrName) -> Basis {
+    if raw.assumed.iter().any(|a| *a.get_ref() == name) {
+        Basis::Assumed
+    } else {
+        Basis::Stated
+    }
+}
+
 fn is_id(text: &str) -> bool {
     !text.is_empty()
         && text.split('-').all(|part| {
@@ -648,270 +657,18 @@ impl Checker {
     }
 
     fn endpoint(&mut self, raw: RawEndpoint, ids: &BTreeSet<String>) -> Option<Endpoint> {
-        let id_span = raw.id.span();
-        let target = match (&raw.host, &raw.url) {
-            (Some(host), None) => self.template(host, inner(&host.span())).map(Target::Host),
-            (None, Some(url)) => self.url(url).map(Target::Url),
-            (Some(_), Some(url)) => {
-                self.problems.push(
-                    Problem::new(url.span(), "an endpoint has a `host` or a `url`, not both")
-                        .with_help("keep the `url` when the page gives a scheme or path"),
-                );
-                None
-            }
-            (None, None) => {
-                self.problems.push(
-                    Problem::new(
-                        id_span.clone(),
-                        format!(
-                            "endpoint `{}` has neither `host` nor `url`",
-                            raw.id.get_ref()
-                        ),
-                    )
-                    .with_help(
-                        "add `host = \"example.com\"` or `url = \"https://example.com/path\"`",
-                    ),
-                );
-                None
-            }
+        let target = self.endpoint_target(&raw);
+        self.endpoint_features(&raw);
+        let roles = self.endpoint_roles(&raw);
+        self.assumed_given(&raw);
+        let (schemes, ports) = self.schemes_and_ports(&raw, target.as_ref());
+        let valid = self.validity(&raw);
+        let superseded = self.supersession(&raw, ids);
+        let probe = match &raw.probe {
+            Some(p) => self.probe(p, target.as_ref()),
+            None => Probe::default(),
         };
-
-        if raw.features.get_ref().is_empty() {
-            self.problems.push(
-                Problem::new(
-                    raw.features.span(),
-                    "every endpoint belongs to at least one feature",
-                )
-                .with_help("name the feature ids that need this endpoint"),
-            );
-        }
-        for feature in raw.features.get_ref() {
-            if !self.feature_ids.contains_key(feature.get_ref()) {
-                let known: Vec<String> = self.feature_ids.keys().cloned().collect();
-                self.unknown(
-                    "feature",
-                    feature,
-                    known.iter().map(String::as_str).collect(),
-                    "declare it in a `[[feature]]` table",
-                );
-            }
-        }
-        let assumed = |name: RawAttrName| raw.assumed.iter().any(|a| *a.get_ref() == name);
-        let basis = |name| {
-            if assumed(name) {
-                Basis::Assumed
-            } else {
-                Basis::Stated
-            }
-        };
-
-        let roles = match &raw.roles {
-            Some(roles) => {
-                if roles.get_ref().is_empty() {
-                    self.problem(
-                        roles.span(),
-                        "`roles` is empty; leave it out for `unspecified`",
-                    );
-                }
-                for role in roles.get_ref() {
-                    if !self.role_ids.contains(role.get_ref()) {
-                        let known: Vec<String> = self.role_ids.iter().cloned().collect();
-                        self.unknown(
-                            "role",
-                            role,
-                            known.iter().map(String::as_str).collect(),
-                            "declare it in a `[[role]]` table",
-                        );
-                    }
-                }
-                Attr {
-                    value: roles
-                        .get_ref()
-                        .iter()
-                        .map(|r| r.get_ref().clone())
-                        .collect(),
-                    basis: basis(RawAttrName::Roles),
-                }
-            }
-            None => Attr {
-                value: vec![UNSPECIFIED_ROLE.to_owned()],
-                basis: Basis::Stated,
-            },
-        };
-        for a in &raw.assumed {
-            let given = match a.get_ref() {
-                RawAttrName::Roles => raw.roles.is_some(),
-                RawAttrName::Schemes => raw.schemes.is_some(),
-                RawAttrName::Ports => raw.ports.is_some(),
-            };
-            if !given {
-                self.problems.push(
-                    Problem::new(a.span(), "only a value the endpoint gives can be marked assumed")
-                        .with_help("an attribute left out takes its documented default, which is already assumed"),
-                );
-            }
-        }
-
-        let (schemes, ports) = match &target {
-            Some(Target::Url(url)) => {
-                if let Some(s) = &raw.schemes {
-                    self.problems.push(
-                        Problem::new(s.span(), "a URL endpoint takes its scheme from the URL")
-                            .with_help("remove `schemes`, or list the URL once per scheme"),
-                    );
-                }
-                if let (Some(p), Some(_)) = (&raw.ports, url.port) {
-                    self.problems.push(
-                        Problem::new(p.span(), "the URL already names its port")
-                            .with_help("remove `ports`"),
-                    );
-                }
-                let ports = match (&raw.ports, url.port) {
-                    (Some(p), None) => Attr {
-                        value: p.get_ref().clone(),
-                        basis: basis(RawAttrName::Ports),
-                    },
-                    (_, port) => Attr {
-                        value: vec![port.unwrap_or(url.scheme.default_port())],
-                        basis: Basis::Stated,
-                    },
-                };
-                (
-                    Attr {
-                        value: vec![url.scheme],
-                        basis: Basis::Stated,
-                    },
-                    ports,
-                )
-            }
-            _ => {
-                let schemes = match &raw.schemes {
-                    Some(s) => Attr {
-                        value: s
-                            .get_ref()
-                            .iter()
-                            .map(|s| match s {
-                                RawScheme::Http => Scheme::Http,
-                                RawScheme::Https => Scheme::Https,
-                            })
-                            .collect(),
-                        basis: basis(RawAttrName::Schemes),
-                    },
-                    None => Attr {
-                        value: vec![Scheme::Https],
-                        basis: Basis::Assumed,
-                    },
-                };
-                let ports = match &raw.ports {
-                    Some(p) => Attr {
-                        value: p.get_ref().clone(),
-                        basis: basis(RawAttrName::Ports),
-                    },
-                    None => Attr {
-                        value: schemes.value.iter().map(|s| s.default_port()).collect(),
-                        basis: schemes.basis,
-                    },
-                };
-                (schemes, ports)
-            }
-        };
-        if let Some(p) = &raw.ports
-            && (p.get_ref().is_empty() || p.get_ref().contains(&0))
-        {
-            self.problem(p.span(), "ports must be 1 to 65535, at least one");
-        }
-        if let Some(s) = &raw.schemes
-            && s.get_ref().is_empty()
-        {
-            self.problem(
-                s.span(),
-                "`schemes` is empty; leave it out for the default (https)",
-            );
-        }
-
         let versions = self.versions(raw.since_version, raw.until_version);
-        let from = raw
-            .valid_from
-            .as_ref()
-            .and_then(|d| to_date(d, &mut self.problems));
-        let until = raw
-            .valid_until
-            .as_ref()
-            .and_then(|d| to_date(d, &mut self.problems));
-        if let (Some(f), Some(u), Some(span)) =
-            (from, until, raw.valid_until.as_ref().map(Spanned::span))
-            && f >= u
-        {
-            self.problem(span, "valid_until must be after valid_from");
-        }
-        let superseded = match &raw.superseded_by {
-            Some(by) => {
-                if !ids.contains(by.get_ref()) {
-                    self.unknown(
-                        "endpoint",
-                        by,
-                        ids.iter().map(String::as_str).collect(),
-                        "name the id of the endpoint that replaces this one",
-                    );
-                } else if by.get_ref() == raw.id.get_ref() {
-                    self.problem(by.span(), "an endpoint cannot supersede itself");
-                }
-                Some(Supersession {
-                    by: by.get_ref().clone(),
-                    from: raw
-                        .superseded_from
-                        .as_ref()
-                        .and_then(|d| to_date(d, &mut self.problems)),
-                })
-            }
-            None => {
-                if let Some(d) = &raw.superseded_from {
-                    self.problems.push(
-                        Problem::new(d.span(), "`superseded_from` needs `superseded_by`")
-                            .with_help("name the endpoint that takes over"),
-                    );
-                }
-                None
-            }
-        };
-
-        let mut probe = Probe::default();
-        if let Some(p) = raw.probe {
-            for host in &p.hosts {
-                match HostPattern::parse(host.get_ref()) {
-                    Ok(h) if h.is_wildcard() => self.problem(
-                        host.span(),
-                        format!(
-                            "probe host `{}` must be a concrete host, not a pattern",
-                            host.get_ref()
-                        ),
-                    ),
-                    Ok(h) => {
-                        let covered = target
-                            .as_ref()
-                            .and_then(|t| t.host().pattern())
-                            .is_none_or(|pattern| pattern.matches_name(h.as_str()));
-                        if covered {
-                            probe.hosts.push(h);
-                        } else {
-                            self.problem(
-                                host.span(),
-                                format!(
-                                    "probe host `{}` is not covered by the endpoint's pattern",
-                                    host.get_ref()
-                                ),
-                            );
-                        }
-                    }
-                    Err(e) => self.problem(
-                        host.span(),
-                        format!("invalid probe host `{}`: {e}", host.get_ref()),
-                    ),
-                }
-            }
-            probe.path = p.path;
-            probe.reachable_status = p.reachable_status;
-        }
         let source = raw.source.map(|s| {
             self.page_ref(&s.page);
             SourceRef {
@@ -944,7 +701,7 @@ impl Checker {
                 RawDirection::Intranet => Direction::Intranet,
             },
             versions,
-            valid: Validity { from, until },
+            valid,
             superseded,
             alternatives: raw.alternatives,
             tls_versions: raw
@@ -960,6 +717,293 @@ impl Checker {
             probe,
             source,
         })
+    }
+
+    /// The endpoint's `host` or `url`: exactly one.
+    fn endpoint_target(&mut self, raw: &RawEndpoint) -> Option<Target> {
+        let id_span = raw.id.span();
+        match (&raw.host, &raw.url) {
+            (Some(host), None) => self.template(host, inner(&host.span())).map(Target::Host),
+            (None, Some(url)) => self.url(url).map(Target::Url),
+            (Some(_), Some(url)) => {
+                self.problems.push(
+                    Problem::new(url.span(), "an endpoint has a `host` or a `url`, not both")
+                        .with_help("keep the `url` when the page gives a scheme or path"),
+                );
+                None
+            }
+            (None, None) => {
+                self.problems.push(
+                    Problem::new(
+                        id_span.clone(),
+                        format!(
+                            "endpoint `{}` has neither `host` nor `url`",
+                            raw.id.get_ref()
+                        ),
+                    )
+                    .with_help(
+                        "add `host = \"example.com\"` or `url = \"https://example.com/path\"`",
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// At least one feature, each declared.
+    fn endpoint_features(&mut self, raw: &RawEndpoint) {
+        if raw.features.get_ref().is_empty() {
+            self.problems.push(
+                Problem::new(
+                    raw.features.span(),
+                    "every endpoint belongs to at least one feature",
+                )
+                .with_help("name the feature ids that need this endpoint"),
+            );
+        }
+        for feature in raw.features.get_ref() {
+            if !self.feature_ids.contains_key(feature.get_ref()) {
+                let known: Vec<String> = self.feature_ids.keys().cloned().collect();
+                self.unknown(
+                    "feature",
+                    feature,
+                    known.iter().map(String::as_str).collect(),
+                    "declare it in a `[[feature]]` table",
+                );
+            }
+        }
+    }
+
+    /// The roles, each declared; none given: `unspecified`.
+    fn endpoint_roles(&mut self, raw: &RawEndpoint) -> Attr<Vec<String>> {
+        match &raw.roles {
+            Some(roles) => {
+                if roles.get_ref().is_empty() {
+                    self.problem(
+                        roles.span(),
+                        "`roles` is empty; leave it out for `unspecified`",
+                    );
+                }
+                for role in roles.get_ref() {
+                    if !self.role_ids.contains(role.get_ref()) {
+                        let known: Vec<String> = self.role_ids.iter().cloned().collect();
+                        self.unknown(
+                            "role",
+                            role,
+                            known.iter().map(String::as_str).collect(),
+                            "declare it in a `[[role]]` table",
+                        );
+                    }
+                }
+                Attr {
+                    value: roles
+                        .get_ref()
+                        .iter()
+                        .map(|r| r.get_ref().clone())
+                        .collect(),
+                    basis: basis(raw, RawAttrName::Roles),
+                }
+            }
+            None => Attr {
+                value: vec![UNSPECIFIED_ROLE.to_owned()],
+                basis: Basis::Stated,
+            },
+        }
+    }
+
+    /// Only values the endpoint gives may be marked assumed.
+    fn assumed_given(&mut self, raw: &RawEndpoint) {
+        for a in &raw.assumed {
+            let given = match a.get_ref() {
+                RawAttrName::Roles => raw.roles.is_some(),
+                RawAttrName::Schemes => raw.schemes.is_some(),
+                RawAttrName::Ports => raw.ports.is_some(),
+            };
+            if !given {
+                self.problems.push(
+                    Problem::new(a.span(), "only a value the endpoint gives can be marked assumed")
+                        .with_help("an attribute left out takes its documented default, which is already assumed"),
+                );
+            }
+        }
+    }
+
+    /// Schemes and ports: a URL's own, or the `schemes` and `ports` given,
+    /// or the defaults (HTTPS on 443, assumed).
+    fn schemes_and_ports(
+        &mut self,
+        raw: &RawEndpoint,
+        target: Option<&Target>,
+    ) -> (Attr<Vec<Scheme>>, Attr<Vec<u16>>) {
+        let attrs = match target {
+            Some(Target::Url(url)) => {
+                if let Some(s) = &raw.schemes {
+                    self.problems.push(
+                        Problem::new(s.span(), "a URL endpoint takes its scheme from the URL")
+                            .with_help("remove `schemes`, or list the URL once per scheme"),
+                    );
+                }
+                if let (Some(p), Some(_)) = (&raw.ports, url.port) {
+                    self.problems.push(
+                        Problem::new(p.span(), "the URL already names its port")
+                            .with_help("remove `ports`"),
+                    );
+                }
+                let ports = match (&raw.ports, url.port) {
+                    (Some(p), None) => Attr {
+                        value: p.get_ref().clone(),
+                        basis: basis(raw, RawAttrName::Ports),
+                    },
+                    (_, port) => Attr {
+                        value: vec![port.unwrap_or(url.scheme.default_port())],
+                        basis: Basis::Stated,
+                    },
+                };
+                (
+                    Attr {
+                        value: vec![url.scheme],
+                        basis: Basis::Stated,
+                    },
+                    ports,
+                )
+            }
+            _ => {
+                let schemes = match &raw.schemes {
+                    Some(s) => Attr {
+                        value: s
+                            .get_ref()
+                            .iter()
+                            .map(|s| match s {
+                                RawScheme::Http => Scheme::Http,
+                                RawScheme::Https => Scheme::Https,
+                            })
+                            .collect(),
+                        basis: basis(raw, RawAttrName::Schemes),
+                    },
+                    None => Attr {
+                        value: vec![Scheme::Https],
+                        basis: Basis::Assumed,
+                    },
+                };
+                let ports = match &raw.ports {
+                    Some(p) => Attr {
+                        value: p.get_ref().clone(),
+                        basis: basis(raw, RawAttrName::Ports),
+                    },
+                    None => Attr {
+                        value: schemes.value.iter().map(|s| s.default_port()).collect(),
+                        basis: schemes.basis,
+                    },
+                };
+                (schemes, ports)
+            }
+        };
+        if let Some(p) = &raw.ports
+            && (p.get_ref().is_empty() || p.get_ref().contains(&0))
+        {
+            self.problem(p.span(), "ports must be 1 to 65535, at least one");
+        }
+        if let Some(s) = &raw.schemes
+            && s.get_ref().is_empty()
+        {
+            self.problem(
+                s.span(),
+                "`schemes` is empty; leave it out for the default (https)",
+            );
+        }
+        attrs
+    }
+
+    /// `valid_from` before `valid_until`.
+    fn validity(&mut self, raw: &RawEndpoint) -> Validity {
+        let from = raw
+            .valid_from
+            .as_ref()
+            .and_then(|d| to_date(d, &mut self.problems));
+        let until = raw
+            .valid_until
+            .as_ref()
+            .and_then(|d| to_date(d, &mut self.problems));
+        if let (Some(f), Some(u), Some(span)) =
+            (from, until, raw.valid_until.as_ref().map(Spanned::span))
+            && f >= u
+        {
+            self.problem(span, "valid_until must be after valid_from");
+        }
+        Validity { from, until }
+    }
+
+    /// `superseded_by` names another endpoint; `superseded_from` needs it.
+    fn supersession(&mut self, raw: &RawEndpoint, ids: &BTreeSet<String>) -> Option<Supersession> {
+        match &raw.superseded_by {
+            Some(by) => {
+                if !ids.contains(by.get_ref()) {
+                    self.unknown(
+                        "endpoint",
+                        by,
+                        ids.iter().map(String::as_str).collect(),
+                        "name the id of the endpoint that replaces this one",
+                    );
+                } else if by.get_ref() == raw.id.get_ref() {
+                    self.problem(by.span(), "an endpoint cannot supersede itself");
+                }
+                Some(Supersession {
+                    by: by.get_ref().clone(),
+                    from: raw
+                        .superseded_from
+                        .as_ref()
+                        .and_then(|d| to_date(d, &mut self.problems)),
+                })
+            }
+            None => {
+                if let Some(d) = &raw.superseded_from {
+                    self.problems.push(
+                        Problem::new(d.span(), "`superseded_from` needs `superseded_by`")
+                            .with_help("name the endpoint that takes over"),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// Probe hosts are concrete hosts the endpoint's pattern covers.
+    fn probe(&mut self, raw: &RawProbe, target: Option<&Target>) -> Probe {
+        let mut probe = Probe::default();
+        for host in &raw.hosts {
+            match HostPattern::parse(host.get_ref()) {
+                Ok(h) if h.is_wildcard() => self.problem(
+                    host.span(),
+                    format!(
+                        "probe host `{}` must be a concrete host, not a pattern",
+                        host.get_ref()
+                    ),
+                ),
+                Ok(h) => {
+                    let covered = target
+                        .and_then(|t| t.host().pattern())
+                        .is_none_or(|pattern| pattern.matches_name(h.as_str()));
+                    if covered {
+                        probe.hosts.push(h);
+                    } else {
+                        self.problem(
+                            host.span(),
+                            format!(
+                                "probe host `{}` is not covered by the endpoint's pattern",
+                                host.get_ref()
+                            ),
+                        );
+                    }
+                }
+                Err(e) => self.problem(
+                    host.span(),
+                    format!("invalid probe host `{}`: {e}", host.get_ref()),
+                ),
+            }
+        }
+        probe.path = raw.path.clone();
+        probe.reachable_status = raw.reachable_status.clone();
+        probe
     }
 
     /// A feature with neither endpoints nor an external list says nothing.
