@@ -5,7 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use egress_catalog::catalog::{Cloud, PlaceholderKind, Target};
+use egress_catalog::catalog::{Cloud, Destination, PlaceholderKind};
 use egress_catalog::embedded;
 use egress_catalog::plan::{self, Plan, Request};
 use egress_pattern::HostPattern;
@@ -52,9 +52,9 @@ pub fn catalog_patterns() -> Vec<HostPattern> {
     let mut out: Vec<HostPattern> = Vec::new();
     for c in embedded::all().expect("the embedded catalogs are valid") {
         for e in &c.endpoints {
-            let host = match &e.target {
-                Target::Host(h) => h,
-                Target::Url(u) => &u.host,
+            let host = match &e.destination {
+                Destination::Host(h) => h,
+                Destination::Url(u) => &u.host,
             };
             let pattern = host
                 .resolve(|name| {

@@ -133,7 +133,7 @@ pub enum PlaceholderKind {
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     pub id: String,
-    pub target: Target,
+    pub destination: Destination,
     pub features: Vec<String>,
     /// The subsection that lists it, when narrower than its feature's.
     pub section: Option<String>,
@@ -160,31 +160,31 @@ pub struct Endpoint {
 
 /// What an endpoint names: a host (possibly a pattern) or a URL.
 #[derive(Debug, Clone)]
-pub enum Target {
+pub enum Destination {
     Host(HostTemplate),
-    Url(UrlTarget),
+    Url(UrlTemplate),
 }
 
-impl Target {
+impl Destination {
     pub fn host(&self) -> &HostTemplate {
         match self {
-            Target::Host(h) => h,
-            Target::Url(u) => &u.host,
+            Destination::Host(h) => h,
+            Destination::Url(u) => &u.host,
         }
     }
 }
 
-impl fmt::Display for Target {
+impl fmt::Display for Destination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::Host(h) => write!(f, "{h}"),
-            Target::Url(u) => write!(f, "{u}"),
+            Destination::Host(h) => write!(f, "{h}"),
+            Destination::Url(u) => write!(f, "{u}"),
         }
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct UrlTarget {
+pub struct UrlTemplate {
     pub scheme: Scheme,
     pub host: HostTemplate,
     /// The port written in the URL, if any.
@@ -203,7 +203,7 @@ pub enum Visibility {
     HostOnly,
 }
 
-impl UrlTarget {
+impl UrlTemplate {
     pub fn visibility(&self) -> Visibility {
         match self.scheme {
             Scheme::Http => Visibility::PathVisible,
@@ -212,7 +212,7 @@ impl UrlTarget {
     }
 }
 
-impl fmt::Display for UrlTarget {
+impl fmt::Display for UrlTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}://{}", self.scheme, self.host)?;
         if let Some(port) = self.port {

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::catalog::{Catalog, Endpoint, Target};
+use crate::catalog::{Catalog, Destination, Endpoint};
 
 /// An endpoint's identity.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,7 +63,7 @@ fn index(
 ) -> BTreeMap<Identity, Attributes> {
     let mut out: BTreeMap<Identity, Attributes> = BTreeMap::new();
     for e in catalog.endpoints.iter().filter(|e| keep(e)) {
-        let host = e.target.host().as_str().to_owned();
+        let host = e.destination.host().as_str().to_owned();
         for feature in e.features.iter().filter(|f| feature_selected(f)) {
             for scheme in &e.schemes.value {
                 let a = out
@@ -82,7 +82,7 @@ fn index(
                 );
                 a.roles.extend(e.roles.value.iter().cloned());
                 a.cloud.insert(e.cloud.as_str().to_owned());
-                if let Target::Url(u) = &e.target
+                if let Destination::Url(u) = &e.destination
                     && u.path != "/"
                 {
                     a.paths.insert(u.path.clone());

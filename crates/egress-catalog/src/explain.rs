@@ -12,7 +12,7 @@ use std::fmt;
 
 use egress_pattern::{Host, HostError, HostSet, PatternKind};
 
-use crate::catalog::{Catalog, CloudScope, Endpoint, PlaceholderKind, Scheme, Target};
+use crate::catalog::{Catalog, CloudScope, Destination, Endpoint, PlaceholderKind, Scheme};
 use crate::plan::{Plan, Row};
 
 /// One thing to explain: a host, `host:port`, or a URL.
@@ -227,7 +227,7 @@ impl<'a> Explainer<'a> {
                 match port_problem(endpoint, input) {
                     None => matches.push(to_match(ix.catalog, endpoint, via_placeholder)),
                     Some(reason) => port_misses.push(NearMiss {
-                        pattern: endpoint.target.host().to_string(),
+                        pattern: endpoint.destination.host().to_string(),
                         reason,
                     }),
                 }
@@ -291,10 +291,10 @@ impl<'a> Explainer<'a> {
                     let e = &ix.catalog.endpoints[ix.endpoints[id.0 as usize]];
                     let extra = labels[labels.len() - cut..].join(".");
                     return Some(NearMiss {
-                        pattern: e.target.host().to_string(),
+                        pattern: e.destination.host().to_string(),
                         reason: format!(
                             "`{name}` ends in `.{extra}`: without it, `{shorter}` would match `{}`; a pattern matches whole labels at the end of a name",
-                            e.target.host()
+                            e.destination.host()
                         ),
                     });
                 }
@@ -340,7 +340,7 @@ fn index<'c>(
     let mut wildcard_apexes = HashMap::new();
     let mut exact_by_parent: HashMap<String, Vec<String>> = HashMap::new();
     for (i, e) in catalog.endpoints.iter().enumerate() {
-        let host = e.target.host();
+        let host = e.destination.host();
         let resolved = host
             .resolve(|name| values.get(name).map(String::as_str))
             .ok();
@@ -426,7 +426,7 @@ fn port_problem(e: &Endpoint, input: &Input) -> Option<String> {
         let names: Vec<&str> = e.schemes.value.iter().map(|s| s.as_str()).collect();
         return Some(format!(
             "scheme {scheme} is not among the schemes the catalog names for `{}` ({})",
-            e.target.host(),
+            e.destination.host(),
             names.join(", ")
         ));
     }
@@ -436,7 +436,7 @@ fn port_problem(e: &Endpoint, input: &Input) -> Option<String> {
         let ports: Vec<String> = e.ports.value.iter().map(u16::to_string).collect();
         return Some(format!(
             "port {port} is not among the ports the catalog names for `{}` ({})",
-            e.target.host(),
+            e.destination.host(),
             ports.join(", ")
         ));
     }
@@ -448,9 +448,9 @@ fn to_match(catalog: &Catalog, e: &Endpoint, via_placeholder: bool) -> Match {
         catalog: catalog.meta.id.clone(),
         revision: catalog.meta.revision.clone(),
         endpoint: e.id.clone(),
-        pattern: match &e.target {
-            Target::Host(h) => h.to_string(),
-            Target::Url(u) => u.to_string(),
+        pattern: match &e.destination {
+            Destination::Host(h) => h.to_string(),
+            Destination::Url(u) => u.to_string(),
         },
         features: e.features.clone(),
         roles: e.roles.value.clone(),

@@ -313,11 +313,11 @@ fn resolve_target(
     e: &Endpoint,
     missing: &mut BTreeMap<String, MissingPlaceholder>,
 ) -> ResolvedTarget {
-    let path = match &e.target {
-        crate::catalog::Target::Url(u) if u.path != "/" => Some(u.path.clone()),
+    let path = match &e.destination {
+        crate::catalog::Destination::Url(u) if u.path != "/" => Some(u.path.clone()),
         _ => None,
     };
-    let template = e.target.host();
+    let template = e.destination.host();
     let resolved = template.resolve(|name| request.placeholders.get(name).map(String::as_str));
     if let Ok(p) = resolved {
         return ResolvedTarget {

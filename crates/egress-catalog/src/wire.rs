@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::catalog::{Basis, Catalog, Endpoint, Target, VersionRange};
+use crate::catalog::{Basis, Catalog, Destination, Endpoint, VersionRange};
 use crate::plan::{Plan, Row, Status};
 
 /// The `format` value of a plan document.
@@ -332,14 +332,14 @@ impl<'a> CatalogDoc<'a> {
 
 impl<'a> EndpointDoc<'a> {
     fn new(e: &'a Endpoint) -> EndpointDoc<'a> {
-        let host = e.target.host();
-        let (scheme_in_url, path) = match &e.target {
-            Target::Url(u) => (Some(u.scheme.as_str()), Some(u.path.as_str())),
-            Target::Host(_) => (None, None),
+        let host = e.destination.host();
+        let (scheme_in_url, path) = match &e.destination {
+            Destination::Url(u) => (Some(u.scheme.as_str()), Some(u.path.as_str())),
+            Destination::Host(_) => (None, None),
         };
         EndpointDoc {
             id: &e.id,
-            target: e.target.to_string(),
+            target: e.destination.to_string(),
             host: host.as_str(),
             kind: pattern_kind(host.pattern()),
             scheme_in_url,

@@ -2,7 +2,7 @@
 //! its line and column.
 
 use egress_catalog::SourceFile;
-use egress_catalog::catalog::{self, Basis, CloudScope, Direction, Scheme, Target};
+use egress_catalog::catalog::{self, Basis, CloudScope, Destination, Direction, Scheme};
 
 /// A minimal valid catalog; cases append to it.
 const HEAD: &str = r#"[catalog]
@@ -301,12 +301,15 @@ fn domain_values() {
     );
     let c = catalog::load(&file).unwrap();
     let e = &c.endpoints[0];
-    let Target::Url(u) = &e.target else {
+    let Destination::Url(u) = &e.destination else {
         panic!("a URL")
     };
     assert_eq!(u.host.as_str(), "<prefix>.example.com");
     assert_eq!(u.path, "/a?b");
-    assert_eq!(e.target.to_string(), "https://<prefix>.example.com/a?b");
+    assert_eq!(
+        e.destination.to_string(),
+        "https://<prefix>.example.com/a?b"
+    );
     assert_eq!(
         u.visibility(),
         egress_catalog::catalog::Visibility::HostOnly

@@ -21,7 +21,7 @@ fn check(catalog: &Catalog, feature: &str, expected: &[&str]) {
         .endpoints
         .iter()
         .filter(|e| e.features.iter().any(|f| f == feature))
-        .map(|e| e.target.to_string())
+        .map(|e| e.destination.to_string())
         .collect();
     assert_eq!(
         got, expected,
@@ -647,7 +647,7 @@ fn provenance_points_at_the_page() {
             let mut expected = source
                 .text
                 .clone()
-                .unwrap_or_else(|| e.target.host().to_string());
+                .unwrap_or_else(|| e.destination.host().to_string());
             for p in &c.placeholders {
                 expected = expected.replace(&format!("<{}>", p.name), &p.as_written[0]);
             }

@@ -35,7 +35,7 @@ pub use cert::CertInfo;
 
 /// What to probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub struct ProbeTarget {
     pub host: String,
     pub port: u16,
     pub tls: bool,
@@ -187,7 +187,7 @@ pub struct TlsInfo {
 
 #[derive(Debug, Clone)]
 pub struct Probe {
-    pub target: Target,
+    pub target: ProbeTarget,
     pub timings: Vec<(Phase, Duration)>,
     pub addresses: Vec<IpAddr>,
     pub connected: Option<SocketAddr>,
@@ -201,7 +201,7 @@ pub struct Probe {
 }
 
 /// Probes one target.
-pub async fn probe(target: &Target, config: &Config) -> Probe {
+pub async fn probe(target: &ProbeTarget, config: &Config) -> Probe {
     let mut p = Probe {
         target: target.clone(),
         timings: Vec::new(),
@@ -233,7 +233,7 @@ fn secs(d: Duration) -> String {
 }
 
 async fn run(
-    target: &Target,
+    target: &ProbeTarget,
     config: &Config,
     p: &mut Probe,
     warnings: &mut Vec<String>,
@@ -281,7 +281,7 @@ struct Answer {
     location: Option<String>,
 }
 
-impl Target {
+impl ProbeTarget {
     pub fn url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         let default = if self.tls { 443 } else { 80 };
@@ -294,9 +294,9 @@ impl Target {
 }
 
 /// The target a `Location` names, relative to the current one.
-fn follow(current: &Target, location: &str) -> Option<Target> {
+fn follow(current: &ProbeTarget, location: &str) -> Option<ProbeTarget> {
     if location.starts_with('/') {
-        return Some(Target {
+        return Some(ProbeTarget {
             path: location.to_owned(),
             ..current.clone()
         });
@@ -313,7 +313,7 @@ fn follow(current: &Target, location: &str) -> Option<Target> {
         Some((h, p)) if p.parse::<u16>().is_ok() => (h, p.parse().ok()?),
         _ => (authority, if tls { 443 } else { 80 }),
     };
-    Some(Target {
+    Some(ProbeTarget {
         host: host.trim_matches(['[', ']']).to_ascii_lowercase(),
         port,
         tls,
@@ -338,7 +338,7 @@ pub fn hint(status: u16) -> Option<&'static str> {
 /// One request: DNS, TCP (to the target or the proxy), the proxy's CONNECT,
 /// TLS and HTTP. Addresses and TLS details are recorded for the first hop.
 async fn once(
-    target: &Target,
+    target: &ProbeTarget,
     config: &Config,
     p: &mut Probe,
     warnings: &mut Vec<String>,
@@ -465,7 +465,7 @@ fn from_proxy(status: u16, headers: &hyper::HeaderMap) -> bool {
 /// A CONNECT through the proxy; its status is recorded apart from the
 /// target's.
 async fn connect_through(
-    target: &Target,
+    target: &ProbeTarget,
     proxy: &Proxy,
     config: &Config,
     p: &mut Probe,
@@ -526,7 +526,7 @@ async fn connect_through(
 
 /// TLS over `stream`, recording the chain and both verdicts.
 async fn tls<S>(
-    target: &Target,
+    target: &ProbeTarget,
     config: &Config,
     p: &mut Probe,
     stream: S,
@@ -725,7 +725,7 @@ async fn ask(host: &str, server: SocketAddr, config: &Config) -> Result<Vec<IpAd
 /// rejects HEAD. Any response from the target counts as reachable; one from
 /// the proxy itself means the proxy blocked it.
 async fn http<S>(
-    target: &Target,
+    target: &ProbeTarget,
     config: &Config,
     p: &mut Probe,
     stream: S,

@@ -10,7 +10,7 @@ use egress_catalog::catalog::{Catalog, Direction, Scheme};
 use egress_catalog::plan::{Plan, Requirement, Row, Status};
 use egress_pattern::PatternKind;
 
-use crate::{Config, Phase, Probe, Target, Verdict, probe};
+use crate::{Config, Phase, Probe, ProbeTarget, Verdict, probe};
 
 /// How to check a plan.
 #[derive(Debug, Clone)]
@@ -143,7 +143,7 @@ impl Report {
 
 /// What to do for one target of a row.
 enum Work {
-    Probe(Target),
+    Probe(ProbeTarget),
     Done(Outcome),
 }
 
@@ -247,7 +247,7 @@ fn items(row: &Row, plan: &Plan, include_inactive: bool) -> Vec<Item> {
             } else {
                 needed_by(needing.iter().copied())
             };
-            let target = Target {
+            let target = ProbeTarget {
                 host: host.clone(),
                 port,
                 tls: scheme == Scheme::Https,

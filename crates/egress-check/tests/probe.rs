@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use egress_check::{Config, Phase, Probe, Target, Verdict, probe};
+use egress_check::{Config, Phase, Probe, ProbeTarget, Verdict, probe};
 use egress_test_support::squid::{self, Squid};
 use egress_test_support::tls::{Ca, Leaf, Validity, server_config};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -113,8 +113,8 @@ fn config(host: &str, port: u16, trusted: &[&Ca], public: &[&Ca]) -> Config {
     }
 }
 
-fn target(host: &str, port: u16, tls: bool) -> Target {
-    Target {
+fn target(host: &str, port: u16, tls: bool) -> ProbeTarget {
+    ProbeTarget {
         host: host.to_owned(),
         port,
         tls,

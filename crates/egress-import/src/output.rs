@@ -122,6 +122,23 @@ fn slug_into(out: &mut String, text: &str) {
 }
 
 pub fn catalog(ex: &Expanded, parsed: &Parsed, revision: &str) -> String {
+    let mut doc = Doc(String::with_capacity(
+        256 * (parsed.endpoints.len() + parsed.features.len() + 8),
+    ));
+    doc.0.push_str(
+        "# Imported by `egress catalog import`; format: docs/catalog-format.md.\n\
+         # Every endpoint names the page and line it was read from.\n\n",
+    );
+    let title = meta(&mut doc, ex, parsed, revision);
+    let page_ids = pages(&mut doc, ex, parsed, &title);
+    roles_and_placeholders(&mut doc, parsed);
+    features(&mut doc, parsed, &page_ids);
+    endpoints(&mut doc, parsed, &page_ids);
+    doc.0
+}
+
+/// `[catalog]`: who and what the page is; its title.
+fn meta(doc: &mut Doc, ex: &Expanded, parsed: &Parsed, revision: &str) -> String {
     let front = &ex.files[0].front;
     let title = front
         .title
@@ -170,13 +187,7 @@ pub fn catalog(ex: &Expanded, parsed: &Parsed, revision: &str) -> String {
         );
     }
 
-    let mut doc = Doc(String::with_capacity(
-        256 * (parsed.endpoints.len() + parsed.features.len() + 8),
-    ));
-    doc.0.push_str(
-        "# Imported by `egress catalog import`; format: docs/catalog-format.md.\n\
-         # Every endpoint names the page and line it was read from.\n\n[catalog]\n",
-    );
+    doc.0.push_str("[catalog]\n");
     doc.kv_str("id", &id);
     doc.kv("title", &title);
     doc.kv("vendor", &vendor);
@@ -184,14 +195,18 @@ pub fn catalog(ex: &Expanded, parsed: &Parsed, revision: &str) -> String {
     doc.kv("revision", revision);
     doc.date("describes", &describes);
     doc.kv("notes", &notes);
+    title
+}
 
+/// A `[[page]]` for the page and each include; their ids.
+fn pages(doc: &mut Doc, ex: &Expanded, parsed: &Parsed, title: &str) -> Vec<String> {
     let page_ids: Vec<String> = (0..ex.files.len()).map(|i| page_id(i, ex)).collect();
     for (i, file) in ex.files.iter().enumerate() {
         doc.header("page");
         doc.kv_str("id", &page_ids[i]);
         let page_title = file.front.title.clone().unwrap_or_else(|| {
             if i == 0 {
-                title.clone()
+                title.to_owned()
             } else {
                 format!("Include: {}", file.path.display())
             }
@@ -206,7 +221,11 @@ pub fn catalog(ex: &Expanded, parsed: &Parsed, revision: &str) -> String {
             file.front.locale.as_deref().unwrap_or(&parsed.locale),
         );
     }
+    page_ids
+}
 
+/// The roles the endpoints name, and the placeholders.
+fn roles_and_placeholders(doc: &mut Doc, parsed: &Parsed) {
     let mut roles: Vec<&str> = parsed.endpoints.iter().filter_map(|e| e.role).collect();
     roles.sort_unstable();
     roles.dedup();
@@ -223,7 +242,10 @@ pub fn catalog(ex: &Expanded, parsed: &Parsed, revision: &str) -> String {
         doc.kv_str("kind", p.kind);
         doc.kv("as_written", &p.as_written);
     }
+}
 
+/// The features the page kept.
+fn features(doc: &mut Doc, parsed: &Parsed, page_ids: &[String]) {
     for f in parsed.features.iter().filter(|f| !f.dropped) {
         doc.header("feature");
         doc.kv_str("id", &f.id);
@@ -245,7 +267,10 @@ pub fn catalog(ex: &Expanded, parsed: &Parsed, revision: &str) -> String {
             doc.0.push_str("]\n");
         }
     }
+}
 
+/// Every endpoint, with an id made from its feature and target.
+fn endpoints(doc: &mut Doc, parsed: &Parsed, page_ids: &[String]) {
     let mut used = std::collections::HashMap::<String, usize>::new();
     for e in &parsed.endpoints {
         let feature = &parsed.features[e.feature].id;
@@ -293,5 +318,4 @@ pub fn catalog(ex: &Expanded, parsed: &Parsed, revision: &str) -> String {
         }
         doc.0.push_str(" }\n");
     }
-    doc.0
 }

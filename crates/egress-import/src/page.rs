@@ -124,11 +124,37 @@ struct Table {
     column: usize,
 }
 
+/// A heading while its text is read: level, text, the anchors in it, and
+/// where it starts.
+#[derive(Debug)]
+struct OpenHeading {
+    level: u8,
+    text: String,
+    anchors: Vec<String>,
+    offset: usize,
+}
+
+/// A code block while it is read: its text and where it starts.
+#[derive(Debug)]
+struct CodeBlock {
+    text: String,
+    offset: usize,
+}
+
+/// A link while its text is read: its destination, and where its text
+/// starts in the walker's pieces.
+#[derive(Debug)]
+struct OpenLink {
+    dest: String,
+    first_piece: usize,
+}
+
 struct Walker<'e> {
     ex: &'e Expanded,
     lang: &'static Language,
     headings: Vec<Heading>,
-    heading: Option<(u8, String, Vec<String>, usize)>,
+    /// The heading being read.
+    heading: Option<OpenHeading>,
     pieces: Vec<Piece<'e>>,
     /// The text of `pieces` without code, as written and lowercased.
     prose: String,
@@ -138,10 +164,10 @@ struct Walker<'e> {
     quotes: Vec<Quote>,
     table: Option<Table>,
     in_comment: bool,
-    /// Inside a fenced or indented code block: its text and where it starts.
-    code_block: Option<(String, usize)>,
-    /// An open link: its destination and where its text starts in `pieces`.
-    link: Option<(String, usize)>,
+    /// Inside a fenced or indented code block.
+    code_block: Option<CodeBlock>,
+    /// An open link.
+    link: Option<OpenLink>,
     out: Parsed,
     feature_ids: HashMap<String, usize>,
     /// The endpoints of the current section, where a host listed twice is
@@ -227,26 +253,34 @@ impl<'e> Walker<'e> {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
                 self.flush();
-                self.heading = Some((level as u8, String::new(), Vec::new(), offset));
+                self.heading = Some(OpenHeading {
+                    level: level as u8,
+                    text: String::new(),
+                    anchors: Vec::new(),
+                    offset,
+                });
             }
             Event::End(TagEnd::Heading(_)) => self.end_heading(),
             Event::Text(t) | Event::Code(t) if self.heading.is_some() => {
                 if let Some(h) = &mut self.heading {
-                    h.1.push_str(&t);
+                    h.text.push_str(&t);
                 }
             }
             Event::Text(_) | Event::Code(_) if self.in_comment => {}
             Event::Start(Tag::CodeBlock(_)) => {
                 self.flush();
-                self.code_block = Some((String::new(), offset));
+                self.code_block = Some(CodeBlock {
+                    text: String::new(),
+                    offset,
+                });
             }
             Event::Text(t) if self.code_block.is_some() => {
-                if let Some((text, _)) = &mut self.code_block {
-                    text.push_str(&t);
+                if let Some(block) = &mut self.code_block {
+                    block.text.push_str(&t);
                 }
             }
             Event::End(TagEnd::CodeBlock) => {
-                if let Some((text, at)) = self.code_block.take() {
+                if let Some(CodeBlock { text, offset: at }) = self.code_block.take() {
                     let first = text
                         .lines()
                         .find(|l| !l.trim().is_empty())
@@ -267,7 +301,10 @@ impl<'e> Walker<'e> {
             }
             Event::Html(h) | Event::InlineHtml(h) => self.html(&h, offset),
             Event::Start(Tag::Link { dest_url, .. }) if self.heading.is_none() => {
-                self.link = Some((dest_url.to_string(), self.pieces.len()));
+                self.link = Some(OpenLink {
+                    dest: dest_url.to_string(),
+                    first_piece: self.pieces.len(),
+                });
             }
             Event::End(TagEnd::Link) => self.end_link(),
             Event::Start(Tag::Emphasis) => self.emphasis += 1,
@@ -369,7 +406,7 @@ impl<'e> Walker<'e> {
                 let start = after.find('"').map_or(after.len(), |q| q + 1);
                 let value = &after[start..];
                 let end = value.find('"').unwrap_or(value.len());
-                h.2.push(value[..end].to_owned());
+                h.anchors.push(value[..end].to_owned());
                 rest = &value[end..];
             }
         } else if html.to_ascii_lowercase().contains("<br") {
@@ -396,7 +433,11 @@ impl<'e> Walker<'e> {
     /// A link to an absolute or site-rooted URL, outside quoted notes, is a
     /// candidate external list for the section's feature.
     fn end_link(&mut self) {
-        let Some((dest, start)) = self.link.take() else {
+        let Some(OpenLink {
+            dest,
+            first_piece: start,
+        }) = self.link.take()
+        else {
             return;
         };
         if !self.quotes.is_empty() || start > self.pieces.len() {
@@ -454,7 +495,13 @@ impl<'e> Walker<'e> {
     }
 
     fn end_heading(&mut self) {
-        let Some((level, text, mut keys, offset)) = self.heading.take() else {
+        let Some(OpenHeading {
+            level,
+            text,
+            anchors: mut keys,
+            offset,
+        }) = self.heading.take()
+        else {
             return;
         };
         let text = collapse(&text);

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use egress_catalog::catalog::{Catalog, Endpoint, Target, UNSPECIFIED_ROLE};
+use egress_catalog::catalog::{Catalog, Destination, Endpoint, UNSPECIFIED_ROLE};
 use egress_catalog::embedded;
 use egress_catalog::wire::{CatalogDoc, FeatureDoc, PlaceholderDoc, RoleDoc};
 use serde::Serialize;
@@ -12,13 +12,13 @@ use crate::context;
 use crate::output;
 use egress_catalog::table::Table;
 
-pub fn run(command: &CatalogCommand) -> anyhow::Result<crate::Outcome> {
+pub fn run(command: &CatalogCommand) -> anyhow::Result<crate::Exit> {
     match command {
         CatalogCommand::Diff(args) => return crate::diff::run(args),
         CatalogCommand::Import(args) => return crate::import::run(args),
         _ => {}
     }
-    run_browse(command).map(|()| crate::Outcome::Success)
+    run_browse(command).map(|()| crate::Exit::Success)
 }
 
 fn run_browse(command: &CatalogCommand) -> anyhow::Result<()> {
@@ -66,10 +66,10 @@ fn selected<'a>(catalog: &'a Catalog, args: &ListArgs) -> Vec<&'a Endpoint> {
 }
 
 /// The target as lines: `scheme://host[:port]`, then the path indented.
-fn target_lines(target: &Target) -> Vec<String> {
+fn target_lines(target: &Destination) -> Vec<String> {
     match target {
-        Target::Host(h) => vec![h.to_string()],
-        Target::Url(u) => {
+        Destination::Host(h) => vec![h.to_string()],
+        Destination::Url(u) => {
             let mut first = format!("{}://{}", u.scheme, u.host);
             if let Some(p) = u.port {
                 let _ = write!(first, ":{p}");
@@ -192,7 +192,7 @@ fn list(args: &ListArgs) -> anyhow::Result<()> {
                         .collect();
                     let ports = e.ports.value.iter().map(|p| (*p, e.ports.basis)).collect();
                     vec![
-                        target_lines(&e.target),
+                        target_lines(&e.destination),
                         crate::plan::ports_cell(&schemes, &ports),
                         e.roles
                             .value
@@ -263,15 +263,15 @@ fn list_csv(endpoints: &[&Endpoint]) -> anyhow::Result<String> {
         "source_line",
     ])?;
     for e in endpoints {
-        let path = match &e.target {
-            Target::Url(u) => u.path.clone(),
-            Target::Host(_) => String::new(),
+        let path = match &e.destination {
+            Destination::Url(u) => u.path.clone(),
+            Destination::Host(_) => String::new(),
         };
         let opt = |v: Option<String>| v.unwrap_or_default();
         w.write_record([
             e.id.clone(),
-            e.target.to_string(),
-            e.target.host().to_string(),
+            e.destination.to_string(),
+            e.destination.host().to_string(),
             path,
             e.features.join(";"),
             e.roles.value.join(";"),

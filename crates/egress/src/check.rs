@@ -11,7 +11,7 @@ use egress_check::{Config, report};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use crate::Outcome as Exit;
+use crate::Exit;
 use crate::cli::{CheckArgs, CheckFormat, Progress, TlsVersionArg};
 use crate::context;
 use crate::output;

@@ -7,7 +7,7 @@ use egress_catalog::diff::{Attributes, Change, Diff, diff};
 use egress_catalog::{Catalog, embedded, plan};
 use serde::Serialize;
 
-use crate::Outcome;
+use crate::Exit;
 use crate::cli::{DiffArgs, DiffFormat, Source};
 use crate::context::{self, InputError};
 
@@ -40,7 +40,7 @@ fn load(spec: &str) -> anyhow::Result<Catalog> {
     context::load_catalog_file(std::path::Path::new(spec))
 }
 
-pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &DiffArgs) -> anyhow::Result<Exit> {
     let old = load(&args.old)?;
     let new = load(&args.new)?;
     let request = match &args.profile {
@@ -91,9 +91,9 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
     };
     crate::output::emit(&text, None)?;
     Ok(if d.is_empty() {
-        Outcome::Success
+        Exit::Success
     } else {
-        Outcome::Found
+        Exit::Found
     })
 }
 

@@ -8,11 +8,11 @@ use egress_catalog::explain::{Explainer, Explanation, Input, Placeholders};
 use egress_catalog::wire::ExplainDoc;
 use egress_catalog::{Catalog, Plan, embedded, plan};
 
-use crate::Outcome;
+use crate::Exit;
 use crate::cli::{ExplainArgs, ExplainFormat, Select};
 use crate::context::{self, InputError};
 
-pub fn run(args: &ExplainArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &ExplainArgs) -> anyhow::Result<Exit> {
     // Inputs on the command line are checked, all of them, before anything
     // is written.
     let mut bad = Vec::new();
@@ -87,9 +87,9 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<Outcome> {
         eprintln!("{malformed} malformed line(s) skipped");
     }
     Ok(if unmatched + malformed > 0 {
-        Outcome::Found
+        Exit::Found
     } else {
-        Outcome::Success
+        Exit::Success
     })
 }
 

@@ -9,11 +9,11 @@ use anyhow::Context as _;
 use egress_catalog::{SourceFile, catalog};
 use egress_import::{ImportError, Remark, Request};
 
-use crate::Outcome;
+use crate::Exit;
 use crate::cli::ImportArgs;
 use crate::output;
 
-pub fn run(args: &ImportArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
     let mut read = |path: &Path| std::fs::read(path);
     let request = Request {
         page: &args.page,
@@ -56,7 +56,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<Outcome> {
         import.remarks.len(),
         if import.remarks.len() == 1 { "" } else { "s" },
     );
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 /// One line per remark: `file:line: kind: `text`: why`.

@@ -26,7 +26,7 @@ use cli::{Cli, Command};
 
 /// How a command that ran to its end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Exit {
     /// Exit status 0.
     Success,
     /// Exit status 1: the command found a problem (an input that matched
@@ -37,8 +37,8 @@ pub enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
-        Ok(Outcome::Success) => ExitCode::SUCCESS,
-        Ok(Outcome::Found) => ExitCode::from(1),
+        Ok(Exit::Success) => ExitCode::SUCCESS,
+        Ok(Exit::Found) => ExitCode::from(1),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             report::error(&err);
@@ -47,8 +47,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> anyhow::Result<Outcome> {
-    let done = |r: anyhow::Result<()>| r.map(|()| Outcome::Success);
+fn run(cli: &Cli) -> anyhow::Result<Exit> {
+    let done = |r: anyhow::Result<()>| r.map(|()| Exit::Success);
     match &cli.command {
         Command::Plan(args) => done(plan::run(args)),
         Command::Explain(args) => explain::run(args),

@@ -4,12 +4,12 @@ use anyhow::bail;
 use egress_catalog::plan;
 use egress_render::{EdlType, Options, SquidStyle, Target};
 
-use crate::Outcome;
+use crate::Exit;
 use crate::cli::{EdlTypeArg, Format, RenderArgs, RenderTarget, SquidStyleArg};
 use crate::context;
 use crate::output;
 
-pub fn run(args: &RenderArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &RenderArgs) -> anyhow::Result<Exit> {
     let loaded = context::load(&args.source)?;
     context::check_ids(&loaded.catalog, &args.select)?;
     let request = context::request(&loaded, &args.select, args.cloud);
@@ -63,7 +63,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Outcome> {
             rendered.losses.len(),
             target.name()
         );
-        return Ok(Outcome::Found);
+        return Ok(Exit::Found);
     }
     for x in &plan.external {
         eprintln!(
@@ -72,7 +72,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Outcome> {
         );
     }
     output::emit(&rendered.text, args.output.as_deref())?;
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 /// The plan's own formats: no losses, by definition.
@@ -81,10 +81,10 @@ fn plain_format(
     loaded: &context::Loaded,
     format: Format,
     args: &RenderArgs,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     let text = crate::plan::render(plan, loaded, format)?;
     output::emit(&text, args.output.as_deref())?;
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 /// `DIRECT`, `PROXY host:port`, or `host:port` (a proxy).

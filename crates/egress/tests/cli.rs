@@ -195,7 +195,7 @@ fn catalog_list_json_has_every_endpoint() {
         assert_eq!(listed.len(), catalog.endpoints.len());
         for (e, j) in catalog.endpoints.iter().zip(listed) {
             assert_eq!(j["id"], e.id.as_str());
-            assert_eq!(j["target"], e.target.to_string());
+            assert_eq!(j["target"], e.destination.to_string());
             assert_eq!(j["cloud"], e.cloud.as_str());
             assert_eq!(j["roles"]["value"], serde_json::json!(e.roles.value));
             assert_eq!(j["ports"]["value"], serde_json::json!(e.ports.value));

@@ -575,7 +575,7 @@ impl Checker {
         }
     }
 
-    fn url(&mut self, raw: &Spanned<String>) -> Option<UrlTarget> {
+    fn url(&mut self, raw: &Spanned<String>) -> Option<UrlTemplate> {
         let text = raw.get_ref();
         let start = inner(&raw.span());
         let Some((scheme_text, rest)) = text.split_once("://") else {
@@ -633,7 +633,7 @@ impl Checker {
             p if p.starts_with('/') => p.to_owned(),
             p => format!("/{p}"),
         };
-        Some(UrlTarget {
+        Some(UrlTemplate {
             scheme,
             host,
             port,
@@ -680,7 +680,7 @@ impl Checker {
 
         Some(Endpoint {
             id: raw.id.into_inner(),
-            target: target?,
+            destination: target?,
             features: raw
                 .features
                 .into_inner()
@@ -720,11 +720,13 @@ impl Checker {
     }
 
     /// The endpoint's `host` or `url`: exactly one.
-    fn endpoint_target(&mut self, raw: &RawEndpoint) -> Option<Target> {
+    fn endpoint_target(&mut self, raw: &RawEndpoint) -> Option<Destination> {
         let id_span = raw.id.span();
         match (&raw.host, &raw.url) {
-            (Some(host), None) => self.template(host, inner(&host.span())).map(Target::Host),
-            (None, Some(url)) => self.url(url).map(Target::Url),
+            (Some(host), None) => self
+                .template(host, inner(&host.span()))
+                .map(Destination::Host),
+            (None, Some(url)) => self.url(url).map(Destination::Url),
             (Some(_), Some(url)) => {
                 self.problems.push(
                     Problem::new(url.span(), "an endpoint has a `host` or a `url`, not both")
@@ -833,10 +835,10 @@ impl Checker {
     fn schemes_and_ports(
         &mut self,
         raw: &RawEndpoint,
-        target: Option<&Target>,
+        target: Option<&Destination>,
     ) -> (Attr<Vec<Scheme>>, Attr<Vec<u16>>) {
         let attrs = match target {
-            Some(Target::Url(url)) => {
+            Some(Destination::Url(url)) => {
                 if let Some(s) = &raw.schemes {
                     self.problems.push(
                         Problem::new(s.span(), "a URL endpoint takes its scheme from the URL")
@@ -968,7 +970,7 @@ impl Checker {
     }
 
     /// Probe hosts are concrete hosts the endpoint's pattern covers.
-    fn probe(&mut self, raw: &RawProbe, target: Option<&Target>) -> Probe {
+    fn probe(&mut self, raw: &RawProbe, target: Option<&Destination>) -> Probe {
         let mut probe = Probe::default();
         for host in &raw.hosts {
             match HostPattern::parse(host.get_ref()) {
