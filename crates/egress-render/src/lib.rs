@@ -29,7 +29,9 @@ mod plain;
 mod squid;
 
 /// The targets egress renders for (besides the plan's own json, csv and
-/// markdown forms, which the caller writes).
+/// markdown forms, which the caller writes). This is the registry: the
+/// command line, the docs test and the render tests read [`Target::ALL`].
+/// A new target is a module, a variant, and a line in each match below.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Squid,
@@ -52,13 +54,38 @@ impl Target {
     ];
 
     pub fn name(self) -> &'static str {
+        self.describe().0
+    }
+
+    /// One line on what the output is, for `--help`.
+    pub fn about(self) -> &'static str {
+        self.describe().1
+    }
+
+    pub fn named(name: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    fn describe(self) -> (&'static str, &'static str) {
         match self {
-            Target::Squid => "squid",
-            Target::Pac => "pac",
-            Target::PanEdl => "pan-edl",
-            Target::AzureFirewall => "azure-firewall",
-            Target::AwsNetworkFirewall => "aws-network-firewall",
-            Target::Plain => "plain",
+            Target::Squid => (
+                "squid",
+                "An include file of acl and http_access lines for Squid 5+",
+            ),
+            Target::Pac => ("pac", "A complete proxy auto-config file"),
+            Target::PanEdl => (
+                "pan-edl",
+                "A Palo Alto Networks external dynamic list (domain or URL)",
+            ),
+            Target::AzureFirewall => (
+                "azure-firewall",
+                "An ARM template: firewall policy rule collection group, application rules",
+            ),
+            Target::AwsNetworkFirewall => (
+                "aws-network-firewall",
+                "An AWS Network Firewall stateful rule group (domain list)",
+            ),
+            Target::Plain => ("plain", "One pattern per line"),
         }
     }
 }

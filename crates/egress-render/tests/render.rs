@@ -359,18 +359,10 @@ fn squid_acls_per_role_with_sources() {
 /// targets are valid JSON of the expected shape.
 #[test]
 fn every_target_every_revision_every_cloud() {
-    let targets = [
-        Target::Squid,
-        Target::Pac,
-        Target::PanEdl,
-        Target::AzureFirewall,
-        Target::AwsNetworkFirewall,
-        Target::Plain,
-    ];
     for c in embedded::all().unwrap() {
         for cloud in [Cloud::Public, Cloud::UsGov] {
             let p = plan::resolve(&c, &request(cloud));
-            for t in targets {
+            for t in Target::ALL {
                 let r = render(t, &p, &options());
                 let what = format!("{} {} {:?}", t.name(), c.meta.revision, cloud);
                 assert!(r.text.lines().count() > 10, "{what}");
@@ -406,5 +398,24 @@ fn aws_cuts_long_text_between_characters() {
     assert!(o.header[0].starts_with(description));
     for tag in doc["Tags"].as_array().unwrap() {
         assert!(tag["Value"].as_str().unwrap().len() <= 256);
+    }
+}
+
+/// The registry and the docs agree: every target has its section in
+/// `docs/targets.md`, and the docs name no target the registry lacks.
+#[test]
+fn every_target_is_documented() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/targets.md");
+    let docs = std::fs::read_to_string(path).unwrap();
+    let documented: Vec<&str> = docs
+        .lines()
+        .filter_map(|l| l.strip_prefix("### `"))
+        .filter_map(|l| l.split('`').next())
+        .filter(|name| !["json"].contains(name))
+        .collect();
+    let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+    assert_eq!(documented, names);
+    for t in Target::ALL {
+        assert_eq!(Target::named(t.name()), Some(t));
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
@@ -178,8 +179,8 @@ pub enum Progress {
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// The target: what it admits is in docs/targets.md.
-    #[arg(value_enum)]
-    pub target: RenderTarget,
+    #[arg(value_parser = render_targets())]
+    pub target: String,
     #[command(flatten)]
     pub source: Source,
     #[command(flatten)]
@@ -209,26 +210,18 @@ pub struct RenderArgs {
     pub edl_type: EdlTypeArg,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RenderTarget {
-    /// An include file of acl and http_access lines for Squid 5+.
-    Squid,
-    /// A complete proxy auto-config file.
-    Pac,
-    /// A Palo Alto Networks external dynamic list (domain or URL).
-    PanEdl,
-    /// An ARM template: firewall policy rule collection group, application rules.
-    AzureFirewall,
-    /// An AWS Network Firewall stateful rule group (domain list).
-    AwsNetworkFirewall,
-    /// One pattern per line.
-    Plain,
-    /// The plan, exactly as `plan --format json`.
-    Json,
-    /// The plan as CSV.
-    Csv,
-    /// The plan as a markdown change-board table.
-    Markdown,
+/// The render targets: every allowlist target `egress-render` has, then the
+/// plan's own forms.
+fn render_targets() -> clap::builder::PossibleValuesParser {
+    let allowlists = egress_render::Target::ALL
+        .into_iter()
+        .map(|t| PossibleValue::new(t.name()).help(t.about()));
+    let plan = [
+        PossibleValue::new("json").help("The plan, exactly as `plan --format json`"),
+        PossibleValue::new("csv").help("The plan as CSV"),
+        PossibleValue::new("markdown").help("The plan as a markdown change-board table"),
+    ];
+    clap::builder::PossibleValuesParser::new(allowlists.chain(plan))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

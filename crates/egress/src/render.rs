@@ -5,7 +5,7 @@ use egress_catalog::plan;
 use egress_render::{EdlType, Options, SquidStyle, Target};
 
 use crate::Exit;
-use crate::cli::{EdlTypeArg, Format, RenderArgs, RenderTarget, SquidStyleArg};
+use crate::cli::{EdlTypeArg, Format, RenderArgs, SquidStyleArg};
 use crate::context;
 use crate::output;
 
@@ -15,16 +15,11 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Exit> {
     let request = context::request(&loaded, &args.select, args.cloud);
     let plan = plan::resolve(&loaded.catalog, &request);
 
-    let target = match args.target {
-        RenderTarget::Json => return plain_format(&plan, &loaded, Format::Json, args),
-        RenderTarget::Csv => return plain_format(&plan, &loaded, Format::Csv, args),
-        RenderTarget::Markdown => return plain_format(&plan, &loaded, Format::Markdown, args),
-        RenderTarget::Squid => Target::Squid,
-        RenderTarget::Pac => Target::Pac,
-        RenderTarget::PanEdl => Target::PanEdl,
-        RenderTarget::AzureFirewall => Target::AzureFirewall,
-        RenderTarget::AwsNetworkFirewall => Target::AwsNetworkFirewall,
-        RenderTarget::Plain => Target::Plain,
+    let target = match args.target.as_str() {
+        "json" => return plain_format(&plan, &loaded, Format::Json, args),
+        "csv" => return plain_format(&plan, &loaded, Format::Csv, args),
+        "markdown" => return plain_format(&plan, &loaded, Format::Markdown, args),
+        name => Target::named(name).expect("clap accepts only the registry's names"),
     };
     let mut header = vec![format!("egress render {}", target.name())];
     header.extend(crate::plan::header(&plan, &loaded));
