@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::catalog::{Basis, Catalog, Destination, Endpoint, VersionRange};
+use crate::diff::{Change, Diff};
 use crate::plan::{Plan, Row, Status};
 
 /// The `format` value of a plan document.
@@ -626,4 +627,94 @@ pub struct CertDoc<'a> {
     pub not_after: i64,
     pub crl_urls: &'a [String],
     pub ocsp_urls: &'a [String],
+}
+
+/// `egress catalog diff --format json`.
+#[derive(Debug, Serialize)]
+pub struct DiffDoc<'a> {
+    pub format: &'static str,
+    pub old: &'a str,
+    pub new: &'a str,
+    pub features_added: &'a [String],
+    pub features_removed: &'a [String],
+    pub changes: Vec<ChangeDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChangeDoc<'a> {
+    pub action: &'static str,
+    pub feature: &'a str,
+    pub host: &'a str,
+    pub scheme: &'a str,
+    /// For `change`: what changed, old and new.
+    pub changes: Vec<AttrChangeDoc<'a>>,
+    /// For `add` and `remove`: the endpoint's ports and roles.
+    pub ports: Vec<u16>,
+    pub roles: Vec<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttrChangeDoc<'a> {
+    pub attribute: &'static str,
+    pub old: &'a str,
+    pub new: &'a str,
+}
+
+impl<'a> DiffDoc<'a> {
+    /// The diff `d` between the catalogs named `old` and `new`.
+    pub fn new(d: &'a Diff, (old, new): &'a (String, String)) -> DiffDoc<'a> {
+        DiffDoc {
+            format: "egress.diff/1",
+            old,
+            new,
+            features_added: &d.features_added,
+            features_removed: &d.features_removed,
+            changes: d
+                .changes
+                .iter()
+                .map(|c| match c {
+                    Change::Added(id, a) | Change::Removed(id, a) => ChangeDoc {
+                        action: if matches!(c, Change::Added(..)) {
+                            "add"
+                        } else {
+                            "remove"
+                        },
+                        feature: &id.feature,
+                        host: &id.host,
+                        scheme: &id.scheme,
+                        changes: Vec::new(),
+                        ports: a.ports.iter().copied().collect(),
+                        roles: a.roles.iter().map(String::as_str).collect(),
+                    },
+                    Change::Changed(id, what) => ChangeDoc {
+                        action: "change",
+                        feature: &id.feature,
+                        host: &id.host,
+                        scheme: &id.scheme,
+                        changes: what
+                            .iter()
+                            .map(|(attribute, old, new)| AttrChangeDoc {
+                                attribute,
+                                old,
+                                new,
+                            })
+                            .collect(),
+                        ports: Vec::new(),
+                        roles: Vec::new(),
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `egress catalog revisions --format json`: one per revision.
+#[derive(Debug, Serialize)]
+pub struct RevisionDoc<'a> {
+    pub catalog: &'a str,
+    pub revision: &'a str,
+    pub aliases: &'a [String],
+    pub describes: String,
+    pub features: usize,
+    pub endpoints: usize,
 }

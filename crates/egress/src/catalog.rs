@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use egress_catalog::catalog::{Catalog, Destination, Endpoint, UNSPECIFIED_ROLE};
 use egress_catalog::embedded;
-use egress_catalog::wire::{CatalogDoc, FeatureDoc, PlaceholderDoc, RoleDoc};
+use egress_catalog::wire::{CatalogDoc, FeatureDoc, PlaceholderDoc, RevisionDoc, RoleDoc};
 use serde::Serialize;
 
 use crate::cli::{BrowseArgs, CatalogCommand, Format, ListArgs, Select};
@@ -430,16 +430,6 @@ fn placeholders(args: &BrowseArgs) -> anyhow::Result<()> {
         &docs,
     )?;
     output::emit(&text, None)
-}
-
-#[derive(Debug, Serialize)]
-struct RevisionDoc<'a> {
-    catalog: &'a str,
-    revision: &'a str,
-    aliases: &'a [String],
-    describes: String,
-    features: usize,
-    endpoints: usize,
 }
 
 fn revisions(args: &BrowseArgs) -> anyhow::Result<()> {

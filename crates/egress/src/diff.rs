@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use anyhow::bail;
 use egress_catalog::diff::{Attributes, Change, Diff, diff};
+use egress_catalog::wire::DiffDoc;
 use egress_catalog::{Catalog, embedded, plan};
-use serde::Serialize;
 
 use crate::Exit;
 use crate::cli::{DiffArgs, DiffFormat, Source};
@@ -192,81 +192,4 @@ fn table(d: &Diff, (old, new): &(String, String), markdown: bool) -> String {
 
 fn dash(s: &str) -> &str {
     if s.is_empty() { "(none)" } else { s }
-}
-
-#[derive(Debug, Serialize)]
-struct DiffDoc<'a> {
-    format: &'static str,
-    old: &'a str,
-    new: &'a str,
-    features_added: &'a [String],
-    features_removed: &'a [String],
-    changes: Vec<ChangeDoc<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-struct ChangeDoc<'a> {
-    action: &'static str,
-    feature: &'a str,
-    host: &'a str,
-    scheme: &'a str,
-    /// For `change`: what changed, old and new.
-    changes: Vec<AttrChangeDoc<'a>>,
-    /// For `add` and `remove`: the endpoint's ports and roles.
-    ports: Vec<u16>,
-    roles: Vec<&'a str>,
-}
-
-#[derive(Debug, Serialize)]
-struct AttrChangeDoc<'a> {
-    attribute: &'static str,
-    old: &'a str,
-    new: &'a str,
-}
-
-impl<'a> DiffDoc<'a> {
-    fn new(d: &'a Diff, (old, new): &'a (String, String)) -> DiffDoc<'a> {
-        DiffDoc {
-            format: "egress.diff/1",
-            old,
-            new,
-            features_added: &d.features_added,
-            features_removed: &d.features_removed,
-            changes: d
-                .changes
-                .iter()
-                .map(|c| match c {
-                    Change::Added(id, a) | Change::Removed(id, a) => ChangeDoc {
-                        action: if matches!(c, Change::Added(..)) {
-                            "add"
-                        } else {
-                            "remove"
-                        },
-                        feature: &id.feature,
-                        host: &id.host,
-                        scheme: &id.scheme,
-                        changes: Vec::new(),
-                        ports: a.ports.iter().copied().collect(),
-                        roles: a.roles.iter().map(String::as_str).collect(),
-                    },
-                    Change::Changed(id, what) => ChangeDoc {
-                        action: "change",
-                        feature: &id.feature,
-                        host: &id.host,
-                        scheme: &id.scheme,
-                        changes: what
-                            .iter()
-                            .map(|(attribute, old, new)| AttrChangeDoc {
-                                attribute,
-                                old,
-                                new,
-                            })
-                            .collect(),
-                        ports: Vec::new(),
-                        roles: Vec::new(),
-                    },
-                })
-                .collect(),
-        }
-    }
 }
