@@ -18,7 +18,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -27,11 +27,15 @@ use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureSc
 use tokio::net::TcpStream;
 
 mod cert;
+pub mod failure;
 pub mod plan;
 pub mod report;
 pub mod settings;
 
 pub use cert::CertInfo;
+pub use failure::{ConnectError, Failure, Request, Side};
+
+use failure::secs;
 
 /// What to probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +45,10 @@ pub struct ProbeTarget {
     pub tls: bool,
     /// Path and query for the HTTP request, `/` at least.
     pub path: String,
+    /// HTTP statuses the catalog says mean reachable; empty: any response
+    /// from the target. Through a proxy, a listed 401, 403 or 5xx that
+    /// carries no proxy evidence counts as the target's.
+    pub reachable: Vec<u16>,
 }
 
 /// How to probe.
@@ -70,8 +78,24 @@ pub struct Config {
     /// An intranet endpoint: exempt from the TLS inspection check.
     pub intranet: bool,
     /// Whether a redirect's host is covered by the plan: a hop outside it is
-    /// a warning. `None`: every host is.
+    /// not followed, and a warning. `None`: every host is.
     pub covered: Option<Covered>,
+    /// The two certificate verifiers, built from the roots above on the
+    /// first TLS handshake and shared by every clone of this configuration
+    /// (building the platform verifier loads the system's trust store):
+    /// set the roots before the first probe.
+    pub verifiers: VerifierCache,
+}
+
+/// Where a [`Config`]'s verifiers are kept once built; clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct VerifierCache(Arc<OnceLock<Result<Verifiers, String>>>);
+
+/// The platform verifier (with the extra roots) and the public Web PKI one.
+#[derive(Debug, Clone)]
+pub struct Verifiers {
+    local: Arc<dyn ServerCertVerifier>,
+    public: Arc<dyn ServerCertVerifier>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +159,7 @@ impl Default for Config {
             max_redirects: 5,
             intranet: false,
             covered: None,
+            verifiers: VerifierCache::default(),
         }
     }
 }
@@ -146,6 +171,8 @@ pub enum Phase {
     Proxy,
     Tls,
     Http,
+    /// Not a network phase: the probe itself failed.
+    Internal,
 }
 
 impl fmt::Display for Phase {
@@ -156,6 +183,7 @@ impl fmt::Display for Phase {
             Phase::Proxy => "proxy",
             Phase::Tls => "TLS",
             Phase::Http => "HTTP",
+            Phase::Internal => "egress",
         })
     }
 }
@@ -169,7 +197,7 @@ pub enum Verdict {
     /// The first failing phase, and why.
     Failed {
         phase: Phase,
-        reason: String,
+        reason: Failure,
     },
 }
 
@@ -222,15 +250,7 @@ pub async fn probe(target: &ProbeTarget, config: &Config) -> Probe {
     p
 }
 
-type PhaseError = (Phase, String);
-
-fn secs(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
-        format!("{} s", d.as_secs())
-    } else {
-        format!("{} ms", d.as_millis())
-    }
-}
+type PhaseError = (Phase, Failure);
 
 async fn run(
     target: &ProbeTarget,
@@ -240,7 +260,18 @@ async fn run(
 ) -> Result<(), PhaseError> {
     let mut current = target.clone();
     for hop in 0..=config.max_redirects {
-        let answer = once(&current, config, p, warnings, hop == 0).await?;
+        let mut answer = once(&current, config, p, warnings, hop == 0, Method::Head).await?;
+        if matches!(answer.status, 405 | 501) {
+            // The server rejects HEAD; some close the connection with it,
+            // so the GET goes on a new one, and its phases replace the
+            // HEAD's.
+            let before = p.timings.len();
+            answer = once(&current, config, p, warnings, false, Method::Get).await?;
+            let get: Vec<(Phase, Duration)> = p.timings.drain(before..).collect();
+            p.timings
+                .retain(|(phase, _)| !get.iter().any(|(g, _)| g == phase));
+            p.timings.extend(get);
+        }
         let Some(location) = answer
             .location
             .filter(|_| (300..400).contains(&answer.status))
@@ -254,24 +285,32 @@ async fn run(
         let next = follow(&current, &location).ok_or_else(|| {
             (
                 Phase::Http,
-                format!("redirect to `{location}`, which is not an http or https URL"),
+                Failure::BadRedirect {
+                    location: location.clone(),
+                },
             )
         })?;
         let url = next.url();
+        p.redirects.push(url.clone());
         if let Some(covered) = &config.covered
             && !covered(&next.host)
         {
+            // The endpoint answered; where it sends the client is for the
+            // client to reach, and the plan does not name it.
+            p.http_status = Some(answer.status);
             warnings.push(format!(
-                "redirect to {url}: {} is not in the plan",
+                "redirect to {url} leaves the plan ({} is not in it): not followed",
                 next.host
             ));
+            return Ok(());
         }
-        p.redirects.push(url);
         current = next;
     }
     Err((
         Phase::Http,
-        format!("more than {} redirects", config.max_redirects),
+        Failure::TooManyRedirects {
+            max: config.max_redirects,
+        },
     ))
 }
 
@@ -279,6 +318,12 @@ async fn run(
 struct Answer {
     status: u16,
     location: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Head,
+    Get,
 }
 
 impl ProbeTarget {
@@ -293,35 +338,32 @@ impl ProbeTarget {
     }
 }
 
-/// The target a `Location` names, relative to the current one.
+/// The target a `Location` names, resolved against the current URL as a
+/// browser would (`/path`, `path`, `//host/path`, `https://host/path`).
 fn follow(current: &ProbeTarget, location: &str) -> Option<ProbeTarget> {
-    if location.starts_with('/') {
-        return Some(ProbeTarget {
-            path: location.to_owned(),
-            ..current.clone()
-        });
-    }
-    let (scheme, rest) = location.split_once("://")?;
-    let tls = match scheme.to_ascii_lowercase().as_str() {
+    let base = url::Url::parse(&current.url()).ok()?;
+    let next = base.join(location).ok()?;
+    let tls = match next.scheme() {
         "https" => true,
         "http" => false,
         _ => return None,
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if p.parse::<u16>().is_ok() => (h, p.parse().ok()?),
-        _ => (authority, if tls { 443 } else { 80 }),
+    let host = match next.host()? {
+        url::Host::Domain(d) => d.to_ascii_lowercase(),
+        url::Host::Ipv4(ip) => ip.to_string(),
+        url::Host::Ipv6(ip) => ip.to_string(),
     };
+    let mut path = next.path().to_owned();
+    if let Some(q) = next.query() {
+        path.push('?');
+        path.push_str(q);
+    }
     Some(ProbeTarget {
-        host: host.trim_matches(['[', ']']).to_ascii_lowercase(),
-        port,
+        host,
+        port: next.port_or_known_default()?,
         tls,
-        path: if path.is_empty() {
-            "/".to_owned()
-        } else {
-            path.to_owned()
-        },
+        path,
+        reachable: current.reachable.clone(),
     })
 }
 
@@ -335,6 +377,21 @@ pub fn hint(status: u16) -> Option<&'static str> {
     })
 }
 
+/// How a request reaches the target, which decides who may have answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// No proxy: any answer is the target's.
+    Direct,
+    /// An absolute-form request to the proxy: it may answer itself.
+    ViaProxy,
+    /// Inside a CONNECT tunnel whose TLS the proxy does not inspect: the
+    /// answer is the target's.
+    Tunnel,
+    /// Inside a tunnel whose TLS the proxy inspects (trusted here, not
+    /// publicly): the inspecting proxy may answer itself.
+    InspectedTunnel,
+}
+
 /// One request: DNS, TCP (to the target or the proxy), the proxy's CONNECT,
 /// TLS and HTTP. Addresses and TLS details are recorded for the first hop.
 async fn once(
@@ -343,14 +400,16 @@ async fn once(
     p: &mut Probe,
     warnings: &mut Vec<String>,
     first: bool,
+    method: Method,
 ) -> Result<Answer, PhaseError> {
     // DNS and TCP: through a proxy, to the proxy (which resolves the target).
     let (host, port) = match &config.proxy {
         Some(proxy) => (proxy.host.as_str(), proxy.port),
         None => (target.host.as_str(), target.port),
     };
+    let of_proxy = config.proxy.is_some();
     let start = Instant::now();
-    let addresses = resolve(host, port, config).await;
+    let addresses = resolve(host, port, config, of_proxy).await;
     p.timings.push((Phase::Dns, start.elapsed()));
     let addresses = addresses?;
     let start = Instant::now();
@@ -361,34 +420,56 @@ async fn once(
         p.connected = connected;
     }
     let Some(stream) = stream else {
-        let reasons: Vec<String> = failures.into_iter().map(|(_, r)| r).collect();
-        let via = if config.proxy.is_some() {
-            " (the proxy)"
-        } else {
-            ""
-        };
-        return Err((Phase::Tcp, format!("{}{via}", reasons.join("; "))));
+        return Err((
+            Phase::Tcp,
+            Failure::Connect {
+                attempts: failures,
+                to_proxy: of_proxy,
+            },
+        ));
     };
     if connected.is_some_and(|a| a.is_ipv4()) && failures.iter().any(|(a, _)| a.is_ipv6()) {
-        let v6: Vec<&str> = failures
+        let v6: Vec<String> = failures
             .iter()
             .filter(|(a, _)| a.is_ipv6())
-            .map(|(_, r)| r.as_str())
+            .map(|(a, e)| match e {
+                ConnectError::Refused => format!("connection refused by {a}"),
+                ConnectError::TimedOut(d) => {
+                    format!("connection timed out after {} to {a}", secs(*d))
+                }
+                ConnectError::Other(e) => format!("{e} ({a})"),
+            })
             .collect();
         warnings.push(format!("IPv6 failed ({}), IPv4 worked", v6.join("; ")));
     }
 
     match (&config.proxy, target.tls) {
-        (None, false) => http(target, config, p, stream, None).await,
-        (Some(proxy), false) => http(target, config, p, stream, Some(proxy)).await,
+        (None, false) => http(target, config, p, stream, Path::Direct, None, method).await,
+        (Some(proxy), false) => {
+            http(
+                target,
+                config,
+                p,
+                stream,
+                Path::ViaProxy,
+                Some(proxy),
+                method,
+            )
+            .await
+        }
         (None, true) => {
-            let tls = tls(target, config, p, stream, warnings, first).await?;
-            http(target, config, p, tls, None).await
+            let (tls, _) = tls(target, config, p, stream, warnings, first).await?;
+            http(target, config, p, tls, Path::Direct, None, method).await
         }
         (Some(proxy), true) => {
             let tunnel = connect_through(target, proxy, config, p, stream).await?;
-            let tls = tls(target, config, p, tunnel, warnings, first).await?;
-            http(target, config, p, tls, None).await
+            let (tls, inspected) = tls(target, config, p, tunnel, warnings, first).await?;
+            let path = if inspected {
+                Path::InspectedTunnel
+            } else {
+                Path::Tunnel
+            };
+            http(target, config, p, tls, path, Some(proxy), method).await
         }
     }
 }
@@ -400,7 +481,7 @@ async fn connect(
 ) -> (
     Option<TcpStream>,
     Option<SocketAddr>,
-    Vec<(SocketAddr, String)>,
+    Vec<(SocketAddr, ConnectError)>,
 ) {
     let mut failures = Vec::new();
     for ip in addresses {
@@ -408,16 +489,10 @@ async fn connect(
         match tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => return (Some(s), Some(addr), failures),
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                failures.push((addr, format!("connection refused by {addr}")))
+                failures.push((addr, ConnectError::Refused))
             }
-            Ok(Err(e)) => failures.push((addr, format!("{e} ({addr})"))),
-            Err(_) => failures.push((
-                addr,
-                format!(
-                    "connection timed out after {} to {addr}",
-                    secs(config.connect_timeout)
-                ),
-            )),
+            Ok(Err(e)) => failures.push((addr, ConnectError::Other(e.to_string()))),
+            Err(_) => failures.push((addr, ConnectError::TimedOut(config.connect_timeout))),
         }
     }
     (None, None, failures)
@@ -434,32 +509,100 @@ fn proxy_authorization(proxy: &Proxy) -> Option<String> {
     })
 }
 
-/// Who answered: `Squid` when the proxy says so, else its `Server`.
+/// Proxy products a `Server` header may name.
+const PROXY_PRODUCTS: &[&str] = &[
+    "squid",
+    "tinyproxy",
+    "mitmproxy",
+    "proxy",
+    "bluecoat",
+    "zscaler",
+    "forcepoint",
+    "websense",
+    "mcafee web gateway",
+    "skyhigh",
+    "fortigate",
+    "privoxy",
+    "ziproxy",
+    "apache traffic server",
+    "ats/",
+    "netcache",
+    "cisco wsa",
+    "ironport",
+];
+
+/// The proxy's name when the response carries evidence that the proxy,
+/// not the target, sent it: `Via`, `Proxy-Agent`, `X-Squid-Error`, or a
+/// `Server` that names a proxy product.
+fn proxy_evidence(headers: &hyper::HeaderMap) -> Option<String> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let server = text("server").unwrap_or_default();
+    let lower = server.to_ascii_lowercase();
+    if lower.contains("squid") || headers.contains_key("x-squid-error") {
+        return Some("Squid".to_owned());
+    }
+    if PROXY_PRODUCTS.iter().any(|p| lower.contains(p)) {
+        return Some(server);
+    }
+    text("proxy-agent")
+        .or_else(|| text("via"))
+        .map(|v| v.trim().to_owned())
+}
+
+/// Who answered, for a response the proxy surely sent (to CONNECT, or a
+/// 407): the evidence, or its `Server`, or just "proxy".
 fn proxy_name(headers: &hyper::HeaderMap) -> String {
-    let server = headers
-        .get(hyper::header::SERVER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if server.to_ascii_lowercase().contains("squid") || headers.contains_key("x-squid-error") {
-        "Squid".to_owned()
-    } else if !server.is_empty() {
-        server.to_owned()
-    } else {
-        "proxy".to_owned()
+    proxy_evidence(headers)
+        .or_else(|| {
+            headers
+                .get(hyper::header::SERVER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "proxy".to_owned())
+}
+
+/// The status with the reason phrase the peer sent (which tells a
+/// tinyproxy filter rule, "Filtered", from a port rule, "Access
+/// violation"), or the standard one.
+fn status_of<B>(response: &hyper::Response<B>) -> failure::Status {
+    let phrase = response
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .and_then(|r| std::str::from_utf8(r.as_bytes()).ok())
+        .map(str::to_owned)
+        .or_else(|| response.status().canonical_reason().map(str::to_owned))
+        .unwrap_or_default();
+    failure::Status {
+        code: response.status().as_u16(),
+        phrase,
     }
 }
 
-/// Whether a response came from the proxy rather than the target.
-fn from_proxy(status: u16, headers: &hyper::HeaderMap) -> bool {
-    status == 407
-        || (matches!(status, 403 | 502 | 503 | 504)
-            && (headers.contains_key("x-squid-error")
-                || headers.contains_key("proxy-agent")
-                || headers.contains_key(hyper::header::VIA)
-                || headers
-                    .get(hyper::header::SERVER)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|s| s.to_ascii_lowercase().contains("squid"))))
+/// The proxy's own refusal of a request (a CONNECT, or a plain-HTTP request
+/// it answered itself): 407 is about credentials, 5xx means it could not
+/// reach or verify the target, anything else that it denied the request.
+fn proxy_refusal(request: Request, status: failure::Status, who: String, proxy: &Proxy) -> Failure {
+    match status.code {
+        407 if proxy.credentials.is_some() => Failure::ProxyCredentialsRejected { who },
+        407 => Failure::ProxyAuthRequired { who },
+        500..=599 => Failure::ProxyCannotReach {
+            request,
+            status,
+            who,
+        },
+        _ => Failure::ProxyDenied {
+            request,
+            status,
+            who,
+        },
+    }
 }
 
 /// A CONNECT through the proxy; its status is recorded apart from the
@@ -496,35 +639,57 @@ async fn connect_through(
             .map_err(|e| e.to_string())?;
         Ok::<_, String>(response)
     };
-    let response = match tokio::time::timeout(config.phase_timeout, exchange).await {
+    let result = tokio::time::timeout(config.phase_timeout, exchange).await;
+    let response = match result {
         Err(_) => {
+            p.timings.push((Phase::Proxy, start.elapsed()));
             return Err((
                 Phase::Proxy,
-                format!("no answer to CONNECT within {}", secs(config.phase_timeout)),
+                Failure::ProxyTimeout {
+                    request: Request::Connect,
+                    after: config.phase_timeout,
+                },
             ));
         }
-        Ok(Err(e)) => return Err((Phase::Proxy, format!("CONNECT failed: {e}"))),
+        Ok(Err(detail)) => {
+            p.timings.push((Phase::Proxy, start.elapsed()));
+            return Err((
+                Phase::Proxy,
+                Failure::ProxyExchange {
+                    request: Request::Connect,
+                    detail,
+                },
+            ));
+        }
         Ok(Ok(r)) => r,
     };
-    let status = response.status().as_u16();
-    p.proxy_status = Some(status);
-    if status != 200 {
+    let status = status_of(&response);
+    p.proxy_status = Some(status.code);
+    if status.code != 200 {
         p.timings.push((Phase::Proxy, start.elapsed()));
         let who = proxy_name(response.headers());
-        let reason = match status {
-            407 => format!("proxy requires authentication (407, {who})"),
-            _ => format!("proxy denied CONNECT ({status}, {who})"),
-        };
-        return Err((Phase::Proxy, reason));
+        return Err((
+            Phase::Proxy,
+            proxy_refusal(Request::Connect, status, who, proxy),
+        ));
     }
-    let upgraded = hyper::upgrade::on(response)
-        .await
-        .map_err(|e| (Phase::Proxy, e.to_string()))?;
+    let upgraded = hyper::upgrade::on(response).await;
     p.timings.push((Phase::Proxy, start.elapsed()));
+    let upgraded = upgraded.map_err(|e| {
+        (
+            Phase::Proxy,
+            Failure::ProxyExchange {
+                request: Request::Connect,
+                detail: e.to_string(),
+            },
+        )
+    })?;
     Ok(hyper_util::rt::TokioIo::new(upgraded))
 }
 
-/// TLS over `stream`, recording the chain and both verdicts.
+/// TLS over `stream`, recording the chain and both verdicts; whether a
+/// proxy inspects it (the chain is trusted here but not publicly, through
+/// a proxy).
 async fn tls<S>(
     target: &ProbeTarget,
     config: &Config,
@@ -532,13 +697,14 @@ async fn tls<S>(
     stream: S,
     warnings: &mut Vec<String>,
     first: bool,
-) -> Result<tokio_rustls::client::TlsStream<S>, PhaseError>
+) -> Result<(tokio_rustls::client::TlsStream<S>, bool), PhaseError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let start = Instant::now();
     let record = Arc::new(Mutex::new(Record::default()));
-    let verifier = Recorder::new(config, record.clone()).map_err(|e| (Phase::Tls, e))?;
+    let verifier =
+        Recorder::new(config, record.clone()).map_err(|e| (Phase::Tls, Failure::TlsOther(e)))?;
     let versions: &[&rustls::SupportedProtocolVersion] = match config.tls_version {
         None => rustls::DEFAULT_VERSIONS,
         Some(TlsVersion::Tls12) => &[&rustls::version::TLS12],
@@ -546,13 +712,13 @@ where
     };
     let tls_config = rustls::ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(versions)
-        .map_err(|e| (Phase::Tls, e.to_string()))?
+        .map_err(|e| (Phase::Tls, Failure::TlsOther(e.to_string())))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config));
-    let name =
-        ServerName::try_from(target.host.clone()).map_err(|e| (Phase::Tls, e.to_string()))?;
+    let name = ServerName::try_from(target.host.clone())
+        .map_err(|e| (Phase::Tls, Failure::TlsOther(e.to_string())))?;
     let handshake =
         tokio::time::timeout(config.phase_timeout, connector.connect(name, stream)).await;
     p.timings.push((Phase::Tls, start.elapsed()));
@@ -570,14 +736,16 @@ where
             }
             return Err((
                 Phase::Tls,
-                format!("handshake timed out after {}", secs(config.phase_timeout)),
+                Failure::TlsTimeout {
+                    after: config.phase_timeout,
+                },
             ));
         }
         Ok(Err(e)) => {
             if first {
                 p.tls = Some(info);
             }
-            return Err((Phase::Tls, format!("handshake failed: {e}")));
+            return Err((Phase::Tls, Failure::TlsHandshake(e.to_string())));
         }
         Ok(Ok(s)) => s,
     };
@@ -595,17 +763,23 @@ where
         p.tls = Some(info);
     }
     if let Err(e) = &recorded.local {
-        return Err((Phase::Tls, untrusted_reason(e, &issuer, &target.host)));
+        return Err((Phase::Tls, untrusted(e, &issuer, &target.host)));
     }
-    if recorded.public.is_err() && !config.intranet {
+    let inspected = recorded.public.is_err() && !config.intranet;
+    if inspected {
         warnings.push(format!(
             "TLS inspection or private PKI: the certificate issued by {issuer} is trusted here but not by the public Web PKI"
         ));
     }
-    Ok(tls_stream)
+    Ok((tls_stream, inspected && config.proxy.is_some()))
 }
 
-async fn resolve(host: &str, port: u16, config: &Config) -> Result<Vec<IpAddr>, PhaseError> {
+async fn resolve(
+    host: &str,
+    port: u16,
+    config: &Config,
+    of_proxy: bool,
+) -> Result<Vec<IpAddr>, PhaseError> {
     let fixed: Vec<IpAddr> = config
         .resolve
         .iter()
@@ -619,16 +793,22 @@ async fn resolve(host: &str, port: u16, config: &Config) -> Result<Vec<IpAddr>, 
         return Ok(vec![ip]);
     }
     if let Some(server) = config.dns_server {
-        return ask(host, server, config).await;
+        return ask(host, server, config, of_proxy).await;
     }
-    // The system's resolver, with the system's configuration.
+    // The system's resolver, with the system's configuration. Its lookup
+    // runs on a blocking thread that a timeout cannot stop: the caller's
+    // runtime is shut down without waiting for such threads.
     let lookup = tokio::net::lookup_host((host, port));
     match tokio::time::timeout(config.phase_timeout, lookup).await {
         Err(_) => Err((
             Phase::Dns,
-            format!("no answer within {}", secs(config.phase_timeout)),
+            Failure::DnsTimeout {
+                server: None,
+                after: config.phase_timeout,
+                of_proxy,
+            },
         )),
-        Ok(Err(_)) => Err((Phase::Dns, "no such host".to_owned())),
+        Ok(Err(_)) => Err((Phase::Dns, Failure::NoSuchHost { of_proxy })),
         Ok(Ok(addrs)) => {
             let mut ips: Vec<IpAddr> = Vec::new();
             for a in addrs {
@@ -637,7 +817,7 @@ async fn resolve(host: &str, port: u16, config: &Config) -> Result<Vec<IpAddr>, 
                 }
             }
             if ips.is_empty() {
-                Err((Phase::Dns, "no such host".to_owned()))
+                Err((Phase::Dns, Failure::NoSuchHost { of_proxy }))
             } else {
                 Ok(ips)
             }
@@ -646,11 +826,18 @@ async fn resolve(host: &str, port: u16, config: &Config) -> Result<Vec<IpAddr>, 
 }
 
 /// Every A and AAAA answer from one DNS server (`--dns-server`).
-async fn ask(host: &str, server: SocketAddr, config: &Config) -> Result<Vec<IpAddr>, PhaseError> {
+async fn ask(
+    host: &str,
+    server: SocketAddr,
+    config: &Config,
+    of_proxy: bool,
+) -> Result<Vec<IpAddr>, PhaseError> {
     use hickory_resolver::config::{
         ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts,
     };
     use hickory_resolver::net::runtime::TokioRuntimeProvider;
+    use hickory_resolver::net::{DnsError, NetError};
+    use hickory_resolver::proto::op::ResponseCode;
 
     let mut udp = ConnectionConfig::udp();
     udp.port = server.port();
@@ -668,7 +855,15 @@ async fn ask(host: &str, server: SocketAddr, config: &Config) -> Result<Vec<IpAd
     )
     .with_options(options)
     .build()
-    .map_err(|e| (Phase::Dns, format!("cannot ask {server}: {e}")))?;
+    .map_err(|e| {
+        (
+            Phase::Dns,
+            Failure::Dns {
+                detail: format!("cannot ask {server}: {e}"),
+                of_proxy,
+            },
+        )
+    })?;
     // The name is absolute: no search domains.
     let name = format!("{}.", host.trim_end_matches('.'));
     let lookup = tokio::time::timeout(
@@ -676,43 +871,39 @@ async fn ask(host: &str, server: SocketAddr, config: &Config) -> Result<Vec<IpAd
         resolver.lookup_ip(name),
     )
     .await;
+    let timeout = Failure::DnsTimeout {
+        server: Some(server),
+        after: config.phase_timeout,
+        of_proxy,
+    };
     match lookup {
-        Err(_) => Err((
+        Err(_) => Err((Phase::Dns, timeout)),
+        Ok(Err(e)) => Err((
             Phase::Dns,
-            format!(
-                "no answer from {server} within {}",
-                secs(config.phase_timeout)
-            ),
-        )),
-        Ok(Err(e)) => {
-            let text = e.to_string();
-            let lower = text.to_ascii_lowercase();
-            Err((
-                Phase::Dns,
-                if lower.contains("refused") {
-                    format!("{server} refused the query")
-                } else if lower.contains("timed out") || lower.contains("timeout") {
-                    format!(
-                        "no answer from {server} within {}",
-                        secs(config.phase_timeout)
-                    )
-                } else if lower.contains("no record")
-                    || lower.contains("nxdomain")
-                    || lower.contains("no such")
+            match &e {
+                NetError::Timeout => timeout,
+                NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused)) => {
+                    Failure::DnsRefused { server, of_proxy }
+                }
+                NetError::Dns(DnsError::NoRecordsFound(n))
+                    if n.response_code == ResponseCode::Refused =>
                 {
-                    "no such host".to_owned()
-                } else {
-                    format!("{server}: {text}")
+                    Failure::DnsRefused { server, of_proxy }
+                }
+                NetError::Dns(DnsError::NoRecordsFound(_)) => Failure::NoSuchHost { of_proxy },
+                other => Failure::Dns {
+                    detail: format!("{server}: {other}"),
+                    of_proxy,
                 },
-            ))
-        }
+            },
+        )),
         Ok(Ok(answer)) => {
             // IPv6 first, as the system's resolver orders them (RFC 6724):
             // so that an IPv6 path that fails is seen, not hidden.
             let mut ips: Vec<IpAddr> = answer.iter().collect();
             ips.sort_by_key(|ip| ip.is_ipv4());
             if ips.is_empty() {
-                Err((Phase::Dns, "no such host".to_owned()))
+                Err((Phase::Dns, Failure::NoSuchHost { of_proxy }))
             } else {
                 Ok(ips)
             }
@@ -720,16 +911,20 @@ async fn ask(host: &str, server: SocketAddr, config: &Config) -> Result<Vec<IpAd
     }
 }
 
-/// A HEAD request to the target's path (absolute-form through a proxy for
-/// plain HTTP); a GET read to the end of the headers when the server
-/// rejects HEAD. Any response from the target counts as reachable; one from
-/// the proxy itself means the proxy blocked it.
+/// One request to the target's path (absolute-form through a proxy for
+/// plain HTTP), read to the end of its headers. Who answered follows from
+/// the path and the evidence (`docs/check.md`, "Who answered"): directly or
+/// in a tunnel the proxy does not inspect, the target; through the proxy on
+/// plain HTTP or inside an inspected tunnel, the proxy when the response
+/// says so, and either of the two for a 401, 403 or 5xx that does not.
 async fn http<S>(
     target: &ProbeTarget,
     config: &Config,
     p: &mut Probe,
     stream: S,
+    path: Path,
     proxy: Option<&Proxy>,
+    method: Method,
 ) -> Result<Answer, PhaseError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -744,46 +939,40 @@ where
     } else {
         format!("{}:{}", target.host, target.port)
     };
-    let uri = match proxy {
-        Some(_) => format!("http://{host}{}", target.path),
-        None => target.path.clone(),
+    let uri = match path {
+        Path::ViaProxy => format!("http://{host}{}", target.path),
+        _ => target.path.clone(),
     };
     let exchange = async {
         let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
             .await
             .map_err(|e| e.to_string())?;
         tokio::spawn(conn);
-        let mut last = None;
-        for method in [hyper::Method::HEAD, hyper::Method::GET] {
-            let mut request = hyper::Request::builder()
-                .method(method)
-                .uri(uri.as_str())
-                .header(hyper::header::HOST, host.as_str())
-                .header(
-                    hyper::header::USER_AGENT,
-                    concat!("egress/", env!("CARGO_PKG_VERSION")),
-                );
-            if let Some(auth) = proxy.and_then(proxy_authorization) {
-                request = request.header(hyper::header::PROXY_AUTHORIZATION, auth);
-            }
-            let request = request
-                .body(Empty::<Bytes>::new())
-                .map_err(|e| e.to_string())?;
-            sender.ready().await.map_err(|e| e.to_string())?;
-            let response = sender
-                .send_request(request)
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = response.status().as_u16();
-            let rejected_head = matches!(status, 405 | 501);
-            last = Some((status, response.headers().clone()));
-            // Only the headers are wanted: the body is dropped unread.
-            drop(response);
-            if !rejected_head {
-                break;
-            }
+        let mut request = hyper::Request::builder()
+            .method(match method {
+                Method::Head => hyper::Method::HEAD,
+                Method::Get => hyper::Method::GET,
+            })
+            .uri(uri.as_str())
+            .header(hyper::header::HOST, host.as_str())
+            .header(
+                hyper::header::USER_AGENT,
+                concat!("egress/", env!("CARGO_PKG_VERSION")),
+            );
+        if path == Path::ViaProxy
+            && let Some(auth) = proxy.and_then(proxy_authorization)
+        {
+            request = request.header(hyper::header::PROXY_AUTHORIZATION, auth);
         }
-        Ok::<_, String>(last.expect("at least one request"))
+        let request = request
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        // Only the headers are wanted: the body is dropped unread.
+        Ok::<_, String>((status_of(&response), response.headers().clone()))
     };
     let result = tokio::time::timeout(config.phase_timeout, exchange).await;
     p.timings.push((Phase::Http, start.elapsed()));
@@ -791,25 +980,43 @@ where
         Err(_) => {
             return Err((
                 Phase::Http,
-                format!("no response within {}", secs(config.phase_timeout)),
+                Failure::HttpTimeout {
+                    after: config.phase_timeout,
+                },
             ));
         }
-        Ok(Err(e)) => return Err((Phase::Http, format!("request failed: {e}"))),
+        Ok(Err(e)) => return Err((Phase::Http, Failure::HttpFailed(e))),
         Ok(Ok(r)) => r,
     };
-    if proxy.is_some() && from_proxy(status, &headers) {
-        p.proxy_status = Some(status);
-        let who = proxy_name(&headers);
-        return Err((
-            Phase::Proxy,
-            match status {
-                407 => format!("proxy requires authentication (407, {who})"),
-                _ => format!("proxy denied the request ({status}, {who})"),
-            },
-        ));
+    if let (Some(proxy), Path::ViaProxy | Path::InspectedTunnel) = (proxy, path) {
+        let request = Request::Forward;
+        let maybe_proxy = matches!(status.code, 401 | 403 | 407 | 500..=599);
+        let code = status.code;
+        match (status.code, proxy_evidence(&headers)) {
+            (407, evidence) => {
+                p.proxy_status = Some(code);
+                let who = evidence.unwrap_or_else(|| proxy_name(&headers));
+                return Err((Phase::Proxy, proxy_refusal(request, status, who, proxy)));
+            }
+            (_, Some(who)) if maybe_proxy => {
+                p.proxy_status = Some(code);
+                return Err((Phase::Proxy, proxy_refusal(request, status, who, proxy)));
+            }
+            (_, None) if maybe_proxy && !target.reachable.contains(&code) => {
+                p.http_status = Some(code);
+                return Err((
+                    Phase::Http,
+                    Failure::ThroughProxy {
+                        status,
+                        intercepted: path == Path::InspectedTunnel,
+                    },
+                ));
+            }
+            _ => {}
+        }
     }
     Ok(Answer {
-        status,
+        status: status.code,
         location: headers
             .get(hyper::header::LOCATION)
             .and_then(|v| v.to_str().ok())
@@ -817,18 +1024,24 @@ where
     })
 }
 
-fn untrusted_reason(e: &rustls::Error, issuer: &str, host: &str) -> String {
+fn untrusted(e: &rustls::Error, issuer: &str, host: &str) -> Failure {
     match e {
         rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
-            format!("certificate issued by {issuer} is not trusted")
+            Failure::TlsUntrusted {
+                issuer: issuer.to_owned(),
+            }
         }
         rustls::Error::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-        ) => format!("certificate is not valid for {host}"),
+        ) => Failure::TlsWrongName {
+            host: host.to_owned(),
+        },
         rustls::Error::InvalidCertificate(
             CertificateError::Expired | CertificateError::ExpiredContext { .. },
-        ) => format!("certificate issued by {issuer} has expired"),
-        other => format!("certificate not trusted: {other}"),
+        ) => Failure::TlsExpired {
+            issuer: issuer.to_owned(),
+        },
+        other => Failure::TlsOther(other.to_string()),
     }
 }
 
@@ -870,6 +1083,21 @@ struct Recorder {
 
 impl Recorder {
     fn new(config: &Config, record: Arc<Mutex<Record>>) -> Result<Recorder, String> {
+        let Verifiers { local, public } = config
+            .verifiers
+            .0
+            .get_or_init(|| Verifiers::new(config))
+            .clone()?;
+        Ok(Recorder {
+            local,
+            public,
+            record,
+        })
+    }
+}
+
+impl Verifiers {
+    fn new(config: &Config) -> Result<Verifiers, String> {
         let webpki =
             |roots: &[CertificateDer<'static>]| -> Result<Arc<dyn ServerCertVerifier>, String> {
                 let mut store = RootCertStore::empty();
@@ -909,11 +1137,7 @@ impl Recorder {
                 .map_err(|e| e.to_string())?
             }
         };
-        Ok(Recorder {
-            local,
-            public,
-            record,
-        })
+        Ok(Verifiers { local, public })
     }
 }
 

@@ -2,7 +2,7 @@
 //! at once (bounded), and the verdicts rolled up per feature the way
 //! ConfigMgr's SMS_SERVICE_CONNECTOR reports them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,8 @@ use egress_catalog::catalog::{Catalog, Direction, Scheme};
 use egress_catalog::plan::{Plan, Requirement, Row, Status};
 use egress_pattern::PatternKind;
 
-use crate::{Config, Phase, Probe, ProbeTarget, Verdict, probe};
+use crate::settings::NoProxy;
+use crate::{Config, Failure, Phase, Probe, ProbeTarget, Verdict, probe};
 
 /// How to check a plan.
 #[derive(Debug, Clone)]
@@ -21,9 +22,8 @@ pub struct CheckOptions {
     /// Probe superseded and out-of-date rows too (without affecting the
     /// verdict).
     pub include_inactive: bool,
-    /// Hosts (and their subdomains) reached directly, not through the
-    /// proxy: NO_PROXY.
-    pub no_proxy: Vec<String>,
+    /// Hosts reached directly, not through the proxy: `NO_PROXY`.
+    pub no_proxy: NoProxy,
     /// Now, in seconds since the Unix epoch: certificates expiring within
     /// 30 days of it are a warning.
     pub now: i64,
@@ -51,7 +51,7 @@ pub enum Outcome {
     Warning(Vec<String>),
     Failed {
         phase: Phase,
-        reason: String,
+        reason: Failure,
     },
     /// A wildcard with no concrete host to probe.
     NotTestable(String),
@@ -128,6 +128,8 @@ pub struct FeatureResult {
 
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// The proxy the probes went through (`host:port`), if any.
+    pub proxy: Option<String>,
     pub endpoints: Vec<EndpointResult>,
     pub features: Vec<FeatureResult>,
     pub duration: Duration,
@@ -251,6 +253,7 @@ fn items(row: &Row, plan: &Plan, include_inactive: bool) -> Vec<Item> {
                 host: host.clone(),
                 port,
                 tls: scheme == Scheme::Https,
+                reachable: row.reachable_status.clone(),
                 path: row
                     .probe_path
                     .clone()
@@ -284,7 +287,12 @@ pub async fn check(
     let start = Instant::now();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     let mut results: Vec<Option<EndpointResult>> = Vec::new();
-    let mut tasks = tokio::task::JoinSet::new();
+    // Each distinct probe runs once; the rows that need it share it (one
+    // host may stand in two rows, as a wildcard's probe host and itself).
+    let mut probes: Vec<(ProbeTarget, Config)> = Vec::new();
+    // For each probe, the results waiting for it, each with the statuses
+    // its row counts as reachable.
+    let mut waiting: Vec<Vec<(usize, Vec<u16>)>> = Vec::new();
     for row in &plan.rows {
         let row_text = format!("{}{}", row.host, row.path.as_deref().unwrap_or(""));
         for Item {
@@ -311,52 +319,87 @@ pub async fn check(
                     results.push(Some(r));
                 }
                 Work::Probe(target) => {
-                    results.push(None);
+                    results.push(Some(EndpointResult {
+                        url: Some(target.url()),
+                        ..base
+                    }));
                     let mut config = options.config.clone();
-                    let direct = options
-                        .no_proxy
-                        .iter()
-                        .any(|n| target.host == *n || target.host.ends_with(&format!(".{n}")));
-                    if direct {
+                    if options.no_proxy.covers(&target.host) {
                         config.proxy = None;
                     }
-                    if row.direction == Direction::Intranet {
-                        // Intranet endpoints are exempt from the inspection check.
-                        config.public_roots = None;
-                        config.intranet = true;
-                    }
-                    let semaphore = semaphore.clone();
-                    let now = options.now;
-                    let reachable = row.reachable_status.clone();
-                    tasks.spawn(async move {
-                        let _permit = semaphore.acquire_owned().await;
-                        let p = probe(&target, &config).await;
-                        let outcome = outcome_of(&p, now, &reachable);
-                        let url = Some(target.url());
-                        (
-                            index,
-                            EndpointResult {
-                                url,
-                                outcome,
-                                probe: Some(p),
-                                ..base
-                            },
-                        )
+                    // Intranet endpoints are exempt from the inspection check.
+                    config.intranet = row.direction == Direction::Intranet;
+                    let same = |(t, c): &(ProbeTarget, Config)| {
+                        *t == target
+                            && c.intranet == config.intranet
+                            && c.proxy.is_some() == config.proxy.is_some()
+                    };
+                    let at = probes.iter().position(same).unwrap_or_else(|| {
+                        probes.push((target.clone(), config));
+                        waiting.push(Vec::new());
+                        probes.len() - 1
                     });
+                    waiting[at].push((index, row.reachable_status.clone()));
                 }
             }
         }
     }
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((index, r)) = joined {
-            done(&r);
-            results[index] = Some(r);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut task_probe = HashMap::new();
+    for (at, (target, config)) in probes.iter().cloned().enumerate() {
+        let semaphore = semaphore.clone();
+        let handle = tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            (at, probe(&target, &config).await)
+        });
+        task_probe.insert(handle.id(), at);
+    }
+    while let Some(joined) = tasks.join_next_with_id().await {
+        let (at, probed) = match joined {
+            Ok((_, (at, p))) => (at, Ok(p)),
+            Err(e) => {
+                // A probe that panicked is an error for its endpoints, not
+                // a gap in the report.
+                let at = task_probe[&e.id()];
+                let message = match e.try_into_panic() {
+                    Ok(panic) => panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "it panicked".to_owned()),
+                    Err(e) => e.to_string(),
+                };
+                (at, Err(message))
+            }
+        };
+        for (index, reachable) in &waiting[at] {
+            let Some(r) = &mut results[*index] else {
+                continue;
+            };
+            match &probed {
+                Ok(p) => {
+                    r.outcome = outcome_of(p, options.now, reachable);
+                    r.probe = Some(p.clone());
+                }
+                Err(message) => {
+                    r.outcome = Outcome::Failed {
+                        phase: Phase::Internal,
+                        reason: Failure::Internal(message.clone()),
+                    };
+                }
+            }
+            done(r);
         }
     }
     let mut endpoints: Vec<EndpointResult> = results.into_iter().flatten().collect();
     excuse_alternatives(plan, &mut endpoints);
     let features = roll_up(catalog, plan, &endpoints);
     Report {
+        proxy: options
+            .config
+            .proxy
+            .as_ref()
+            .map(|p| format!("{}:{}", p.host, p.port)),
         endpoints,
         features,
         duration: start.elapsed(),
@@ -382,13 +425,12 @@ fn outcome_of(p: &Probe, now: i64, reachable: &[u16]) -> Outcome {
         && !reachable.is_empty()
         && !reachable.contains(&status)
     {
-        let list: Vec<String> = reachable.iter().map(u16::to_string).collect();
         return Outcome::Failed {
             phase: Phase::Http,
-            reason: format!(
-                "status {status} is not one the catalog counts as reachable ({})",
-                list.join(", ")
-            ),
+            reason: Failure::UnexpectedStatus {
+                status,
+                reachable: reachable.to_vec(),
+            },
         };
     }
     let total: Duration = p.timings.iter().map(|(_, d)| *d).sum();

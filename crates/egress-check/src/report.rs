@@ -9,8 +9,8 @@ use egress_catalog::wire::{
     CertDoc, CheckDoc, CheckEndpointDoc, CheckExternalDoc, CheckFeatureDoc, TlsDoc,
 };
 
-use crate::Phase;
 use crate::plan::{EndpointResult, FeatureStatus, Outcome, Report};
+use crate::{Failure, Phase, Side};
 
 fn timings(e: &EndpointResult) -> String {
     e.probe
@@ -114,39 +114,97 @@ pub fn table(report: &Report, header: &[String], colour: bool) -> String {
         roles.dedup();
         let _ = writeln!(out, "Roles affected: {}", roles.join(", "));
     }
-    for step in next_steps(report) {
+    for step in next_steps(report, report.proxy.is_some()) {
         let _ = writeln!(out, "Next: {step}");
     }
     out
 }
 
-/// Concrete next steps, from what failed where.
-fn next_steps(report: &Report) -> Vec<&'static str> {
-    let failed: Vec<Phase> = report
+/// Concrete next steps, from the failures that count: which phase failed,
+/// and whether the proxy or the target did.
+fn next_steps(report: &Report, proxy_set: bool) -> Vec<&'static str> {
+    let failures: Vec<(Phase, &Failure)> = report
         .endpoints
         .iter()
         .filter(|e| e.counts)
         .filter_map(|e| match &e.outcome {
-            Outcome::Failed { phase, .. } => Some(*phase),
+            Outcome::Failed { phase, reason } => Some((*phase, reason)),
             _ => None,
         })
         .collect();
+    let any = |f: &dyn Fn(&Failure) -> bool| failures.iter().any(|(_, r)| f(r));
+    let target = |phase: Phase| {
+        failures
+            .iter()
+            .any(|(p, r)| *p == phase && r.side() == Side::Target)
+    };
     let mut steps = Vec::new();
-    if !failed.is_empty() && failed.iter().all(|p| *p == Phase::Dns) {
+    if any(&|r| {
+        matches!(
+            r,
+            Failure::NoSuchHost { of_proxy: true }
+                | Failure::DnsTimeout { of_proxy: true, .. }
+                | Failure::DnsRefused { of_proxy: true, .. }
+                | Failure::Dns { of_proxy: true, .. }
+        )
+    }) {
+        steps.push("the proxy's name does not resolve: check the proxy address, or name a DNS server with --dns-server");
+    }
+    if any(&|r| matches!(r, Failure::Connect { to_proxy: true, .. })) {
         steps.push(
-            "every failure is in DNS: check this machine's DNS configuration, or name a server with --dns-server",
+            "the proxy does not accept connections: check its address and port, and that it runs",
         );
-    } else if failed.contains(&Phase::Dns) {
-        steps.push("some names do not resolve from here: check DNS, or the proxy this site should use (--proxy)");
     }
-    if failed.contains(&Phase::Proxy) {
-        steps.push("the proxy blocks endpoints: allow them (`egress render squid`, `pac`, ...), or give its credentials");
+    let dns: Vec<bool> = failures
+        .iter()
+        .map(|(p, r)| *p == Phase::Dns && r.side() == Side::Target)
+        .collect();
+    if !dns.is_empty() && dns.iter().all(|d| *d) {
+        steps.push("every failure is in DNS: check this machine's DNS configuration, or name a server with --dns-server");
+    } else if target(Phase::Dns) {
+        steps.push(if proxy_set {
+            "some names do not resolve from here: check DNS"
+        } else {
+            "some names do not resolve from here: check DNS, or the proxy this site should use (--proxy)"
+        });
     }
-    if failed.contains(&Phase::Tcp) {
-        steps.push("connections fail: allow the endpoints on the firewall (`egress render`), or set the proxy (--proxy)");
+    if any(&|r| matches!(r, Failure::ProxyAuthRequired { .. })) {
+        steps.push("the proxy requires authentication: give its credentials (in the proxy URL, the profile's [proxy], or EGRESS_PROXY_USER and EGRESS_PROXY_PASSWORD)");
     }
-    if failed.contains(&Phase::Tls) {
+    if any(&|r| matches!(r, Failure::ProxyCredentialsRejected { .. })) {
+        steps.push("the proxy rejected the credentials: check the user and password");
+    }
+    if any(&|r| matches!(r, Failure::ProxyDenied { .. })) {
+        steps.push("the proxy blocks endpoints: allow them on the proxy (`egress render squid`, `pac`, ...)");
+    }
+    if any(&|r| matches!(r, Failure::ProxyCannotReach { .. })) {
+        steps.push("the proxy cannot reach some endpoints: check the proxy's own DNS, its upstream firewall, or its TLS inspection");
+    }
+    if any(&|r| matches!(r, Failure::ThroughProxy { .. })) {
+        steps.push("requests through the proxy were refused or failed, by the proxy or the origin: look these URLs up in the proxy's log");
+    }
+    if any(&|r| {
+        matches!(
+            r,
+            Failure::ProxyTimeout { .. } | Failure::ProxyExchange { .. }
+        )
+    }) {
+        steps.push(
+            "the proxy does not answer requests: check that it is an HTTP proxy and that it runs",
+        );
+    }
+    if target(Phase::Tcp) {
+        steps.push(if proxy_set {
+            "connections fail: allow the endpoints on the firewall (`egress render`)"
+        } else {
+            "connections fail: allow the endpoints on the firewall (`egress render`), or set the proxy this site uses (--proxy)"
+        });
+    }
+    if target(Phase::Tls) {
         steps.push("TLS fails: if a proxy inspects TLS, exempt these hosts, or install its CA (--ca-file to test)");
+    }
+    if any(&|r| matches!(r, Failure::Internal(_))) {
+        steps.push("egress itself failed on some endpoints: please report it, with the output of --format json");
     }
     if report
         .endpoints
@@ -275,54 +333,70 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Prometheus text exposition in the spirit of the blackbox exporter.
+/// Prometheus text exposition in the spirit of the blackbox exporter: a
+/// URL's series once (a URL probed for two rows is one probe), and one
+/// `probe_success` sample per URL and feature, each `feature` label one id.
 pub fn prometheus(report: &Report) -> String {
+    // Each probed URL with its result and every feature that needs it.
+    let mut urls: Vec<(&str, &EndpointResult, Vec<&str>)> = Vec::new();
+    for e in report.endpoints.iter().filter(|e| e.probe.is_some()) {
+        let url = e.url.as_deref().unwrap_or(&e.row);
+        let at = match urls.iter().position(|(u, _, _)| *u == url) {
+            Some(at) => at,
+            None => {
+                urls.push((url, e, Vec::new()));
+                urls.len() - 1
+            }
+        };
+        for f in &e.features {
+            if !urls[at].2.contains(&f.as_str()) {
+                urls[at].2.push(f);
+            }
+        }
+    }
     let mut out = String::new();
     out.push_str("# HELP probe_success Whether the endpoint was reachable (1) or not (0).\n# TYPE probe_success gauge\n");
-    let probed: Vec<&EndpointResult> = report
-        .endpoints
-        .iter()
-        .filter(|e| e.probe.is_some())
-        .collect();
-    for e in &probed {
+    for (url, e, features) in &urls {
         let ok = matches!(e.outcome, Outcome::Ok | Outcome::Warning(_));
         let reason = match &e.outcome {
             Outcome::Failed { phase, .. } => phase_name(*phase),
             _ => "",
         };
-        let _ = writeln!(
-            out,
-            "probe_success{{url=\"{}\",feature=\"{}\",failure_reason=\"{reason}\"}} {}",
-            label(e.url.as_deref().unwrap_or(&e.row)),
-            label(&e.features.join(",")),
-            u8::from(ok)
-        );
+        for feature in features {
+            let _ = writeln!(
+                out,
+                "probe_success{{url=\"{}\",feature=\"{}\",failure_reason=\"{reason}\"}} {}",
+                label(url),
+                label(feature),
+                u8::from(ok)
+            );
+        }
     }
     out.push_str("# HELP probe_duration_seconds How long the probe took.\n# TYPE probe_duration_seconds gauge\n");
-    for e in &probed {
+    for (url, e, _) in &urls {
         let p = e.probe.as_ref().expect("probed");
         let total: f64 = p.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
         let _ = writeln!(
             out,
             "probe_duration_seconds{{url=\"{}\"}} {total:.6}",
-            label(e.url.as_deref().unwrap_or(&e.row))
+            label(url)
         );
     }
     out.push_str("# HELP probe_http_duration_seconds Duration of each phase.\n# TYPE probe_http_duration_seconds gauge\n");
-    for e in &probed {
+    for (url, e, _) in &urls {
         let p = e.probe.as_ref().expect("probed");
         for (phase, d) in &p.timings {
             let _ = writeln!(
                 out,
                 "probe_http_duration_seconds{{url=\"{}\",phase=\"{}\"}} {:.6}",
-                label(e.url.as_deref().unwrap_or(&e.row)),
+                label(url),
                 phase_name(*phase),
                 d.as_secs_f64()
             );
         }
     }
     out.push_str("# HELP probe_ssl_earliest_cert_expiry Earliest expiry of the presented chain, Unix time.\n# TYPE probe_ssl_earliest_cert_expiry gauge\n");
-    for e in &probed {
+    for (url, e, _) in &urls {
         let p = e.probe.as_ref().expect("probed");
         if let Some(earliest) = p
             .tls
@@ -332,7 +406,7 @@ pub fn prometheus(report: &Report) -> String {
             let _ = writeln!(
                 out,
                 "probe_ssl_earliest_cert_expiry{{url=\"{}\"}} {earliest}",
-                label(e.url.as_deref().unwrap_or(&e.row))
+                label(url)
             );
         }
     }
@@ -361,6 +435,7 @@ fn phase_name(p: Phase) -> &'static str {
         Phase::Proxy => "proxy",
         Phase::Tls => "tls",
         Phase::Http => "processing",
+        Phase::Internal => "internal",
     }
 }
 

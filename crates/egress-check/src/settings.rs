@@ -7,16 +7,26 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use egress_catalog::profile::ProxySettings;
+use egress_pattern::{Host, HostPattern};
 
 use crate::Proxy;
 
-/// Why a setting is not one egress can use. Never holds a password.
+/// Why a setting is not one egress can use. Never holds a password: a
+/// proxy URL's user information is never repeated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
-    #[error("{option} `{text}`: expected a positive duration like 3s or 500ms")]
-    Duration { option: String, text: String },
-    #[error("{option} `{text}`: expected a unit of ms, s or m, like 3s or 500ms")]
-    DurationUnit { option: String, text: String },
+    #[error("{option} `{text}`: {reason}; write a duration with its unit, like 5s, 500ms or 2m")]
+    Duration {
+        option: String,
+        text: String,
+        reason: String,
+    },
+    #[error("{option} `{text}`: at most {max}")]
+    DurationTooLong {
+        option: String,
+        text: String,
+        max: &'static str,
+    },
     #[error("--dns-server `{0}`: expected an IP address, or ADDR:PORT")]
     DnsServer(String),
     #[error("--resolve `{0}`: expected HOST:PORT:ADDR, like example.com:443:127.0.0.1")]
@@ -25,35 +35,36 @@ pub enum SettingsError {
     ResolvePort { text: String, port: String },
     #[error("--resolve `{text}`: `{addr}` is not an IP address")]
     ResolveAddress { text: String, addr: String },
-    #[error("proxy `{hostport}`: `{port}` is not a port")]
-    ProxyPort { hostport: String, port: String },
-    #[error("proxy `{0}`: no host; expected http://host:port")]
-    ProxyHost(String),
+    #[error("proxy {shown}: {reason}")]
+    Proxy { shown: String, reason: String },
+    #[error("NO_PROXY entry `{entry}`: {reason}")]
+    NoProxy { entry: String, reason: String },
 }
 
-/// `3s`, `500ms`, `2m`; `option` names the flag in errors.
+/// The longest timeout egress accepts: a probe phase that takes longer is
+/// a failure worth reporting, not waiting for.
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// A duration with its unit (`5s`, `500ms`, `2m`, `1m30s`), more than zero
+/// and at most an hour; `option` names the flag in errors.
 pub fn duration(text: &str, option: &str) -> Result<Duration, SettingsError> {
-    let t = text.trim();
-    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: u64 = number
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| SettingsError::Duration {
+    let error = |reason: String| SettingsError::Duration {
+        option: option.to_owned(),
+        text: text.to_owned(),
+        reason,
+    };
+    let d = humantime::parse_duration(text.trim()).map_err(|e| error(e.to_string()))?;
+    if d.is_zero() {
+        return Err(error("it must be more than zero".to_owned()));
+    }
+    if d > MAX_TIMEOUT {
+        return Err(SettingsError::DurationTooLong {
             option: option.to_owned(),
             text: text.to_owned(),
-        })?;
-    Ok(match unit {
-        "ms" => Duration::from_millis(n),
-        "s" | "" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        _ => {
-            return Err(SettingsError::DurationUnit {
-                option: option.to_owned(),
-                text: text.to_owned(),
-            });
-        }
-    })
+            max: "1h",
+        });
+    }
+    Ok(d)
 }
 
 /// `ADDR` or `ADDR:PORT` (IPv6 as `[ADDR]:PORT`); port 53 by default.
@@ -99,6 +110,32 @@ pub struct ProxySources<'a> {
     pub profile: Option<&'a ProxySettings>,
 }
 
+/// Which of the sources the proxy came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyOrigin {
+    CommandLine,
+    Profile,
+    /// The environment variable with this name.
+    Environment(&'static str),
+}
+
+impl std::fmt::Display for ProxyOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProxyOrigin::CommandLine => f.write_str("--proxy"),
+            ProxyOrigin::Profile => f.write_str("the profile's [proxy]"),
+            ProxyOrigin::Environment(name) => f.write_str(name),
+        }
+    }
+}
+
+/// The proxy a check goes through and the hosts it reaches without it.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyChoice {
+    pub proxy: Option<(Proxy, ProxyOrigin)>,
+    pub no_proxy: NoProxy,
+}
+
 /// The proxy to use and the hosts reached without it: `--proxy`, then the
 /// profile's `[proxy]`, then `HTTPS_PROXY`/`HTTP_PROXY` (and `NO_PROXY`,
 /// only when the proxy comes from the environment). Credentials come from
@@ -107,13 +144,14 @@ pub struct ProxySources<'a> {
 pub fn proxy(
     sources: ProxySources<'_>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(Option<Proxy>, Vec<String>), SettingsError> {
+) -> Result<ProxyChoice, SettingsError> {
     let settings = sources.profile.cloned().unwrap_or_default();
-    let first = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| env(n))
-            .filter(|v| !v.trim().is_empty())
+    let first = |names: &[&'static str]| {
+        names.iter().find_map(|n| {
+            env(n)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (v, ProxyOrigin::Environment(n)))
+        })
     };
     let from_env = settings.url.is_none() && sources.command_line.is_none();
     let proxy = if sources.disabled {
@@ -121,70 +159,213 @@ pub fn proxy(
     } else {
         let url = sources
             .command_line
-            .map(str::to_owned)
-            .or_else(|| settings.url.clone())
+            .map(|u| (u.to_owned(), ProxyOrigin::CommandLine))
+            .or_else(|| settings.url.clone().map(|u| (u, ProxyOrigin::Profile)))
             .or_else(|| first(&["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"]));
-        url.map(|u| proxy_url(&u, &settings, env)).transpose()?
+        match url {
+            Some((u, origin)) => Some((proxy_url(&u, &settings, env)?, origin)),
+            None => None,
+        }
     };
-    let mut no_proxy: Vec<String> = settings.no_proxy.clone();
-    if from_env {
-        no_proxy.extend(
-            first(&["NO_PROXY", "no_proxy"])
-                .unwrap_or_default()
-                .split(',')
-                .map(str::to_owned),
-        );
+    let mut entries: Vec<String> = settings.no_proxy.clone();
+    if from_env && let Some((list, _)) = first(&["NO_PROXY", "no_proxy"]) {
+        entries.extend(list.split(',').map(str::to_owned));
     }
-    let no_proxy = no_proxy
-        .iter()
-        .map(|s| s.trim().trim_start_matches('.').to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
-        .collect();
-    Ok((proxy, no_proxy))
+    Ok(ProxyChoice {
+        proxy,
+        no_proxy: NoProxy::parse(entries.iter().map(String::as_str))?,
+    })
 }
 
-/// `http://[user:password@]host:port`. Errors never show the password.
-fn proxy_url(
-    url: &str,
+/// The input for messages, with any user information replaced by `***`.
+/// Without an `@`, the authority is shown only when it reads as `host` or
+/// `host:port`: a `user:password` written without a host would otherwise
+/// show its password.
+fn shown(text: &str) -> String {
+    let (scheme, rest) = match text.split_once("://") {
+        Some((s, r)) => (format!("{s}://"), r),
+        None => (String::new(), text),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (user, host_port) = match authority.rfind('@') {
+        Some(at) => ("***@", &authority[at + 1..]),
+        None => ("", authority),
+    };
+    let host_char = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+    let plain = match host_port.rsplit_once(':') {
+        _ if host_port.starts_with('[') => host_port.split_once(']').is_some_and(|(_, p)| {
+            p.is_empty()
+                || p.strip_prefix(':')
+                    .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        }),
+        Some((host, port)) => {
+            host.chars().all(host_char) && port.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => host_port.chars().all(host_char),
+    };
+    // An `@` after the authority means a password with a `/` in it.
+    if plain && !tail.contains('@') {
+        format!("`{scheme}{user}{host_port}{tail}`")
+    } else {
+        format!("`{scheme}...`")
+    }
+}
+
+/// Parses a proxy URL: `http://[user[:password]@]host[:port]`, the scheme
+/// optional and case-insensitive, user and password percent-decoded. Only
+/// HTTP proxies are supported: `https://` and `socks*://` are refused.
+/// Errors never repeat the user information.
+pub fn proxy_url(
+    text: &str,
     settings: &ProxySettings,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Proxy, SettingsError> {
-    let rest = url.strip_prefix("http://").unwrap_or(url);
-    let rest = rest.trim_end_matches('/');
-    let (userinfo, hostport) = match rest.rsplit_once('@') {
-        Some((u, h)) => (Some(u), h),
-        None => (None, rest),
+    let error = |reason: &str| SettingsError::Proxy {
+        shown: shown(text),
+        reason: reason.to_owned(),
     };
-    let (host, port) = match hostport.rsplit_once(':') {
-        Some((h, p)) => match p.parse::<u16>() {
-            Ok(p) => (h, p),
-            Err(_) => {
-                return Err(SettingsError::ProxyPort {
-                    hostport: hostport.to_owned(),
-                    port: p.to_owned(),
-                });
+    let trimmed = text.trim();
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("http://{trimmed}")
+    };
+    let url = url::Url::parse(&with_scheme).map_err(|e| {
+        error(&match e {
+            url::ParseError::InvalidPort => {
+                "the port is not a number from 1 to 65535 (a password goes before the host: http://user:password@host:port)".to_owned()
             }
-        },
-        None => (hostport, 80),
-    };
-    if host.is_empty() {
-        return Err(SettingsError::ProxyHost(hostport.to_owned()));
+            url::ParseError::EmptyHost => "no host; expected http://host:port".to_owned(),
+            other => format!("not a URL ({other}); expected http://host:port"),
+        })
+    })?;
+    match url.scheme() {
+        "http" => {}
+        "https" => {
+            return Err(error(
+                "HTTPS proxies (TLS to the proxy) are not supported; use the proxy's http:// address",
+            ));
+        }
+        s if s.starts_with("socks") => {
+            return Err(error("SOCKS proxies are not supported; use an HTTP proxy"));
+        }
+        _ => return Err(error("unsupported scheme; expected http://host:port")),
     }
-    let credentials = match userinfo.and_then(|u| u.split_once(':')) {
-        Some((user, password)) => Some((user.to_owned(), password.to_owned())),
-        None => match (&settings.user, &settings.password) {
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) if !d.is_empty() => d.to_owned(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        _ => return Err(error("no host; expected http://host:port")),
+    };
+    if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
+        return Err(error("a proxy URL has no path; expected http://host:port"));
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| error("the user or password is not UTF-8 once percent-decoded"))
+    };
+    let credentials = if !url.username().is_empty() {
+        Some((
+            decode(url.username())?,
+            decode(url.password().unwrap_or(""))?,
+        ))
+    } else {
+        match (&settings.user, &settings.password) {
             (Some(u), Some(p)) => Some((u.clone(), p.clone())),
             _ => match (env("EGRESS_PROXY_USER"), env("EGRESS_PROXY_PASSWORD")) {
                 (Some(u), Some(p)) => Some((u, p)),
                 _ => None,
             },
-        },
+        }
     };
     Ok(Proxy {
-        host: host.trim_matches(['[', ']']).to_owned(),
-        port,
+        host,
+        port: url.port().unwrap_or(80),
         credentials,
     })
+}
+
+/// Hosts reached without the proxy, with curl's meaning of `NO_PROXY`: `*`
+/// covers every host; a name (`contoso.com` or `.contoso.com`) covers it
+/// and every subdomain; an IP address or a CIDR range covers targets given
+/// as addresses in it. Names are matched by egress-pattern.
+#[derive(Debug, Clone, Default)]
+pub struct NoProxy {
+    all: bool,
+    names: Vec<HostPattern>,
+    ranges: Vec<(IpAddr, u8)>,
+}
+
+impl NoProxy {
+    /// Parses the entries (blank ones are skipped); every bad entry is an
+    /// error naming it.
+    pub fn parse<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<NoProxy, SettingsError> {
+        let mut out = NoProxy::default();
+        for raw in entries {
+            let entry = raw.trim();
+            if entry.is_empty() {
+                continue;
+            }
+            let error = |reason: String| SettingsError::NoProxy {
+                entry: entry.to_owned(),
+                reason,
+            };
+            if entry == "*" {
+                out.all = true;
+            } else if let Some((addr, bits)) = entry.split_once('/') {
+                let addr: IpAddr = addr
+                    .parse()
+                    .map_err(|_| error("not an address range (expected ADDR/BITS)".to_owned()))?;
+                let max = if addr.is_ipv4() { 32 } else { 128 };
+                let bits: u8 = bits
+                    .parse()
+                    .ok()
+                    .filter(|b| *b <= max)
+                    .ok_or_else(|| error(format!("the prefix length must be 0 to {max}")))?;
+                out.ranges.push((addr, bits));
+            } else if let Ok(addr) = entry.trim_matches(['[', ']']).parse::<IpAddr>() {
+                out.ranges
+                    .push((addr, if addr.is_ipv4() { 32 } else { 128 }));
+            } else {
+                let name = entry.trim_start_matches('.');
+                for text in [name.to_owned(), format!("*.{name}")] {
+                    out.names
+                        .push(HostPattern::parse(&text).map_err(|e| error(e.to_string()))?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the proxy is bypassed for `host` (a name or an address).
+    pub fn covers(&self, host: &str) -> bool {
+        if self.all {
+            return true;
+        }
+        match Host::parse(host) {
+            Ok(Host::Ip(ip)) => self
+                .ranges
+                .iter()
+                .any(|(net, bits)| in_range(ip, *net, *bits)),
+            Ok(h @ Host::Name(_)) => self.names.iter().any(|p| p.matches(&h)),
+            Err(_) => false,
+        }
+    }
+}
+
+/// Whether `ip` is in `net/bits` (an IPv4 address never is in an IPv6
+/// range, nor the other way round).
+fn in_range(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+    let (ip, net, width) = match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => (u128::from(u32::from(a)), u128::from(u32::from(n)), 32),
+        (IpAddr::V6(a), IpAddr::V6(n)) => (u128::from(a), u128::from(n), 128),
+        _ => return false,
+    };
+    let shift = width - u32::from(bits);
+    shift >= 128 || (ip >> shift) == (net >> shift)
 }
 
 #[cfg(test)]
@@ -205,31 +386,40 @@ mod tests {
         check_duration("3s", Ok(Duration::from_secs(3)));
         check_duration("500ms", Ok(Duration::from_millis(500)));
         check_duration("2m", Ok(Duration::from_secs(120)));
+        check_duration("1m30s", Ok(Duration::from_secs(90)));
         check_duration(
             "0s",
-            Err("--timeout `0s`: expected a positive duration like 3s or 500ms"),
+            Err(
+                "--timeout `0s`: it must be more than zero; write a duration with its unit, like 5s, 500ms or 2m",
+            ),
         );
         check_duration(
-            "3h",
-            Err("--timeout `3h`: expected a unit of ms, s or m, like 3s or 500ms"),
+            "5",
+            Err(
+                "--timeout `5`: time unit needed, for example 5sec or 5ms; write a duration with its unit, like 5s, 500ms or 2m",
+            ),
         );
+        check_duration("2h", Err("--timeout `2h`: at most 1h"));
+        assert!(duration("999999999999999999m", "--timeout").is_err());
+        assert!(duration("99999999999s", "--timeout").is_err());
     }
 
     /// The proxy chosen from the command line, the profile and the
-    /// environment, as `host:port user` and the NO_PROXY list.
+    /// environment, as `host:port user (origin)`, and whether NO_PROXY
+    /// covers each of `probes`.
     #[track_caller]
     fn check_proxy(
         command_line: Option<&str>,
         profile: Option<&ProxySettings>,
         env: &[(&str, &str)],
-        expected: (&str, &[&str]),
+        expected: &str,
     ) {
         let env = |name: &str| {
             env.iter()
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         };
-        let (proxy, no_proxy) = proxy(
+        let choice = proxy(
             ProxySources {
                 command_line,
                 disabled: false,
@@ -238,15 +428,14 @@ mod tests {
             &env,
         )
         .unwrap();
-        let got = proxy.map_or_else(
+        let got = choice.proxy.map_or_else(
             || "none".to_owned(),
-            |p| {
+            |(p, origin)| {
                 let user = p.credentials.map(|(u, _)| u).unwrap_or_default();
-                format!("{}:{} {user}", p.host, p.port).trim().to_owned()
+                format!("{}:{} {user} ({origin})", p.host, p.port).replace("  ", " ")
             },
         );
-        let no_proxy: Vec<&str> = no_proxy.iter().map(String::as_str).collect();
-        assert_eq!((got.as_str(), no_proxy.as_slice()), expected);
+        assert_eq!(got, expected);
     }
 
     #[test]
@@ -261,20 +450,138 @@ mod tests {
             ("HTTPS_PROXY", "http://env.test:3128"),
             ("NO_PROXY", "a.test, b.test"),
         ];
-        check_proxy(None, None, &[], ("none", &[]));
-        check_proxy(None, None, &env, ("env.test:3128", &["a.test", "b.test"]));
+        check_proxy(None, None, &[], "none");
+        check_proxy(None, None, &env, "env.test:3128 (HTTPS_PROXY)");
         check_proxy(
             None,
             Some(&profile),
             &env,
-            ("profile.test:8080 svc", &["contoso.com"]),
+            "profile.test:8080 svc (the profile's [proxy])",
         );
         check_proxy(
             Some("http://bob:x@cli.test:3128"),
             Some(&profile),
             &env,
-            ("cli.test:3128 bob", &["contoso.com"]),
+            "cli.test:3128 bob (--proxy)",
         );
-        check_proxy(Some("cli.test"), None, &env, ("cli.test:80", &[]));
+        check_proxy(Some("cli.test"), None, &env, "cli.test:80 (--proxy)");
+        check_proxy(
+            Some("HTTP://Cli.Test:3128"),
+            None,
+            &[],
+            "cli.test:3128 (--proxy)",
+        );
+        check_proxy(Some("[::1]:3128"), None, &[], "::1:3128 (--proxy)");
+    }
+
+    /// A proxy URL as `host:port user:password`, or its error.
+    #[track_caller]
+    fn check_url(text: &str, expected: Result<&str, &str>) {
+        let got = proxy_url(text, &ProxySettings::default(), &|_| None)
+            .map(|p| {
+                let (u, pw) = p.credentials.unwrap_or_default();
+                format!("{}:{} {u}:{pw}", p.host, p.port)
+            })
+            .map_err(|e| e.to_string());
+        assert_eq!(got.as_deref().map_err(String::as_str), expected, "{text}");
+    }
+
+    #[test]
+    fn proxy_urls() {
+        check_url(
+            "http://bob:p%40ss%3Aword@proxy.test:3128",
+            Ok("proxy.test:3128 bob:p@ss:word"),
+        );
+        check_url(
+            "http://DOMAIN%5Cbob:pw@proxy.test",
+            Ok("proxy.test:80 DOMAIN\\bob:pw"),
+        );
+        check_url("http://proxy.test:3128/", Ok("proxy.test:3128 :"));
+        check_url(
+            "http://alice:SECRET",
+            Err(
+                "proxy `http://...`: the port is not a number from 1 to 65535 (a password goes before the host: http://user:password@host:port)",
+            ),
+        );
+        check_url(
+            "socks5://h:1080",
+            Err("proxy `socks5://h:1080`: SOCKS proxies are not supported; use an HTTP proxy"),
+        );
+        check_url(
+            "https://user:pw@h:3128",
+            Err(
+                "proxy `https://***@h:3128`: HTTPS proxies (TLS to the proxy) are not supported; use the proxy's http:// address",
+            ),
+        );
+        check_url(
+            "http://h:3128/path",
+            Err("proxy `http://h:3128/path`: a proxy URL has no path; expected http://host:port"),
+        );
+        check_url(
+            "http://h:99999",
+            Err(
+                "proxy `http://h:99999`: the port is not a number from 1 to 65535 (a password goes before the host: http://user:password@host:port)",
+            ),
+        );
+    }
+
+    #[track_caller]
+    fn check_no_proxy(entries: &str, host: &str, expected: bool) {
+        let n = NoProxy::parse(entries.split(',')).unwrap();
+        assert_eq!(n.covers(host), expected, "{entries} / {host}");
+    }
+
+    #[test]
+    fn no_proxy_has_curls_meaning() {
+        check_no_proxy("contoso.com", "contoso.com", true);
+        check_no_proxy("contoso.com", "a.b.contoso.com", true);
+        check_no_proxy(".contoso.com", "contoso.com", true);
+        check_no_proxy(".contoso.com", "www.contoso.com", true);
+        check_no_proxy("contoso.com", "evilcontoso.com", false);
+        check_no_proxy("contoso.com", "contoso.com.evil.test", false);
+        check_no_proxy("Contoso.COM", "www.contoso.com", true);
+        check_no_proxy("*", "anything.test", true);
+        check_no_proxy("10.0.0.0/8", "10.1.2.3", true);
+        check_no_proxy("10.0.0.0/8", "11.1.2.3", false);
+        check_no_proxy("192.168.1.5", "192.168.1.5", true);
+        check_no_proxy("fd00::/8", "fd12::1", true);
+        check_no_proxy("10.0.0.0/8", "fd12::1", false);
+        check_no_proxy("0.0.0.0/0", "8.8.8.8", true);
+        check_no_proxy("", "a.test", false);
+        for bad in ["10.0.0.0/33", "x/8", "a..b", "*.*"] {
+            assert!(NoProxy::parse([bad]).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// No error of the proxy URL parser repeats the password, whatever
+        /// the rest of the URL looks like.
+        #[test]
+        fn errors_never_show_the_password(
+            scheme in "(http|HTTP|https|socks5|socks5h|ftp|)",
+            user in "[a-z%]{0,6}",
+            host in "([a-z]{1,8}(\\.[a-z]{1,5})?|\\[::1\\]|)",
+            port in "(:[0-9]{1,6}|:[a-z]{1,4}|)",
+            path in "(/[a-z]{0,4}|)",
+            at in proptest::bool::ANY,
+        ) {
+            let password = "S3cr3tMarker";
+            let sep = if scheme.is_empty() { "" } else { "://" };
+            let userinfo = if at { format!("{user}:{password}@") } else { format!("{user}:{password}") };
+            for text in [
+                format!("{scheme}{sep}{userinfo}{host}{port}{path}"),
+                format!("{scheme}{sep}{user}:{password}{port}{path}"),
+                format!("{scheme}{sep}{user}:12/{password}@{host}{port}"),
+            ] {
+                if let Err(e) = proxy_url(&text, &ProxySettings::default(), &|_| None) {
+                    let shown = format!("{e} {e:?}");
+                    proptest::prop_assert!(!shown.contains(password), "{text}: {shown}");
+                }
+                if let Ok(p) = proxy_url(&text, &ProxySettings::default(), &|_| None) {
+                    let debug = format!("{:?}", p);
+                    proptest::prop_assert!(!debug.contains(password));
+                }
+            }
+        }
     }
 }

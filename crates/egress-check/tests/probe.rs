@@ -119,6 +119,7 @@ fn target(host: &str, port: u16, tls: bool) -> ProbeTarget {
         port,
         tls,
         path: "/".to_owned(),
+        reachable: Vec::new(),
     }
 }
 
@@ -314,12 +315,26 @@ async fn redirects_are_followed_and_hops_outside_the_plan_warned() {
         .push(("elsewhere.egress.test".to_owned(), elsewhere, LOCALHOST));
     c.covered = Some(Arc::new(|h: &str| h == "go.egress.test"));
     let p = probe(&target(host, port, false), &c).await;
+    // Issue 15: the endpoint answered; the hop outside the plan is not
+    // followed, so that a host the plan does not name cannot fail the
+    // endpoint.
     check(
         &p.verdict,
         &format!(
-            "warning: redirect to http://elsewhere.egress.test:{elsewhere}/x: elsewhere.egress.test is not in the plan"
+            "warning: redirect to http://elsewhere.egress.test:{elsewhere}/x leaves the plan (elsewhere.egress.test is not in it): not followed"
         ),
     );
+    assert_eq!(p.http_status, Some(302));
+    assert_eq!(
+        p.redirects,
+        [format!("http://elsewhere.egress.test:{elsewhere}/x")]
+    );
+    // A network-path reference is another host, not a path on this one.
+    let port = redirecting("//elsewhere.egress.test/y".to_owned()).await;
+    let mut c = config(host, port, &[], &[]);
+    c.covered = Some(Arc::new(|h: &str| h == "go.egress.test"));
+    let p = probe(&target(host, port, false), &c).await;
+    assert_eq!(p.redirects, ["http://elsewhere.egress.test/y"]);
 }
 
 // --- Through a real Squid ------------------------------------------------
@@ -385,13 +400,19 @@ async fn through_squid_allowing_and_denying() {
     assert_eq!(p.connected, Some(SocketAddr::new(LOCALHOST, s.port)));
 
     let p = probe(&target("denied.egress.test", tls_port, true), &c).await;
-    check(&p.verdict, "proxy: proxy denied CONNECT (403, Squid)");
+    check(
+        &p.verdict,
+        "proxy: proxy denied CONNECT (403 Forbidden, Squid)",
+    );
     assert_eq!(p.proxy_status, Some(403));
 
     let p = probe(&target("allowed.egress.test", http_port, false), &c).await;
     check(&p.verdict, "ok");
     let p = probe(&target("denied.egress.test", http_port, false), &c).await;
-    check(&p.verdict, "proxy: proxy denied the request (403, Squid)");
+    check(
+        &p.verdict,
+        "proxy: proxy denied the request (403 Forbidden, Squid)",
+    );
 }
 
 #[tokio::test]

@@ -42,7 +42,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         Some(file) => Some(certificates(file)?),
         None => None,
     };
-    let (proxy, no_proxy) = settings::proxy(
+    let choice = settings::proxy(
         ProxySources {
             command_line: args.proxy.as_deref(),
             disabled: args.no_proxy,
@@ -50,6 +50,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         },
         &|name| std::env::var(name).ok(),
     )?;
+    if let Some(path) = &args.output {
+        output::check_writable(path)?;
+    }
+    let mut header = crate::plan::header(&plan, &loaded);
+    header.push(match &choice.proxy {
+        Some((p, origin)) => format!("proxy {}:{} (from {origin})", p.host, p.port),
+        None => "proxy: none (direct)".to_owned(),
+    });
 
     let rows: Vec<egress_pattern::HostPattern> =
         plan.rows.iter().filter_map(|r| r.pattern.clone()).collect();
@@ -67,14 +75,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
                 TlsVersionArg::V13 => egress_check::TlsVersion::Tls13,
             }),
             roots_only: args.roots_only,
-            proxy,
+            proxy: choice.proxy.map(|(p, _)| p),
             max_redirects: 5,
-            intranet: false,
             covered: Some(std::sync::Arc::new(move |h: &str| set.is_match_name(h))),
+            ..Config::default()
         },
-        concurrency: args.concurrency,
+        concurrency: usize::from(args.concurrency),
         include_inactive: args.include_inactive,
-        no_proxy,
+        no_proxy: choice.no_proxy,
         now: jiff::Timestamp::now().as_second(),
     };
 
@@ -97,9 +105,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         .build()
         .context("cannot start the async runtime")?;
     let report = runtime.block_on(check(&loaded.catalog, &plan, &options, |_| bar.inc(1)));
+    // The system resolver's lookups run on blocking threads that a timeout
+    // does not stop: the report is ready, so they are not waited for.
+    runtime.shutdown_background();
     bar.finish_and_clear();
 
-    let header = crate::plan::header(&plan, &loaded);
     let text = match args.format {
         CheckFormat::Table => {
             let colour = args.output.is_none()

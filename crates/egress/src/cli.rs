@@ -116,9 +116,9 @@ pub struct CheckArgs {
     /// Deadline of each TCP connect attempt.
     #[arg(long, value_name = "DURATION", default_value = "3s")]
     pub connect_timeout: String,
-    /// Endpoints checked at once.
-    #[arg(long, value_name = "N", default_value_t = 32)]
-    pub concurrency: usize,
+    /// Endpoints checked at once (1 to 1024).
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
     /// Ask this DNS server instead of the system's resolver: ADDR or ADDR:PORT.
     /// Through a proxy, it applies to the proxy's own name only.
     #[arg(long, value_name = "ADDR[:PORT]")]

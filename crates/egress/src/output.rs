@@ -19,6 +19,31 @@ pub fn emit(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
+/// Whether `path` can be written, checked before long work (the check's
+/// probes) so that its results are not lost at the end: its folder exists
+/// and takes a new file. Writes nothing that stays.
+pub fn check_writable(path: &Path) -> anyhow::Result<()> {
+    let dir = folder(path);
+    tempfile::Builder::new()
+        .prefix(".egress-")
+        .tempfile_in(dir)
+        .map(drop)
+        .with_context(|| {
+            format!(
+                "cannot write {}: cannot create a file in {}",
+                path.display(),
+                dir.display()
+            )
+        })
+}
+
+fn folder(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overwrite {
     Yes,
@@ -26,10 +51,7 @@ pub enum Overwrite {
 }
 
 pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: Overwrite) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = folder(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".egress-")
         .tempfile_in(dir)

@@ -270,13 +270,28 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
     );
 }
 
+/// Every bad option is a usage error (exit 2) before any probe, and the
+/// password never shows (issue 15).
 #[test]
-fn bad_check_options_are_usage_errors() {
+fn bad_check_options_are_usage_errors_issue_15() {
     for (args, needle) in [
         (
             vec!["check", "--timeout", "fast"],
-            "--timeout `fast`: expected a positive duration like 3s or 500ms",
+            "--timeout `fast`: expected number at 0; write a duration with its unit",
         ),
+        (
+            vec!["check", "--timeout", "5"],
+            "--timeout `5`: time unit needed",
+        ),
+        (
+            vec!["check", "--timeout", "999999999999999999m"],
+            "--timeout `999999999999999999m`",
+        ),
+        (
+            vec!["check", "--timeout", "2h"],
+            "--timeout `2h`: at most 1h",
+        ),
+        (vec!["check", "--concurrency", "0"], "--concurrency"),
         (
             vec!["check", "--resolve", "example.com:443"],
             "--resolve `example.com:443`: expected HOST:PORT:ADDR",
@@ -287,7 +302,23 @@ fn bad_check_options_are_usage_errors() {
         ),
         (
             vec!["check", "--proxy", "http://user:hunter2@:3128"],
-            "proxy `:3128`: no host",
+            "proxy `http://***@:3128`: no host",
+        ),
+        (
+            vec!["check", "--proxy", "http://alice:hunter2"],
+            "proxy `http://...`: the port is not a number",
+        ),
+        (
+            vec!["check", "--proxy", "socks5://h:1080"],
+            "SOCKS proxies are not supported",
+        ),
+        (
+            vec!["check", "--proxy", "https://bob:hunter2@h:3128"],
+            "HTTPS proxies (TLS to the proxy) are not supported",
+        ),
+        (
+            vec!["check", "--no-proxy", "-o", "/nonexistent/dir/report.json"],
+            "cannot write /nonexistent/dir/report.json: cannot create a file in /nonexistent/dir",
         ),
     ] {
         let out = egress(&args);
@@ -295,6 +326,7 @@ fn bad_check_options_are_usage_errors() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("hunter2"), "the password never shows: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
     }
 }
 
