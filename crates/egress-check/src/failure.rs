@@ -85,14 +85,10 @@ pub enum Failure {
         request: Request,
         detail: String,
     },
-    /// 407 without credentials.
-    ProxyAuthRequired {
-        who: String,
-    },
-    /// 407 again with credentials: they were rejected.
-    ProxyCredentialsRejected {
-        who: String,
-    },
+    /// 407 (or 401) without credentials.
+    ProxyAuthRequired { who: String, status: u16 },
+    /// 407 (or 401) with credentials: they were rejected.
+    ProxyCredentialsRejected { who: String, status: u16 },
     /// The proxy (known by evidence) refused: 403 and the like.
     ProxyDenied {
         request: Request,
@@ -225,11 +221,11 @@ impl fmt::Display for Failure {
             Failure::ProxyExchange { request, detail } => {
                 write!(f, "{} failed: {detail}", asked(request))
             }
-            Failure::ProxyAuthRequired { who } => {
-                write!(f, "proxy requires authentication (407, {who})")
+            Failure::ProxyAuthRequired { who, status } => {
+                write!(f, "proxy requires authentication ({status}, {who})")
             }
-            Failure::ProxyCredentialsRejected { who } => {
-                write!(f, "proxy rejected the credentials (407, {who})")
+            Failure::ProxyCredentialsRejected { who, status } => {
+                write!(f, "proxy rejected the credentials ({status}, {who})")
             }
             Failure::ProxyDenied {
                 request,

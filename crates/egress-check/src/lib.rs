@@ -586,12 +586,20 @@ fn status_of<B>(response: &hyper::Response<B>) -> failure::Status {
 }
 
 /// The proxy's own refusal of a request (a CONNECT, or a plain-HTTP request
-/// it answered itself): 407 is about credentials, 5xx means it could not
-/// reach or verify the target, anything else that it denied the request.
+/// it answered itself): 407 is about credentials (and 401, which some
+/// proxies send instead: tinyproxy to a CONNECT with wrong ones), 5xx means
+/// it could not reach or verify the target, anything else that it denied
+/// the request.
 fn proxy_refusal(request: Request, status: failure::Status, who: String, proxy: &Proxy) -> Failure {
     match status.code {
-        407 if proxy.credentials.is_some() => Failure::ProxyCredentialsRejected { who },
-        407 => Failure::ProxyAuthRequired { who },
+        401 | 407 if proxy.credentials.is_some() => Failure::ProxyCredentialsRejected {
+            who,
+            status: status.code,
+        },
+        401 | 407 => Failure::ProxyAuthRequired {
+            who,
+            status: status.code,
+        },
         500..=599 => Failure::ProxyCannotReach {
             request,
             status,

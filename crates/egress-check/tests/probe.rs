@@ -595,3 +595,44 @@ async fn tls_version_can_be_pinned() {
         assert_eq!(p.tls.unwrap().version.as_deref(), Some(expected));
     }
 }
+
+/// A server that answers HEAD with 405 and closes the connection, and GET
+/// with 200 (issue 15).
+async fn head_rejecting() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let reply: &[u8] = if buf.starts_with(b"HEAD ") {
+                    b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                } else {
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                };
+                let _ = s.write_all(reply).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn head_rejected_then_get_on_a_new_connection_issue_15() {
+    let port = head_rejecting().await;
+    let host = "head.egress.test";
+    let p = probe(&target(host, port, false), &config(host, port, &[], &[])).await;
+    check(&p.verdict, "ok");
+    assert_eq!(p.http_status, Some(200));
+    // One set of phases: the GET's.
+    let phases: Vec<Phase> = p.timings.iter().map(|(ph, _)| *ph).collect();
+    assert_eq!(phases, [Phase::Dns, Phase::Tcp, Phase::Http]);
+}

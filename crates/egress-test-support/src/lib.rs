@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod origin;
+pub mod proxies;
 pub mod reference;
 pub mod squid;
 pub mod tls;

@@ -1,0 +1,232 @@
+//! The probe through other people's proxies, started by the tests: tinyproxy
+//! (filters, port rules, Basic authentication, an unreachable upstream) and
+//! mitmproxy (TLS interception with its own CA, a block page, an upstream it
+//! cannot verify, passthrough). Each case is a row of the "Who answered"
+//! table in `docs/check.md`. Loopback only: the targets are `localhost` and
+//! `127.0.0.1`, which the proxies resolve themselves.
+
+use std::time::Duration;
+
+use egress_check::{Config, Phase, Probe, ProbeTarget, Proxy, Verdict, probe};
+use egress_test_support::origin::{http_origin, https_origin};
+use egress_test_support::proxies::{mitmproxy, tinyproxy};
+use egress_test_support::tls::Ca;
+use egress_test_support::tools::free_port;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+fn target(host: &str, port: u16, tls: bool, path: &str) -> ProbeTarget {
+    ProbeTarget {
+        host: host.to_owned(),
+        port,
+        tls,
+        path: path.to_owned(),
+        reachable: Vec::new(),
+    }
+}
+
+/// Through the proxy on `port`, trusting `trusted` here and `public` as the
+/// public Web PKI.
+fn via(
+    port: u16,
+    credentials: Option<(&str, &str)>,
+    trusted: &[CertificateDer<'static>],
+    public: &[CertificateDer<'static>],
+) -> Config {
+    Config {
+        connect_timeout: Duration::from_secs(2),
+        phase_timeout: Duration::from_secs(8),
+        extra_roots: trusted.to_vec(),
+        public_roots: Some(public.to_vec()),
+        roots_only: true,
+        proxy: Some(Proxy {
+            host: "127.0.0.1".to_owned(),
+            port,
+            credentials: credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
+        }),
+        ..Config::default()
+    }
+}
+
+/// `ok`, `warning: ...`, or `PHASE: reason`.
+fn verdict(p: &Probe) -> String {
+    match &p.verdict {
+        Verdict::Ok => "ok".to_owned(),
+        Verdict::Warning(w) => format!("warning: {}", w.join("; ")),
+        Verdict::Failed { phase, reason } => format!("{phase}: {reason}"),
+    }
+}
+
+#[track_caller]
+fn check(p: &Probe, expected: &str) {
+    assert_eq!(verdict(p), expected, "{:?}", p.timings);
+}
+
+/// The verdict of a probe that went through, with only the inspection
+/// warning.
+fn v_inspected(p: &Probe) -> String {
+    let v = verdict(p);
+    assert!(v.starts_with("warning: TLS inspection"), "{v}");
+    v
+}
+
+fn pem(ca: &Ca) -> String {
+    ca.pem.clone()
+}
+
+#[tokio::test]
+async fn tinyproxy_filters_ports_and_upstreams() {
+    let (ca, tls_port) = https_origin(&["localhost", "127.0.0.1"]);
+    let http_port = http_origin();
+    let roots = [ca.der.clone()];
+    // Only `localhost`, and CONNECT only to the origin's port.
+    let filtering = tinyproxy(
+        &format!("FilterDefaultDeny Yes\nConnectPort {tls_port}\n"),
+        Some("^localhost$\n"),
+    );
+    let c = via(filtering.port, None, &roots, &roots);
+    check(&probe(&target("localhost", tls_port, true, "/"), &c).await, "ok");
+    check(&probe(&target("localhost", http_port, false, "/"), &c).await, "ok");
+    let p = probe(&target("127.0.0.1", tls_port, true, "/"), &c).await;
+    check(&p, "proxy: proxy denied CONNECT (403 Filtered, tinyproxy/1.11.1)");
+    assert!(p.timings.iter().any(|(ph, _)| *ph == Phase::Proxy));
+    // Plain HTTP: the proxy's own 403 is never the origin's answer.
+    let p = probe(&target("127.0.0.1", http_port, false, "/"), &c).await;
+    check(&p, "proxy: proxy denied the request (403 Filtered, tinyproxy/1.11.1)");
+    // A port rule, told apart by tinyproxy's reason phrase.
+    let ports = tinyproxy("ConnectPort 443\n", None);
+    let c = via(ports.port, None, &roots, &roots);
+    let p = probe(&target("localhost", tls_port, true, "/"), &c).await;
+    check(
+        &p,
+        "proxy: proxy denied CONNECT (403 Access violation, tinyproxy/1.11.1)",
+    );
+    // An upstream proxy that is not there.
+    let upstream = tinyproxy(&format!("Upstream http 127.0.0.1:{}\n", free_port()), None);
+    let c = via(upstream.port, None, &roots, &roots);
+    let p = probe(&target("localhost", tls_port, true, "/"), &c).await;
+    let v = verdict(&p);
+    assert!(
+        v.starts_with("proxy: the proxy could not reach the target (5"),
+        "{v}"
+    );
+    let p = probe(&target("localhost", http_port, false, "/"), &c).await;
+    let v = verdict(&p);
+    assert!(
+        v.starts_with("proxy: the proxy could not reach the target (5"),
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn tinyproxy_basic_authentication() {
+    let (ca, tls_port) = https_origin(&["localhost"]);
+    let roots = [ca.der.clone()];
+    let proxy = tinyproxy("BasicAuth alice s3cret\n", None);
+    let t = target("localhost", tls_port, true, "/");
+    check(
+        &probe(&t, &via(proxy.port, None, &roots, &roots)).await,
+        "proxy: proxy requires authentication (407, tinyproxy/1.11.1)",
+    );
+    let p = probe(&t, &via(proxy.port, Some(("alice", "wrong")), &roots, &roots)).await;
+    check(
+        &p,
+        "proxy: proxy rejected the credentials (401, tinyproxy/1.11.1)",
+    );
+    check(
+        &probe(&t, &via(proxy.port, Some(("alice", "s3cret")), &roots, &roots)).await,
+        "ok",
+    );
+}
+
+/// A block page and an upstream mitmproxy cannot verify, inside its
+/// inspected tunnel; its CA trusted here (as `--ca-file` would), not by the
+/// public Web PKI; and passthrough, which is the origin's own TLS.
+#[tokio::test]
+async fn mitmproxy_intercepting_blocking_and_passing_through() {
+    let (ca, tls_port) = https_origin(&["localhost"]);
+    let (other_ca, other_port) = https_origin(&["localhost"]);
+    let addon = r#"
+from mitmproxy import http
+
+def request(flow):
+    if flow.request.path.startswith("/blocked"):
+        flow.response = http.Response.make(
+            403, b"<html><body>Blocked by policy</body></html>", {"Content-Type": "text/html"}
+        )
+"#;
+    let intercepting = mitmproxy(&pem(&ca), addon, &[]);
+    let mitm_ca: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(intercepting.mitmproxy_ca().as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let trusted: Vec<CertificateDer<'static>> =
+        [ca.der.clone()].into_iter().chain(mitm_ca).collect();
+    let public = [ca.der.clone(), other_ca.der.clone()];
+    let c = via(intercepting.port, None, &trusted, &public);
+    let p = probe(&target("localhost", tls_port, true, "/"), &c).await;
+    let v = verdict(&p);
+    assert!(
+        v.starts_with("warning: TLS inspection or private PKI: the certificate issued by")
+            && v.contains("mitmproxy"),
+        "{v}"
+    );
+    let p = probe(&target("localhost", tls_port, true, "/blocked"), &c).await;
+    check(
+        &p,
+        "HTTP: status 403 Forbidden inside the inspected tunnel (the inspecting proxy or the origin)",
+    );
+    // Where the catalog says a 403 is the endpoint's answer, it is.
+    let mut listed = target("localhost", tls_port, true, "/blocked");
+    listed.reachable = vec![403];
+    check(&probe(&listed, &c).await, &v_inspected(&probe(&listed, &c).await));
+    let p = probe(&target("localhost", other_port, true, "/"), &c).await;
+    let v = verdict(&p);
+    assert!(
+        v.starts_with("proxy: the proxy could not reach the target (502"),
+        "{v}"
+    );
+
+    let passthrough = mitmproxy(&pem(&ca), "", &["--ignore-hosts", ".*"]);
+    let c = via(passthrough.port, None, &trusted, &public);
+    check(&probe(&target("localhost", tls_port, true, "/blocked"), &c).await, "ok");
+}
+
+/// Squid with `basic_ncsa_auth` (a password file): a wrong password is
+/// answered with 407 again, which is "credentials rejected", not "requires
+/// authentication".
+#[tokio::test]
+async fn squid_rejecting_wrong_credentials() {
+    use egress_test_support::squid::{self, Squid};
+    let (ca, tls_port) = https_origin(&["allowed.egress.test"]);
+    let roots = [ca.der.clone()];
+    let dir = squid::folder();
+    // alice's password `s3cret`, as `openssl passwd -apr1` writes it.
+    std::fs::write(
+        dir.path().join("passwd"),
+        "alice:$apr1$hCCxMmJN$7mYY4mPzOl/9V//VgImkU.\n",
+    )
+    .unwrap();
+    let rules = format!(
+        "auth_param basic program /usr/lib/squid/basic_ncsa_auth {}/passwd\n\
+         auth_param basic realm egress\n\
+         acl authed proxy_auth REQUIRED\n\
+         http_access allow authed\n\
+         http_access deny all\n",
+        dir.path().display()
+    );
+    let s = Squid::start(dir, &["allowed.egress.test"], &rules);
+    let t = target("allowed.egress.test", tls_port, true, "/");
+    check(
+        &probe(&t, &via(s.port, None, &roots, &roots)).await,
+        "proxy: proxy requires authentication (407, Squid)",
+    );
+    check(
+        &probe(&t, &via(s.port, Some(("alice", "wrong")), &roots, &roots)).await,
+        "proxy: proxy rejected the credentials (407, Squid)",
+    );
+    check(
+        &probe(&t, &via(s.port, Some(("alice", "s3cret")), &roots, &roots)).await,
+        "ok",
+    );
+}

@@ -1,0 +1,122 @@
+//! Other people's proxies, as users have them: tinyproxy (Debian) and
+//! mitmproxy (PyPI, in the virtualenv `scripts/test` makes), each in its own
+//! folder and port, stopped when dropped.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::tools::{free_port, require};
+
+/// A running proxy process.
+#[derive(Debug)]
+pub struct Running {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `port` accepts connections, or fails with `log`'s text.
+fn wait_for(port: u16, child: &mut Child, log: &Path, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let exited = child.try_wait().ok().flatten();
+        assert!(
+            exited.is_none() && Instant::now() < deadline,
+            "{what} did not start ({exited:?}): {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts tinyproxy on a new loopback port with `settings` (lines of
+/// tinyproxy.conf: filters, `ConnectPort`, `BasicAuth`, `Upstream`...).
+/// Its filter file, when `filter` is given, holds those lines.
+pub fn tinyproxy(settings: &str, filter: Option<&str>) -> Running {
+    let tinyproxy = require("tinyproxy", "tinyproxy");
+    let dir = crate::squid::folder();
+    let d = dir.path();
+    let port = free_port();
+    let mut conf = format!(
+        "Port {port}\nListen 127.0.0.1\nTimeout 10\nMaxClients 50\nLogLevel Info\n\
+         LogFile \"{d}/tinyproxy.log\"\nPidFile \"{d}/tinyproxy.pid\"\n\
+         User nobody\nGroup nogroup\n{settings}\n",
+        d = d.display()
+    );
+    if let Some(filter) = filter {
+        std::fs::write(d.join("filter"), filter).expect("the filter file");
+        conf.push_str(&format!("Filter \"{}/filter\"\n", d.display()));
+    }
+    std::fs::write(d.join("tinyproxy.conf"), conf).expect("tinyproxy.conf");
+    let log = d.join("tinyproxy.log");
+    let mut child = Command::new(&tinyproxy)
+        .args(["-d", "-c"])
+        .arg(d.join("tinyproxy.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tinyproxy starts");
+    wait_for(port, &mut child, &log, "tinyproxy");
+    Running { child, port, dir }
+}
+
+/// mitmproxy's `mitmdump`, from the virtualenv `scripts/test` makes under
+/// `target/test-tools/mitmproxy` (or `EGRESS_MITMDUMP`).
+fn mitmdump() -> PathBuf {
+    let path = std::env::var_os("EGRESS_MITMDUMP").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-tools/mitmproxy/bin/mitmdump")
+    });
+    assert!(
+        path.exists(),
+        "mitmdump is missing at {}: scripts/test installs mitmproxy from PyPI into that virtualenv",
+        path.display()
+    );
+    path
+}
+
+/// Starts mitmdump on a new loopback port, its own CA made in its folder
+/// (`Running::dir/mitmproxy-ca-cert.pem` once started), trusting
+/// `upstream_ca` for the origins, with the addon `addon` (Python source,
+/// may be empty) and further `--set` options.
+pub fn mitmproxy(upstream_ca: &str, addon: &str, options: &[&str]) -> Running {
+    let mitmdump = mitmdump();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let d = dir.path();
+    std::fs::write(d.join("upstream-ca.pem"), upstream_ca).expect("the upstream CA");
+    std::fs::write(d.join("addon.py"), addon).expect("the addon");
+    let port = free_port();
+    let log = d.join("mitmdump.log");
+    let mut child = Command::new(&mitmdump)
+        .args(["--listen-host", "127.0.0.1", "--listen-port", &port.to_string()])
+        .arg("--set")
+        .arg(format!("confdir={}", d.display()))
+        .arg("--set")
+        .arg(format!("ssl_verify_upstream_trusted_ca={}/upstream-ca.pem", d.display()))
+        .arg("-s")
+        .arg(d.join("addon.py"))
+        .args(options)
+        .stdout(std::fs::File::create(&log).expect("the log"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mitmdump starts");
+    wait_for(port, &mut child, &log, "mitmdump");
+    Running { child, port, dir }
+}
+
+impl Running {
+    /// mitmproxy's CA certificate (PEM), which it makes at its start.
+    pub fn mitmproxy_ca(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("mitmproxy-ca-cert.pem"))
+            .expect("mitmproxy wrote its CA")
+    }
+}
