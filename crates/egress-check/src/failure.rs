@@ -86,9 +86,15 @@ pub enum Failure {
         detail: String,
     },
     /// 407 (or 401) without credentials.
-    ProxyAuthRequired { who: String, status: u16 },
+    ProxyAuthRequired {
+        who: String,
+        status: u16,
+    },
     /// 407 (or 401) with credentials: they were rejected.
-    ProxyCredentialsRejected { who: String, status: u16 },
+    ProxyCredentialsRejected {
+        who: String,
+        status: u16,
+    },
     /// The proxy (known by evidence) refused: 403 and the like.
     ProxyDenied {
         request: Request,

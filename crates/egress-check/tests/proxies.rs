@@ -85,14 +85,26 @@ async fn tinyproxy_filters_ports_and_upstreams() {
         Some("^localhost$\n"),
     );
     let c = via(filtering.port, None, &roots, &roots);
-    check(&probe(&target("localhost", tls_port, true, "/"), &c).await, "ok");
-    check(&probe(&target("localhost", http_port, false, "/"), &c).await, "ok");
+    check(
+        &probe(&target("localhost", tls_port, true, "/"), &c).await,
+        "ok",
+    );
+    check(
+        &probe(&target("localhost", http_port, false, "/"), &c).await,
+        "ok",
+    );
     let p = probe(&target("127.0.0.1", tls_port, true, "/"), &c).await;
-    check(&p, "proxy: proxy denied CONNECT (403 Filtered, tinyproxy/1.11.1)");
+    check(
+        &p,
+        "proxy: proxy denied CONNECT (403 Filtered, tinyproxy/1.11.1)",
+    );
     assert!(p.timings.iter().any(|(ph, _)| *ph == Phase::Proxy));
     // Plain HTTP: the proxy's own 403 is never the origin's answer.
     let p = probe(&target("127.0.0.1", http_port, false, "/"), &c).await;
-    check(&p, "proxy: proxy denied the request (403 Filtered, tinyproxy/1.11.1)");
+    check(
+        &p,
+        "proxy: proxy denied the request (403 Filtered, tinyproxy/1.11.1)",
+    );
     // A port rule, told apart by tinyproxy's reason phrase.
     let ports = tinyproxy("ConnectPort 443\n", None);
     let c = via(ports.port, None, &roots, &roots);
@@ -128,13 +140,21 @@ async fn tinyproxy_basic_authentication() {
         &probe(&t, &via(proxy.port, None, &roots, &roots)).await,
         "proxy: proxy requires authentication (407, tinyproxy/1.11.1)",
     );
-    let p = probe(&t, &via(proxy.port, Some(("alice", "wrong")), &roots, &roots)).await;
+    let p = probe(
+        &t,
+        &via(proxy.port, Some(("alice", "wrong")), &roots, &roots),
+    )
+    .await;
     check(
         &p,
         "proxy: proxy rejected the credentials (401, tinyproxy/1.11.1)",
     );
     check(
-        &probe(&t, &via(proxy.port, Some(("alice", "s3cret")), &roots, &roots)).await,
+        &probe(
+            &t,
+            &via(proxy.port, Some(("alice", "s3cret")), &roots, &roots),
+        )
+        .await,
         "ok",
     );
 }
@@ -179,7 +199,10 @@ def request(flow):
     // Where the catalog says a 403 is the endpoint's answer, it is.
     let mut listed = target("localhost", tls_port, true, "/blocked");
     listed.reachable = vec![403];
-    check(&probe(&listed, &c).await, &v_inspected(&probe(&listed, &c).await));
+    check(
+        &probe(&listed, &c).await,
+        &v_inspected(&probe(&listed, &c).await),
+    );
     let p = probe(&target("localhost", other_port, true, "/"), &c).await;
     let v = verdict(&p);
     assert!(
@@ -189,7 +212,10 @@ def request(flow):
 
     let passthrough = mitmproxy(&pem(&ca), "", &["--ignore-hosts", ".*"]);
     let c = via(passthrough.port, None, &trusted, &public);
-    check(&probe(&target("localhost", tls_port, true, "/blocked"), &c).await, "ok");
+    check(
+        &probe(&target("localhost", tls_port, true, "/blocked"), &c).await,
+        "ok",
+    );
 }
 
 /// Squid with `basic_ncsa_auth` (a password file): a wrong password is

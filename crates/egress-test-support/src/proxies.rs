@@ -73,9 +73,12 @@ pub fn tinyproxy(settings: &str, filter: Option<&str>) -> Running {
 /// mitmproxy's `mitmdump`, from the virtualenv `scripts/test` makes under
 /// `target/test-tools/mitmproxy` (or `EGRESS_MITMDUMP`).
 fn mitmdump() -> PathBuf {
-    let path = std::env::var_os("EGRESS_MITMDUMP").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-tools/mitmproxy/bin/mitmdump")
-    });
+    let path = std::env::var_os("EGRESS_MITMDUMP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/test-tools/mitmproxy/bin/mitmdump")
+        });
     assert!(
         path.exists(),
         "mitmdump is missing at {}: scripts/test installs mitmproxy from PyPI into that virtualenv",
@@ -97,11 +100,19 @@ pub fn mitmproxy(upstream_ca: &str, addon: &str, options: &[&str]) -> Running {
     let port = free_port();
     let log = d.join("mitmdump.log");
     let mut child = Command::new(&mitmdump)
-        .args(["--listen-host", "127.0.0.1", "--listen-port", &port.to_string()])
+        .args([
+            "--listen-host",
+            "127.0.0.1",
+            "--listen-port",
+            &port.to_string(),
+        ])
         .arg("--set")
         .arg(format!("confdir={}", d.display()))
         .arg("--set")
-        .arg(format!("ssl_verify_upstream_trusted_ca={}/upstream-ca.pem", d.display()))
+        .arg(format!(
+            "ssl_verify_upstream_trusted_ca={}/upstream-ca.pem",
+            d.display()
+        ))
         .arg("-s")
         .arg(d.join("addon.py"))
         .args(options)

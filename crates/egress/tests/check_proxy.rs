@@ -1,0 +1,352 @@
+//! `egress check` through real proxies and in every output format, end to
+//! end (issue 15): the password never shows, one host needed by two
+//! features counts under each on its own scheme and port, Prometheus text
+//! has one series per URL and feature and passes `promtool`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use egress_test_support::origin::{http_origin, https_origin};
+use egress_test_support::proxies::tinyproxy;
+use egress_test_support::tools::require;
+
+/// One run: its extra arguments and environment.
+type Case = (Vec<String>, Vec<(&'static str, &'static str)>);
+
+/// The marker password: no output may contain it.
+const MARKER: &str = "Mark3rPassw0rd";
+
+fn egress(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = cargo_bin_cmd!("egress");
+    for v in [
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "https_proxy",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        cmd.env_remove(v);
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+/// A catalog of `localhost` endpoints: `shared` over HTTPS for `servicing`
+/// and over plain HTTP for `updates`; a wildcard whose probe host is the
+/// same URL; and `127.0.0.1`, which the proxy's filter denies.
+fn catalog(dir: &Path, tls: u16, plain: u16) -> PathBuf {
+    let text = format!(
+        r#"[catalog]
+id = "proxy-test"
+title = "Proxy test"
+vendor = "egress"
+product = "tests"
+revision = "1"
+describes = 2026-01-01
+
+[[page]]
+id = "p"
+title = "Page"
+language = "en-US"
+
+[[feature]]
+id = "servicing"
+title = "Servicing"
+page = "p"
+section = "Servicing"
+
+[[feature]]
+id = "updates"
+title = "Updates"
+page = "p"
+section = "Updates"
+
+[[feature]]
+id = "blocked"
+title = "Blocked"
+page = "p"
+section = "Blocked"
+
+[[endpoint]]
+id = "servicing-tls"
+url = "https://localhost:{tls}/"
+features = ["servicing"]
+
+[[endpoint]]
+id = "updates-plain"
+url = "http://localhost:{plain}/"
+features = ["updates"]
+
+[[endpoint]]
+id = "servicing-wild"
+url = "https://*.localhost:{tls}/"
+features = ["servicing"]
+probe = {{ hosts = ["a.localhost"] }}
+
+[[endpoint]]
+id = "blocked-plain"
+url = "http://127.0.0.1:{plain}/"
+features = ["blocked"]
+"#
+    );
+    let path = dir.join("catalog.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Every output format through tinyproxy with Basic authentication, with
+/// the right password and a wrong one, from the URL, the profile and the
+/// environment; and the error paths of a bad proxy URL: no stdout, stderr
+/// or `-o` file holds the password.
+#[test]
+fn the_password_never_shows_issue_15() {
+    let (ca, tls) = https_origin(&["localhost", "a.localhost"]);
+    let plain = http_origin();
+    let proxy = tinyproxy(&format!("BasicAuth alice {MARKER}\n"), None);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, tls, plain);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let ca_file = d.join("ca.pem");
+    let proxy_url = |password: &str| format!("http://alice:{password}@127.0.0.1:{}", proxy.port);
+    std::fs::write(
+        d.join("site.toml"),
+        format!(
+            "catalog = \"catalog.toml\"\n[proxy]\nurl = \"http://127.0.0.1:{}\"\nuser = \"alice\"\npassword = \"{MARKER}\"\n",
+            proxy.port
+        ),
+    )
+    .unwrap();
+    let common = |format: &str, out: &Path| -> Vec<String> {
+        [
+            "check",
+            "--ca-file",
+            ca_file.to_str().unwrap(),
+            "--public-roots",
+            ca_file.to_str().unwrap(),
+            "--roots-only",
+            "--timeout",
+            "5s",
+            "--progress",
+            "never",
+            "--format",
+            format,
+            "-o",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let encoded = MARKER.replace('0', "%30");
+    let mut runs = 0;
+    for format in ["table", "json", "junit", "markdown", "prometheus"] {
+        let out = d.join(format!("report.{format}"));
+        let cases: Vec<Case> = vec![
+            (
+                vec![
+                    "--catalog".into(),
+                    catalog.display().to_string(),
+                    "--proxy".into(),
+                    proxy_url(MARKER),
+                ],
+                vec![],
+            ),
+            (
+                vec![
+                    "--catalog".into(),
+                    catalog.display().to_string(),
+                    "--proxy".into(),
+                    proxy_url(&encoded),
+                ],
+                vec![],
+            ),
+            (
+                vec![
+                    "--catalog".into(),
+                    catalog.display().to_string(),
+                    "--proxy".into(),
+                    proxy_url("wrong"),
+                ],
+                vec![],
+            ),
+            (
+                vec![
+                    "--profile".into(),
+                    d.join("site.toml").display().to_string(),
+                ],
+                vec![],
+            ),
+            (
+                vec![
+                    "--catalog".into(),
+                    catalog.display().to_string(),
+                    "--proxy".into(),
+                    format!("http://127.0.0.1:{}", proxy.port),
+                ],
+                vec![
+                    ("EGRESS_PROXY_USER", "alice"),
+                    ("EGRESS_PROXY_PASSWORD", MARKER),
+                ],
+            ),
+            (
+                vec!["--catalog".into(), catalog.display().to_string()],
+                vec![("HTTPS_PROXY", proxy_url(MARKER).leak())],
+            ),
+            // Error paths: a URL without a host, an unsupported scheme.
+            (
+                vec![
+                    "--catalog".into(),
+                    catalog.display().to_string(),
+                    "--proxy".into(),
+                    format!("http://alice:{MARKER}"),
+                ],
+                vec![],
+            ),
+            (
+                vec![
+                    "--catalog".into(),
+                    catalog.display().to_string(),
+                    "--proxy".into(),
+                    format!("socks5://alice:{MARKER}@h:1080"),
+                ],
+                vec![],
+            ),
+            (
+                vec![
+                    "--catalog".into(),
+                    catalog.display().to_string(),
+                    "--proxy".into(),
+                    format!("http://alice:{MARKER}@h:99999"),
+                ],
+                vec![],
+            ),
+        ];
+        for (extra, envs) in cases {
+            let _ = std::fs::remove_file(&out);
+            let mut args = common(format, &out);
+            args.extend(extra);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let o = egress(&args, &envs);
+            let written = std::fs::read_to_string(&out).unwrap_or_default();
+            for (what, text) in [
+                ("stdout", String::from_utf8_lossy(&o.stdout).into_owned()),
+                ("stderr", String::from_utf8_lossy(&o.stderr).into_owned()),
+                ("-o file", written),
+            ] {
+                assert!(
+                    !text.contains(MARKER) && !text.contains(&encoded),
+                    "{args:?} {envs:?}: the password shows on {what}:\n{text}"
+                );
+            }
+            assert!(matches!(o.status.code(), Some(0..=2)), "{args:?}");
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, 45);
+}
+
+/// One host needed over HTTPS by one feature and over plain HTTP by
+/// another counts under each feature only for its own probe; Prometheus
+/// text has each series once and one feature id per `feature` label, and
+/// promtool accepts it.
+#[test]
+fn per_feature_counts_and_prometheus_text_issue_15() {
+    let promtool = require("promtool", "prometheus");
+    let (ca, tls) = https_origin(&["localhost", "a.localhost"]);
+    let plain = http_origin();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, tls, plain);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let ca_file = d.join("ca.pem");
+    let run = |format: &str| {
+        let o = egress(
+            &[
+                "check",
+                "--catalog",
+                catalog.to_str().unwrap(),
+                "--ca-file",
+                ca_file.to_str().unwrap(),
+                "--public-roots",
+                ca_file.to_str().unwrap(),
+                "--roots-only",
+                "--resolve",
+                &format!("a.localhost:{tls}:127.0.0.1"),
+                "--feature",
+                "servicing",
+                "--feature",
+                "updates",
+                "--progress",
+                "never",
+                "--format",
+                format,
+            ],
+            &[],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let doc: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    for e in doc["endpoints"].as_array().unwrap() {
+        let url = e["url"].as_str().unwrap_or_default();
+        let features: Vec<&str> = e["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        let expected: &[&str] = if url.starts_with("https://") {
+            &["servicing"]
+        } else {
+            &["updates"]
+        };
+        assert_eq!(features, expected, "{url}");
+    }
+
+    let text = run("prometheus");
+    let mut seen = std::collections::BTreeSet::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let series = line.rsplit_once(' ').unwrap().0;
+        assert!(seen.insert(series.to_owned()), "duplicate series: {series}");
+        if let Some(at) = series.find("feature=\"") {
+            let value = &series[at + 9..];
+            let value = &value[..value.find('"').unwrap()];
+            assert!(!value.contains(','), "one feature per label: {series}");
+        }
+    }
+    assert!(seen.iter().any(|s| s.starts_with("probe_success{")));
+    let mut check = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = check.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
