@@ -210,6 +210,17 @@ def request(flow):
         "{v}"
     );
 
+    // Plain HTTP through the same proxy: its block page has no evidence.
+    let plain = http_origin();
+    check(
+        &probe(&target("localhost", plain, false, "/blocked"), &c).await,
+        "HTTP: status 403 Forbidden through the proxy (the proxy or the origin)",
+    );
+    check(
+        &probe(&target("localhost", plain, false, "/"), &c).await,
+        "ok",
+    );
+
     let passthrough = mitmproxy(&pem(&ca), "", &["--ignore-hosts", ".*"]);
     let c = via(passthrough.port, None, &trusted, &public);
     check(

@@ -350,3 +350,50 @@ fn per_feature_counts_and_prometheus_text_issue_15() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Next steps follow from the phase and from whether the proxy or the
+/// target failed: a dead proxy is not "the proxy blocks endpoints", and a
+/// set proxy is not suggested again.
+#[test]
+fn next_steps_name_the_proxy_when_it_failed_issue_15() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog(dir.path(), 1, 1);
+    let dead = egress_test_support::tools::free_port();
+    for (proxy, reason, step) in [
+        (
+            format!("http://127.0.0.1:{dead}"),
+            format!("TCP: connection refused by 127.0.0.1:{dead} (the proxy)"),
+            "Next: the proxy does not accept connections: check its address and port, and that it runs",
+        ),
+        (
+            // `.invalid` never resolves (RFC 6761): no such host, or no
+            // answer where no DNS server is reachable; either is the proxy's.
+            "http://proxy.invalid:3128".to_owned(),
+            "(the proxy)".to_owned(),
+            "Next: the proxy's name does not resolve: check the proxy address, or name a DNS server with --dns-server",
+        ),
+    ] {
+        let o = egress(
+            &[
+                "check",
+                "--catalog",
+                catalog.to_str().unwrap(),
+                "--proxy",
+                &proxy,
+                "--progress",
+                "never",
+            ],
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains(&reason), "{text}");
+        assert!(text.contains(step), "{text}");
+        assert!(
+            !text.contains("(--proxy)"),
+            "a set proxy is not suggested: {text}"
+        );
+        assert!(!text.contains("the proxy blocks"), "{text}");
+        assert!(text.contains(&format!("# proxy {}", &proxy[7..])), "{text}");
+    }
+}
