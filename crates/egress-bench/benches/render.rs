@@ -21,6 +21,7 @@ fn options() -> Options {
     Options {
         header: vec!["bench".to_owned()],
         squid_style: SquidStyle::Exact,
+        placeholders: egress_render::PlaceholderPolicy::default(),
         pac_allow: "DIRECT".to_owned(),
         pac_default: "PROXY 127.0.0.1:9".to_owned(),
         edl_type: EdlType::Domain,

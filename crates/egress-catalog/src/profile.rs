@@ -47,8 +47,23 @@ pub struct Profile {
     pub roles: Vec<Located<String>>,
     pub placeholders: BTreeMap<String, Located<String>>,
     pub servers: Vec<Server>,
+    /// What allowlists do with a row whose placeholder has no value.
+    pub placeholders_policy: Option<PlaceholderPolicy>,
     /// The proxy the site's systems use, for `egress check`.
     pub proxy: Option<ProxySettings>,
+}
+
+/// What an allowlist does with a row whose placeholder has no value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlaceholderPolicy {
+    /// Leave the row out, and say so first (the default): an empty
+    /// placeholder never widens a list.
+    #[default]
+    Omit,
+    /// Write every label up to the placeholder as one `*`
+    /// (`*.blob.core.windows.net`), reported as a loss.
+    Widen,
 }
 
 /// `[proxy]`: the proxy the site uses. The password never shows in Debug.
@@ -64,8 +79,9 @@ pub struct ProxySettings {
 
 impl std::fmt::Debug for ProxySettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A URL may hold `user:password@`: only whether it is set shows.
         f.debug_struct("ProxySettings")
-            .field("url", &self.url)
+            .field("url", &self.url.as_ref().map(|_| "(set)"))
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "(set)"))
             .field("no_proxy", &self.no_proxy)
@@ -96,6 +112,7 @@ struct RawProfile {
     placeholders: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     server: Vec<RawServer>,
+    placeholders_policy: Option<PlaceholderPolicy>,
     proxy: Option<RawProxy>,
 }
 
@@ -261,6 +278,7 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
             .map(|(k, v)| (k.into_inner(), Located::from(v)))
             .collect(),
         servers,
+        placeholders_policy: raw.placeholders_policy,
         proxy: raw.proxy.map(|p| ProxySettings {
             url: p.url,
             user: p.user,

@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// The rule group, in the shape `create-rule-group --cli-input-json` takes;
-/// fields in the order they are written (alphabetical, as before).
+/// fields in the order they are written (alphabetical).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct Doc {

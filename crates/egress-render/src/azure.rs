@@ -23,8 +23,7 @@ use crate::{
 type RuleKey = (String, Option<String>, Pairs);
 
 /// The ARM template. Fields are written in the order declared
-/// (alphabetical, as before); the fixed parts are `json!` values, the rules
-/// borrow their names from the plan.
+/// (alphabetical); the fixed parts are `json!` values.
 #[derive(Debug, Serialize)]
 pub(crate) struct Doc {
     #[serde(rename = "$schema")]

@@ -19,6 +19,7 @@ use std::net::IpAddr;
 
 use egress_catalog::catalog::{Direction, Scheme};
 use egress_catalog::plan::{Pairs, Plan, Requirement, Row};
+pub use egress_catalog::profile::PlaceholderPolicy;
 use egress_pattern::{HostPattern, HostSet, PatternKind};
 
 mod aws;
@@ -95,6 +96,8 @@ impl Target {
 pub struct Options {
     /// Lines for the header comment: catalog, revision, profile, version.
     pub header: Vec<String>,
+    /// Rows whose placeholder has no value: left out, or widened.
+    pub placeholders: PlaceholderPolicy,
     pub squid_style: SquidStyle,
     /// Where a PAC file sends allowed hosts: `DIRECT` or `PROXY host:port`.
     pub pac_allow: String,
@@ -131,6 +134,9 @@ pub struct Loss {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LossKind {
+    /// A row left out because its placeholder has no value: the list
+    /// admits less than the plan. Listed first.
+    PlaceholderOmitted,
     /// The target also admits the wildcard's apex.
     ApexAdded,
     /// A partial-label wildcard became a broader pattern.
@@ -148,8 +154,23 @@ pub enum LossKind {
 }
 
 impl LossKind {
+    /// The `--strict=KIND` name that refuses this loss.
+    pub fn strict_kind(self) -> &'static str {
+        match self {
+            LossKind::PlaceholderOmitted | LossKind::PlaceholderAsWildcard | LossKind::LeftOut => {
+                "placeholders"
+            }
+            LossKind::ApexAdded => "apex",
+            LossKind::Broadened => "broadened",
+            LossKind::PathNotEnforceable => "paths",
+            LossKind::PortNotExpressible => "ports",
+            LossKind::AnySource => "sources",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
+            LossKind::PlaceholderOmitted => "placeholder without a value, left out",
             LossKind::ApexAdded => "apex added",
             LossKind::Broadened => "wildcard broadened",
             LossKind::PathNotEnforceable => "path not enforceable",
@@ -186,7 +207,7 @@ pub(crate) enum Body<'a> {
 /// Renders a plan for a target.
 pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
     let mut losses = Vec::new();
-    let entries = entries(plan, &mut losses);
+    let entries = entries(plan, options.placeholders, &mut losses);
     let external = external(plan, &entries.intranet);
     let body = match target {
         Target::Squid => squid::render(plan, &entries, options, &mut losses),
@@ -373,7 +394,7 @@ impl Entries<'_> {
 /// its row out). Only the requirements in force come along: a superseded
 /// endpoint's ports are not admitted because another endpoint of the same
 /// host is in force.
-fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Entries<'a> {
+fn entries<'a>(plan: &'a Plan, policy: PlaceholderPolicy, losses: &mut Vec<Loss>) -> Entries<'a> {
     let mut list = Vec::new();
     let mut intranet = Vec::new();
     for row in &plan.rows {
@@ -387,6 +408,17 @@ fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Entries<'a> {
         }
         let pattern = match &row.pattern {
             Some(p) => Cow::Borrowed(p),
+            None if policy == PlaceholderPolicy::Omit => {
+                losses.push(Loss {
+                    host: row.host.clone(),
+                    kind: LossKind::PlaceholderOmitted,
+                    detail: format!(
+                        "set {} in the profile to render it (or --placeholders widen)",
+                        profile_keys(plan, row)
+                    ),
+                });
+                continue;
+            }
             None => match placeholder_wildcard(&row.host) {
                 Some(p) => {
                     losses.push(Loss {
@@ -414,6 +446,17 @@ fn entries<'a>(plan: &'a Plan, losses: &mut Vec<Loss>) -> Entries<'a> {
         });
     }
     Entries { list, intranet }
+}
+
+/// The profile keys that fill a row's missing placeholders.
+fn profile_keys(plan: &Plan, row: &Row) -> String {
+    let keys: Vec<&str> = plan
+        .missing
+        .iter()
+        .filter(|m| row.host.contains(&format!("<{}>", m.name)))
+        .map(|m| m.profile_key.as_str())
+        .collect();
+    keys.join(" and ")
 }
 
 /// `<cmg-name>.blob.core.windows.net` → `*.blob.core.windows.net`: every

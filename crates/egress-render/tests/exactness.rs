@@ -225,6 +225,7 @@ proptest! {
         let options = Options {
             header: Vec::new(),
             squid_style: SquidStyle::Exact,
+        placeholders: egress_render::PlaceholderPolicy::Widen,
             pac_allow: "DIRECT".to_owned(),
             pac_default: "PROXY 127.0.0.1:9".to_owned(),
             edl_type: EdlType::Domain,

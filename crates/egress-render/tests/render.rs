@@ -108,6 +108,7 @@ fn options() -> Options {
     Options {
         header: vec!["test".to_owned()],
         squid_style: SquidStyle::Exact,
+        placeholders: egress_render::PlaceholderPolicy::Widen,
         pac_allow: "DIRECT".to_owned(),
         pac_default: "PROXY 127.0.0.1:9".to_owned(),
         edl_type: EdlType::Domain,
@@ -417,5 +418,58 @@ fn every_target_is_documented() {
     assert_eq!(documented, names);
     for t in Target::ALL {
         assert_eq!(Target::named(t.name()), Some(t));
+    }
+}
+
+/// Issue 16: by default a placeholder without a value leaves its row out,
+/// and that loss comes first, naming the profile key; widening is asked
+/// for.
+#[test]
+fn empty_placeholders_are_left_out_first_issue_16() {
+    let mut o = options();
+    o.placeholders = egress_render::PlaceholderPolicy::Omit;
+    for t in Target::ALL {
+        let r = render(t, &plan(&[]), &o);
+        let mut first: Vec<String> = r
+            .losses
+            .iter()
+            .take(2)
+            .map(|l| format!("{} {}", l.kind.as_str(), l.host))
+            .collect();
+        first.sort();
+        assert_eq!(
+            first,
+            [
+                "placeholder without a value, left out <prefix>.blob.example.com",
+                "placeholder without a value, left out <sup>",
+            ],
+            "{}",
+            t.name()
+        );
+        assert!(
+            r.losses
+                .iter()
+                .take(2)
+                .any(|l| l.detail.contains("placeholders.prefix")),
+            "{}",
+            t.name()
+        );
+        // Named only where the loss is reported, never as an item.
+        assert!(
+            r.text
+                .lines()
+                .filter(|l| l.contains("blob.example.com"))
+                .all(|l| l.contains("left out")),
+            "{}: {}",
+            t.name(),
+            r.text
+        );
+        assert!(
+            r.losses
+                .iter()
+                .all(|l| l.kind != LossKind::PlaceholderAsWildcard),
+            "{}",
+            t.name()
+        );
     }
 }

@@ -191,9 +191,24 @@ pub struct RenderArgs {
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Any loss of precision is an error: exit status 1, nothing written.
-    #[arg(long)]
-    pub strict: bool,
+    /// Losses of precision that are an error (exit status 1, nothing
+    /// written): `--strict` refuses any; `--strict=ports,paths` only those
+    /// kinds (the `=` is required).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KIND,...",
+        num_args = 0..=1,
+        require_equals = true,
+        value_delimiter = ',',
+        default_missing_value = "all"
+    )]
+    pub strict: Option<Vec<StrictKind>>,
+    /// Rows whose placeholder has no value: `omit` leaves them out and says
+    /// so first (default: the profile's `placeholders_policy`, else omit);
+    /// `widen` writes every label up to the placeholder as one `*`.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub placeholders: Option<PlaceholdersArg>,
     /// squid: `exact` keeps `*.x` from admitting `x` (dstdom_regex); `loose`
     /// writes `.x` (dstdomain), which admits `x`, and reports it.
     #[arg(long, value_enum, default_value_t = SquidStyleArg::Exact)]
@@ -222,6 +237,45 @@ fn render_targets() -> clap::builder::PossibleValuesParser {
         PossibleValue::new("markdown").help("The plan as a markdown change-board table"),
     ];
     clap::builder::PossibleValuesParser::new(allowlists.chain(plan))
+}
+
+/// The kinds of loss `--strict=KIND,...` refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrictKind {
+    /// Every kind below.
+    All,
+    /// Rows whose placeholder has no value (left out or widened).
+    Placeholders,
+    /// Ports the target cannot restrict.
+    Ports,
+    /// Paths the target cannot see or match.
+    Paths,
+    /// Sources the target cannot restrict to a role's servers.
+    Sources,
+    /// `.x` admitting the apex `x` of `*.x`.
+    Apex,
+    /// Partial-label wildcards broadened.
+    Broadened,
+}
+
+impl StrictKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StrictKind::All => "all",
+            StrictKind::Placeholders => "placeholders",
+            StrictKind::Ports => "ports",
+            StrictKind::Paths => "paths",
+            StrictKind::Sources => "sources",
+            StrictKind::Apex => "apex",
+            StrictKind::Broadened => "broadened",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlaceholdersArg {
+    Omit,
+    Widen,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

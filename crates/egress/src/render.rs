@@ -2,10 +2,10 @@
 
 use anyhow::bail;
 use egress_catalog::plan;
-use egress_render::{EdlType, Options, SquidStyle, Target};
+use egress_render::{EdlType, Options, PlaceholderPolicy, SquidStyle, Target};
 
 use crate::Exit;
-use crate::cli::{EdlTypeArg, Format, RenderArgs, SquidStyleArg};
+use crate::cli::{EdlTypeArg, Format, PlaceholdersArg, RenderArgs, SquidStyleArg, StrictKind};
 use crate::context;
 use crate::output;
 
@@ -38,6 +38,15 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Exit> {
             EdlTypeArg::Domain => EdlType::Domain,
             EdlTypeArg::Url => EdlType::Url,
         },
+        placeholders: match args.placeholders {
+            Some(PlaceholdersArg::Omit) => PlaceholderPolicy::Omit,
+            Some(PlaceholdersArg::Widen) => PlaceholderPolicy::Widen,
+            None => loaded
+                .profile
+                .as_ref()
+                .and_then(|p| p.placeholders_policy)
+                .unwrap_or_default(),
+        },
         sources: loaded
             .profile
             .iter()
@@ -52,13 +61,26 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Exit> {
     for loss in &rendered.losses {
         eprintln!("loss: {loss}");
     }
-    if args.strict && !rendered.losses.is_empty() {
-        eprintln!(
-            "error: --strict: {} loss(es) of precision for {}; nothing was written",
-            rendered.losses.len(),
-            target.name()
-        );
-        return Ok(Exit::Found);
+    if let Some(kinds) = &args.strict {
+        let refused: Vec<&egress_render::Loss> = rendered
+            .losses
+            .iter()
+            .filter(|l| {
+                kinds
+                    .iter()
+                    .any(|k| *k == StrictKind::All || k.name() == l.kind.strict_kind())
+            })
+            .collect();
+        if !refused.is_empty() {
+            let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+            eprintln!(
+                "error: --strict={}: {} loss(es) of precision for {}; nothing was written",
+                names.join(","),
+                refused.len(),
+                target.name()
+            );
+            return Ok(Exit::Found);
+        }
     }
     for x in &plan.external {
         eprintln!(
