@@ -115,6 +115,7 @@ pub fn latest_request() -> Request {
         features: None,
         roles: Vec::new(),
         placeholders: Default::default(),
+        exclude: Default::default(),
     }
 }
 

@@ -28,6 +28,16 @@ pub struct Request {
     /// Empty: every role.
     pub roles: Vec<String>,
     pub placeholders: BTreeMap<String, String>,
+    /// Features and endpoints the site leaves out, whatever else selects
+    /// them.
+    pub exclude: Exclusions,
+}
+
+/// What a site leaves out of its plan: named in every output's header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exclusions {
+    pub features: Vec<String>,
+    pub endpoints: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -214,6 +224,7 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
             .features
             .as_ref()
             .is_none_or(|fs| fs.iter().any(|f| f == id))
+            && !request.exclude.features.iter().any(|f| f == id)
     };
     let feature_in_version = |id: &str| {
         let versions = catalog.feature(id).map(|f| f.versions).unwrap_or_default();
@@ -232,6 +243,13 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
             .filter(|f| feature_selected(f) && feature_in_version(f))
             .collect();
         if features.is_empty() || !role_selected(e) || !e.cloud.includes(request.cloud) {
+            continue;
+        }
+        if request.exclude.endpoints.contains(&e.id) {
+            excluded.push(Excluded {
+                endpoint: e.id.clone(),
+                reason: "excluded by the site (exclude_endpoints)".to_owned(),
+            });
             continue;
         }
         if let Some(v) = request.version
@@ -454,10 +472,10 @@ pub fn role_selected(request: &Request, e: &Endpoint) -> bool {
 /// Whether a site's request selects an endpoint at all: one of its features,
 /// its roles, its cloud and version. Dates do not matter here.
 pub fn selects(request: &Request, e: &Endpoint) -> bool {
-    let feature = request
-        .features
-        .as_ref()
-        .is_none_or(|fs| e.features.iter().any(|f| fs.contains(f)));
+    let feature = e.features.iter().any(|f| {
+        request.features.as_ref().is_none_or(|fs| fs.contains(f))
+            && !request.exclude.features.contains(f)
+    }) && !request.exclude.endpoints.contains(&e.id);
     feature
         && role_selected(request, e)
         && e.cloud.includes(request.cloud)

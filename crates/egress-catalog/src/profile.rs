@@ -49,6 +49,9 @@ pub struct Profile {
     pub servers: Vec<Server>,
     /// What allowlists do with a row whose placeholder has no value.
     pub placeholders_policy: Option<PlaceholderPolicy>,
+    /// Features and endpoints the site leaves out.
+    pub exclude_features: Vec<Located<String>>,
+    pub exclude_endpoints: Vec<Located<String>>,
     /// The proxy the site's systems use, for `egress check`.
     pub proxy: Option<ProxySettings>,
 }
@@ -113,6 +116,10 @@ struct RawProfile {
     #[serde(default)]
     server: Vec<RawServer>,
     placeholders_policy: Option<PlaceholderPolicy>,
+    #[serde(default)]
+    exclude_features: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude_endpoints: Vec<Spanned<String>>,
     proxy: Option<RawProxy>,
 }
 
@@ -279,6 +286,16 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
             .collect(),
         servers,
         placeholders_policy: raw.placeholders_policy,
+        exclude_features: raw
+            .exclude_features
+            .into_iter()
+            .map(Located::from)
+            .collect(),
+        exclude_endpoints: raw
+            .exclude_endpoints
+            .into_iter()
+            .map(Located::from)
+            .collect(),
         proxy: raw.proxy.map(|p| ProxySettings {
             url: p.url,
             user: p.user,
@@ -315,6 +332,27 @@ impl Profile {
                     f,
                     &feature_ids,
                     "egress catalog features",
+                ));
+            }
+        }
+        for f in &self.exclude_features {
+            if !feature_ids.contains(&f.value.as_str()) {
+                problems.push(unknown(
+                    "feature",
+                    f,
+                    &feature_ids,
+                    "egress catalog features",
+                ));
+            }
+        }
+        let endpoint_ids: Vec<&str> = catalog.endpoints.iter().map(|e| e.id.as_str()).collect();
+        for e in &self.exclude_endpoints {
+            if !endpoint_ids.contains(&e.value.as_str()) {
+                problems.push(unknown(
+                    "endpoint",
+                    e,
+                    &endpoint_ids,
+                    "egress catalog list --format json",
                 ));
             }
         }

@@ -244,6 +244,7 @@ fn plan_verdicts() {
             ("cmg-name".into(), "GraniteFalls".into()),
             ("cmg-region".into(), "westus".into()),
         ]),
+        exclude: Default::default(),
     };
     let r = Some(&request);
     // The profile's placeholder values resolve the templates.
@@ -311,6 +312,7 @@ fn plan_verdicts_per_requirement_issue_14() {
             "software-update-point".into(),
         ],
         placeholders: BTreeMap::new(),
+        exclude: Default::default(),
     };
     let catalogs = embedded::all().unwrap();
     let latest = catalogs.iter().find(|c| c.answers_to("latest")).unwrap();

@@ -161,6 +161,7 @@ fn request() -> Request {
         features: None,
         roles: Vec::new(),
         placeholders: BTreeMap::new(),
+        exclude: Default::default(),
     }
 }
 
@@ -397,4 +398,29 @@ fn intranet_placeholder_resolves() {
             "sup01.contoso.com https 443 | updates | unspecified | required",
         ],
     );
+}
+
+/// Issue 16: a site's exclusions leave features and endpoints out, and
+/// the plan says which.
+#[test]
+fn exclusions_issue_16() {
+    let mut r = request();
+    r.exclude.features = vec!["cloud".into()];
+    r.exclude.endpoints = vec!["u-any".into()];
+    let plan = plan::resolve(&catalog(), &r);
+    let hosts: Vec<&str> = plan.rows.iter().map(|r| r.host.as_str()).collect();
+    assert!(!hosts.contains(&"*.manage.example.com"), "{hosts:?}");
+    assert!(!hosts.contains(&"graph.example.com"), "{hosts:?}");
+    let download = plan
+        .rows
+        .iter()
+        .find(|r| r.host == "download.example.com")
+        .unwrap();
+    assert_eq!(download.features(), ["updates"]);
+    assert!(
+        plan.excluded
+            .iter()
+            .any(|x| x.endpoint == "u-any" && x.reason.contains("excluded by the site"))
+    );
+    assert!(plan.external.iter().all(|x| x.feature != "cloud"));
 }

@@ -124,6 +124,7 @@ valid_until = 2025-01-01
             features: None,
             roles: Vec::new(),
             placeholders: BTreeMap::new(),
+            exclude: Default::default(),
         },
     );
     let local = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);

@@ -89,6 +89,7 @@ fn plan(specs: &[Spec]) -> Plan {
             features: None,
             roles: ROLES.iter().map(|r| r.to_string()).collect(),
             placeholders: BTreeMap::new(),
+            exclude: Default::default(),
         },
     )
 }

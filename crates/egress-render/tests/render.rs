@@ -101,6 +101,7 @@ fn request(cloud: Cloud) -> Request {
         features: None,
         roles: Vec::new(),
         placeholders: BTreeMap::new(),
+        exclude: Default::default(),
     }
 }
 

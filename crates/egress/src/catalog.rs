@@ -7,7 +7,7 @@ use egress_catalog::embedded;
 use egress_catalog::wire::{CatalogDoc, FeatureDoc, PlaceholderDoc, RevisionDoc, RoleDoc};
 use serde::Serialize;
 
-use crate::cli::{BrowseArgs, CatalogCommand, Format, ListArgs, Select};
+use crate::cli::{BrowseArgs, CatalogCommand, ExportArgs, Format, ListArgs, Select};
 use crate::context;
 use crate::output;
 use egress_catalog::table::Table;
@@ -29,6 +29,7 @@ fn run_browse(command: &CatalogCommand) -> anyhow::Result<()> {
         CatalogCommand::Roles(args) => roles(args),
         CatalogCommand::Placeholders(args) => placeholders(args),
         CatalogCommand::Revisions(args) => revisions(args),
+        CatalogCommand::Export(args) => export(args),
         CatalogCommand::Validate { file } => {
             let catalog = context::load_catalog_file(file)?;
             println!(
@@ -44,6 +45,30 @@ fn run_browse(command: &CatalogCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The embedded catalog's own text, as the file it was built from: it is
+/// in the catalog format, so it loads on its own.
+fn export(args: &ExportArgs) -> anyhow::Result<()> {
+    let all = embedded::all().map_err(context::InputError)?;
+    let Some(at) = all.iter().position(|c| c.answers_to(&args.revision)) else {
+        let known: Vec<String> = all
+            .iter()
+            .flat_map(|c| std::iter::once(c.meta.revision.clone()).chain(c.meta.aliases.clone()))
+            .collect();
+        anyhow::bail!(
+            "unknown revision `{}`; the embedded ones are {}",
+            args.revision,
+            known.join(", ")
+        );
+    };
+    let (name, text) = embedded::REVISIONS[at];
+    let text = format!(
+        "# Exported by egress {} from its embedded {name} (configmgr@{}).\n{text}",
+        env!("CARGO_PKG_VERSION"),
+        all[at].meta.revision
+    );
+    output::emit(&text, args.output.as_deref())
 }
 
 fn selected<'a>(catalog: &'a Catalog, args: &ListArgs) -> Vec<&'a Endpoint> {
@@ -129,6 +154,7 @@ fn list(args: &ListArgs) -> anyhow::Result<()> {
         &Select {
             roles: args.roles.clone(),
             features: args.features.clone(),
+            exclude_features: Vec::new(),
         },
     )?;
     let endpoints = selected(catalog, args);

@@ -91,6 +91,10 @@ pub struct Select {
     /// Only these features (repeatable).
     #[arg(long = "feature", value_name = "FEATURE")]
     pub features: Vec<String>,
+    /// Every feature but these (repeatable; with the profile's
+    /// `exclude_features`).
+    #[arg(long = "exclude-feature", value_name = "FEATURE")]
+    pub exclude_features: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -332,11 +336,24 @@ pub enum CatalogCommand {
     /// Read a vendor docs page (Microsoft Learn markdown, with its
     /// includes) into a catalog; report on stderr everything not taken.
     Import(ImportArgs),
+    /// Write an embedded catalog as a standalone file, to start a vendor's
+    /// or a site's own catalog from (it loads with --catalog).
+    Export(ExportArgs),
     /// Check a catalog file and report every problem in it.
     Validate {
         /// The catalog file.
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The embedded revision: an id (2020-07, 2025-03) or alias (latest).
+    #[arg(long, value_name = "ID", default_value = "latest")]
+    pub revision: String,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ use anyhow::{Context as _, bail};
 use egress_catalog::catalog::{self, Cloud};
 use egress_catalog::diagnostic::did_you_mean;
 use egress_catalog::embedded;
+use egress_catalog::plan::Exclusions;
 use egress_catalog::{Catalog, Profile, Request, SourceFile, profile};
 
 use crate::cli::{CloudArg, Select, Source};
@@ -112,14 +113,28 @@ pub fn check_ids(catalog: &Catalog, select: &Select) -> anyhow::Result<()> {
     let features: Vec<&str> = catalog.features.iter().map(|f| f.id.as_str()).collect();
     let roles: Vec<&str> = catalog.roles.iter().map(|r| r.id.as_str()).collect();
     let mut problems = Vec::new();
-    for (what, given, known, command) in [
+    for (what, flag, given, known, command) in [
         (
+            "feature",
             "feature",
             &select.features,
             &features,
             "egress catalog features",
         ),
-        ("role", &select.roles, &roles, "egress catalog roles"),
+        (
+            "feature",
+            "exclude-feature",
+            &select.exclude_features,
+            &features,
+            "egress catalog features",
+        ),
+        (
+            "role",
+            "role",
+            &select.roles,
+            &roles,
+            "egress catalog roles",
+        ),
     ] {
         for id in given {
             if !known.contains(&id.as_str()) {
@@ -127,7 +142,7 @@ pub fn check_ids(catalog: &Catalog, select: &Select) -> anyhow::Result<()> {
                     Some(k) => format!("did you mean `{k}`?"),
                     None => format!("`{command}` lists them"),
                 };
-                problems.push(format!("unknown {what} `{id}` in --{what}: {hint}"));
+                problems.push(format!("unknown {what} `{id}` in --{flag}: {hint}"));
             }
         }
     }
@@ -181,5 +196,21 @@ pub fn request(loaded: &Loaded, select: &Select, cloud_arg: Option<CloudArg>) ->
                     .collect()
             })
             .unwrap_or_default(),
+        exclude: Exclusions {
+            features: select
+                .exclude_features
+                .iter()
+                .cloned()
+                .chain(
+                    profile
+                        .iter()
+                        .flat_map(|p| p.exclude_features.iter().map(|f| f.value.clone())),
+                )
+                .collect(),
+            endpoints: profile
+                .iter()
+                .flat_map(|p| p.exclude_endpoints.iter().map(|e| e.value.clone()))
+                .collect(),
+        },
     }
 }

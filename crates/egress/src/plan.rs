@@ -107,7 +107,7 @@ fn target(row: &Row) -> String {
 
 pub fn header(plan: &Plan, loaded: &Loaded) -> Vec<String> {
     let r = &plan.request;
-    vec![
+    let mut lines = vec![
         format!(
             "catalog {} revision {} ({}), describes {}",
             plan.catalog_id, plan.revision, loaded.catalog_origin, plan.describes
@@ -132,7 +132,20 @@ pub fn header(plan: &Plan, loaded: &Loaded) -> Vec<String> {
             }
         ),
         format!("egress {}", env!("CARGO_PKG_VERSION")),
-    ]
+    ];
+    // What the site left out is named once, never silently gone.
+    let x = &r.exclude;
+    if !x.features.is_empty() || !x.endpoints.is_empty() {
+        let mut parts = Vec::new();
+        if !x.features.is_empty() {
+            parts.push(format!("features {}", x.features.join(", ")));
+        }
+        if !x.endpoints.is_empty() {
+            parts.push(format!("endpoints {}", x.endpoints.join(", ")));
+        }
+        lines.push(format!("excluded by the site: {}", parts.join("; ")));
+    }
+    lines
 }
 
 /// A URL path as indented lines of at most 40 characters, so that tables

@@ -832,3 +832,112 @@ fn catalog_import_refuses_bad_pages_and_writes_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
 }
+
+/// Issue 16: a profile's exclusions are checked against the catalog, every
+/// unknown id reported with file, line and column and a did-you-mean, and
+/// `--strict=nonsense` is a usage error; nothing is written.
+#[test]
+fn exclusions_and_strict_kinds_bad_input_issue_16() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("site.toml");
+    std::fs::write(
+        &profile,
+        "exclude_features = [\"cloud-service\"]\nexclude_endpoints = [\"uas-go-microsoft-cm\"]\n",
+    )
+    .unwrap();
+    let out_file = dir.path().join("out.conf");
+    let out = cargo_bin_cmd!("egress")
+        .args(["render", "squid", "--profile"])
+        .arg(&profile)
+        .arg("-o")
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("site.toml:1:"), "{err}");
+    assert!(err.contains("unknown feature `cloud-service`"), "{err}");
+    assert!(err.contains("did you mean `cloud-services`?"), "{err}");
+    assert!(err.contains("site.toml:2:"), "{err}");
+    assert!(
+        err.contains("unknown endpoint `uas-go-microsoft-cm`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("did you mean `uas-go-microsoft-com`?"),
+        "{err}"
+    );
+    assert!(!out_file.exists());
+
+    let out = cargo_bin_cmd!("egress")
+        .args(["render", "squid", "--strict=nonsense", "-o"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid value 'nonsense' for '--strict")
+    );
+    assert!(!out_file.exists());
+    // Bare `--strict` before the target still reads the target, and refuses
+    // every loss; `--strict=KIND,...` refuses only those kinds (squid's
+    // exact style has no apex or broadened loss).
+    let out = cargo_bin_cmd!("egress")
+        .args(["render", "--strict", "plain", "-o"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!out_file.exists());
+    let out = cargo_bin_cmd!("egress")
+        .args(["render", "squid", "--strict=apex,broadened", "-o"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out_file.exists());
+}
+
+/// Issue 16: `catalog export` writes each embedded revision as a file that
+/// loads on its own and plans exactly as the embedded one.
+#[test]
+fn catalog_export_loads_as_the_embedded_catalog_issue_16() {
+    let dir = tempfile::tempdir().unwrap();
+    for revision in ["2020-07", "latest"] {
+        let file = dir.path().join(format!("{revision}.toml"));
+        let out = cargo_bin_cmd!("egress")
+            .args(["catalog", "export", "--revision", revision, "-o"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let plan = |args: &[&str]| {
+            let out = cargo_bin_cmd!("egress")
+                .args(["plan", "--format", "json"])
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0));
+            let mut doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            // Only where the catalog came from differs.
+            doc["catalog"]["origin"] = serde_json::Value::Null;
+            doc
+        };
+        assert_eq!(
+            plan(&["--catalog", file.to_str().unwrap()]),
+            plan(&["--revision", revision]),
+            "{revision}"
+        );
+    }
+    let out = cargo_bin_cmd!("egress")
+        .args(["catalog", "export", "--revision", "2019"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown revision `2019`"));
+}
