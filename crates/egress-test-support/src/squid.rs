@@ -26,6 +26,7 @@ impl Drop for Squid {
 /// A folder Squid may write to (it drops root for the `proxy` user).
 pub fn folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary folder");
+    #[cfg(unix)]
     std::fs::set_permissions(
         dir.path(),
         std::os::unix::fs::PermissionsExt::from_mode(0o777),
