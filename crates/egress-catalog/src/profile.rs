@@ -92,12 +92,94 @@ impl std::fmt::Debug for ProxySettings {
     }
 }
 
+/// An address or a range of them (CIDR): a server's address, or a subnet
+/// of clients or consoles. Always a network address: no host bits set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AddressRange {
+    pub network: IpAddr,
+    pub prefix: u8,
+}
+
+impl AddressRange {
+    /// `10.0.0.5`, `10.1.0.0/16`, `fd00::/8`. Errors say what to write.
+    pub fn parse(text: &str) -> Result<AddressRange, String> {
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let network: IpAddr = addr
+            .trim_matches(['[', ']'])
+            .parse()
+            .map_err(|_| format!("`{text}` is not an IP address or range"))?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => match p.parse::<u8>() {
+                Ok(p) if p <= max => p,
+                _ => return Err(format!("`{text}`: the prefix length must be 0 to {max}")),
+            },
+        };
+        let range = AddressRange { network, prefix };
+        let masked = range.masked(network);
+        if masked != network {
+            return Err(format!(
+                "`{text}` has host bits set; the range is {masked}/{prefix}"
+            ));
+        }
+        Ok(range)
+    }
+
+    /// `addr` with the bits past the prefix cleared.
+    fn masked(&self, addr: IpAddr) -> IpAddr {
+        let keep = |width: u32| -> u128 {
+            let host = width - u32::from(self.prefix);
+            if host >= 128 {
+                0
+            } else {
+                (u128::MAX >> host) << host
+            }
+        };
+        match addr {
+            IpAddr::V4(a) => {
+                let bits = u128::from(u32::from(a)) & keep(32);
+                IpAddr::V4(std::net::Ipv4Addr::from(bits as u32))
+            }
+            IpAddr::V6(a) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a) & keep(128))),
+        }
+    }
+
+    /// Whether `ip` is in the range (an IPv4 address never is in an IPv6
+    /// range, nor the other way round).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        ip.is_ipv4() == self.network.is_ipv4() && self.masked(ip) == self.network
+    }
+}
+
+impl std::str::FromStr for AddressRange {
+    type Err = String;
+    fn from_str(text: &str) -> Result<AddressRange, String> {
+        AddressRange::parse(text)
+    }
+}
+
+impl std::fmt::Display for AddressRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let full = if self.network.is_ipv4() { 32 } else { 128 };
+        if self.prefix == full {
+            write!(f, "{}", self.network)
+        } else {
+            write!(f, "{}/{}", self.network, self.prefix)
+        }
+    }
+}
+
 /// A site system server.
 #[derive(Debug, Clone)]
 pub struct Server {
     pub name: Host,
     pub roles: Vec<Located<String>>,
-    pub addresses: Vec<IpAddr>,
+    /// Addresses or ranges (a subnet of clients or consoles).
+    pub addresses: Vec<AddressRange>,
 }
 
 #[derive(Deserialize)]
@@ -251,11 +333,11 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
         };
         let mut addresses = Vec::new();
         for a in &s.addresses {
-            match a.get_ref().parse::<IpAddr>() {
-                Ok(ip) => addresses.push(ip),
-                Err(_) => problems.push(
-                    Problem::new(a.span(), format!("`{}` is not an IP address", a.get_ref()))
-                        .with_help("write an IPv4 or IPv6 address, like 10.0.0.5"),
+            match AddressRange::parse(a.get_ref()) {
+                Ok(range) => addresses.push(range),
+                Err(e) => problems.push(
+                    Problem::new(a.span(), e)
+                        .with_help("write an address or a range, like 10.0.0.5 or 10.1.0.0/16"),
                 ),
             }
         }
@@ -428,3 +510,45 @@ fn unknown(what: &str, id: &Located<String>, known: &[&str], command: &str) -> P
 
 /// A commented example profile, as `egress profile init` writes it.
 pub const EXAMPLE: &str = include_str!("profile/example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(text: &str, expected: Result<&str, &str>) {
+        let got = AddressRange::parse(text).map(|r| r.to_string());
+        assert_eq!(got.as_deref().map_err(String::as_str), expected, "{text}");
+    }
+
+    #[test]
+    fn address_ranges() {
+        check("10.0.0.5", Ok("10.0.0.5"));
+        check("10.1.0.0/16", Ok("10.1.0.0/16"));
+        check("10.0.0.5/32", Ok("10.0.0.5"));
+        check("0.0.0.0/0", Ok("0.0.0.0/0"));
+        check("fd00::/8", Ok("fd00::/8"));
+        check(
+            "10.1.2.3/16",
+            Err("`10.1.2.3/16` has host bits set; the range is 10.1.0.0/16"),
+        );
+        check(
+            "10.0.0.0/33",
+            Err("`10.0.0.0/33`: the prefix length must be 0 to 32"),
+        );
+        check(
+            "fd00::/129",
+            Err("`fd00::/129`: the prefix length must be 0 to 128"),
+        );
+        check("server", Err("`server` is not an IP address or range"));
+        let r = AddressRange::parse("10.1.0.0/16").unwrap();
+        assert!(r.contains("10.1.200.3".parse().unwrap()));
+        assert!(!r.contains("10.2.0.1".parse().unwrap()));
+        assert!(!r.contains("::1".parse().unwrap()));
+        assert!(
+            AddressRange::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+    }
+}

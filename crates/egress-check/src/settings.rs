@@ -6,7 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use egress_catalog::profile::ProxySettings;
+use egress_catalog::profile::{AddressRange, ProxySettings};
 use egress_pattern::{Host, HostPattern};
 
 use crate::Proxy;
@@ -296,7 +296,7 @@ pub fn proxy_url(
 pub struct NoProxy {
     all: bool,
     names: Vec<HostPattern>,
-    ranges: Vec<(IpAddr, u8)>,
+    ranges: Vec<AddressRange>,
 }
 
 impl NoProxy {
@@ -315,20 +315,11 @@ impl NoProxy {
             };
             if entry == "*" {
                 out.all = true;
-            } else if let Some((addr, bits)) = entry.split_once('/') {
-                let addr: IpAddr = addr
-                    .parse()
-                    .map_err(|_| error("not an address range (expected ADDR/BITS)".to_owned()))?;
-                let max = if addr.is_ipv4() { 32 } else { 128 };
-                let bits: u8 = bits
-                    .parse()
-                    .ok()
-                    .filter(|b| *b <= max)
-                    .ok_or_else(|| error(format!("the prefix length must be 0 to {max}")))?;
-                out.ranges.push((addr, bits));
-            } else if let Ok(addr) = entry.trim_matches(['[', ']']).parse::<IpAddr>() {
+            } else if entry.contains('/')
+                || entry.trim_matches(['[', ']']).parse::<IpAddr>().is_ok()
+            {
                 out.ranges
-                    .push((addr, if addr.is_ipv4() { 32 } else { 128 }));
+                    .push(AddressRange::parse(entry.trim_matches(['[', ']'])).map_err(error)?);
             } else {
                 let name = entry.trim_start_matches('.');
                 for text in [name.to_owned(), format!("*.{name}")] {
@@ -346,26 +337,11 @@ impl NoProxy {
             return true;
         }
         match Host::parse(host) {
-            Ok(Host::Ip(ip)) => self
-                .ranges
-                .iter()
-                .any(|(net, bits)| in_range(ip, *net, *bits)),
+            Ok(Host::Ip(ip)) => self.ranges.iter().any(|r| r.contains(ip)),
             Ok(h @ Host::Name(_)) => self.names.iter().any(|p| p.matches(&h)),
             Err(_) => false,
         }
     }
-}
-
-/// Whether `ip` is in `net/bits` (an IPv4 address never is in an IPv6
-/// range, nor the other way round).
-fn in_range(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
-    let (ip, net, width) = match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => (u128::from(u32::from(a)), u128::from(u32::from(n)), 32),
-        (IpAddr::V6(a), IpAddr::V6(n)) => (u128::from(a), u128::from(n), 128),
-        _ => return false,
-    };
-    let shift = width - u32::from(bits);
-    shift >= 128 || (ip >> shift) == (net >> shift)
 }
 
 #[cfg(test)]

@@ -15,11 +15,10 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
-use std::net::IpAddr;
 
 use egress_catalog::catalog::{Direction, Scheme};
 use egress_catalog::plan::{Pairs, Plan, Requirement, Row};
-pub use egress_catalog::profile::PlaceholderPolicy;
+pub use egress_catalog::profile::{AddressRange, PlaceholderPolicy};
 use egress_pattern::{HostPattern, HostSet, PatternKind};
 
 mod aws;
@@ -106,7 +105,7 @@ pub struct Options {
     pub edl_type: EdlType,
     /// Source addresses by role (`None`: every role), from the profile's
     /// servers.
-    pub sources: Vec<(IpAddr, Vec<String>)>,
+    pub sources: Vec<(AddressRange, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

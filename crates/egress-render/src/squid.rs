@@ -11,15 +11,14 @@
 //! its parent and warns about one listed after it.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 use egress_catalog::catalog::Scheme;
 use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 
 use crate::{
-    Body, Entries, Entry, Loss, LossKind, Options, SquidStyle, Unique, paths_not_enforceable,
-    regex_escape,
+    AddressRange, Body, Entries, Entry, Loss, LossKind, Options, SquidStyle, Unique,
+    paths_not_enforceable, regex_escape,
 };
 
 /// The ACLs of one group: one (role, scheme, port).
@@ -149,10 +148,10 @@ fn sources<'a>(
     roles: &[Option<&'a str>],
     options: &Options,
     losses: &mut Vec<Loss>,
-) -> BTreeMap<&'a str, Vec<IpAddr>> {
+) -> BTreeMap<&'a str, Vec<AddressRange>> {
     let mut out = BTreeMap::new();
     for role in roles.iter().flatten() {
-        let addresses: Vec<IpAddr> = options
+        let addresses: Vec<AddressRange> = options
             .sources
             .iter()
             .filter(|(_, rs)| rs.iter().any(|x| x == role))

@@ -15,7 +15,7 @@ use egress_catalog::SourceFile;
 use egress_catalog::catalog::{self, Cloud, Scheme};
 use egress_catalog::plan::{self, Plan, Request};
 use egress_pattern::HostPattern;
-use egress_render::{EdlType, Options, SquidStyle, Target, render};
+use egress_render::{AddressRange, EdlType, Options, SquidStyle, Target, render};
 use proptest::prelude::*;
 
 const ROLES: [&str; 2] = ["r1", "r2"];
@@ -94,28 +94,54 @@ fn plan(specs: &[Spec]) -> Plan {
     )
 }
 
-/// Servers: each with one address and some roles; every role has one.
-fn servers() -> impl Strategy<Value = Vec<(IpAddr, Vec<String>)>> {
+/// Servers: an address or a range, and some roles; every role has one.
+fn servers() -> impl Strategy<Value = Vec<(AddressRange, Vec<String>)>> {
+    let s = |a: &str, roles: &[&str]| -> (AddressRange, Vec<String>) {
+        (
+            a.parse().unwrap(),
+            roles.iter().map(|r| r.to_string()).collect(),
+        )
+    };
     prop_oneof![
         // One server with both roles.
-        Just(vec![(
-            "10.0.0.1".parse().unwrap(),
-            vec!["r1".to_owned(), "r2".to_owned()]
-        )]),
+        Just(vec![s("10.0.0.1", &["r1", "r2"])]),
         // One server a role.
+        Just(vec![s("10.0.0.1", &["r1"]), s("10.0.0.2", &["r2"])]),
+        // Overlapping: a server inside a subnet of the other role's
+        // machines has both roles.
+        Just(vec![s("10.0.1.0/24", &["r1"]), s("10.0.1.7", &["r2"])]),
         Just(vec![
-            ("10.0.0.1".parse().unwrap(), vec!["r1".to_owned()]),
-            ("10.0.0.2".parse().unwrap(), vec!["r2".to_owned()]),
-        ]),
-        // Overlapping.
-        Just(vec![
-            ("10.0.0.1".parse().unwrap(), vec!["r1".to_owned()]),
-            (
-                "10.0.0.2".parse().unwrap(),
-                vec!["r1".to_owned(), "r2".to_owned()]
-            ),
+            s("10.0.0.1", &["r1"]),
+            s("10.0.0.0/30", &["r1", "r2"])
         ]),
     ]
+}
+
+/// A source address in each server's range, with the union of the roles
+/// of every entry that covers it; and a stranger.
+fn sources(servers: &[(AddressRange, Vec<String>)]) -> Vec<(IpAddr, Vec<String>)> {
+    let stranger: IpAddr = "10.0.0.9".parse().unwrap();
+    let mut addresses: Vec<IpAddr> = servers
+        .iter()
+        .map(|(r, _)| match r.network {
+            IpAddr::V4(a) if r.prefix < 32 => IpAddr::V4((u32::from(a) + 1).into()),
+            other => other,
+        })
+        .collect();
+    addresses.push(stranger);
+    addresses
+        .into_iter()
+        .map(|a| {
+            let mut roles: Vec<String> = servers
+                .iter()
+                .filter(|(r, _)| r.contains(a))
+                .flat_map(|(_, roles)| roles.clone())
+                .collect();
+            roles.sort();
+            roles.dedup();
+            (a, roles)
+        })
+        .collect()
 }
 
 /// What the plan allows: a row whose pattern matches the host, with a
@@ -150,7 +176,7 @@ fn squid_allows(conf: &str, source: IpAddr, scheme: Scheme, host: &str, port: u1
     let item_matches = |kind: &str, item: &str| match kind {
         "method" => (item == "CONNECT") == connect,
         "port" => item.parse::<u16>().unwrap() == port,
-        "src" => item.parse::<IpAddr>().unwrap() == source,
+        "src" => item.parse::<AddressRange>().unwrap().contains(source),
         "dstdomain" => match item.strip_prefix('.') {
             Some(parent) => host == parent || host.ends_with(item),
             None => host == item,
@@ -199,7 +225,7 @@ fn azure_allows(doc: &str, source: IpAddr, scheme: Scheme, host: &str, port: u16
         };
         let source_ok = texts("sourceAddresses")
             .iter()
-            .any(|s| s == "*" || s.parse::<IpAddr>().unwrap() == source);
+            .any(|s| s == "*" || s.parse::<AddressRange>().unwrap().contains(source));
         let protocol_ok =
             rule["protocols"].as_array().unwrap().iter().any(|p| {
                 p["protocolType"] == protocol && p["port"].as_u64() == Some(u64::from(port))
@@ -237,10 +263,7 @@ proptest! {
         // Every role has a server: nothing to report, nothing widened.
         prop_assert!(squid.losses.is_empty(), "{:?}", squid.losses);
         prop_assert!(azure.losses.is_empty(), "{:?}", azure.losses);
-        let stranger: IpAddr = "10.0.0.9".parse().unwrap();
-        let sources = servers.iter().map(|(a, roles)| (*a, roles.clone()))
-            .chain([(stranger, Vec::new())]);
-        for (source, roles) in sources {
+        for (source, roles) in sources(&servers) {
             for host in HOSTS {
                 prop_assert!(HostPattern::parse(host).is_ok());
                 for (scheme, port) in PAIRS {

@@ -378,10 +378,11 @@ name = "scp.contoso.com"
 roles = ["scp"]
 addresses = ["127.0.0.2"]
 
+# A range: the SUPs of a subnet (issue 16).
 [[server]]
 name = "sup.contoso.com"
 roles = ["sup"]
-addresses = ["127.0.0.3"]
+addresses = ["127.0.0.8/29"]
 "#,
     )
     .unwrap();
@@ -408,9 +409,9 @@ addresses = ["127.0.0.3"]
         ("127.0.0.2", &download_tls, "allow"),
         ("127.0.0.2", &download_plain, "deny"),
         ("127.0.0.2", &shared, "allow"),
-        ("127.0.0.3", &download_tls, "deny"),
-        ("127.0.0.3", &download_plain, "allow"),
-        ("127.0.0.3", &shared, "allow"),
+        ("127.0.0.9", &download_tls, "deny"),
+        ("127.0.0.9", &download_plain, "allow"),
+        ("127.0.0.9", &shared, "allow"),
         // A machine that is neither server gets nothing.
         ("127.0.0.4", &download_tls, "deny"),
         ("127.0.0.4", &download_plain, "deny"),
