@@ -22,6 +22,7 @@ fn options() -> Options {
         header: vec!["bench".to_owned()],
         squid_style: SquidStyle::Exact,
         placeholders: egress_render::PlaceholderPolicy::default(),
+        intranet: false,
         pac_allow: "DIRECT".to_owned(),
         pac_default: "PROXY 127.0.0.1:9".to_owned(),
         edl_type: EdlType::Domain,

@@ -26,6 +26,7 @@ mod azure;
 mod edl;
 mod pac;
 mod plain;
+mod rules;
 mod squid;
 
 /// The targets egress renders for (besides the plan's own json, csv and
@@ -40,17 +41,19 @@ pub enum Target {
     AzureFirewall,
     AwsNetworkFirewall,
     Plain,
+    FirewallRules,
 }
 
 impl Target {
     /// Every target, in the order the docs list them.
-    pub const ALL: [Target; 6] = [
+    pub const ALL: [Target; 7] = [
         Target::Squid,
         Target::Pac,
         Target::PanEdl,
         Target::AzureFirewall,
         Target::AwsNetworkFirewall,
         Target::Plain,
+        Target::FirewallRules,
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,6 +89,10 @@ impl Target {
                 "An AWS Network Firewall stateful rule group (domain list)",
             ),
             Target::Plain => ("plain", "One pattern per line"),
+            Target::FirewallRules => (
+                "firewall-rules",
+                "One rule per source role, destination, port and scheme (with --intranet: between site systems)",
+            ),
         }
     }
 }
@@ -97,6 +104,9 @@ pub struct Options {
     pub header: Vec<String>,
     /// Rows whose placeholder has no value: left out, or widened.
     pub placeholders: PlaceholderPolicy,
+    /// The intranet rows (between site systems, for the internal firewall)
+    /// instead of the internet ones.
+    pub intranet: bool,
     pub squid_style: SquidStyle,
     /// Where a PAC file sends allowed hosts: `DIRECT` or `PROXY host:port`.
     pub pac_allow: String,
@@ -206,8 +216,8 @@ pub(crate) enum Body<'a> {
 /// Renders a plan for a target.
 pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
     let mut losses = Vec::new();
-    let entries = entries(plan, options.placeholders, &mut losses);
-    let external = external(plan, &entries.intranet);
+    let entries = entries(plan, options, &mut losses);
+    let external = external(plan, &entries.left_for_the_other_list, options.intranet);
     let body = match target {
         Target::Squid => squid::render(plan, &entries, options, &mut losses),
         Target::Pac => pac::render(&entries, options, &mut losses),
@@ -215,6 +225,7 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
         Target::AzureFirewall => azure::render(plan, &entries, options, &mut losses),
         Target::AwsNetworkFirewall => aws::render(plan, &entries, &mut losses),
         Target::Plain => plain::render(&entries, &mut losses),
+        Target::FirewallRules => rules::render(plan, &entries, options, &mut losses),
     };
     let losses = ordered(losses);
     let text = match body {
@@ -258,19 +269,27 @@ fn ordered(losses: Vec<Loss>) -> Vec<Loss> {
 }
 
 /// What the list does not include: the external lists the plan's features
-/// point to, and the intranet rows (they belong on the firewall between
-/// site systems).
-fn external(plan: &Plan, intranet: &[&str]) -> Vec<String> {
+/// point to, and the rows of the other direction (intranet rows belong on
+/// the firewall between site systems, `--intranet`; internet rows on the
+/// egress path).
+fn external(plan: &Plan, other: &[&str], intranet: bool) -> Vec<String> {
     let mut out: Vec<String> = plan
         .external
         .iter()
         .map(|x| format!("{}: {} <{}>", x.feature, x.title, x.url))
         .collect();
-    if !intranet.is_empty() {
-        out.push(format!(
-            "intranet, between site systems (allow on that firewall): {}",
-            intranet.join(", ")
-        ));
+    if !other.is_empty() {
+        out.push(if intranet {
+            format!(
+                "internet (allow on the egress path, without --intranet): {}",
+                other.join(", ")
+            )
+        } else {
+            format!(
+                "intranet, between site systems (allow on that firewall, --intranet): {}",
+                other.join(", ")
+            )
+        });
     }
     out
 }
@@ -359,12 +378,12 @@ impl Entry<'_> {
     }
 }
 
-/// The plan's entries, and the hosts of the in-force intranet rows, which
-/// no list includes.
+/// The plan's entries of one direction, and the hosts of the in-force
+/// rows of the other, which this list does not include.
 #[derive(Debug)]
 pub(crate) struct Entries<'a> {
     pub list: Vec<Entry<'a>>,
-    pub intranet: Vec<&'a str>,
+    pub left_for_the_other_list: Vec<&'a str>,
 }
 
 impl Entries<'_> {
@@ -388,21 +407,28 @@ impl Entries<'_> {
 }
 
 /// The rows a list must admit: those with a requirement in force, toward
-/// the internet, with a concrete pattern (a placeholder without a value
+/// the internet (or, with `intranet`, between site systems), with a
+/// concrete pattern (a placeholder without a value
 /// becomes a wildcard, reported; one that stands for a whole host leaves
 /// its row out). Only the requirements in force come along: a superseded
 /// endpoint's ports are not admitted because another endpoint of the same
 /// host is in force.
-fn entries<'a>(plan: &'a Plan, policy: PlaceholderPolicy, losses: &mut Vec<Loss>) -> Entries<'a> {
+fn entries<'a>(plan: &'a Plan, options: &Options, losses: &mut Vec<Loss>) -> Entries<'a> {
+    let policy = options.placeholders;
+    let wanted = if options.intranet {
+        Direction::Intranet
+    } else {
+        Direction::Internet
+    };
     let mut list = Vec::new();
-    let mut intranet = Vec::new();
+    let mut other = Vec::new();
     for row in &plan.rows {
         let requirements: Vec<&Requirement> = row.in_force().collect();
         if requirements.is_empty() {
             continue;
         }
-        if row.direction == Direction::Intranet {
-            intranet.push(row.host.as_str());
+        if row.direction != wanted {
+            other.push(row.host.as_str());
             continue;
         }
         let pattern = match &row.pattern {
@@ -444,7 +470,10 @@ fn entries<'a>(plan: &'a Plan, policy: PlaceholderPolicy, losses: &mut Vec<Loss>
             requirements,
         });
     }
-    Entries { list, intranet }
+    Entries {
+        list,
+        left_for_the_other_list: other,
+    }
 }
 
 /// The profile keys that fill a row's missing placeholders.

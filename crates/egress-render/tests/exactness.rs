@@ -253,6 +253,7 @@ proptest! {
             header: Vec::new(),
             squid_style: SquidStyle::Exact,
         placeholders: egress_render::PlaceholderPolicy::Widen,
+        intranet: false,
             pac_allow: "DIRECT".to_owned(),
             pac_default: "PROXY 127.0.0.1:9".to_owned(),
             edl_type: EdlType::Domain,

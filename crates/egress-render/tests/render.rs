@@ -110,6 +110,7 @@ fn options() -> Options {
         header: vec!["test".to_owned()],
         squid_style: SquidStyle::Exact,
         placeholders: egress_render::PlaceholderPolicy::Widen,
+        intranet: false,
         pac_allow: "DIRECT".to_owned(),
         pac_default: "PROXY 127.0.0.1:9".to_owned(),
         edl_type: EdlType::Domain,
@@ -376,7 +377,8 @@ fn every_target_every_revision_every_cloud() {
                 // Every loss names a kind the docs define.
                 for l in &r.losses {
                     assert!(
-                        !matches!(l.kind, LossKind::AnySource) || t == Target::AzureFirewall,
+                        !matches!(l.kind, LossKind::AnySource)
+                            || matches!(t, Target::AzureFirewall | Target::FirewallRules),
                         "{what}"
                     );
                 }
@@ -473,4 +475,56 @@ fn empty_placeholders_are_left_out_first_issue_16() {
             t.name()
         );
     }
+}
+
+/// Issue 16: the intranet rows have their own lists (`--intranet`), and
+/// `firewall-rules` writes one rule per source role, destination, port and
+/// scheme, with the role's addresses (a range too) or `any`, reported.
+#[test]
+fn intranet_rows_and_firewall_rules_issue_16() {
+    let text = format!(
+        "{CATALOG}\n[[endpoint]]\nid = \"child\"\nurl = \"https://child-sup.example.com:8531\"\nfeatures = [\"f\"]\nroles = [\"scp\"]\ndirection = \"intranet\"\n"
+    );
+    let c =
+        catalog::load(&SourceFile::new("intranet.toml", text)).unwrap_or_else(|e| panic!("{e}"));
+    let mut r = request(Cloud::Public);
+    r.roles = vec!["scp".to_owned()];
+    let p = plan::resolve(&c, &r);
+    let mut o = options();
+    o.intranet = true;
+    o.sources = vec![("10.1.0.0/16".parse().unwrap(), vec!["scp".to_owned()])];
+    let rules = render(Target::FirewallRules, &p, &o);
+    let lines: Vec<&str> = rules.text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        lines,
+        ["scp (10.1.0.0/16) -> child-sup.example.com 8531/tcp https  # f"]
+    );
+    assert!(rules.losses.is_empty(), "{:?}", rules.losses);
+    let squid = render(Target::Squid, &p, &o).text;
+    assert!(
+        squid.contains("acl egress_scp_https_8531 dstdomain child-sup.example.com"),
+        "{squid}"
+    );
+    assert!(
+        squid.contains("acl egress_scp_src src 10.1.0.0/16"),
+        "{squid}"
+    );
+    assert!(!squid.contains("dstdomain exact.example.com"), "{squid}");
+    // Without --intranet, the intranet row is named as not included.
+    o.intranet = false;
+    let internet = render(Target::Squid, &p, &o).text;
+    assert!(
+        internet.contains("intranet, between site systems"),
+        "{internet}"
+    );
+    assert!(
+        !internet.contains("dstdomain child-sup.example.com"),
+        "{internet}"
+    );
+    // No address for the role: any source, reported.
+    o.intranet = true;
+    o.sources.clear();
+    let rules = render(Target::FirewallRules, &p, &o);
+    assert!(rules.text.contains("scp (any) -> child-sup.example.com"));
+    assert_eq!(rules.losses[0].kind, LossKind::AnySource);
 }

@@ -208,6 +208,10 @@ pub struct RenderArgs {
         default_missing_value = "all"
     )]
     pub strict: Option<Vec<StrictKind>>,
+    /// The intranet rows (between site systems, for the internal firewall)
+    /// instead of the internet ones.
+    #[arg(long)]
+    pub intranet: bool,
     /// Rows whose placeholder has no value: `omit` leaves them out and says
     /// so first (default: the profile's `placeholders_policy`, else omit);
     /// `widen` writes every label up to the placeholder as one `*`.

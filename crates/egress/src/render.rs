@@ -38,6 +38,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Exit> {
             EdlTypeArg::Domain => EdlType::Domain,
             EdlTypeArg::Url => EdlType::Url,
         },
+        intranet: args.intranet,
         placeholders: match args.placeholders {
             Some(PlaceholdersArg::Omit) => PlaceholderPolicy::Omit,
             Some(PlaceholdersArg::Widen) => PlaceholderPolicy::Widen,
