@@ -44,9 +44,7 @@ fn spec() -> impl Strategy<Value = Spec> {
 }
 
 fn catalog_text(specs: &[Spec]) -> String {
-    let mut text = String::from(
-        "[catalog]\nid = \"x\"\ntitle = \"X\"\nvendor = \"egress\"\nproduct = \"tests\"\nrevision = \"1\"\ndescribes = 2026-01-01\n\n[[page]]\nid = \"p\"\ntitle = \"P\"\nlanguage = \"en-US\"\n",
-    );
+    let mut text = egress_test_support::catalog_head("x");
     for r in ROLES {
         text.push_str(&format!("\n[[role]]\nid = \"{r}\"\ntitle = \"{r}\"\n"));
     }

@@ -16,3 +16,11 @@ pub mod reference;
 pub mod squid;
 pub mod tls;
 pub mod tools;
+
+/// The head of a catalog file for a test: its `[catalog]` table (id `id`,
+/// revision 1) and one `[[page]]` with id `p`, which features name.
+pub fn catalog_head(id: &str) -> String {
+    format!(
+        "[catalog]\nid = \"{id}\"\ntitle = \"Test catalog {id}\"\nvendor = \"egress\"\nproduct = \"tests\"\nrevision = \"1\"\ndescribes = 2026-01-01\n\n[[page]]\nid = \"p\"\ntitle = \"Test page\"\nlanguage = \"en-US\"\n"
+    )
+}

@@ -44,20 +44,9 @@ fn egress(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
 /// and over plain HTTP for `updates`; a wildcard whose probe host is the
 /// same URL; and `127.0.0.1`, which the proxy's filter denies.
 fn catalog(dir: &Path, tls: u16, plain: u16) -> PathBuf {
-    let text = format!(
-        r#"[catalog]
-id = "proxy-test"
-title = "Proxy test"
-vendor = "egress"
-product = "tests"
-revision = "1"
-describes = 2026-01-01
-
-[[page]]
-id = "p"
-title = "Page"
-language = "en-US"
-
+    let text = egress_test_support::catalog_head("proxy-test")
+        + &format!(
+            r#"
 [[feature]]
 id = "servicing"
 title = "Servicing"
@@ -97,7 +86,7 @@ id = "blocked-plain"
 url = "http://127.0.0.1:{plain}/"
 features = ["blocked"]
 "#
-    );
+        );
     let path = dir.join("catalog.toml");
     std::fs::write(&path, text).unwrap();
     path

@@ -313,20 +313,9 @@ fn squid_gives_each_role_only_its_own_requirements_issue_14() {
     let d = dir.path();
     std::fs::write(
         d.join("catalog.toml"),
-        format!(
-            r#"[catalog]
-id = "roles-test"
-title = "Roles test"
-vendor = "egress"
-product = "tests"
-revision = "1"
-describes = 2026-01-01
-
-[[page]]
-id = "p"
-title = "Test page"
-language = "en-US"
-
+        egress_test_support::catalog_head("roles-test")
+            + &format!(
+                r#"
 [[role]]
 id = "scp"
 title = "Service connection point"
@@ -365,7 +354,7 @@ url = "https://shared.egress.test:{s}"
 features = ["servicing", "updates"]
 roles = ["scp", "sup"]
 "#
-        ),
+            ),
     )
     .unwrap();
     std::fs::write(
