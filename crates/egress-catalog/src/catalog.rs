@@ -10,8 +10,8 @@ use jiff::civil::Date;
 mod file;
 mod template;
 
-pub use file::load;
 pub(crate) use file::to_date;
+pub use file::{SiteTables, load, site_tables};
 pub use template::{HostTemplate, ResolveError};
 
 /// The id of the role that stands for "the page names no role".
@@ -156,6 +156,32 @@ pub struct Endpoint {
     pub notes: Vec<String>,
     pub probe: Probe,
     pub source: Option<SourceRef>,
+    /// Whether the site added or corrected it (a profile's `[[endpoint]]`
+    /// and `[[replace]]`).
+    pub origin: Origin,
+}
+
+/// Where an endpoint comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Origin {
+    #[default]
+    Catalog,
+    /// A profile's `[[endpoint]]`.
+    Site,
+    /// A catalog endpoint the profile's `[[replace]]` gave another
+    /// destination; the catalog's, as written.
+    Replaced { original: String },
+}
+
+impl Origin {
+    /// How outputs name it: empty for the catalog's own.
+    pub fn label(&self) -> Option<String> {
+        match self {
+            Origin::Catalog => None,
+            Origin::Site => Some("site".to_owned()),
+            Origin::Replaced { original } => Some(format!("replaced by the site, was {original}")),
+        }
+    }
 }
 
 /// What an endpoint names: a host (possibly a pattern) or a URL.

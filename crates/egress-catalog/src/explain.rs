@@ -103,6 +103,8 @@ pub struct Match {
     pub ports: Vec<u16>,
     /// Set when the match relies on a placeholder standing for one label.
     pub via_placeholder: bool,
+    /// What the site changed of it: `site`, `replaced by the site, was ...`.
+    pub origin: Option<String>,
 }
 
 /// The nearest miss: what almost matched, and why it does not.
@@ -458,6 +460,7 @@ fn to_match(catalog: &Catalog, e: &Endpoint, via_placeholder: bool) -> Match {
         schemes: e.schemes.value.clone(),
         ports: e.ports.value.clone(),
         via_placeholder,
+        origin: e.origin.label(),
     }
 }
 

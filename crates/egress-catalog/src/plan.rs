@@ -95,6 +95,9 @@ pub struct Row {
     /// HTTP statuses that mean reachable; empty: any response.
     pub reachable_status: Vec<u16>,
     pub notes: Vec<String>,
+    /// What the site changed: `site` (its own endpoint), `replaced by the
+    /// site, was ...`; empty for the catalog's own.
+    pub origins: Vec<String>,
 }
 
 /// Scheme and port pairs: which scheme goes with which port (an endpoint
@@ -283,6 +286,7 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
                 probe_path: None,
                 reachable_status: Vec::new(),
                 notes: Vec::new(),
+                origins: Vec::new(),
             });
         add_requirements(row, request, e, &features, target.status);
         add_details(row, catalog, request, e, &features);
@@ -456,6 +460,9 @@ fn add_details(
     }
     for n in &e.notes {
         push_unique(&mut row.notes, n.clone());
+    }
+    if let Some(label) = e.origin.label() {
+        push_unique(&mut row.origins, label);
     }
 }
 

@@ -203,6 +203,12 @@ struct RawProfile {
     #[serde(default)]
     exclude_endpoints: Vec<Spanned<String>>,
     proxy: Option<RawProxy>,
+    /// Site endpoints and corrections: read against the catalog by
+    /// `catalog::site_tables`.
+    #[serde(rename = "endpoint")]
+    _endpoint: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "replace")]
+    _replace: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]

@@ -72,6 +72,8 @@ pub struct RowDoc<'a> {
     pub probe_path: Option<&'a str>,
     pub reachable_status: &'a [u16],
     pub notes: &'a [String],
+    /// What the site changed: `site`, `replaced by the site, was ...`.
+    pub origins: &'a [String],
 }
 
 #[derive(Debug, Serialize)]
@@ -265,6 +267,7 @@ impl<'a> RowDoc<'a> {
             probe_path: row.probe_path.as_deref(),
             reachable_status: &row.reachable_status,
             notes: &row.notes,
+            origins: &row.origins,
         }
     }
 }
@@ -510,6 +513,7 @@ pub struct MatchDoc<'a> {
     pub schemes: Vec<&'static str>,
     pub ports: &'a [u16],
     pub via_placeholder: bool,
+    pub origin: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -550,6 +554,7 @@ impl<'a> ExplainDoc<'a> {
                     schemes: m.schemes.iter().map(|s| s.as_str()).collect(),
                     ports: &m.ports,
                     via_placeholder: m.via_placeholder,
+                    origin: m.origin.as_deref(),
                 })
                 .collect(),
             near_miss: e.near_miss.as_ref().map(|n| NearMissDoc {

@@ -97,9 +97,20 @@ pub fn load(source: &Source) -> anyhow::Result<Loaded> {
             }
         }
     };
-    if let Some(p) = &profile {
-        p.check(&catalog).map_err(InputError)?;
-    }
+    // The profile against the catalog, and its own endpoints and
+    // corrections: every problem of both at once.
+    let catalog = match &profile {
+        None => catalog,
+        Some(p) => match (p.check(&catalog), catalog::site_tables(&p.file, &catalog)) {
+            (Ok(()), Ok(site)) => site.apply(&catalog),
+            (Err(mut a), Err(b)) => {
+                a.problems.extend(b.problems);
+                a.problems.sort_by_key(|p| p.span.start);
+                return Err(InputError(a).into());
+            }
+            (Err(e), _) | (_, Err(e)) => return Err(InputError(e).into()),
+        },
+    };
     Ok(Loaded {
         catalog,
         profile_name: source.profile.as_ref().map(|p| p.display().to_string()),

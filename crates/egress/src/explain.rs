@@ -36,7 +36,20 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<Exit> {
     };
     let catalogs: Vec<Catalog> = match &loaded {
         Some(l) if named => vec![l.catalog.clone()],
-        _ => embedded::all().map_err(InputError)?,
+        // The profile's revision with the site's own endpoints and
+        // corrections, and the other revisions as they are.
+        Some(l) => embedded::all()
+            .map_err(InputError)?
+            .into_iter()
+            .map(|c| {
+                if c.meta.revision == l.catalog.meta.revision {
+                    l.catalog.clone()
+                } else {
+                    c
+                }
+            })
+            .collect(),
+        None => embedded::all().map_err(InputError)?,
     };
     let plan: Option<Plan> = loaded.as_ref().filter(|l| l.profile.is_some()).map(|l| {
         let request = context::request(l, &Select::default(), None);
@@ -114,7 +127,7 @@ fn write(
                 let ports: Vec<String> = m.ports.iter().map(u16::to_string).collect();
                 writeln!(
                     out,
-                    "  {}@{}  {}  {}  roles: {}  cloud: {}  ports: {}  ({}){}",
+                    "  {}@{}  {}  {}  roles: {}  cloud: {}  ports: {}  ({}){}{}",
                     m.catalog,
                     m.revision,
                     m.pattern,
@@ -127,7 +140,11 @@ fn write(
                         "  [a placeholder stands for one label]"
                     } else {
                         ""
-                    }
+                    },
+                    m.origin
+                        .as_ref()
+                        .map(|o| format!("  [{o}]"))
+                        .unwrap_or_default()
                 )?;
             }
             if let Some(n) = &e.near_miss {

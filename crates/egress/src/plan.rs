@@ -180,6 +180,9 @@ fn table(plan: &Plan, loaded: &Loaded) -> String {
         for v in &row.versions {
             host.push(format!("  ({v})"));
         }
+        for o in &row.origins {
+            host.push(format!("  ({o})"));
+        }
         t.row(vec![
             host,
             ports_cell(&row.schemes, &row.ports),
@@ -286,7 +289,7 @@ fn footer(plan: &Plan, out: &mut String, bullet: &str) {
         }
     }
     if !plan.excluded.is_empty() {
-        let _ = writeln!(out, "\nLeft out for this version:");
+        let _ = writeln!(out, "\nLeft out (by version, or by the site):");
         for x in &plan.excluded {
             let _ = writeln!(out, "{bullet}{}: {}", x.endpoint, x.reason);
         }

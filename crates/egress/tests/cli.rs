@@ -941,3 +941,126 @@ fn catalog_export_loads_as_the_embedded_catalog_issue_16() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown revision `2019`"));
 }
+
+/// Issue 16: a site's own endpoint and a correction are in the plan
+/// (marked), in every allowlist and in explain, which agree; the catalog's
+/// original destination is gone.
+#[test]
+fn site_endpoints_and_corrections_issue_16() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("site.toml");
+    std::fs::write(
+        &profile,
+        r#"cloud = "usgov"
+features = ["cloud-services", "updates-and-servicing"]
+
+[[endpoint]]
+id = "site-wsus-upstream"
+host = "wsus.contoso.com"
+features = ["updates-and-servicing"]
+roles = ["service-connection-point"]
+
+[[replace]]
+endpoint = "cs-scp-graph-microsoft-com"
+host = "graph.microsoft.us"
+"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = cargo_bin_cmd!("egress")
+            .args(args)
+            .arg("--profile")
+            .arg(&profile)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, plan) = run(&["plan"]);
+    assert_eq!(code, Some(0));
+    assert!(plan.contains("wsus.contoso.com"), "{plan}");
+    assert!(plan.contains("  (site)"), "{plan}");
+    assert!(
+        plan.contains("(replaced by the site, was https://graph.microsoft.com)"),
+        "{plan}"
+    );
+    for target in ["squid", "plain", "pan-edl", "azure-firewall"] {
+        let (code, text) = run(&["render", target]);
+        assert_eq!(code, Some(0), "{target}");
+        assert!(text.contains("wsus.contoso.com"), "{target}");
+        assert!(text.contains("graph.microsoft.us"), "{target}");
+        assert!(!text.contains("graph.microsoft.com"), "{target}: {text}");
+    }
+    let (code, explained) = run(&["explain", "wsus.contoso.com", "graph.microsoft.us"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        explained.contains("(site-wsus-upstream)  [site]"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("plan: allowed: the plan allows it for updates-and-servicing"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("[replaced by the site, was https://graph.microsoft.com]"),
+        "{explained}"
+    );
+    // The catalog's original is no longer in the site's plan (an older
+    // revision still lists it).
+    let (_, original) = run(&["explain", "graph.microsoft.com"]);
+    assert!(original.contains("plan: not allowed"), "{original}");
+}
+
+/// Issue 16: every problem of a profile's `[[endpoint]]` and `[[replace]]`
+/// tables, with the catalog's own messages and positions, in one run.
+#[test]
+fn site_tables_bad_input_issue_16() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("site.toml");
+    std::fs::write(
+        &profile,
+        r#"exclude_features = ["cloud-servics"]
+
+[[endpoint]]
+id = "uas-go-microsoft-com"
+host = "wsus.contoso.com"
+features = ["updates-and-servicing"]
+
+[[endpoint]]
+id = "site-dup"
+host = "go.microsoft.com"
+features = ["updates-and-servicing"]
+
+[[endpoint]]
+id = "site-bad"
+host = "*.*.contoso.com"
+features = ["updates-and-servicng"]
+
+[[replace]]
+endpoint = "cs-scp-graph-microsoft-cm"
+host = "graph.microsoft.us"
+"#,
+    )
+    .unwrap();
+    let out = cargo_bin_cmd!("egress")
+        .args(["plan", "--profile"])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "unknown feature `cloud-servics`",
+        "endpoint `uas-go-microsoft-com` is the catalog's",
+        "`site-dup` duplicates",
+        "unknown feature `updates-and-servicng`",
+        "did you mean `updates-and-servicing`?",
+        "unknown endpoint `cs-scp-graph-microsoft-cm`",
+        "did you mean `cs-scp-graph-microsoft-com`?",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    assert!(err.contains("site.toml:4:"), "{err}");
+    assert!(err.contains("site.toml:9:"), "{err}");
+    assert!(err.contains("site.toml:19:"), "{err}");
+    assert!(out.stdout.is_empty());
+}

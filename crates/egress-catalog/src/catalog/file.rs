@@ -269,6 +269,143 @@ pub fn load(file: &SourceFile) -> Result<Catalog, FileProblems> {
     )
 }
 
+/// A profile's `[[replace]]`: a catalog endpoint and its site's destination.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReplace {
+    endpoint: Spanned<String>,
+    host: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+}
+
+/// What a site adds to and corrects in a catalog: a profile's
+/// `[[endpoint]]` tables (the catalog's endpoint format, checked by the
+/// same rules against `base`) and `[[replace]]` tables (a catalog endpoint
+/// id and its `host` or `url` for this site).
+#[derive(Debug, Clone, Default)]
+pub struct SiteTables {
+    pub endpoints: Vec<Endpoint>,
+    pub replacements: Vec<(String, Destination)>,
+}
+
+impl SiteTables {
+    /// `base` with the site's endpoints added and its replacements made.
+    pub fn apply(&self, base: &Catalog) -> Catalog {
+        let mut catalog = base.clone();
+        for (id, destination) in &self.replacements {
+            if let Some(e) = catalog.endpoints.iter_mut().find(|e| &e.id == id) {
+                e.origin = Origin::Replaced {
+                    original: e.destination.to_string(),
+                };
+                e.destination = destination.clone();
+            }
+        }
+        catalog.endpoints.extend(self.endpoints.iter().cloned());
+        catalog
+    }
+}
+
+/// Reads a profile's `[[endpoint]]` and `[[replace]]` tables against the
+/// catalog they add to: every problem, with its position in the profile.
+pub fn site_tables(file: &SourceFile, base: &Catalog) -> Result<SiteTables, FileProblems> {
+    let root = tomlfile::parse(file)?;
+    let mut problems = Problems::default();
+    let (mut endpoints, mut replace) = (Vec::new(), Vec::new());
+    // The profile's loader checks its other keys.
+    for (key, value) in root {
+        match key.get_ref().as_ref() {
+            "endpoint" => endpoints = tomlfile::array_of_tables("endpoint", value, &mut problems),
+            "replace" => replace = tomlfile::array_of_tables("replace", value, &mut problems),
+            _ => {}
+        }
+    }
+    let endpoints: Vec<RawEndpoint> = each(endpoints, &mut problems);
+    let replace: Vec<RawReplace> = each(replace, &mut problems);
+    let mut checker = Checker {
+        problems,
+        page_ids: base.pages.iter().map(|p| p.id.clone()).collect(),
+        feature_ids: base.features.iter().map(|f| (f.id.clone(), 0..0)).collect(),
+        role_ids: base.roles.iter().map(|r| r.id.clone()).collect(),
+        placeholder_kinds: base
+            .placeholders
+            .iter()
+            .map(|p| (p.name.clone(), p.kind))
+            .collect(),
+    };
+    let base_ids: BTreeSet<String> = base.endpoints.iter().map(|e| e.id.clone()).collect();
+    let ids: BTreeSet<String> = base_ids
+        .iter()
+        .cloned()
+        .chain(endpoints.iter().map(|e| e.id.get_ref().clone()))
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut out = SiteTables::default();
+    for raw in endpoints {
+        let id_ok = checker.id("endpoint", &raw.id, &mut seen);
+        if base_ids.contains(raw.id.get_ref()) {
+            checker.problems.push(
+                Problem::new(
+                    raw.id.span(),
+                    format!("endpoint `{}` is the catalog's", raw.id.get_ref()),
+                )
+                .with_help("give a site endpoint an id of its own, or correct the catalog's with [[replace]]"),
+            );
+        }
+        let span = raw.id.span();
+        if let Some(mut e) = checker.endpoint(raw, &ids) {
+            if let Some(twin) = base.endpoints.iter().find(|b| {
+                b.destination.to_string() == e.destination.to_string()
+                    && b.features.iter().any(|f| e.features.contains(f))
+            }) {
+                checker.problems.push(
+                    Problem::new(
+                        span,
+                        format!(
+                            "endpoint `{}` duplicates the catalog's `{}` ({})",
+                            e.id, twin.id, twin.destination
+                        ),
+                    )
+                    .with_help("leave it out: the catalog already has it"),
+                );
+            } else if id_ok {
+                e.origin = Origin::Site;
+                out.endpoints.push(e);
+            }
+        }
+    }
+    let known: Vec<&str> = base.endpoints.iter().map(|e| e.id.as_str()).collect();
+    for r in replace {
+        if !base_ids.contains(r.endpoint.get_ref()) {
+            checker.unknown(
+                "endpoint",
+                &r.endpoint,
+                known.clone(),
+                "name a catalog endpoint's id (`egress catalog list --format json`)",
+            );
+        }
+        let destination = match (&r.host, &r.url) {
+            (Some(host), None) => checker
+                .template(host, inner(&host.span()))
+                .map(Destination::Host),
+            (None, Some(url)) => checker.url(url).map(Destination::Url),
+            _ => {
+                checker.problems.push(
+                    Problem::new(
+                        r.endpoint.span(),
+                        "a [[replace]] gives a `host` or a `url`, one of the two",
+                    )
+                    .with_help("add `host = \"graph.microsoft.us\"` or `url = \"https://...\"`"),
+                );
+                None
+            }
+        };
+        if let Some(d) = destination {
+            out.replacements.push((r.endpoint.into_inner(), d));
+        }
+    }
+    checker.problems.into_result(file, out)
+}
+
 fn problems_or_fallback(file: &SourceFile, problems: Problems) -> FileProblems {
     match problems.into_result(file, ()) {
         Err(e) => e,
@@ -716,6 +853,7 @@ impl Checker {
             notes: raw.notes,
             probe,
             source,
+            origin: Origin::Catalog,
         })
     }
 
