@@ -585,6 +585,24 @@ fn status_of<B>(response: &hyper::Response<B>) -> failure::Status {
     }
 }
 
+/// Sends a request without a body, with `Proxy-Authorization` when given.
+async fn send(
+    sender: &mut hyper::client::conn::http1::SendRequest<http_body_util::Empty<hyper::body::Bytes>>,
+    mut request: hyper::http::request::Builder,
+    proxy_authorization: Option<String>,
+) -> Result<hyper::Response<hyper::body::Incoming>, String> {
+    if let Some(auth) = proxy_authorization {
+        request = request.header(hyper::header::PROXY_AUTHORIZATION, auth);
+    }
+    let request = request
+        .body(http_body_util::Empty::new())
+        .map_err(|e| e.to_string())?;
+    sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// The proxy's own refusal of a request (a CONNECT, or a plain-HTTP request
 /// it answered itself): 407 is about credentials (and 401, which some
 /// proxies send instead: tinyproxy to a CONNECT with wrong ones), 5xx means
@@ -633,19 +651,9 @@ async fn connect_through(
             .await
             .map_err(|e| e.to_string())?;
         tokio::spawn(conn.with_upgrades());
-        let mut request = hyper::Request::connect(authority.as_str())
+        let request = hyper::Request::connect(authority.as_str())
             .header(hyper::header::HOST, authority.as_str());
-        if let Some(auth) = proxy_authorization(proxy) {
-            request = request.header(hyper::header::PROXY_AUTHORIZATION, auth);
-        }
-        let request = request
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| e.to_string())?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>(response)
+        send(&mut sender, request, proxy_authorization(proxy)).await
     };
     let result = tokio::time::timeout(config.phase_timeout, exchange).await;
     let response = match result {
@@ -956,7 +964,7 @@ where
             .await
             .map_err(|e| e.to_string())?;
         tokio::spawn(conn);
-        let mut request = hyper::Request::builder()
+        let request = hyper::Request::builder()
             .method(match method {
                 Method::Head => hyper::Method::HEAD,
                 Method::Get => hyper::Method::GET,
@@ -967,18 +975,12 @@ where
                 hyper::header::USER_AGENT,
                 concat!("egress/", env!("CARGO_PKG_VERSION")),
             );
-        if path == Path::ViaProxy
-            && let Some(auth) = proxy.and_then(proxy_authorization)
-        {
-            request = request.header(hyper::header::PROXY_AUTHORIZATION, auth);
-        }
-        let request = request
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| e.to_string())?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
+        // Only the proxy of a plain-HTTP request reads its credentials; in
+        // a tunnel they would go to the target.
+        let auth = proxy
+            .filter(|_| path == Path::ViaProxy)
+            .and_then(proxy_authorization);
+        let response = send(&mut sender, request, auth).await?;
         // Only the headers are wanted: the body is dropped unread.
         Ok::<_, String>((status_of(&response), response.headers().clone()))
     };

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use egress_catalog::catalog::Scheme;
+use egress_catalog::catalog::{Scheme, UNSPECIFIED_ROLE};
 use egress_catalog::plan::{Pairs, Plan, Requirement};
 use egress_pattern::PatternKind;
 use serde::Serialize;
@@ -116,7 +116,12 @@ pub(crate) fn render<'a>(
             .filter(|(_, roles)| source_role.as_ref().is_some_and(|r| roles.contains(r)))
             .map(|(a, _)| a.to_string())
             .collect();
-        let sources = if sources.is_empty() {
+        // Role-less requirements: any machine may need them, so `*` is
+        // exact.
+        let anyone = source_role.as_deref() == Some(UNSPECIFIED_ROLE);
+        let sources = if sources.is_empty() && anyone {
+            vec!["*".to_owned()]
+        } else if sources.is_empty() {
             let detail = match &source_role {
                 Some(role) => format!(
                     "the profile names no server with role {role}: rules for it admit any source (`*`)"

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use egress_catalog::catalog::Scheme;
+use egress_catalog::catalog::{Scheme, UNSPECIFIED_ROLE};
 use egress_catalog::plan::Plan;
 use egress_pattern::PatternKind;
 
@@ -40,15 +40,27 @@ pub(crate) fn render(
     losses: &mut Vec<Loss>,
 ) -> Body<'static> {
     paths_not_enforceable(&entries.list, true, losses);
-    // One set of ACLs per role when the plan is for roles, else one.
-    let roles: Vec<Option<&str>> = if plan.request.roles.is_empty() {
+    // One set of ACLs per role when the plan is for roles, or when the
+    // profile names servers (so that each gets only its roles' hosts and
+    // ports); else one for every source.
+    let names: Vec<&str> = if !plan.request.roles.is_empty() {
+        plan.request.roles.iter().map(String::as_str).collect()
+    } else if !options.sources.is_empty() {
+        let mut names: Vec<&str> = entries
+            .list
+            .iter()
+            .flat_map(|e| e.requirements.iter().map(|r| r.role.as_str()))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    } else {
+        Vec::new()
+    };
+    let roles: Vec<Option<&str>> = if names.is_empty() {
         vec![None]
     } else {
-        plan.request
-            .roles
-            .iter()
-            .map(|r| Some(r.as_str()))
-            .collect()
+        names.into_iter().map(Some).collect()
     };
     let groups = groups(entries, &roles, options.squid_style, losses);
     let sources = sources(&roles, options, losses);
@@ -114,17 +126,22 @@ pub(crate) fn render(
 /// The groups, in output order: each entry goes to the groups of the
 /// roles whose requirements name it, with only those requirements' pairs.
 fn groups<'a>(
-    entries: &Entries<'_>,
+    entries: &Entries<'a>,
     roles: &[Option<&'a str>],
     style: SquidStyle,
     losses: &mut Vec<Loss>,
 ) -> BTreeMap<GroupKey<'a>, Group> {
     let mut groups: BTreeMap<GroupKey<'a>, Group> = BTreeMap::new();
+    // Role-less requirements have their own group when the roles come from
+    // the plan's requirements; else they go with every role.
+    let own_group = roles.contains(&Some(UNSPECIFIED_ROLE));
     for e in &entries.list {
         for role in roles {
             let pairs = match role {
                 None => e.pairs(),
-                Some(role) => e.pairs_where(|r| r.applies_to(role)),
+                Some(role) => {
+                    e.pairs_where(|r| r.role == *role || (!own_group && r.applies_to(role)))
+                }
             };
             for (scheme, port) in pairs {
                 add(
@@ -143,7 +160,9 @@ fn groups<'a>(
 
 /// Each role's source addresses from the profile's servers. A role without
 /// any, in a plan for several roles, gets ACLs that any source may use:
-/// reported, since another role's machines could then use them.
+/// reported, since another role's machines could then use them. Role-less
+/// requirements (`unspecified`: any machine may need them) admit any source
+/// by definition.
 fn sources<'a>(
     roles: &[Option<&'a str>],
     options: &Options,
@@ -159,7 +178,7 @@ fn sources<'a>(
             .collect();
         if !addresses.is_empty() {
             out.insert(*role, addresses);
-        } else if roles.len() > 1 {
+        } else if roles.len() > 1 && *role != UNSPECIFIED_ROLE {
             losses.push(Loss {
                 host: "*".to_owned(),
                 kind: LossKind::AnySource,

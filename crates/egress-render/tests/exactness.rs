@@ -75,7 +75,9 @@ fn catalog_text(specs: &[Spec]) -> String {
     text
 }
 
-fn plan(specs: &[Spec]) -> Plan {
+/// The plan of the catalog `specs` make: for both roles by name, or, with
+/// `every_role`, for every role (no `--role`).
+fn plan(specs: &[Spec], every_role: bool) -> Plan {
     let c = catalog::load(&SourceFile::new("x.toml", catalog_text(specs)))
         .unwrap_or_else(|e| panic!("{e}"));
     plan::resolve(
@@ -85,7 +87,11 @@ fn plan(specs: &[Spec]) -> Plan {
             version: None,
             as_of: jiff::civil::date(2026, 1, 1),
             features: None,
-            roles: ROLES.iter().map(|r| r.to_string()).collect(),
+            roles: if every_role {
+                Vec::new()
+            } else {
+                ROLES.iter().map(|r| r.to_string()).collect()
+            },
             placeholders: BTreeMap::new(),
             exclude: Default::default(),
         },
@@ -143,12 +149,17 @@ fn sources(servers: &[(AddressRange, Vec<String>)]) -> Vec<(IpAddr, Vec<String>)
 }
 
 /// What the plan allows: a row whose pattern matches the host, with a
-/// requirement in force for the pair and for a role of the source.
+/// requirement in force for the pair and for a role of the source. In a
+/// plan for every role, a role-less requirement is any machine's; in a plan
+/// for named roles, each named role's.
 fn oracle(plan: &Plan, roles: &[String], scheme: Scheme, host: &str, port: u16) -> bool {
+    let every_role = plan.request.roles.is_empty();
     plan.rows.iter().any(|row| {
         row.pattern.as_ref().is_some_and(|p| p.matches_name(host))
             && row.in_force().any(|r| {
-                r.pairs.contains(&(scheme, port)) && roles.iter().any(|role| r.applies_to(role))
+                r.pairs.contains(&(scheme, port))
+                    && ((every_role && r.role == egress_catalog::catalog::UNSPECIFIED_ROLE)
+                        || roles.iter().any(|role| r.applies_to(role)))
             })
     })
 }
@@ -245,8 +256,9 @@ proptest! {
     fn squid_and_azure_admit_exactly_the_requirements(
         specs in proptest::collection::vec(spec(), 1..6),
         servers in servers(),
+        every_role in proptest::bool::ANY,
     ) {
-        let plan = plan(&specs);
+        let plan = plan(&specs, every_role);
         let options = Options {
             header: Vec::new(),
             squid_style: SquidStyle::Exact,
