@@ -53,14 +53,42 @@ async fn https_origin(cert: CertificateDer<'static>, key: PrivateKeyDer<'static>
     port
 }
 
-async fn answer<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(s: &mut S) {
+/// Reads a request's head; `None` when the peer stops before its end.
+async fn read_head<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Option<Vec<u8>> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
         match s.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
+    }
+    Some(buf)
+}
+
+/// An origin on loopback that answers each request with `reply(head)`,
+/// then closes the connection.
+async fn replying(reply: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let reply = Arc::new(reply);
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                if let Some(head) = read_head(&mut s).await {
+                    let _ = s.write_all(&reply(&head)).await;
+                    let _ = s.shutdown().await;
+                }
+            });
+        }
+    });
+    port
+}
+
+async fn answer<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(s: &mut S) {
+    if read_head(s).await.is_none() {
+        return;
     }
     let _ = s
         .write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
@@ -269,34 +297,17 @@ async fn ipv6_failure_with_ipv4_success_is_a_warning() {
 /// An HTTP origin that redirects `/` to `location` and answers anything
 /// else with 204.
 async fn redirecting(location: String) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            let location = location.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf);
-                let reply = if head.starts_with("HEAD / ") {
-                    format!(
-                        "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    )
-                } else {
-                    "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".to_owned()
-                };
-                let _ = s.write_all(reply.as_bytes()).await;
-                let _ = s.shutdown().await;
-            });
+    replying(move |head| {
+        if head.starts_with(b"HEAD / ") {
+            format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .into_bytes()
+        } else {
+            b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".to_vec()
         }
-    });
-    port
+    })
+    .await
 }
 
 #[tokio::test]
@@ -599,30 +610,15 @@ async fn tls_version_can_be_pinned() {
 /// A server that answers HEAD with 405 and closes the connection, and GET
 /// with 200 (issue 15).
 async fn head_rejecting() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let reply: &[u8] = if buf.starts_with(b"HEAD ") {
-                    b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                } else {
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-                };
-                let _ = s.write_all(reply).await;
-                let _ = s.shutdown().await;
-            });
+    replying(|head| {
+        if head.starts_with(b"HEAD ") {
+            b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                .to_vec()
+        } else {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec()
         }
-    });
-    port
+    })
+    .await
 }
 
 #[tokio::test]
