@@ -29,6 +29,16 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Gives the endpoints whose ports are the site's WSUS ports those
+    /// ports, one per scheme.
+    pub fn set_wsus_ports(&mut self, wsus: WsusPorts) {
+        for e in &mut self.endpoints {
+            if e.site_ports == Some(SitePorts::Wsus) {
+                e.ports.value = e.schemes.value.iter().map(|&s| wsus.port(s)).collect();
+            }
+        }
+    }
+
     pub fn feature(&self, id: &str) -> Option<&Feature> {
         self.features.iter().find(|f| f.id == id)
     }
@@ -140,6 +150,9 @@ pub struct Endpoint {
     pub roles: Attr<Vec<String>>,
     pub schemes: Attr<Vec<Scheme>>,
     pub ports: Attr<Vec<u16>>,
+    /// Set when the site, not the page, chooses the ports (`ports` then
+    /// holds the default until [`Catalog::set_wsus_ports`]).
+    pub site_ports: Option<SitePorts>,
     pub cloud: CloudScope,
     pub direction: Direction,
     pub versions: VersionRange,
@@ -159,6 +172,48 @@ pub struct Endpoint {
     /// Whether the site added or corrected it (a profile's `[[endpoint]]`
     /// and `[[replace]]`).
     pub origin: Origin,
+}
+
+/// Ports a site chooses: the page names the server, not its port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SitePorts {
+    /// The software update point's WSUS ports (profile `wsus_ports`).
+    Wsus,
+}
+
+impl SitePorts {
+    /// The catalog key's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SitePorts::Wsus => "wsus",
+        }
+    }
+}
+
+/// The ports WSUS listens on: 8530 and 8531 as it installs by default,
+/// 80 and 443 when it uses the IIS default web site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WsusPorts {
+    pub http: u16,
+    pub https: u16,
+}
+
+impl Default for WsusPorts {
+    fn default() -> Self {
+        WsusPorts {
+            http: 8530,
+            https: 8531,
+        }
+    }
+}
+
+impl WsusPorts {
+    pub fn port(self, scheme: Scheme) -> u16 {
+        match scheme {
+            Scheme::Http => self.http,
+            Scheme::Https => self.https,
+        }
+    }
 }
 
 /// Where an endpoint comes from.

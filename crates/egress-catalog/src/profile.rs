@@ -11,7 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::value::Datetime;
 
-use crate::catalog::{Catalog, Cloud, PlaceholderKind};
+use crate::catalog::{Catalog, Cloud, PlaceholderKind, WsusPorts};
 use crate::diagnostic::{FileProblems, Problem, Problems, SourceFile, did_you_mean};
 use crate::tomlfile;
 
@@ -52,6 +52,9 @@ pub struct Profile {
     /// Features and endpoints the site leaves out.
     pub exclude_features: Vec<Located<String>>,
     pub exclude_endpoints: Vec<Located<String>>,
+    /// The ports the site's WSUS servers listen on (the software update
+    /// point's intranet rows).
+    pub wsus_ports: WsusPorts,
     /// The proxy the site's systems use, for `egress check`.
     pub proxy: Option<ProxySettings>,
 }
@@ -202,6 +205,7 @@ struct RawProfile {
     exclude_features: Vec<Spanned<String>>,
     #[serde(default)]
     exclude_endpoints: Vec<Spanned<String>>,
+    wsus_ports: Option<RawWsusPorts>,
     proxy: Option<RawProxy>,
     /// Site endpoints and corrections: read against the catalog by
     /// `catalog::site_tables`.
@@ -209,6 +213,13 @@ struct RawProfile {
     _endpoint: Option<serde::de::IgnoredAny>,
     #[serde(rename = "replace")]
     _replace: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWsusPorts {
+    http: Option<Spanned<u16>>,
+    https: Option<Spanned<u16>>,
 }
 
 #[derive(Deserialize)]
@@ -355,6 +366,22 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
             });
         }
     }
+    let mut wsus_ports = WsusPorts::default();
+    if let Some(w) = &raw.wsus_ports {
+        for (given, port) in [
+            (&w.http, &mut wsus_ports.http),
+            (&w.https, &mut wsus_ports.https),
+        ] {
+            match given {
+                Some(p) if *p.get_ref() == 0 => problems.push(
+                    Problem::new(p.span(), "a port must be 1 to 65535")
+                        .with_help("WSUS listens on 8530 and 8531, or on 80 and 443"),
+                ),
+                Some(p) => *port = *p.get_ref(),
+                None => {}
+            }
+        }
+    }
     let profile = Profile {
         file: file.clone(),
         catalog: raw.catalog,
@@ -384,6 +411,7 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
             .into_iter()
             .map(Located::from)
             .collect(),
+        wsus_ports,
         proxy: raw.proxy.map(|p| ProxySettings {
             url: p.url,
             user: p.user,

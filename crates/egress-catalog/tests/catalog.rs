@@ -80,7 +80,7 @@ fn unknown_keys_and_wrong_types() {
     check(
         "\n[[endpoint]]\nid = \"e\"\nhost = \"a.example.com\"\nfeatures = [\"updates\"]\nport = 443\n",
         &[
-            "33:1: unknown field `port`, expected one of `id`, `host`, `url`, `features`, `section`, `roles`, `schemes`, `ports`, `assumed`, `cloud`, `direction`, `since_version`, `until_version`, `valid_from`, `valid_until`, `superseded_by`, `superseded_from`, `alternatives`, `tls_versions`, `min_proxy_idle_timeout_secs`, `notes`, `probe`, `source`",
+            "33:1: unknown field `port`, expected one of `id`, `host`, `url`, `features`, `section`, `roles`, `schemes`, `ports`, `site_ports`, `assumed`, `cloud`, `direction`, `since_version`, `until_version`, `valid_from`, `valid_until`, `superseded_by`, `superseded_from`, `alternatives`, `tls_versions`, `min_proxy_idle_timeout_secs`, `notes`, `probe`, `source`",
         ],
     );
     check(
@@ -289,6 +289,55 @@ fn stated_and_assumed() {
         (&[8080], Assumed),
         (&["client"], Assumed),
     );
+    // The site's WSUS ports: 8530 and 8531 until a profile says otherwise.
+    check_basis(
+        &ep("url = \"http://a.b\"\nsite_ports = \"wsus\""),
+        (&[Scheme::Http], Stated),
+        (&[8530], Assumed),
+        (&["unspecified"], Stated),
+    );
+    check_basis(
+        &ep("url = \"https://a.b\"\nsite_ports = \"wsus\""),
+        (&[Scheme::Https], Stated),
+        (&[8531], Assumed),
+        (&["unspecified"], Stated),
+    );
+}
+
+#[test]
+fn site_ports() {
+    let ep =
+        |extra: &str| format!("\n[[endpoint]]\nid = \"e\"\nfeatures = [\"updates\"]\n{extra}\n");
+    let wrong = "`site_ports` needs a URL endpoint without a port and without `ports`";
+    check(
+        &ep("host = \"a.b\"\nsite_ports = \"wsus\""),
+        &[&format!("33:14: {wrong}")],
+    );
+    check(
+        &ep("url = \"http://a.b:80\"\nsite_ports = \"wsus\""),
+        &[&format!("33:14: {wrong}")],
+    );
+    check(
+        &ep("url = \"http://a.b\"\nports = [8530]\nsite_ports = \"wsus\""),
+        &[&format!("34:14: {wrong}")],
+    );
+    check(
+        &ep("url = \"http://a.b\"\nsite_ports = \"iis\""),
+        &["33:14: unknown variant `iis`, expected `wsus`"],
+    );
+    let file = SourceFile::new(
+        "demo.toml",
+        format!(
+            "{HEAD}{}",
+            ep("url = \"https://a.b\"\nsite_ports = \"wsus\"")
+        ),
+    );
+    let mut c = catalog::load(&file).unwrap();
+    c.set_wsus_ports(catalog::WsusPorts {
+        http: 80,
+        https: 443,
+    });
+    assert_eq!(c.endpoints[0].ports.value, [443]);
 }
 
 #[test]

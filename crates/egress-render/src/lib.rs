@@ -428,7 +428,10 @@ fn entries<'a>(plan: &'a Plan, options: &Options, losses: &mut Vec<Loss>) -> Ent
             continue;
         }
         if row.direction != wanted {
-            other.push(row.host.as_str());
+            // A host has a row per path or version condition: named once.
+            if !other.contains(&row.host.as_str()) {
+                other.push(row.host.as_str());
+            }
             continue;
         }
         let pattern = match &row.pattern {

@@ -219,7 +219,13 @@ fn list(args: &ListArgs) -> anyhow::Result<()> {
                     let ports = e.ports.value.iter().map(|p| (*p, e.ports.basis)).collect();
                     vec![
                         target_lines(&e.destination),
-                        crate::plan::ports_cell(&schemes, &ports),
+                        crate::plan::ports_cell(
+                            &schemes,
+                            &ports,
+                            &egress_catalog::plan::pairs(&e.schemes.value, &e.ports.value)
+                                .into_iter()
+                                .collect(),
+                        ),
                         e.roles
                             .value
                             .iter()

@@ -102,7 +102,11 @@ pub fn load(source: &Source) -> anyhow::Result<Loaded> {
     let catalog = match &profile {
         None => catalog,
         Some(p) => match (p.check(&catalog), catalog::site_tables(&p.file, &catalog)) {
-            (Ok(()), Ok(site)) => site.apply(&catalog),
+            (Ok(()), Ok(site)) => {
+                let mut catalog = site.apply(&catalog);
+                catalog.set_wsus_ports(p.wsus_ports);
+                catalog
+            }
             (Err(mut a), Err(b)) => {
                 a.problems.extend(b.problems);
                 a.problems.sort_by_key(|p| p.span.start);

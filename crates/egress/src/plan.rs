@@ -47,35 +47,35 @@ pub fn render(plan: &Plan, loaded: &Loaded, format: Format) -> anyhow::Result<St
     })
 }
 
-/// `https 443` per scheme when the ports are the schemes' defaults, else
-/// the two lists; assumed values carry a `*`.
-pub fn ports_cell(schemes: &BTreeMap<Scheme, Basis>, ports: &BTreeMap<u16, Basis>) -> Vec<String> {
-    let mark = |b: &Basis| if *b == Basis::Assumed { "*" } else { "" };
-    let defaults: Vec<u16> = schemes.keys().map(|s| s.default_port()).collect();
-    let mut port_list: Vec<u16> = ports.keys().copied().collect();
-    port_list.sort_unstable();
-    let mut default_list = defaults.clone();
-    default_list.sort_unstable();
-    if port_list == default_list {
-        schemes
-            .iter()
-            .rev()
-            .map(|(s, b)| {
-                let port = s.default_port();
-                format!("{s}{} {port}{}", mark(b), mark(&ports[&port]))
-            })
-            .collect()
-    } else {
+/// A row's scheme and port pairs: `https 443` a line each, or, when every
+/// scheme goes with every port, the two lists; assumed values carry a `*`.
+pub fn ports_cell(
+    schemes: &BTreeMap<Scheme, Basis>,
+    ports: &BTreeMap<u16, Basis>,
+    pairs: &Pairs,
+) -> Vec<String> {
+    let mark = |b: Option<&Basis>| if b == Some(&Basis::Assumed) { "*" } else { "" };
+    // Every scheme on every port: `https http` over `port 8080 8443`.
+    // Otherwise each scheme with its own port, a line each.
+    let product = pairs.len() == schemes.len() * ports.len();
+    let one_port_each = pairs.len() == schemes.len();
+    if product && !one_port_each {
         let schemes: Vec<String> = schemes
             .iter()
             .rev()
-            .map(|(s, b)| format!("{s}{}", mark(b)))
+            .map(|(s, b)| format!("{s}{}", mark(Some(b))))
             .collect();
         let ports: Vec<String> = ports
             .iter()
-            .map(|(p, b)| format!("{p}{}", mark(b)))
+            .map(|(p, b)| format!("{p}{}", mark(Some(b))))
             .collect();
         vec![schemes.join(" "), format!("port {}", ports.join(" "))]
+    } else {
+        pairs
+            .iter()
+            .rev()
+            .map(|(s, p)| format!("{s}{} {p}{}", mark(schemes.get(s)), mark(ports.get(p))))
+            .collect()
     }
 }
 
@@ -185,7 +185,7 @@ fn table(plan: &Plan, loaded: &Loaded) -> String {
         }
         t.row(vec![
             host,
-            ports_cell(&row.schemes, &row.ports),
+            ports_cell(&row.schemes, &row.ports, &row.pairs()),
             needed_by(row),
         ]);
     }
@@ -323,7 +323,7 @@ fn markdown(plan: &Plan, loaded: &Loaded) -> String {
             out,
             "| `{}` | {} | {} | {} | {} | {} |",
             target(row).replace('|', "\\|"),
-            cell(&ports_cell(&row.schemes, &row.ports)),
+            cell(&ports_cell(&row.schemes, &row.ports, &row.pairs())),
             cell(&row.features()),
             cell(&roles),
             cell(&status),

@@ -1064,3 +1064,85 @@ host = "graph.microsoft.us"
     assert!(err.contains("site.toml:19:"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// Issue 16: the software update point's intranet rows take the site's
+/// WSUS ports (`wsus_ports`, default 8530/8531), in every output.
+#[test]
+fn wsus_ports_issue_16() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("site.toml");
+    let site = "placeholders = { child-sup-fqdn = \"sup.child.contoso.com\", parent-sup-fqdn = \"sup.contoso.com\" }\n";
+    let rules = |profile_text: &str| {
+        std::fs::write(&profile, profile_text).unwrap();
+        let out = cargo_bin_cmd!("egress")
+            .args(["render", "firewall-rules", "--intranet", "--profile"])
+            .arg(&profile)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split("  #").next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        rules(site),
+        [
+            "software-update-point (any) -> sup.child.contoso.com 8530/tcp http",
+            "software-update-point (any) -> sup.child.contoso.com 8531/tcp https",
+            "software-update-point (any) -> sup.contoso.com 8530/tcp http",
+            "software-update-point (any) -> sup.contoso.com 8531/tcp https",
+        ]
+    );
+    // WSUS on the IIS default web site; one key left at its default.
+    assert_eq!(
+        rules(&format!("wsus_ports = {{ http = 80 }}\n{site}")),
+        [
+            "software-update-point (any) -> sup.child.contoso.com 80/tcp http",
+            "software-update-point (any) -> sup.child.contoso.com 8531/tcp https",
+            "software-update-point (any) -> sup.contoso.com 80/tcp http",
+            "software-update-point (any) -> sup.contoso.com 8531/tcp https",
+        ]
+    );
+    // The plan and explain agree.
+    let out = cargo_bin_cmd!("egress")
+        .args(["explain", "https://sup.contoso.com:8531/", "--profile"])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = cargo_bin_cmd!("egress")
+        .args(["explain", "https://sup.contoso.com/", "--profile"])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+
+    // Bad values: located, nothing written.
+    let out_file = dir.path().join("rules.txt");
+    for (bad, needle) in [
+        (
+            "wsus_ports = { http = 0 }",
+            "site.toml:1:23: a port must be 1 to 65535",
+        ),
+        ("wsus_ports = { https = 70000 }", "site.toml:1:24"),
+        (
+            "wsus_ports = { htps = 8531 }",
+            "unknown field `htps`, expected `http` or `https`",
+        ),
+    ] {
+        std::fs::write(&profile, bad).unwrap();
+        let out = cargo_bin_cmd!("egress")
+            .args(["render", "firewall-rules", "--intranet", "--profile"])
+            .arg(&profile)
+            .arg("-o")
+            .arg(&out_file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = text(&out.stderr);
+        assert!(err.contains(needle), "{needle}: {err}");
+        assert!(!out_file.exists());
+    }
+}

@@ -103,6 +103,7 @@ struct RawEndpoint {
     roles: Option<Spanned<Vec<Spanned<String>>>>,
     schemes: Option<Spanned<Vec<RawScheme>>>,
     ports: Option<Spanned<Vec<u16>>>,
+    site_ports: Option<Spanned<RawSitePorts>>,
     #[serde(default)]
     assumed: Vec<Spanned<RawAttrName>>,
     #[serde(default)]
@@ -130,6 +131,12 @@ struct RawEndpoint {
 enum RawScheme {
     Http,
     Https,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum RawSitePorts {
+    Wsus,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -798,7 +805,15 @@ impl Checker {
         self.endpoint_features(&raw);
         let roles = self.endpoint_roles(&raw);
         self.assumed_given(&raw);
-        let (schemes, ports) = self.schemes_and_ports(&raw, target.as_ref());
+        let (schemes, mut ports) = self.schemes_and_ports(&raw, target.as_ref());
+        let site_ports = self.site_ports(&raw, target.as_ref());
+        if let Some(SitePorts::Wsus) = site_ports {
+            let wsus = WsusPorts::default();
+            ports = Attr {
+                value: schemes.value.iter().map(|&s| wsus.port(s)).collect(),
+                basis: Basis::Assumed,
+            };
+        }
         let valid = self.validity(&raw);
         let superseded = self.supersession(&raw, ids);
         let probe = match &raw.probe {
@@ -828,6 +843,7 @@ impl Checker {
             roles,
             schemes,
             ports,
+            site_ports,
             cloud: match raw.cloud {
                 RawCloudScope::All => CloudScope::All,
                 RawCloudScope::Public => CloudScope::Only(Cloud::Public),
@@ -1055,6 +1071,28 @@ impl Checker {
     }
 
     /// `valid_from` before `valid_until`.
+    /// `site_ports`: only on a URL without a port, whose one scheme takes
+    /// the site's port for it.
+    fn site_ports(&mut self, raw: &RawEndpoint, target: Option<&Destination>) -> Option<SitePorts> {
+        let given = raw.site_ports.as_ref()?;
+        let fits = matches!(target, Some(Destination::Url(u)) if u.port.is_none());
+        if !fits || raw.ports.is_some() {
+            self.problems.push(
+                Problem::new(
+                    given.span(),
+                    "`site_ports` needs a URL endpoint without a port and without `ports`",
+                )
+                .with_help(
+                    "write the server as `url = \"http://<fqdn>\"` and leave the port to the site",
+                ),
+            );
+            return None;
+        }
+        Some(match given.get_ref() {
+            RawSitePorts::Wsus => SitePorts::Wsus,
+        })
+    }
+
     fn validity(&mut self, raw: &RawEndpoint) -> Validity {
         let from = raw
             .valid_from
