@@ -3,6 +3,7 @@
 //! Loading collects every problem it can find and reports them all at once;
 //! a file with problems produces nothing else.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -89,23 +90,78 @@ impl fmt::Display for FileProblems {
 }
 
 /// Collects problems while a file is checked.
-#[derive(Debug, Default)]
-pub(crate) struct Problems(Vec<Problem>);
+#[derive(Debug)]
+pub(crate) struct Problems {
+    list: Vec<Problem>,
+    /// The documentation of the file's format, for help texts.
+    doc: &'static str,
+    /// Keys given but unreadable (reported), by the start of their table:
+    /// not to be reported missing too.
+    unreadable: BTreeSet<(usize, String)>,
+}
+
+impl Default for Problems {
+    fn default() -> Self {
+        Problems::of_format("docs/catalog-format.md")
+    }
+}
 
 impl Problems {
+    /// Problems of a file whose format `doc` describes.
+    pub(crate) fn of_format(doc: &'static str) -> Problems {
+        Problems {
+            list: Vec::new(),
+            doc,
+            unreadable: BTreeSet::new(),
+        }
+    }
+
+    /// Notes that `key` of the table at `table` is given but could not be
+    /// read (a problem already reported).
+    pub(crate) fn unreadable(&mut self, table: &Range<usize>, key: &str) {
+        self.unreadable.insert((table.start, key.to_owned()));
+    }
+
+    /// Whether `key` of the table at `table` is given, though unreadable.
+    pub(crate) fn given_but_unreadable(&self, table: &Range<usize>, key: &str) -> bool {
+        self.unreadable.contains(&(table.start, key.to_owned()))
+    }
+
+    pub(crate) fn doc(&self) -> &'static str {
+        self.doc
+    }
+
     pub(crate) fn push(&mut self, problem: Problem) {
-        self.0.push(problem);
+        self.list.push(problem);
+    }
+
+    /// A key a table must have: reported at the table when missing, so
+    /// that every missing key of every table shows in one run.
+    pub(crate) fn require<T>(
+        &mut self,
+        value: Option<T>,
+        table: &Range<usize>,
+        what: &str,
+        key: &str,
+    ) -> Option<T> {
+        if value.is_none() && !self.given_but_unreadable(table, key) {
+            self.push(
+                Problem::new(table.clone(), format!("{what} has no `{key}`"))
+                    .with_help(format!("add `{key} = ...` to it")),
+            );
+        }
+        value
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.list.is_empty()
     }
 
     pub(crate) fn into_result<T>(self, file: &SourceFile, value: T) -> Result<T, FileProblems> {
-        if self.0.is_empty() {
+        if self.list.is_empty() {
             Ok(value)
         } else {
-            let mut problems = self.0;
+            let mut problems = self.list;
             problems.sort_by_key(|p| (p.span.start, p.span.end));
             problems.dedup();
             Err(FileProblems {

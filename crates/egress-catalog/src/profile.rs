@@ -198,15 +198,19 @@ struct RawProfile {
     roles: Vec<Spanned<String>>,
     #[serde(default)]
     placeholders: BTreeMap<Spanned<String>, Spanned<String>>,
-    #[serde(default)]
-    server: Vec<RawServer>,
+    /// `[[server]]`, `wsus_ports` and `[proxy]`: read table by table (see
+    /// `load`), named here for the unknown-key message.
+    #[serde(rename = "server")]
+    _server: Option<serde::de::IgnoredAny>,
     placeholders_policy: Option<PlaceholderPolicy>,
     #[serde(default)]
     exclude_features: Vec<Spanned<String>>,
     #[serde(default)]
     exclude_endpoints: Vec<Spanned<String>>,
-    wsus_ports: Option<RawWsusPorts>,
-    proxy: Option<RawProxy>,
+    #[serde(rename = "wsus_ports")]
+    _wsus_ports: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "proxy")]
+    _proxy: Option<serde::de::IgnoredAny>,
     /// Site endpoints and corrections: read against the catalog by
     /// `catalog::site_tables`.
     #[serde(rename = "endpoint")]
@@ -275,7 +279,7 @@ enum RawCloud {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawServer {
-    name: Spanned<String>,
+    name: Option<Spanned<String>>,
     #[serde(default)]
     roles: Vec<Spanned<String>>,
     #[serde(default)]
@@ -287,12 +291,30 @@ const VERSIONS: std::ops::RangeInclusive<u32> = 1511..=9912;
 
 /// Loads a profile and checks everything that does not need the catalog.
 pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
-    let root = tomlfile::parse(file)?;
-    let mut problems = Problems::default();
-    let span = 0..file.text.len();
-    let Some(raw) = tomlfile::deserialize_each_key::<RawProfile>(root, span, &mut problems) else {
+    let mut root = tomlfile::parse(file)?;
+    let mut problems = Problems::of_format("docs/profile-format.md");
+    // Tables within the profile, each read on its own so that one problem
+    // does not hide the next.
+    let mut take = |key: &str| {
+        let key = root.keys().find(|k| k.get_ref() == key).cloned();
+        key.and_then(|k| root.remove(&k))
+    };
+    let raw_servers: Vec<Spanned<RawServer>> = match take("server") {
+        Some(v) => tomlfile::array_of_tables("server", v, &mut problems)
+            .into_iter()
+            .filter_map(|t| tomlfile::deserialize_table(t, &mut problems))
+            .collect(),
+        None => Vec::new(),
+    };
+    let wsus = take("wsus_ports")
+        .and_then(|v| tomlfile::deserialize_table::<RawWsusPorts>(v, &mut problems));
+    let proxy =
+        take("proxy").and_then(|v| tomlfile::deserialize_table::<RawProxy>(v, &mut problems));
+    let whole = Spanned::new(0..file.text.len(), toml::de::DeValue::Table(root));
+    let Some(raw) = tomlfile::deserialize_table::<RawProfile>(whole, &mut problems) else {
         return Err(problems_or(file, problems));
     };
+    let raw = raw.into_inner();
 
     if let Some(v) = &raw.version
         && !VERSIONS.contains(v.get_ref())
@@ -337,17 +359,20 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
         }) => Some(list.into_iter().map(Located::from).collect()),
     };
     let mut servers = Vec::new();
-    for s in raw.server {
-        let name = match Host::parse(s.name.get_ref()) {
+    for s in raw_servers {
+        let table = s.span();
+        let s = s.into_inner();
+        let name = problems.require(s.name, &table, "this `[[server]]`", "name");
+        let name = name.and_then(|name| match Host::parse(name.get_ref()) {
             Ok(h) => Some(h),
             Err(e) => {
                 problems.push(Problem::new(
-                    s.name.span(),
-                    format!("invalid server name `{}`: {e}", s.name.get_ref()),
+                    name.span(),
+                    format!("invalid server name `{}`: {e}", name.get_ref()),
                 ));
                 None
             }
-        };
+        });
         let mut addresses = Vec::new();
         for a in &s.addresses {
             match AddressRange::parse(a.get_ref()) {
@@ -367,7 +392,8 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
         }
     }
     let mut wsus_ports = WsusPorts::default();
-    if let Some(w) = &raw.wsus_ports {
+    if let Some(w) = &wsus {
+        let w = w.get_ref();
         for (given, port) in [
             (&w.http, &mut wsus_ports.http),
             (&w.https, &mut wsus_ports.https),
@@ -412,7 +438,7 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
             .map(Located::from)
             .collect(),
         wsus_ports,
-        proxy: raw.proxy.map(|p| ProxySettings {
+        proxy: proxy.map(Spanned::into_inner).map(|p| ProxySettings {
             url: p.url,
             user: p.user,
             password: p.password,
@@ -438,7 +464,7 @@ impl Profile {
     /// every feature, role and placeholder it names must exist there, and
     /// every value must be valid for its placeholder.
     pub fn check(&self, catalog: &Catalog) -> Result<(), FileProblems> {
-        let mut problems = Problems::default();
+        let mut problems = Problems::of_format("docs/profile-format.md");
         let feature_ids: Vec<&str> = catalog.features.iter().map(|f| f.id.as_str()).collect();
         let role_ids: Vec<&str> = catalog.roles.iter().map(|r| r.id.as_str()).collect();
         for f in self.features.iter().flatten() {

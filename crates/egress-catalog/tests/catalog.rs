@@ -85,7 +85,7 @@ fn unknown_keys_and_wrong_types() {
     );
     check(
         "\n[[endpoint]]\nid = \"e\"\nhost = \"a.example.com\"\nfeatures = \"updates\"\n",
-        &["32:12: invalid type: string \"updates\", expected a sequence"],
+        &["32:12: `features` must be a list, not string \"updates\""],
     );
     check(
         "\n[endpoints]\nx = 1\n",
@@ -96,6 +96,35 @@ fn unknown_keys_and_wrong_types() {
     check(
         "\n[[endpoint]]\nid = \"e\"\nhost = \"a.example.com\"\nfeatures = [\"updates\"]\ncloud = \"azure\"\n",
         &["33:9: unknown variant `azure`, expected one of `all`, `public`, `usgov`"],
+    );
+}
+
+/// Issue 17: an unknown key no longer hides its entry's other problems,
+/// and every missing key of every table is named, in one run.
+#[test]
+fn every_problem_in_one_run_issue_17() {
+    check(
+        "\n[[endpoint]]\nid = \"e\"\nhost = \"a.example.com\"\nfeatures = [\"updates\"]\n\n[[endpoint]]\nid = \"e\"\nhost = \"*.*.example.com\"\nfeatures = [\"update\"]\nroles = [\"clients\"]\ncolour = \"blue\"\n\n[[endpoint]]\nhost = \"b.example.com\"\n\n[[role]]\ntitle = \"No id\"\n\n[[placeholder]]\nname = \"p\"\n",
+        &[
+            "35:6: duplicate endpoint id `e`",
+            "36:11: `*.*.example.com`: invalid host pattern: '*' is only allowed in the leftmost label of a pattern, once (at character 3)",
+            "37:13: unknown feature `update`",
+            "38:10: unknown role `clients`",
+            "39:1: unknown field `colour`, expected one of `id`, `host`, `url`, `features`, `section`, `roles`, `schemes`, `ports`, `site_ports`, `assumed`, `cloud`, `direction`, `since_version`, `until_version`, `valid_from`, `valid_until`, `superseded_by`, `superseded_from`, `alternatives`, `tls_versions`, `min_proxy_idle_timeout_secs`, `notes`, `probe`, `source`",
+            "41:1: this `[[endpoint]]` has no `id`",
+            "41:1: this `[[endpoint]]` has no `features`",
+            "44:1: this `[[role]]` has no `id`",
+            "47:1: this `[[placeholder]]` has no `title`",
+            "47:1: this `[[placeholder]]` has no `kind`",
+        ],
+    );
+    // A key given with the wrong type is not also reported missing.
+    check(
+        "\n[[endpoint]]\nid = \"e\"\nhost = 42\nfeatures = [\"updates\"]\nsource = { page = 1 }\n",
+        &[
+            "31:8: `host` must be a string, not integer `42`",
+            "33:19: this value must be a string, not integer `1`",
+        ],
     );
 }
 

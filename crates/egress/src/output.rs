@@ -28,6 +28,7 @@ pub fn check_writable(path: &Path) -> anyhow::Result<()> {
         .prefix(".egress-")
         .tempfile_in(dir)
         .map(drop)
+        .map_err(without_path)
         .with_context(|| {
             format!(
                 "cannot write {}: cannot create a file in {}",
@@ -35,6 +36,14 @@ pub fn check_writable(path: &Path) -> anyhow::Result<()> {
                 dir.display()
             )
         })
+}
+
+/// The OS error alone: tempfile's errors name the temporary file, which
+/// means nothing to the user (the message names the folder instead).
+fn without_path(e: std::io::Error) -> std::io::Error {
+    let text = e.to_string();
+    let os_error = text.split(" at path ").next().unwrap_or(&text);
+    std::io::Error::new(e.kind(), os_error.to_owned())
 }
 
 fn folder(path: &Path) -> &Path {
@@ -50,12 +59,36 @@ pub enum Overwrite {
     No,
 }
 
+/// Writes `bytes` to `path` through a temporary file in its folder. A new
+/// file gets the mode the umask allows (`0666 & !umask`), as any tool's
+/// output does; a replaced file keeps its mode, and its owner and group
+/// where the process may set them, so that a web server or Squid that
+/// reads it still can. (On Windows, the file takes its folder's inherited
+/// permissions.)
 pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: Overwrite) -> anyhow::Result<()> {
     let dir = folder(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".egress-")
+    let existing = match overwrite {
+        Overwrite::Yes => std::fs::metadata(path).ok(),
+        Overwrite::No => None,
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".egress-");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+        .map_err(without_path)
+        .with_context(|| {
+            format!(
+                "cannot write {}: cannot create a file in {}",
+                path.display(),
+                dir.display()
+            )
+        })?;
+    if let Some(old) = &existing {
+        keep_mode_and_owner(tmp.as_file(), old)
+            .with_context(|| format!("cannot write {}: cannot keep its mode", path.display()))?;
+    }
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -71,4 +104,22 @@ pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: Overwrite) -> anyh
             path.display()
         ),
     })
+}
+
+/// Gives the new file the replaced one's owner and group (each only where
+/// allowed: root may set both, an owner the group it belongs to), then its
+/// mode, after the owner since a change of owner clears set-id bits.
+#[cfg(unix)]
+fn keep_mode_and_owner(file: &std::fs::File, old: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt, fchown};
+    if fchown(file, Some(old.uid()), Some(old.gid())).is_err() {
+        let _ = fchown(file, None, Some(old.gid()));
+    }
+    file.set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))
+}
+
+/// Windows: the file takes its folder's inherited permissions.
+#[cfg(not(unix))]
+fn keep_mode_and_owner(_: &std::fs::File, _: &std::fs::Metadata) -> std::io::Result<()> {
+    Ok(())
 }

@@ -17,14 +17,14 @@ use crate::tomlfile;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMeta {
-    id: Spanned<String>,
-    title: String,
-    vendor: String,
-    product: String,
-    revision: Spanned<String>,
+    id: Option<Spanned<String>>,
+    title: Option<String>,
+    vendor: Option<String>,
+    product: Option<String>,
+    revision: Option<Spanned<String>>,
     #[serde(default)]
     aliases: Vec<Spanned<String>>,
-    describes: Spanned<Datetime>,
+    describes: Option<Spanned<Datetime>>,
     #[serde(default)]
     notes: Vec<String>,
 }
@@ -32,28 +32,28 @@ struct RawMeta {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPage {
-    id: Spanned<String>,
-    title: String,
+    id: Option<Spanned<String>>,
+    title: Option<String>,
     url: Option<String>,
     repository: Option<String>,
     path: Option<String>,
     commit: Option<String>,
     date: Option<Spanned<Datetime>>,
-    language: String,
+    language: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFeature {
-    id: Spanned<String>,
-    title: String,
-    page: Spanned<String>,
-    section: String,
+    id: Option<Spanned<String>>,
+    title: Option<String>,
+    page: Option<Spanned<String>>,
+    section: Option<String>,
     anchor: Option<String>,
     #[serde(default)]
     notes: Vec<String>,
     #[serde(default)]
-    external: Vec<RawExternal>,
+    external: Vec<Spanned<RawExternal>>,
     since_version: Option<Spanned<u32>>,
     until_version: Option<Spanned<u32>>,
 }
@@ -61,15 +61,15 @@ struct RawFeature {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExternal {
-    title: String,
-    url: String,
+    title: Option<String>,
+    url: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRole {
-    id: Spanned<String>,
-    title: String,
+    id: Option<Spanned<String>>,
+    title: Option<String>,
     #[serde(default)]
     notes: Vec<String>,
 }
@@ -77,9 +77,9 @@ struct RawRole {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPlaceholder {
-    name: Spanned<String>,
-    title: String,
-    kind: RawPlaceholderKind,
+    name: Option<Spanned<String>>,
+    title: Option<String>,
+    kind: Option<RawPlaceholderKind>,
     #[serde(default)]
     as_written: Vec<String>,
     example: Option<String>,
@@ -95,10 +95,10 @@ enum RawPlaceholderKind {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEndpoint {
-    id: Spanned<String>,
+    id: Option<Spanned<String>>,
     host: Option<Spanned<String>>,
     url: Option<Spanned<String>>,
-    features: Spanned<Vec<Spanned<String>>>,
+    features: Option<Spanned<Vec<Spanned<String>>>>,
     section: Option<String>,
     roles: Option<Spanned<Vec<Spanned<String>>>>,
     schemes: Option<Spanned<Vec<RawScheme>>>,
@@ -123,7 +123,7 @@ struct RawEndpoint {
     #[serde(default)]
     notes: Vec<String>,
     probe: Option<RawProbe>,
-    source: Option<RawSource>,
+    source: Option<Spanned<RawSource>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -185,8 +185,8 @@ struct RawProbe {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSource {
-    page: Spanned<String>,
-    line: u32,
+    page: Option<Spanned<String>>,
+    line: Option<u32>,
     text: Option<String>,
 }
 
@@ -207,7 +207,7 @@ pub fn load(file: &SourceFile) -> Result<Catalog, FileProblems> {
     let mut top = tomlfile::top_level(root, TOP_LEVEL, &mut problems);
 
     let meta = match top.remove("catalog") {
-        Some(value) => tomlfile::deserialize::<RawMeta>(value, &mut problems),
+        Some(value) => tomlfile::deserialize_table::<RawMeta>(value, &mut problems),
         None => {
             problems.push(
                 Problem::new(0..0, "the file has no `[catalog]` table")
@@ -220,11 +220,12 @@ pub fn load(file: &SourceFile) -> Result<Catalog, FileProblems> {
         Some(value) => tomlfile::array_of_tables(key, value, problems),
         None => Vec::new(),
     };
-    let pages: Vec<RawPage> = each(take("page", &mut problems), &mut problems);
-    let features: Vec<RawFeature> = each(take("feature", &mut problems), &mut problems);
-    let roles: Vec<RawRole> = each(take("role", &mut problems), &mut problems);
-    let placeholders: Vec<RawPlaceholder> = each(take("placeholder", &mut problems), &mut problems);
-    let endpoints: Vec<RawEndpoint> = each(take("endpoint", &mut problems), &mut problems);
+    let pages: Vec<Spanned<RawPage>> = each(take("page", &mut problems), &mut problems);
+    let features: Vec<Spanned<RawFeature>> = each(take("feature", &mut problems), &mut problems);
+    let roles: Vec<Spanned<RawRole>> = each(take("role", &mut problems), &mut problems);
+    let placeholders: Vec<Spanned<RawPlaceholder>> =
+        each(take("placeholder", &mut problems), &mut problems);
+    let endpoints: Vec<Spanned<RawEndpoint>> = each(take("endpoint", &mut problems), &mut problems);
 
     // With an entry that could not be read at all, which features it named
     // is unknown: the "feature has no endpoints" check would only add noise.
@@ -251,7 +252,8 @@ pub fn load(file: &SourceFile) -> Result<Catalog, FileProblems> {
     // that one bad endpoint does not also make its feature look empty.
     let referenced: BTreeSet<String> = endpoints
         .iter()
-        .flat_map(|e| e.features.get_ref().iter().map(|f| f.get_ref().clone()))
+        .filter_map(|e| e.get_ref().features.as_ref())
+        .flat_map(|features| features.get_ref().iter().map(|f| f.get_ref().clone()))
         .collect();
     let endpoints = checker.endpoints(endpoints);
     if all_entries_read {
@@ -280,7 +282,7 @@ pub fn load(file: &SourceFile) -> Result<Catalog, FileProblems> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawReplace {
-    endpoint: Spanned<String>,
+    endpoint: Option<Spanned<String>>,
     host: Option<Spanned<String>>,
     url: Option<Spanned<String>>,
 }
@@ -326,8 +328,8 @@ pub fn site_tables(file: &SourceFile, base: &Catalog) -> Result<SiteTables, File
             _ => {}
         }
     }
-    let endpoints: Vec<RawEndpoint> = each(endpoints, &mut problems);
-    let replace: Vec<RawReplace> = each(replace, &mut problems);
+    let endpoints: Vec<Spanned<RawEndpoint>> = each(endpoints, &mut problems);
+    let replace: Vec<Spanned<RawReplace>> = each(replace, &mut problems);
     let mut checker = Checker {
         problems,
         page_ids: base.pages.iter().map(|p| p.id.clone()).collect(),
@@ -343,22 +345,27 @@ pub fn site_tables(file: &SourceFile, base: &Catalog) -> Result<SiteTables, File
     let ids: BTreeSet<String> = base_ids
         .iter()
         .cloned()
-        .chain(endpoints.iter().map(|e| e.id.get_ref().clone()))
+        .chain(
+            endpoints
+                .iter()
+                .filter_map(|e| Some(e.get_ref().id.as_ref()?.get_ref().clone())),
+        )
         .collect();
     let mut seen = BTreeSet::new();
     let mut out = SiteTables::default();
     for raw in endpoints {
-        let id_ok = checker.id("endpoint", &raw.id, &mut seen);
-        if base_ids.contains(raw.id.get_ref()) {
-            checker.problems.push(
-                Problem::new(
-                    raw.id.span(),
-                    format!("endpoint `{}` is the catalog's", raw.id.get_ref()),
-                )
-                .with_help("give a site endpoint an id of its own, or correct the catalog's with [[replace]]"),
-            );
-        }
-        let span = raw.id.span();
+        let id = raw.get_ref().id.clone();
+        let id_ok = id.as_ref().is_some_and(|id| {
+            let fresh = checker.id("endpoint", id, &mut seen);
+            if base_ids.contains(id.get_ref()) {
+                checker.problems.push(
+                    Problem::new(id.span(), format!("endpoint `{}` is the catalog's", id.get_ref()))
+                        .with_help("give a site endpoint an id of its own, or correct the catalog's with [[replace]]"),
+                );
+            }
+            fresh
+        });
+        let span = id.map_or(raw.span(), |id| id.span());
         if let Some(mut e) = checker.endpoint(raw, &ids) {
             if let Some(twin) = base.endpoints.iter().find(|b| {
                 b.destination.to_string() == e.destination.to_string()
@@ -382,10 +389,19 @@ pub fn site_tables(file: &SourceFile, base: &Catalog) -> Result<SiteTables, File
     }
     let known: Vec<&str> = base.endpoints.iter().map(|e| e.id.as_str()).collect();
     for r in replace {
-        if !base_ids.contains(r.endpoint.get_ref()) {
+        let table = r.span();
+        let r = r.into_inner();
+        let Some(endpoint) =
+            checker
+                .problems
+                .require(r.endpoint, &table, "this `[[replace]]`", "endpoint")
+        else {
+            continue;
+        };
+        if !base_ids.contains(endpoint.get_ref()) {
             checker.unknown(
                 "endpoint",
-                &r.endpoint,
+                &endpoint,
                 known.clone(),
                 "name a catalog endpoint's id (`egress catalog list --format json`)",
             );
@@ -398,7 +414,7 @@ pub fn site_tables(file: &SourceFile, base: &Catalog) -> Result<SiteTables, File
             _ => {
                 checker.problems.push(
                     Problem::new(
-                        r.endpoint.span(),
+                        endpoint.span(),
                         "a [[replace]] gives a `host` or a `url`, one of the two",
                     )
                     .with_help("add `host = \"graph.microsoft.us\"` or `url = \"https://...\"`"),
@@ -407,7 +423,7 @@ pub fn site_tables(file: &SourceFile, base: &Catalog) -> Result<SiteTables, File
             }
         };
         if let Some(d) = destination {
-            out.replacements.push((r.endpoint.into_inner(), d));
+            out.replacements.push((endpoint.into_inner(), d));
         }
     }
     checker.problems.into_result(file, out)
@@ -423,13 +439,14 @@ fn problems_or_fallback(file: &SourceFile, problems: Problems) -> FileProblems {
     }
 }
 
+/// The tables of an array of tables, each with its place.
 fn each<T: serde::de::DeserializeOwned>(
     values: Vec<tomlfile::Value<'_>>,
     problems: &mut Problems,
-) -> Vec<T> {
+) -> Vec<Spanned<T>> {
     values
         .into_iter()
-        .filter_map(|v| tomlfile::deserialize(v, problems))
+        .filter_map(|v| tomlfile::deserialize_table(v, problems))
         .collect()
 }
 
@@ -528,18 +545,29 @@ impl Checker {
         self.problems.push(problem);
     }
 
-    fn meta(&mut self, raw: RawMeta) -> Option<Meta> {
-        let describes = to_date(&raw.describes, &mut self.problems);
-        if !is_id(raw.id.get_ref()) {
-            self.problem(
-                raw.id.span(),
-                "catalog id must be kebab-case, like `configmgr`",
-            );
+    fn meta(&mut self, raw: Spanned<RawMeta>) -> Option<Meta> {
+        let table = raw.span();
+        let raw = raw.into_inner();
+        let what = "the `[catalog]` table";
+        let p = &mut self.problems;
+        let id = p.require(raw.id, &table, what, "id");
+        let title = p.require(raw.title, &table, what, "title");
+        let vendor = p.require(raw.vendor, &table, what, "vendor");
+        let product = p.require(raw.product, &table, what, "product");
+        let revision = p.require(raw.revision, &table, what, "revision");
+        let describes = p.require(raw.describes, &table, what, "describes");
+        let describes = describes.and_then(|d| to_date(&d, &mut self.problems));
+        if let Some(id) = &id
+            && !is_id(id.get_ref())
+        {
+            self.problem(id.span(), "catalog id must be kebab-case, like `configmgr`");
         }
-        if raw.revision.get_ref().trim().is_empty() {
-            self.problem(raw.revision.span(), "the revision id is empty");
+        if let Some(revision) = &revision
+            && revision.get_ref().trim().is_empty()
+        {
+            self.problem(revision.span(), "the revision id is empty");
         }
-        let mut names = BTreeSet::from([raw.revision.get_ref().clone()]);
+        let mut names: BTreeSet<String> = revision.iter().map(|r| r.get_ref().clone()).collect();
         for alias in &raw.aliases {
             if !names.insert(alias.get_ref().clone()) {
                 self.problem(
@@ -549,34 +577,43 @@ impl Checker {
             }
         }
         Some(Meta {
-            id: raw.id.into_inner(),
-            title: raw.title,
-            vendor: raw.vendor,
-            product: raw.product,
-            revision: raw.revision.into_inner(),
+            id: id?.into_inner(),
+            title: title?,
+            vendor: vendor?,
+            product: product?,
+            revision: revision?.into_inner(),
             aliases: raw.aliases.into_iter().map(Spanned::into_inner).collect(),
             describes: describes?,
             notes: raw.notes,
         })
     }
 
-    fn page(&mut self, raw: RawPage) -> Option<Page> {
+    fn page(&mut self, raw: Spanned<RawPage>) -> Option<Page> {
+        let table = raw.span();
+        let raw = raw.into_inner();
+        let what = "this `[[page]]`";
+        let id = self.problems.require(raw.id, &table, what, "id");
+        let title = self.problems.require(raw.title, &table, what, "title");
+        let language = self
+            .problems
+            .require(raw.language, &table, what, "language");
         let mut seen = std::mem::take(&mut self.page_ids);
-        let ok = self.id("page", &raw.id, &mut seen);
+        let ok = id.as_ref().is_some_and(|id| self.id("page", id, &mut seen));
         self.page_ids = seen;
         let date = match &raw.date {
             Some(d) => Some(to_date(d, &mut self.problems)?),
             None => None,
         };
-        ok.then(|| Page {
-            id: raw.id.into_inner(),
-            title: raw.title,
+        ok.then_some(())?;
+        Some(Page {
+            id: id?.into_inner(),
+            title: title?,
             url: raw.url,
             repository: raw.repository,
             path: raw.path,
             commit: raw.commit,
             date,
-            language: raw.language,
+            language: language?,
         })
     }
 
@@ -615,42 +652,64 @@ impl Checker {
         }
     }
 
-    fn feature(&mut self, raw: RawFeature) -> Option<Feature> {
+    fn feature(&mut self, raw: Spanned<RawFeature>) -> Option<Feature> {
+        let table = raw.span();
+        let raw = raw.into_inner();
+        let what = "this `[[feature]]`";
+        let id = self.problems.require(raw.id, &table, what, "id");
+        let title = self.problems.require(raw.title, &table, what, "title");
+        let page = self.problems.require(raw.page, &table, what, "page");
+        let section = self.problems.require(raw.section, &table, what, "section");
         let mut seen: BTreeSet<String> = self.feature_ids.keys().cloned().collect();
-        let ok = self.id("feature", &raw.id, &mut seen);
-        self.page_ref(&raw.page);
-        if ok {
-            self.feature_ids
-                .insert(raw.id.get_ref().clone(), raw.id.span());
+        let ok = id
+            .as_ref()
+            .is_some_and(|id| self.id("feature", id, &mut seen));
+        if let Some(page) = &page {
+            self.page_ref(page);
+        }
+        if let Some(id) = id.as_ref().filter(|_| ok) {
+            self.feature_ids.insert(id.get_ref().clone(), id.span());
+        }
+        let mut external = Vec::new();
+        for e in raw.external {
+            let table = e.span();
+            let e = e.into_inner();
+            let what = "this `external` list";
+            let title = self.problems.require(e.title, &table, what, "title");
+            let url = self.problems.require(e.url, &table, what, "url");
+            if let (Some(title), Some(url)) = (title, url) {
+                external.push(ExternalList { title, url });
+            }
         }
         let versions = self.versions(raw.since_version, raw.until_version);
-        ok.then(|| Feature {
-            id: raw.id.into_inner(),
-            title: raw.title,
-            page: raw.page.into_inner(),
-            section: raw.section,
+        ok.then_some(())?;
+        Some(Feature {
+            id: id?.into_inner(),
+            title: title?,
+            page: page?.into_inner(),
+            section: section?,
             anchor: raw.anchor,
             notes: raw.notes,
-            external: raw
-                .external
-                .into_iter()
-                .map(|e| ExternalList {
-                    title: e.title,
-                    url: e.url,
-                })
-                .collect(),
+            external,
             versions,
         })
     }
 
-    fn roles(&mut self, raw: Vec<RawRole>) -> Vec<Role> {
+    fn roles(&mut self, raw: Vec<Spanned<RawRole>>) -> Vec<Role> {
         let mut seen = BTreeSet::from([UNSPECIFIED_ROLE.to_owned()]);
         let mut roles = Vec::new();
         for r in raw {
-            if self.id("role", &r.id, &mut seen) {
+            let table = r.span();
+            let r = r.into_inner();
+            let id = self.problems.require(r.id, &table, "this `[[role]]`", "id");
+            let title = self
+                .problems
+                .require(r.title, &table, "this `[[role]]`", "title");
+            let ok = id.as_ref().is_some_and(|id| self.id("role", id, &mut seen));
+            if let (true, Some(id), Some(title)) = (ok, id, title) {
                 roles.push(Role {
-                    id: r.id.into_inner(),
-                    title: r.title,
+                    id: id.into_inner(),
+                    title,
                     notes: r.notes,
                 });
             }
@@ -666,20 +725,23 @@ impl Checker {
         roles
     }
 
-    fn placeholder(&mut self, raw: RawPlaceholder) -> Option<Placeholder> {
+    fn placeholder(&mut self, raw: Spanned<RawPlaceholder>) -> Option<Placeholder> {
+        let table = raw.span();
+        let raw = raw.into_inner();
+        let what = "this `[[placeholder]]`";
+        let name = self.problems.require(raw.name, &table, what, "name");
+        let title = self.problems.require(raw.title, &table, what, "title");
+        let kind = self.problems.require(raw.kind, &table, what, "kind");
         let mut seen: BTreeSet<String> = self.placeholder_kinds.keys().cloned().collect();
-        if !self.id("placeholder", &raw.name, &mut seen) {
-            return None;
-        }
-        let kind = match raw.kind {
+        let name = name.filter(|n| self.id("placeholder", n, &mut seen))?;
+        let kind = match kind? {
             RawPlaceholderKind::Label => PlaceholderKind::Label,
             RawPlaceholderKind::Host => PlaceholderKind::Host,
         };
-        self.placeholder_kinds
-            .insert(raw.name.get_ref().clone(), kind);
+        self.placeholder_kinds.insert(name.get_ref().clone(), kind);
         Some(Placeholder {
-            name: raw.name.into_inner(),
-            title: raw.title,
+            name: name.into_inner(),
+            title: title?,
             kind,
             as_written: raw.as_written,
             example: raw.example,
@@ -785,12 +847,15 @@ impl Checker {
         })
     }
 
-    fn endpoints(&mut self, raw: Vec<RawEndpoint>) -> Vec<Endpoint> {
+    fn endpoints(&mut self, raw: Vec<Spanned<RawEndpoint>>) -> Vec<Endpoint> {
         let mut seen = BTreeSet::new();
-        let ids: BTreeSet<String> = raw.iter().map(|e| e.id.get_ref().clone()).collect();
+        let ids: BTreeSet<String> = raw
+            .iter()
+            .filter_map(|e| Some(e.get_ref().id.as_ref()?.get_ref().clone()))
+            .collect();
         let mut out = Vec::new();
         for e in raw {
-            let ok = self.id("endpoint", &e.id, &mut seen);
+            let ok = (e.get_ref().id.as_ref()).is_some_and(|id| self.id("endpoint", id, &mut seen));
             if let Some(endpoint) = self.endpoint(e, &ids)
                 && ok
             {
@@ -800,8 +865,14 @@ impl Checker {
         out
     }
 
-    fn endpoint(&mut self, raw: RawEndpoint, ids: &BTreeSet<String>) -> Option<Endpoint> {
-        let target = self.endpoint_target(&raw);
+    fn endpoint(&mut self, raw: Spanned<RawEndpoint>, ids: &BTreeSet<String>) -> Option<Endpoint> {
+        let table = raw.span();
+        let raw = raw.into_inner();
+        let what = "this `[[endpoint]]`";
+        self.problems.require(raw.id.as_ref(), &table, what, "id");
+        self.problems
+            .require(raw.features.as_ref(), &table, what, "features");
+        let target = self.endpoint_target(&raw, &table);
         self.endpoint_features(&raw);
         let roles = self.endpoint_roles(&raw);
         self.assumed_given(&raw);
@@ -821,20 +892,26 @@ impl Checker {
             None => Probe::default(),
         };
         let versions = self.versions(raw.since_version, raw.until_version);
-        let source = raw.source.map(|s| {
-            self.page_ref(&s.page);
-            SourceRef {
-                page: s.page.into_inner(),
-                line: s.line,
-                text: s.text,
+        let source = raw.source.and_then(|s| {
+            let table = s.span();
+            let s = s.into_inner();
+            let page = self.problems.require(s.page, &table, "`source`", "page");
+            let line = self.problems.require(s.line, &table, "`source`", "line");
+            if let Some(page) = &page {
+                self.page_ref(page);
             }
+            Some(SourceRef {
+                page: page?.into_inner(),
+                line: line?,
+                text: s.text,
+            })
         });
 
         Some(Endpoint {
-            id: raw.id.into_inner(),
+            id: raw.id?.into_inner(),
             destination: target?,
             features: raw
-                .features
+                .features?
                 .into_inner()
                 .into_iter()
                 .map(Spanned::into_inner)
@@ -874,8 +951,7 @@ impl Checker {
     }
 
     /// The endpoint's `host` or `url`: exactly one.
-    fn endpoint_target(&mut self, raw: &RawEndpoint) -> Option<Destination> {
-        let id_span = raw.id.span();
+    fn endpoint_target(&mut self, raw: &RawEndpoint, table: &Range<usize>) -> Option<Destination> {
         match (&raw.host, &raw.url) {
             (Some(host), None) => self
                 .template(host, inner(&host.span()))
@@ -888,19 +964,26 @@ impl Checker {
                 );
                 None
             }
+            (None, None)
+                if self.problems.given_but_unreadable(table, "host")
+                    || self.problems.given_but_unreadable(table, "url") =>
+            {
+                None
+            }
             (None, None) => {
-                self.problems.push(
-                    Problem::new(
-                        id_span.clone(),
-                        format!(
-                            "endpoint `{}` has neither `host` nor `url`",
-                            raw.id.get_ref()
-                        ),
-                    )
-                    .with_help(
-                        "add `host = \"example.com\"` or `url = \"https://example.com/path\"`",
+                let (at, message) = match &raw.id {
+                    Some(id) => (
+                        id.span(),
+                        format!("endpoint `{}` has neither `host` nor `url`", id.get_ref()),
                     ),
-                );
+                    None => (
+                        table.clone(),
+                        "this endpoint has neither `host` nor `url`".to_owned(),
+                    ),
+                };
+                self.problems.push(Problem::new(at, message).with_help(
+                    "add `host = \"example.com\"` or `url = \"https://example.com/path\"`",
+                ));
                 None
             }
         }
@@ -908,16 +991,19 @@ impl Checker {
 
     /// At least one feature, each declared.
     fn endpoint_features(&mut self, raw: &RawEndpoint) {
-        if raw.features.get_ref().is_empty() {
+        let Some(features) = &raw.features else {
+            return;
+        };
+        if features.get_ref().is_empty() {
             self.problems.push(
                 Problem::new(
-                    raw.features.span(),
+                    features.span(),
                     "every endpoint belongs to at least one feature",
                 )
                 .with_help("name the feature ids that need this endpoint"),
             );
         }
-        for feature in raw.features.get_ref() {
+        for feature in features.get_ref() {
             if !self.feature_ids.contains_key(feature.get_ref()) {
                 let known: Vec<String> = self.feature_ids.keys().cloned().collect();
                 self.unknown(
@@ -1122,7 +1208,11 @@ impl Checker {
                         ids.iter().map(String::as_str).collect(),
                         "name the id of the endpoint that replaces this one",
                     );
-                } else if by.get_ref() == raw.id.get_ref() {
+                } else if raw
+                    .id
+                    .as_ref()
+                    .is_some_and(|id| id.get_ref() == by.get_ref())
+                {
                     self.problem(by.span(), "an endpoint cannot supersede itself");
                 }
                 Some(Supersession {
