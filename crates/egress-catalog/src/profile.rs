@@ -76,11 +76,11 @@ pub enum PlaceholderPolicy {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ProxySettings {
     /// `http://host:port`.
-    pub url: Option<String>,
-    pub user: Option<String>,
-    pub password: Option<String>,
+    pub url: Option<Located<String>>,
+    pub user: Option<Located<String>>,
+    pub password: Option<Located<String>>,
     /// Hosts (and their subdomains) reached directly.
-    pub no_proxy: Vec<String>,
+    pub no_proxy: Vec<Located<String>>,
 }
 
 impl std::fmt::Debug for ProxySettings {
@@ -88,9 +88,12 @@ impl std::fmt::Debug for ProxySettings {
         // A URL may hold `user:password@`: only whether it is set shows.
         f.debug_struct("ProxySettings")
             .field("url", &self.url.as_ref().map(|_| "(set)"))
-            .field("user", &self.user)
+            .field("user", &self.user.as_ref().map(|u| &u.value))
             .field("password", &self.password.as_ref().map(|_| "(set)"))
-            .field("no_proxy", &self.no_proxy)
+            .field(
+                "no_proxy",
+                &self.no_proxy.iter().map(|e| &e.value).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -229,11 +232,11 @@ struct RawWsusPorts {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProxy {
-    url: Option<String>,
-    user: Option<String>,
-    password: Option<String>,
+    url: Option<Spanned<String>>,
+    user: Option<Spanned<String>>,
+    password: Option<Spanned<String>>,
     #[serde(default)]
-    no_proxy: Vec<String>,
+    no_proxy: Vec<Spanned<String>>,
 }
 
 /// `"all"` or a list of feature ids. Written by hand rather than as an
@@ -290,8 +293,14 @@ struct RawServer {
 const VERSIONS: std::ops::RangeInclusive<u32> = 1511..=9912;
 
 /// Loads a profile and checks everything that does not need the catalog.
-pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
-    let mut root = tomlfile::parse(file)?;
+pub fn load(original: &SourceFile) -> Result<Profile, FileProblems> {
+    // Messages quote the lines around a problem: they, and the profile
+    // (whose text later checks quote), get the text with its secrets masked.
+    let file = &SourceFile::new(original.name.clone(), mask_secrets(&original.text));
+    let mut root = tomlfile::parse(original).map_err(|e| FileProblems {
+        file: file.clone(),
+        problems: e.problems,
+    })?;
     let mut problems = Problems::of_format("docs/profile-format.md");
     // Tables within the profile, each read on its own so that one problem
     // does not hide the next.
@@ -439,13 +448,76 @@ pub fn load(file: &SourceFile) -> Result<Profile, FileProblems> {
             .collect(),
         wsus_ports,
         proxy: proxy.map(Spanned::into_inner).map(|p| ProxySettings {
-            url: p.url,
-            user: p.user,
-            password: p.password,
-            no_proxy: p.no_proxy,
+            url: p.url.map(Located::from),
+            user: p.user.map(Located::from),
+            password: p.password.map(Located::from),
+            no_proxy: p.no_proxy.into_iter().map(Located::from).collect(),
         }),
     };
     problems.into_result(file, profile)
+}
+
+/// The text with its secrets, the values of `password` keys and a URL's
+/// user information, replaced by `*` byte for byte (so that every span
+/// stays valid).
+fn mask_secrets(text: &str) -> String {
+    let mut masked = text.as_bytes().to_vec();
+    // Line ends stay, so that lines and columns do too.
+    let mut mask = |range: std::ops::Range<usize>| {
+        for b in &mut masked[range] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b'*';
+            }
+        }
+    };
+    // `scheme://user:password@host`: up to the last `@` before the URL ends.
+    let mut from = 0;
+    while let Some(at) = text[from..].find("://") {
+        let start = from + at + 3;
+        let end = text[start..]
+            .find(|c: char| c == '"' || c == '\'' || c.is_whitespace())
+            .map_or(text.len(), |e| start + e);
+        if let Some(user_end) = text[start..end].rfind('@') {
+            mask(start..start + user_end);
+        }
+        from = end;
+    }
+    // `password = "..."` (or '...'), as a table's key or an inline table's.
+    let mut from = 0;
+    while let Some(at) = text[from..].find("password") {
+        let key_end = from + at + "password".len();
+        from = key_end;
+        let rest = &text[key_end..];
+        let after_key = rest
+            .trim_start_matches(['"', '\''])
+            .trim_start_matches([' ', '\t']);
+        let Some(value) = after_key.strip_prefix('=') else {
+            continue;
+        };
+        let value = value.trim_start_matches([' ', '\t']);
+        let start = text.len() - value.len();
+        let Some(quote) = value.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        let delimiter = if value.starts_with(&quote.to_string().repeat(3)) {
+            quote.to_string().repeat(3)
+        } else {
+            quote.to_string()
+        };
+        let body = start + delimiter.len();
+        let mut end = body;
+        while end < text.len() && !text[end..].starts_with(&delimiter) {
+            // A basic string's escape: the next character is part of it.
+            end += if quote == '"' && text[end..].starts_with('\\') {
+                2
+            } else {
+                1
+            };
+        }
+        mask(body..end.min(text.len()));
+        from = end.min(text.len());
+    }
+    String::from_utf8(masked).unwrap_or_else(|_| "*".repeat(text.len()))
 }
 
 /// The problems found, which cannot be none when deserialization failed.
@@ -609,6 +681,37 @@ mod tests {
             AddressRange::parse("0.0.0.0/0")
                 .unwrap()
                 .contains("8.8.8.8".parse().unwrap())
+        );
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::mask_secrets;
+
+    #[track_caller]
+    fn check(text: &str, expected: &str) {
+        let masked = mask_secrets(text);
+        assert_eq!(masked, expected);
+        assert_eq!(masked.len(), text.len(), "spans stay valid");
+    }
+
+    #[test]
+    fn secrets_are_masked_byte_for_byte() {
+        check("password = \"pw\"\n", "password = \"**\"\n");
+        check("password='p\"w'\n", "password='***'\n");
+        check(
+            "proxy = { url = \"http://a:b@h:1\", password = \"x\\\"y\" }",
+            "proxy = { url = \"http://***@h:1\", password = \"****\" }",
+        );
+        check(
+            "\"password\" = \"\"\"multi\nline\"\"\"",
+            "\"password\" = \"\"\"*****\n****\"\"\"",
+        );
+        // Neither a password key nor user information: unchanged.
+        check(
+            "user = \"password\"\nurl = \"http://h:1\"\n",
+            "user = \"password\"\nurl = \"http://h:1\"\n",
         );
     }
 }

@@ -6,6 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use egress_catalog::diagnostic::Problem;
 use egress_catalog::profile::{AddressRange, ProxySettings};
 use egress_pattern::{Host, HostPattern};
 
@@ -160,14 +161,17 @@ pub fn proxy(
         let url = sources
             .command_line
             .map(|u| (u.to_owned(), ProxyOrigin::CommandLine))
-            .or_else(|| settings.url.clone().map(|u| (u, ProxyOrigin::Profile)))
+            .or_else(|| {
+                let url = settings.url.as_ref()?;
+                Some((url.value.clone(), ProxyOrigin::Profile))
+            })
             .or_else(|| first(&["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"]));
         match url {
             Some((u, origin)) => Some((proxy_url(&u, &settings, env)?, origin)),
             None => None,
         }
     };
-    let mut entries: Vec<String> = settings.no_proxy.clone();
+    let mut entries: Vec<String> = settings.no_proxy.iter().map(|e| e.value.clone()).collect();
     if from_env && let Some((list, _)) = first(&["NO_PROXY", "no_proxy"]) {
         entries.extend(list.split(',').map(str::to_owned));
     }
@@ -175,6 +179,81 @@ pub fn proxy(
         proxy,
         no_proxy: NoProxy::parse(entries.iter().map(String::as_str))?,
     })
+}
+
+/// Checks a profile's `[proxy]` with the parsers the check uses, each
+/// problem at its place in the profile: the URL (an `http://` proxy, with
+/// its scheme written, a port, no path), user and password given once and
+/// together, and every `no_proxy` entry. Problems never repeat a password.
+pub fn profile_proxy_problems(settings: &ProxySettings) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let none = |_: &str| None;
+    // The URL's user information, whether or not the rest of it parses.
+    let url_has_user = settings.url.as_ref().is_some_and(|u| {
+        let after_scheme = u
+            .value
+            .split_once("://")
+            .map_or(u.value.as_str(), |(_, r)| r);
+        after_scheme.contains('@')
+    });
+    if let Some(url) = &settings.url {
+        let text = url.value.trim();
+        if !text.contains("://") {
+            problems.push(
+                Problem::new(url.span.clone(), "the proxy URL has no scheme")
+                    .with_help(format!("write it as {}", shown(&format!("http://{text}")))),
+            );
+        } else {
+            if let Err(e) = proxy_url(text, &ProxySettings::default(), &none) {
+                problems.push(
+                    Problem::new(url.span.clone(), e.to_string())
+                        .with_help("write `url = \"http://proxy.contoso.com:8080\"`"),
+                );
+            }
+        }
+    }
+    for (given, name) in [(&settings.user, "user"), (&settings.password, "password")] {
+        if let Some(g) = given
+            && url_has_user
+        {
+            problems.push(
+                Problem::new(
+                    g.span.clone(),
+                    format!("the {name} is given twice: in `url` and in `{name}`"),
+                )
+                .with_help(
+                    "keep one: the `user` and `password` keys, or the URL's user information",
+                ),
+            );
+        }
+    }
+    match (&settings.user, &settings.password) {
+        _ if url_has_user => {}
+        (Some(u), None) => problems.push(
+            Problem::new(u.span.clone(), "`user` without `password`").with_help(
+                "add `password`, or set EGRESS_PROXY_USER and EGRESS_PROXY_PASSWORD instead",
+            ),
+        ),
+        (None, Some(p)) => problems.push(
+            Problem::new(p.span.clone(), "`password` without `user`").with_help(
+                "add `user`, or set EGRESS_PROXY_USER and EGRESS_PROXY_PASSWORD instead",
+            ),
+        ),
+        _ => {}
+    }
+    for entry in &settings.no_proxy {
+        if let Err(SettingsError::NoProxy {
+            entry: text,
+            reason,
+        }) = NoProxy::parse([entry.value.as_str()])
+        {
+            problems.push(
+                Problem::new(entry.span.clone(), format!("`no_proxy` entry `{text}`: {reason}"))
+                    .with_help("write a host name (contoso.com covers its subdomains), an address, a range (10.0.0.0/8), or *"),
+            );
+        }
+    }
+    problems
 }
 
 /// The input for messages, with any user information replaced by `***`.
@@ -274,7 +353,7 @@ pub fn proxy_url(
         ))
     } else {
         match (&settings.user, &settings.password) {
-            (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+            (Some(u), Some(p)) => Some((u.value.clone(), p.value.clone())),
             _ => match (env("EGRESS_PROXY_USER"), env("EGRESS_PROXY_PASSWORD")) {
                 (Some(u), Some(p)) => Some((u, p)),
                 _ => None,
@@ -347,6 +426,7 @@ impl NoProxy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use egress_catalog::profile::Located;
 
     #[track_caller]
     fn check_duration(text: &str, expected: Result<Duration, &str>) {
@@ -416,11 +496,15 @@ mod tests {
 
     #[test]
     fn proxy_precedence() {
+        let at = |text: &str| Located {
+            value: text.to_owned(),
+            span: 0..0,
+        };
         let profile = ProxySettings {
-            url: Some("http://profile.test:8080".to_owned()),
-            user: Some("svc".to_owned()),
-            password: Some("pw".to_owned()),
-            no_proxy: vec![".Contoso.com".to_owned()],
+            url: Some(at("http://profile.test:8080")),
+            user: Some(at("svc")),
+            password: Some(at("pw")),
+            no_proxy: vec![at(".Contoso.com")],
         };
         let env = [
             ("HTTPS_PROXY", "http://env.test:3128"),

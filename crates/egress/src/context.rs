@@ -101,19 +101,34 @@ pub fn load(source: &Source) -> anyhow::Result<Loaded> {
     // corrections: every problem of both at once.
     let catalog = match &profile {
         None => catalog,
-        Some(p) => match (p.check(&catalog), catalog::site_tables(&p.file, &catalog)) {
-            (Ok(()), Ok(site)) => {
-                let mut catalog = site.apply(&catalog);
-                catalog.set_wsus_ports(p.wsus_ports);
-                catalog
+        Some(p) => {
+            let mut problems = Vec::new();
+            if let Err(e) = p.check(&catalog) {
+                problems.extend(e.problems);
             }
-            (Err(mut a), Err(b)) => {
-                a.problems.extend(b.problems);
-                a.problems.sort_by_key(|p| p.span.start);
-                return Err(InputError(a).into());
+            if let Some(proxy) = &p.proxy {
+                problems.extend(egress_check::settings::profile_proxy_problems(proxy));
             }
-            (Err(e), _) | (_, Err(e)) => return Err(InputError(e).into()),
-        },
+            let site = catalog::site_tables(&p.file, &catalog);
+            if let Err(e) = &site {
+                problems.extend(e.problems.iter().cloned());
+            }
+            match site {
+                Ok(site) if problems.is_empty() => {
+                    let mut catalog = site.apply(&catalog);
+                    catalog.set_wsus_ports(p.wsus_ports);
+                    catalog
+                }
+                _ => {
+                    problems.sort_by_key(|p| p.span.start);
+                    return Err(InputError(egress_catalog::FileProblems {
+                        file: p.file.clone(),
+                        problems,
+                    })
+                    .into());
+                }
+            }
+        }
     };
     Ok(Loaded {
         catalog,

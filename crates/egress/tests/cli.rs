@@ -74,6 +74,7 @@ fn bad_profiles() {
         ("profile-unknown-ids", "profile-unknown-ids.toml"),
         ("profile-wrong-type", "profile-wrong-type.toml"),
         ("profile-many-problems", "profile-many-problems.toml"),
+        ("profile-bad-proxy", "profile-bad-proxy.toml"),
     ] {
         check_bad(name, &["plan", "--profile", &fixture(file)]);
     }
@@ -1149,5 +1150,64 @@ fn wsus_ports_issue_16() {
         let err = text(&out.stderr);
         assert!(err.contains(needle), "{needle}: {err}");
         assert!(!out_file.exists());
+    }
+}
+
+/// Issue 17: the profile's `[proxy]` is validated with the check's parsers,
+/// each problem at its place, and the password never shows: not in the
+/// message, not in the lines quoted around it.
+#[test]
+fn profile_proxy_is_validated_issue_17() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("site.toml");
+    for (proxy, needles) in [
+        (
+            "url = \"proxy.contoso.com:8080\"",
+            &[
+                "site.toml:2:7: the proxy URL has no scheme",
+                "`http://proxy.contoso.com:8080`",
+            ][..],
+        ),
+        (
+            "url = \"socks5://proxy.contoso.com:1080\"",
+            &["site.toml:2:7", "SOCKS proxies are not supported"],
+        ),
+        (
+            "url = \"http://proxy.contoso.com:3128/proxy.pac\"",
+            &["site.toml:2:7", "a proxy URL has no path"],
+        ),
+        (
+            "url = \"http://proxy.contoso.com:99999\"",
+            &["site.toml:2:7", "the port is not a number from 1 to 65535"],
+        ),
+        (
+            "url = \"http://bob:SECRET-MARKER@proxy.contoso.com:3128\"\npassword = \"SECRET-MARKER\"",
+            &["site.toml:3:12: the password is given twice"],
+        ),
+        (
+            "user = 'bob'\nno_proxy = [\"contoso.com\", \"10.1.2.3/16\"]",
+            &[
+                "site.toml:2:8: `user` without `password`",
+                "site.toml:3:28: `no_proxy` entry `10.1.2.3/16`",
+            ],
+        ),
+    ] {
+        std::fs::write(&profile, format!("[proxy]\n{proxy}\n")).unwrap();
+        for args in [&["profile", "validate"][..], &["check", "--profile"]] {
+            let out = cargo_bin_cmd!("egress")
+                .args(args)
+                .arg(&profile)
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{proxy}");
+            // Messages wrap at 100 columns.
+            let err = text(&out.stderr).replace("\n  │ ", " ");
+            for needle in needles {
+                assert!(err.contains(needle), "{needle}: {err}");
+            }
+            assert!(!err.contains("SECRET-MARKER"), "{err}");
+            assert!(out.stdout.is_empty());
+        }
     }
 }
