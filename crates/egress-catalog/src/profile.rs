@@ -36,8 +36,8 @@ impl<T> From<Spanned<T>> for Located<T> {
 pub struct Profile {
     pub file: SourceFile,
     /// A catalog file, as written (relative to the profile's folder).
-    pub catalog: Option<String>,
-    pub revision: Option<String>,
+    pub catalog: Option<Located<String>>,
+    pub revision: Option<Located<String>>,
     pub cloud: Option<Cloud>,
     pub version: Option<u32>,
     /// The day dates are judged on; default: today.
@@ -191,8 +191,8 @@ pub struct Server {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProfile {
-    catalog: Option<String>,
-    revision: Option<String>,
+    catalog: Option<Spanned<String>>,
+    revision: Option<Spanned<String>>,
     cloud: Option<RawCloud>,
     version: Option<Spanned<u32>>,
     as_of: Option<Spanned<Datetime>>,
@@ -342,7 +342,7 @@ pub fn load(original: &SourceFile) -> Result<Profile, FileProblems> {
     let as_of = raw
         .as_of
         .as_ref()
-        .and_then(|d| crate::catalog::to_date(d, &mut problems));
+        .and_then(|d| crate::catalog::to_date(d, "as_of", &mut problems));
     let features = match raw.features.map(Located::from) {
         None => None,
         Some(Located {
@@ -419,8 +419,8 @@ pub fn load(original: &SourceFile) -> Result<Profile, FileProblems> {
     }
     let profile = Profile {
         file: file.clone(),
-        catalog: raw.catalog,
-        revision: raw.revision,
+        catalog: raw.catalog.map(Located::from),
+        revision: raw.revision.map(Located::from),
         cloud: raw.cloud.map(|c| match c {
             RawCloud::Public => Cloud::Public,
             RawCloud::Usgov => Cloud::UsGov,

@@ -171,6 +171,16 @@ fn to_problem(
                 Some(format!("write `{key} = {written}`")),
             )
         }
+        Some(key)
+            if message.starts_with("invalid type: string")
+                && message.ends_with("expected a TOML datetime") =>
+        {
+            let written = message.split('"').nth(1).unwrap_or("2021-03-02").to_owned();
+            (
+                format!("`{key}` must be a date, without quotes"),
+                Some(format!("write `{key} = {written}`")),
+            )
+        }
         Some(key) if message.starts_with("invalid value: integer") && range(&message).is_some() => {
             (
                 format!(

@@ -12,6 +12,8 @@ pub struct FrontMatter {
     pub title: Option<String>,
     /// `ms.date`, as `YYYY-MM-DD`.
     pub date: Option<String>,
+    /// An `ms.date` that is not a date: its line and text as written.
+    pub bad_date: Option<(u32, String)>,
     /// `ms.contentlocale` (localized pages) or `ms.locale`.
     pub locale: Option<String>,
     /// Whether any `ms.*` key is present: a Microsoft Learn page.
@@ -283,7 +285,12 @@ fn front_matter(path: &Path, text: &str) -> Result<(FrontMatter, usize), ImportE
         front.microsoft |= key.starts_with("ms.");
         match key {
             "title" => front.title = Some(value.to_owned()),
-            "ms.date" => front.date = us_date(value),
+            "ms.date" => {
+                front.date = us_date(value);
+                if front.date.is_none() {
+                    front.bad_date = Some((n as u32 + 2, value.to_owned()));
+                }
+            }
             "ms.contentlocale" | "ms.locale" => front.locale = Some(value.to_owned()),
             _ => {}
         }

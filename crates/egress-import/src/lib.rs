@@ -138,6 +138,15 @@ pub enum ImportError {
     )]
     NoRevision { file: PathBuf },
     #[error(
+        "{}:{line}: `ms.date: {value}` is not a date; front matter writes dates MM/DD/YYYY, like 03/02/2025\n  help: correct the page's date, or pass --revision YYYY-MM",
+        file.display()
+    )]
+    BadDate {
+        file: PathBuf,
+        line: u32,
+        value: String,
+    },
+    #[error(
         "--revision `{revision}` is not a revision id\n  help: use lowercase letters, digits, `.` and `-`, like `2025-03`"
     )]
     BadRevision { revision: String },
@@ -176,8 +185,15 @@ pub fn import(request: &Request<'_>, read: Read<'_>) -> Result<Import, ImportErr
         }
         (None, Some(date)) => date[..7].to_owned(),
         (None, None) => {
-            return Err(ImportError::NoRevision {
-                file: request.page.to_owned(),
+            return Err(match &front.bad_date {
+                Some((line, value)) => ImportError::BadDate {
+                    file: request.page.to_owned(),
+                    line: *line,
+                    value: value.clone(),
+                },
+                None => ImportError::NoRevision {
+                    file: request.page.to_owned(),
+                },
             });
         }
     };

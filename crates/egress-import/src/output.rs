@@ -180,11 +180,15 @@ fn meta(doc: &mut Doc, ex: &Expanded, parsed: &Parsed, revision: &str) -> String
         ex.files[0].path.display(),
         parsed.locale
     )];
-    if front.date.is_none() {
-        notes.push(
+    match (&front.date, &front.bad_date) {
+        (Some(_), _) => {}
+        (None, Some((_, value))) => notes.push(format!(
+            "The page's ms.date `{value}` is not a date (MM/DD/YYYY): `describes` is taken from the revision."
+        )),
+        (None, None) => notes.push(
             "The page's front matter has no ms.date: `describes` is taken from the revision."
                 .to_owned(),
-        );
+        ),
     }
 
     doc.0.push_str("[catalog]\n");

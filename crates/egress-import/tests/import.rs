@@ -285,6 +285,12 @@ fn bad_pages_are_refused_with_file_and_line() {
         None,
         "page.html:1:1: not a markdown page: this is an HTML page; save the page's markdown source instead (the `internet-endpoints.md` file in the MicrosoftDocs/memdocs repository)",
     );
+    // Issue 17: a date that is not one is named as invalid, not missing.
+    check_error(
+        "bad-date.md",
+        None,
+        "bad-date.md:3: `ms.date: 13/45/2024` is not a date; front matter writes dates MM/DD/YYYY, like 03/02/2025\n  help: correct the page's date, or pass --revision YYYY-MM",
+    );
     check_error(
         "binary.md",
         None,

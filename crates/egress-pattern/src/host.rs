@@ -80,6 +80,8 @@ pub enum HostErrorKind {
     BareWildcard,
     #[error("a host cannot contain '*'; only patterns can")]
     WildcardInHost,
+    #[error("a label cannot start or end with '-'")]
+    HyphenAtLabelEdge,
     #[error("the last label is all digits, but the name is not an IP address")]
     NumericTld,
     #[error("not a valid internationalized name: {0}")]
@@ -138,6 +140,14 @@ pub(crate) fn normalize_name(input: &str, wildcard: Wildcard) -> Result<String, 
                 }
                 _ => return err(HostErrorKind::InvalidChar { ch }, offset + i),
             }
+        }
+        // RFC 1123: a label starts and ends with a letter or digit (in a
+        // pattern, `*` may stand next to a `-`: `*-umwatsonc`).
+        if label.starts_with('-') {
+            return err(HostErrorKind::HyphenAtLabelEdge, offset);
+        }
+        if label.ends_with('-') {
+            return err(HostErrorKind::HyphenAtLabelEdge, offset + label.len() - 1);
         }
         first = false;
         last_label = label;
@@ -220,5 +230,8 @@ mod tests {
         check("a_b.com", Err((InvalidChar { ch: '_' }, 1)));
         check("*.example.com", Err((WildcardInHost, 0)));
         check("1.2.3.999", Err((NumericTld, 6)));
+        check("-x", Err((HyphenAtLabelEdge, 0)));
+        check("a.b-.com", Err((HyphenAtLabelEdge, 3)));
+        check("a--b.com", Ok("a--b.com"));
     }
 }

@@ -7,7 +7,7 @@ use egress_catalog::embedded;
 use egress_catalog::wire::{CatalogDoc, FeatureDoc, PlaceholderDoc, RevisionDoc, RoleDoc};
 use serde::Serialize;
 
-use crate::cli::{BrowseArgs, CatalogCommand, ExportArgs, Format, ListArgs, Select};
+use crate::cli::{BrowseArgs, CatalogCommand, ExportArgs, Format, ListArgs, RevisionsArgs, Select};
 use crate::context;
 use crate::output;
 use egress_catalog::table::Table;
@@ -464,7 +464,7 @@ fn placeholders(args: &BrowseArgs) -> anyhow::Result<()> {
     output::emit(&text, None)
 }
 
-fn revisions(args: &BrowseArgs) -> anyhow::Result<()> {
+fn revisions(args: &RevisionsArgs) -> anyhow::Result<()> {
     let all = embedded::all().map_err(context::InputError)?;
     let docs: Vec<RevisionDoc> = all
         .iter()

@@ -333,7 +333,7 @@ pub enum CatalogCommand {
     /// List the catalog's placeholders and the profile keys that set them.
     Placeholders(BrowseArgs),
     /// List the revisions built into egress.
-    Revisions(BrowseArgs),
+    Revisions(RevisionsArgs),
     /// What changed between two catalogs (files, or embedded revisions as
     /// `configmgr@2020-07`). Exit status 0 when equal, 1 when different.
     Diff(DiffArgs),
@@ -425,6 +425,13 @@ pub struct BrowseArgs {
     pub format: Format,
 }
 
+/// `catalog revisions`: the embedded revisions, so no catalog or profile.
+#[derive(Debug, Args)]
+pub struct RevisionsArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
     /// Write a commented example profile.
@@ -435,8 +442,12 @@ pub enum ProfileCommand {
     },
     /// Check a profile against its catalog and report every problem in it.
     Validate {
-        #[command(flatten)]
-        source: Source,
+        /// A catalog file to check it against instead of the one it names.
+        #[arg(long, value_name = "FILE")]
+        catalog: Option<PathBuf>,
+        /// The catalog revision to check it against instead of its own.
+        #[arg(long, value_name = "ID")]
+        revision: Option<String>,
         /// The profile file.
         file: PathBuf,
     },

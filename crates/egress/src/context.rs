@@ -1,7 +1,7 @@
 //! Loading what a command works on: the profile, then the catalog it or
 //! the command line names, checked against each other.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, bail};
 use egress_catalog::catalog::{self, Cloud};
@@ -46,36 +46,88 @@ pub fn load_catalog_file(path: &Path) -> anyhow::Result<Catalog> {
 
 pub fn load(source: &Source) -> anyhow::Result<Loaded> {
     let profile = source.profile.as_deref().map(load_profile).transpose()?;
-    let revision = source
-        .revision
-        .clone()
-        .or_else(|| profile.as_ref().and_then(|p| p.revision.clone()));
+    // The revision and catalog the command line names, else the profile's
+    // (whose problems then point into the profile).
+    let revision: Option<(String, Option<&egress_catalog::profile::Located<String>>)> = match (
+        &source.revision,
+        profile.as_ref().and_then(|p| p.revision.as_ref()),
+    ) {
+        (Some(r), _) => Some((r.clone(), None)),
+        (None, Some(r)) => Some((r.value.clone(), Some(r))),
+        (None, None) => None,
+    };
+    let in_profile = |span: &std::ops::Range<usize>, message: String, help: String| {
+        let p = profile.as_ref().expect("a span comes from the profile");
+        anyhow::Error::from(InputError(egress_catalog::FileProblems {
+            file: p.file.clone(),
+            problems: vec![
+                egress_catalog::diagnostic::Problem::new(span.clone(), message).with_help(help),
+            ],
+        }))
+    };
 
     // A catalog path in the profile is relative to the profile's folder.
-    let catalog_path: Option<PathBuf> = source.catalog.clone().or_else(|| {
-        let p = profile.as_ref()?;
-        let relative = PathBuf::from(p.catalog.as_ref()?);
-        let base = source.profile.as_deref()?.parent().unwrap_or(Path::new(""));
-        Some(base.join(relative))
-    });
+    let catalog_path = match (
+        &source.catalog,
+        profile.as_ref().and_then(|p| p.catalog.as_ref()),
+    ) {
+        (Some(path), _) => Some((path.clone(), None)),
+        (None, Some(relative)) => {
+            let base = source
+                .profile
+                .as_deref()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new(""));
+            Some((base.join(&relative.value), Some(relative)))
+        }
+        (None, None) => None,
+    };
 
     let (catalog, origin) = match catalog_path {
-        Some(path) => {
-            let catalog = load_catalog_file(&path)?;
-            if let Some(r) = &revision
+        Some((path, from_profile)) => {
+            let catalog = match (read_file(&path), from_profile) {
+                (Err(e), Some(key)) => {
+                    return Err(in_profile(
+                        &key.span,
+                        format!(
+                            "cannot read the catalog {}: {}",
+                            path.display(),
+                            e.root_cause()
+                        ),
+                        "the path is relative to the profile's folder".to_owned(),
+                    ));
+                }
+                (file, _) => catalog::load(&file?).map_err(InputError)?,
+            };
+            if let Some((r, given)) = &revision
                 && !catalog.answers_to(r)
             {
-                bail!(
-                    "{} is revision {} of catalog {}, not `{r}`; drop --revision (or the profile's `revision`) to use it",
+                let found = format!(
+                    "{} is revision {} of catalog {}",
                     path.display(),
                     catalog.meta.revision,
                     catalog.meta.id
                 );
+                match given {
+                    Some(key) => {
+                        return Err(in_profile(
+                            &key.span,
+                            format!("`revision = \"{r}\"`, but {found}"),
+                            format!(
+                                "remove `revision`, or write `revision = \"{}\"`",
+                                catalog.meta.revision
+                            ),
+                        ));
+                    }
+                    None => bail!("{found}, not `{r}`; drop --revision to use it"),
+                }
             }
             (catalog, path.display().to_string())
         }
         None => {
-            let name = revision.as_deref().unwrap_or(embedded::DEFAULT_REVISION);
+            let name = revision
+                .as_ref()
+                .map_or(embedded::DEFAULT_REVISION, |(r, _)| r.as_str());
             let all = embedded::all().map_err(InputError)?;
             match all.iter().position(|c| c.answers_to(name)) {
                 Some(i) => (
@@ -89,10 +141,20 @@ pub fn load(source: &Source) -> anyhow::Result<Loaded> {
                             std::iter::once(c.meta.revision.clone()).chain(c.meta.aliases.clone())
                         })
                         .collect();
-                    bail!(
+                    let message = format!(
                         "no embedded revision `{name}`; the embedded revisions are {}",
                         known.join(", ")
                     );
+                    let help = match did_you_mean(name, known.iter().map(String::as_str)) {
+                        Some(k) => format!("did you mean `{k}`?"),
+                        None => {
+                            "name an embedded revision, or a catalog file with `catalog`".to_owned()
+                        }
+                    };
+                    match revision.as_ref().and_then(|(_, given)| *given) {
+                        Some(key) => return Err(in_profile(&key.span, message, help)),
+                        None => bail!("{message}"),
+                    }
                 }
             }
         }

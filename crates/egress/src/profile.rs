@@ -18,10 +18,15 @@ pub fn run(command: &ProfileCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        ProfileCommand::Validate { source, file } => {
+        ProfileCommand::Validate {
+            catalog,
+            revision,
+            file,
+        } => {
             let source = Source {
+                catalog: catalog.clone(),
+                revision: revision.clone(),
                 profile: Some(file.clone()),
-                ..source.clone()
             };
             let loaded = context::load(&source)?;
             println!(

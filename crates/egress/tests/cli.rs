@@ -359,6 +359,32 @@ fn profile_init_writes_a_valid_profile_and_never_overwrites() {
     let out = egress(&["plan", "--profile", p, "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
+    // Issue 17: uncommenting its `catalog` line gives a profile that loads
+    // (here with an exported catalog of another revision than the latest).
+    let exported = dir.path().join("my-vendor-catalog.toml");
+    let out = egress(&[
+        "catalog",
+        "export",
+        "--revision",
+        "2020-07",
+        "-o",
+        exported.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let template = std::fs::read_to_string(&path).unwrap();
+    assert!(template.contains("\n# catalog = \"my-vendor-catalog.toml\"\n"));
+    // (2020-07 has no `<region>` placeholder.)
+    let mine: String = template
+        .replace("# catalog = \"my-vendor", "catalog = \"my-vendor")
+        .lines()
+        .filter(|l| !l.starts_with("cmg-region"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&path, mine).unwrap();
+    let out = egress(&["profile", "validate", p]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("revision 2020-07"));
+
     std::fs::write(&path, "mine").unwrap();
     let out = egress(&["profile", "init", "-o", p]);
     assert_eq!(out.status.code(), Some(2));

@@ -456,7 +456,12 @@ fn inner(span: &Range<usize>) -> usize {
     span.start + 1
 }
 
-pub(crate) fn to_date(value: &Spanned<Datetime>, problems: &mut Problems) -> Option<Date> {
+/// A TOML date as a civil date; `key` names it in the help.
+pub(crate) fn to_date(
+    value: &Spanned<Datetime>,
+    key: &str,
+    problems: &mut Problems,
+) -> Option<Date> {
     let dt = value.get_ref();
     match (dt.date, dt.time, dt.offset) {
         (Some(d), None, None) => match Date::new(d.year as i16, d.month as i8, d.day as i8) {
@@ -472,7 +477,7 @@ pub(crate) fn to_date(value: &Spanned<Datetime>, problems: &mut Problems) -> Opt
                     value.span(),
                     "expected a date without a time, like 2021-03-02",
                 )
-                .with_help("write the date unquoted: `valid_from = 2021-03-02`"),
+                .with_help(format!("write the date unquoted: `{key} = 2021-03-02`")),
             );
             None
         }
@@ -556,7 +561,7 @@ impl Checker {
         let product = p.require(raw.product, &table, what, "product");
         let revision = p.require(raw.revision, &table, what, "revision");
         let describes = p.require(raw.describes, &table, what, "describes");
-        let describes = describes.and_then(|d| to_date(&d, &mut self.problems));
+        let describes = describes.and_then(|d| to_date(&d, "describes", &mut self.problems));
         if let Some(id) = &id
             && !is_id(id.get_ref())
         {
@@ -601,7 +606,7 @@ impl Checker {
         let ok = id.as_ref().is_some_and(|id| self.id("page", id, &mut seen));
         self.page_ids = seen;
         let date = match &raw.date {
-            Some(d) => Some(to_date(d, &mut self.problems)?),
+            Some(d) => Some(to_date(d, "date", &mut self.problems)?),
             None => None,
         };
         ok.then_some(())?;
@@ -1183,11 +1188,11 @@ impl Checker {
         let from = raw
             .valid_from
             .as_ref()
-            .and_then(|d| to_date(d, &mut self.problems));
+            .and_then(|d| to_date(d, "valid_from", &mut self.problems));
         let until = raw
             .valid_until
             .as_ref()
-            .and_then(|d| to_date(d, &mut self.problems));
+            .and_then(|d| to_date(d, "valid_until", &mut self.problems));
         if let (Some(f), Some(u), Some(span)) =
             (from, until, raw.valid_until.as_ref().map(Spanned::span))
             && f >= u
@@ -1220,7 +1225,7 @@ impl Checker {
                     from: raw
                         .superseded_from
                         .as_ref()
-                        .and_then(|d| to_date(d, &mut self.problems)),
+                        .and_then(|d| to_date(d, "superseded_from", &mut self.problems)),
                 })
             }
             None => {
