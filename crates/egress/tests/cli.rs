@@ -75,6 +75,8 @@ fn bad_profiles() {
         ("profile-wrong-type", "profile-wrong-type.toml"),
         ("profile-many-problems", "profile-many-problems.toml"),
         ("profile-bad-proxy", "profile-bad-proxy.toml"),
+        ("profile-unknown-revision", "profile-unknown-revision.toml"),
+        ("profile-missing-catalog", "profile-missing-catalog.toml"),
     ] {
         check_bad(name, &["plan", "--profile", &fixture(file)]);
     }
@@ -106,6 +108,23 @@ fn bad_options() {
     assert!(text(&out.stderr).contains("invalid value 'yaml'"));
     let out = egress(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
+    // Issue 17: options a command would ignore are refused.
+    for args in [
+        &["profile", "validate", "--profile", "a.toml", "b.toml"][..],
+        &["catalog", "revisions", "--catalog", "a.toml"],
+    ] {
+        let out = egress(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(text(&out.stderr).contains("unexpected argument"), "{args:?}");
+    }
+    // Not a host, rather than no match.
+    let out = egress(&["explain", "--", "-x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("a label cannot start or end with '-'"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
