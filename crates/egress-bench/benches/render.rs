@@ -20,6 +20,7 @@ use egress_render::{EdlType, Options, SquidStyle, Target, render};
 fn options() -> Options {
     Options {
         header: vec!["bench".to_owned()],
+        no_header: false,
         squid_style: SquidStyle::Exact,
         placeholders: egress_render::PlaceholderPolicy::default(),
         intranet: false,

@@ -41,6 +41,69 @@ pub enum Change {
     Changed(Identity, Vec<(&'static str, String, String)>),
 }
 
+/// An attribute whose change a diff may compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Attribute {
+    Ports,
+    Roles,
+    Cloud,
+    Paths,
+    Direction,
+    Versions,
+    Validity,
+    Notes,
+}
+
+impl Attribute {
+    pub const ALL: [Attribute; 8] = [
+        Attribute::Ports,
+        Attribute::Roles,
+        Attribute::Cloud,
+        Attribute::Paths,
+        Attribute::Direction,
+        Attribute::Versions,
+        Attribute::Validity,
+        Attribute::Notes,
+    ];
+
+    /// What a firewall needs: besides the host and scheme (identity), the
+    /// port and the cloud.
+    pub const FIREWALL: [Attribute; 2] = [Attribute::Ports, Attribute::Cloud];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Attribute::Ports => "ports",
+            Attribute::Roles => "roles",
+            Attribute::Cloud => "cloud",
+            Attribute::Paths => "paths",
+            Attribute::Direction => "direction",
+            Attribute::Versions => "versions",
+            Attribute::Validity => "validity",
+            Attribute::Notes => "notes",
+        }
+    }
+}
+
+/// What a diff compares beyond the catalogs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The attributes whose change is a change record; the others are
+    /// ignored. Identity (feature, host, scheme) always counts.
+    pub compared: Vec<Attribute>,
+    /// Placeholder values (a site's profile): hosts are compared with them
+    /// filled in.
+    pub placeholders: BTreeMap<String, String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            compared: Attribute::ALL.to_vec(),
+            placeholders: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Diff {
     pub features_added: Vec<String>,
@@ -60,10 +123,14 @@ fn index(
     catalog: &Catalog,
     keep: &dyn Fn(&Endpoint) -> bool,
     feature_selected: &dyn Fn(&str) -> bool,
+    placeholders: &BTreeMap<String, String>,
 ) -> BTreeMap<Identity, Attributes> {
     let mut out: BTreeMap<Identity, Attributes> = BTreeMap::new();
     for e in catalog.endpoints.iter().filter(|e| keep(e)) {
-        let host = e.destination.host().as_str().to_owned();
+        let template = e.destination.host();
+        let host = template
+            .resolve(|name| placeholders.get(name).map(String::as_str))
+            .map_or_else(|_| template.as_str().to_owned(), |p| p.as_str().to_owned());
         for feature in e.features.iter().filter(|f| feature_selected(f)) {
             for scheme in &e.schemes.value {
                 let a = out
@@ -110,6 +177,22 @@ fn index(
     out
 }
 
+impl Attributes {
+    /// One attribute's values, comma-separated.
+    pub fn shown(&self, attribute: Attribute) -> String {
+        match attribute {
+            Attribute::Ports => show(&self.ports),
+            Attribute::Roles => show(&self.roles),
+            Attribute::Cloud => show(&self.cloud),
+            Attribute::Paths => show(&self.paths),
+            Attribute::Direction => show(&self.direction),
+            Attribute::Versions => show(&self.versions),
+            Attribute::Validity => show(&self.validity),
+            Attribute::Notes => show(&self.notes),
+        }
+    }
+}
+
 fn show<T: ToString>(set: &BTreeSet<T>) -> String {
     set.iter()
         .map(ToString::to_string)
@@ -124,6 +207,7 @@ pub fn diff(
     new: &Catalog,
     keep: &dyn Fn(&Endpoint) -> bool,
     feature_selected: &dyn Fn(&str) -> bool,
+    options: &Options,
 ) -> Diff {
     let old_features: BTreeSet<&str> = old
         .features
@@ -137,30 +221,26 @@ pub fn diff(
         .map(|f| f.id.as_str())
         .filter(|f| feature_selected(f))
         .collect();
-    let a = index(old, keep, feature_selected);
-    let b = index(new, keep, feature_selected);
+    let a = index(old, keep, feature_selected, &options.placeholders);
+    let b = index(new, keep, feature_selected, &options.placeholders);
     let mut changes = Vec::new();
     for (id, attrs) in &a {
         match b.get(id) {
             None => changes.push(Change::Removed(id.clone(), attrs.clone())),
-            Some(n) if n != attrs => {
-                let mut what = Vec::new();
-                let mut cmp = |name: &'static str, x: String, y: String| {
-                    if x != y {
-                        what.push((name, x, y));
-                    }
-                };
-                cmp("ports", show(&attrs.ports), show(&n.ports));
-                cmp("roles", show(&attrs.roles), show(&n.roles));
-                cmp("cloud", show(&attrs.cloud), show(&n.cloud));
-                cmp("paths", show(&attrs.paths), show(&n.paths));
-                cmp("direction", show(&attrs.direction), show(&n.direction));
-                cmp("versions", show(&attrs.versions), show(&n.versions));
-                cmp("validity", show(&attrs.validity), show(&n.validity));
-                cmp("notes", show(&attrs.notes), show(&n.notes));
-                changes.push(Change::Changed(id.clone(), what));
+            Some(n) => {
+                let what: Vec<(&'static str, String, String)> = options
+                    .compared
+                    .iter()
+                    .map(|&attribute| {
+                        let (x, y) = (attrs.shown(attribute), n.shown(attribute));
+                        (attribute.name(), x, y)
+                    })
+                    .filter(|(_, x, y)| x != y)
+                    .collect();
+                if !what.is_empty() {
+                    changes.push(Change::Changed(id.clone(), what));
+                }
             }
-            Some(_) => {}
         }
     }
     for (id, attrs) in &b {

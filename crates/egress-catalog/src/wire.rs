@@ -640,6 +640,9 @@ pub struct DiffDoc<'a> {
     pub format: &'static str,
     pub old: &'a str,
     pub new: &'a str,
+    /// The attributes compared (`--view`, `--ignore`); changes of others
+    /// are not listed.
+    pub compared: Vec<&'static str>,
     pub features_added: &'a [String],
     pub features_removed: &'a [String],
     pub changes: Vec<ChangeDoc<'a>>,
@@ -667,11 +670,16 @@ pub struct AttrChangeDoc<'a> {
 
 impl<'a> DiffDoc<'a> {
     /// The diff `d` between the catalogs named `old` and `new`.
-    pub fn new(d: &'a Diff, (old, new): &'a (String, String)) -> DiffDoc<'a> {
+    pub fn new(
+        d: &'a Diff,
+        (old, new): &'a (String, String),
+        compared: &[crate::diff::Attribute],
+    ) -> DiffDoc<'a> {
         DiffDoc {
             format: "egress.diff/1",
             old,
             new,
+            compared: compared.iter().map(|a| a.name()).collect(),
             features_added: &d.features_added,
             features_removed: &d.features_removed,
             changes: d

@@ -38,7 +38,13 @@ fn load(rev: &str, tail: &str) -> Catalog {
 /// `- ...`, `~ ... attribute: old -> new`.
 #[track_caller]
 fn check(old: &str, new: &str, expected: &[&str]) {
-    let d = diff(&load("1", old), &load("2", new), &|_| true, &|_| true);
+    let d = diff(
+        &load("1", old),
+        &load("2", new),
+        &|_| true,
+        &|_| true,
+        &Default::default(),
+    );
     let mut got: Vec<String> = d
         .features_added
         .iter()
@@ -113,7 +119,7 @@ fn features_added_and_removed() {
 #[test]
 fn embedded_revisions() {
     let all = embedded::all().unwrap();
-    let d = diff(&all[0], &all[1], &|_| true, &|_| true);
+    let d = diff(&all[0], &all[1], &|_| true, &|_| true, &Default::default());
     let has = |sign: &str, feature: &str, host: &str, scheme: &str| {
         d.changes.iter().any(|c| match (sign, c) {
             ("+", Change::Added(id, _))

@@ -102,6 +102,9 @@ impl Target {
 pub struct Options {
     /// Lines for the header comment: catalog, revision, profile, version.
     pub header: Vec<String>,
+    /// Leave out the comment header (the losses are still returned), for
+    /// a list another program reads: `plain --no-header`.
+    pub no_header: bool,
     /// Rows whose placeholder has no value: left out, or widened.
     pub placeholders: PlaceholderPolicy,
     /// The intranet rows (between site systems, for the internal firewall)
@@ -202,6 +205,8 @@ impl fmt::Display for Loss {
 pub struct Rendered {
     pub text: String,
     pub losses: Vec<Loss>,
+    /// How many plan rows the list admits: none means an empty list.
+    pub rows: usize,
 }
 
 /// What a target module produces: text, to which a comment header is
@@ -229,6 +234,7 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
     };
     let losses = ordered(losses);
     let text = match body {
+        Body::Commented { text, .. } if options.no_header => text,
         Body::Commented { prefix, text } => comment(prefix, options, &losses, &external) + &text,
         Body::Bare(text) => text,
         Body::Json(write) => write(&Header {
@@ -237,7 +243,11 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
             external: &external,
         }),
     };
-    Rendered { text, losses }
+    Rendered {
+        text,
+        losses,
+        rows: entries.list.len(),
+    }
 }
 
 /// A JSON document, pretty-printed, with a final newline.

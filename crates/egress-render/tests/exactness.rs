@@ -261,6 +261,7 @@ proptest! {
         let plan = plan(&specs, every_role);
         let options = Options {
             header: Vec::new(),
+            no_header: false,
             squid_style: SquidStyle::Exact,
         placeholders: egress_render::PlaceholderPolicy::Widen,
         intranet: false,

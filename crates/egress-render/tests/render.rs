@@ -108,6 +108,7 @@ fn request(cloud: Cloud) -> Request {
 fn options() -> Options {
     Options {
         header: vec!["test".to_owned()],
+        no_header: false,
         squid_style: SquidStyle::Exact,
         placeholders: egress_render::PlaceholderPolicy::Widen,
         intranet: false,

@@ -231,6 +231,10 @@ pub struct RenderArgs {
     /// pan-edl: the list type.
     #[arg(long, value_enum, default_value_t = EdlTypeArg::Domain)]
     pub edl_type: EdlTypeArg,
+    /// plain: hosts only, one a line, without the comment header (losses
+    /// still go to stderr).
+    #[arg(long)]
+    pub no_header: bool,
 }
 
 /// The render targets: every allowlist target `egress-render` has, then the
@@ -392,6 +396,37 @@ pub struct DiffArgs {
     pub profile: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
     pub format: DiffFormat,
+    /// `full` compares every attribute; `firewall` only what a firewall
+    /// rule holds: hosts and schemes added or removed, ports and clouds
+    /// changed.
+    #[arg(long, value_enum, default_value_t = DiffView::Full)]
+    pub view: DiffView,
+    /// Attributes whose changes do not count (comma-separated or
+    /// repeated): notes, validity, ...
+    #[arg(long, value_enum, value_name = "ATTR,...", value_delimiter = ',')]
+    pub ignore: Vec<DiffAttribute>,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffView {
+    Full,
+    Firewall,
+}
+
+/// An endpoint attribute `catalog diff` compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffAttribute {
+    Ports,
+    Roles,
+    Cloud,
+    Paths,
+    Direction,
+    Versions,
+    Validity,
+    Notes,
 }
 
 #[derive(Debug, Args)]

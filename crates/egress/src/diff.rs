@@ -3,12 +3,12 @@
 use std::fmt::Write as _;
 
 use anyhow::bail;
-use egress_catalog::diff::{Attributes, Change, Diff, diff};
+use egress_catalog::diff::{Attribute, Attributes, Change, Diff, Options, diff};
 use egress_catalog::wire::DiffDoc;
 use egress_catalog::{Catalog, embedded, plan};
 
 use crate::Exit;
-use crate::cli::{DiffArgs, DiffFormat, Source};
+use crate::cli::{DiffArgs, DiffAttribute, DiffFormat, DiffView, Source};
 use crate::context::{self, InputError};
 
 /// A catalog file, or `catalog@revision` for an embedded one.
@@ -75,21 +75,34 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Exit> {
             .and_then(|r| r.features.as_ref())
             .is_none_or(|fs| fs.iter().any(|x| x == f))
     };
-    let d = diff(&old, &new, &keep, &feature_selected);
-    let names = (
-        format!("{}@{}", old.meta.id, old.meta.revision),
-        format!("{}@{}", new.meta.id, new.meta.revision),
-    );
+    let viewed: &[Attribute] = match args.view {
+        DiffView::Full => &Attribute::ALL,
+        DiffView::Firewall => &Attribute::FIREWALL,
+    };
+    let ignored: Vec<Attribute> = args.ignore.iter().map(|a| attribute(*a)).collect();
+    let options = Options {
+        compared: viewed
+            .iter()
+            .copied()
+            .filter(|a| !ignored.contains(a))
+            .collect(),
+        placeholders: request
+            .as_ref()
+            .map(|r| r.placeholders.clone())
+            .unwrap_or_default(),
+    };
+    let d = diff(&old, &new, &keep, &feature_selected, &options);
+    let names = (named(&args.old, &old), named(&args.new, &new));
     let text = match args.format {
-        DiffFormat::Table => table(&d, &names, false),
-        DiffFormat::Markdown => table(&d, &names, true),
+        DiffFormat::Table => table(&d, &names, &options.compared, false),
+        DiffFormat::Markdown => table(&d, &names, &options.compared, true),
         DiffFormat::Json => {
-            let mut t = serde_json::to_string_pretty(&DiffDoc::new(&d, &names))?;
+            let mut t = serde_json::to_string_pretty(&DiffDoc::new(&d, &names, &options.compared))?;
             t.push('\n');
             t
         }
     };
-    crate::output::emit(&text, None)?;
+    crate::output::emit(&text, args.output.as_deref())?;
     Ok(if d.is_empty() {
         Exit::Success
     } else {
@@ -97,36 +110,59 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Exit> {
     })
 }
 
-fn describe(a: &Attributes) -> String {
-    let mut parts = vec![format!(
-        "ports {}",
-        a.ports
-            .iter()
-            .map(u16::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    )];
-    let roles: Vec<&str> = a.roles.iter().map(String::as_str).collect();
-    parts.push(format!("roles {}", roles.join(", ")));
-    if !a.cloud.contains("all") {
-        parts.push(format!(
-            "cloud {}",
-            a.cloud.iter().cloned().collect::<Vec<_>>().join(", ")
-        ));
+/// A side as the user gave it, with what it turned out to be when that
+/// differs: `old.toml (contoso-agent@2024-05)`, `configmgr@latest
+/// (configmgr@2025-03)`.
+fn named(spec: &str, catalog: &Catalog) -> String {
+    let actual = format!("{}@{}", catalog.meta.id, catalog.meta.revision);
+    if spec == actual {
+        actual
+    } else {
+        format!("{spec} ({actual})")
     }
-    if !a.paths.is_empty() {
-        parts.push(format!(
-            "paths {}",
-            a.paths.iter().cloned().collect::<Vec<_>>().join(", ")
-        ));
+}
+
+fn attribute(a: DiffAttribute) -> Attribute {
+    match a {
+        DiffAttribute::Ports => Attribute::Ports,
+        DiffAttribute::Roles => Attribute::Roles,
+        DiffAttribute::Cloud => Attribute::Cloud,
+        DiffAttribute::Paths => Attribute::Paths,
+        DiffAttribute::Direction => Attribute::Direction,
+        DiffAttribute::Versions => Attribute::Versions,
+        DiffAttribute::Validity => Attribute::Validity,
+        DiffAttribute::Notes => Attribute::Notes,
     }
-    if !a.versions.is_empty() {
-        parts.push(a.versions.iter().cloned().collect::<Vec<_>>().join(", "));
+}
+
+/// An added or removed endpoint's compared attributes, ports first.
+fn describe(a: &Attributes, compared: &[Attribute]) -> String {
+    let mut parts = Vec::new();
+    for &attribute in compared {
+        let shown = a.shown(attribute);
+        let skip = match attribute {
+            // The usual values go without saying.
+            Attribute::Cloud => a.cloud.contains("all"),
+            Attribute::Direction => a.direction.contains("internet"),
+            Attribute::Validity | Attribute::Notes => true,
+            _ => shown.is_empty(),
+        };
+        if !skip {
+            parts.push(match attribute {
+                Attribute::Versions => shown,
+                _ => format!("{} {shown}", attribute.name()),
+            });
+        }
     }
     parts.join("; ")
 }
 
-fn table(d: &Diff, (old, new): &(String, String), markdown: bool) -> String {
+fn table(
+    d: &Diff,
+    (old, new): &(String, String),
+    compared: &[Attribute],
+    markdown: bool,
+) -> String {
     let mut out = String::new();
     let (h1, h2, bullet) = if markdown {
         ("# ", "## ", "- ")
@@ -134,6 +170,19 @@ fn table(d: &Diff, (old, new): &(String, String), markdown: bool) -> String {
         ("", "== ", "  ")
     };
     let _ = writeln!(out, "{h1}{old} -> {new}");
+    if compared.len() < Attribute::ALL.len() {
+        let names: Vec<&str> = compared.iter().map(|a| a.name()).collect();
+        let _ = writeln!(
+            out,
+            "{}compared: hosts and schemes, {}",
+            if markdown { "\n" } else { "" },
+            if names.is_empty() {
+                "no attribute".to_owned()
+            } else {
+                names.join(", ")
+            }
+        );
+    }
     if d.is_empty() {
         let _ = writeln!(out, "\nNo change.");
         return out;
@@ -152,27 +201,42 @@ fn table(d: &Diff, (old, new): &(String, String), markdown: bool) -> String {
         if id.feature != feature {
             feature = &id.feature;
             let _ = writeln!(out, "\n{h2}{feature}");
+            if markdown {
+                out.push('\n');
+            }
         }
+        // Tables mark a change with + - ~; markdown, whose bullets are
+        // `-`, says it in words.
+        let (added, removed, changed) = if markdown {
+            ("added", "removed", "changed")
+        } else {
+            ("+", "-", "~")
+        };
         let tick = if markdown { "`" } else { "" };
         match c {
             Change::Added(id, a) | Change::Removed(id, a) => {
                 let sign = if matches!(c, Change::Added(..)) {
-                    '+'
+                    added
                 } else {
-                    '-'
+                    removed
                 };
                 let _ = writeln!(
                     out,
                     "{bullet}{sign} {tick}{}{tick} ({}): {}",
                     id.host,
                     id.scheme,
-                    describe(a)
+                    describe(a, compared)
                 );
             }
             Change::Changed(id, what) => {
-                let _ = writeln!(out, "{bullet}~ {tick}{}{tick} ({})", id.host, id.scheme);
+                let _ = writeln!(
+                    out,
+                    "{bullet}{changed} {tick}{}{tick} ({})",
+                    id.host, id.scheme
+                );
                 for (name, old, new) in what {
-                    let _ = writeln!(out, "{bullet}    {name}: {} -> {}", dash(old), dash(new));
+                    let item = if markdown { "  - " } else { "      " };
+                    let _ = writeln!(out, "{item}{name}: {} -> {}", dash(old), dash(new));
                 }
             }
         }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use egress_catalog::catalog::{Basis, Scheme};
+use egress_catalog::catalog::{Basis, Catalog, Scheme};
 use egress_catalog::plan::{self, Pairs, Plan, Row, Status};
 use egress_catalog::wire::{PlanDoc, pattern_kind};
 
@@ -41,7 +41,7 @@ pub fn render(plan: &Plan, loaded: &Loaded, format: Format) -> anyhow::Result<St
             text.push('\n');
             text
         }
-        Format::Csv => csv(plan)?,
+        Format::Csv => csv(plan, &loaded.catalog)?,
         Format::Markdown => markdown(plan, loaded),
         Format::Table => table(plan, loaded),
     })
@@ -79,7 +79,14 @@ pub fn ports_cell(
     }
 }
 
-fn status_text(status: &Status) -> Option<String> {
+/// An endpoint as people know it: its host or URL (the id if unknown).
+fn destination(catalog: &Catalog, id: &str) -> String {
+    catalog
+        .endpoint(id)
+        .map_or_else(|| id.to_owned(), |e| e.destination.to_string())
+}
+
+fn status_text(status: &Status, catalog: &Catalog) -> Option<String> {
     match status {
         Status::Required => None,
         Status::NeedsInput { placeholders } => Some(format!(
@@ -90,8 +97,13 @@ fn status_text(status: &Status) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
-        Status::Superseded { by, since: Some(d) } => Some(format!("superseded by {by} since {d}")),
-        Status::Superseded { by, since: None } => Some(format!("superseded by {by}")),
+        Status::Superseded { by, since: Some(d) } => Some(format!(
+            "superseded by {} since {d}",
+            destination(catalog, by)
+        )),
+        Status::Superseded { by, since: None } => {
+            Some(format!("superseded by {}", destination(catalog, by)))
+        }
         Status::NotYetValid { from } => Some(format!("valid from {from}")),
         Status::Expired { until } => Some(format!("expired {until}")),
     }
@@ -175,7 +187,7 @@ fn table(plan: &Plan, loaded: &Loaded) -> String {
         match &row.status {
             // The successor is named in the footer, to keep the column narrow.
             Status::Superseded { since: Some(d), .. } => host.push(format!("  (superseded {d})")),
-            status => host.extend(status_text(status).map(|s| format!("  ({s})"))),
+            status => host.extend(status_text(status, &loaded.catalog).map(|s| format!("  ({s})"))),
         }
         for v in &row.versions {
             host.push(format!("  ({v})"));
@@ -195,7 +207,7 @@ fn table(plan: &Plan, loaded: &Loaded) -> String {
         "\n{} rows; * = assumed by the catalog, not stated by the page.",
         plan.rows.len()
     );
-    footer(plan, &mut out, "  ");
+    footer(plan, &loaded.catalog, &mut out, "  ");
     out
 }
 
@@ -251,7 +263,7 @@ fn requirements_cell(row: &Row) -> String {
 
 /// The parts every human-readable plan ends with: external lists, missing
 /// placeholders, endpoints left out by version.
-fn footer(plan: &Plan, out: &mut String, bullet: &str) {
+fn footer(plan: &Plan, catalog: &Catalog, out: &mut String, bullet: &str) {
     let superseded: Vec<(&Row, &str)> = plan
         .rows
         .iter()
@@ -265,8 +277,9 @@ fn footer(plan: &Plan, out: &mut String, bullet: &str) {
         for (row, by) in superseded {
             let _ = writeln!(
                 out,
-                "{bullet}{}\n{bullet}  replaced by endpoint {by}",
-                target(row)
+                "{bullet}{}\n{bullet}  replaced by {}",
+                target(row),
+                destination(catalog, by)
             );
         }
     }
@@ -280,7 +293,13 @@ fn footer(plan: &Plan, out: &mut String, bullet: &str) {
         let _ = writeln!(out, "\nNeeds input (set in the profile):");
         for m in &plan.missing {
             let _ = writeln!(out, "{bullet}<{}>: set `{}`", m.name, m.profile_key);
-            let used_by = format!("{}; used by {}", m.title, m.endpoints.join(", "));
+            let mut hosts: Vec<String> = Vec::new();
+            for d in m.endpoints.iter().map(|e| destination(catalog, e)) {
+                if !hosts.contains(&d) {
+                    hosts.push(d);
+                }
+            }
+            let used_by = format!("{}; used by {}", m.title, hosts.join(", "));
             out.push_str(&egress_catalog::table::wrap(
                 &used_by,
                 &format!("{bullet}    "),
@@ -291,7 +310,12 @@ fn footer(plan: &Plan, out: &mut String, bullet: &str) {
     if !plan.excluded.is_empty() {
         let _ = writeln!(out, "\nLeft out (by version, or by the site):");
         for x in &plan.excluded {
-            let _ = writeln!(out, "{bullet}{}: {}", x.endpoint, x.reason);
+            let _ = writeln!(
+                out,
+                "{bullet}{}: {}",
+                destination(catalog, &x.endpoint),
+                x.reason
+            );
         }
     }
 }
@@ -314,7 +338,9 @@ fn markdown(plan: &Plan, loaded: &Loaded) -> String {
             .iter()
             .map(|(r, b)| format!("{r}{}", if *b == Basis::Assumed { "*" } else { "" }))
             .collect();
-        let mut status = vec![status_text(&row.status).unwrap_or_else(|| "required".to_owned())];
+        let mut status = vec![
+            status_text(&row.status, &loaded.catalog).unwrap_or_else(|| "required".to_owned()),
+        ];
         status.extend(row.versions.iter().map(|v| v.to_string()));
         if row.direction == egress_catalog::catalog::Direction::Intranet {
             status.push("intranet".to_owned());
@@ -331,11 +357,11 @@ fn markdown(plan: &Plan, loaded: &Loaded) -> String {
         );
     }
     out.push_str("\n\\* assumed by the catalog, not stated by the page.\n");
-    footer(plan, &mut out, "- ");
+    footer(plan, &loaded.catalog, &mut out, "- ");
     out
 }
 
-fn csv(plan: &Plan) -> anyhow::Result<String> {
+fn csv(plan: &Plan, catalog: &Catalog) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "host",
@@ -386,7 +412,7 @@ fn csv(plan: &Plan) -> anyhow::Result<String> {
             join(&mut assumed.into_iter()),
             row.sections.join(";"),
             row.status.as_str().to_owned(),
-            status_text(&row.status).unwrap_or_default(),
+            status_text(&row.status, catalog).unwrap_or_default(),
             join(&mut row.versions.iter().map(|v| v.to_string())),
             row.endpoints.join(";"),
             row.notes.join(" "),

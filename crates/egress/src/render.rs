@@ -23,8 +23,15 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Exit> {
     };
     let mut header = vec![format!("egress render {}", target.name())];
     header.extend(crate::plan::header(&plan, &loaded));
+    if args.no_header && target != Target::Plain {
+        bail!(
+            "--no-header applies to `plain` only; {} keeps its header, which lists what the list loses",
+            target.name()
+        );
+    }
     let options = Options {
         header,
+        no_header: args.no_header,
         squid_style: match args.squid_style {
             SquidStyleArg::Exact => SquidStyle::Exact,
             SquidStyleArg::Loose => SquidStyle::Loose,
@@ -87,6 +94,25 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Exit> {
         eprintln!(
             "note: external list not included: {}: {} <{}>",
             x.feature, x.title, x.url
+        );
+    }
+    if rendered.rows == 0 && !rendered.losses.is_empty() {
+        eprintln!(
+            "warning: the list is empty: the plan's rows for it are all left out (see the losses above)"
+        );
+    } else if rendered.rows == 0 {
+        eprintln!(
+            "warning: the list is empty: no {} row of the plan is in force{}",
+            if args.intranet {
+                "intranet"
+            } else {
+                "internet"
+            },
+            if args.intranet {
+                ""
+            } else {
+                " (intranet rows, between site systems, need --intranet)"
+            }
         );
     }
     output::emit(&rendered.text, args.output.as_deref())?;

@@ -115,7 +115,10 @@ fn bad_options() {
     ] {
         let out = egress(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(text(&out.stderr).contains("unexpected argument"), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("unexpected argument"),
+            "{args:?}"
+        );
     }
     // Not a host, rather than no match.
     let out = egress(&["explain", "--", "-x"]);
@@ -760,7 +763,7 @@ fn catalog_diff() {
         (out.status.code(), text(&out.stdout)),
         (
             Some(0),
-            "configmgr@2025-03 -> configmgr@2025-03\n\nNo change.\n".to_owned()
+            "configmgr@latest (configmgr@2025-03) -> configmgr@2025-03\n\nNo change.\n".to_owned()
         )
     );
     // A file against an embedded revision; json.
@@ -792,6 +795,85 @@ fn catalog_diff() {
         .map(|c| c["host"].as_str().unwrap())
         .collect();
     assert!(removed.contains(&"test.stats.update.microsoft.com"));
+    // Issue 17: the firewall view and --ignore leave out what does not
+    // count; -o writes the file; markdown says added/removed in words;
+    // both sides are named as given.
+    let dir = scratch();
+    let file = dir.path().join("diff.md");
+    let out = egress(&[
+        "catalog",
+        "diff",
+        "configmgr@2020-07",
+        "configmgr@latest",
+        "--view",
+        "firewall",
+        "--format",
+        "markdown",
+        "--profile",
+        &fixture("site.toml"),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let md = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        md.starts_with("# configmgr@2020-07 -> configmgr@latest (configmgr@2025-03)\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("compared: hosts and schemes, ports, cloud"),
+        "{md}"
+    );
+    assert!(!md.contains("- - ") && !md.contains("- + "), "{md}");
+    assert!(
+        md.contains("- removed `granitefalls.cloudapp.net` (https)"),
+        "{md}"
+    );
+    assert!(!md.contains("versions:") && !md.contains("notes:"), "{md}");
+    let count = |args: &[&str]| {
+        let out = egress(
+            &[
+                &[
+                    "catalog",
+                    "diff",
+                    "configmgr@2020-07",
+                    "configmgr@2025-03",
+                    "--format",
+                    "json",
+                ][..],
+                args,
+            ]
+            .concat(),
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["action"] == "change")
+            .count()
+    };
+    let all = count(&[]);
+    let without_notes = count(&["--ignore", "notes"]);
+    let firewall = count(&["--view", "firewall"]);
+    assert!(
+        all > without_notes && without_notes > firewall,
+        "{all} {without_notes} {firewall}"
+    );
+    let out = egress(&[
+        "catalog",
+        "diff",
+        &fixture("vendor.toml"),
+        "configmgr@2025-03",
+    ]);
+    assert!(
+        text(&out.stdout).starts_with(
+            "tests/fixtures/vendor.toml (contoso-agent@2024-05) -> configmgr@2025-03\n"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
     check_bad(
         "diff-bad-revision",
         &["catalog", "diff", "configmgr@2019-01", "configmgr@latest"],
@@ -1255,4 +1337,32 @@ fn profile_proxy_is_validated_issue_17() {
             assert!(out.stdout.is_empty());
         }
     }
+}
+
+/// Issue 17: `render plain --no-header` is hosts only, one a line (its
+/// losses still on stderr); other targets keep their header; an empty
+/// list says so.
+#[test]
+fn plain_without_header_and_empty_lists_issue_17() {
+    let out = egress(&[
+        "render",
+        "plain",
+        "--no-header",
+        "--feature",
+        "url-forwarding",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "go.microsoft.com\naka.ms\n");
+    assert!(text(&out.stderr).contains("loss:"), "{}", text(&out.stderr));
+    let out = egress(&["render", "squid", "--no-header"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--no-header applies to `plain` only"));
+    let out = egress(&["render", "plain", "--feature", "software-updates-intranet"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("warning: the list is empty")
+            && text(&out.stderr).contains("need --intranet"),
+        "{}",
+        text(&out.stderr)
+    );
 }
