@@ -122,7 +122,7 @@ type Key = (String, String, String, String, Option<String>);
 fn differences(embedded: &Catalog, imported: &Catalog) -> BTreeSet<Key> {
     let all = |_: &egress_catalog::Endpoint| true;
     let every = |_: &str| true;
-    let d = diff(embedded, imported, &all, &every);
+    let d = diff(embedded, imported, &all, &every, &Default::default());
     let key = |change: &str, id: &Identity, attribute: Option<&str>| {
         (
             change.to_owned(),
