@@ -37,7 +37,16 @@ fn benches(c: &mut Criterion) {
     let all = embedded::all().expect("the embedded catalogs are valid");
     let mut group = c.benchmark_group("catalog-diff");
     group.bench_function("diff 2020-07 -> 2025-03", |b| {
-        b.iter(|| diff::diff(black_box(&all[0]), black_box(&all[1]), &|_| true, &|_| true))
+        let options = diff::Options::default();
+        b.iter(|| {
+            diff::diff(
+                black_box(&all[0]),
+                black_box(&all[1]),
+                &|_| true,
+                &|_| true,
+                &options,
+            )
+        })
     });
     group.finish();
 }
