@@ -91,9 +91,13 @@ fn main() {
     let (diff_t, load_both_t) = median_pair(
         500,
         || {
-            drop(black_box(diff::diff(&all[0], &all[1], &|_| true, &|_| {
-                true
-            })))
+            drop(black_box(diff::diff(
+                &all[0],
+                &all[1],
+                &|_| true,
+                &|_| true,
+                &diff::Options::default(),
+            )))
         },
         || drop(black_box(embedded::all())),
     );
