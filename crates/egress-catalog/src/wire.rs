@@ -611,12 +611,25 @@ pub struct CheckEndpointDoc<'a> {
     pub proxy_status: Option<u16>,
     pub http_status: Option<u16>,
     pub redirects: Vec<&'a str>,
-    pub timings_ms: Vec<(String, u128)>,
+    /// Each phase's duration, in the order they ran.
+    pub timings: Vec<TimingDoc>,
+    /// For a `warning` verdict: each warning.
+    pub warnings: Vec<&'a str>,
     pub tls: Option<TlsDoc<'a>>,
 }
 
 #[derive(Debug, Serialize)]
+pub struct TimingDoc {
+    /// `resolve`, `connect`, `proxy`, `tls` or `processing` (the
+    /// Prometheus output's names).
+    pub phase: String,
+    /// Milliseconds, to the microsecond.
+    pub ms: f64,
+}
+
+#[derive(Debug, Serialize)]
 pub struct TlsDoc<'a> {
+    /// `TLS1.2`, `TLS1.3`.
     pub version: Option<&'a str>,
     pub cipher_suite: Option<&'a str>,
     pub trusted: bool,
@@ -628,8 +641,9 @@ pub struct TlsDoc<'a> {
 pub struct CertDoc<'a> {
     pub subject: &'a str,
     pub issuer: &'a str,
-    pub not_before: i64,
-    pub not_after: i64,
+    /// RFC 3339, UTC.
+    pub not_before: String,
+    pub not_after: String,
     pub crl_urls: &'a [String],
     pub ocsp_urls: &'a [String],
 }

@@ -766,7 +766,11 @@ where
         Ok(Ok(s)) => s,
     };
     let (_, conn) = tls_stream.get_ref();
-    info.version = conn.protocol_version().map(|v| format!("{v:?}"));
+    info.version = conn.protocol_version().map(|v| match v {
+        rustls::ProtocolVersion::TLSv1_2 => "TLS1.2".to_owned(),
+        rustls::ProtocolVersion::TLSv1_3 => "TLS1.3".to_owned(),
+        other => format!("{other:?}"),
+    });
     info.cipher_suite = conn
         .negotiated_cipher_suite()
         .map(|c| format!("{:?}", c.suite()));

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use egress_catalog::table::Table;
 use egress_catalog::wire::{
-    CertDoc, CheckDoc, CheckEndpointDoc, CheckExternalDoc, CheckFeatureDoc, TlsDoc,
+    CertDoc, CheckDoc, CheckEndpointDoc, CheckExternalDoc, CheckFeatureDoc, TimingDoc, TlsDoc,
 };
 
 use crate::plan::{EndpointResult, FeatureStatus, Outcome, Report};
@@ -428,6 +428,12 @@ pub fn prometheus(report: &Report) -> String {
     out
 }
 
+/// Seconds since the epoch as an RFC 3339 time in UTC (the number itself
+/// if out of range).
+fn rfc3339(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds).map_or_else(|_| seconds.to_string(), |t| t.to_string())
+}
+
 fn phase_name(p: Phase) -> &'static str {
     match p {
         Phase::Dns => "resolve",
@@ -439,11 +445,11 @@ fn phase_name(p: Phase) -> &'static str {
     }
 }
 
-/// The check as its JSON document (`egress.check/1`).
+/// The check as its JSON document (`egress.check/2`, docs/check.md).
 pub fn json<'a>(report: &'a Report, header: &'a [String]) -> CheckDoc<'a> {
     {
         CheckDoc {
-            format: "egress.check/1",
+            format: "egress.check/2",
             header,
             duration_seconds: report.duration.as_secs_f64(),
             critical: report.critical(),
@@ -475,7 +481,7 @@ pub fn json<'a>(report: &'a Report, header: &'a [String]) -> CheckDoc<'a> {
                         verdict: e.outcome.as_str(),
                         counts: e.counts,
                         phase: match &e.outcome {
-                            Outcome::Failed { phase, .. } => Some(phase.to_string()),
+                            Outcome::Failed { phase, .. } => Some(phase_name(*phase).to_owned()),
                             _ => None,
                         },
                         reason: e.outcome.reason(),
@@ -488,14 +494,21 @@ pub fn json<'a>(report: &'a Report, header: &'a [String]) -> CheckDoc<'a> {
                         redirects: p
                             .map(|p| p.redirects.iter().map(String::as_str).collect())
                             .unwrap_or_default(),
-                        timings_ms: p
+                        timings: p
                             .map(|p| {
                                 p.timings
                                     .iter()
-                                    .map(|(ph, d)| (ph.to_string(), d.as_millis()))
+                                    .map(|(ph, d)| TimingDoc {
+                                        phase: phase_name(*ph).to_owned(),
+                                        ms: (d.as_secs_f64() * 1e6).round() / 1e3,
+                                    })
                                     .collect()
                             })
                             .unwrap_or_default(),
+                        warnings: match &e.outcome {
+                            Outcome::Warning(w) => w.iter().map(String::as_str).collect(),
+                            _ => Vec::new(),
+                        },
                         tls: p.and_then(|p| p.tls.as_ref()).map(|t| TlsDoc {
                             version: t.version.as_deref(),
                             cipher_suite: t.cipher_suite.as_deref(),
@@ -507,8 +520,8 @@ pub fn json<'a>(report: &'a Report, header: &'a [String]) -> CheckDoc<'a> {
                                 .map(|c| CertDoc {
                                     subject: &c.subject,
                                     issuer: &c.issuer,
-                                    not_before: c.not_before,
-                                    not_after: c.not_after,
+                                    not_before: rfc3339(c.not_before),
+                                    not_after: rfc3339(c.not_after),
                                     crl_urls: &c.crl_urls,
                                     ocsp_urls: &c.ocsp_urls,
                                 })

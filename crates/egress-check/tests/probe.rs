@@ -596,8 +596,8 @@ async fn tls_version_can_be_pinned() {
     let port = https_origin(cert, key).await;
     let host = "v.egress.test";
     for (version, expected) in [
-        (egress_check::TlsVersion::Tls12, "TLSv1_2"),
-        (egress_check::TlsVersion::Tls13, "TLSv1_3"),
+        (egress_check::TlsVersion::Tls12, "TLS1.2"),
+        (egress_check::TlsVersion::Tls13, "TLS1.3"),
     ] {
         let mut c = config(host, port, &[&public], &[&public]);
         c.tls_version = Some(version);

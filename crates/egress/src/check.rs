@@ -97,6 +97,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
             indicatif::ProgressStyle::with_template("{spinner} {pos} endpoints checked, {elapsed}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
+        // indicatif hides itself when stderr is not a terminal; `always`
+        // means a line a second there instead (a CI log, a service's).
+        if !std::io::stderr().is_terminal() {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::term_like_with_hz(
+                Box::new(LogLines),
+                1,
+            ));
+        }
     } else {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
@@ -146,4 +154,42 @@ fn certificates(file: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
         );
     }
     Ok(certs)
+}
+
+/// Progress for a stderr that is not a terminal: each redraw a line of its
+/// own, no cursor movement.
+#[derive(Debug)]
+struct LogLines;
+
+impl indicatif::TermLike for LogLines {
+    fn width(&self) -> u16 {
+        100
+    }
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.write_str(s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        if !s.trim().is_empty() {
+            eprintln!("{s}");
+        }
+        Ok(())
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

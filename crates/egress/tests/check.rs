@@ -160,7 +160,7 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["format"], "egress.check/1");
+    assert_eq!(doc["format"], "egress.check/2");
     assert_eq!(doc["critical"], true);
     let features: Vec<(String, String, serde_json::Value)> = doc["features"]
         .as_array()
@@ -210,6 +210,31 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
         (Some("ok"), Some(200))
     );
     assert_eq!(g["tls"]["chain"][0]["issuer"], "CN=Egress Test CA");
+    // egress.check/2 (issue 17): RFC 3339 dates, TLS1.x, timings as
+    // {phase, ms}, warnings as a list.
+    let not_after = g["tls"]["chain"][0]["not_after"].as_str().unwrap();
+    assert!(
+        not_after.parse::<jiff::Timestamp>().is_ok() && not_after.ends_with('Z'),
+        "{not_after}"
+    );
+    assert!(
+        matches!(g["tls"]["version"].as_str(), Some("TLS1.2" | "TLS1.3")),
+        "{g}"
+    );
+    let phases: Vec<&str> = g["timings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            assert!(t["ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{t}");
+            t["phase"].as_str().unwrap()
+        })
+        .collect();
+    assert!(
+        phases.contains(&"tls") && phases.contains(&"processing"),
+        "{phases:?}"
+    );
+    assert_eq!(g["warnings"], serde_json::json!([]));
     let r = by_row("refused.egress.test");
     assert_eq!(r["verdict"], "failed");
     assert_eq!(
@@ -225,6 +250,21 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
             Some("set placeholders.tenant in the profile")
         )
     );
+
+    // `--progress always` draws though stderr is a pipe; `auto` does not.
+    for (progress, drawn) in [("always", true), ("auto", false), ("never", false)] {
+        let mut args = base.to_vec();
+        let at = args.iter().position(|a| *a == "--progress").unwrap();
+        args.drain(at..at + 2);
+        args.extend(["--format", "json", "--progress", progress]);
+        let out = egress(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            err.contains("endpoints checked"),
+            drawn,
+            "{progress}: {err}"
+        );
+    }
 
     // Every format says the same.
     for (format, needle) in [
