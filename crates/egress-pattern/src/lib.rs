@@ -11,6 +11,9 @@
 //!   stands for one or more characters within that one label, never a dot;
 //! - IP literals are their own kind and never match a name pattern.
 //!
+//! Shell expressions ([`sh_exp_match`]: PAC's `shExpMatch`, Windows proxy
+//! bypass lists) are decided here too, by their own written rule.
+//!
 //! Hosts and patterns are normalized before any comparison: ASCII lowercase,
 //! one trailing dot removed, internationalized names in their A-label form.
 //! A [`HostPattern`] or [`Host`] that exists is always normalized and valid.
@@ -23,10 +26,12 @@
 mod host;
 mod pattern;
 mod set;
+mod shell;
 
 pub use host::{Host, HostError, HostErrorKind};
 pub use pattern::{HostPattern, PatternKind};
 pub use set::{HostSet, HostSetBuilder, PatternId};
+pub use shell::sh_exp_match;
 
 /// The longest DNS name, in octets, without the trailing dot (RFC 1035).
 pub const MAX_NAME_LEN: usize = 253;
