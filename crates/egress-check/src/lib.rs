@@ -109,7 +109,7 @@ pub type Covered = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// An HTTP proxy: for HTTPS a CONNECT naming the target (the proxy
 /// resolves it), for HTTP an absolute-form request.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Proxy {
     pub host: String,
     pub port: u16,

@@ -10,7 +10,7 @@ use egress_catalog::catalog::{Catalog, Direction, Scheme};
 use egress_catalog::plan::{Plan, Requirement, Row, Status};
 use egress_pattern::PatternKind;
 
-use crate::settings::NoProxy;
+use crate::settings::Route;
 use crate::{Config, Failure, Phase, Probe, ProbeTarget, Verdict, probe};
 
 /// How to check a plan.
@@ -22,8 +22,8 @@ pub struct CheckOptions {
     /// Probe superseded and out-of-date rows too (without affecting the
     /// verdict).
     pub include_inactive: bool,
-    /// Hosts reached directly, not through the proxy: `NO_PROXY`.
-    pub no_proxy: NoProxy,
+    /// How each target is reached: direct, or through which proxy.
+    pub route: Route,
     /// Now, in seconds since the Unix epoch: certificates expiring within
     /// 30 days of it are a warning.
     pub now: i64,
@@ -324,15 +324,14 @@ pub async fn check(
                         ..base
                     }));
                     let mut config = options.config.clone();
-                    if options.no_proxy.covers(&target.host) {
-                        config.proxy = None;
-                    }
+                    config.proxy = options
+                        .route
+                        .proxy_for(target.tls, &target.host, target.port)
+                        .cloned();
                     // Intranet endpoints are exempt from the inspection check.
                     config.intranet = row.direction == Direction::Intranet;
                     let same = |(t, c): &(ProbeTarget, Config)| {
-                        *t == target
-                            && c.intranet == config.intranet
-                            && c.proxy.is_some() == config.proxy.is_some()
+                        *t == target && c.intranet == config.intranet && c.proxy == config.proxy
                     };
                     let at = probes.iter().position(same).unwrap_or_else(|| {
                         probes.push((target.clone(), config));

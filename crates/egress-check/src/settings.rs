@@ -137,6 +137,84 @@ pub struct ProxyChoice {
     pub no_proxy: NoProxy,
 }
 
+impl ProxyChoice {
+    pub fn into_route(self) -> Route {
+        match self.proxy {
+            Some((proxy, _)) => Route::Proxy {
+                proxy,
+                no_proxy: self.no_proxy,
+            },
+            None => Route::Direct,
+        }
+    }
+}
+
+/// How a check reaches each target.
+#[derive(Debug, Clone, Default)]
+pub enum Route {
+    #[default]
+    Direct,
+    /// One proxy for every scheme; `NO_PROXY` hosts go direct (curl's
+    /// semantics).
+    Proxy { proxy: Proxy, no_proxy: NoProxy },
+    /// Windows settings (WinHTTP, WinINET): a proxy per scheme (none:
+    /// direct) and a bypass list with Windows' semantics.
+    Windows {
+        http: Option<Proxy>,
+        https: Option<Proxy>,
+        bypass: egress_proxy::BypassList,
+    },
+}
+
+impl Route {
+    /// The proxy for a target, `None` for direct.
+    pub fn proxy_for(&self, https: bool, host: &str, port: u16) -> Option<&Proxy> {
+        match self {
+            Route::Direct => None,
+            Route::Proxy { proxy, no_proxy } => (!no_proxy.covers(host)).then_some(proxy),
+            Route::Windows {
+                http,
+                https: secure,
+                bypass,
+            } => {
+                let scheme = if https { "https" } else { "http" };
+                if bypass.bypasses(scheme, host, port) {
+                    None
+                } else if https {
+                    secure.as_ref()
+                } else {
+                    http.as_ref()
+                }
+            }
+        }
+    }
+
+    /// Windows settings as a route; `credentials` for their proxies (Windows
+    /// keeps none: it authenticates as the account, the next issue).
+    pub fn windows(
+        settings: &egress_proxy::WindowsProxy,
+        credentials: Option<(String, String)>,
+    ) -> Route {
+        let proxy = |scheme: &str| {
+            let servers = settings.proxy.as_ref()?;
+            let address = servers.for_scheme(scheme)?;
+            Some(Proxy {
+                host: address.host.clone(),
+                port: address.port,
+                credentials: credentials.clone(),
+            })
+        };
+        match (proxy("http"), proxy("https")) {
+            (None, None) => Route::Direct,
+            (http, https) => Route::Windows {
+                http,
+                https,
+                bypass: settings.bypass.clone(),
+            },
+        }
+    }
+}
+
 /// The proxy to use and the hosts reached without it: `--proxy`, then the
 /// profile's `[proxy]`, then `HTTPS_PROXY`/`HTTP_PROXY` (and `NO_PROXY`,
 /// only when the proxy comes from the environment). Credentials come from

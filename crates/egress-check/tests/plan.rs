@@ -147,7 +147,7 @@ valid_until = 2025-01-01
         },
         concurrency: 4,
         include_inactive: false,
-        no_proxy: Default::default(),
+        route: Default::default(),
         now: jiff::Timestamp::from_second(1_893_456_000)
             .unwrap()
             .as_second(), // 2030-01-01

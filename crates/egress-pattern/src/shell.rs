@@ -7,7 +7,8 @@
 /// case-sensitively (callers that compare host names lowercase both).
 /// Linear in `text` for each `*`, never exponential.
 pub fn sh_exp_match(text: &str, pattern: &str) -> bool {
-    let (text, pattern): (Vec<char>, Vec<char>) = (text.chars().collect(), pattern.chars().collect());
+    let (text, pattern): (Vec<char>, Vec<char>) =
+        (text.chars().collect(), pattern.chars().collect());
     let (mut t, mut p) = (0, 0);
     // The last `*` seen, and where in the text it started matching.
     let mut star: Option<(usize, usize)> = None;
@@ -60,6 +61,10 @@ mod tests {
         check("a", "", false);
         check("aXbXc", "*b*c", true);
         check("Contoso.com", "contoso.com", false);
-        check("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "*a*a*a*a*a*a*a*a*c", false);
+        check(
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+            "*a*a*a*a*a*a*a*a*c",
+            false,
+        );
     }
 }

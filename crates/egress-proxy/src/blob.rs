@@ -54,7 +54,9 @@ pub enum BlobError {
         found: u32,
         expected: String,
     },
-    #[error("{value}: the {field} at byte {offset} claims {claimed} bytes, but only {available} follow")]
+    #[error(
+        "{value}: the {field} at byte {offset} claims {claimed} bytes, but only {available} follow"
+    )]
     Length {
         value: &'static str,
         field: &'static str,
@@ -143,7 +145,7 @@ pub fn decode(blob: &[u8], store: Store) -> Result<WindowsProxy, BlobError> {
         });
     }
     let mut at = 12;
-    let mut string = |field: &'static str, at: &mut usize| -> Result<Option<String>, BlobError> {
+    let string = |field: &'static str, at: &mut usize| -> Result<Option<String>, BlobError> {
         let Some(len) = word(*at) else {
             // WinHTTP's blob may end before its PAC URL.
             return Ok(None);
@@ -228,21 +230,37 @@ mod tests {
             "http://wpad.contoso.com/proxy.pac",
         );
         let p = decode(&blob, Store::WinInet).unwrap();
-        assert_eq!(p.proxy.unwrap().for_scheme("https").unwrap().to_string(), "b:8080");
+        assert_eq!(
+            p.proxy.unwrap().for_scheme("https").unwrap().to_string(),
+            "b:8080"
+        );
         assert!(p.bypass.bypasses("https", "x.contoso.com", 443));
-        assert_eq!(p.pac_url.as_deref(), Some("http://wpad.contoso.com/proxy.pac"));
+        assert_eq!(
+            p.pac_url.as_deref(),
+            Some("http://wpad.contoso.com/proxy.pac")
+        );
         assert!(!p.auto_detect);
         // The proxy flag off: the list is kept by Windows but not used.
-        let p = decode(&encode(Store::WinHttp, FLAG_DIRECT, "a:80", "", ""), Store::WinHttp).unwrap();
+        let p = decode(
+            &encode(Store::WinHttp, FLAG_DIRECT, "a:80", "", ""),
+            Store::WinHttp,
+        )
+        .unwrap();
         assert!(p.is_direct());
         assert_eq!(p.to_string(), "direct");
     }
 
     #[test]
     fn bad_blobs_say_where() {
-        assert!(matches!(decode(&[0x46, 0, 0], Store::WinInet), Err(BlobError::TooShort { .. })));
+        assert!(matches!(
+            decode(&[0x46, 0, 0], Store::WinInet),
+            Err(BlobError::TooShort { .. })
+        ));
         let blob = encode(Store::WinInet, FLAG_PROXY, "a:80", "", "");
-        assert!(matches!(decode(&blob, Store::WinHttp), Err(BlobError::Version { found: 0x46, .. })));
+        assert!(matches!(
+            decode(&blob, Store::WinHttp),
+            Err(BlobError::Version { found: 0x46, .. })
+        ));
         let mut long = blob.clone();
         long[12] = 0xFF;
         assert_eq!(
@@ -251,6 +269,9 @@ mod tests {
         );
         let mut binary = blob;
         binary[17] = 0x01;
-        assert!(matches!(decode(&binary, Store::WinInet), Err(BlobError::NotText { offset: 17, .. })));
+        assert!(matches!(
+            decode(&binary, Store::WinInet),
+            Err(BlobError::NotText { offset: 17, .. })
+        ));
     }
 }

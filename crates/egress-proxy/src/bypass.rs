@@ -89,7 +89,10 @@ impl BypassList {
     /// Whether a request to `host` (a name or an address, without
     /// brackets) on `port` with `scheme` goes direct.
     pub fn bypasses(&self, scheme: &str, host: &str, port: u16) -> bool {
-        let host = host.trim_matches(['[', ']']).trim_end_matches('.').to_ascii_lowercase();
+        let host = host
+            .trim_matches(['[', ']'])
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
         let ip = host.parse::<IpAddr>().ok();
         if !self.no_loopback && (host == "localhost" || ip.is_some_and(|ip| ip.is_loopback())) {
             return true;

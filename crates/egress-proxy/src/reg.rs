@@ -15,7 +15,10 @@ pub enum RegValue {
     /// `hex:`: REG_BINARY.
     Binary(Vec<u8>),
     /// `hex(N):`: any other type, by number.
-    Other { kind: u32, data: Vec<u8> },
+    Other {
+        kind: u32,
+        data: Vec<u8>,
+    },
     /// `-`: the value is deleted.
     Deleted,
 }
@@ -122,7 +125,10 @@ impl RegFile {
             };
             let value_column = indent + (trimmed.len() - rest.len()) + 1;
             let Some(rest) = rest.strip_prefix('=') else {
-                errors.push(at(value_column, "expected `=` after the value name".to_owned()));
+                errors.push(at(
+                    value_column,
+                    "expected `=` after the value name".to_owned(),
+                ));
                 continue;
             };
             match value(rest.trim()) {
@@ -140,7 +146,11 @@ impl RegFile {
                 message: "the file is empty".to_owned(),
             });
         }
-        if errors.is_empty() { Ok(file) } else { Err(RegErrors(errors)) }
+        if errors.is_empty() {
+            Ok(file)
+        } else {
+            Err(RegErrors(errors))
+        }
     }
 
     /// The value `name` of `key` (`HKEY_LOCAL_MACHINE\...` or `HKLM\...`),
@@ -171,7 +181,9 @@ fn decode(bytes: &[u8]) -> Result<String, RegError> {
                 rest.len()
             )));
         }
-        let units = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+        let units = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]));
         let mut text = String::new();
         for c in char::decode_utf16(units) {
             match c {
@@ -181,7 +193,10 @@ fn decode(bytes: &[u8]) -> Result<String, RegError> {
                     return Err(RegError {
                         line,
                         column: text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
-                        message: format!("not UTF-16: an unpaired surrogate 0x{:04X}", e.unpaired_surrogate()),
+                        message: format!(
+                            "not UTF-16: an unpaired surrogate 0x{:04X}",
+                            e.unpaired_surrogate()
+                        ),
                     });
                 }
             }
@@ -189,7 +204,10 @@ fn decode(bytes: &[u8]) -> Result<String, RegError> {
         return Ok(text);
     }
     if bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(error("UTF-16 big-endian; save the export as Windows writes it (UTF-16LE) or as UTF-8".to_owned()));
+        return Err(error(
+            "UTF-16 big-endian; save the export as Windows writes it (UTF-16LE) or as UTF-8"
+                .to_owned(),
+        ));
     }
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     String::from_utf8(bytes.to_vec()).map_err(|e| {
@@ -248,7 +266,8 @@ fn value(text: &str) -> Result<RegValue, String> {
         (None, b)
     } else if let Some(rest) = lower.strip_prefix("hex(") {
         let (kind, b) = rest.split_once("):").ok_or("expected `hex(N):`")?;
-        let kind = u32::from_str_radix(kind, 16).map_err(|_| format!("`hex({kind})`: not a type number"))?;
+        let kind = u32::from_str_radix(kind, 16)
+            .map_err(|_| format!("`hex({kind})`: not a type number"))?;
         (Some(kind), b)
     } else {
         return Err(format!(
@@ -263,7 +282,12 @@ fn value(text: &str) -> Result<RegValue, String> {
         }
         match (byte.len(), u8::from_str_radix(byte, 16)) {
             (1..=2, Ok(b)) => data.push(b),
-            _ => return Err(format!("byte {} `{byte}` is not two hexadecimal digits", i + 1)),
+            _ => {
+                return Err(format!(
+                    "byte {} `{byte}` is not two hexadecimal digits",
+                    i + 1
+                ));
+            }
         }
     }
     Ok(match kind {
@@ -291,9 +315,14 @@ mod tests {
             let key = "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
             assert_eq!(
                 f.value(key, "winhttpsettings"),
-                Some(&RegValue::Binary(vec![0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]))
+                Some(&RegValue::Binary(vec![
+                    0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0
+                ]))
             );
-            assert_eq!(f.value(key, "Quoted \"name\""), Some(&RegValue::String("a\\b".to_owned())));
+            assert_eq!(
+                f.value(key, "Quoted \"name\""),
+                Some(&RegValue::String("a\\b".to_owned()))
+            );
             assert_eq!(f.value(key, ""), Some(&RegValue::Dword(42)));
         }
     }
@@ -306,10 +335,25 @@ mod tests {
     #[test]
     fn bad_files_say_where() {
         check_error(b"", "1:1: the file is empty");
-        check_error(b"hello\n", "1:1: not a .reg file: the first line is not `Windows Registry Editor Version 5.00` (or `REGEDIT4`)");
-        check_error(&utf16("REGEDIT4\n")[..7], "1:1: UTF-16 text of an odd number of bytes (5): the file is cut short");
-        check_error(&[0xFF, 0xFE, 0x00, 0xD8, 0x41, 0x00], "1:1: not UTF-16: an unpaired surrogate 0xD800");
-        check_error(b"REGEDIT4\n[HKLM\\X]\n\"a\"=hex:zz,01\n\"b\"=dword:123456789\n\"c\"\n[HKLM\n", "3:5: byte 1 `zz` is not two hexadecimal digits\n4:5: `dword:123456789` is not 1 to 8 hexadecimal digits\n5:4: expected `=` after the value name\n6:1: a key line must end with `]`");
-        check_error(b"REGEDIT4\n\"a\"=\"x\"\n", "2:1: a value before any `[key]`");
+        check_error(
+            b"hello\n",
+            "1:1: not a .reg file: the first line is not `Windows Registry Editor Version 5.00` (or `REGEDIT4`)",
+        );
+        check_error(
+            &utf16("REGEDIT4\n")[..7],
+            "1:1: UTF-16 text of an odd number of bytes (5): the file is cut short",
+        );
+        check_error(
+            &[0xFF, 0xFE, 0x00, 0xD8, 0x41, 0x00],
+            "1:1: not UTF-16: an unpaired surrogate 0xD800",
+        );
+        check_error(
+            b"REGEDIT4\n[HKLM\\X]\n\"a\"=hex:zz,01\n\"b\"=dword:123456789\n\"c\"\n[HKLM\n",
+            "3:5: byte 1 `zz` is not two hexadecimal digits\n4:5: `dword:123456789` is not 1 to 8 hexadecimal digits\n5:4: expected `=` after the value name\n6:1: a key line must end with `]`",
+        );
+        check_error(
+            b"REGEDIT4\n\"a\"=\"x\"\n",
+            "2:1: a value before any `[key]`",
+        );
     }
 }

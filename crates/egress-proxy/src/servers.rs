@@ -35,7 +35,11 @@ impl ProxyServers {
     /// is `[scheme=][http://]host[:port]`. Errors name the entry.
     pub fn parse(text: &str) -> Result<ProxyServers, String> {
         let mut entries = Vec::new();
-        for entry in text.split([';', ' ', '\t']).map(str::trim).filter(|e| !e.is_empty()) {
+        for entry in text
+            .split([';', ' ', '\t'])
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             let (scheme, rest) = match entry.split_once('=') {
                 Some((s, r)) => (Some(s.trim().to_ascii_lowercase()), r.trim()),
                 None => (None, entry),
@@ -45,7 +49,10 @@ impl ProxyServers {
                 .or_else(|| rest.strip_prefix("HTTP://"))
                 .unwrap_or(rest)
                 .trim_end_matches('/');
-            entries.push((scheme, server_address(rest).map_err(|e| format!("`{entry}`: {e}"))?));
+            entries.push((
+                scheme,
+                server_address(rest).map_err(|e| format!("`{entry}`: {e}"))?,
+            ));
         }
         Ok(ProxyServers { entries })
     }
@@ -83,7 +90,9 @@ impl fmt::Display for ProxyServers {
 
 fn server_address(text: &str) -> Result<ServerAddress, String> {
     let (host, port) = if let Some(rest) = text.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or("an IPv6 address without its `]`")?;
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or("an IPv6 address without its `]`")?;
         (host, after.strip_prefix(':'))
     } else {
         match text.rsplit_once(':') {
@@ -94,7 +103,10 @@ fn server_address(text: &str) -> Result<ServerAddress, String> {
     if host.is_empty() {
         return Err("no host".to_owned());
     }
-    if !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')) {
+    if !host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+    {
         return Err(format!("`{host}` is not a host name or address"));
     }
     let port = match port {
@@ -118,7 +130,10 @@ mod tests {
     fn check(list: &str, scheme: &str, expected: Option<&str>) {
         let servers = ProxyServers::parse(list).unwrap();
         assert_eq!(
-            servers.for_scheme(scheme).map(ToString::to_string).as_deref(),
+            servers
+                .for_scheme(scheme)
+                .map(ToString::to_string)
+                .as_deref(),
             expected,
             "{list} for {scheme}"
         );

@@ -104,7 +104,9 @@ impl FromStr for Source {
             "auto" => Source::Auto,
             _ => match text.strip_prefix("pac:") {
                 Some(at) if !at.is_empty() => Source::Pac(at.to_owned()),
-                Some(_) => return Err("`pac:` needs a URL or a file: pac:http://wpad/wpad.dat".to_owned()),
+                Some(_) => {
+                    return Err("`pac:` needs a URL or a file: pac:http://wpad/wpad.dat".to_owned());
+                }
                 None => {
                     return Err(format!(
                         "`{text}`: expected profile, env, winhttp, wininet-system, wininet-user, pac:URL_OR_FILE, wpad, none or auto"
@@ -133,13 +135,19 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for s in Source::DISCOVERABLE
-            .into_iter()
-            .chain([Source::None, Source::Auto, Source::Pac("http://wpad/wpad.dat".to_owned())])
-        {
+        for s in Source::DISCOVERABLE.into_iter().chain([
+            Source::None,
+            Source::Auto,
+            Source::Pac("http://wpad/wpad.dat".to_owned()),
+        ]) {
             assert_eq!(s.name().parse::<Source>(), Ok(s));
         }
-        assert!("winhttps".parse::<Source>().unwrap_err().contains("expected profile"));
+        assert!(
+            "winhttps"
+                .parse::<Source>()
+                .unwrap_err()
+                .contains("expected profile")
+        );
         assert!("pac:".parse::<Source>().is_err());
     }
 }

@@ -75,14 +75,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
                 TlsVersionArg::V13 => egress_check::TlsVersion::Tls13,
             }),
             roots_only: args.roots_only,
-            proxy: choice.proxy.map(|(p, _)| p),
+            proxy: None,
             max_redirects: 5,
             covered: Some(std::sync::Arc::new(move |h: &str| set.is_match_name(h))),
             ..Config::default()
         },
         concurrency: usize::from(args.concurrency),
         include_inactive: args.include_inactive,
-        no_proxy: choice.no_proxy,
+        route: choice.into_route(),
         now: jiff::Timestamp::now().as_second(),
     };
 
