@@ -28,6 +28,7 @@ use tokio::net::TcpStream;
 
 mod cert;
 pub mod failure;
+pub mod fetch;
 pub mod plan;
 pub mod report;
 pub mod settings;

@@ -142,7 +142,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     })
 }
 
-fn certificates(file: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+pub fn certificates(file: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     let certs = CertificateDer::pem_file_iter(file)
         .with_context(|| format!("cannot read {}", file.display()))?
         .collect::<Result<Vec<_>, _>>()

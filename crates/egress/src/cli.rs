@@ -42,6 +42,9 @@ pub enum Command {
     /// Site profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Proxy auto-configuration (PAC) files.
+    #[command(subcommand)]
+    Pac(PacCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -500,4 +503,46 @@ pub enum Format {
 pub enum CloudArg {
     Public,
     Usgov,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PacCommand {
+    /// What a PAC file answers for each URL: the URL, a tab, and what
+    /// FindProxyForURL returned, verbatim (as `pactester` prints it).
+    Eval(PacEvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PacEvalArgs {
+    /// The PAC file: a path, or an http:// or https:// URL (fetched
+    /// directly).
+    #[arg(long, value_name = "FILE_OR_URL")]
+    pub pac: String,
+    /// The address myIpAddress() returns (default: the address this
+    /// machine's traffic leaves from).
+    #[arg(long, value_name = "ADDR")]
+    pub client_ip: Option<std::net::IpAddr>,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// The URLs to evaluate.
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
+}
+
+/// How names are resolved and servers trusted, for commands that fetch or
+/// look up (a PAC file's `dnsResolve`, WPAD).
+#[derive(Debug, Args, Clone)]
+pub struct NetArgs {
+    /// Use ADDR for HOST:PORT instead of DNS (repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Ask this DNS server instead of the system's resolver: ADDR or ADDR:PORT.
+    #[arg(long, value_name = "ADDR")]
+    pub dns_server: Option<String>,
+    /// Also trust the CA certificates in this PEM file (repeatable).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Vec<PathBuf>,
+    /// Deadline of each lookup and fetch.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub timeout: String,
 }

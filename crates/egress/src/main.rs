@@ -12,7 +12,9 @@ mod context;
 mod diff;
 mod explain;
 mod import;
+mod net;
 mod output;
+mod pac;
 mod plan;
 mod profile;
 mod render;
@@ -56,6 +58,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Check(args) => check::run(args),
         Command::Catalog(command) => catalog::run(command),
         Command::Profile(command) => done(profile::run(command)),
+        Command::Pac(command) => pac::run(command),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut buf = Vec::new();
