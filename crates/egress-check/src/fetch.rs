@@ -30,20 +30,28 @@ pub async fn lookup(host: &str, config: &Config) -> Result<Vec<IpAddr>, (Phase, 
 /// GETs `url` (`http://` or `https://`) directly, without a proxy, as
 /// Windows fetches a PAC file; no redirects.
 pub async fn fetch(url: &str, config: &Config) -> Result<Fetched, (Phase, Failure)> {
-    let parsed = url::Url::parse(url).map_err(|e| (Phase::Internal, Failure::Internal(format!("`{url}`: {e}"))))?;
+    let parsed = url::Url::parse(url)
+        .map_err(|e| (Phase::Internal, Failure::Internal(format!("`{url}`: {e}"))))?;
     let tls = match parsed.scheme() {
         "http" => false,
         "https" => true,
         other => {
             return Err((
                 Phase::Internal,
-                Failure::Internal(format!("`{url}`: a {other}: URL cannot be fetched; use http:// or https://")),
+                Failure::Internal(format!(
+                    "`{url}`: a {other}: URL cannot be fetched; use http:// or https://"
+                )),
             ));
         }
     };
     let host = parsed
         .host_str()
-        .ok_or_else(|| (Phase::Internal, Failure::Internal(format!("`{url}` has no host"))))?
+        .ok_or_else(|| {
+            (
+                Phase::Internal,
+                Failure::Internal(format!("`{url}` has no host")),
+            )
+        })?
         .trim_matches(['[', ']'])
         .to_owned();
     let port = parsed.port_or_known_default().unwrap_or(80);
@@ -81,14 +89,19 @@ pub async fn fetch(url: &str, config: &Config) -> Result<Fetched, (Phase, Failur
         verdict: Verdict::Ok,
     };
     if tls {
-        let (stream, _) = crate::tls(&target, &config, &mut record, stream, &mut Vec::new(), true).await?;
+        let (stream, _) =
+            crate::tls(&target, &config, &mut record, stream, &mut Vec::new(), true).await?;
         get(&target, stream, &config).await
     } else {
         get(&target, stream, &config).await
     }
 }
 
-async fn get<S>(target: &ProbeTarget, stream: S, config: &Config) -> Result<Fetched, (Phase, Failure)>
+async fn get<S>(
+    target: &ProbeTarget,
+    stream: S,
+    config: &Config,
+) -> Result<Fetched, (Phase, Failure)>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -107,10 +120,16 @@ where
         tokio::spawn(conn);
         let request = hyper::Request::get(target.path.as_str())
             .header(hyper::header::HOST, host.as_str())
-            .header(hyper::header::USER_AGENT, concat!("egress/", env!("CARGO_PKG_VERSION")))
+            .header(
+                hyper::header::USER_AGENT,
+                concat!("egress/", env!("CARGO_PKG_VERSION")),
+            )
             .body(Empty::new())
             .map_err(|e| e.to_string())?;
-        let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let body = Limited::new(response.into_body(), MAX_BYTES)
             .collect()
@@ -121,7 +140,12 @@ where
         Ok::<_, String>(Fetched { status, text })
     };
     match tokio::time::timeout(config.phase_timeout, exchange).await {
-        Err(_) => Err((Phase::Http, Failure::HttpTimeout { after: start.elapsed() })),
+        Err(_) => Err((
+            Phase::Http,
+            Failure::HttpTimeout {
+                after: start.elapsed(),
+            },
+        )),
         Ok(Err(e)) => Err((Phase::Http, Failure::HttpFailed(e))),
         Ok(Ok(f)) => Ok(f),
     }

@@ -1,5 +1,5 @@
-//! Origins on loopback: a thread per connection, every request answered
-//! with 200.
+//! Origins on loopback, a thread per connection: one that answers every
+//! request with 200, and one that serves files by path.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -18,6 +18,32 @@ pub fn http_origin() -> u16 {
         if read_head(&mut stream) {
             let _ = stream.write_all(OK);
         }
+    })
+}
+
+/// A plain-HTTP origin on `address` (port 0: any) serving `files` (path,
+/// content type, body); other paths get 404. Its port.
+pub fn files_origin(address: &str, files: &[(&str, &str, &str)]) -> u16 {
+    let files: Vec<(String, String, String)> = files
+        .iter()
+        .map(|(p, t, b)| (p.to_string(), t.to_string(), b.to_string()))
+        .collect();
+    let listener = TcpListener::bind(address)
+        .unwrap_or_else(|e| panic!("cannot listen on {address} (port 80 needs root): {e}"));
+    serve_on(listener, move |mut stream| {
+        let Some(head) = read_request(&mut stream) else {
+            return;
+        };
+        let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+        let answer = match files.iter().find(|(p, _, _)| *p == path) {
+            Some((_, content_type, body)) => format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+            None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                .to_owned(),
+        };
+        let _ = stream.write_all(answer.as_bytes());
     })
 }
 
@@ -42,7 +68,13 @@ pub fn https_origin(names: &[&str]) -> (Ca, u16) {
 
 /// Accepts connections on a new loopback port, each on its own thread.
 fn serve(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    serve_on(
+        TcpListener::bind("127.0.0.1:0").expect("a loopback port"),
+        handle,
+    )
+}
+
+fn serve_on(listener: TcpListener, handle: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
     let port = listener.local_addr().expect("a bound address").port();
     let handle = Arc::new(handle);
     thread::spawn(move || {
@@ -55,16 +87,21 @@ fn serve(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
     port
 }
 
-/// Reads up to the end of a request's head; false when the peer stopped
-/// before it.
-fn read_head(stream: &mut impl Read) -> bool {
+/// A request's head, when the peer sent one.
+fn read_request(stream: &mut impl Read) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
         match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return false,
+            Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    true
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Reads up to the end of a request's head; false when the peer stopped
+/// before it.
+fn read_head(stream: &mut impl Read) -> bool {
+    read_request(stream).is_some()
 }

@@ -63,9 +63,14 @@ impl Net {
             let fetched = self
                 .runtime
                 .block_on(egress_check::fetch::fetch(spec, &self.config))
-                .map_err(|(phase, failure)| anyhow::anyhow!("cannot fetch the PAC file {spec}: {phase}: {failure}"))?;
+                .map_err(|(phase, failure)| {
+                    anyhow::anyhow!("cannot fetch the PAC file {spec}: {phase}: {failure}")
+                })?;
             if fetched.status != 200 {
-                bail!("cannot fetch the PAC file {spec}: the server answered HTTP {}", fetched.status);
+                bail!(
+                    "cannot fetch the PAC file {spec}: the server answered HTTP {}",
+                    fetched.status
+                );
             }
             Ok((spec.to_owned(), fetched.text))
         } else {
@@ -106,7 +111,9 @@ impl PacHost for NetHost {
             .runtime
             .block_on(egress_check::fetch::lookup(host, &self.net.config))
             .unwrap_or_default();
-        self.cache.borrow_mut().insert(host.to_owned(), found.clone());
+        self.cache
+            .borrow_mut()
+            .insert(host.to_owned(), found.clone());
         found
     }
 
