@@ -25,14 +25,13 @@ pub fn check(data: &[u8]) {
         includes: None,
         revision: Some("fuzz"),
     };
-    if let Ok(imported) = import(&request, &mut read) {
-        if let Err(problems) =
+    if let Ok(imported) = import(&request, &mut read)
+        && let Err(problems) =
             catalog::load(&SourceFile::new("imported.toml", imported.catalog.clone()))
-        {
-            panic!(
-                "the imported catalog does not load: {problems}\n{}",
-                imported.catalog
-            );
-        }
+    {
+        panic!(
+            "the imported catalog does not load: {problems}\n{}",
+            imported.catalog
+        );
     }
 }

@@ -611,6 +611,9 @@ pub struct CheckEndpointDoc<'a> {
     pub proxy_status: Option<u16>,
     pub http_status: Option<u16>,
     pub redirects: Vec<&'a str>,
+    /// Which entry of the route's list (a PAC file's) carried the probe,
+    /// and those that failed before it.
+    pub via: Option<&'a str>,
     /// Each phase's duration, in the order they ran.
     pub timings: Vec<TimingDoc>,
     /// For a `warning` verdict: each warning.

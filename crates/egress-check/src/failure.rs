@@ -141,6 +141,11 @@ pub enum Failure {
         status: u16,
         reachable: Vec<u16>,
     },
+    /// The route offers only proxies egress cannot use (a PAC file's
+    /// `SOCKS5`, `HTTPS`): what it offered.
+    UnsupportedRoute(String),
+    /// The route could not be set up (its PAC file could not be fetched).
+    NoRoute(String),
     /// The probe itself failed (a bug): reported, never lost.
     Internal(String),
 }
@@ -158,7 +163,9 @@ impl Failure {
             | Failure::ProxyExchange { .. }
             | Failure::ProxyAuthRequired { .. }
             | Failure::ProxyCredentialsRejected { .. }
-            | Failure::ProxyDenied { .. } => Side::Proxy,
+            | Failure::ProxyDenied { .. }
+            | Failure::UnsupportedRoute(_)
+            | Failure::NoRoute(_) => Side::Proxy,
             // The proxy answered; what it could not reach is the target.
             Failure::ProxyCannotReach { .. } => Side::Target,
             Failure::ThroughProxy { .. } => Side::ProxyOrTarget,
@@ -173,7 +180,7 @@ fn side(proxy: bool) -> Side {
 
 /// `5 s`, `500 ms`.
 pub(crate) fn secs(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{} s", d.as_secs())
     } else {
         format!("{} ms", d.as_millis())
@@ -282,6 +289,11 @@ impl fmt::Display for Failure {
                     list.join(", ")
                 )
             }
+            Failure::UnsupportedRoute(offered) => write!(
+                f,
+                "the route offers only {offered}, which egress cannot use (it speaks to HTTP proxies)"
+            ),
+            Failure::NoRoute(why) => write!(f, "no route: {why}"),
             Failure::Internal(e) => write!(f, "the probe failed unexpectedly: {e}"),
         }
     }

@@ -86,6 +86,7 @@ pub async fn fetch(url: &str, config: &Config) -> Result<Fetched, (Phase, Failur
         proxy_status: None,
         http_status: None,
         redirects: Vec::new(),
+        via: None,
         verdict: Verdict::Ok,
     };
     if tls {

@@ -226,7 +226,91 @@ pub struct Probe {
     pub http_status: Option<u16>,
     /// Redirects followed: each hop's URL.
     pub redirects: Vec<String>,
+    /// Which entry of a route's list carried the probe, and the ones that
+    /// failed before it (`PROXY b:3128, after PROXY a:8080 failed`); `None`
+    /// when the route has one way.
+    pub via: Option<String>,
     pub verdict: Verdict,
+}
+
+/// Probes one target through the first of `hops` that works, as WinHTTP
+/// fails over: a proxy that cannot be reached (its name does not resolve,
+/// it refuses or ignores the connection) passes to the next entry; any
+/// other answer is the verdict. Entries egress cannot use are skipped.
+pub async fn probe_via(target: &ProbeTarget, config: &Config, hops: &[settings::Hop]) -> Probe {
+    use settings::Hop;
+    let usable: Vec<&Hop> = hops
+        .iter()
+        .filter(|h| matches!(h, Hop::Direct | Hop::Proxy(_)))
+        .collect();
+    let failed_route = hops.iter().find_map(|h| match h {
+        Hop::Failed(why) => Some(why.clone()),
+        _ => None,
+    });
+    let skipped: Vec<String> = hops
+        .iter()
+        .filter(|h| matches!(h, Hop::Unsupported(_)))
+        .map(ToString::to_string)
+        .collect();
+    let mut failed: Vec<String> = Vec::new();
+    let mut last = None;
+    for (i, hop) in usable.iter().enumerate() {
+        let mut config = config.clone();
+        config.proxy = match hop {
+            Hop::Proxy(p) => Some(p.clone()),
+            _ => None,
+        };
+        let mut p = probe(target, &config).await;
+        let proxy_down = matches!(
+            &p.verdict,
+            Verdict::Failed { reason, .. } if matches!(
+                reason,
+                Failure::Connect { to_proxy: true, .. }
+                    | Failure::NoSuchHost { of_proxy: true }
+                    | Failure::DnsTimeout { of_proxy: true, .. }
+                    | Failure::DnsRefused { of_proxy: true, .. }
+                    | Failure::Dns { of_proxy: true, .. }
+            )
+        );
+        if hops.len() > 1 {
+            let mut via = hop.to_string();
+            if !failed.is_empty() {
+                via.push_str(&format!(", after {} failed", failed.join(", ")));
+            }
+            if !skipped.is_empty() {
+                via.push_str(&format!(" ({} skipped: not supported)", skipped.join(", ")));
+            }
+            p.via = Some(via);
+        }
+        if proxy_down && i + 1 < usable.len() {
+            failed.push(hop.to_string());
+            last = Some(p);
+            continue;
+        }
+        return p;
+    }
+    last.unwrap_or_else(|| {
+        let mut p = Probe {
+            target: target.clone(),
+            timings: Vec::new(),
+            addresses: Vec::new(),
+            connected: None,
+            tls: None,
+            proxy_status: None,
+            http_status: None,
+            redirects: Vec::new(),
+            via: None,
+            verdict: Verdict::Ok,
+        };
+        p.verdict = Verdict::Failed {
+            phase: Phase::Proxy,
+            reason: match failed_route {
+                Some(why) => Failure::NoRoute(why),
+                None => Failure::UnsupportedRoute(skipped.join("; ")),
+            },
+        };
+        p
+    })
 }
 
 /// Probes one target.
@@ -240,6 +324,7 @@ pub async fn probe(target: &ProbeTarget, config: &Config) -> Probe {
         proxy_status: None,
         http_status: None,
         redirects: Vec::new(),
+        via: None,
         verdict: Verdict::Ok,
     };
     let mut warnings = Vec::new();

@@ -10,8 +10,8 @@ use egress_catalog::catalog::{Catalog, Direction, Scheme};
 use egress_catalog::plan::{Plan, Requirement, Row, Status};
 use egress_pattern::PatternKind;
 
-use crate::settings::Route;
-use crate::{Config, Failure, Phase, Probe, ProbeTarget, Verdict, probe};
+use crate::settings::{Hop, Route};
+use crate::{Config, Failure, Phase, Probe, ProbeTarget, Verdict, probe_via};
 
 /// How to check a plan.
 #[derive(Debug, Clone)]
@@ -186,6 +186,22 @@ fn inactive(status: &Status) -> Option<String> {
     }
 }
 
+/// Every target a check of `plan` probes, each once: what a route that
+/// answers per target (a PAC file) must be asked about beforehand.
+pub fn probe_targets(plan: &Plan, include_inactive: bool) -> Vec<ProbeTarget> {
+    let mut out: Vec<ProbeTarget> = Vec::new();
+    for row in &plan.rows {
+        for item in items(row, plan, include_inactive) {
+            if let Work::Probe(t) = item.work
+                && !out.contains(&t)
+            {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
 fn items(row: &Row, plan: &Plan, include_inactive: bool) -> Vec<Item> {
     let whole_row = |work| {
         let (features, roles) = needed_by(row.in_force());
@@ -289,7 +305,7 @@ pub async fn check(
     let mut results: Vec<Option<EndpointResult>> = Vec::new();
     // Each distinct probe runs once; the rows that need it share it (one
     // host may stand in two rows, as a wildcard's probe host and itself).
-    let mut probes: Vec<(ProbeTarget, Config)> = Vec::new();
+    let mut probes: Vec<(ProbeTarget, Config, Vec<Hop>)> = Vec::new();
     // For each probe, the results waiting for it, each with the statuses
     // its row counts as reachable.
     let mut waiting: Vec<Vec<(usize, Vec<u16>)>> = Vec::new();
@@ -324,17 +340,14 @@ pub async fn check(
                         ..base
                     }));
                     let mut config = options.config.clone();
-                    config.proxy = options
-                        .route
-                        .proxy_for(target.tls, &target.host, target.port)
-                        .cloned();
+                    let hops = options.route.hops(target.tls, &target.host, target.port);
                     // Intranet endpoints are exempt from the inspection check.
                     config.intranet = row.direction == Direction::Intranet;
-                    let same = |(t, c): &(ProbeTarget, Config)| {
-                        *t == target && c.intranet == config.intranet && c.proxy == config.proxy
+                    let same = |(t, c, h): &(ProbeTarget, Config, Vec<Hop>)| {
+                        *t == target && c.intranet == config.intranet && *h == hops
                     };
                     let at = probes.iter().position(same).unwrap_or_else(|| {
-                        probes.push((target.clone(), config));
+                        probes.push((target.clone(), config, hops));
                         waiting.push(Vec::new());
                         probes.len() - 1
                     });
@@ -345,11 +358,11 @@ pub async fn check(
     }
     let mut tasks = tokio::task::JoinSet::new();
     let mut task_probe = HashMap::new();
-    for (at, (target, config)) in probes.iter().cloned().enumerate() {
+    for (at, (target, config, hops)) in probes.iter().cloned().enumerate() {
         let semaphore = semaphore.clone();
         let handle = tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            (at, probe(&target, &config).await)
+            (at, probe_via(&target, &config, &hops).await)
         });
         task_probe.insert(handle.id(), at);
     }
@@ -394,11 +407,10 @@ pub async fn check(
     excuse_alternatives(plan, &mut endpoints);
     let features = roll_up(catalog, plan, &endpoints);
     Report {
-        proxy: options
-            .config
-            .proxy
-            .as_ref()
-            .map(|p| format!("{}:{}", p.host, p.port)),
+        proxy: match &options.route {
+            Route::Direct => None,
+            route => Some(route.describe()),
+        },
         endpoints,
         features,
         duration: start.elapsed(),

@@ -62,6 +62,9 @@ pub fn table(report: &Report, header: &[String], colour: bool) -> String {
             .filter(|e| e.features.contains(&f.id))
         {
             let mut detail = vec![e.outcome.reason()];
+            if let Some(via) = e.probe.as_ref().and_then(|p| p.via.as_ref()) {
+                detail.push(format!("via {via}"));
+            }
             detail.retain(|d| !d.is_empty());
             let times = timings(e);
             if !times.is_empty() {
@@ -494,6 +497,7 @@ pub fn json<'a>(report: &'a Report, header: &'a [String]) -> CheckDoc<'a> {
                         redirects: p
                             .map(|p| p.redirects.iter().map(String::as_str).collect())
                             .unwrap_or_default(),
+                        via: p.and_then(|p| p.via.as_deref()),
                         timings: p
                             .map(|p| {
                                 p.timings

@@ -164,28 +164,89 @@ pub enum Route {
         https: Option<Proxy>,
         bypass: egress_proxy::BypassList,
     },
+    /// No way: every probe fails with this reason (a PAC file that could
+    /// not be fetched).
+    Failed(String),
+    /// A list per target, tried in order (a PAC file's answers, evaluated
+    /// before the check): by (HTTPS, host, port).
+    Listed {
+        description: String,
+        answers: std::collections::HashMap<(bool, String, u16), Vec<Hop>>,
+    },
+}
+
+/// One way to a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hop {
+    Direct,
+    Proxy(Proxy),
+    /// What egress cannot go through (`SOCKS5 k:1080`), as written.
+    Unsupported(String),
+    /// A route that could not be set up (its PAC file could not be
+    /// fetched): why.
+    Failed(String),
+}
+
+impl std::fmt::Display for Hop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Hop::Direct => f.write_str("DIRECT"),
+            Hop::Proxy(p) => write!(f, "PROXY {}:{}", p.host, p.port),
+            Hop::Unsupported(text) | Hop::Failed(text) => f.write_str(text),
+        }
+    }
 }
 
 impl Route {
-    /// The proxy for a target, `None` for direct.
-    pub fn proxy_for(&self, https: bool, host: &str, port: u16) -> Option<&Proxy> {
+    /// The ways to a target, tried in order: a PAC file's list, or one.
+    pub fn hops(&self, https: bool, host: &str, port: u16) -> Vec<Hop> {
         match self {
-            Route::Direct => None,
-            Route::Proxy { proxy, no_proxy } => (!no_proxy.covers(host)).then_some(proxy),
+            Route::Direct => vec![Hop::Direct],
+            Route::Proxy { proxy, no_proxy } if !no_proxy.covers(host) => {
+                vec![Hop::Proxy(proxy.clone())]
+            }
+            Route::Proxy { .. } => vec![Hop::Direct],
             Route::Windows {
                 http,
                 https: secure,
                 bypass,
             } => {
                 let scheme = if https { "https" } else { "http" };
-                if bypass.bypasses(scheme, host, port) {
+                let proxy = if bypass.bypasses(scheme, host, port) {
                     None
                 } else if https {
                     secure.as_ref()
                 } else {
                     http.as_ref()
+                };
+                vec![proxy.map_or(Hop::Direct, |p| Hop::Proxy(p.clone()))]
+            }
+            Route::Failed(why) => vec![Hop::Failed(why.clone())],
+            Route::Listed { answers, .. } => answers
+                .get(&(https, host.to_ascii_lowercase(), port))
+                .cloned()
+                .unwrap_or_else(|| vec![Hop::Direct]),
+        }
+    }
+
+    /// The route in a few words, for headers.
+    pub fn describe(&self) -> String {
+        match self {
+            Route::Direct => "direct".to_owned(),
+            Route::Proxy { proxy, .. } => format!("proxy {}:{}", proxy.host, proxy.port),
+            Route::Windows { http, https, .. } => {
+                let show = |p: &Option<Proxy>| {
+                    p.as_ref()
+                        .map_or_else(|| "direct".to_owned(), |p| format!("{}:{}", p.host, p.port))
+                };
+                if http == https {
+                    format!("proxy {}", show(http))
+                } else {
+                    format!("http via {}, https via {}", show(http), show(https))
                 }
             }
+            Route::Failed(why) => format!("no route: {why}"),
+            Route::Listed { description, .. } => description.clone(),
         }
     }
 

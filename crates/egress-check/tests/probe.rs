@@ -632,3 +632,55 @@ async fn head_rejected_then_get_on_a_new_connection_issue_15() {
     let phases: Vec<Phase> = p.timings.iter().map(|(ph, _)| *ph).collect();
     assert_eq!(phases, [Phase::Dns, Phase::Tcp, Phase::Http]);
 }
+
+/// Issue 18: a route's list (a PAC file's answer) is tried in order, as
+/// WinHTTP fails over: a proxy that refuses connections passes to the
+/// next entry, and the probe says which entry carried it; entries egress
+/// cannot use are skipped and named.
+#[tokio::test]
+async fn a_route_list_fails_over_to_the_next_entry() {
+    use egress_check::Proxy;
+    use egress_check::settings::Hop;
+    let origin = http_origin().await;
+    let dead = closed().await;
+    let host = "failover.egress.test";
+    let c = config(host, origin, &[], &[]);
+    let dead_proxy = Hop::Proxy(Proxy {
+        host: "127.0.0.1".to_owned(),
+        port: dead,
+        credentials: None,
+    });
+    let p = egress_check::probe_via(
+        &target(host, origin, false),
+        &c,
+        &[
+            Hop::Unsupported("SOCKS5 127.0.0.1:1080".to_owned()),
+            dead_proxy.clone(),
+            Hop::Direct,
+        ],
+    )
+    .await;
+    check(&p.verdict, "ok");
+    assert_eq!(
+        p.via.as_deref(),
+        Some(&*format!(
+            "DIRECT, after PROXY 127.0.0.1:{dead} failed (SOCKS5 127.0.0.1:1080 skipped: not supported)"
+        ))
+    );
+    // The last entry's failure is the verdict.
+    let p = egress_check::probe_via(&target(host, origin, false), &c, &[dead_proxy]).await;
+    check(
+        &p.verdict,
+        &format!("TCP: connection refused by 127.0.0.1:{dead} (the proxy)"),
+    );
+    let p = egress_check::probe_via(
+        &target(host, origin, false),
+        &c,
+        &[Hop::Unsupported("HTTPS p.egress.test:443".to_owned())],
+    )
+    .await;
+    check(
+        &p.verdict,
+        "proxy: the route offers only HTTPS p.egress.test:443, which egress cannot use (it speaks to HTTP proxies)",
+    );
+}

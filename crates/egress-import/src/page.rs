@@ -506,10 +506,10 @@ impl<'e> Walker<'e> {
         };
         let text = collapse(&text);
         let slug = known::slug(&text);
-        if let Some(english) = self.lang.heading(&slug) {
-            if !keys.iter().any(|k| k == english) {
-                keys.push(english.to_owned());
-            }
+        if let Some(english) = self.lang.heading(&slug)
+            && !keys.iter().any(|k| k == english)
+        {
+            keys.push(english.to_owned());
         }
         if !slug.is_empty() && !keys.contains(&slug) {
             keys.push(slug);

@@ -64,6 +64,15 @@ pub enum BlobError {
         claimed: u32,
         available: usize,
     },
+    #[error(
+        "{value}: the length of the {field} at byte {offset} is cut short ({available} of 4 bytes)"
+    )]
+    Cut {
+        value: &'static str,
+        field: &'static str,
+        offset: usize,
+        available: usize,
+    },
     #[error("{value}: the {field} is not text (a byte 0x{byte:02X} at {offset})")]
     NotText {
         value: &'static str,
@@ -147,8 +156,17 @@ pub fn decode(blob: &[u8], store: Store) -> Result<WindowsProxy, BlobError> {
     let mut at = 12;
     let string = |field: &'static str, at: &mut usize| -> Result<Option<String>, BlobError> {
         let Some(len) = word(*at) else {
-            // WinHTTP's blob may end before its PAC URL.
-            return Ok(None);
+            // A blob may end after a field (WinHTTP's before its PAC URL),
+            // not within a length word.
+            if *at >= blob.len() {
+                return Ok(None);
+            }
+            return Err(BlobError::Cut {
+                value,
+                field,
+                offset: *at,
+                available: blob.len() - *at,
+            });
         };
         let start = *at + 4;
         let available = blob.len() - start;

@@ -54,35 +54,95 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         output::check_writable(path)?;
     }
     let mut header = crate::plan::header(&plan, &loaded);
-    header.push(match &choice.proxy {
-        Some((p, origin)) => format!("proxy {}:{} (from {origin})", p.host, p.port),
-        None => "proxy: none (direct)".to_owned(),
-    });
+    let base = Config {
+        connect_timeout,
+        phase_timeout: timeout,
+        extra_roots,
+        public_roots,
+        resolve,
+        dns_server,
+        tls_version: args.tls_version.map(|v| match v {
+            TlsVersionArg::V12 => egress_check::TlsVersion::Tls12,
+            TlsVersionArg::V13 => egress_check::TlsVersion::Tls13,
+        }),
+        roots_only: args.roots_only,
+        proxy: None,
+        max_redirects: 5,
+        ..Config::default()
+    };
+    // `--routes`: direct, and every source that is set.
+    let mut every_route = None;
+    if args.routes {
+        if !matches!(args.format, CheckFormat::Table | CheckFormat::Json) {
+            bail!("--routes writes a table or JSON (--format table|json)");
+        }
+        let env = |name: &str| std::env::var(name).ok();
+        let net = std::rc::Rc::new(crate::net::Net::with_config(base.clone())?);
+        let discovery = crate::routes::discovery(
+            &args.discovery,
+            net,
+            loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
+            &env,
+            egress_check::plan::probe_targets(&plan, args.include_inactive),
+        )?;
+        let mut routes = vec![(
+            "direct".to_owned(),
+            "direct".to_owned(),
+            egress_check::settings::Route::Direct,
+        )];
+        for source in egress_proxy::Source::DISCOVERABLE {
+            match discovery.find(&source)? {
+                crate::discover::Found::Route { route, says } => {
+                    routes.push((source.title(), says, *route));
+                }
+                crate::discover::Found::NotSet(why) => {
+                    header.push(format!("{}: not set ({why})", source.title()));
+                }
+            }
+        }
+        for step in discovery.wpad_steps.borrow().iter() {
+            header.push(format!("WPAD: {step}"));
+        }
+        every_route = Some(routes);
+    }
+    let route = match &args.proxy_from {
+        None => {
+            header.push(match &choice.proxy {
+                Some((p, origin)) => format!("proxy {}:{} (from {origin})", p.host, p.port),
+                None => "proxy: none (direct)".to_owned(),
+            });
+            choice.into_route()
+        }
+        Some(from) => {
+            let env = |name: &str| std::env::var(name).ok();
+            let net = std::rc::Rc::new(crate::net::Net::with_config(base.clone())?);
+            let discovery = crate::routes::discovery(
+                &args.discovery,
+                net,
+                loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
+                &env,
+                egress_check::plan::probe_targets(&plan, args.include_inactive),
+            )?;
+            let (route, line) = chosen_route(from, &discovery, &request, &loaded)?;
+            header.push(line);
+            for step in discovery.wpad_steps.borrow().iter() {
+                header.push(format!("WPAD: {step}"));
+            }
+            route
+        }
+    };
 
     let rows: Vec<egress_pattern::HostPattern> =
         plan.rows.iter().filter_map(|r| r.pattern.clone()).collect();
     let set = std::sync::Arc::new(egress_pattern::HostSet::new(&rows));
     let options = CheckOptions {
         config: Config {
-            connect_timeout,
-            phase_timeout: timeout,
-            extra_roots,
-            public_roots,
-            resolve,
-            dns_server,
-            tls_version: args.tls_version.map(|v| match v {
-                TlsVersionArg::V12 => egress_check::TlsVersion::Tls12,
-                TlsVersionArg::V13 => egress_check::TlsVersion::Tls13,
-            }),
-            roots_only: args.roots_only,
-            proxy: None,
-            max_redirects: 5,
             covered: Some(std::sync::Arc::new(move |h: &str| set.is_match_name(h))),
-            ..Config::default()
+            ..base
         },
         concurrency: usize::from(args.concurrency),
         include_inactive: args.include_inactive,
-        route: choice.into_route(),
+        route,
         now: jiff::Timestamp::now().as_second(),
     };
 
@@ -112,6 +172,21 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    if let Some(routes) = every_route {
+        let mut reports = Vec::new();
+        for (label, says, route) in routes {
+            let options = CheckOptions {
+                route,
+                config: options.config.clone(),
+                ..options
+            };
+            let report = runtime.block_on(check(&loaded.catalog, &plan, &options, |_| bar.inc(1)));
+            reports.push((label, says, report));
+        }
+        runtime.shutdown_background();
+        bar.finish_and_clear();
+        return by_route(args, &header, &reports);
+    }
     let report = runtime.block_on(check(&loaded.catalog, &plan, &options, |_| bar.inc(1)));
     // The system resolver's lookups run on blocking threads that a timeout
     // does not stop: the report is ready, so they are not waited for.
@@ -192,4 +267,213 @@ impl indicatif::TermLike for LogLines {
     fn flush(&self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+#[derive(serde::Serialize)]
+struct RoutesCheckDoc<'a> {
+    format: &'static str,
+    header: &'a [String],
+    /// Per feature, its status on each route.
+    features: Vec<FeatureRoutesDoc>,
+    routes: Vec<RouteCheckDoc<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct FeatureRoutesDoc {
+    id: String,
+    routes: Vec<FeatureOnRouteDoc>,
+}
+
+#[derive(serde::Serialize)]
+struct FeatureOnRouteDoc {
+    route: String,
+    status: &'static str,
+    reason: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct RouteCheckDoc<'a> {
+    route: &'a str,
+    says: &'a str,
+    report: egress_catalog::wire::CheckDoc<'a>,
+}
+
+/// Per feature, its status on each route: `OK via WinINET (SYSTEM) (...);
+/// critical via WinHTTP (proxy: ...)`. Exit status 1 when a feature is
+/// critical on every route.
+fn by_route(
+    args: &CheckArgs,
+    header: &[String],
+    reports: &[(String, String, egress_check::plan::Report)],
+) -> anyhow::Result<Exit> {
+    use egress_check::plan::{FeatureStatus, Outcome};
+    let Some((_, _, first)) = reports.first() else {
+        return Ok(Exit::Success);
+    };
+    let mut features = Vec::new();
+    let mut critical_everywhere = false;
+    for f in &first.features {
+        let mut on = Vec::new();
+        for (label, _, report) in reports {
+            let Some(status) = report
+                .features
+                .iter()
+                .find(|g| g.id == f.id)
+                .map(|g| g.status)
+            else {
+                continue;
+            };
+            let reason = report
+                .endpoints
+                .iter()
+                .filter(|e| e.counts && e.features.contains(&f.id))
+                .find_map(|e| match &e.outcome {
+                    Outcome::Failed { .. } => Some(format!(
+                        "{}: {}",
+                        e.url.as_deref().unwrap_or(&e.row),
+                        e.outcome.reason()
+                    )),
+                    _ => None,
+                });
+            on.push(FeatureOnRouteDoc {
+                route: label.clone(),
+                status: status.as_str(),
+                reason: reason.filter(|_| status != FeatureStatus::Ok),
+            });
+        }
+        critical_everywhere |= on
+            .iter()
+            .all(|o| o.status == FeatureStatus::Critical.as_str());
+        features.push(FeatureRoutesDoc {
+            id: f.id.clone(),
+            routes: on,
+        });
+    }
+    let text = match args.format {
+        CheckFormat::Json => {
+            let doc = RoutesCheckDoc {
+                format: "egress.check-routes/1",
+                header,
+                features,
+                routes: reports
+                    .iter()
+                    .map(|(label, says, report)| RouteCheckDoc {
+                        route: label,
+                        says,
+                        report: report::json(report, header),
+                    })
+                    .collect(),
+            };
+            let mut t = serde_json::to_string_pretty(&doc)?;
+            t.push('\n');
+            t
+        }
+        _ => {
+            let mut out = String::new();
+            for line in header {
+                out.push_str(&format!("# {line}\n"));
+            }
+            out.push_str("\nRoutes:\n");
+            for (label, says, _) in reports {
+                out.push_str(&format!("  {label}: {says}\n"));
+            }
+            out.push('\n');
+            for f in &features {
+                let parts: Vec<String> = f
+                    .routes
+                    .iter()
+                    .map(|o| match &o.reason {
+                        Some(r) => format!("{} via {} ({r})", o.status, o.route),
+                        None => format!("{} via {}", o.status, o.route),
+                    })
+                    .collect();
+                out.push_str(&format!("{}: {}\n", f.id, parts.join("; ")));
+            }
+            out
+        }
+    };
+    output::emit(&text, args.output.as_deref())?;
+    Ok(if critical_everywhere {
+        Exit::Found
+    } else {
+        Exit::Success
+    })
+}
+
+/// The route `--proxy-from` names, and the header line that says so. For
+/// `auto`, the selected roles' route, when they share one.
+fn chosen_route(
+    from: &egress_proxy::Source,
+    discovery: &crate::discover::Discovery<'_>,
+    request: &egress_catalog::Request,
+    loaded: &context::Loaded,
+) -> anyhow::Result<(egress_check::settings::Route, String)> {
+    use crate::discover::Found;
+    use egress_proxy::Source;
+    if *from != Source::Auto {
+        return Ok(match discovery.find(from)? {
+            Found::Route { route, says } => {
+                let line = format!("route: {} ({says})", from.title());
+                (*route, line)
+            }
+            Found::NotSet(why) => (
+                egress_check::settings::Route::Direct,
+                format!("route: direct ({} is not set: {why})", from.title()),
+            ),
+        });
+    }
+    let roles: Vec<String> = if request.roles.is_empty() {
+        loaded
+            .catalog
+            .roles
+            .iter()
+            .map(|r| r.id.clone())
+            .filter(|r| r != egress_catalog::catalog::UNSPECIFIED_ROLE)
+            .collect()
+    } else {
+        request.roles.clone()
+    };
+    let mut found = Vec::new();
+    let mut sources: Vec<Source> = roles
+        .iter()
+        .flat_map(|r| egress_proxy::role_sources(r))
+        .collect();
+    sources.sort();
+    sources.dedup();
+    for s in sources {
+        let f = discovery.find(&s)?;
+        found.push((s, f));
+    }
+    let chosen = crate::routes::per_role(&roles, &found);
+    let first = &chosen[0];
+    if chosen.iter().all(|c| c.source == first.source) {
+        return Ok((
+            first.route.clone(),
+            format!(
+                "route: auto, {} for {} ({})",
+                first
+                    .source
+                    .as_ref()
+                    .map_or_else(|| "direct".to_owned(), Source::title),
+                roles.join(", "),
+                first.says
+            ),
+        ));
+    }
+    let lines: Vec<String> = chosen
+        .iter()
+        .map(|c| {
+            format!(
+                "  {}: {}",
+                c.role,
+                c.source
+                    .as_ref()
+                    .map_or_else(|| "direct".to_owned(), Source::title)
+            )
+        })
+        .collect();
+    anyhow::bail!(
+        "--proxy-from auto: the selected roles take different routes:\n{}\ncheck one role at a time (--role ROLE), or every route with --routes",
+        lines.join("\n")
+    )
 }

@@ -45,6 +45,10 @@ pub enum Command {
     /// Proxy auto-configuration (PAC) files.
     #[command(subcommand)]
     Pac(PacCommand),
+    /// Where this machine's proxy comes from (the profile, the environment,
+    /// WinHTTP, WinINET for SYSTEM and the user, WPAD), what each says, and
+    /// which one each ConfigMgr role uses.
+    Routes(RoutesArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -117,6 +121,17 @@ pub struct CheckArgs {
     /// Connect directly, whatever the environment says.
     #[arg(long)]
     pub no_proxy: bool,
+    /// Where the proxy comes from: profile, env, winhttp, wininet-system,
+    /// wininet-user, pac:URL_OR_FILE, wpad, none, or auto (the source each
+    /// selected role uses; docs/proxy-discovery.md).
+    #[arg(long, value_name = "SOURCE", conflicts_with_all = ["proxy", "no_proxy"])]
+    pub proxy_from: Option<egress_proxy::Source>,
+    /// Check through every route discovered (direct, the profile, WinHTTP,
+    /// WinINET, WPAD) and report, per feature, which work.
+    #[arg(long, conflicts_with_all = ["proxy", "no_proxy", "proxy_from"])]
+    pub routes: bool,
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
     /// Deadline of each phase (DNS, proxy, TLS, HTTP) per endpoint.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub timeout: String,
@@ -527,6 +542,45 @@ pub struct PacEvalArgs {
     /// The URLs to evaluate.
     #[arg(required = true, value_name = "URL")]
     pub urls: Vec<String>,
+}
+
+/// Where Windows proxy settings and WPAD come from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DiscoveryArgs {
+    /// Read WinHTTP and WinINET settings from this `reg export` file
+    /// (UTF-16 as Windows writes it, or UTF-8) instead of the registry.
+    #[arg(long, value_name = "FILE.reg")]
+    pub registry: Option<PathBuf>,
+    /// The DNS domain WPAD searches (default: this machine's).
+    #[arg(long, value_name = "DOMAIN")]
+    pub wpad_domain: Option<String>,
+    /// The address a PAC file's myIpAddress() returns (default: the address
+    /// this machine's traffic leaves from).
+    #[arg(long, value_name = "ADDR")]
+    pub client_ip: Option<std::net::IpAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct RoutesArgs {
+    #[command(flatten)]
+    pub source: Source,
+    #[command(flatten)]
+    pub select: Select,
+    /// Only these sources (repeatable; default: every one).
+    #[arg(long, value_name = "SOURCE")]
+    pub proxy_from: Vec<egress_proxy::Source>,
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[arg(long, value_enum, default_value_t = RoutesFormat::Table)]
+    pub format: RoutesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoutesFormat {
+    Table,
+    Json,
 }
 
 /// How names are resolved and servers trusted, for commands that fetch or

@@ -10,6 +10,7 @@ mod check;
 mod cli;
 mod context;
 mod diff;
+mod discover;
 mod explain;
 mod import;
 mod net;
@@ -19,6 +20,7 @@ mod plan;
 mod profile;
 mod render;
 mod report;
+mod routes;
 
 use std::process::ExitCode;
 
@@ -59,6 +61,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Catalog(command) => catalog::run(command),
         Command::Profile(command) => done(profile::run(command)),
         Command::Pac(command) => pac::run(command),
+        Command::Routes(args) => routes::run(args),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut buf = Vec::new();

@@ -39,21 +39,23 @@ impl Net {
         for file in &args.ca_file {
             extra_roots.extend(crate::check::certificates(file)?);
         }
+        Net::with_config(Config {
+            connect_timeout: timeout,
+            phase_timeout: timeout,
+            resolve,
+            dns_server,
+            extra_roots,
+            ..Config::default()
+        })
+    }
+
+    /// Lookups and fetches with `config` (a check's).
+    pub fn with_config(config: Config) -> anyhow::Result<Net> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        Ok(Net {
-            runtime,
-            config: Config {
-                connect_timeout: timeout,
-                phase_timeout: timeout,
-                resolve,
-                dns_server,
-                extra_roots,
-                ..Config::default()
-            },
-        })
+        Ok(Net { runtime, config })
     }
 
     /// A PAC file's name and text, from a path or an `http(s)://` URL

@@ -1,0 +1,321 @@
+//! Issue 18: where the proxy comes from. `egress routes` and `check
+//! --proxy-from` read WinHTTP and WinINET settings from a `reg export`
+//! file (as Windows writes it: UTF-16 with a byte order mark), follow PAC
+//! files with WinHTTP's failover, and `--routes` checks every route.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use egress_proxy::Store;
+use egress_proxy::blob::{FLAG_AUTO_CONFIG_URL, FLAG_DIRECT, FLAG_PROXY, encode};
+use egress_test_support::origin::{files_origin, http_origin};
+use egress_test_support::proxies::tinyproxy;
+use egress_test_support::tools::free_port;
+
+fn egress(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = cargo_bin_cmd!("egress");
+    for v in [
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "https_proxy",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A `reg export` of the three values, UTF-16LE with its mark.
+fn reg_file(dir: &Path, winhttp: &[u8], system: &[u8], user: &[u8]) -> PathBuf {
+    let hex = |b: &[u8]| {
+        b.iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let key = "Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
+    let text = format!(
+        "Windows Registry Editor Version 5.00\r\n\r\n\
+         [HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections]\r\n\
+         \"WinHttpSettings\"=hex:{}\r\n\r\n\
+         [HKEY_USERS\\S-1-5-18\\{key}]\r\n\"DefaultConnectionSettings\"=hex:{}\r\n\r\n\
+         [HKEY_CURRENT_USER\\{key}]\r\n\"DefaultConnectionSettings\"=hex:{}\r\n",
+        hex(winhttp),
+        hex(system),
+        hex(user)
+    );
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let path = dir.join("proxy.reg");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn catalog(dir: &Path, plain: u16) -> PathBuf {
+    let text = egress_test_support::catalog_head("routes-test")
+        + &format!(
+            "\n[[role]]\nid = \"service-connection-point\"\ntitle = \"SCP\"\n\n[[role]]\nid = \"management-point\"\ntitle = \"MP\"\n\n[[role]]\nid = \"console\"\ntitle = \"Console\"\n\n[[feature]]\nid = \"updates\"\ntitle = \"Updates\"\npage = \"p\"\nsection = \"Updates\"\n\n[[endpoint]]\nid = \"updates-plain\"\nurl = \"http://localhost:{plain}/\"\nfeatures = [\"updates\"]\nroles = [\"service-connection-point\", \"management-point\", \"console\"]\n"
+        );
+    let path = dir.join("catalog.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn routes_and_checks_through_windows_settings() {
+    let plain = http_origin();
+    let proxy = tinyproxy("", None);
+    let dead = free_port();
+    let pac = files_origin(
+        "127.0.0.1:0",
+        &[
+            (
+                "/failover.pac",
+                "application/x-ns-proxy-autoconfig",
+                &format!(
+                    "function FindProxyForURL(u, h) {{ return 'PROXY 127.0.0.1:{dead}; PROXY 127.0.0.1:{}'; }}",
+                    proxy.port
+                ),
+            ),
+            (
+                "/dead.pac",
+                "application/x-ns-proxy-autoconfig",
+                &format!("function FindProxyForURL(u, h) {{ return 'PROXY 127.0.0.1:{dead}'; }}"),
+            ),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, plain);
+    let winhttp = encode(
+        Store::WinHttp,
+        FLAG_DIRECT | FLAG_PROXY,
+        &format!("127.0.0.1:{}", proxy.port),
+        "<local>",
+        "",
+    );
+    let system = encode(
+        Store::WinInet,
+        FLAG_DIRECT | FLAG_AUTO_CONFIG_URL,
+        "",
+        "",
+        &format!("http://127.0.0.1:{pac}/dead.pac"),
+    );
+    let user = encode(Store::WinInet, FLAG_DIRECT, "", "", "");
+    let reg = reg_file(d, &winhttp, &system, &user);
+    let (c, r) = (catalog.to_str().unwrap(), reg.to_str().unwrap());
+
+    // routes: what each source says, and which each role uses.
+    let out = egress(
+        d,
+        &[
+            "routes",
+            "--catalog",
+            c,
+            "--registry",
+            r,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let says = |source: &str| {
+        doc["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["source"] == source)
+            .map(|s| s["says"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(
+        says("winhttp"),
+        format!("proxy 127.0.0.1:{}; bypass <local>", proxy.port)
+    );
+    assert_eq!(
+        says("wininet-system"),
+        format!("PAC http://127.0.0.1:{pac}/dead.pac")
+    );
+    assert_eq!(says("wininet-user"), "direct");
+    assert!(says("profile").starts_with("not set"));
+    let uses = |role: &str| {
+        doc["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["role"] == role)
+            .map(|x| x["source"].as_str().unwrap_or("-").to_owned())
+            .unwrap()
+    };
+    assert_eq!(uses("service-connection-point"), "winhttp");
+    assert_eq!(uses("management-point"), "winhttp");
+    assert_eq!(uses("console"), "wininet-user");
+    let table = egress(d, &["routes", "--catalog", c, "--registry", r]);
+    assert!(
+        text(&table.stdout).contains("WinINET (SYSTEM)"),
+        "{}",
+        text(&table.stdout)
+    );
+
+    let check = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--catalog",
+            c,
+            "--registry",
+            r,
+            "--timeout",
+            "3s",
+            "--progress",
+            "never",
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        egress(d, &args)
+    };
+    // Through WinHTTP's proxy: tinyproxy carries it.
+    let out = check(&["--proxy-from", "winhttp"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["header"].as_array().unwrap().iter().any(|h| h
+            .as_str()
+            .unwrap()
+            .starts_with("route: WinHTTP (proxy 127.0.0.1:")),
+        "{doc}"
+    );
+    // A PAC file's list: the dead proxy fails over to tinyproxy.
+    let failover = format!("pac:http://127.0.0.1:{pac}/failover.pac");
+    let out = check(&["--proxy-from", &failover]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["endpoints"][0]["via"],
+        format!(
+            "PROXY 127.0.0.1:{}, after PROXY 127.0.0.1:{dead} failed",
+            proxy.port
+        )
+    );
+    // auto: the roles take different routes: one at a time.
+    let out = check(&["--proxy-from", "auto"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("take different routes"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = check(&["--proxy-from", "auto", "--role", "management-point"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Every route: WinINET (SYSTEM)'s PAC names only a dead proxy.
+    let out = egress(
+        d,
+        &[
+            "check",
+            "--catalog",
+            c,
+            "--registry",
+            r,
+            "--timeout",
+            "3s",
+            "--progress",
+            "never",
+            "--routes",
+        ],
+    );
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}{}", text(&out.stderr));
+    let line = report.lines().find(|l| l.starts_with("updates: ")).unwrap();
+    assert!(line.contains("OK via direct"), "{line}");
+    assert!(line.contains("OK via WinHTTP"), "{line}");
+    assert!(line.contains("critical via WinINET (SYSTEM)"), "{line}");
+    assert!(
+        line.contains(&format!(
+            "connection refused by 127.0.0.1:{dead} (the proxy)"
+        )),
+        "{line}"
+    );
+}
+
+#[test]
+fn bad_registry_files_and_sources_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let check = |args: &[&str], needle: &str| {
+        let out = egress(d, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(needle),
+            "{needle}: {}",
+            text(&out.stderr)
+        );
+    };
+    std::fs::write(d.join("bad.reg"), "Windows Registry Editor Version 5.00\n[HKEY_LOCAL_MACHINE\\X]\n\"WinHttpSettings\"=hex:zz\n").unwrap();
+    check(
+        &["routes", "--registry", "bad.reg"],
+        "bad.reg:3:19: byte 1 `zz` is not two hexadecimal digits",
+    );
+    // A value cut short.
+    let mut blob = encode(Store::WinHttp, FLAG_PROXY, "a:80", "", "");
+    blob.truncate(14);
+    let user = encode(Store::WinInet, FLAG_DIRECT, "", "", "");
+    reg_file(d, &blob, &user, &user);
+    check(
+        &[
+            "routes",
+            "--registry",
+            "proxy.reg",
+            "--proxy-from",
+            "winhttp",
+        ],
+        "proxy.reg: WinHttpSettings: the length of the proxy list at byte 12 is cut short (2 of 4 bytes)",
+    );
+    // A WinINET value where WinHTTP's belongs: the version word says so.
+    reg_file(d, &user, &user, &user);
+    check(
+        &[
+            "routes",
+            "--registry",
+            "proxy.reg",
+            "--proxy-from",
+            "winhttp",
+        ],
+        "version word 0x46",
+    );
+    check(
+        &["check", "--proxy-from", "winhttps"],
+        "expected profile, env, winhttp",
+    );
+    if !cfg!(windows) {
+        check(
+            &["routes", "--proxy-from", "winhttp"],
+            "give a `reg export` of that key with --registry FILE.reg",
+        );
+    }
+}
