@@ -319,3 +319,52 @@ fn bad_registry_files_and_sources_exit_2() {
         );
     }
 }
+
+/// WPAD by DNS: `wpad.<domain>` and each parent, then
+/// `http://wpad.<domain>/wpad.dat` on port 80 (so this test listens on
+/// 127.0.0.2:80, which needs root, as scripts/test runs). Names other than
+/// the pinned one go to a DNS server on a closed loopback port: no query
+/// leaves the machine.
+#[test]
+fn wpad_is_found_by_dns_and_followed() {
+    let plain = http_origin();
+    let proxy = tinyproxy("", None);
+    files_origin(
+        "127.0.0.2:80",
+        &[(
+            "/wpad.dat",
+            "application/x-ns-proxy-autoconfig",
+            &format!("function FindProxyForURL(u, h) {{ return 'PROXY 127.0.0.1:{}'; }}", proxy.port),
+        )],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, plain);
+    let c = catalog.to_str().unwrap();
+    let net = [
+        "--wpad-domain",
+        "site.a.contoso.test",
+        "--resolve",
+        "wpad.contoso.test:80:127.0.0.2",
+        "--dns-server",
+        "127.0.0.1:1",
+    ];
+    let mut args = vec!["routes", "--catalog", c, "--proxy-from", "wpad", "--format", "json", "--timeout", "2s"];
+    args.extend(net);
+    let out = egress(d, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps: Vec<&str> = doc["wpad"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    assert!(steps[0].starts_with("wpad.site.a.contoso.test: does not resolve"), "{steps:?}");
+    assert!(steps[1].starts_with("wpad.a.contoso.test: does not resolve"), "{steps:?}");
+    assert_eq!(steps[2], "wpad.contoso.test (127.0.0.2): http://wpad.contoso.test/wpad.dat found");
+    assert_eq!(doc["sources"][0]["says"], "WPAD: http://wpad.contoso.test/wpad.dat");
+    // The check goes through the proxy the PAC file names.
+    let mut args = vec!["check", "--catalog", c, "--proxy-from", "wpad", "--format", "json", "--progress", "never", "--timeout", "2s"];
+    args.extend(net);
+    let out = egress(d, &args);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["endpoints"][0]["verdict"], "ok");
+}
