@@ -539,8 +539,11 @@ pub struct PacEvalArgs {
     pub client_ip: Option<std::net::IpAddr>,
     #[command(flatten)]
     pub net: NetArgs,
+    /// Also the URLs in this file, one a line (as `pactester -f`).
+    #[arg(long, value_name = "FILE")]
+    pub urls_file: Option<PathBuf>,
     /// The URLs to evaluate.
-    #[arg(required = true, value_name = "URL")]
+    #[arg(required_unless_present = "urls_file", value_name = "URL")]
     pub urls: Vec<String>,
 }
 

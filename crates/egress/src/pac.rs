@@ -3,6 +3,8 @@
 
 use std::rc::Rc;
 
+use anyhow::Context as _;
+
 use egress_pac::Pac;
 
 use crate::Exit;
@@ -16,8 +18,19 @@ pub fn run(command: &PacCommand) -> anyhow::Result<Exit> {
 }
 
 fn eval(args: &PacEvalArgs) -> anyhow::Result<Exit> {
+    let mut urls = args.urls.clone();
+    if let Some(file) = &args.urls_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        urls.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
+        );
+    }
     let mut hosts = Vec::new();
-    for u in &args.urls {
+    for u in &urls {
         let parsed = url::Url::parse(u).map_err(|e| anyhow::anyhow!("`{u}` is not a URL: {e}"))?;
         let host = parsed
             .host_str()
@@ -31,7 +44,7 @@ fn eval(args: &PacEvalArgs) -> anyhow::Result<Exit> {
     let host = Rc::new(NetHost::new(Rc::clone(&net), args.client_ip));
     let mut pac = Pac::compile(&name, &text, host)?;
     let mut out = String::new();
-    for (url, host) in args.urls.iter().zip(&hosts) {
+    for (url, host) in urls.iter().zip(&hosts) {
         let (answer, alerts) = pac.find_proxy(url, host)?;
         for a in alerts {
             eprintln!("alert: {a}");

@@ -8,6 +8,8 @@ use std::path::Path;
 mod host_pattern;
 #[path = "../../../fuzz/checks/import_page.rs"]
 mod import_page;
+#[path = "../../../fuzz/checks/windows_proxy.rs"]
+mod windows_proxy;
 
 /// Runs `check` on every file of the target's corpus (at least one).
 #[track_caller]
@@ -34,4 +36,9 @@ fn host_pattern_seeds() {
 #[test]
 fn import_page_seeds() {
     replay("import_page", import_page::check);
+}
+
+#[test]
+fn windows_proxy_seeds() {
+    replay("windows_proxy", windows_proxy::check);
 }

@@ -334,7 +334,10 @@ fn wpad_is_found_by_dns_and_followed() {
         &[(
             "/wpad.dat",
             "application/x-ns-proxy-autoconfig",
-            &format!("function FindProxyForURL(u, h) {{ return 'PROXY 127.0.0.1:{}'; }}", proxy.port),
+            &format!(
+                "function FindProxyForURL(u, h) {{ return 'PROXY 127.0.0.1:{}'; }}",
+                proxy.port
+            ),
         )],
     );
     let dir = tempfile::tempdir().unwrap();
@@ -349,22 +352,67 @@ fn wpad_is_found_by_dns_and_followed() {
         "--dns-server",
         "127.0.0.1:1",
     ];
-    let mut args = vec!["routes", "--catalog", c, "--proxy-from", "wpad", "--format", "json", "--timeout", "2s"];
+    let mut args = vec![
+        "routes",
+        "--catalog",
+        c,
+        "--proxy-from",
+        "wpad",
+        "--format",
+        "json",
+        "--timeout",
+        "2s",
+    ];
     args.extend(net);
     let out = egress(d, &args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let steps: Vec<&str> = doc["wpad"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    let steps: Vec<&str> = doc["wpad"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
     assert_eq!(steps.len(), 3, "{steps:?}");
-    assert!(steps[0].starts_with("wpad.site.a.contoso.test: does not resolve"), "{steps:?}");
-    assert!(steps[1].starts_with("wpad.a.contoso.test: does not resolve"), "{steps:?}");
-    assert_eq!(steps[2], "wpad.contoso.test (127.0.0.2): http://wpad.contoso.test/wpad.dat found");
-    assert_eq!(doc["sources"][0]["says"], "WPAD: http://wpad.contoso.test/wpad.dat");
+    assert!(
+        steps[0].starts_with("wpad.site.a.contoso.test: does not resolve"),
+        "{steps:?}"
+    );
+    assert!(
+        steps[1].starts_with("wpad.a.contoso.test: does not resolve"),
+        "{steps:?}"
+    );
+    assert_eq!(
+        steps[2],
+        "wpad.contoso.test (127.0.0.2): http://wpad.contoso.test/wpad.dat found"
+    );
+    assert_eq!(
+        doc["sources"][0]["says"],
+        "WPAD: http://wpad.contoso.test/wpad.dat"
+    );
     // The check goes through the proxy the PAC file names.
-    let mut args = vec!["check", "--catalog", c, "--proxy-from", "wpad", "--format", "json", "--progress", "never", "--timeout", "2s"];
+    let mut args = vec![
+        "check",
+        "--catalog",
+        c,
+        "--proxy-from",
+        "wpad",
+        "--format",
+        "json",
+        "--progress",
+        "never",
+        "--timeout",
+        "2s",
+    ];
     args.extend(net);
     let out = egress(d, &args);
-    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["endpoints"][0]["verdict"], "ok");
 }

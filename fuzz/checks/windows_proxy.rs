@@ -1,0 +1,54 @@
+//! Windows proxy settings from untrusted bytes must never panic: the
+//! registry blobs of both stores, `.reg` files in any encoding, and the
+//! proxy and bypass lists they hold. What decodes must behave: a blob made
+//! from decoded settings decodes to the same settings, and a bypass list
+//! always bypasses loopback unless it says `<-loopback>`.
+//!
+//! Shared by the fuzz target and the test that replays the seed corpus
+//! (`crates/egress/tests/fuzz_seeds.rs`).
+
+use egress_proxy::blob::{Store, decode, encode};
+use egress_proxy::{BypassList, ProxyServers, RegFile, RegValue};
+
+/// Runs one input; panics on a failed property.
+pub fn check(data: &[u8]) {
+    for store in [Store::WinHttp, Store::WinInet] {
+        if let Ok(settings) = decode(data, store) {
+            let proxy = settings
+                .proxy
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let again = decode(
+                &encode(
+                    store,
+                    settings.flags,
+                    &proxy,
+                    settings.bypass.as_str(),
+                    settings.pac_url.as_deref().unwrap_or(""),
+                ),
+                store,
+            )
+            .expect("an encoded blob decodes");
+            assert_eq!(again.proxy, settings.proxy);
+            assert_eq!(again.pac_url, settings.pac_url);
+            assert_eq!(again.auto_detect, settings.auto_detect);
+        }
+    }
+    if let Ok(file) = RegFile::parse(data) {
+        for store in [Store::WinHttp, Store::WinInet] {
+            if let Some(RegValue::Binary(b)) = file.value("HKLM\\X", store.value_name()) {
+                let _ = decode(b, store);
+            }
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = ProxyServers::parse(text).map(|s| s.for_scheme("https").map(ToString::to_string));
+        let (list, _) = BypassList::parse(text);
+        let no_loopback = text.to_ascii_lowercase().contains("<-loopback>");
+        if !no_loopback {
+            assert!(list.bypasses("https", "127.0.0.1", 443));
+        }
+        let _ = list.bypasses("http", text, 80);
+    }
+}
