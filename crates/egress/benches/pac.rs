@@ -60,7 +60,7 @@ fn urls(plan_hosts: &[String]) -> Vec<String> {
             4 => format!("svc{}.example.org", (i * 4 + 3) % 300),
             _ => format!("elsewhere{i}.example"),
         };
-        let scheme = if i % 3 == 0 { "http" } else { "https" };
+        let scheme = if i.is_multiple_of(3) { "http" } else { "https" };
         out.push(format!("{scheme}://{h}/path/{i}"));
         i += 1;
     }
