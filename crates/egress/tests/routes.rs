@@ -416,3 +416,61 @@ fn wpad_is_found_by_dns_and_followed() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["endpoints"][0]["verdict"], "ok");
 }
+
+/// A PAC file that cannot be fetched is the network's problem: every
+/// endpoint fails in the proxy phase, saying why (exit 1), while a file
+/// that is not a PAC file is the input's (exit 2).
+#[test]
+fn an_unreachable_pac_file_fails_the_endpoints() {
+    let plain = http_origin();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, plain);
+    let closed = free_port();
+    let from = format!("pac:http://127.0.0.1:{closed}/proxy.pac");
+    let out = egress(
+        d,
+        &[
+            "check",
+            "--catalog",
+            catalog.to_str().unwrap(),
+            "--proxy-from",
+            &from,
+            "--progress",
+            "never",
+            "--timeout",
+            "2s",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = &doc["endpoints"][0];
+    assert_eq!(e["phase"], "proxy");
+    assert!(
+        e["reason"].as_str().unwrap().starts_with(&format!(
+            "proxy: no route: cannot fetch the PAC file http://127.0.0.1:{closed}/proxy.pac"
+        )),
+        "{e}"
+    );
+    std::fs::write(d.join("not.pac"), "<html>").unwrap();
+    let out = egress(
+        d,
+        &[
+            "check",
+            "--catalog",
+            catalog.to_str().unwrap(),
+            "--proxy-from",
+            "pac:not.pac",
+            "--progress",
+            "never",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not.pac:1:1: not JavaScript"),
+        "{}",
+        text(&out.stderr)
+    );
+}

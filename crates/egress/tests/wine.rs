@@ -9,18 +9,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use egress_proxy::Store;
+use egress_proxy::blob::{FLAG_DIRECT, FLAG_PROXY, encode};
 use egress_test_support::origin::{http_origin, https_origin};
 use egress_test_support::proxies::tinyproxy;
 use egress_test_support::tools::require;
-use egress_proxy::Store;
-use egress_proxy::blob::{FLAG_DIRECT, FLAG_PROXY, encode};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn exe() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     let exe = target.join("x86_64-pc-windows-gnu/release/egress.exe");
     assert!(
         exe.exists(),
@@ -33,7 +34,9 @@ fn exe() -> PathBuf {
 fn prefix() -> PathBuf {
     let prefix = root().join("target/test-tools/wine");
     assert!(
-        prefix.join("drive_c/windows/system32/bcryptprimitives.dll").exists(),
+        prefix
+            .join("drive_c/windows/system32/bcryptprimitives.dll")
+            .exists(),
         "{} has no bcryptprimitives.dll stand-in: scripts/test makes the prefix",
         prefix.display()
     );
@@ -62,21 +65,38 @@ fn text(b: &[u8]) -> String {
 fn the_windows_binary_runs_under_wine() {
     let out = wine(&["--version"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout).trim(), format!("egress {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("egress {}", env!("CARGO_PKG_VERSION"))
+    );
 
     let out = wine(&["plan", "--feature", "url-forwarding"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("go.microsoft.com"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("go.microsoft.com"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = wine(&["render", "squid"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("http_access allow"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("http_access allow"),
+        "{}",
+        text(&out.stdout)
+    );
 
     // WinHTTP's proxy in the prefix's registry, as `netsh winhttp set
     // proxy` leaves it, imported with wine's own `reg`.
     let proxy = tinyproxy("", None);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let blob = encode(Store::WinHttp, FLAG_DIRECT | FLAG_PROXY, &format!("127.0.0.1:{}", proxy.port), "<-loopback>", "");
+    let blob = encode(
+        Store::WinHttp,
+        FLAG_DIRECT | FLAG_PROXY,
+        &format!("127.0.0.1:{}", proxy.port),
+        "<-loopback>",
+        "",
+    );
     let hex: Vec<String> = blob.iter().map(|b| format!("{b:02x}")).collect();
     let reg = format!(
         "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections]\r\n\"WinHttpSettings\"=hex:{}\r\n",
@@ -105,7 +125,15 @@ fn the_windows_binary_runs_under_wine() {
     let (c, ca_file) = (d.join("catalog.toml"), d.join("ca.pem"));
     let (c, ca_file) = (c.to_str().unwrap(), ca_file.to_str().unwrap());
 
-    let out = wine(&["routes", "--catalog", c, "--proxy-from", "winhttp", "--format", "json"]);
+    let out = wine(&[
+        "routes",
+        "--catalog",
+        c,
+        "--proxy-from",
+        "winhttp",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     assert_eq!(
@@ -115,11 +143,30 @@ fn the_windows_binary_runs_under_wine() {
 
     for route in ["none", "winhttp"] {
         let out = wine(&[
-            "check", "--catalog", c, "--ca-file", ca_file, "--public-roots", ca_file, "--roots-only",
-            "--progress", "never", "--timeout", "5s", "--format", "json", "--proxy-from", route,
+            "check",
+            "--catalog",
+            c,
+            "--ca-file",
+            ca_file,
+            "--public-roots",
+            ca_file,
+            "--roots-only",
+            "--progress",
+            "never",
+            "--timeout",
+            "5s",
+            "--format",
+            "json",
+            "--proxy-from",
+            route,
         ]);
         let report = text(&out.stdout);
-        assert_eq!(out.status.code(), Some(0), "{route}: {report}{}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{route}: {report}{}",
+            text(&out.stderr)
+        );
         let doc: serde_json::Value = serde_json::from_str(&report).unwrap();
         for e in doc["endpoints"].as_array().unwrap() {
             assert_eq!(e["verdict"], "ok", "{route}: {e}");
