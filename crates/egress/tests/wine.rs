@@ -45,7 +45,7 @@ fn prefix() -> PathBuf {
 
 fn wine(args: &[&str]) -> Output {
     let wine = require("wine", "wine");
-    let out = Command::new(wine)
+    Command::new(wine)
         .env("WINEPREFIX", prefix())
         .env("WINEDEBUG", "-all")
         .env_remove("HTTPS_PROXY")
@@ -53,8 +53,7 @@ fn wine(args: &[&str]) -> Output {
         .arg(exe())
         .args(args)
         .output()
-        .unwrap();
-    out
+        .unwrap()
 }
 
 fn text(b: &[u8]) -> String {
