@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 
 use crate::failure::Failure;
-use crate::{Config, Phase, Probe, ProbeTarget, Verdict};
+use crate::{Config, Phase, Probe, ProbeTarget};
 
 /// The largest file fetched: a PAC file is a few kilobytes.
 const MAX_BYTES: usize = 4 * 1024 * 1024;
@@ -77,18 +77,7 @@ pub async fn fetch(url: &str, config: &Config) -> Result<Fetched, (Phase, Failur
             to_proxy: false,
         },
     ))?;
-    let mut record = Probe {
-        target: target.clone(),
-        timings: Vec::new(),
-        addresses,
-        connected: None,
-        tls: None,
-        proxy_status: None,
-        http_status: None,
-        redirects: Vec::new(),
-        via: None,
-        verdict: Verdict::Ok,
-    };
+    let mut record = Probe::new(&target);
     if tls {
         let (stream, _) =
             crate::tls(&target, &config, &mut record, stream, &mut Vec::new(), true).await?;

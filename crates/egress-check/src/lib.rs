@@ -233,6 +233,24 @@ pub struct Probe {
     pub verdict: Verdict,
 }
 
+impl Probe {
+    /// A probe of `target` that has not run yet.
+    pub fn new(target: &ProbeTarget) -> Probe {
+        Probe {
+            target: target.clone(),
+            timings: Vec::new(),
+            addresses: Vec::new(),
+            connected: None,
+            tls: None,
+            proxy_status: None,
+            http_status: None,
+            redirects: Vec::new(),
+            via: None,
+            verdict: Verdict::Ok,
+        }
+    }
+}
+
 /// Probes one target through the first of `hops` that works, as WinHTTP
 /// fails over: a proxy that cannot be reached (its name does not resolve,
 /// it refuses or ignores the connection) passes to the next entry; any
@@ -290,18 +308,7 @@ pub async fn probe_via(target: &ProbeTarget, config: &Config, hops: &[settings::
         return p;
     }
     last.unwrap_or_else(|| {
-        let mut p = Probe {
-            target: target.clone(),
-            timings: Vec::new(),
-            addresses: Vec::new(),
-            connected: None,
-            tls: None,
-            proxy_status: None,
-            http_status: None,
-            redirects: Vec::new(),
-            via: None,
-            verdict: Verdict::Ok,
-        };
+        let mut p = Probe::new(target);
         p.verdict = Verdict::Failed {
             phase: Phase::Proxy,
             reason: match failed_route {
@@ -315,18 +322,7 @@ pub async fn probe_via(target: &ProbeTarget, config: &Config, hops: &[settings::
 
 /// Probes one target.
 pub async fn probe(target: &ProbeTarget, config: &Config) -> Probe {
-    let mut p = Probe {
-        target: target.clone(),
-        timings: Vec::new(),
-        addresses: Vec::new(),
-        connected: None,
-        tls: None,
-        proxy_status: None,
-        http_status: None,
-        redirects: Vec::new(),
-        via: None,
-        verdict: Verdict::Ok,
-    };
+    let mut p = Probe::new(target);
     let mut warnings = Vec::new();
     match run(target, config, &mut p, &mut warnings).await {
         Ok(()) if warnings.is_empty() => p.verdict = Verdict::Ok,

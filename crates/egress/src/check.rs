@@ -70,21 +70,24 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         max_redirects: 5,
         ..Config::default()
     };
+    // Where the proxy may come from, for `--routes` and `--proxy-from`.
+    let env = |name: &str| std::env::var(name).ok();
+    let discover = |config: &Config| {
+        crate::routes::discovery(
+            &args.discovery,
+            std::rc::Rc::new(crate::net::Net::with_config(config.clone())?),
+            loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
+            &env,
+            egress_check::plan::probe_targets(&plan, args.include_inactive),
+        )
+    };
     // `--routes`: direct, and every source that is set.
     let mut every_route = None;
     if args.routes {
         if !matches!(args.format, CheckFormat::Table | CheckFormat::Json) {
             bail!("--routes writes a table or JSON (--format table|json)");
         }
-        let env = |name: &str| std::env::var(name).ok();
-        let net = std::rc::Rc::new(crate::net::Net::with_config(base.clone())?);
-        let discovery = crate::routes::discovery(
-            &args.discovery,
-            net,
-            loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
-            &env,
-            egress_check::plan::probe_targets(&plan, args.include_inactive),
-        )?;
+        let discovery = discover(&base)?;
         let mut routes = vec![(
             "direct".to_owned(),
             "direct".to_owned(),
@@ -114,15 +117,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
             choice.into_route()
         }
         Some(from) => {
-            let env = |name: &str| std::env::var(name).ok();
-            let net = std::rc::Rc::new(crate::net::Net::with_config(base.clone())?);
-            let discovery = crate::routes::discovery(
-                &args.discovery,
-                net,
-                loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
-                &env,
-                egress_check::plan::probe_targets(&plan, args.include_inactive),
-            )?;
+            let discovery = discover(&base)?;
             let (route, line) = chosen_route(from, &discovery, &request, &loaded)?;
             header.push(line);
             for step in discovery.wpad_steps.borrow().iter() {

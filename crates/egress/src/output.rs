@@ -23,11 +23,19 @@ pub fn emit(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
 /// probes) so that its results are not lost at the end: its folder exists
 /// and takes a new file. Writes nothing that stays.
 pub fn check_writable(path: &Path) -> anyhow::Result<()> {
+    temporary_beside(path, tempfile::Builder::new()).map(drop)
+}
+
+/// A temporary file in `path`'s folder, made by `builder`; the error names
+/// the folder, not the temporary file.
+fn temporary_beside(
+    path: &Path,
+    mut builder: tempfile::Builder<'_, '_>,
+) -> anyhow::Result<tempfile::NamedTempFile> {
     let dir = folder(path);
-    tempfile::Builder::new()
+    builder
         .prefix(".egress-")
         .tempfile_in(dir)
-        .map(drop)
         .map_err(without_path)
         .with_context(|| {
             format!(
@@ -66,25 +74,14 @@ pub enum Overwrite {
 /// reads it still can. (On Windows, the file takes its folder's inherited
 /// permissions.)
 pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: Overwrite) -> anyhow::Result<()> {
-    let dir = folder(path);
     let existing = match overwrite {
         Overwrite::Yes => std::fs::metadata(path).ok(),
         Overwrite::No => None,
     };
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".egress-");
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .map_err(without_path)
-        .with_context(|| {
-            format!(
-                "cannot write {}: cannot create a file in {}",
-                path.display(),
-                dir.display()
-            )
-        })?;
+    let mut tmp = temporary_beside(path, builder)?;
     if let Some(old) = &existing {
         keep_mode_and_owner(tmp.as_file(), old)
             .with_context(|| format!("cannot write {}: cannot keep its mode", path.display()))?;
