@@ -89,6 +89,9 @@ pub enum Failure {
     ProxyAuthRequired {
         who: String,
         status: u16,
+        /// The schemes its `Proxy-Authenticate` headers offer (`NTLM`,
+        /// `Negotiate`, `Basic`).
+        offered: Vec<String>,
     },
     /// 407 (or 401) with credentials: they were rejected.
     ProxyCredentialsRejected {
@@ -234,8 +237,19 @@ impl fmt::Display for Failure {
             Failure::ProxyExchange { request, detail } => {
                 write!(f, "{} failed: {detail}", asked(request))
             }
-            Failure::ProxyAuthRequired { who, status } => {
-                write!(f, "proxy requires authentication ({status}, {who})")
+            Failure::ProxyAuthRequired {
+                who,
+                status,
+                offered,
+            } => {
+                write!(f, "proxy requires authentication ({status}, {who}")?;
+                if !offered.is_empty() {
+                    write!(f, "; offers {}", offered.join(", "))?;
+                    if !offered.iter().any(|o| o.eq_ignore_ascii_case("basic")) {
+                        write!(f, "; egress authenticates with Basic only")?;
+                    }
+                }
+                f.write_str(")")
             }
             Failure::ProxyCredentialsRejected { who, status } => {
                 write!(f, "proxy rejected the credentials ({status}, {who})")

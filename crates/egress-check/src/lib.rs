@@ -690,15 +690,35 @@ async fn send(
 /// proxies send instead: tinyproxy to a CONNECT with wrong ones), 5xx means
 /// it could not reach or verify the target, anything else that it denied
 /// the request.
-fn proxy_refusal(request: Request, status: failure::Status, who: String, proxy: &Proxy) -> Failure {
+fn proxy_refusal(
+    request: Request,
+    status: failure::Status,
+    who: String,
+    proxy: &Proxy,
+    headers: &hyper::HeaderMap,
+) -> Failure {
+    let offered: Vec<String> = headers
+        .get_all(hyper::header::PROXY_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    // Basic credentials a proxy never offered Basic for were not rejected:
+    // they were not usable.
+    let basic_offered =
+        offered.is_empty() || offered.iter().any(|o| o.eq_ignore_ascii_case("basic"));
     match status.code {
-        401 | 407 if proxy.credentials.is_some() => Failure::ProxyCredentialsRejected {
-            who,
-            status: status.code,
-        },
+        401 | 407 if proxy.credentials.is_some() && basic_offered => {
+            Failure::ProxyCredentialsRejected {
+                who,
+                status: status.code,
+            }
+        }
         401 | 407 => Failure::ProxyAuthRequired {
             who,
             status: status.code,
+            offered,
         },
         500..=599 => Failure::ProxyCannotReach {
             request,
@@ -768,7 +788,7 @@ async fn connect_through(
         let who = proxy_name(response.headers());
         return Err((
             Phase::Proxy,
-            proxy_refusal(Request::Connect, status, who, proxy),
+            proxy_refusal(Request::Connect, status, who, proxy, response.headers()),
         ));
     }
     let upgraded = hyper::upgrade::on(response).await;
@@ -1092,11 +1112,17 @@ where
             (407, evidence) => {
                 p.proxy_status = Some(code);
                 let who = evidence.unwrap_or_else(|| proxy_name(&headers));
-                return Err((Phase::Proxy, proxy_refusal(request, status, who, proxy)));
+                return Err((
+                    Phase::Proxy,
+                    proxy_refusal(request, status, who, proxy, &headers),
+                ));
             }
             (_, Some(who)) if maybe_proxy => {
                 p.proxy_status = Some(code);
-                return Err((Phase::Proxy, proxy_refusal(request, status, who, proxy)));
+                return Err((
+                    Phase::Proxy,
+                    proxy_refusal(request, status, who, proxy, &headers),
+                ));
             }
             (_, None) if maybe_proxy && !target.reachable.contains(&code) => {
                 p.http_status = Some(code);

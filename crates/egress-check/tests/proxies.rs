@@ -138,7 +138,7 @@ async fn tinyproxy_basic_authentication() {
     let t = target("localhost", tls_port, true, "/");
     check(
         &probe(&t, &via(proxy.port, None, &roots, &roots)).await,
-        "proxy: proxy requires authentication (407, tinyproxy/1.11.1)",
+        "proxy: proxy requires authentication (407, tinyproxy/1.11.1; offers Basic)",
     );
     let p = probe(
         &t,
@@ -256,7 +256,7 @@ async fn squid_rejecting_wrong_credentials() {
     let t = target("allowed.egress.test", tls_port, true, "/");
     check(
         &probe(&t, &via(s.port, None, &roots, &roots)).await,
-        "proxy: proxy requires authentication (407, Squid)",
+        "proxy: proxy requires authentication (407, Squid; offers Basic)",
     );
     check(
         &probe(&t, &via(s.port, Some(("alice", "wrong")), &roots, &roots)).await,
@@ -265,5 +265,53 @@ async fn squid_rejecting_wrong_credentials() {
     check(
         &probe(&t, &via(s.port, Some(("alice", "s3cret")), &roots, &roots)).await,
         "ok",
+    );
+}
+
+/// Issue 19's proxy, ready: a real Squid that requires NTLM, its server
+/// side the pyspnego helper of the test support crate. curl's NTLM client
+/// proves the helper right (the right password passes, a wrong one gets
+/// 407); egress, which authenticates with Basic only so far, reports the
+/// scheme the proxy offers instead of "credentials rejected".
+#[tokio::test]
+async fn squid_requiring_ntlm() {
+    use egress_test_support::squid::{self, Squid};
+    use egress_test_support::tools::require;
+    let plain = http_origin();
+    let dir = squid::folder();
+    let rules = squid::ntlm_rules(dir.path(), &[("CONTOSO", "alice", "s3cret")]);
+    let s = Squid::start(dir, &["localhost"], &rules);
+    let curl = require("curl", "curl");
+    let status = |user: &str| {
+        let out = std::process::Command::new(&curl)
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--proxy-ntlm",
+                "-U",
+                user,
+                "--proxy",
+            ])
+            .arg(format!("http://127.0.0.1:{}", s.port))
+            .arg(format!("http://localhost:{plain}/"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(status("CONTOSO\\alice:s3cret"), "200");
+    assert_eq!(status("CONTOSO\\alice:wrong"), "407");
+    let t = target("localhost", plain, false, "/");
+    let expected = "proxy: proxy requires authentication (407, Squid; offers NTLM; egress authenticates with Basic only)";
+    check(&probe(&t, &via(s.port, None, &[], &[])).await, expected);
+    check(
+        &probe(
+            &t,
+            &via(s.port, Some(("CONTOSO\\alice", "s3cret")), &[], &[]),
+        )
+        .await,
+        expected,
     );
 }

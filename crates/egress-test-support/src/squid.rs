@@ -108,3 +108,40 @@ fn parse(squid: &Path, conf: &Path) {
         bad.join("\n")
     );
 }
+
+/// Squid configuration lines that require NTLM, checked by a helper built
+/// on pyspnego (`squid_ntlm_helper.py`) against `users` (domain, user,
+/// password), written into `dir` (from [`folder`]) with the helper.
+pub fn ntlm_rules(dir: &Path, users: &[(&str, &str, &str)]) -> String {
+    let pyspnego = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-tools/pyspnego");
+    assert!(
+        pyspnego.join("spnego").exists(),
+        "pyspnego is missing from {}: scripts/test installs it",
+        pyspnego.display()
+    );
+    let helper = dir.join("ntlm_helper.py");
+    std::fs::write(&helper, include_str!("squid_ntlm_helper.py")).expect("the helper");
+    let users_file = dir.join("ntlm_users");
+    let lines: String = users
+        .iter()
+        .map(|(d, u, p)| format!("{d}:{u}:{p}\n"))
+        .collect();
+    std::fs::write(&users_file, lines).expect("the users file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::fs::set_permissions(&users_file, std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
+    }
+    format!(
+        "auth_param ntlm program /usr/bin/env EGRESS_PYSPNEGO={} NTLM_USER_FILE={} /usr/bin/python3 {}\n\
+         auth_param ntlm children 2\n\
+         acl authenticated proxy_auth REQUIRED\n\
+         http_access allow authenticated\n\
+         http_access deny all\n",
+        pyspnego.display(),
+        users_file.display(),
+        helper.display()
+    )
+}
