@@ -113,12 +113,31 @@ fn parse(squid: &Path, conf: &Path) {
 /// on pyspnego (`squid_ntlm_helper.py`) against `users` (domain, user,
 /// password), written into `dir` (from [`folder`]) with the helper.
 pub fn ntlm_rules(dir: &Path, users: &[(&str, &str, &str)]) -> String {
-    let pyspnego = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-tools/pyspnego");
+    let tools = std::env::var_os("EGRESS_TEST_TOOLS").map_or_else(
+        || Path::new("/var/tmp/egress-test-tools").to_owned(),
+        Into::into,
+    );
+    let pyspnego = tools.join("pyspnego-0.12.4");
     assert!(
         pyspnego.join("spnego").exists(),
         "pyspnego is missing from {}: scripts/test installs it",
         pyspnego.display()
     );
+    // Squid's helper runs as Squid's user: every folder on the way must
+    // let others in.
+    #[cfg(unix)]
+    for folder in pyspnego.ancestors() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(folder)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0);
+        assert!(
+            mode & 0o001 != 0,
+            "{} is not open to others (mode {:o}): Squid's NTLM helper could not load pyspnego",
+            folder.display(),
+            mode & 0o777
+        );
+    }
     let helper = dir.join("ntlm_helper.py");
     std::fs::write(&helper, include_str!("squid_ntlm_helper.py")).expect("the helper");
     let users_file = dir.join("ntlm_users");
