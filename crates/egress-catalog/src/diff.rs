@@ -70,6 +70,11 @@ impl Attribute {
     /// port and the cloud.
     pub const FIREWALL: [Attribute; 2] = [Attribute::Ports, Attribute::Cloud];
 
+    /// The attribute of this name (`ports`, `notes`, ...).
+    pub fn named(name: &str) -> Option<Attribute> {
+        Attribute::ALL.into_iter().find(|a| a.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Attribute::Ports => "ports",

@@ -99,7 +99,7 @@ fn unknown_keys_and_wrong_types() {
     );
 }
 
-/// Issue 17: an unknown key no longer hides its entry's other problems,
+/// Issue 17: an unknown key does not hide its entry's other problems,
 /// and every missing key of every table is named, in one run.
 #[test]
 fn every_problem_in_one_run_issue_17() {

@@ -225,7 +225,13 @@ impl Route {
             Route::Listed { answers, .. } => answers
                 .get(&(https, host.to_ascii_lowercase(), port))
                 .cloned()
-                .unwrap_or_else(|| vec![Hop::Direct]),
+                // Every target is asked about beforehand; one that was not
+                // is never taken as direct.
+                .unwrap_or_else(|| {
+                    vec![Hop::Failed(format!(
+                        "the route was not evaluated for {host}:{port}"
+                    ))]
+                }),
         }
     }
 

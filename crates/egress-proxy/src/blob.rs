@@ -73,6 +73,8 @@ pub enum BlobError {
         offset: usize,
         available: usize,
     },
+    #[error("{value}: the proxy list cannot be read: {reason}")]
+    ProxyList { value: &'static str, reason: String },
     #[error("{value}: the {field} is not text (a byte 0x{byte:02X} at {offset})")]
     NotText {
         value: &'static str,
@@ -115,7 +117,7 @@ impl fmt::Display for WindowsProxy {
             }
         }
         if let Some(u) = &self.pac_url {
-            parts.push(format!("PAC {u}"));
+            parts.push(format!("PAC {}", crate::redact(u)));
         }
         if self.auto_detect {
             parts.push("auto-detect (WPAD)".to_owned());
@@ -196,9 +198,12 @@ pub fn decode(blob: &[u8], store: Store) -> Result<WindowsProxy, BlobError> {
     let pac_text = string("auto-configuration URL", &mut at)?.unwrap_or_default();
     let (bypass, ignored_bypass) = BypassList::parse(&bypass_text);
     let proxy = if flags & FLAG_PROXY != 0 && !proxy_text.trim().is_empty() {
-        // A list Windows could not use either is kept as no proxy, reported
-        // by the caller from the text.
-        ProxyServers::parse(&proxy_text).ok()
+        // A list egress cannot read is an error, never a silent direct
+        // route.
+        Some(
+            ProxyServers::parse(&proxy_text)
+                .map_err(|reason| BlobError::ProxyList { value, reason })?,
+        )
     } else {
         None
     };
@@ -291,5 +296,14 @@ mod tests {
             decode(&binary, Store::WinInet),
             Err(BlobError::NotText { offset: 17, .. })
         ));
+        // A proxy list Windows keeps but egress cannot read: an error, not
+        // a direct route; its user information never shows.
+        let unreadable = encode(Store::WinHttp, FLAG_PROXY, "bob:s3cret@proxy:99999", "", "");
+        let message = decode(&unreadable, Store::WinHttp).unwrap_err().to_string();
+        assert!(
+            message.starts_with("WinHttpSettings: the proxy list cannot be read"),
+            "{message}"
+        );
+        assert!(!message.contains("s3cret"), "{message}");
     }
 }

@@ -51,7 +51,7 @@ impl ProxyServers {
                 .trim_end_matches('/');
             entries.push((
                 scheme,
-                server_address(rest).map_err(|e| format!("`{entry}`: {e}"))?,
+                server_address(rest).map_err(|e| crate::redact(&format!("`{entry}`: {e}")))?,
             ));
         }
         Ok(ProxyServers { entries })

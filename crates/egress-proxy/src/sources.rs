@@ -53,6 +53,7 @@ impl Source {
         Source::Wpad,
     ];
 
+    /// As `--proxy-from` writes it (a PAC URL's user information as `***`).
     pub fn name(&self) -> String {
         match self {
             Source::Profile => "profile".to_owned(),
@@ -60,7 +61,7 @@ impl Source {
             Source::WinHttp => "winhttp".to_owned(),
             Source::WinInetSystem => "wininet-system".to_owned(),
             Source::WinInetUser => "wininet-user".to_owned(),
-            Source::Pac(at) => format!("pac:{at}"),
+            Source::Pac(at) => format!("pac:{}", crate::redact(at)),
             Source::Wpad => "wpad".to_owned(),
             Source::None => "none".to_owned(),
             Source::Auto => "auto".to_owned(),
@@ -75,7 +76,7 @@ impl Source {
             Source::WinHttp => "WinHTTP".to_owned(),
             Source::WinInetSystem => "WinINET (SYSTEM)".to_owned(),
             Source::WinInetUser => "WinINET (user)".to_owned(),
-            Source::Pac(at) => format!("PAC {at}"),
+            Source::Pac(at) => format!("PAC {}", crate::redact(at)),
             Source::Wpad => "WPAD".to_owned(),
             Source::None => "direct".to_owned(),
             Source::Auto => "per role".to_owned(),

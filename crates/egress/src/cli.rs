@@ -421,30 +421,26 @@ pub struct DiffArgs {
     pub view: DiffView,
     /// Attributes whose changes do not count (comma-separated or
     /// repeated): notes, validity, ...
-    #[arg(long, value_enum, value_name = "ATTR,...", value_delimiter = ',')]
-    pub ignore: Vec<DiffAttribute>,
+    #[arg(long, value_name = "ATTR,...", value_delimiter = ',', value_parser = diff_attributes())]
+    pub ignore: Vec<String>,
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// The attributes `catalog diff` compares, from the library's list.
+fn diff_attributes() -> clap::builder::PossibleValuesParser {
+    egress_catalog::diff::Attribute::ALL
+        .into_iter()
+        .map(|a| PossibleValue::new(a.name()))
+        .collect::<Vec<_>>()
+        .into()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiffView {
     Full,
     Firewall,
-}
-
-/// An endpoint attribute `catalog diff` compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DiffAttribute {
-    Ports,
-    Roles,
-    Cloud,
-    Paths,
-    Direction,
-    Versions,
-    Validity,
-    Notes,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use egress_catalog::wire::DiffDoc;
 use egress_catalog::{Catalog, embedded, plan};
 
 use crate::Exit;
-use crate::cli::{DiffArgs, DiffAttribute, DiffFormat, DiffView, Source};
+use crate::cli::{DiffArgs, DiffFormat, DiffView, Source};
 use crate::context::{self, InputError};
 
 /// A catalog file, or `catalog@revision` for an embedded one.
@@ -79,7 +79,11 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Exit> {
         DiffView::Full => &Attribute::ALL,
         DiffView::Firewall => &Attribute::FIREWALL,
     };
-    let ignored: Vec<Attribute> = args.ignore.iter().map(|a| attribute(*a)).collect();
+    let ignored: Vec<Attribute> = args
+        .ignore
+        .iter()
+        .filter_map(|a| Attribute::named(a))
+        .collect();
     let options = Options {
         compared: viewed
             .iter()
@@ -119,19 +123,6 @@ fn named(spec: &str, catalog: &Catalog) -> String {
         actual
     } else {
         format!("{spec} ({actual})")
-    }
-}
-
-fn attribute(a: DiffAttribute) -> Attribute {
-    match a {
-        DiffAttribute::Ports => Attribute::Ports,
-        DiffAttribute::Roles => Attribute::Roles,
-        DiffAttribute::Cloud => Attribute::Cloud,
-        DiffAttribute::Paths => Attribute::Paths,
-        DiffAttribute::Direction => Attribute::Direction,
-        DiffAttribute::Versions => Attribute::Versions,
-        DiffAttribute::Validity => Attribute::Validity,
-        DiffAttribute::Notes => Attribute::Notes,
     }
 }
 

@@ -129,9 +129,9 @@ impl Discovery<'_> {
                 };
                 self.windows_route(&settings)
             }
-            Source::Pac(at) => self.pac_route(at, &format!("PAC {at}")),
+            Source::Pac(at) => self.pac_route(at, &source.title()),
             Source::Wpad => match self.wpad()? {
-                Some(url) => self.pac_route(&url, &format!("WPAD: {url}")),
+                Some(url) => self.pac_route(&url, &format!("WPAD: {}", egress_proxy::redact(&url))),
                 None => Ok(Found::NotSet("WPAD found no wpad.dat".to_owned())),
             },
             Source::Auto => bail!("`auto` is resolved per role, not as one source"),
@@ -171,7 +171,10 @@ impl Discovery<'_> {
         if settings.auto_detect
             && let Some(url) = self.wpad()?
         {
-            return self.pac_route(&url, &format!("{settings}; WPAD found {url}"));
+            return self.pac_route(
+                &url,
+                &format!("{settings}; WPAD found {}", egress_proxy::redact(&url)),
+            );
         }
         if let Some(url) = &settings.pac_url {
             return self.pac_route(url, &settings.to_string());

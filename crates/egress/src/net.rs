@@ -60,25 +60,28 @@ impl Net {
 
     /// A PAC file's name and text, from a path or an `http(s)://` URL
     /// (fetched directly, as Windows fetches it).
+    /// The name is the path or URL with any user information as `***`.
     pub fn load_pac(&self, spec: &str) -> anyhow::Result<(String, String)> {
+        let shown = egress_proxy::redact(spec);
         if spec.starts_with("http://") || spec.starts_with("https://") {
             let fetched = self
                 .runtime
                 .block_on(egress_check::fetch::fetch(spec, &self.config))
                 .map_err(|(phase, failure)| {
-                    anyhow::anyhow!("cannot fetch the PAC file {spec}: {phase}: {failure}")
+                    let why = egress_proxy::redact(&format!("{phase}: {failure}"));
+                    anyhow::anyhow!("cannot fetch the PAC file {shown}: {why}")
                 })?;
             if fetched.status != 200 {
                 bail!(
-                    "cannot fetch the PAC file {spec}: the server answered HTTP {}",
+                    "cannot fetch the PAC file {shown}: the server answered HTTP {}",
                     fetched.status
                 );
             }
-            Ok((spec.to_owned(), fetched.text))
+            Ok((shown, fetched.text))
         } else {
             let text = std::fs::read_to_string(spec)
-                .with_context(|| format!("cannot read the PAC file {spec}"))?;
-            Ok((spec.to_owned(), text))
+                .with_context(|| format!("cannot read the PAC file {shown}"))?;
+            Ok((shown, text))
         }
     }
 }

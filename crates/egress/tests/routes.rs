@@ -427,7 +427,8 @@ fn an_unreachable_pac_file_fails_the_endpoints() {
     let d = dir.path();
     let catalog = catalog(d, plain);
     let closed = free_port();
-    let from = format!("pac:http://127.0.0.1:{closed}/proxy.pac");
+    // A PAC URL with user information: it never shows.
+    let from = format!("pac:http://bob:SECRET-MARKER@127.0.0.1:{closed}/proxy.pac");
     let out = egress(
         d,
         &[
@@ -445,12 +446,16 @@ fn an_unreachable_pac_file_fails_the_endpoints() {
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stdout).contains("SECRET-MARKER")
+            && !text(&out.stderr).contains("SECRET-MARKER")
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let e = &doc["endpoints"][0];
     assert_eq!(e["phase"], "proxy");
     assert!(
         e["reason"].as_str().unwrap().starts_with(&format!(
-            "proxy: no route: cannot fetch the PAC file http://127.0.0.1:{closed}/proxy.pac"
+            "proxy: no route: cannot fetch the PAC file http://***@127.0.0.1:{closed}/proxy.pac"
         )),
         "{e}"
     );
