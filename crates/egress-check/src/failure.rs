@@ -93,10 +93,12 @@ pub enum Failure {
         /// `Negotiate`, `Basic`).
         offered: Vec<String>,
     },
-    /// 407 (or 401) with credentials: they were rejected.
-    ProxyCredentialsRejected {
+    /// Authenticating to the proxy failed: the scheme was not one egress
+    /// can use, the credentials were rejected, or a leg went wrong.
+    ProxyAuth {
         who: String,
         status: u16,
+        failure: crate::auth::AuthFailure,
     },
     /// The proxy (known by evidence) refused: 403 and the like.
     ProxyDenied {
@@ -165,7 +167,7 @@ impl Failure {
             Failure::ProxyTimeout { .. }
             | Failure::ProxyExchange { .. }
             | Failure::ProxyAuthRequired { .. }
-            | Failure::ProxyCredentialsRejected { .. }
+            | Failure::ProxyAuth { .. }
             | Failure::ProxyDenied { .. }
             | Failure::UnsupportedRoute(_)
             | Failure::NoRoute(_) => Side::Proxy,
@@ -245,15 +247,14 @@ impl fmt::Display for Failure {
                 write!(f, "proxy requires authentication ({status}, {who}")?;
                 if !offered.is_empty() {
                     write!(f, "; offers {}", offered.join(", "))?;
-                    if !offered.iter().any(|o| o.eq_ignore_ascii_case("basic")) {
-                        write!(f, "; egress authenticates with Basic only")?;
-                    }
                 }
                 f.write_str(")")
             }
-            Failure::ProxyCredentialsRejected { who, status } => {
-                write!(f, "proxy rejected the credentials ({status}, {who})")
-            }
+            Failure::ProxyAuth {
+                who,
+                status,
+                failure,
+            } => write!(f, "{failure} ({status}, {who})"),
             Failure::ProxyDenied {
                 request,
                 status,

@@ -26,6 +26,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio::net::TcpStream;
 
+pub mod auth;
 mod cert;
 pub mod failure;
 pub mod fetch;
@@ -74,6 +75,11 @@ pub struct Config {
     pub roots_only: bool,
     /// The proxy to go through, if any.
     pub proxy: Option<Proxy>,
+    /// How to authenticate to a proxy that asks (`--proxy-auth`).
+    pub proxy_auth: auth::AuthMode,
+    /// The scheme each proxy was answered with, shared by every clone of
+    /// this configuration, so that later connections start with it.
+    pub auth_schemes: AuthSchemes,
     /// Redirects followed at most.
     pub max_redirects: usize,
     /// An intranet endpoint: exempt from the TLS inspection check.
@@ -86,6 +92,22 @@ pub struct Config {
     /// (building the platform verifier loads the system's trust store):
     /// set the roots before the first probe.
     pub verifiers: VerifierCache,
+}
+
+/// The scheme each proxy (host, port) took; clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct AuthSchemes(Arc<Mutex<std::collections::HashMap<(String, u16), auth::Scheme>>>);
+
+impl AuthSchemes {
+    fn get(&self, proxy: &Proxy) -> Option<auth::Scheme> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&(proxy.host.clone(), proxy.port)).copied()
+    }
+
+    fn set(&self, proxy: &Proxy, scheme: auth::Scheme) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert((proxy.host.clone(), proxy.port), scheme);
+    }
 }
 
 /// Where a [`Config`]'s verifiers are kept once built; clones share it.
@@ -114,8 +136,9 @@ pub type Covered = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 pub struct Proxy {
     pub host: String,
     pub port: u16,
-    /// Basic credentials. Never shown in any output.
-    pub credentials: Option<(String, String)>,
+    /// Credentials for Basic, NTLM or Negotiate. Never shown in any
+    /// output.
+    pub credentials: Option<auth::Credentials>,
 }
 
 impl fmt::Debug for Proxy {
@@ -157,6 +180,8 @@ impl Default for Config {
             tls_version: None,
             roots_only: false,
             proxy: None,
+            proxy_auth: auth::AuthMode::Auto,
+            auth_schemes: AuthSchemes::default(),
             max_redirects: 5,
             intranet: false,
             covered: None,
@@ -170,6 +195,8 @@ pub enum Phase {
     Dns,
     Tcp,
     Proxy,
+    /// Authenticating to the proxy, apart from the request it carries.
+    ProxyAuth,
     Tls,
     Http,
     /// Not a network phase: the probe itself failed.
@@ -182,6 +209,7 @@ impl fmt::Display for Phase {
             Phase::Dns => "DNS",
             Phase::Tcp => "TCP",
             Phase::Proxy => "proxy",
+            Phase::ProxyAuth => "proxy-auth",
             Phase::Tls => "TLS",
             Phase::Http => "HTTP",
             Phase::Internal => "egress",
@@ -230,7 +258,22 @@ pub struct Probe {
     /// failed before it (`PROXY b:3128, after PROXY a:8080 failed`); `None`
     /// when the route has one way.
     pub via: Option<String>,
+    /// How egress authenticated to the proxy, when it asked.
+    pub proxy_auth: Option<AuthRecord>,
     pub verdict: Verdict,
+}
+
+/// What the proxy asked for and how egress answered; never a credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthRecord {
+    /// The schemes the proxy's 407s named.
+    pub offered: Vec<String>,
+    /// The scheme egress answered with.
+    pub used: Option<auth::Scheme>,
+    /// Requests sent to the proxy for the one answer: 1 for Basic from
+    /// the start, 2 for NTLM from the start, one more when egress learned
+    /// the scheme from a 407.
+    pub requests: u8,
 }
 
 impl Probe {
@@ -246,6 +289,7 @@ impl Probe {
             http_status: None,
             redirects: Vec::new(),
             via: None,
+            proxy_auth: None,
             verdict: Verdict::Ok,
         }
     }
@@ -474,8 +518,10 @@ enum Path {
     InspectedTunnel,
 }
 
-/// One request: DNS, TCP (to the target or the proxy), the proxy's CONNECT,
-/// TLS and HTTP. Addresses and TLS details are recorded for the first hop.
+/// One request: DNS, TCP (to the target or the proxy), the proxy's CONNECT
+/// (authenticating when it asks), TLS and HTTP. Addresses and TLS details
+/// are recorded for the first hop. A proxy that closes the connection
+/// after its first 407 gets a second one, which starts with the scheme.
 async fn once(
     target: &ProbeTarget,
     config: &Config,
@@ -484,7 +530,66 @@ async fn once(
     first: bool,
     method: Method,
 ) -> Result<Answer, PhaseError> {
-    // DNS and TCP: through a proxy, to the proxy (which resolves the target).
+    for attempt in 0..2 {
+        let stream = open(target, config, p, warnings, first && attempt == 0).await?;
+        let answer = match (&config.proxy, target.tls) {
+            (None, false) => http(target, config, p, stream, Path::Direct, None, method).await?,
+            (Some(proxy), false) => {
+                http(
+                    target,
+                    config,
+                    p,
+                    stream,
+                    Path::ViaProxy,
+                    Some(proxy),
+                    method,
+                )
+                .await?
+            }
+            (None, true) => {
+                let (tls, _) = tls(target, config, p, stream, warnings, first).await?;
+                http(target, config, p, tls, Path::Direct, None, method).await?
+            }
+            (Some(proxy), true) => {
+                let Some(tunnel) = connect_through(target, proxy, config, p, stream).await? else {
+                    continue;
+                };
+                let (tls, inspected) = tls(target, config, p, tunnel, warnings, first).await?;
+                let path = if inspected {
+                    Path::InspectedTunnel
+                } else {
+                    Path::Tunnel
+                };
+                http(target, config, p, tls, path, Some(proxy), method).await?
+            }
+        };
+        if let Some(answer) = answer {
+            return Ok(answer);
+        }
+    }
+    let scheme = p
+        .proxy_auth
+        .as_ref()
+        .and_then(|a| a.used)
+        .unwrap_or(auth::Scheme::Ntlm);
+    Err((
+        Phase::ProxyAuth,
+        Failure::ProxyAuth {
+            who: "proxy".to_owned(),
+            status: 407,
+            failure: auth::AuthFailure::ClosedBetweenLegs { scheme },
+        },
+    ))
+}
+
+/// DNS and TCP: through a proxy, to the proxy (which resolves the target).
+async fn open(
+    target: &ProbeTarget,
+    config: &Config,
+    p: &mut Probe,
+    warnings: &mut Vec<String>,
+    record: bool,
+) -> Result<TcpStream, PhaseError> {
     let (host, port) = match &config.proxy {
         Some(proxy) => (proxy.host.as_str(), proxy.port),
         None => (target.host.as_str(), target.port),
@@ -497,7 +602,7 @@ async fn once(
     let start = Instant::now();
     let (stream, connected, failures) = connect(&addresses, port, config).await;
     p.timings.push((Phase::Tcp, start.elapsed()));
-    if first {
+    if record {
         p.addresses = addresses;
         p.connected = connected;
     }
@@ -524,36 +629,7 @@ async fn once(
             .collect();
         warnings.push(format!("IPv6 failed ({}), IPv4 worked", v6.join("; ")));
     }
-
-    match (&config.proxy, target.tls) {
-        (None, false) => http(target, config, p, stream, Path::Direct, None, method).await,
-        (Some(proxy), false) => {
-            http(
-                target,
-                config,
-                p,
-                stream,
-                Path::ViaProxy,
-                Some(proxy),
-                method,
-            )
-            .await
-        }
-        (None, true) => {
-            let (tls, _) = tls(target, config, p, stream, warnings, first).await?;
-            http(target, config, p, tls, Path::Direct, None, method).await
-        }
-        (Some(proxy), true) => {
-            let tunnel = connect_through(target, proxy, config, p, stream).await?;
-            let (tls, inspected) = tls(target, config, p, tunnel, warnings, first).await?;
-            let path = if inspected {
-                Path::InspectedTunnel
-            } else {
-                Path::Tunnel
-            };
-            http(target, config, p, tls, path, Some(proxy), method).await
-        }
-    }
+    Ok(stream)
 }
 
 async fn connect(
@@ -578,17 +654,6 @@ async fn connect(
         }
     }
     (None, None, failures)
-}
-
-/// `Proxy-Authorization: Basic ...`, when the proxy has credentials.
-fn proxy_authorization(proxy: &Proxy) -> Option<String> {
-    use base64::Engine as _;
-    proxy.credentials.as_ref().map(|(user, password)| {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-        )
-    })
 }
 
 /// Proxy products a `Server` header may name.
@@ -667,9 +732,11 @@ fn status_of<B>(response: &hyper::Response<B>) -> failure::Status {
     }
 }
 
+type Sender = hyper::client::conn::http1::SendRequest<http_body_util::Empty<hyper::body::Bytes>>;
+
 /// Sends a request without a body, with `Proxy-Authorization` when given.
 async fn send(
-    sender: &mut hyper::client::conn::http1::SendRequest<http_body_util::Empty<hyper::body::Bytes>>,
+    sender: &mut Sender,
     mut request: hyper::http::request::Builder,
     proxy_authorization: Option<String>,
 ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
@@ -685,77 +752,265 @@ async fn send(
         .map_err(|e| e.to_string())
 }
 
+/// The proxy's answer to a request, once any authentication it asked for
+/// is done.
+enum Sent {
+    Answer(hyper::Response<hyper::body::Incoming>),
+    /// The proxy closed the connection after its first 407: a new one
+    /// starts with the scheme it offered.
+    Reconnect,
+}
+
+/// Sends `request()` to the proxy on one connection, answering its 407s:
+/// with the scheme `--proxy-auth` names, or the one this proxy took
+/// before, egress authenticates from the first request (NTLM and
+/// Negotiate then take two requests, Basic one); otherwise it asks
+/// without, and answers the challenge. `connect`: a CONNECT, whose 401 is
+/// the proxy's too (tinyproxy). `exchange`: what a broken exchange is.
+async fn send_to_proxy(
+    sender: &mut Sender,
+    request: &(dyn Fn() -> hyper::http::request::Builder + Sync),
+    proxy: &Proxy,
+    config: &Config,
+    p: &mut Probe,
+    connect: bool,
+    exchange: &(dyn Fn(String) -> PhaseError + Sync),
+) -> Result<Sent, PhaseError> {
+    use auth::{AuthFailure, AuthMode, Handshake, Identity};
+
+    let identity = Identity::of(proxy.credentials.as_ref());
+    let known = match config.proxy_auth {
+        AuthMode::None => None,
+        AuthMode::Auto => config.auth_schemes.get(proxy),
+        mode => mode.scheme(),
+    };
+    let mut record = p.proxy_auth.take().unwrap_or_default();
+    let mut handshake = None;
+    let mut header = None;
+    if let Some(scheme) = known.filter(|s| identity.can_use(*s)) {
+        let (h, first) = Handshake::start(scheme, identity, &proxy.host).map_err(|failure| {
+            (
+                Phase::ProxyAuth,
+                Failure::ProxyAuth {
+                    who: "proxy".to_owned(),
+                    status: 407,
+                    failure,
+                },
+            )
+        })?;
+        handshake = Some(h);
+        header = Some(first);
+    }
+    let start = Instant::now();
+    loop {
+        if let Some(h) = &handshake {
+            record.used = Some(h.scheme());
+        }
+        let sent = send(sender, request(), header.take()).await;
+        record.requests += 1;
+        let response = match sent {
+            Ok(r) => r,
+            Err(_)
+                if handshake
+                    .as_ref()
+                    .is_some_and(|h| h.scheme().connection_bound() && !h.awaits_challenge()) =>
+            {
+                let scheme = handshake.as_ref().map_or(auth::Scheme::Ntlm, Handshake::scheme);
+                p.proxy_auth = Some(record);
+                return Err((
+                    Phase::ProxyAuth,
+                    Failure::ProxyAuth {
+                        who: "proxy".to_owned(),
+                        status: 407,
+                        failure: AuthFailure::ClosedBetweenLegs { scheme },
+                    },
+                ));
+            }
+            Err(e) => {
+                p.proxy_auth = handshake.is_some().then_some(record);
+                return Err(exchange(e));
+            }
+        };
+        let status = response.status().as_u16();
+        if status != 407 && !(connect && status == 401) {
+            if record.requests > 1 {
+                p.timings.push((Phase::ProxyAuth, start.elapsed()));
+            }
+            p.proxy_auth = (handshake.is_some() || record.requests > 1).then_some(record);
+            return Ok(Sent::Answer(response));
+        }
+        let list = auth::challenges(
+            response
+                .headers()
+                .get_all(hyper::header::PROXY_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        );
+        for name in auth::offered(&list) {
+            if !record.offered.iter().any(|o| o.eq_ignore_ascii_case(&name)) {
+                record.offered.push(name);
+            }
+        }
+        let who = proxy_name(response.headers());
+        let failed = |failure: AuthFailure, record: AuthRecord, p: &mut Probe| {
+            p.timings.push((Phase::ProxyAuth, start.elapsed()));
+            p.proxy_auth = Some(record);
+            (
+                Phase::ProxyAuth,
+                Failure::ProxyAuth {
+                    who: who.clone(),
+                    status,
+                    failure,
+                },
+            )
+        };
+        let next = match &mut handshake {
+            None => {
+                if matches!(identity, Identity::Nobody) || config.proxy_auth == AuthMode::None {
+                    // Nothing to answer with: the 407 is the verdict.
+                    p.proxy_auth = Some(record);
+                    return Ok(Sent::Answer(response));
+                }
+                let scheme = match auth::choose(config.proxy_auth, &list, identity) {
+                    Ok(s) => s,
+                    Err(f) => return Err(failed(f, record, p)),
+                };
+                config.auth_schemes.set(proxy, scheme);
+                match Handshake::start(scheme, identity, &proxy.host) {
+                    Ok((h, first)) => {
+                        handshake = Some(h);
+                        first
+                    }
+                    Err(f) => return Err(failed(f, record, p)),
+                }
+            }
+            Some(h) => {
+                let scheme = h.scheme();
+                let token = auth::token_for(&list, scheme);
+                if token.is_err() && !list.is_empty() {
+                    // The proxy does not offer the scheme egress spoke.
+                    let f = AuthFailure::NoScheme {
+                        offered: auth::offered(&list),
+                        mode: config.proxy_auth,
+                    };
+                    return Err(failed(f, record, p));
+                }
+                if !h.awaits_challenge() {
+                    return Err(failed(AuthFailure::Rejected { scheme }, record, p));
+                }
+                let Ok(Some(token)) = token else {
+                    return Err(failed(AuthFailure::NoChallenge { scheme }, record, p));
+                };
+                match h.answer(token) {
+                    Ok(next) => next,
+                    Err(f) => return Err(failed(f, record, p)),
+                }
+            }
+        };
+        let mid_handshake = handshake
+            .as_ref()
+            .is_some_and(|h| h.scheme().connection_bound() && !h.awaits_challenge());
+        if !drain(response, sender).await {
+            if mid_handshake {
+                let scheme = handshake.as_ref().map_or(auth::Scheme::Ntlm, Handshake::scheme);
+                return Err(failed(AuthFailure::ClosedBetweenLegs { scheme }, record, p));
+            }
+            p.proxy_auth = Some(record);
+            return Ok(Sent::Reconnect);
+        }
+        header = Some(next);
+    }
+}
+
+/// Reads a 407's body to its end, so that the connection can carry the
+/// next leg; whether it still can.
+async fn drain(response: hyper::Response<hyper::body::Incoming>, sender: &mut Sender) -> bool {
+    use http_body_util::BodyExt as _;
+    let body = http_body_util::Limited::new(response.into_body(), 1024 * 1024);
+    if body.collect().await.is_err() {
+        return false;
+    }
+    sender.ready().await.is_ok()
+}
+
 /// The proxy's own refusal of a request (a CONNECT, or a plain-HTTP request
-/// it answered itself): 407 is about credentials (and 401, which some
-/// proxies send instead: tinyproxy to a CONNECT with wrong ones), 5xx means
-/// it could not reach or verify the target, anything else that it denied
-/// the request.
+/// it answered itself): 407 without an identity to answer it (and 401,
+/// which some proxies send instead), 5xx means it could not reach or
+/// verify the target, anything else that it denied the request.
 fn proxy_refusal(
     request: Request,
     status: failure::Status,
     who: String,
-    proxy: &Proxy,
     headers: &hyper::HeaderMap,
-) -> Failure {
-    let offered: Vec<String> = headers
-        .get_all(hyper::header::PROXY_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split_whitespace().next())
-        .map(str::to_owned)
-        .collect();
-    // Basic credentials a proxy never offered Basic for were not rejected:
-    // they were not usable.
-    let basic_offered =
-        offered.is_empty() || offered.iter().any(|o| o.eq_ignore_ascii_case("basic"));
+) -> (Phase, Failure) {
     match status.code {
-        401 | 407 if proxy.credentials.is_some() && basic_offered => {
-            Failure::ProxyCredentialsRejected {
-                who,
-                status: status.code,
-            }
+        401 | 407 => {
+            let list = auth::challenges(
+                headers
+                    .get_all(hyper::header::PROXY_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok()),
+            );
+            (
+                Phase::ProxyAuth,
+                Failure::ProxyAuthRequired {
+                    who,
+                    status: status.code,
+                    offered: auth::offered(&list),
+                },
+            )
         }
-        401 | 407 => Failure::ProxyAuthRequired {
-            who,
-            status: status.code,
-            offered,
-        },
-        500..=599 => Failure::ProxyCannotReach {
-            request,
-            status,
-            who,
-        },
-        _ => Failure::ProxyDenied {
-            request,
-            status,
-            who,
-        },
+        500..=599 => (
+            Phase::Proxy,
+            Failure::ProxyCannotReach {
+                request,
+                status,
+                who,
+            },
+        ),
+        _ => (
+            Phase::Proxy,
+            Failure::ProxyDenied {
+                request,
+                status,
+                who,
+            },
+        ),
     }
 }
 
-/// A CONNECT through the proxy; its status is recorded apart from the
-/// target's.
+/// A CONNECT through the proxy, authenticating when it asks; its status is
+/// recorded apart from the target's. `None`: the proxy closed the
+/// connection after its first 407, and a new one is needed.
 async fn connect_through(
     target: &ProbeTarget,
     proxy: &Proxy,
     config: &Config,
     p: &mut Probe,
     stream: TcpStream,
-) -> Result<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>, PhaseError> {
-    use http_body_util::Empty;
-    use hyper::body::Bytes;
-
+) -> Result<Option<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>, PhaseError> {
     let start = Instant::now();
     let authority = format!("{}:{}", target.host, target.port);
+    let broken = |detail: String| {
+        (
+            Phase::Proxy,
+            Failure::ProxyExchange {
+                request: Request::Connect,
+                detail,
+            },
+        )
+    };
     let exchange = async {
         let io = hyper_util::rt::TokioIo::new(stream);
-        let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| broken(e.to_string()))?;
         tokio::spawn(conn.with_upgrades());
-        let request = hyper::Request::connect(authority.as_str())
-            .header(hyper::header::HOST, authority.as_str());
-        send(&mut sender, request, proxy_authorization(proxy)).await
+        let request = || {
+            hyper::Request::connect(authority.as_str())
+                .header(hyper::header::HOST, authority.as_str())
+        };
+        send_to_proxy(&mut sender, &request, proxy, config, p, true, &broken).await
     };
     let result = tokio::time::timeout(config.phase_timeout, exchange).await;
     let response = match result {
@@ -769,40 +1024,29 @@ async fn connect_through(
                 },
             ));
         }
-        Ok(Err(detail)) => {
+        Ok(Err(e)) => {
             p.timings.push((Phase::Proxy, start.elapsed()));
-            return Err((
-                Phase::Proxy,
-                Failure::ProxyExchange {
-                    request: Request::Connect,
-                    detail,
-                },
-            ));
+            return Err(e);
         }
-        Ok(Ok(r)) => r,
+        Ok(Ok(Sent::Reconnect)) => return Ok(None),
+        Ok(Ok(Sent::Answer(r))) => r,
     };
     let status = status_of(&response);
     p.proxy_status = Some(status.code);
     if status.code != 200 {
         p.timings.push((Phase::Proxy, start.elapsed()));
         let who = proxy_name(response.headers());
-        return Err((
-            Phase::Proxy,
-            proxy_refusal(Request::Connect, status, who, proxy, response.headers()),
+        return Err(proxy_refusal(
+            Request::Connect,
+            status,
+            who,
+            response.headers(),
         ));
     }
     let upgraded = hyper::upgrade::on(response).await;
     p.timings.push((Phase::Proxy, start.elapsed()));
-    let upgraded = upgraded.map_err(|e| {
-        (
-            Phase::Proxy,
-            Failure::ProxyExchange {
-                request: Request::Connect,
-                detail: e.to_string(),
-            },
-        )
-    })?;
-    Ok(hyper_util::rt::TokioIo::new(upgraded))
+    let upgraded = upgraded.map_err(|e| broken(e.to_string()))?;
+    Ok(Some(hyper_util::rt::TokioIo::new(upgraded)))
 }
 
 /// TLS over `stream`, recording the chain and both verdicts; whether a
@@ -1034,11 +1278,13 @@ async fn ask(
 }
 
 /// One request to the target's path (absolute-form through a proxy for
-/// plain HTTP), read to the end of its headers. Who answered follows from
-/// the path and the evidence (`docs/check.md`, "Who answered"): directly or
-/// in a tunnel the proxy does not inspect, the target; through the proxy on
-/// plain HTTP or inside an inspected tunnel, the proxy when the response
-/// says so, and either of the two for a 401, 403 or 5xx that does not.
+/// plain HTTP, authenticating when the proxy asks), read to the end of its
+/// headers. Who answered follows from the path and the evidence
+/// (`docs/check.md`, "Who answered"): directly or in a tunnel the proxy
+/// does not inspect, the target; through the proxy on plain HTTP or inside
+/// an inspected tunnel, the proxy when the response says so, and either of
+/// the two for a 401, 403 or 5xx that does not. `None`: the proxy closed
+/// the connection after its first 407, and a new one is needed.
 async fn http<S>(
     target: &ProbeTarget,
     config: &Config,
@@ -1047,13 +1293,10 @@ async fn http<S>(
     path: Path,
     proxy: Option<&Proxy>,
     method: Method,
-) -> Result<Answer, PhaseError>
+) -> Result<Option<Answer>, PhaseError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    use http_body_util::Empty;
-    use hyper::body::Bytes;
-
     let start = Instant::now();
     let io = hyper_util::rt::TokioIo::new(stream);
     let host = if (target.tls && target.port == 443) || (!target.tls && target.port == 80) {
@@ -1065,30 +1308,40 @@ where
         Path::ViaProxy => format!("http://{host}{}", target.path),
         _ => target.path.clone(),
     };
+    let failed = |e: String| (Phase::Http, Failure::HttpFailed(e));
     let exchange = async {
-        let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| failed(e.to_string()))?;
         tokio::spawn(conn);
-        let request = hyper::Request::builder()
-            .method(match method {
-                Method::Head => hyper::Method::HEAD,
-                Method::Get => hyper::Method::GET,
-            })
-            .uri(uri.as_str())
-            .header(hyper::header::HOST, host.as_str())
-            .header(
-                hyper::header::USER_AGENT,
-                concat!("egress/", env!("CARGO_PKG_VERSION")),
-            );
-        // Only the proxy of a plain-HTTP request reads its credentials; in
-        // a tunnel they would go to the target.
-        let auth = proxy
-            .filter(|_| path == Path::ViaProxy)
-            .and_then(proxy_authorization);
-        let response = send(&mut sender, request, auth).await?;
+        let request = || {
+            hyper::Request::builder()
+                .method(match method {
+                    Method::Head => hyper::Method::HEAD,
+                    Method::Get => hyper::Method::GET,
+                })
+                .uri(uri.as_str())
+                .header(hyper::header::HOST, host.as_str())
+                .header(
+                    hyper::header::USER_AGENT,
+                    concat!("egress/", env!("CARGO_PKG_VERSION")),
+                )
+        };
+        // Only the proxy of a plain-HTTP request reads credentials; in a
+        // tunnel they would go to the target.
+        let response = match proxy.filter(|_| path == Path::ViaProxy) {
+            Some(proxy) => {
+                match send_to_proxy(&mut sender, &request, proxy, config, p, false, &failed)
+                    .await?
+                {
+                    Sent::Answer(r) => r,
+                    Sent::Reconnect => return Ok(None),
+                }
+            }
+            None => send(&mut sender, request(), None).await.map_err(failed)?,
+        };
         // Only the headers are wanted: the body is dropped unread.
-        Ok::<_, String>((status_of(&response), response.headers().clone()))
+        Ok(Some((status_of(&response), response.headers().clone())))
     };
     let result = tokio::time::timeout(config.phase_timeout, exchange).await;
     p.timings.push((Phase::Http, start.elapsed()));
@@ -1101,10 +1354,11 @@ where
                 },
             ));
         }
-        Ok(Err(e)) => return Err((Phase::Http, Failure::HttpFailed(e))),
-        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return Err(e),
+        Ok(Ok(None)) => return Ok(None),
+        Ok(Ok(Some(r))) => r,
     };
-    if let (Some(proxy), Path::ViaProxy | Path::InspectedTunnel) = (proxy, path) {
+    if let (Some(_), Path::ViaProxy | Path::InspectedTunnel) = (proxy, path) {
         let request = Request::Forward;
         let maybe_proxy = matches!(status.code, 401 | 403 | 407 | 500..=599);
         let code = status.code;
@@ -1112,17 +1366,11 @@ where
             (407, evidence) => {
                 p.proxy_status = Some(code);
                 let who = evidence.unwrap_or_else(|| proxy_name(&headers));
-                return Err((
-                    Phase::Proxy,
-                    proxy_refusal(request, status, who, proxy, &headers),
-                ));
+                return Err(proxy_refusal(request, status, who, &headers));
             }
             (_, Some(who)) if maybe_proxy => {
                 p.proxy_status = Some(code);
-                return Err((
-                    Phase::Proxy,
-                    proxy_refusal(request, status, who, proxy, &headers),
-                ));
+                return Err(proxy_refusal(request, status, who, &headers));
             }
             (_, None) if maybe_proxy && !target.reachable.contains(&code) => {
                 p.http_status = Some(code);
@@ -1137,13 +1385,13 @@ where
             _ => {}
         }
     }
-    Ok(Answer {
+    Ok(Some(Answer {
         status: status.code,
         location: headers
             .get(hyper::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-    })
+    }))
 }
 
 fn untrusted(e: &rustls::Error, issuer: &str, host: &str) -> Failure {

@@ -10,6 +10,7 @@ use egress_catalog::wire::{
 };
 
 use crate::plan::{EndpointResult, FeatureStatus, Outcome, Report};
+use crate::auth::AuthFailure;
 use crate::{Failure, Phase, Side};
 
 fn timings(e: &EndpointResult) -> String {
@@ -174,8 +175,41 @@ fn next_steps(report: &Report, proxy_set: bool) -> Vec<&'static str> {
     if any(&|r| matches!(r, Failure::ProxyAuthRequired { .. })) {
         steps.push("the proxy requires authentication: give its credentials (in the proxy URL, the profile's [proxy], or EGRESS_PROXY_USER and EGRESS_PROXY_PASSWORD)");
     }
-    if any(&|r| matches!(r, Failure::ProxyCredentialsRejected { .. })) {
-        steps.push("the proxy rejected the credentials: check the user and password");
+    if any(&|r| {
+        matches!(
+            r,
+            Failure::ProxyAuth {
+                failure: AuthFailure::Rejected { .. },
+                ..
+            }
+        )
+    }) {
+        steps.push("the proxy rejected the credentials: check the user (with its domain for NTLM: DOMAIN\\user) and the password");
+    }
+    if any(&|r| {
+        matches!(
+            r,
+            Failure::ProxyAuth {
+                failure: AuthFailure::NoScheme { .. },
+                ..
+            }
+        )
+    }) {
+        steps.push("the proxy offers no authentication scheme egress can use as asked: see what it offers, and choose with --proxy-auth");
+    }
+    if any(&|r| {
+        matches!(
+            r,
+            Failure::ProxyAuth {
+                failure: AuthFailure::ClosedBetweenLegs { .. }
+                    | AuthFailure::NoChallenge { .. }
+                    | AuthFailure::BadChallenge { .. }
+                    | AuthFailure::Local { .. },
+                ..
+            }
+        )
+    }) {
+        steps.push("the NTLM or Negotiate handshake with the proxy broke off: the proxy (or a load balancer before it) must keep one connection for the whole handshake");
     }
     if any(&|r| matches!(r, Failure::ProxyDenied { .. })) {
         steps.push("the proxy blocks endpoints: allow them on the proxy (`egress render squid`, `pac`, ...)");
@@ -442,6 +476,7 @@ fn phase_name(p: Phase) -> &'static str {
         Phase::Dns => "resolve",
         Phase::Tcp => "connect",
         Phase::Proxy => "proxy",
+        Phase::ProxyAuth => "proxy-auth",
         Phase::Tls => "tls",
         Phase::Http => "processing",
         Phase::Internal => "internal",

@@ -11,6 +11,7 @@ use egress_catalog::profile::{AddressRange, ProxySettings};
 use egress_pattern::{Host, HostPattern};
 
 use crate::Proxy;
+use crate::auth::Credentials;
 
 /// Why a setting is not one egress can use. Never holds a password: a
 /// proxy URL's user information is never repeated.
@@ -256,11 +257,12 @@ impl Route {
         }
     }
 
-    /// Windows settings as a route; `credentials` for their proxies (Windows
-    /// keeps none: it authenticates as the account, the next issue).
+    /// Windows settings as a route; `credentials` for their proxies
+    /// (Windows keeps none: without them, egress authenticates as the
+    /// logon identity there).
     pub fn windows(
         settings: &egress_proxy::WindowsProxy,
-        credentials: Option<(String, String)>,
+        credentials: Option<Credentials>,
     ) -> Route {
         let proxy = |scheme: &str| {
             let servers = settings.proxy.as_ref()?;
@@ -492,17 +494,14 @@ pub fn proxy_url(
             .map_err(|_| error("the user or password is not UTF-8 once percent-decoded"))
     };
     let credentials = if !url.username().is_empty() {
-        Some((
+        Some(Credentials::new(
             decode(url.username())?,
             decode(url.password().unwrap_or(""))?,
         ))
     } else {
         match (&settings.user, &settings.password) {
-            (Some(u), Some(p)) => Some((u.value.clone(), p.value.clone())),
-            _ => match (env("EGRESS_PROXY_USER"), env("EGRESS_PROXY_PASSWORD")) {
-                (Some(u), Some(p)) => Some((u, p)),
-                _ => None,
-            },
+            (Some(u), Some(p)) => Some(Credentials::new(&u.value, &p.value)),
+            _ => environment_credentials(env),
         }
     };
     Ok(Proxy {
@@ -510,6 +509,14 @@ pub fn proxy_url(
         port: url.port().unwrap_or(80),
         credentials,
     })
+}
+
+/// `EGRESS_PROXY_USER` and `EGRESS_PROXY_PASSWORD`, when both are set.
+pub fn environment_credentials(env: &dyn Fn(&str) -> Option<String>) -> Option<Credentials> {
+    match (env("EGRESS_PROXY_USER"), env("EGRESS_PROXY_PASSWORD")) {
+        (Some(u), Some(p)) if !u.is_empty() => Some(Credentials::new(u, p)),
+        _ => None,
+    }
 }
 
 /// Hosts reached without the proxy, with curl's meaning of `NO_PROXY`: `*`
@@ -632,7 +639,7 @@ mod tests {
         let got = choice.proxy.map_or_else(
             || "none".to_owned(),
             |(p, origin)| {
-                let user = p.credentials.map(|(u, _)| u).unwrap_or_default();
+                let user = p.credentials.map(|c| c.user).unwrap_or_default();
                 format!("{}:{} {user} ({origin})", p.host, p.port).replace("  ", " ")
             },
         );
@@ -684,7 +691,10 @@ mod tests {
     fn check_url(text: &str, expected: Result<&str, &str>) {
         let got = proxy_url(text, &ProxySettings::default(), &|_| None)
             .map(|p| {
-                let (u, pw) = p.credentials.unwrap_or_default();
+                let (u, pw) = p
+                    .credentials
+                    .map(|c| (c.user, c.password))
+                    .unwrap_or_default();
                 format!("{}:{} {u}:{pw}", p.host, p.port)
             })
             .map_err(|e| e.to_string());

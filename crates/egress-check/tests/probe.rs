@@ -384,7 +384,7 @@ fn through(proxy: &Squid, trusted: &[&Ca], credentials: Option<(&str, &str)>) ->
         proxy: Some(egress_check::Proxy {
             host: "127.0.0.1".to_owned(),
             port: proxy.port,
-            credentials: credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
+            credentials: credentials.map(|(u, p)| egress_check::auth::Credentials::new(u, p)),
         }),
         ..Config::default()
     }

@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use egress_check::{Config, Phase, Probe, ProbeTarget, Proxy, Verdict, probe};
+use egress_check::auth::{AuthMode, Credentials, Scheme};
+use egress_check::{AuthRecord, Config, Phase, Probe, ProbeTarget, Proxy, Verdict, probe};
 use egress_test_support::origin::{http_origin, https_origin};
 use egress_test_support::proxies::{mitmproxy, tinyproxy};
 use egress_test_support::tls::Ca;
@@ -42,7 +43,7 @@ fn via(
         proxy: Some(Proxy {
             host: "127.0.0.1".to_owned(),
             port,
-            credentials: credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
+            credentials: credentials.map(|(u, p)| Credentials::new(u, p)),
         }),
         ..Config::default()
     }
@@ -138,7 +139,7 @@ async fn tinyproxy_basic_authentication() {
     let t = target("localhost", tls_port, true, "/");
     check(
         &probe(&t, &via(proxy.port, None, &roots, &roots)).await,
-        "proxy: proxy requires authentication (407, tinyproxy/1.11.1; offers Basic)",
+        "proxy-auth: proxy requires authentication (407, tinyproxy/1.11.1; offers Basic)",
     );
     let p = probe(
         &t,
@@ -147,7 +148,7 @@ async fn tinyproxy_basic_authentication() {
     .await;
     check(
         &p,
-        "proxy: proxy rejected the credentials (401, tinyproxy/1.11.1)",
+        "proxy-auth: the proxy rejected the Basic credentials (407 after the last leg): check the user, domain and password (401, tinyproxy/1.11.1)",
     );
     check(
         &probe(
@@ -256,11 +257,11 @@ async fn squid_rejecting_wrong_credentials() {
     let t = target("allowed.egress.test", tls_port, true, "/");
     check(
         &probe(&t, &via(s.port, None, &roots, &roots)).await,
-        "proxy: proxy requires authentication (407, Squid; offers Basic)",
+        "proxy-auth: proxy requires authentication (407, Squid; offers Basic)",
     );
     check(
         &probe(&t, &via(s.port, Some(("alice", "wrong")), &roots, &roots)).await,
-        "proxy: proxy rejected the credentials (407, Squid)",
+        "proxy-auth: the proxy rejected the Basic credentials (407 after the last leg): check the user, domain and password (407, Squid)",
     );
     check(
         &probe(&t, &via(s.port, Some(("alice", "s3cret")), &roots, &roots)).await,
@@ -268,18 +269,26 @@ async fn squid_rejecting_wrong_credentials() {
     );
 }
 
-/// Issue 19's proxy, ready: a real Squid that requires NTLM, its server
-/// side the pyspnego helper of the test support crate. curl's NTLM client
-/// proves the helper right (the right password passes, a wrong one gets
-/// 407); egress, which authenticates with Basic only so far, reports the
-/// scheme the proxy offers instead of "credentials rejected".
+/// A real Squid that requires NTLM, its server side the pyspnego helper of
+/// the test support crate; curl's NTLM client proves the helper right.
+/// Without credentials egress reports the 407 and what it offers; with the
+/// right ones it passes (plain HTTP and CONNECT), whether it learns the
+/// scheme from the 407 (`auto`) or starts with it (`ntlm`, or `auto` once
+/// the proxy is known); a wrong password is "rejected", a user without a
+/// domain never leaves egress, and Basic is not what this proxy offers.
 #[tokio::test]
 async fn squid_requiring_ntlm() {
     use egress_test_support::squid::{self, Squid};
     use egress_test_support::tools::require;
     let plain = http_origin();
+    let (ca, tls_port) = https_origin(&["localhost"]);
+    let roots = [ca.der.clone()];
     let dir = squid::folder();
-    let rules = squid::ntlm_rules(dir.path(), &[("CONTOSO", "alice", "s3cret")]);
+    let rules = squid::ntlm_rules(
+        dir.path(),
+        &[("CONTOSO", "alice", "s3cret"), ("", "bob@contoso.com", "pa55")],
+        false,
+    );
     let s = Squid::start(dir, &["localhost"], &rules);
     let curl = require("curl", "curl");
     let status = |user: &str| {
@@ -303,15 +312,158 @@ async fn squid_requiring_ntlm() {
     };
     assert_eq!(status("CONTOSO\\alice:s3cret"), "200");
     assert_eq!(status("CONTOSO\\alice:wrong"), "407");
-    let t = target("localhost", plain, false, "/");
-    let expected = "proxy: proxy requires authentication (407, Squid; offers NTLM; egress authenticates with Basic only)";
-    check(&probe(&t, &via(s.port, None, &[], &[])).await, expected);
+    let http = target("localhost", plain, false, "/");
+    let https = target("localhost", tls_port, true, "/");
+    let as_ = |user: Option<(&str, &str)>, mode: AuthMode| Config {
+        proxy_auth: mode,
+        ..via(s.port, user, &roots, &roots)
+    };
+    let required = "proxy-auth: proxy requires authentication (407, Squid; offers NTLM)";
+    for t in [&http, &https] {
+        let p = probe(t, &as_(None, AuthMode::Auto)).await;
+        check(&p, required);
+        assert_eq!(p.proxy_auth.as_ref().unwrap().offered, ["NTLM"]);
+    }
+
+    let alice = Some(("CONTOSO\\alice", "s3cret"));
+    for t in [&http, &https] {
+        // Learned from the 407: a bare request, then the two legs.
+        let config = as_(alice, AuthMode::Auto);
+        let p = probe(t, &config).await;
+        check(&p, "ok");
+        let record = AuthRecord {
+            offered: vec!["NTLM".to_owned()],
+            used: Some(Scheme::Ntlm),
+            requests: 3,
+        };
+        assert_eq!(p.proxy_auth.as_ref(), Some(&record), "{}", t.url());
+        assert!(p.timings.iter().any(|(ph, _)| *ph == Phase::ProxyAuth));
+        // Known now: the next probe on this configuration starts with it.
+        let p = probe(t, &config).await;
+        check(&p, "ok");
+        assert_eq!(p.proxy_auth.as_ref().unwrap().requests, 2);
+        // Named: from the first request.
+        let p = probe(t, &as_(alice, AuthMode::Ntlm)).await;
+        check(&p, "ok");
+        assert_eq!(p.proxy_auth.unwrap().used, Some(Scheme::Ntlm));
+    }
+    // A principal name (user@domain), sent as Windows sends it.
     check(
-        &probe(
-            &t,
-            &via(s.port, Some(("CONTOSO\\alice", "s3cret")), &[], &[]),
-        )
-        .await,
-        expected,
+        &probe(&https, &as_(Some(("bob@contoso.com", "pa55")), AuthMode::Ntlm)).await,
+        "ok",
     );
+    let rejected = "proxy-auth: the proxy rejected the NTLM credentials (407 after the last leg): check the user, domain and password (407, Squid)";
+    for t in [&http, &https] {
+        let wrong = Some(("CONTOSO\\alice", "wrong"));
+        check(&probe(t, &as_(wrong, AuthMode::Auto)).await, rejected);
+        check(&probe(t, &as_(wrong, AuthMode::Ntlm)).await, rejected);
+        let other = Some(("FABRIKAM\\alice", "s3cret"));
+        check(&probe(t, &as_(other, AuthMode::Ntlm)).await, rejected);
+    }
+    check(
+        &probe(&https, &as_(alice, AuthMode::Basic)).await,
+        "proxy-auth: --proxy-auth basic: the proxy does not offer Basic (it offers NTLM) (407, Squid)",
+    );
+    check(
+        &probe(&https, &as_(alice, AuthMode::None)).await,
+        required,
+    );
+}
+
+/// Squid offering Basic (first) and NTLM: `auto` takes NTLM, the stronger;
+/// `basic` takes Basic; both pass with the same account.
+#[tokio::test]
+async fn squid_offering_basic_and_ntlm() {
+    use egress_test_support::squid::{self, Squid};
+    let (ca, tls_port) = https_origin(&["localhost"]);
+    let roots = [ca.der.clone()];
+    let dir = squid::folder();
+    let rules = squid::ntlm_rules(dir.path(), &[("CONTOSO", "alice", "s3cret")], true);
+    let s = Squid::start(dir, &["localhost"], &rules);
+    let t = target("localhost", tls_port, true, "/");
+    let alice = Some(("CONTOSO\\alice", "s3cret"));
+    let p = probe(&t, &via(s.port, None, &roots, &roots)).await;
+    check(
+        &p,
+        "proxy-auth: proxy requires authentication (407, Squid; offers Basic, NTLM)",
+    );
+    let p = probe(&t, &via(s.port, alice, &roots, &roots)).await;
+    check(&p, "ok");
+    let record = p.proxy_auth.unwrap();
+    assert_eq!(record.offered, ["Basic", "NTLM"]);
+    assert_eq!(record.used, Some(Scheme::Ntlm));
+    let basic = Config {
+        proxy_auth: AuthMode::Basic,
+        ..via(s.port, Some(("alice", "s3cret")), &roots, &roots)
+    };
+    let p = probe(&t, &basic).await;
+    check(&p, "ok");
+    assert_eq!(p.proxy_auth.unwrap().used, Some(Scheme::Basic));
+}
+
+/// What no real proxy does on purpose, from a scripted one: a malformed
+/// NTLM challenge (not base64, truncated, lengths past its end), none at
+/// all, and a connection closed between the legs. Each is a failed
+/// `proxy-auth` phase that names it; never a panic.
+#[tokio::test]
+async fn malformed_ntlm_challenges() {
+    use base64::Engine as _;
+    use egress_test_support::proxies::scripted_proxy;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let challenge = |token: &str| {
+        format!(
+            "HTTP/1.1 407 Proxy Authentication Required\r\nServer: scripted\r\nProxy-Authenticate: NTLM {token}\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    // A CHALLENGE message whose target name claims 200 bytes at offset 56.
+    let mut long = b"NTLMSSP\0".to_vec();
+    long.extend(2u32.to_le_bytes());
+    long.extend([200, 0, 200, 0, 56, 0, 0, 0]);
+    long.extend(0x0080_0201u32.to_le_bytes());
+    long.extend([0; 24]);
+    // A well-formed CHALLENGE: no target name, AV pairs (EOL only).
+    let mut good = b"NTLMSSP\0".to_vec();
+    good.extend(2u32.to_le_bytes());
+    good.extend([0, 0, 0, 0, 48, 0, 0, 0]);
+    good.extend(0x0088_0201u32.to_le_bytes());
+    good.extend([1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
+    good.extend([4, 0, 4, 0, 48, 0, 0, 0]);
+    good.extend([0, 0, 0, 0]);
+    let cases = [
+        (
+            challenge("%%%not-base64"),
+            "proxy-auth: the proxy's NTLM challenge is malformed: not base64",
+        ),
+        (
+            challenge(&b64(b"NTLMSSP\0\x02\0\0\0")),
+            "proxy-auth: the proxy's NTLM challenge is malformed: truncated: 12 bytes",
+        ),
+        (
+            challenge(&b64(&long)),
+            "proxy-auth: the proxy's NTLM challenge is malformed: the target name runs past the end (offset 56 + length 200 > 48 bytes)",
+        ),
+        (
+            "HTTP/1.1 407 Proxy Authentication Required\r\nServer: scripted\r\nProxy-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n".to_owned(),
+            "proxy-auth: the proxy answered the first NTLM leg without a challenge to continue with (407, scripted)",
+        ),
+        (
+            // A well-formed challenge; the script then closes.
+            challenge(&b64(&good)),
+            "proxy-auth: the proxy closed the connection between the NTLM legs",
+        ),
+    ];
+    for (answer, expected) in &cases {
+        let port = scripted_proxy(&[answer]);
+        for tls in [false, true] {
+            let t = target("localhost", 9, tls, "/");
+            let config = Config {
+                proxy_auth: AuthMode::Ntlm,
+                ..via(port, Some(("CONTOSO\\alice", "s3cret")), &[], &[])
+            };
+            let p = probe(&t, &config).await;
+            let got = verdict(&p);
+            assert!(got.starts_with(expected), "{got}\nexpected: {expected}");
+            assert!(!format!("{p:?}").contains("s3cret"));
+        }
+    }
 }

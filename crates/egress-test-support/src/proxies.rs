@@ -131,3 +131,38 @@ impl Running {
             .expect("mitmproxy wrote its CA")
     }
 }
+
+/// A proxy that follows a script, for what no real proxy does on purpose
+/// (a malformed NTLM challenge, a connection closed between the legs):
+/// on each connection it answers the n-th request with `answers[n]` (raw
+/// HTTP responses) and closes the connection after the last. Its port.
+pub fn scripted_proxy(answers: &[&str]) -> u16 {
+    use std::io::{Read, Write};
+    let answers: Vec<String> = answers.iter().map(|a| a.to_string()).collect();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = listener.local_addr().expect("its address").port();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let answers = answers.clone();
+            thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                for answer in &answers {
+                    // The request head, byte by byte up to the blank line.
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        match stream.read(&mut byte) {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return,
+                        }
+                    }
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}

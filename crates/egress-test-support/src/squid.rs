@@ -111,8 +111,10 @@ fn parse(squid: &Path, conf: &Path) {
 
 /// Squid configuration lines that require NTLM, checked by a helper built
 /// on pyspnego (`squid_ntlm_helper.py`) against `users` (domain, user,
-/// password), written into `dir` (from [`folder`]) with the helper.
-pub fn ntlm_rules(dir: &Path, users: &[(&str, &str, &str)]) -> String {
+/// password), written into `dir` (from [`folder`]) with the helper. With
+/// `basic`, Squid offers Basic too, first (`basic_ncsa_auth`, the user
+/// `alice` with the password `s3cret`).
+pub fn ntlm_rules(dir: &Path, users: &[(&str, &str, &str)], basic: bool) -> String {
     let tools = std::env::var_os("EGRESS_TEST_TOOLS").map_or_else(
         || Path::new("/var/tmp/egress-test-tools").to_owned(),
         Into::into,
@@ -153,9 +155,30 @@ pub fn ntlm_rules(dir: &Path, users: &[(&str, &str, &str)]) -> String {
         std::fs::set_permissions(&users_file, std::fs::Permissions::from_mode(0o644))
             .expect("chmod");
     }
+    let basic = if basic {
+        // `s3cret`, as `openssl passwd -apr1` writes it.
+        std::fs::write(
+            dir.join("passwd"),
+            "alice:$apr1$hCCxMmJN$7mYY4mPzOl/9V//VgImkU.\n",
+        )
+        .expect("the password file");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.join("passwd"), std::fs::Permissions::from_mode(0o644))
+                .expect("chmod");
+        }
+        format!(
+            "auth_param basic program /usr/lib/squid/basic_ncsa_auth {}/passwd\n\
+             auth_param basic realm egress\n",
+            dir.display()
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "auth_param ntlm program /usr/bin/env EGRESS_PYSPNEGO={} NTLM_USER_FILE={} /usr/bin/python3 {}\n\
-         auth_param ntlm children 2\n\
+        "{basic}auth_param ntlm program /usr/bin/env EGRESS_PYSPNEGO={} NTLM_USER_FILE={} /usr/bin/python3 {}\n\
+         auth_param ntlm children 4\n\
          acl authenticated proxy_auth REQUIRED\n\
          http_access allow authenticated\n\
          http_access deny all\n",

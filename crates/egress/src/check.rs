@@ -50,6 +50,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         },
         &|name| std::env::var(name).ok(),
     )?;
+    let proxy_auth = egress_check::auth::AuthMode::from(args.proxy_auth);
+    let credentials = match &choice.proxy {
+        Some((p, _)) => p.credentials.clone(),
+        None => settings::environment_credentials(&|name| std::env::var(name).ok()),
+    };
+    egress_check::auth::validate(proxy_auth, credentials.as_ref())?;
     if let Some(path) = &args.output {
         output::check_writable(path)?;
     }
@@ -67,6 +73,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         }),
         roots_only: args.roots_only,
         proxy: None,
+        proxy_auth,
         max_redirects: 5,
         ..Config::default()
     };

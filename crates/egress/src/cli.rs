@@ -130,6 +130,14 @@ pub struct CheckArgs {
     /// WinINET, WPAD) and report, per feature, which work.
     #[arg(long, conflicts_with_all = ["proxy", "no_proxy", "proxy_from"])]
     pub routes: bool,
+    /// How to authenticate to a proxy that asks: auto (the strongest
+    /// scheme it offers: NTLM, then Negotiate, then Basic with credentials;
+    /// Negotiate, then NTLM as the logon identity on Windows), basic, ntlm,
+    /// negotiate, or none. Credentials: the proxy URL, the profile's
+    /// [proxy], or EGRESS_PROXY_USER (DOMAIN\user or user@domain) and
+    /// EGRESS_PROXY_PASSWORD.
+    #[arg(long, value_enum, value_name = "SCHEME", default_value_t = ProxyAuthArg::Auto)]
+    pub proxy_auth: ProxyAuthArg,
     #[command(flatten)]
     pub discovery: DiscoveryArgs,
     /// Deadline of each phase (DNS, proxy, TLS, HTTP) per endpoint.
@@ -172,6 +180,28 @@ pub struct CheckArgs {
     /// Trust only `--ca-file`, not the platform's store (tests).
     #[arg(long, hide = true)]
     pub roots_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProxyAuthArg {
+    Auto,
+    Basic,
+    Ntlm,
+    Negotiate,
+    None,
+}
+
+impl From<ProxyAuthArg> for egress_check::auth::AuthMode {
+    fn from(a: ProxyAuthArg) -> Self {
+        use egress_check::auth::AuthMode;
+        match a {
+            ProxyAuthArg::Auto => AuthMode::Auto,
+            ProxyAuthArg::Basic => AuthMode::Basic,
+            ProxyAuthArg::Ntlm => AuthMode::Ntlm,
+            ProxyAuthArg::Negotiate => AuthMode::Negotiate,
+            ProxyAuthArg::None => AuthMode::None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

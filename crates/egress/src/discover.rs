@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use anyhow::{Context as _, bail};
 use egress_check::ProbeTarget;
+use egress_check::auth::Credentials;
 use egress_check::settings::{self, Hop, ProxySources, Route};
 use egress_pac::{Pac, PacEntry, parse_result};
 use egress_proxy::{RegFile, RegValue, Source, Store, WindowsProxy, blob};
@@ -282,10 +283,9 @@ impl Discovery<'_> {
 }
 
 /// Credentials for proxies Windows names (it keeps none: it signs in as
-/// the account; Basic ones from EGRESS_PROXY_USER and
-/// EGRESS_PROXY_PASSWORD when set).
-fn credentials(env: &dyn Fn(&str) -> Option<String>) -> Option<(String, String)> {
-    Some((env("EGRESS_PROXY_USER")?, env("EGRESS_PROXY_PASSWORD")?))
+/// the account): EGRESS_PROXY_USER and EGRESS_PROXY_PASSWORD when set.
+fn credentials(env: &dyn Fn(&str) -> Option<String>) -> Option<Credentials> {
+    egress_check::settings::environment_credentials(env)
 }
 
 /// The machine's DNS domain: `USERDNSDOMAIN` on Windows, the first
