@@ -614,6 +614,8 @@ pub struct CheckEndpointDoc<'a> {
     /// Which entry of the route's list (a PAC file's) carried the probe,
     /// and those that failed before it.
     pub via: Option<&'a str>,
+    /// How egress authenticated to the proxy, when it asked.
+    pub proxy_auth: Option<ProxyAuthDoc<'a>>,
     /// Each phase's duration, in the order they ran.
     pub timings: Vec<TimingDoc>,
     /// For a `warning` verdict: each warning.
@@ -622,9 +624,20 @@ pub struct CheckEndpointDoc<'a> {
 }
 
 #[derive(Debug, Serialize)]
+pub struct ProxyAuthDoc<'a> {
+    /// The schemes the proxy's 407s named (`NTLM`, `Negotiate`, `Basic`).
+    pub offered: &'a [String],
+    /// The scheme egress answered with, if any.
+    pub used: Option<&'static str>,
+    /// Requests sent to the proxy for the answer (NTLM: 2 when the scheme
+    /// is known, 3 when learned from a 407).
+    pub requests: u8,
+}
+
+#[derive(Debug, Serialize)]
 pub struct TimingDoc {
-    /// `resolve`, `connect`, `proxy`, `tls` or `processing` (the
-    /// Prometheus output's names).
+    /// `resolve`, `connect`, `proxy`, `proxy-auth`, `tls` or `processing`
+    /// (the Prometheus output's names).
     pub phase: String,
     /// Milliseconds, to the microsecond.
     pub ms: f64,

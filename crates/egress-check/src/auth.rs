@@ -225,10 +225,7 @@ pub fn validate(mode: AuthMode, credentials: Option<&Credentials>) -> Result<(),
     match (credentials, scheme) {
         (Some(c), Scheme::Ntlm | Scheme::Negotiate) => account(&c.user, scheme).map(|_| ()),
         (Some(_), Scheme::Basic) => Ok(()),
-        (None, Scheme::Basic) => Err(AuthInputError::NoCredentials {
-            mode,
-            logon: "",
-        }),
+        (None, Scheme::Basic) => Err(AuthInputError::NoCredentials { mode, logon: "" }),
         (None, _) if cfg!(windows) => Ok(()),
         (None, _) => Err(AuthInputError::NoCredentials {
             mode,
@@ -366,7 +363,10 @@ pub fn choose(
 pub enum AuthFailure {
     /// No offered scheme is one egress can use with this identity (or the
     /// one `--proxy-auth` names is not offered).
-    NoScheme { offered: Vec<String>, mode: AuthMode },
+    NoScheme {
+        offered: Vec<String>,
+        mode: AuthMode,
+    },
     /// The proxy answered the last leg with 407 again: the credentials (or
     /// the account) were not accepted.
     Rejected { scheme: Scheme },
@@ -530,12 +530,10 @@ impl Handshake {
             State::Basic(h) => return Ok(h.clone()),
             State::Ntlm(client) => client.answer(&bytes)?,
             #[cfg(windows)]
-            State::Logon(client) => client
-                .answer(&bytes)
-                .map_err(|e| AuthFailure::Local {
-                    scheme,
-                    detail: e.to_string(),
-                })?,
+            State::Logon(client) => client.answer(&bytes).map_err(|e| AuthFailure::Local {
+                scheme,
+                detail: e.to_string(),
+            })?,
         };
         Ok(format!(
             "{} {}",
@@ -545,19 +543,19 @@ impl Handshake {
     }
 }
 
-/// The token of the challenge for `scheme` among `challenges`: `Err` when
-/// the scheme is not offered at all, `Ok(None)` when it is offered bare.
-pub fn token_for(challenges: &[Challenge], scheme: Scheme) -> Result<Option<&str>, ()> {
+/// The token of the challenge for `scheme` among `challenges`: `None` when
+/// the scheme is not offered at all, `Some(None)` when it is offered bare.
+pub fn token_for(challenges: &[Challenge], scheme: Scheme) -> Option<Option<&str>> {
     let mut found = false;
     for c in challenges {
         if c.scheme.eq_ignore_ascii_case(scheme.name()) {
             found = true;
             if let Some(t) = &c.token {
-                return Ok(Some(t));
+                return Some(Some(t));
             }
         }
     }
-    if found { Ok(None) } else { Err(()) }
+    found.then_some(None)
 }
 
 #[cfg(test)]
@@ -576,7 +574,10 @@ mod tests {
     #[test]
     fn challenges_are_read_as_rfc_9110_lists() {
         check(&["NTLM"], &[("NTLM", None)]);
-        check(&["NTLM TlRMTVNTUAACAAAA"], &[("NTLM", Some("TlRMTVNTUAACAAAA"))]);
+        check(
+            &["NTLM TlRMTVNTUAACAAAA"],
+            &[("NTLM", Some("TlRMTVNTUAACAAAA"))],
+        );
         check(&["Negotiate YII="], &[("Negotiate", Some("YII="))]);
         check(
             &["Basic realm=\"Squid, proxy\", NTLM", "Negotiate"],
@@ -632,9 +633,20 @@ mod tests {
             account("alice@contoso.com", Scheme::Ntlm),
             Ok(Account::Principal("alice@contoso.com".into()))
         );
-        for bad in ["alice", "\\alice", "CONTOSO\\", "a\\b\\c", "@contoso", "alice@", "a@b@c"] {
+        for bad in [
+            "alice",
+            "\\alice",
+            "CONTOSO\\",
+            "a\\b\\c",
+            "@contoso",
+            "alice@",
+            "a@b@c",
+        ] {
             let e = account(bad, Scheme::Ntlm).unwrap_err();
-            assert!(e.to_string().contains("needs the user's domain"), "{bad}: {e}");
+            assert!(
+                e.to_string().contains("needs the user's domain"),
+                "{bad}: {e}"
+            );
         }
         assert!(validate(AuthMode::Ntlm, Some(&Credentials::new("alice", "x"))).is_err());
         assert!(validate(AuthMode::Basic, Some(&Credentials::new("alice", "x"))).is_ok());

@@ -815,7 +815,9 @@ async fn send_to_proxy(
                     .as_ref()
                     .is_some_and(|h| h.scheme().connection_bound() && !h.awaits_challenge()) =>
             {
-                let scheme = handshake.as_ref().map_or(auth::Scheme::Ntlm, Handshake::scheme);
+                let scheme = handshake
+                    .as_ref()
+                    .map_or(auth::Scheme::Ntlm, Handshake::scheme);
                 p.proxy_auth = Some(record);
                 return Err((
                     Phase::ProxyAuth,
@@ -854,6 +856,7 @@ async fn send_to_proxy(
         let who = proxy_name(response.headers());
         let failed = |failure: AuthFailure, record: AuthRecord, p: &mut Probe| {
             p.timings.push((Phase::ProxyAuth, start.elapsed()));
+            p.proxy_status = Some(status);
             p.proxy_auth = Some(record);
             (
                 Phase::ProxyAuth,
@@ -887,7 +890,7 @@ async fn send_to_proxy(
             Some(h) => {
                 let scheme = h.scheme();
                 let token = auth::token_for(&list, scheme);
-                if token.is_err() && !list.is_empty() {
+                if token.is_none() && !list.is_empty() {
                     // The proxy does not offer the scheme egress spoke.
                     let f = AuthFailure::NoScheme {
                         offered: auth::offered(&list),
@@ -898,7 +901,7 @@ async fn send_to_proxy(
                 if !h.awaits_challenge() {
                     return Err(failed(AuthFailure::Rejected { scheme }, record, p));
                 }
-                let Ok(Some(token)) = token else {
+                let Some(Some(token)) = token else {
                     return Err(failed(AuthFailure::NoChallenge { scheme }, record, p));
                 };
                 match h.answer(token) {
@@ -912,7 +915,9 @@ async fn send_to_proxy(
             .is_some_and(|h| h.scheme().connection_bound() && !h.awaits_challenge());
         if !drain(response, sender).await {
             if mid_handshake {
-                let scheme = handshake.as_ref().map_or(auth::Scheme::Ntlm, Handshake::scheme);
+                let scheme = handshake
+                    .as_ref()
+                    .map_or(auth::Scheme::Ntlm, Handshake::scheme);
                 return Err(failed(AuthFailure::ClosedBetweenLegs { scheme }, record, p));
             }
             p.proxy_auth = Some(record);
@@ -1331,8 +1336,7 @@ where
         // tunnel they would go to the target.
         let response = match proxy.filter(|_| path == Path::ViaProxy) {
             Some(proxy) => {
-                match send_to_proxy(&mut sender, &request, proxy, config, p, false, &failed)
-                    .await?
+                match send_to_proxy(&mut sender, &request, proxy, config, p, false, &failed).await?
                 {
                     Sent::Answer(r) => r,
                     Sent::Reconnect => return Ok(None),

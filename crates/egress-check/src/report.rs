@@ -6,11 +6,12 @@ use std::fmt::Write as _;
 
 use egress_catalog::table::Table;
 use egress_catalog::wire::{
-    CertDoc, CheckDoc, CheckEndpointDoc, CheckExternalDoc, CheckFeatureDoc, TimingDoc, TlsDoc,
+    CertDoc, CheckDoc, CheckEndpointDoc, CheckExternalDoc, CheckFeatureDoc, ProxyAuthDoc,
+    TimingDoc, TlsDoc,
 };
 
-use crate::plan::{EndpointResult, FeatureStatus, Outcome, Report};
 use crate::auth::AuthFailure;
+use crate::plan::{EndpointResult, FeatureStatus, Outcome, Report};
 use crate::{Failure, Phase, Side};
 
 fn timings(e: &EndpointResult) -> String {
@@ -66,6 +67,7 @@ pub fn table(report: &Report, header: &[String], colour: bool) -> String {
             if let Some(via) = e.probe.as_ref().and_then(|p| p.via.as_ref()) {
                 detail.push(format!("via {via}"));
             }
+
             detail.retain(|d| !d.is_empty());
             let times = timings(e);
             if !times.is_empty() {
@@ -99,6 +101,9 @@ pub fn table(report: &Report, header: &[String], colour: bool) -> String {
         report.endpoints.len(),
         report.duration.as_secs_f64()
     );
+    if let Some(line) = proxy_auth_summary(report) {
+        let _ = writeln!(out, "{line}");
+    }
     if critical.is_empty() {
         let _ = writeln!(out, "No feature is critical.");
     } else {
@@ -122,6 +127,51 @@ pub fn table(report: &Report, header: &[String], colour: bool) -> String {
         let _ = writeln!(out, "Next: {step}");
     }
     out
+}
+
+/// `Proxy authentication: NTLM for 198 endpoints (offered: Basic, NTLM)`,
+/// when a proxy asked.
+fn proxy_auth_summary(report: &Report) -> Option<String> {
+    let records: Vec<&crate::AuthRecord> = report
+        .endpoints
+        .iter()
+        .filter_map(|e| e.probe.as_ref()?.proxy_auth.as_ref())
+        .collect();
+    if records.is_empty() {
+        return None;
+    }
+    let mut offered: Vec<&str> = Vec::new();
+    let mut used: Vec<(crate::auth::Scheme, usize)> = Vec::new();
+    for r in &records {
+        for o in &r.offered {
+            if !offered.contains(&o.as_str()) {
+                offered.push(o);
+            }
+        }
+        if let Some(s) = r.used {
+            match used.iter_mut().find(|(u, _)| *u == s) {
+                Some((_, n)) => *n += 1,
+                None => used.push((s, 1)),
+            }
+        }
+    }
+    let used: Vec<String> = used
+        .iter()
+        .map(|(s, n)| format!("{s} for {n} endpoint{}", if *n == 1 { "" } else { "s" }))
+        .collect();
+    let used = if used.is_empty() {
+        "none used".to_owned()
+    } else {
+        used.join(", ")
+    };
+    Some(if offered.is_empty() {
+        format!("Proxy authentication: {used}.")
+    } else {
+        format!(
+            "Proxy authentication: {used} (offered: {}).",
+            offered.join(", ")
+        )
+    })
 }
 
 /// Concrete next steps, from the failures that count: which phase failed,
@@ -533,6 +583,13 @@ pub fn json<'a>(report: &'a Report, header: &'a [String]) -> CheckDoc<'a> {
                             .map(|p| p.redirects.iter().map(String::as_str).collect())
                             .unwrap_or_default(),
                         via: p.and_then(|p| p.via.as_deref()),
+                        proxy_auth: p.and_then(|p| p.proxy_auth.as_ref()).map(|a| {
+                            ProxyAuthDoc {
+                                offered: &a.offered,
+                                used: a.used.map(|s| s.name()),
+                                requests: a.requests,
+                            }
+                        }),
                         timings: p
                             .map(|p| {
                                 p.timings

@@ -286,7 +286,10 @@ async fn squid_requiring_ntlm() {
     let dir = squid::folder();
     let rules = squid::ntlm_rules(
         dir.path(),
-        &[("CONTOSO", "alice", "s3cret"), ("", "bob@contoso.com", "pa55")],
+        &[
+            ("CONTOSO", "alice", "s3cret"),
+            ("", "bob@contoso.com", "pa55"),
+        ],
         false,
     );
     let s = Squid::start(dir, &["localhost"], &rules);
@@ -349,7 +352,11 @@ async fn squid_requiring_ntlm() {
     }
     // A principal name (user@domain), sent as Windows sends it.
     check(
-        &probe(&https, &as_(Some(("bob@contoso.com", "pa55")), AuthMode::Ntlm)).await,
+        &probe(
+            &https,
+            &as_(Some(("bob@contoso.com", "pa55")), AuthMode::Ntlm),
+        )
+        .await,
         "ok",
     );
     let rejected = "proxy-auth: the proxy rejected the NTLM credentials (407 after the last leg): check the user, domain and password (407, Squid)";
@@ -364,10 +371,7 @@ async fn squid_requiring_ntlm() {
         &probe(&https, &as_(alice, AuthMode::Basic)).await,
         "proxy-auth: --proxy-auth basic: the proxy does not offer Basic (it offers NTLM) (407, Squid)",
     );
-    check(
-        &probe(&https, &as_(alice, AuthMode::None)).await,
-        required,
-    );
+    check(&probe(&https, &as_(alice, AuthMode::None)).await, required);
 }
 
 /// Squid offering Basic (first) and NTLM: `auto` takes NTLM, the stronger;

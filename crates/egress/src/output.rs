@@ -78,6 +78,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: Overwrite) -> anyh
         Overwrite::Yes => std::fs::metadata(path).ok(),
         Overwrite::No => None,
     };
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut builder = tempfile::Builder::new();
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));

@@ -386,3 +386,192 @@ fn next_steps_name_the_proxy_when_it_failed_issue_15() {
         assert!(text.contains(&format!("# proxy {}", &proxy[7..])), "{text}");
     }
 }
+
+/// `egress check` through a real Squid that requires NTLM (issue 19):
+/// without credentials every probe fails in the `proxy-auth` phase naming
+/// what the proxy offers; `DOMAIN\user` from the environment, the URL or
+/// the profile passes, and says NTLM was used; a wrong password is
+/// "rejected". In every format, and on every error path of bad input
+/// (exit 2, no `-o` file), the password shows nowhere.
+#[test]
+fn ntlm_through_squid_issue_19() {
+    use egress_test_support::squid::{self, Squid};
+    let (ca, tls) = https_origin(&["localhost", "a.localhost"]);
+    let plain = http_origin();
+    let folder = squid::folder();
+    let rules = squid::ntlm_rules(folder.path(), &[("CONTOSO", "alice", MARKER)], false);
+    let proxy = Squid::start(folder, &["localhost", "a.localhost"], &rules);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, tls, plain);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let ca_file = d.join("ca.pem");
+    let proxy_plain = format!("http://127.0.0.1:{}", proxy.port);
+    std::fs::write(
+        d.join("site.toml"),
+        format!(
+            "catalog = \"catalog.toml\"\n[proxy]\nurl = \"{proxy_plain}\"\nuser = 'CONTOSO\\alice'\npassword = \"{MARKER}\"\n"
+        ),
+    )
+    .unwrap();
+    let run = |format: &str, extra: &[&str], envs: &[(&str, &str)]| {
+        let out = d.join(format!("report.{format}"));
+        let _ = std::fs::remove_file(&out);
+        let mut args = vec![
+            "check",
+            "--ca-file",
+            ca_file.to_str().unwrap(),
+            "--public-roots",
+            ca_file.to_str().unwrap(),
+            "--roots-only",
+            "--progress",
+            "never",
+            "--format",
+            format,
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = egress(&args, envs);
+        let written = std::fs::read_to_string(&out).ok();
+        for (what, text) in [
+            ("stdout", String::from_utf8_lossy(&o.stdout).into_owned()),
+            ("stderr", String::from_utf8_lossy(&o.stderr).into_owned()),
+            ("-o file", written.clone().unwrap_or_default()),
+        ] {
+            assert!(
+                !text.contains(MARKER),
+                "{args:?} {envs:?}: the password shows on {what}:\n{text}"
+            );
+        }
+        (o, written)
+    };
+    let cat = catalog.to_str().unwrap();
+    let alice = [
+        ("EGRESS_PROXY_USER", "CONTOSO\\alice"),
+        ("EGRESS_PROXY_PASSWORD", MARKER),
+    ];
+    let json = |written: Option<String>| -> serde_json::Value {
+        serde_json::from_str(&written.expect("a report")).unwrap()
+    };
+    let endpoint = |doc: &serde_json::Value, id: &str| -> serde_json::Value {
+        doc["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["url"].as_str().is_some_and(|u| u.contains(id)))
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} in {doc}"))
+    };
+    let tls_url = format!("https://localhost:{tls}/");
+    let plain_url = format!("http://localhost:{plain}/");
+
+    // No credentials: 407, with what the proxy offers.
+    let (o, written) = run("json", &["--catalog", cat, "--proxy", &proxy_plain], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json(written);
+    for url in [&tls_url, &plain_url] {
+        let e = endpoint(&doc, url);
+        assert_eq!(e["phase"], "proxy-auth", "{e}");
+        assert!(
+            e["reason"].as_str().unwrap().contains("offers NTLM"),
+            "{e}"
+        );
+        assert_eq!(e["proxy_auth"]["offered"][0], "NTLM", "{e}");
+    }
+
+    // The right account, from the environment, the URL and the profile.
+    let in_url = format!(
+        "http://CONTOSO%5Calice:{MARKER}@127.0.0.1:{}",
+        proxy.port
+    );
+    let site = d.join("site.toml");
+    let sources: [(Vec<&str>, &[(&str, &str)]); 3] = [
+        (vec!["--catalog", cat, "--proxy", &proxy_plain], &alice),
+        (vec!["--catalog", cat, "--proxy", &in_url], &[]),
+        (vec!["--profile", site.to_str().unwrap()], &[]),
+    ];
+    for (extra, envs) in &sources {
+        let (_, written) = run("json", extra, envs);
+        let doc = json(written);
+        for url in [&tls_url, &plain_url] {
+            let e = endpoint(&doc, url);
+            assert!(
+                matches!(e["verdict"].as_str(), Some("ok" | "warning")),
+                "{extra:?}: {e}"
+            );
+            assert_eq!(e["proxy_auth"]["used"], "NTLM", "{e}");
+        }
+    }
+    let (o, _) = run("table", &["--catalog", cat, "--proxy", &proxy_plain], &alice);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.is_empty(), "the report went to -o");
+    let (_, written) = run("table", &["--catalog", cat, "--proxy", &proxy_plain], &alice);
+    assert!(
+        written.unwrap().contains("Proxy authentication: NTLM for "),
+        "the table's summary names the scheme"
+    );
+
+    // A wrong password: rejected, in the proxy-auth phase.
+    let (o, written) = run(
+        "json",
+        &["--catalog", cat, "--proxy", &proxy_plain],
+        &[
+            ("EGRESS_PROXY_USER", "CONTOSO\\alice"),
+            ("EGRESS_PROXY_PASSWORD", "wrong"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = endpoint(&json(written), &tls_url);
+    assert_eq!(e["phase"], "proxy-auth");
+    assert!(
+        e["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("proxy-auth: the proxy rejected the NTLM credentials"),
+        "{e}"
+    );
+
+    // Every format, every mode: the password nowhere.
+    for format in ["table", "json", "junit", "markdown", "prometheus"] {
+        for mode in ["auto", "ntlm", "basic", "negotiate", "none"] {
+            let (o, _) = run(
+                format,
+                &["--catalog", cat, "--proxy", &in_url, "--proxy-auth", mode],
+                &[],
+            );
+            assert!(matches!(o.status.code(), Some(0 | 1)), "{format} {mode}");
+        }
+    }
+
+    // Bad input: exit 2, a clear message, no report written.
+    let bad: [(Vec<&str>, &[(&str, &str)], &str); 4] = [
+        (
+            vec!["--catalog", cat, "--proxy-auth", "kerberos"],
+            &alice,
+            "invalid value 'kerberos' for '--proxy-auth <SCHEME>'",
+        ),
+        (
+            vec!["--catalog", cat, "--proxy", &proxy_plain, "--proxy-auth", "ntlm"],
+            &[("EGRESS_PROXY_USER", "alice"), ("EGRESS_PROXY_PASSWORD", MARKER)],
+            "proxy user `alice`: NTLM needs the user's domain; write it DOMAIN\\user or user@domain.example",
+        ),
+        (
+            vec!["--catalog", cat, "--proxy", &proxy_plain, "--proxy-auth", "ntlm"],
+            &[],
+            "--proxy-auth ntlm needs credentials",
+        ),
+        (
+            vec!["--catalog", cat, "--proxy", &proxy_plain],
+            &[("EGRESS_PROXY_USER", "CONTOSO\\"), ("EGRESS_PROXY_PASSWORD", MARKER)],
+            "proxy user `CONTOSO\\`: NTLM needs the user's domain",
+        ),
+    ];
+    for (extra, envs, message) in bad {
+        let (o, written) = run("json", &extra, envs);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(message), "{extra:?}: {stderr}");
+        assert!(written.is_none(), "{extra:?}: a report was written");
+    }
+}

@@ -119,13 +119,21 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ntlm::Client({}, answered: {})", self.target, self.answered)
+        write!(
+            f,
+            "ntlm::Client({}, answered: {})",
+            self.target, self.answered
+        )
     }
 }
 
 impl Client {
     /// The NEGOTIATE (type-1) message for `account`, towards `HTTP/host`.
-    pub fn start(account: &Account, password: &str, host: &str) -> Result<(Client, Vec<u8>), String> {
+    pub fn start(
+        account: &Account,
+        password: &str,
+        host: &str,
+    ) -> Result<(Client, Vec<u8>), String> {
         let username = match account {
             Account::DownLevel { domain, user } => Username::new(user, Some(domain)),
             Account::Principal(upn) => Username::parse(upn),
@@ -163,10 +171,12 @@ impl Client {
             scheme: Scheme::Ntlm,
             detail,
         })?;
-        let token = self.step(Some(challenge)).map_err(|detail| AuthFailure::BadChallenge {
-            scheme: Scheme::Ntlm,
-            detail,
-        })?;
+        let token = self
+            .step(Some(challenge))
+            .map_err(|detail| AuthFailure::BadChallenge {
+                scheme: Scheme::Ntlm,
+                detail,
+            })?;
         self.answered = true;
         Ok(token)
     }
@@ -212,7 +222,10 @@ mod tests {
     /// A CHALLENGE message with a target name and AV pairs (NbDomainName,
     /// EOL), as a Windows server sends.
     pub(crate) fn message() -> Vec<u8> {
-        let name: Vec<u8> = "CONTOSO".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let name: Vec<u8> = "CONTOSO"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
         let mut info = Vec::new();
         info.extend(2u16.to_le_bytes());
         info.extend((name.len() as u16).to_le_bytes());
@@ -259,7 +272,10 @@ mod tests {
         check(&type3, Err("a type-3 message where the CHALLENGE"));
         let mut long_name = good.clone();
         long_name[12] = 200;
-        check(&long_name, Err("the target name runs past the end (offset 56 + length 200"));
+        check(
+            &long_name,
+            Err("the target name runs past the end (offset 56 + length 200"),
+        );
         let mut far_info = good.clone();
         far_info[44..48].copy_from_slice(&u32::MAX.to_le_bytes());
         check(&far_info, Err("the target information runs past the end"));
