@@ -148,3 +148,30 @@ pub fn generated_plan(n: usize) -> Plan {
         .collect();
     plan
 }
+
+/// The median of `runs` timings of `f`, and its last result.
+pub fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> (std::time::Duration, T) {
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let start = std::time::Instant::now();
+        last = Some(f());
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[times.len() / 2], last.expect("at least one run"))
+}
+
+/// A catalog (TOML) of one feature, `f`, with an HTTPS endpoint on `port`
+/// for each of `hosts`.
+pub fn https_catalog(hosts: &[String], port: u16) -> String {
+    let mut catalog = String::from(
+        "[catalog]\nid = \"bench\"\ntitle = \"Bench\"\nvendor = \"egress\"\nproduct = \"bench\"\nrevision = \"1\"\ndescribes = 2026-01-01\n\n[[page]]\nid = \"p\"\ntitle = \"P\"\nlanguage = \"en-US\"\n\n[[feature]]\nid = \"f\"\ntitle = \"F\"\npage = \"p\"\nsection = \"F\"\n",
+    );
+    for (i, h) in hosts.iter().enumerate() {
+        catalog.push_str(&format!(
+            "\n[[endpoint]]\nid = \"e{i}\"\nurl = \"https://{h}:{port}/\"\nfeatures = [\"f\"]\n"
+        ));
+    }
+    catalog
+}

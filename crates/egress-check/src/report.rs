@@ -583,12 +583,10 @@ pub fn json<'a>(report: &'a Report, header: &'a [String]) -> CheckDoc<'a> {
                             .map(|p| p.redirects.iter().map(String::as_str).collect())
                             .unwrap_or_default(),
                         via: p.and_then(|p| p.via.as_deref()),
-                        proxy_auth: p.and_then(|p| p.proxy_auth.as_ref()).map(|a| {
-                            ProxyAuthDoc {
-                                offered: &a.offered,
-                                used: a.used.map(|s| s.name()),
-                                requests: a.requests,
-                            }
+                        proxy_auth: p.and_then(|p| p.proxy_auth.as_ref()).map(|a| ProxyAuthDoc {
+                            offered: &a.offered,
+                            used: a.used.map(|s| s.name()),
+                            requests: a.requests,
                         }),
                         timings: p
                             .map(|p| {

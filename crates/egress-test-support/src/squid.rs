@@ -178,7 +178,7 @@ pub fn ntlm_rules(dir: &Path, users: &[(&str, &str, &str)], basic: bool) -> Stri
     };
     format!(
         "{basic}auth_param ntlm program /usr/bin/env EGRESS_PYSPNEGO={} NTLM_USER_FILE={} /usr/bin/python3 {}\n\
-         auth_param ntlm children 4\n\
+         auth_param ntlm children 20 startup=0 idle=1\n\
          acl authenticated proxy_auth REQUIRED\n\
          http_access allow authenticated\n\
          http_access deny all\n",

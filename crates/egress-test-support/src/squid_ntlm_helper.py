@@ -13,6 +13,33 @@ import sys
 
 sys.path.insert(0, os.environ["EGRESS_PYSPNEGO"])
 import spnego  # noqa: E402
+from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1  # noqa: E402
+
+
+def hashed_store(path):
+    """The users of `path` (DOMAIN:USER:PASSWORD) in the smbpasswd format,
+    hashed once, in a file of this helper's own: pyspnego otherwise hashes
+    the password (pure-Python MD4) on every authentication, which a real
+    proxy's backend (Samba, a domain controller) does not."""
+    import atexit
+    import tempfile
+
+    lines = []
+    with open(path) as users:
+        for line in users.read().splitlines():
+            domain, user, password = line.split(":", 2)
+            name = domain + "\\" + user if domain else user
+            lm = base64.b16encode(lmowfv1(password)).decode()
+            nt = base64.b16encode(ntowfv1(password)).decode()
+            lines.append(f"{name}:0:{lm}:{nt}:[U]:LCT-00000000\n")
+    fd, hashed = tempfile.mkstemp(prefix="egress-ntlm-users-")
+    with os.fdopen(fd, "w") as out:
+        out.writelines(lines)
+    atexit.register(os.remove, hashed)
+    return hashed
+
+
+os.environ["NTLM_USER_FILE"] = hashed_store(os.environ["NTLM_USER_FILE"])
 
 context = None
 for line in sys.stdin:

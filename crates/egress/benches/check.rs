@@ -11,24 +11,15 @@
 //! Run: `cargo bench -p egress --bench check` (needs curl and xargs).
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egress_test_support::origin::https_origin;
 
 const ENDPOINTS: usize = 200;
 const RUNS: usize = 5;
 
-/// The median of `RUNS` timings of `f`, and its last result.
-fn median<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut times = Vec::new();
-    let mut last = None;
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        last = Some(f());
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (times[RUNS / 2], last.expect("at least one run"))
+fn median<T>(f: impl FnMut() -> T) -> (Duration, T) {
+    egress_bench::median(RUNS, f)
 }
 
 fn main() {
@@ -39,14 +30,7 @@ fn main() {
     let hosts: Vec<String> = (0..ENDPOINTS)
         .map(|i| format!("h{i}.bench.egress.test"))
         .collect();
-    let mut catalog = String::from(
-        "[catalog]\nid = \"bench\"\ntitle = \"Bench\"\nvendor = \"egress\"\nproduct = \"bench\"\nrevision = \"1\"\ndescribes = 2026-01-01\n\n[[page]]\nid = \"p\"\ntitle = \"P\"\nlanguage = \"en-US\"\n\n[[feature]]\nid = \"f\"\ntitle = \"F\"\npage = \"p\"\nsection = \"F\"\n",
-    );
-    for (i, h) in hosts.iter().enumerate() {
-        catalog.push_str(&format!(
-            "\n[[endpoint]]\nid = \"e{i}\"\nurl = \"https://{h}:{port}/\"\nfeatures = [\"f\"]\n"
-        ));
-    }
+    let catalog = egress_bench::https_catalog(&hosts, port);
     std::fs::write(d.join("catalog.toml"), catalog).unwrap();
     let ca_file = d.join("ca.pem");
     let egress = env!("CARGO_BIN_EXE_egress");

@@ -9,21 +9,13 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const URLS: usize = 10_000;
 const RUNS: usize = 5;
 
-fn median(mut f: impl FnMut() -> Vec<u8>) -> (Duration, Vec<u8>) {
-    let mut times = Vec::new();
-    let mut last = Vec::new();
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        last = f();
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (times[RUNS / 2], last)
+fn median(f: impl FnMut() -> Vec<u8>) -> (Duration, Vec<u8>) {
+    egress_bench::median(RUNS, f)
 }
 
 /// A corporate PAC file of `rules` rules: domains direct, shell

@@ -473,18 +473,12 @@ fn ntlm_through_squid_issue_19() {
     for url in [&tls_url, &plain_url] {
         let e = endpoint(&doc, url);
         assert_eq!(e["phase"], "proxy-auth", "{e}");
-        assert!(
-            e["reason"].as_str().unwrap().contains("offers NTLM"),
-            "{e}"
-        );
+        assert!(e["reason"].as_str().unwrap().contains("offers NTLM"), "{e}");
         assert_eq!(e["proxy_auth"]["offered"][0], "NTLM", "{e}");
     }
 
     // The right account, from the environment, the URL and the profile.
-    let in_url = format!(
-        "http://CONTOSO%5Calice:{MARKER}@127.0.0.1:{}",
-        proxy.port
-    );
+    let in_url = format!("http://CONTOSO%5Calice:{MARKER}@127.0.0.1:{}", proxy.port);
     let site = d.join("site.toml");
     let sources: [(Vec<&str>, &[(&str, &str)]); 3] = [
         (vec!["--catalog", cat, "--proxy", &proxy_plain], &alice),
@@ -503,10 +497,18 @@ fn ntlm_through_squid_issue_19() {
             assert_eq!(e["proxy_auth"]["used"], "NTLM", "{e}");
         }
     }
-    let (o, _) = run("table", &["--catalog", cat, "--proxy", &proxy_plain], &alice);
+    let (o, _) = run(
+        "table",
+        &["--catalog", cat, "--proxy", &proxy_plain],
+        &alice,
+    );
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.is_empty(), "the report went to -o");
-    let (_, written) = run("table", &["--catalog", cat, "--proxy", &proxy_plain], &alice);
+    let (_, written) = run(
+        "table",
+        &["--catalog", cat, "--proxy", &proxy_plain],
+        &alice,
+    );
     assert!(
         written.unwrap().contains("Proxy authentication: NTLM for "),
         "the table's summary names the scheme"
@@ -552,18 +554,38 @@ fn ntlm_through_squid_issue_19() {
             "invalid value 'kerberos' for '--proxy-auth <SCHEME>'",
         ),
         (
-            vec!["--catalog", cat, "--proxy", &proxy_plain, "--proxy-auth", "ntlm"],
-            &[("EGRESS_PROXY_USER", "alice"), ("EGRESS_PROXY_PASSWORD", MARKER)],
+            vec![
+                "--catalog",
+                cat,
+                "--proxy",
+                &proxy_plain,
+                "--proxy-auth",
+                "ntlm",
+            ],
+            &[
+                ("EGRESS_PROXY_USER", "alice"),
+                ("EGRESS_PROXY_PASSWORD", MARKER),
+            ],
             "proxy user `alice`: NTLM needs the user's domain; write it DOMAIN\\user or user@domain.example",
         ),
         (
-            vec!["--catalog", cat, "--proxy", &proxy_plain, "--proxy-auth", "ntlm"],
+            vec![
+                "--catalog",
+                cat,
+                "--proxy",
+                &proxy_plain,
+                "--proxy-auth",
+                "ntlm",
+            ],
             &[],
             "--proxy-auth ntlm needs credentials",
         ),
         (
             vec!["--catalog", cat, "--proxy", &proxy_plain],
-            &[("EGRESS_PROXY_USER", "CONTOSO\\"), ("EGRESS_PROXY_PASSWORD", MARKER)],
+            &[
+                ("EGRESS_PROXY_USER", "CONTOSO\\"),
+                ("EGRESS_PROXY_PASSWORD", MARKER),
+            ],
             "proxy user `CONTOSO\\`: NTLM needs the user's domain",
         ),
     ];

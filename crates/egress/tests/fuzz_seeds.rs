@@ -8,6 +8,8 @@ use std::path::Path;
 mod host_pattern;
 #[path = "../../../fuzz/checks/import_page.rs"]
 mod import_page;
+#[path = "../../../fuzz/checks/proxy_challenge.rs"]
+mod proxy_challenge;
 #[path = "../../../fuzz/checks/windows_proxy.rs"]
 mod windows_proxy;
 
@@ -41,4 +43,9 @@ fn import_page_seeds() {
 #[test]
 fn windows_proxy_seeds() {
     replay("windows_proxy", windows_proxy::check);
+}
+
+#[test]
+fn proxy_challenge_seeds() {
+    replay("proxy_challenge", proxy_challenge::check);
 }
