@@ -16,6 +16,9 @@ use egress_test_support::tools::require;
 /// One run: its extra arguments and environment.
 type Case = (Vec<String>, Vec<(&'static str, &'static str)>);
 
+/// A run's environment, borrowed.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
 /// The marker password: no output may contain it.
 const MARKER: &str = "Mark3rPassw0rd";
 
@@ -480,7 +483,7 @@ fn ntlm_through_squid_issue_19() {
     // The right account, from the environment, the URL and the profile.
     let in_url = format!("http://CONTOSO%5Calice:{MARKER}@127.0.0.1:{}", proxy.port);
     let site = d.join("site.toml");
-    let sources: [(Vec<&str>, &[(&str, &str)]); 3] = [
+    let sources: [(Vec<&str>, Env); 3] = [
         (vec!["--catalog", cat, "--proxy", &proxy_plain], &alice),
         (vec!["--catalog", cat, "--proxy", &in_url], &[]),
         (vec!["--profile", site.to_str().unwrap()], &[]),
@@ -547,7 +550,7 @@ fn ntlm_through_squid_issue_19() {
     }
 
     // Bad input: exit 2, a clear message, no report written.
-    let bad: [(Vec<&str>, &[(&str, &str)], &str); 4] = [
+    let bad: [(Vec<&str>, Env, &str); 4] = [
         (
             vec!["--catalog", cat, "--proxy-auth", "kerberos"],
             &alice,
