@@ -413,115 +413,13 @@ pub fn junit(report: &Report) -> String {
     out
 }
 
-fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-/// Prometheus text exposition in the spirit of the blackbox exporter: a
-/// URL's series once (a URL probed for two rows is one probe), and one
-/// `probe_success` sample per URL and feature, each `feature` label one id.
-pub fn prometheus(report: &Report) -> String {
-    // Each probed URL with its result and every feature that needs it.
-    let mut urls: Vec<(&str, &EndpointResult, Vec<&str>)> = Vec::new();
-    for e in report.endpoints.iter().filter(|e| e.probe.is_some()) {
-        let url = e.url.as_deref().unwrap_or(&e.row);
-        let at = match urls.iter().position(|(u, _, _)| *u == url) {
-            Some(at) => at,
-            None => {
-                urls.push((url, e, Vec::new()));
-                urls.len() - 1
-            }
-        };
-        for f in &e.features {
-            if !urls[at].2.contains(&f.as_str()) {
-                urls[at].2.push(f);
-            }
-        }
-    }
-    let mut out = String::new();
-    out.push_str("# HELP probe_success Whether the endpoint was reachable (1) or not (0).\n# TYPE probe_success gauge\n");
-    for (url, e, features) in &urls {
-        let ok = matches!(e.outcome, Outcome::Ok | Outcome::Warning(_));
-        let reason = match &e.outcome {
-            Outcome::Failed { phase, .. } => phase_name(*phase),
-            _ => "",
-        };
-        for feature in features {
-            let _ = writeln!(
-                out,
-                "probe_success{{url=\"{}\",feature=\"{}\",failure_reason=\"{reason}\"}} {}",
-                label(url),
-                label(feature),
-                u8::from(ok)
-            );
-        }
-    }
-    out.push_str("# HELP probe_duration_seconds How long the probe took.\n# TYPE probe_duration_seconds gauge\n");
-    for (url, e, _) in &urls {
-        let p = e.probe.as_ref().expect("probed");
-        let total: f64 = p.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
-        let _ = writeln!(
-            out,
-            "probe_duration_seconds{{url=\"{}\"}} {total:.6}",
-            label(url)
-        );
-    }
-    out.push_str("# HELP probe_http_duration_seconds Duration of each phase.\n# TYPE probe_http_duration_seconds gauge\n");
-    for (url, e, _) in &urls {
-        let p = e.probe.as_ref().expect("probed");
-        for (phase, d) in &p.timings {
-            let _ = writeln!(
-                out,
-                "probe_http_duration_seconds{{url=\"{}\",phase=\"{}\"}} {:.6}",
-                label(url),
-                phase_name(*phase),
-                d.as_secs_f64()
-            );
-        }
-    }
-    out.push_str("# HELP probe_ssl_earliest_cert_expiry Earliest expiry of the presented chain, Unix time.\n# TYPE probe_ssl_earliest_cert_expiry gauge\n");
-    for (url, e, _) in &urls {
-        let p = e.probe.as_ref().expect("probed");
-        if let Some(earliest) = p
-            .tls
-            .as_ref()
-            .and_then(|t| t.chain.iter().map(|c| c.not_after).min())
-        {
-            let _ = writeln!(
-                out,
-                "probe_ssl_earliest_cert_expiry{{url=\"{}\"}} {earliest}",
-                label(url)
-            );
-        }
-    }
-    out.push_str("# HELP egress_feature_status Feature verdict: 0 OK, 1 degraded, 2 critical, 3 external.\n# TYPE egress_feature_status gauge\n");
-    for f in &report.features {
-        let v = match f.status {
-            FeatureStatus::Ok => 0,
-            FeatureStatus::Degraded => 1,
-            FeatureStatus::Critical => 2,
-            FeatureStatus::External => 3,
-        };
-        let _ = writeln!(
-            out,
-            "egress_feature_status{{feature=\"{}\",status=\"{}\"}} {v}",
-            label(&f.id),
-            f.status.as_str()
-        );
-    }
-    out
-}
-
 /// Seconds since the epoch as an RFC 3339 time in UTC (the number itself
 /// if out of range).
 fn rfc3339(seconds: i64) -> String {
     jiff::Timestamp::from_second(seconds).map_or_else(|_| seconds.to_string(), |t| t.to_string())
 }
 
-fn phase_name(p: Phase) -> &'static str {
+pub(crate) fn phase_name(p: Phase) -> &'static str {
     match p {
         Phase::Dns => "resolve",
         Phase::Tcp => "connect",

@@ -16,138 +16,32 @@ use crate::cli::{CheckArgs, CheckFormat, Progress, TlsVersionArg};
 use crate::context;
 use crate::output;
 
+/// A check ready to run: everything it needs, validated.
+pub struct Prepared {
+    pub loaded: context::Loaded,
+    pub plan: plan::Plan,
+    pub options: CheckOptions,
+    /// The report's header lines: the plan, and the route.
+    pub header: Vec<String>,
+    /// With `--routes`: each route's label, what its source says, and the
+    /// route.
+    pub every_route: Option<Vec<(String, String, egress_check::settings::Route)>>,
+}
+
 pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
-    // Everything the check needs is validated before any probe.
-    let loaded = context::load(&args.source)?;
-    context::check_ids(&loaded.catalog, &args.select)?;
-    let request = context::request(&loaded, &args.select, args.cloud);
-    let plan = plan::resolve(&loaded.catalog, &request);
-    let timeout = settings::duration(&args.timeout, "--timeout")?;
-    let connect_timeout = settings::duration(&args.connect_timeout, "--connect-timeout")?;
-    let resolve = args
-        .resolve
-        .iter()
-        .map(|r| settings::resolve(r))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut extra_roots = Vec::new();
-    for file in &args.ca_file {
-        extra_roots.extend(certificates(file)?);
-    }
-    let dns_server = args
-        .dns_server
-        .as_deref()
-        .map(settings::dns_server)
-        .transpose()?;
-    let public_roots = match &args.public_roots {
-        Some(file) => Some(certificates(file)?),
-        None => None,
-    };
-    let choice = settings::proxy(
-        ProxySources {
-            command_line: args.proxy.as_deref(),
-            disabled: args.no_proxy,
-            profile: loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
-        },
-        &|name| std::env::var(name).ok(),
-    )?;
-    let proxy_auth = egress_check::auth::AuthMode::from(args.proxy_auth);
-    let credentials = match &choice.proxy {
-        Some((p, _)) => p.credentials.clone(),
-        None => settings::environment_credentials(&|name| std::env::var(name).ok()),
-    };
-    egress_check::auth::validate(proxy_auth, credentials.as_ref())?;
     if let Some(path) = &args.output {
         output::check_writable(path)?;
     }
-    let mut header = crate::plan::header(&plan, &loaded);
-    let base = Config {
-        connect_timeout,
-        phase_timeout: timeout,
-        extra_roots,
-        public_roots,
-        resolve,
-        dns_server,
-        tls_version: args.tls_version.map(|v| match v {
-            TlsVersionArg::V12 => egress_check::TlsVersion::Tls12,
-            TlsVersionArg::V13 => egress_check::TlsVersion::Tls13,
-        }),
-        roots_only: args.roots_only,
-        proxy: None,
-        proxy_auth,
-        max_redirects: 5,
-        ..Config::default()
-    };
-    // Where the proxy may come from, for `--routes` and `--proxy-from`.
-    let env = |name: &str| std::env::var(name).ok();
-    let discover = |config: &Config| {
-        crate::routes::discovery(
-            &args.discovery,
-            std::rc::Rc::new(crate::net::Net::with_config(config.clone())?),
-            loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
-            &env,
-            egress_check::plan::probe_targets(&plan, args.include_inactive),
-        )
-    };
-    // `--routes`: direct, and every source that is set.
-    let mut every_route = None;
-    if args.routes {
-        if !matches!(args.format, CheckFormat::Table | CheckFormat::Json) {
-            bail!("--routes writes a table or JSON (--format table|json)");
-        }
-        let discovery = discover(&base)?;
-        let mut routes = vec![(
-            "direct".to_owned(),
-            "direct".to_owned(),
-            egress_check::settings::Route::Direct,
-        )];
-        for source in egress_proxy::Source::DISCOVERABLE {
-            match discovery.find(&source)? {
-                crate::discover::Found::Route { route, says } => {
-                    routes.push((source.title(), says, *route));
-                }
-                crate::discover::Found::NotSet(why) => {
-                    header.push(format!("{}: not set ({why})", source.title()));
-                }
-            }
-        }
-        for step in discovery.wpad_steps.borrow().iter() {
-            header.push(format!("WPAD: {step}"));
-        }
-        every_route = Some(routes);
+    if args.routes && !matches!(args.format, CheckFormat::Table | CheckFormat::Json) {
+        bail!("--routes writes a table or JSON (--format table|json)");
     }
-    let route = match &args.proxy_from {
-        None => {
-            header.push(match &choice.proxy {
-                Some((p, origin)) => format!("proxy {}:{} (from {origin})", p.host, p.port),
-                None => "proxy: none (direct)".to_owned(),
-            });
-            choice.into_route()
-        }
-        Some(from) => {
-            let discovery = discover(&base)?;
-            let (route, line) = chosen_route(from, &discovery, &request, &loaded)?;
-            header.push(line);
-            for step in discovery.wpad_steps.borrow().iter() {
-                header.push(format!("WPAD: {step}"));
-            }
-            route
-        }
-    };
-
-    let rows: Vec<egress_pattern::HostPattern> =
-        plan.rows.iter().filter_map(|r| r.pattern.clone()).collect();
-    let set = std::sync::Arc::new(egress_pattern::HostSet::new(&rows));
-    let options = CheckOptions {
-        config: Config {
-            covered: Some(std::sync::Arc::new(move |h: &str| set.is_match_name(h))),
-            ..base
-        },
-        concurrency: usize::from(args.concurrency),
-        include_inactive: args.include_inactive,
-        route,
-        now: jiff::Timestamp::now().as_second(),
-    };
-
+    let Prepared {
+        loaded,
+        plan,
+        options,
+        header,
+        every_route,
+    } = prepare(&args.probe, args.routes)?;
     let show_progress = match args.progress {
         Progress::Always => true,
         Progress::Never => false,
@@ -209,13 +103,159 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         }
         CheckFormat::Junit => report::junit(&report),
         CheckFormat::Markdown => report::markdown(&report, &header),
-        CheckFormat::Prometheus => report::prometheus(&report),
+        CheckFormat::Prometheus => {
+            let catalog = egress_check::metrics::CatalogInfo::of(&loaded.catalog);
+            let metrics = egress_check::metrics::Metrics::new(&catalog);
+            metrics.record(
+                &report,
+                jiff::Timestamp::now().as_millisecond() as f64 / 1000.0,
+            );
+            metrics.classic()
+        }
     };
     output::emit(&text, args.output.as_deref())?;
     Ok(if report.critical() {
         Exit::Found
     } else {
         Exit::Success
+    })
+}
+
+/// Validates everything a check needs, before any probe, and sets it up:
+/// the plan, the probe configuration and the route (discovering it when
+/// `--proxy-from` or `routes` asks).
+pub fn prepare(args: &crate::cli::ProbeArgs, routes: bool) -> anyhow::Result<Prepared> {
+    // Everything the check needs is validated before any probe.
+    let loaded = context::load(&args.source)?;
+    context::check_ids(&loaded.catalog, &args.select)?;
+    let request = context::request(&loaded, &args.select, args.cloud);
+    let plan = plan::resolve(&loaded.catalog, &request);
+    let timeout = settings::duration(&args.timeout, "--timeout")?;
+    let connect_timeout = settings::duration(&args.connect_timeout, "--connect-timeout")?;
+    let resolve = args
+        .resolve
+        .iter()
+        .map(|r| settings::resolve(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut extra_roots = Vec::new();
+    for file in &args.ca_file {
+        extra_roots.extend(certificates(file)?);
+    }
+    let dns_server = args
+        .dns_server
+        .as_deref()
+        .map(settings::dns_server)
+        .transpose()?;
+    let public_roots = match &args.public_roots {
+        Some(file) => Some(certificates(file)?),
+        None => None,
+    };
+    let choice = settings::proxy(
+        ProxySources {
+            command_line: args.proxy.as_deref(),
+            disabled: args.no_proxy,
+            profile: loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
+        },
+        &|name| std::env::var(name).ok(),
+    )?;
+    let proxy_auth = egress_check::auth::AuthMode::from(args.proxy_auth);
+    let credentials = match &choice.proxy {
+        Some((p, _)) => p.credentials.clone(),
+        None => settings::environment_credentials(&|name| std::env::var(name).ok()),
+    };
+    egress_check::auth::validate(proxy_auth, credentials.as_ref())?;
+    let mut header = crate::plan::header(&plan, &loaded);
+    let base = Config {
+        connect_timeout,
+        phase_timeout: timeout,
+        extra_roots,
+        public_roots,
+        resolve,
+        dns_server,
+        tls_version: args.tls_version.map(|v| match v {
+            TlsVersionArg::V12 => egress_check::TlsVersion::Tls12,
+            TlsVersionArg::V13 => egress_check::TlsVersion::Tls13,
+        }),
+        roots_only: args.roots_only,
+        proxy: None,
+        proxy_auth,
+        max_redirects: 5,
+        ..Config::default()
+    };
+    // Where the proxy may come from, for `--routes` and `--proxy-from`.
+    let env = |name: &str| std::env::var(name).ok();
+    let discover = |config: &Config| {
+        crate::routes::discovery(
+            &args.discovery,
+            std::rc::Rc::new(crate::net::Net::with_config(config.clone())?),
+            loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
+            &env,
+            egress_check::plan::probe_targets(&plan, args.include_inactive),
+        )
+    };
+    // `--routes`: direct, and every source that is set.
+    let mut every_route = None;
+    if routes {
+        let discovery = discover(&base)?;
+        let mut routes = vec![(
+            "direct".to_owned(),
+            "direct".to_owned(),
+            egress_check::settings::Route::Direct,
+        )];
+        for source in egress_proxy::Source::DISCOVERABLE {
+            match discovery.find(&source)? {
+                crate::discover::Found::Route { route, says } => {
+                    routes.push((source.title(), says, *route));
+                }
+                crate::discover::Found::NotSet(why) => {
+                    header.push(format!("{}: not set ({why})", source.title()));
+                }
+            }
+        }
+        for step in discovery.wpad_steps.borrow().iter() {
+            header.push(format!("WPAD: {step}"));
+        }
+        every_route = Some(routes);
+    }
+    let route = match &args.proxy_from {
+        None => {
+            header.push(match &choice.proxy {
+                Some((p, origin)) => format!("proxy {}:{} (from {origin})", p.host, p.port),
+                None => "proxy: none (direct)".to_owned(),
+            });
+            choice.into_route()
+        }
+        Some(from) => {
+            let discovery = discover(&base)?;
+            let (route, line) = chosen_route(from, &discovery, &request, &loaded)?;
+            header.push(line);
+            for step in discovery.wpad_steps.borrow().iter() {
+                header.push(format!("WPAD: {step}"));
+            }
+            route
+        }
+    };
+
+    let rows: Vec<egress_pattern::HostPattern> =
+        plan.rows.iter().filter_map(|r| r.pattern.clone()).collect();
+    let set = std::sync::Arc::new(egress_pattern::HostSet::new(&rows));
+    let options = CheckOptions {
+        config: Config {
+            covered: Some(std::sync::Arc::new(move |h: &str| set.is_match_name(h))),
+            ..base
+        },
+        concurrency: usize::from(args.concurrency),
+        include_inactive: args.include_inactive,
+        route,
+        now: jiff::Timestamp::now().as_second(),
+    };
+
+    Ok(Prepared {
+        loaded,
+        plan,
+        options,
+        header,
+        every_route,
     })
 }
 

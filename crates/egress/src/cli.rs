@@ -107,6 +107,25 @@ pub struct Select {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
+    pub probe: ProbeArgs,
+    /// Check through every route discovered (direct, the profile, WinHTTP,
+    /// WinINET, WPAD) and report, per feature, which work.
+    #[arg(long, conflicts_with_all = ["proxy", "no_proxy", "proxy_from"])]
+    pub routes: bool,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A progress bar on stderr.
+    #[arg(long, value_enum, default_value_t = Progress::Auto)]
+    pub progress: Progress,
+}
+
+/// What to check and how to probe it: shared by `check` and `serve`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    #[command(flatten)]
     pub source: Source,
     #[command(flatten)]
     pub select: Select,
@@ -126,10 +145,6 @@ pub struct CheckArgs {
     /// selected role uses; docs/proxy-discovery.md).
     #[arg(long, value_name = "SOURCE", conflicts_with_all = ["proxy", "no_proxy"])]
     pub proxy_from: Option<egress_proxy::Source>,
-    /// Check through every route discovered (direct, the profile, WinHTTP,
-    /// WinINET, WPAD) and report, per feature, which work.
-    #[arg(long, conflicts_with_all = ["proxy", "no_proxy", "proxy_from"])]
-    pub routes: bool,
     /// How to authenticate to a proxy that asks: auto (the strongest
     /// scheme it offers: NTLM, then Negotiate, then Basic with credentials;
     /// Negotiate, then NTLM as the logon identity on Windows), basic, ntlm,
@@ -166,14 +181,6 @@ pub struct CheckArgs {
     /// Probe superseded and out-of-date endpoints too, without counting them.
     #[arg(long)]
     pub include_inactive: bool,
-    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
-    pub format: CheckFormat,
-    /// Write to FILE (atomically) instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// A progress bar on stderr.
-    #[arg(long, value_enum, default_value_t = Progress::Auto)]
-    pub progress: Progress,
     /// What counts as the public Web PKI (PEM), for the TLS inspection check.
     #[arg(long, value_name = "PEM", hide = true)]
     pub public_roots: Option<PathBuf>,

@@ -280,7 +280,7 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
         ),
         (
             "prometheus",
-            "egress_feature_status{feature=\"bad\",status=\"critical\"} 2",
+            "egress_feature_status{feature=\"bad\",status=\"critical\"} 1.0",
         ),
     ] {
         let mut args = base.to_vec();

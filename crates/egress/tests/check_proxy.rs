@@ -320,7 +320,27 @@ fn per_feature_counts_and_prometheus_text_issue_15() {
             assert!(!value.contains(','), "one feature per label: {series}");
         }
     }
-    assert!(seen.iter().any(|s| s.starts_with("probe_success{")));
+    // The metric set of docs/serve.md, shared with `egress serve`.
+    for name in [
+        "egress_feature_status{",
+        "egress_feature_status_message{",
+        "egress_endpoint_up{",
+        "egress_probe_phase_duration_seconds{",
+        "egress_tls_certificate_not_after_timestamp_seconds{",
+        "egress_tls_inspected{",
+        "egress_run_duration_seconds",
+        "egress_last_run_timestamp_seconds",
+        "egress_catalog_info{",
+        "egress_build_info{",
+    ] {
+        assert!(
+            seen.iter().any(|s| s.starts_with(name)),
+            "{name} is missing:\n{text}"
+        );
+    }
+    assert!(seen.contains(&format!(
+        "egress_endpoint_up{{feature=\"servicing\",endpoint=\"https://localhost:{tls}/\"}}"
+    )));
     let mut check = Command::new(promtool)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
