@@ -29,6 +29,10 @@ pub enum Command {
     /// and HTTP per endpoint, rolled up per feature. Exit status 1 when a
     /// feature is critical.
     Check(CheckArgs),
+    /// Check the plan again and again, and serve the results: Prometheus
+    /// metrics (/metrics), the check's JSON with history (/api/status) and
+    /// a health answer (/healthz). docs/serve.md.
+    Serve(ServeArgs),
     /// Render the plan as an allowlist for a firewall or proxy, exactly where
     /// the target can express it, with every loss of precision reported.
     Render(RenderArgs),
@@ -120,6 +124,25 @@ pub struct CheckArgs {
     /// A progress bar on stderr.
     #[arg(long, value_enum, default_value_t = Progress::Auto)]
     pub progress: Progress,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    /// Where to listen. Port 9466: next to blackbox_exporter's 9115 in
+    /// Prometheus' list of exporter ports, and free there.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9466")]
+    pub listen: std::net::SocketAddr,
+    /// Listen on an address other machines can reach without a warning.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Time between runs (with up to a tenth of it as jitter).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub interval: String,
+    /// Runs kept in the history (failures and changes kept longest).
+    #[arg(long, value_name = "N", default_value_t = 288, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub history: u32,
 }
 
 /// What to check and how to probe it: shared by `check` and `serve`.

@@ -21,6 +21,7 @@ mod profile;
 mod render;
 mod report;
 mod routes;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -58,6 +59,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Explain(args) => explain::run(args),
         Command::Render(args) => render::run(args),
         Command::Check(args) => check::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Catalog(command) => catalog::run(command),
         Command::Profile(command) => done(profile::run(command)),
         Command::Pac(command) => pac::run(command),

@@ -1,0 +1,397 @@
+//! `egress serve`: the check on a schedule, and its results over HTTP
+//! (docs/serve.md). One scheduler runs the check every interval (the first
+//! run at start); the server answers from the last completed run, so a
+//! scrape never waits for a check.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use egress_check::metrics::{CLASSIC, CatalogInfo, Metrics, OPENMETRICS};
+use egress_check::plan::{FeatureStatus, Outcome, Report, check};
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Serialize;
+
+mod page;
+
+use crate::Exit;
+use crate::check::{Prepared, prepare};
+use crate::cli::ServeArgs;
+
+/// The largest request head accepted, and how long a client may take to
+/// send it.
+const MAX_HEAD: usize = 16 * 1024;
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
+    // Everything is validated before the port is bound.
+    let interval = egress_check::settings::duration(&args.interval, "--interval")?;
+    let Prepared {
+        loaded,
+        plan,
+        options,
+        header,
+        ..
+    } = prepare(&args.probe, false)?;
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        eprintln!(
+            "egress serve: warning: {} is reachable from other machines, and /metrics and /api/status show this site's endpoints and proxy; give --allow-remote to say that is meant",
+            args.listen
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(args.listen))
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    eprintln!("egress serve: listening on http://{}/", args.listen);
+    let state = Arc::new(RwLock::new(State {
+        header,
+        last: None,
+        history: History::new(args.history as usize),
+        metrics: Metrics::new(&CatalogInfo::of(&loaded.catalog)),
+        next_run: jiff::Timestamp::now(),
+        runs: 0,
+    }));
+    let scheduler = {
+        let state = state.clone();
+        async move {
+            loop {
+                let report = check(&loaded.catalog, &plan, &options, |_| {}).await;
+                let next = jittered(interval);
+                let now = jiff::Timestamp::now();
+                let critical = critical(&report);
+                {
+                    let mut s = state.write().unwrap_or_else(|e| e.into_inner());
+                    s.metrics
+                        .record(&report, now.as_millisecond() as f64 / 1000.0);
+                    s.history.push(Run::of(&report, now));
+                    s.last = Some(report);
+                    s.runs += 1;
+                    s.next_run = now
+                        .checked_add(jiff::SignedDuration::try_from(next).unwrap_or_default())
+                        .unwrap_or(now);
+                }
+                eprintln!(
+                    "egress serve: run finished at {now}: {}",
+                    if critical.is_empty() {
+                        "no feature is critical".to_owned()
+                    } else {
+                        format!("critical: {}", critical.join(", "))
+                    }
+                );
+                tokio::time::sleep(next).await;
+            }
+        }
+    };
+    runtime.block_on(async move {
+        tokio::spawn(scheduler);
+        let server = serve(listener, state);
+        tokio::select! {
+            () = server => {}
+            () = shutdown() => eprintln!("egress serve: stopping"),
+        }
+    });
+    // Probes still running are cancelled with the runtime.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    Ok(Exit::Success)
+}
+
+/// Resolves on Ctrl-C, or SIGTERM on Unix.
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `interval`, less up to a tenth of it, so that a fleet started together
+/// does not probe together.
+fn jittered(interval: Duration) -> Duration {
+    let nanos = jiff::Timestamp::now().subsec_nanosecond().unsigned_abs();
+    let tenth = interval / 10;
+    interval - tenth.mul_f64(f64::from(nanos % 1000) / 1000.0)
+}
+
+fn critical(report: &Report) -> Vec<String> {
+    report
+        .features
+        .iter()
+        .filter(|f| f.status == FeatureStatus::Critical)
+        .map(|f| f.id.clone())
+        .collect()
+}
+
+struct State {
+    header: Vec<String>,
+    last: Option<Report>,
+    history: History,
+    metrics: Metrics,
+    next_run: jiff::Timestamp,
+    runs: u64,
+}
+
+/// One run, as the history keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    /// When it finished (RFC 3339).
+    pub finished: String,
+    pub duration_seconds: f64,
+    /// Each feature's status.
+    pub features: Vec<(String, &'static str)>,
+    /// The endpoints that failed, with the reason.
+    pub failed: Vec<(String, String)>,
+}
+
+impl Run {
+    fn of(report: &Report, finished: jiff::Timestamp) -> Run {
+        Run {
+            finished: finished.to_string(),
+            duration_seconds: report.duration.as_secs_f64(),
+            features: report
+                .features
+                .iter()
+                .map(|f| (f.id.clone(), f.status.as_str()))
+                .collect(),
+            failed: report
+                .endpoints
+                .iter()
+                .filter(|e| e.counts && matches!(e.outcome, Outcome::Failed { .. }))
+                .map(|e| {
+                    (
+                        e.url.clone().unwrap_or_else(|| e.row.clone()),
+                        e.outcome.reason(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The last runs, at most `capacity`. When full, the oldest run that
+/// neither failed nor changed a feature's status goes first; only when
+/// every run did is the oldest dropped.
+#[derive(Debug)]
+pub struct History {
+    capacity: usize,
+    runs: VecDeque<(Run, bool)>,
+}
+
+impl History {
+    pub fn new(capacity: usize) -> History {
+        History {
+            capacity: capacity.max(1),
+            runs: VecDeque::new(),
+        }
+    }
+
+    pub fn push(&mut self, run: Run) {
+        let changed = self
+            .runs
+            .back()
+            .is_none_or(|(last, _)| last.features != run.features);
+        let keep = changed || !run.failed.is_empty();
+        self.runs.push_back((run, keep));
+        if self.runs.len() > self.capacity {
+            match self.runs.iter().position(|(_, keep)| !keep) {
+                Some(at) => {
+                    self.runs.remove(at);
+                }
+                None => {
+                    self.runs.pop_front();
+                }
+            }
+        }
+    }
+
+    pub fn runs(&self) -> impl Iterator<Item = &Run> {
+        self.runs.iter().map(|(r, _)| r)
+    }
+}
+
+async fn serve(listener: tokio::net::TcpListener, state: Arc<RwLock<State>>) {
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else {
+            continue;
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(answer(&request, &state, peer)) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEAD_TIMEOUT)
+                .max_buf_size(MAX_HEAD)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// The answer to one request, from the last completed run.
+fn answer<B>(
+    request: &Request<B>,
+    state: &RwLock<State>,
+    _peer: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
+    let known = ["/", "/metrics", "/api/status", "/healthz"];
+    if !known.contains(&path) {
+        return text(
+            StatusCode::NOT_FOUND,
+            "not found: egress serve answers /, /metrics, /api/status and /healthz\n",
+        );
+    }
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+        r.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("GET, HEAD"),
+        );
+        return r;
+    }
+    let s = state.read().unwrap_or_else(|e| e.into_inner());
+    match path {
+        "/metrics" => {
+            let open = request
+                .headers()
+                .get_all(hyper::header::ACCEPT)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.contains("application/openmetrics-text"));
+            let (body, kind) = if open {
+                (s.metrics.openmetrics(), OPENMETRICS)
+            } else {
+                (s.metrics.classic(), CLASSIC)
+            };
+            with_type(StatusCode::OK, body, kind)
+        }
+        "/healthz" => match &s.last {
+            None => text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "starting: the first run has not finished\n",
+            ),
+            Some(report) => {
+                let critical = critical(report);
+                if critical.is_empty() {
+                    text(StatusCode::OK, "ok: no feature is critical\n")
+                } else {
+                    text(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        &format!("critical: {}\n", critical.join(", ")),
+                    )
+                }
+            }
+        },
+        "/" => {
+            let history: Vec<&Run> = s.history.runs().collect();
+            let html = page::render(
+                &s.header,
+                s.last.as_ref(),
+                &history,
+                &s.next_run.to_string(),
+            );
+            with_type(StatusCode::OK, html, "text/html; charset=utf-8")
+        }
+        _ => {
+            let doc = StatusDoc {
+                format: "egress.serve-status/1",
+                runs: s.runs,
+                next_run: s.next_run.to_string(),
+                check: s
+                    .last
+                    .as_ref()
+                    .map(|r| egress_check::report::json(r, &s.header)),
+                history: s.history.runs().collect(),
+            };
+            match serde_json::to_string_pretty(&doc) {
+                Ok(body) => with_type(StatusCode::OK, body + "\n", "application/json"),
+                Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
+            }
+        }
+    }
+}
+
+/// `/api/status` (docs/serve.md).
+#[derive(Serialize)]
+struct StatusDoc<'a> {
+    format: &'static str,
+    /// Runs finished since the start.
+    runs: u64,
+    next_run: String,
+    /// The last run, as `egress check --format json` writes it; null
+    /// before the first run finishes.
+    check: Option<egress_catalog::wire::CheckDoc<'a>>,
+    /// The runs kept, oldest first.
+    history: Vec<&'a Run>,
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
+    with_type(status, body.to_owned(), "text/plain; charset=utf-8")
+}
+
+fn with_type(status: StatusCode, body: String, kind: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(kind),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(n: usize, status: &'static str, failed: bool) -> Run {
+        Run {
+            finished: format!("t{n}"),
+            duration_seconds: 0.0,
+            features: vec![("f".to_owned(), status)],
+            failed: if failed {
+                vec![("u".to_owned(), "r".to_owned())]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    #[test]
+    fn history_keeps_failures_and_changes_longest() {
+        let mut h = History::new(3);
+        h.push(run(0, "OK", false)); // a change: the first
+        h.push(run(1, "OK", false));
+        h.push(run(2, "critical", true));
+        h.push(run(3, "critical", true));
+        let kept: Vec<&str> = h.runs().map(|r| r.finished.as_str()).collect();
+        assert_eq!(kept, ["t0", "t2", "t3"]);
+        h.push(run(4, "critical", true));
+        let kept: Vec<&str> = h.runs().map(|r| r.finished.as_str()).collect();
+        assert_eq!(kept, ["t2", "t3", "t4"]);
+    }
+}
