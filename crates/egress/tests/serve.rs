@@ -1,0 +1,324 @@
+//! `egress serve` end to end (issue 20): the real binary, scheduled against
+//! origins on loopback, scraped with curl, its metrics read by promtool,
+//! its status page by headless Chromium; and the faults: an address in
+//! use, bad input before binding, unknown paths and methods, SIGTERM.
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use egress_test_support::origin::https_origin;
+use egress_test_support::tools::{free_port, require};
+
+/// A running `egress serve`, stopped when dropped.
+struct Serve {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A catalog with a reachable HTTPS endpoint (`good`) and a refused one
+/// (`bad`).
+fn catalog(dir: &Path, tls: u16, refused: u16) -> PathBuf {
+    let text = egress_test_support::catalog_head("serve-test")
+        + &format!(
+            r#"
+[[feature]]
+id = "good"
+title = "Reachable"
+page = "p"
+section = "Good"
+
+[[feature]]
+id = "bad"
+title = "Refused"
+page = "p"
+section = "Bad"
+
+[[endpoint]]
+id = "good-tls"
+url = "https://localhost:{tls}/"
+features = ["good"]
+
+[[endpoint]]
+id = "bad-tls"
+url = "https://localhost:{refused}/"
+features = ["bad"]
+"#
+        );
+    let path = dir.join("catalog.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn egress() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_egress"));
+    for v in ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"] {
+        cmd.env_remove(v);
+    }
+    cmd
+}
+
+/// `curl -s -i` of `path` with `extra` arguments: the status line's code,
+/// the headers (lowercase) and the body.
+fn curl(port: u16, path: &str, extra: &[&str]) -> (u16, String, String) {
+    let out = Command::new(require("curl", "curl"))
+        .args(["-s", "-i", "--max-time", "10"])
+        .args(extra)
+        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (code, head.to_ascii_lowercase(), body.to_owned())
+}
+
+fn start(dir: &Path, args: &[&str]) -> Serve {
+    let port = free_port();
+    let child = egress()
+        .arg("serve")
+        .args(args)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("serve.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let serve = Serve { child, port };
+    // Up once the first run has finished.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, _, body) = curl(port, "/healthz", &[]);
+        if code != 0 && !body.starts_with("starting") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "egress serve did not come up: {}",
+            std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    serve
+}
+
+fn promtool_check_metrics(text: &str) {
+    let mut check = Command::new(require("promtool", "prometheus"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = check.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn serve_scrapes_pages_and_faults_issue_20() {
+    let (ca, tls) = https_origin(&["localhost"]);
+    let refused = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, tls, refused);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let ca_file = d.join("ca.pem");
+    let args = [
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--ca-file",
+        ca_file.to_str().unwrap(),
+        "--public-roots",
+        ca_file.to_str().unwrap(),
+        "--roots-only",
+        "--interval",
+        "1s",
+        "--timeout",
+        "2s",
+    ];
+    let serve = start(d, &args);
+    let port = serve.port;
+
+    // /metrics: the classic text by default, which promtool reads.
+    let (code, head, body) = curl(port, "/metrics", &[]);
+    assert_eq!(code, 200);
+    assert!(head.contains("content-type: text/plain; version=0.0.4"), "{head}");
+    promtool_check_metrics(&body);
+    for series in [
+        format!("egress_endpoint_up{{feature=\"good\",endpoint=\"https://localhost:{tls}/\"}} 1"),
+        format!("egress_endpoint_up{{feature=\"bad\",endpoint=\"https://localhost:{refused}/\"}} 0"),
+        "egress_feature_status{feature=\"bad\",status=\"critical\"} 1".to_owned(),
+        "egress_feature_status_message{feature=\"good\"} 11410".to_owned(),
+        "egress_catalog_info{vendor=\"egress\",revision=\"1\",describes=\"2026-01-01\"} 1".to_owned(),
+    ] {
+        assert!(body.contains(&series), "{series} is missing:\n{body}");
+    }
+    // OpenMetrics when asked for.
+    let (code, head, body) = curl(
+        port,
+        "/metrics",
+        &["-H", "Accept: application/openmetrics-text; version=1.0.0"],
+    );
+    assert_eq!(code, 200);
+    assert!(head.contains("content-type: application/openmetrics-text"), "{head}");
+    assert!(body.ends_with("# EOF\n"), "{body}");
+    assert!(body.contains("# TYPE egress_build info"), "{body}");
+    // Failures add up over runs: wait for a second run.
+    std::thread::sleep(Duration::from_millis(1500));
+    let (_, _, body) = curl(port, "/metrics", &[]);
+    let failures = body
+        .lines()
+        .find(|l| l.starts_with("egress_endpoint_failures_total{"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(failures >= 2, "{body}");
+
+    // /healthz: 503 naming the critical feature.
+    let (code, _, body) = curl(port, "/healthz", &[]);
+    assert_eq!((code, body.as_str()), (503, "critical: bad\n"));
+
+    // /api/status: the check's JSON, and the history.
+    let (code, _, body) = curl(port, "/api/status", &[]);
+    assert_eq!(code, 200);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["format"], "egress.serve-status/1");
+    assert_eq!(doc["check"]["format"], "egress.check/2");
+    assert!(doc["runs"].as_u64().unwrap() >= 2, "{doc}");
+    assert!(!doc["history"].as_array().unwrap().is_empty());
+
+    // Unknown paths, other methods.
+    assert_eq!(curl(port, "/nope", &[]).0, 404);
+    let (code, head, _) = curl(port, "/metrics", &["-X", "POST"]);
+    assert_eq!(code, 405);
+    assert!(head.contains("allow: get, head"), "{head}");
+
+    // The status page, in headless Chromium: every feature and status in
+    // the DOM; a screenshot for review under target/.
+    let chromium = require("chromium", "chromium");
+    let url = format!("http://127.0.0.1:{port}/");
+    let dom = Command::new(&chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .arg(&url)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    for needle in [
+        "<h1>egress: internet access of this site system</h1>",
+        "<th scope=\"row\"><code>good</code></th><td class=\"status\">OK</td><td>11410</td>",
+        "<th scope=\"row\"><code>bad</code></th><td class=\"status\">critical</td><td>11412</td>",
+        &format!("https://localhost:{refused}/"),
+        "connection refused",
+    ] {
+        assert!(dom.contains(needle), "{needle} is not in the DOM:\n{dom}");
+    }
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-status.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1400,900",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        shot.exists(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The address in use: exit 2, naming it.
+    let out = egress()
+        .arg("serve")
+        .args(args)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+
+    // SIGTERM: a clean stop.
+    #[cfg(unix)]
+    {
+        let mut serve = serve;
+        let status = Command::new("kill")
+            .args(["-TERM", &serve.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let code = loop {
+            if let Some(s) = serve.child.try_wait().unwrap() {
+                break s.code();
+            }
+            assert!(Instant::now() < deadline, "egress serve did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(code, Some(0));
+    }
+}
+
+/// Bad input is reported before the port is bound: exit 2, and nothing
+/// listens.
+#[test]
+fn bad_input_before_binding_issue_20() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[catalog]\nid = 3\n").unwrap();
+    for args in [
+        vec!["--catalog", bad.to_str().unwrap()],
+        vec!["--interval", "soon"],
+        vec!["--timeout", "0s"],
+        vec!["--proxy-auth", "kerberos"],
+    ] {
+        let port = free_port();
+        let out = egress()
+            .arg("serve")
+            .args(&args)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "{args:?}: something listens"
+        );
+        assert!(!out.stderr.is_empty());
+    }
+}
