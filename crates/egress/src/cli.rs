@@ -143,10 +143,14 @@ pub struct ServeArgs {
     /// Runs kept in the history (failures and changes kept longest).
     #[arg(long, value_name = "N", default_value_t = 288, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub history: u32,
+    /// Keep the history in FILE (JSON lines, rewritten atomically after
+    /// each run), so that a restart keeps it.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 /// What to check and how to probe it: shared by `check` and `serve`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct ProbeArgs {
     #[command(flatten)]
     pub source: Source,

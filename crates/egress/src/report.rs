@@ -9,6 +9,12 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnost
 use crate::context::InputError;
 
 pub fn error(err: &anyhow::Error) {
+    eprint!("{}", error_text(err));
+}
+
+/// The error as `error` writes it: each problem of a file located, or the
+/// error and its causes.
+pub fn error_text(err: &anyhow::Error) -> String {
     let mut out = String::new();
     if let Some(InputError(problems)) = err.downcast_ref::<InputError>() {
         let theme = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
@@ -46,5 +52,5 @@ pub fn error(err: &anyhow::Error) {
             out.push_str(&format!("  caused by: {cause}\n"));
         }
     }
-    eprint!("{out}");
+    out
 }

@@ -31,18 +31,18 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
     // Everything is validated before the port is bound.
     let interval = egress_check::settings::duration(&args.interval, "--interval")?;
-    let Prepared {
-        loaded,
-        plan,
-        options,
-        header,
-        ..
-    } = prepare(&args.probe, false)?;
+    let prepared = prepare(&args.probe, false)?;
     if !args.listen.ip().is_loopback() && !args.allow_remote {
         eprintln!(
             "egress serve: warning: {} is reachable from other machines, and /metrics and /api/status show this site's endpoints and proxy; give --allow-remote to say that is meant",
             args.listen
         );
+    }
+    let mut history = History::new(args.history as usize);
+    if let Some(file) = &args.state {
+        for run in read_state(file) {
+            history.push(run);
+        }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -52,56 +52,164 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
         .block_on(tokio::net::TcpListener::bind(args.listen))
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     eprintln!("egress serve: listening on http://{}/", args.listen);
-    let state = Arc::new(RwLock::new(State {
-        header,
-        last: None,
-        history: History::new(args.history as usize),
-        metrics: Metrics::new(&CatalogInfo::of(&loaded.catalog)),
-        next_run: jiff::Timestamp::now(),
-        runs: 0,
-    }));
-    let scheduler = {
-        let state = state.clone();
-        async move {
-            loop {
-                let report = check(&loaded.catalog, &plan, &options, |_| {}).await;
-                let next = jittered(interval);
-                let now = jiff::Timestamp::now();
-                let critical = critical(&report);
-                {
-                    let mut s = state.write().unwrap_or_else(|e| e.into_inner());
-                    s.metrics
-                        .record(&report, now.as_millisecond() as f64 / 1000.0);
-                    s.history.push(Run::of(&report, now));
-                    s.last = Some(report);
-                    s.runs += 1;
-                    s.next_run = now
-                        .checked_add(jiff::SignedDuration::try_from(next).unwrap_or_default())
-                        .unwrap_or(now);
-                }
-                eprintln!(
-                    "egress serve: run finished at {now}: {}",
-                    if critical.is_empty() {
-                        "no feature is critical".to_owned()
-                    } else {
-                        format!("critical: {}", critical.join(", "))
-                    }
-                );
-                tokio::time::sleep(next).await;
-            }
-        }
-    };
+    let shared = Arc::new(Shared {
+        state: RwLock::new(State {
+            header: prepared.header.clone(),
+            last: None,
+            history,
+            metrics: Metrics::new(&CatalogInfo::of(&prepared.loaded.catalog)),
+            next_run: jiff::Timestamp::now(),
+            runs: 0,
+        }),
+        setup: RwLock::new(Arc::new(prepared)),
+        probe: args.probe.clone(),
+        state_file: args.state.clone(),
+        wake: tokio::sync::Notify::new(),
+    });
     runtime.block_on(async move {
-        tokio::spawn(scheduler);
-        let server = serve(listener, state);
+        tokio::spawn(schedule(shared.clone(), interval));
+        #[cfg(unix)]
+        tokio::spawn(reload_on_hangup(shared.clone()));
         tokio::select! {
-            () = server => {}
+            () = serve(listener, shared) => {}
             () = shutdown() => eprintln!("egress serve: stopping"),
         }
     });
     // Probes still running are cancelled with the runtime.
     runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(Exit::Success)
+}
+
+/// What the scheduler and the server share.
+struct Shared {
+    state: RwLock<State>,
+    /// What is checked: replaced whole by a reload.
+    setup: RwLock<Arc<Prepared>>,
+    /// The options to read the catalog and profile again with.
+    probe: crate::cli::ProbeArgs,
+    state_file: Option<std::path::PathBuf>,
+    /// Wakes the scheduler for a run now (after a reload).
+    wake: tokio::sync::Notify,
+}
+
+/// Runs the check every `interval` (the first at once), one run at a time.
+async fn schedule(shared: Arc<Shared>, interval: Duration) {
+    loop {
+        let setup = shared
+            .setup
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let report = check(&setup.loaded.catalog, &setup.plan, &setup.options, |_| {}).await;
+        let next = jittered(interval);
+        let now = jiff::Timestamp::now();
+        let critical = critical(&report);
+        let history: Vec<Run> = {
+            let mut s = shared.state.write().unwrap_or_else(|e| e.into_inner());
+            s.metrics
+                .record(&report, now.as_millisecond() as f64 / 1000.0);
+            s.history.push(Run::of(&report, now));
+            s.last = Some(report);
+            s.runs += 1;
+            s.next_run = now
+                .checked_add(jiff::SignedDuration::try_from(next).unwrap_or_default())
+                .unwrap_or(now);
+            s.history.runs().cloned().collect()
+        };
+        if let Some(file) = &shared.state_file {
+            let lines: String = history
+                .iter()
+                .filter_map(|r| serde_json::to_string(r).ok())
+                .map(|l| l + "\n")
+                .collect();
+            if let Err(e) = crate::output::write_atomically(
+                file,
+                lines.as_bytes(),
+                crate::output::Overwrite::Yes,
+            ) {
+                eprintln!("egress serve: cannot keep the history: {e:#}");
+            }
+        }
+        eprintln!(
+            "egress serve: run finished at {now}: {}",
+            if critical.is_empty() {
+                "no feature is critical".to_owned()
+            } else {
+                format!("critical: {}", critical.join(", "))
+            }
+        );
+        tokio::select! {
+            () = tokio::time::sleep(next) => {}
+            () = shared.wake.notified() => {}
+        }
+    }
+}
+
+/// Reads the catalog and profile again: a configuration with a problem is
+/// reported, and the running one kept. The next run starts at once.
+async fn reload(shared: &Arc<Shared>) -> Result<(), String> {
+    let probe = shared.probe.clone();
+    let prepared = tokio::task::spawn_blocking(move || prepare(&probe, false))
+        .await
+        .map_err(|e| format!("the reload failed: {e}"))?
+        .map_err(|e| crate::report::error_text(&e))?;
+    {
+        let mut s = shared.state.write().unwrap_or_else(|e| e.into_inner());
+        s.header = prepared.header.clone();
+        s.metrics = Metrics::new(&CatalogInfo::of(&prepared.loaded.catalog));
+    }
+    *shared.setup.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(prepared);
+    shared.wake.notify_one();
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn reload_on_hangup(shared: Arc<Shared>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    while hangup.recv().await.is_some() {
+        match reload(&shared).await {
+            Ok(()) => eprintln!("egress serve: reloaded (SIGHUP)"),
+            Err(e) => eprint!(
+                "egress serve: the reload (SIGHUP) failed; the running configuration stays:\n{e}"
+            ),
+        }
+    }
+}
+
+/// The runs kept in `file`; a file that cannot be read as runs is
+/// reported and set aside (renamed `FILE.corrupt`), never fatal.
+fn read_state(file: &std::path::Path) -> Vec<Run> {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Vec::new();
+    };
+    let mut runs = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        match serde_json::from_str::<Run>(line) {
+            Ok(run) => runs.push(run),
+            Err(e) => {
+                let aside = file.with_extension("corrupt");
+                let moved = std::fs::rename(file, &aside);
+                eprintln!(
+                    "egress serve: {}:{}: not a run ({e}); the history starts empty{}",
+                    file.display(),
+                    n + 1,
+                    match moved {
+                        Ok(()) => format!(", and the file is kept as {}", aside.display()),
+                        Err(e) => format!(" (it could not be set aside: {e})"),
+                    }
+                );
+                return Vec::new();
+            }
+        }
+    }
+    runs
 }
 
 /// Resolves on Ctrl-C, or SIGTERM on Unix.
@@ -153,14 +261,15 @@ struct State {
     runs: u64,
 }
 
-/// One run, as the history keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One run, as the history keeps it (and `--state` stores it, a line
+/// each).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Run {
     /// When it finished (RFC 3339).
     pub finished: String,
     pub duration_seconds: f64,
     /// Each feature's status.
-    pub features: Vec<(String, &'static str)>,
+    pub features: Vec<(String, String)>,
     /// The endpoints that failed, with the reason.
     pub failed: Vec<(String, String)>,
 }
@@ -173,7 +282,7 @@ impl Run {
             features: report
                 .features
                 .iter()
-                .map(|f| (f.id.clone(), f.status.as_str()))
+                .map(|f| (f.id.clone(), f.status.as_str().to_owned()))
                 .collect(),
             failed: report
                 .endpoints
@@ -231,17 +340,25 @@ impl History {
     }
 }
 
-async fn serve(listener: tokio::net::TcpListener, state: Arc<RwLock<State>>) {
+async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
             continue;
         };
-        let state = state.clone();
+        let shared = shared.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let state = state.clone();
-                async move { Ok::<_, Infallible>(answer(&request, &state, peer)) }
-            });
+            let service =
+                hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+                    let shared = shared.clone();
+                    async move {
+                        if request.uri().path() == "/-/reload" {
+                            return Ok::<_, Infallible>(
+                                reload_request(&request, &shared, peer).await,
+                            );
+                        }
+                        Ok::<_, Infallible>(answer(&request, &shared.state))
+                    }
+                });
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEAD_TIMEOUT)
@@ -252,18 +369,49 @@ async fn serve(listener: tokio::net::TcpListener, state: Arc<RwLock<State>>) {
     }
 }
 
-/// The answer to one request, from the last completed run.
-fn answer<B>(
+/// `POST /-/reload`, from loopback clients only.
+async fn reload_request<B>(
     request: &Request<B>,
-    state: &RwLock<State>,
-    _peer: SocketAddr,
+    shared: &Arc<Shared>,
+    peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
+    if request.method() != Method::POST {
+        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only POST\n");
+        r.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("POST"),
+        );
+        return r;
+    }
+    if !peer.ip().is_loopback() {
+        return text(
+            StatusCode::FORBIDDEN,
+            "a reload is taken from this machine only (loopback)\n",
+        );
+    }
+    match reload(shared).await {
+        Ok(()) => {
+            eprintln!("egress serve: reloaded (POST /-/reload)");
+            text(StatusCode::OK, "reloaded; a run starts now\n")
+        }
+        Err(e) => {
+            eprint!("egress serve: the reload failed; the running configuration stays:\n{e}");
+            text(
+                StatusCode::BAD_REQUEST,
+                &format!("the reload failed; the running configuration stays:\n{e}"),
+            )
+        }
+    }
+}
+
+/// The answer to one request, from the last completed run.
+fn answer<B>(request: &Request<B>, state: &RwLock<State>) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     let known = ["/", "/metrics", "/api/status", "/healthz"];
     if !known.contains(&path) {
         return text(
             StatusCode::NOT_FOUND,
-            "not found: egress serve answers /, /metrics, /api/status and /healthz\n",
+            "not found: egress serve answers /, /metrics, /api/status, /healthz and POST /-/reload\n",
         );
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
@@ -368,11 +516,11 @@ fn with_type(status: StatusCode, body: String, kind: &'static str) -> Response<F
 mod tests {
     use super::*;
 
-    fn run(n: usize, status: &'static str, failed: bool) -> Run {
+    fn run(n: usize, status: &str, failed: bool) -> Run {
         Run {
             finished: format!("t{n}"),
             duration_seconds: 0.0,
-            features: vec![("f".to_owned(), status)],
+            features: vec![("f".to_owned(), status.to_owned())],
             failed: if failed {
                 vec![("u".to_owned(), "r".to_owned())]
             } else {

@@ -169,14 +169,20 @@ fn serve_scrapes_pages_and_faults_issue_20() {
     // /metrics: the classic text by default, which promtool reads.
     let (code, head, body) = curl(port, "/metrics", &[]);
     assert_eq!(code, 200);
-    assert!(head.contains("content-type: text/plain; version=0.0.4"), "{head}");
+    assert!(
+        head.contains("content-type: text/plain; version=0.0.4"),
+        "{head}"
+    );
     promtool_check_metrics(&body);
     for series in [
         format!("egress_endpoint_up{{feature=\"good\",endpoint=\"https://localhost:{tls}/\"}} 1"),
-        format!("egress_endpoint_up{{feature=\"bad\",endpoint=\"https://localhost:{refused}/\"}} 0"),
+        format!(
+            "egress_endpoint_up{{feature=\"bad\",endpoint=\"https://localhost:{refused}/\"}} 0"
+        ),
         "egress_feature_status{feature=\"bad\",status=\"critical\"} 1".to_owned(),
         "egress_feature_status_message{feature=\"good\"} 11410".to_owned(),
-        "egress_catalog_info{vendor=\"egress\",revision=\"1\",describes=\"2026-01-01\"} 1".to_owned(),
+        "egress_catalog_info{vendor=\"egress\",revision=\"1\",describes=\"2026-01-01\"} 1"
+            .to_owned(),
     ] {
         assert!(body.contains(&series), "{series} is missing:\n{body}");
     }
@@ -187,7 +193,10 @@ fn serve_scrapes_pages_and_faults_issue_20() {
         &["-H", "Accept: application/openmetrics-text; version=1.0.0"],
     );
     assert_eq!(code, 200);
-    assert!(head.contains("content-type: application/openmetrics-text"), "{head}");
+    assert!(
+        head.contains("content-type: application/openmetrics-text"),
+        "{head}"
+    );
     assert!(body.ends_with("# EOF\n"), "{body}");
     assert!(body.contains("# TYPE egress_build info"), "{body}");
     // Failures add up over runs: wait for a second run.
@@ -321,4 +330,103 @@ fn bad_input_before_binding_issue_20() {
         );
         assert!(!out.stderr.is_empty());
     }
+}
+
+/// `POST /-/reload` and SIGHUP read the catalog again: a bad one is
+/// reported and the running configuration kept; a good one takes over at
+/// once. `--state` keeps the history over a restart; a corrupt state file
+/// is set aside, never fatal.
+#[test]
+fn reload_and_state_issue_20() {
+    let (ca, tls) = https_origin(&["localhost"]);
+    let refused = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, tls, refused);
+    let good_only = std::fs::read_to_string(&catalog)
+        .unwrap()
+        .split("\n[[endpoint]]\nid = \"bad-tls\"")
+        .next()
+        .unwrap()
+        .replace(
+            "\n[[feature]]\nid = \"bad\"\ntitle = \"Refused\"\npage = \"p\"\nsection = \"Bad\"\n",
+            "",
+        );
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let ca_file = d.join("ca.pem");
+    let state = d.join("history.jsonl");
+    let args = [
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--ca-file",
+        ca_file.to_str().unwrap(),
+        "--public-roots",
+        ca_file.to_str().unwrap(),
+        "--roots-only",
+        "--interval",
+        "1h",
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    let serve = start(d, &args);
+    let port = serve.port;
+    assert_eq!(curl(port, "/healthz", &[]).0, 503);
+    let kept = std::fs::read_to_string(&state).unwrap();
+    let run: serde_json::Value = serde_json::from_str(kept.lines().next().unwrap()).unwrap();
+    assert_eq!(run["features"][1], serde_json::json!(["bad", "critical"]));
+
+    // A bad catalog: 400 with the located problem; the old one runs on.
+    std::fs::write(&catalog, "[catalog]\nid = 3\n").unwrap();
+    let (code, _, body) = curl(port, "/-/reload", &["-X", "POST"]);
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("catalog.toml:"), "{body}");
+    assert_eq!(curl(port, "/healthz", &[]).0, 503);
+    assert_eq!(curl(port, "/-/reload", &[]).0, 405);
+    #[cfg(unix)]
+    {
+        Command::new("kill")
+            .args(["-HUP", &serve.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(d.join("serve.log"))
+            .unwrap()
+            .contains("the reload (SIGHUP) failed")
+        {
+            assert!(Instant::now() < deadline, "no word of the SIGHUP");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(curl(port, "/healthz", &[]).0, 503, "still serving");
+    }
+
+    // A good one: a run at once, and the refused feature is gone.
+    std::fs::write(&catalog, &good_only).unwrap();
+    let (code, _, body) = curl(port, "/-/reload", &["-X", "POST"]);
+    assert_eq!(code, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while curl(port, "/healthz", &[]).0 != 200 {
+        assert!(Instant::now() < deadline, "no run after the reload");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(serve);
+    assert_eq!(std::fs::read_to_string(&state).unwrap().lines().count(), 2);
+
+    // A restart keeps the history; a corrupt file is set aside.
+    let serve = start(d, &args);
+    let (_, _, body) = curl(serve.port, "/api/status", &[]);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(doc["history"].as_array().unwrap().len() >= 3, "{doc}");
+    drop(serve);
+    std::fs::write(&state, "{\"finished\": 3}\n").unwrap();
+    let serve = start(d, &args);
+    let (_, _, body) = curl(serve.port, "/api/status", &[]);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["history"].as_array().unwrap().len(), 1, "{doc}");
+    assert!(d.join("history.corrupt").exists());
+    let log = std::fs::read_to_string(d.join("serve.log")).unwrap();
+    assert!(log.contains("history.jsonl:1: not a run"), "{log}");
 }

@@ -153,8 +153,8 @@ fn changes(history: &[&Run]) -> Markup {
                 .features
                 .iter()
                 .find(|(f, _)| f == id)
-                .map(|(_, s)| *s);
-            if old != Some(*status) {
+                .map(|(_, s)| s.as_str());
+            if old != Some(status.as_str()) {
                 items.push((
                     after.finished.clone(),
                     format!("{id}: {} → {status}", old.unwrap_or("(new)")),
