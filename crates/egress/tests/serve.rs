@@ -430,3 +430,198 @@ fn reload_and_state_issue_20() {
     let log = std::fs::read_to_string(d.join("serve.log")).unwrap();
     assert!(log.contains("history.jsonl:1: not a run"), "{log}");
 }
+
+/// The repository's deploy/ folder, from this crate.
+fn deploy() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy")
+}
+
+fn promtool(args: &[&str], dir: &Path) {
+    let out = Command::new(require("promtool", "prometheus"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A `promtool test rules` file that feeds `exposition`'s samples (with
+/// `instance="site1"`) for 40 minutes and expects, at 16 minutes, exactly
+/// `firing` (alert name, feature) among the alerts.
+fn rules_test_from(exposition: &str, firing: &[(&str, &str)]) -> String {
+    let mut out = String::from(
+        "rule_files: [egress-rules.yml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n",
+    );
+    for line in exposition.lines().filter(|l| !l.starts_with('#')) {
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let series = match series.split_once('{') {
+            Some((name, rest)) => format!("{name}{{instance=\"site1\",{rest}"),
+            None => format!("{series}{{instance=\"site1\"}}"),
+        };
+        out.push_str(&format!(
+            "      - series: '{}'\n        values: '{value}x40'\n",
+            series.replace('\'', "''")
+        ));
+    }
+    out.push_str("    promql_expr_test:\n      - expr: count by (alertname, feature) (ALERTS{alertstate=\"firing\"})\n        eval_time: 16m\n        exp_samples:\n");
+    for (alert, feature) in firing {
+        out.push_str(&format!(
+            "          - labels: '{{alertname=\"{alert}\",feature=\"{feature}\"}}'\n            value: 1\n"
+        ));
+    }
+    out
+}
+
+/// deploy/: the alert rules pass `promtool check rules` and their unit
+/// tests, and fire as they should on both real outputs (`check --format
+/// prometheus` written into a textfile-collector folder, and a scrape of
+/// `serve`); the fleet configuration passes `promtool check config`; every
+/// query of the Grafana dashboard names a metric egress exports; the
+/// systemd unit passes `systemd-analyze verify`.
+#[test]
+fn deploy_rules_dashboard_and_unit_issue_20() {
+    let deploy = deploy();
+    let prometheus = deploy.join("prometheus");
+    promtool(&["check", "rules", "egress-rules.yml"], &prometheus);
+    promtool(&["test", "rules", "egress-rules.test.yml"], &prometheus);
+    promtool(&["check", "config", "prometheus.yml"], &prometheus);
+
+    let (ca, tls) = https_origin(&["localhost"]);
+    let refused = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, tls, refused);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let ca_file = d.join("ca.pem");
+    let common = [
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--ca-file",
+        ca_file.to_str().unwrap(),
+        "--public-roots",
+        ca_file.to_str().unwrap(),
+        "--roots-only",
+    ];
+
+    // The textfile collector's layout: one folder node_exporter reads
+    // `*.prom` from; egress writes beside and renames, so no partial file
+    // ever has that name, and the file others read has the umask's mode.
+    let textfile = d.join("textfile");
+    std::fs::create_dir(&textfile).unwrap();
+    let prom = textfile.join("egress.prom");
+    let out = egress()
+        .arg("check")
+        .args(common)
+        .args(["--format", "prometheus", "--progress", "never", "-o"])
+        .arg(&prom)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the bad feature is critical");
+    let names: Vec<String> = std::fs::read_dir(&textfile)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["egress.prom"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&prom).unwrap().permissions().mode() & 0o777;
+        // The tests run with umask 022 or stricter.
+        assert_eq!(mode & 0o004, 0o004 & !umask(), "{mode:o}");
+    }
+    let from_check = std::fs::read_to_string(&prom).unwrap();
+    promtool_check_metrics(&from_check);
+
+    let serve = start(d, &[&common[..], &["--interval", "1h"]].concat());
+    let (_, _, from_serve) = curl(serve.port, "/metrics", &[]);
+    drop(serve);
+
+    let rules_dir = d.join("rules");
+    std::fs::create_dir(&rules_dir).unwrap();
+    std::fs::copy(
+        prometheus.join("egress-rules.yml"),
+        rules_dir.join("egress-rules.yml"),
+    )
+    .unwrap();
+    for (what, exposition) in [("check", &from_check), ("serve", &from_serve)] {
+        let file = format!("{what}.test.yml");
+        std::fs::write(
+            rules_dir.join(&file),
+            rules_test_from(exposition, &[("EgressFeatureCritical", "bad")]),
+        )
+        .unwrap();
+        promtool(&["test", "rules", &file], &rules_dir);
+    }
+
+    // Every metric a dashboard query names is one egress exports.
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(deploy.join("grafana/egress-dashboard.json")).unwrap(),
+    )
+    .unwrap();
+    let exported: Vec<&str> = from_serve
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    let mut queries = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            queries += 1;
+            let mut rest = expr;
+            while let Some(at) = rest.find("egress_") {
+                let name: String = rest[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(
+                    exported.contains(&name.as_str()),
+                    "panel {}: {name} is not exported ({exported:?})",
+                    panel["title"]
+                );
+                rest = &rest[at + name.len()..];
+            }
+        }
+    }
+    assert!(queries >= 10);
+
+    // The systemd unit, with this build's binary in place of
+    // /usr/local/bin/egress.
+    let analyze = require("systemd-analyze", "systemd");
+    let unit = std::fs::read_to_string(deploy.join("systemd/egress.service"))
+        .unwrap()
+        .replace("/usr/local/bin/egress", env!("CARGO_BIN_EXE_egress"));
+    std::fs::write(d.join("egress.service"), unit).unwrap();
+    let out = Command::new(analyze)
+        .arg("verify")
+        .arg(d.join("egress.service"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "systemd-analyze verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The process's umask.
+#[cfg(unix)]
+fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        .unwrap_or(0o022)
+}
