@@ -126,7 +126,7 @@ pub struct CheckArgs {
     pub progress: Progress,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub probe: ProbeArgs,
@@ -147,6 +147,10 @@ pub struct ServeArgs {
     /// each run), so that a restart keeps it.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// Run as a Windows service (for the service control manager; see
+    /// docs/serve.md).
+    #[arg(long)]
+    pub service: bool,
 }
 
 /// What to check and how to probe it: shared by `check` and `serve`.

@@ -18,6 +18,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 
 mod page;
+#[cfg(windows)]
+mod service;
 
 use crate::Exit;
 use crate::check::{Prepared, prepare};
@@ -29,6 +31,23 @@ const MAX_HEAD: usize = 16 * 1024;
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
+    if args.service {
+        #[cfg(windows)]
+        return service::run(args);
+        #[cfg(not(windows))]
+        anyhow::bail!(
+            "--service runs egress as a Windows service; on this system use a systemd unit (deploy/systemd/egress.service)"
+        );
+    }
+    run_until(args, shutdown())
+}
+
+/// Serves until `stop` resolves (Ctrl-C or SIGTERM in a console, the
+/// service control manager's stop for a Windows service).
+pub fn run_until(
+    args: &ServeArgs,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<Exit> {
     // Everything is validated before the port is bound.
     let interval = egress_check::settings::duration(&args.interval, "--interval")?;
     let prepared = prepare(&args.probe, false)?;
@@ -72,7 +91,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
         tokio::spawn(reload_on_hangup(shared.clone()));
         tokio::select! {
             () = serve(listener, shared) => {}
-            () = shutdown() => eprintln!("egress serve: stopping"),
+            () = stop => eprintln!("egress serve: stopping"),
         }
     });
     // Probes still running are cancelled with the runtime.
