@@ -439,7 +439,7 @@ async fn through_squid_requiring_basic_authentication() {
     .await;
     check(
         &p.verdict,
-        "proxy: proxy requires authentication (407, Squid; offers Basic)",
+        "proxy-auth: proxy requires authentication (407, Squid; offers Basic)",
     );
     let p = probe(
         &target("allowed.egress.test", tls_port, true),
