@@ -65,8 +65,9 @@ pub struct Config {
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// What counts as the public Web PKI (default: webpki-roots).
     pub public_roots: Option<Vec<CertificateDer<'static>>>,
-    /// Fixed answers instead of DNS (`--resolve HOST:PORT:ADDR`).
-    pub resolve: Vec<(String, u16, IpAddr)>,
+    /// Fixed answers instead of DNS (`--resolve HOST:PORT:ADDR`), shared
+    /// by every clone of this configuration (one a probe).
+    pub resolve: Arc<[(String, u16, IpAddr)]>,
     /// A DNS server to ask instead of the system's resolver.
     pub dns_server: Option<SocketAddr>,
     /// Only this TLS version (`--tls-version`); `None`: 1.2 or 1.3.
@@ -176,7 +177,7 @@ impl Default for Config {
             phase_timeout: Duration::from_secs(5),
             extra_roots: Vec::new(),
             public_roots: None,
-            resolve: Vec::new(),
+            resolve: Arc::new([]),
             dns_server: None,
             tls_version: None,
             roots_only: false,

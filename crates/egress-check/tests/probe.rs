@@ -135,7 +135,7 @@ fn config(host: &str, port: u16, trusted: &[&Ca], public: &[&Ca]) -> Config {
         phase_timeout: Duration::from_millis(700),
         extra_roots: trusted.iter().map(|c| c.der.clone()).collect(),
         public_roots: Some(public.iter().map(|c| c.der.clone()).collect()),
-        resolve: vec![(host.to_owned(), port, LOCALHOST)],
+        resolve: vec![(host.to_owned(), port, LOCALHOST)].into(),
         roots_only: true,
         ..Config::default()
     }
@@ -284,7 +284,8 @@ async fn ipv6_failure_with_ipv4_success_is_a_warning() {
             IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
         ),
         (host.to_owned(), port, LOCALHOST),
-    ];
+    ]
+    .into();
     let p = probe(&target(host, port, false), &c).await;
     match &p.verdict {
         Verdict::Warning(w) => assert!(w[0].starts_with("IPv6 failed ("), "{w:?}"),
@@ -322,8 +323,12 @@ async fn redirects_are_followed_and_hops_outside_the_plan_warned() {
     let elsewhere = http_origin().await;
     let port = redirecting(format!("http://elsewhere.egress.test:{elsewhere}/x")).await;
     let mut c = config(host, port, &[], &[]);
-    c.resolve
-        .push(("elsewhere.egress.test".to_owned(), elsewhere, LOCALHOST));
+    c.resolve = [
+        c.resolve.to_vec(),
+        vec![("elsewhere.egress.test".to_owned(), elsewhere, LOCALHOST)],
+    ]
+    .concat()
+    .into();
     c.covered = Some(Arc::new(|h: &str| h == "go.egress.test"));
     let p = probe(&target(host, port, false), &c).await;
     // Issue 15: the endpoint answered; the hop outside the plan is not

@@ -170,7 +170,7 @@ pub fn prepare(args: &crate::cli::ProbeArgs, routes: bool) -> anyhow::Result<Pre
         phase_timeout: timeout,
         extra_roots,
         public_roots,
-        resolve,
+        resolve: resolve.into(),
         dns_server,
         tls_version: args.tls_version.map(|v| match v {
             TlsVersionArg::V12 => egress_check::TlsVersion::Tls12,

@@ -42,7 +42,7 @@ impl Net {
         Net::with_config(Config {
             connect_timeout: timeout,
             phase_timeout: timeout,
-            resolve,
+            resolve: resolve.into(),
             dns_server,
             extra_roots,
             ..Config::default()

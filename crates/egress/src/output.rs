@@ -74,6 +74,16 @@ pub enum Overwrite {
 /// reads it still can. (On Windows, the file takes its folder's inherited
 /// permissions.)
 pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: Overwrite) -> anyhow::Result<()> {
+    write_atomically_with(path, overwrite, |w| w.write_all(bytes))
+}
+
+/// As [`write_atomically`], the content written by `fill` through a
+/// buffer, so that a large file is never held in memory whole.
+pub fn write_atomically_with(
+    path: &Path,
+    overwrite: Overwrite,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     let existing = match overwrite {
         Overwrite::Yes => std::fs::metadata(path).ok(),
         Overwrite::No => None,
@@ -87,9 +97,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: Overwrite) -> anyh
         keep_mode_and_owner(tmp.as_file(), old)
             .with_context(|| format!("cannot write {}: cannot keep its mode", path.display()))?;
     }
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    {
+        let mut buffer = std::io::BufWriter::new(tmp.as_file_mut());
+        fill(&mut buffer)
+            .and_then(|()| buffer.flush())
+            .and_then(|()| buffer.get_ref().sync_all())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     match overwrite {
         Overwrite::Yes => tmp.persist(path).map(drop),
         Overwrite::No => tmp.persist_noclobber(path).map(drop),

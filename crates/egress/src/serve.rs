@@ -59,11 +59,9 @@ pub fn run_until(
     }
     let mut history = History::new(args.history as usize);
     if let Some(file) = &args.state {
-        for run in read_state(file) {
-            history.push(run);
-        }
+        read_state(file, &mut history);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -71,15 +69,19 @@ pub fn run_until(
         .block_on(tokio::net::TcpListener::bind(args.listen))
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     eprintln!("egress serve: listening on http://{}/", args.listen);
+    let mut state = State {
+        header: prepared.header.clone(),
+        classic: Exposition::default(),
+        openmetrics: Exposition::default(),
+        last: None,
+        history,
+        metrics: Metrics::new(&CatalogInfo::of(&prepared.loaded.catalog)),
+        next_run: jiff::Timestamp::now(),
+        runs: 0,
+    };
+    state.expose();
     let shared = Arc::new(Shared {
-        state: RwLock::new(State {
-            header: prepared.header.clone(),
-            last: None,
-            history,
-            metrics: Metrics::new(&CatalogInfo::of(&prepared.loaded.catalog)),
-            next_run: jiff::Timestamp::now(),
-            runs: 0,
-        }),
+        state: RwLock::new(state),
         setup: RwLock::new(Arc::new(prepared)),
         probe: args.probe.clone(),
         state_file: args.state.clone(),
@@ -123,31 +125,23 @@ async fn schedule(shared: Arc<Shared>, interval: Duration) {
         let next = jittered(interval);
         let now = jiff::Timestamp::now();
         let critical = critical(&report);
-        let history: Vec<Run> = {
+        {
             let mut s = shared.state.write().unwrap_or_else(|e| e.into_inner());
             s.metrics
                 .record(&report, now.as_millisecond() as f64 / 1000.0);
+            s.expose();
             s.history.push(Run::of(&report, now));
             s.last = Some(report);
             s.runs += 1;
             s.next_run = now
                 .checked_add(jiff::SignedDuration::try_from(next).unwrap_or_default())
                 .unwrap_or(now);
-            s.history.runs().cloned().collect()
-        };
-        if let Some(file) = &shared.state_file {
-            let lines: String = history
-                .iter()
-                .filter_map(|r| serde_json::to_string(r).ok())
-                .map(|l| l + "\n")
-                .collect();
-            if let Err(e) = crate::output::write_atomically(
-                file,
-                lines.as_bytes(),
-                crate::output::Overwrite::Yes,
-            ) {
-                eprintln!("egress serve: cannot keep the history: {e:#}");
-            }
+        }
+        if shared.state_file.is_some() {
+            let shared = shared.clone();
+            // Blocking file I/O, off the runtime's thread; scrapes read
+            // the state meanwhile.
+            let _ = tokio::task::spawn_blocking(move || keep_history(&shared)).await;
         }
         eprintln!(
             "egress serve: run finished at {now}: {}",
@@ -164,6 +158,25 @@ async fn schedule(shared: Arc<Shared>, interval: Duration) {
     }
 }
 
+/// Rewrites the `--state` file with the history, a line a run, streamed:
+/// a full history of failing runs is megabytes of JSON.
+fn keep_history(shared: &Shared) {
+    let Some(file) = &shared.state_file else {
+        return;
+    };
+    let s = shared.state.read().unwrap_or_else(|e| e.into_inner());
+    let written = crate::output::write_atomically_with(file, crate::output::Overwrite::Yes, |w| {
+        for run in s.history.runs() {
+            serde_json::to_writer(&mut *w, run)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    });
+    if let Err(e) = written {
+        eprintln!("egress serve: cannot keep the history: {e:#}");
+    }
+}
+
 /// Reads the catalog and profile again: a configuration with a problem is
 /// reported, and the running one kept. The next run starts at once.
 async fn reload(shared: &Arc<Shared>) -> Result<(), String> {
@@ -176,6 +189,7 @@ async fn reload(shared: &Arc<Shared>) -> Result<(), String> {
         let mut s = shared.state.write().unwrap_or_else(|e| e.into_inner());
         s.header = prepared.header.clone();
         s.metrics = Metrics::new(&CatalogInfo::of(&prepared.loaded.catalog));
+        s.expose();
     }
     *shared.setup.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(prepared);
     shared.wake.notify_one();
@@ -198,20 +212,30 @@ async fn reload_on_hangup(shared: Arc<Shared>) {
     }
 }
 
-/// The runs kept in `file`; a file that cannot be read as runs is
-/// reported and set aside (renamed `FILE.corrupt`), never fatal.
-fn read_state(file: &std::path::Path) -> Vec<Run> {
-    let Ok(text) = std::fs::read_to_string(file) else {
-        return Vec::new();
+/// Adds the runs kept in `file` to `history`, a line at a time; a file
+/// that cannot be read as runs is reported and set aside (renamed
+/// `FILE.corrupt`), and the history starts empty: never fatal.
+fn read_state(file: &std::path::Path, history: &mut History) {
+    use std::io::BufRead as _;
+    let Ok(text) = std::fs::File::open(file) else {
+        return;
     };
-    let mut runs = Vec::new();
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        match serde_json::from_str::<Run>(line) {
-            Ok(run) => runs.push(run),
+    let lines = std::io::BufReader::new(text).lines();
+    for (n, line) in lines.enumerate() {
+        let line = match line {
+            Ok(l) if l.trim().is_empty() => continue,
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!(
+                    "egress serve: {}: {e}; the history starts empty",
+                    file.display()
+                );
+                *history = History::new(history.capacity);
+                return;
+            }
+        };
+        match serde_json::from_str::<Run>(&line) {
+            Ok(run) => history.push(run),
             Err(e) => {
                 let aside = file.with_extension("corrupt");
                 let moved = std::fs::rename(file, &aside);
@@ -224,11 +248,11 @@ fn read_state(file: &std::path::Path) -> Vec<Run> {
                         Err(e) => format!(" (it could not be set aside: {e})"),
                     }
                 );
-                return Vec::new();
+                *history = History::new(history.capacity);
+                return;
             }
         }
     }
-    runs
 }
 
 /// Resolves on Ctrl-C, or SIGTERM on Unix.
@@ -273,6 +297,9 @@ fn critical(report: &Report) -> Vec<String> {
 
 struct State {
     header: Vec<String>,
+    /// The metrics of the last run, in each format.
+    classic: Exposition,
+    openmetrics: Exposition,
     last: Option<Report>,
     history: History,
     metrics: Metrics,
@@ -280,18 +307,93 @@ struct State {
     runs: u64,
 }
 
+impl State {
+    /// Renders the metrics once for every scrape until they change: a
+    /// scrape sends these bytes and never waits for an encoder.
+    fn expose(&mut self) {
+        self.classic = Exposition::new(self.metrics.classic());
+        self.openmetrics = Exposition::new(self.metrics.openmetrics());
+    }
+}
+
+/// One format of the metrics, as sent: plain, and gzip-compressed for the
+/// scrapers that accept it (Prometheus asks for gzip on every scrape).
+/// Compressed once per run, not once per scrape.
+#[derive(Default)]
+struct Exposition {
+    plain: Bytes,
+    gzip: Bytes,
+}
+
+impl Exposition {
+    fn new(text: String) -> Exposition {
+        use std::io::Write as _;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        // Writing to a Vec does not fail.
+        let gzip = encoder
+            .write_all(text.as_bytes())
+            .and_then(|()| encoder.finish())
+            .unwrap_or_default();
+        Exposition {
+            plain: Bytes::from(text),
+            gzip: Bytes::from(gzip),
+        }
+    }
+
+    /// The response: gzip when the request accepts it and compression
+    /// worked.
+    fn response(&self, headers: &hyper::HeaderMap, kind: &'static str) -> Response<Full<Bytes>> {
+        use hyper::header::{CONTENT_ENCODING, HeaderValue, VARY};
+        let gzip = accepts_gzip(headers) && !self.gzip.is_empty();
+        let body = if gzip { &self.gzip } else { &self.plain };
+        let mut r = bytes_with_type(StatusCode::OK, body.clone(), kind);
+        if gzip {
+            r.headers_mut()
+                .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        r.headers_mut()
+            .insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+        r
+    }
+}
+
+/// Whether `Accept-Encoding` lists gzip with a non-zero quality.
+fn accepts_gzip(headers: &hyper::HeaderMap) -> bool {
+    headers
+        .get_all(hyper::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let zero = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            name.eq_ignore_ascii_case("gzip") && !zero
+        })
+}
+
 /// One run, as the history keeps it (and `--state` stores it, a line
-/// each).
+/// each). Its pairs are shared with the other runs that hold the same (the
+/// history interns them): a full history of failing runs repeats the same
+/// endpoints and reasons run after run, and keeps each pair once.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Run {
     /// When it finished (RFC 3339).
     pub finished: String,
     pub duration_seconds: f64,
     /// Each feature's status.
-    pub features: Vec<(String, String)>,
+    pub features: Vec<Pair>,
     /// The endpoints that failed, with the reason.
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<Pair>,
 }
+
+/// Two texts of a run: a feature and its status, or an endpoint and why
+/// it failed. Stored as a two-element array.
+pub type Pair = Arc<(String, String)>;
 
 impl Run {
     fn of(report: &Report, finished: jiff::Timestamp) -> Run {
@@ -301,17 +403,17 @@ impl Run {
             features: report
                 .features
                 .iter()
-                .map(|f| (f.id.clone(), f.status.as_str().to_owned()))
+                .map(|f| Arc::new((f.id.clone(), f.status.as_str().to_owned())))
                 .collect(),
             failed: report
                 .endpoints
                 .iter()
                 .filter(|e| e.counts && matches!(e.outcome, Outcome::Failed { .. }))
                 .map(|e| {
-                    (
+                    Arc::new((
                         e.url.clone().unwrap_or_else(|| e.row.clone()),
-                        e.outcome.reason(),
-                    )
+                        e.outcome.reason().to_owned(),
+                    ))
                 })
                 .collect(),
         }
@@ -325,6 +427,8 @@ impl Run {
 pub struct History {
     capacity: usize,
     runs: VecDeque<(Run, bool)>,
+    /// Every pair the runs hold, once.
+    pairs: std::collections::HashSet<Pair>,
 }
 
 impl History {
@@ -332,10 +436,21 @@ impl History {
         History {
             capacity: capacity.max(1),
             runs: VecDeque::new(),
+            pairs: std::collections::HashSet::new(),
         }
     }
 
-    pub fn push(&mut self, run: Run) {
+    pub fn push(&mut self, mut run: Run) {
+        for pairs in [&mut run.features, &mut run.failed] {
+            for pair in pairs.iter_mut() {
+                match self.pairs.get(pair) {
+                    Some(kept) => *pair = kept.clone(),
+                    None => {
+                        self.pairs.insert(pair.clone());
+                    }
+                }
+            }
+        }
         let changed = self
             .runs
             .back()
@@ -351,6 +466,8 @@ impl History {
                     self.runs.pop_front();
                 }
             }
+            // Pairs no run holds any more.
+            self.pairs.retain(|p| Arc::strong_count(p) > 1);
         }
     }
 
@@ -361,9 +478,17 @@ impl History {
 
 async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
     loop {
-        let Ok((stream, peer)) = listener.accept().await else {
-            continue;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(_) => {
+                // Out of file descriptors, say: wait rather than spin.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
         };
+        // A response goes out whole: its last segment does not wait for
+        // the client's delayed ACK.
+        let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
             let service =
@@ -450,12 +575,11 @@ fn answer<B>(request: &Request<B>, state: &RwLock<State>) -> Response<Full<Bytes
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .any(|v| v.contains("application/openmetrics-text"));
-            let (body, kind) = if open {
-                (s.metrics.openmetrics(), OPENMETRICS)
+            if open {
+                s.openmetrics.response(request.headers(), OPENMETRICS)
             } else {
-                (s.metrics.classic(), CLASSIC)
-            };
-            with_type(StatusCode::OK, body, kind)
+                s.classic.response(request.headers(), CLASSIC)
+            }
         }
         "/healthz" => match &s.last {
             None => text(
@@ -522,7 +646,11 @@ fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
 }
 
 fn with_type(status: StatusCode, body: String, kind: &'static str) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+    bytes_with_type(status, Bytes::from(body), kind)
+}
+
+fn bytes_with_type(status: StatusCode, body: Bytes, kind: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
@@ -539,9 +667,9 @@ mod tests {
         Run {
             finished: format!("t{n}"),
             duration_seconds: 0.0,
-            features: vec![("f".to_owned(), status.to_owned())],
+            features: vec![Arc::new(("f".into(), status.into()))],
             failed: if failed {
-                vec![("u".to_owned(), "r".to_owned())]
+                vec![Arc::new(("u".into(), "r".into()))]
             } else {
                 Vec::new()
             },
@@ -560,5 +688,39 @@ mod tests {
         h.push(run(4, "critical", true));
         let kept: Vec<&str> = h.runs().map(|r| r.finished.as_str()).collect();
         assert_eq!(kept, ["t2", "t3", "t4"]);
+    }
+
+    #[test]
+    fn gzip_only_when_accepted() {
+        fn check(accept_encoding: &[&str], gzip: bool) {
+            let mut headers = hyper::HeaderMap::new();
+            for v in accept_encoding {
+                headers.append(
+                    hyper::header::ACCEPT_ENCODING,
+                    hyper::header::HeaderValue::from_str(v).unwrap(),
+                );
+            }
+            assert_eq!(accepts_gzip(&headers), gzip, "{accept_encoding:?}");
+        }
+        check(&[], false);
+        check(&["gzip"], true);
+        check(&["GZIP"], true);
+        check(&["identity, gzip;q=0.5"], true);
+        check(&["br", "gzip"], true);
+        check(&["gzip;q=0"], false);
+        check(&["gzip; q=0.0, identity"], false);
+        check(&["deflate, x-gzipped"], false);
+    }
+
+    #[test]
+    fn gzip_exposition_is_the_text() {
+        use std::io::Read as _;
+        let e = Exposition::new("egress_build_info{version=\"1\"} 1\n".repeat(100));
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&e.gzip[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text.as_bytes(), &e.plain[..]);
+        assert!(e.gzip.len() < e.plain.len() / 10);
     }
 }

@@ -170,7 +170,8 @@ fn serve_scrapes_pages_and_faults_issue_20() {
     let (code, head, body) = curl(port, "/metrics", &[]);
     assert_eq!(code, 200);
     assert!(
-        head.contains("content-type: text/plain; version=0.0.4"),
+        head.contains("content-type: text/plain; version=0.0.4")
+            && !head.contains("content-encoding"),
         "{head}"
     );
     promtool_check_metrics(&body);
@@ -186,6 +187,12 @@ fn serve_scrapes_pages_and_faults_issue_20() {
     ] {
         assert!(body.contains(&series), "{series} is missing:\n{body}");
     }
+    // Compressed for scrapers that accept gzip, as Prometheus does: the
+    // same text once curl has decompressed it.
+    let (code, head, gzipped) = curl(port, "/metrics", &["--compressed"]);
+    assert_eq!(code, 200);
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    promtool_check_metrics(&gzipped);
     // OpenMetrics when asked for.
     let (code, head, body) = curl(
         port,

@@ -148,12 +148,13 @@ fn changes(history: &[&Run]) -> Markup {
     let mut items: Vec<(String, String)> = Vec::new();
     for pair in history.windows(2) {
         let (before, after) = (pair[0], pair[1]);
-        for (id, status) in &after.features {
+        for pair in &after.features {
+            let (id, status) = &**pair;
             let old = before
                 .features
                 .iter()
-                .find(|(f, _)| f == id)
-                .map(|(_, s)| s.as_str());
+                .find(|p| &p.0 == id)
+                .map(|p| p.1.as_str());
             if old != Some(status.as_str()) {
                 items.push((
                     after.finished.clone(),
