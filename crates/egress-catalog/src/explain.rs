@@ -432,6 +432,15 @@ fn port_problem(e: &Endpoint, input: &Input) -> Option<String> {
             names.join(", ")
         ));
     }
+    if let (Destination::Url(url), Some(path)) = (&e.destination, visible_path(input))
+        && !egress_pattern::path_covers(&url.path, path)
+    {
+        return Some(format!(
+            "path `{path}` is not under `{}`, the path the catalog names for `{}`",
+            url.path,
+            e.destination.host()
+        ));
+    }
     if let Some(port) = input.port
         && !e.ports.value.contains(&port)
     {
@@ -443,6 +452,13 @@ fn port_problem(e: &Endpoint, input: &Input) -> Option<String> {
         ));
     }
     None
+}
+
+/// The path of a plain-HTTP input, which a proxy sees (`/` when the URL
+/// has none); `None` for HTTPS and bare hosts, where only the host is
+/// visible without TLS interception.
+fn visible_path(input: &Input) -> Option<&str> {
+    (input.scheme == Some(Scheme::Http)).then(|| input.path.as_deref().unwrap_or("/"))
 }
 
 fn to_match(catalog: &Catalog, e: &Endpoint, via_placeholder: bool) -> Match {
@@ -482,7 +498,14 @@ fn plan_verdict(
     };
     let mut allowed_rows = Vec::new();
     let mut needs: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut path_miss = None;
     for row in &matching {
+        if let (Some(rule), Some(path)) = (&row.path, visible_path(input))
+            && !egress_pattern::path_covers(rule, path)
+        {
+            path_miss.get_or_insert((row, rule, path));
+            continue;
+        }
         let mut any = false;
         for r in row.in_force().filter(|r| r.pairs.iter().any(admits)) {
             any = true;
@@ -505,6 +528,16 @@ fn plan_verdict(
             allowed: true,
             rows: allowed_rows,
             reason: format!("the plan allows it for {}", needs.join("; ")),
+        };
+    }
+    if let Some((row, rule, path)) = path_miss {
+        return PlanVerdict {
+            allowed: false,
+            rows: Vec::new(),
+            reason: format!(
+                "the plan's `{}` allows the path `{rule}` only, and `{path}` is not under it",
+                row.host
+            ),
         };
     }
     if let Some(row) = matching.first() {

@@ -350,3 +350,99 @@ fn plan_verdicts_per_requirement_issue_14() {
         "the plan's `download.microsoft.com` allows http:80, https:443, not port 8443",
     );
 }
+
+/// A catalog with a plain-HTTP endpoint that names a path: a proxy sees
+/// the path of plain HTTP, so `explain` holds it to the path (issue 21);
+/// over HTTPS only the host is visible.
+#[test]
+fn paths_of_plain_http_endpoints() {
+    let text = r#"[catalog]
+id = "demo"
+title = "Demo"
+vendor = "Contoso"
+product = "Demo product"
+revision = "1"
+describes = 2024-01-01
+
+[[page]]
+id = "p"
+title = "Page"
+language = "en-US"
+
+[[role]]
+id = "client"
+title = "Client"
+
+[[feature]]
+id = "feeds"
+title = "Feeds"
+page = "p"
+section = "Feeds"
+
+[[endpoint]]
+id = "feed"
+url = "http://feed.example.com/feed/"
+features = ["feeds"]
+"#;
+    let file = egress_catalog::SourceFile::new("demo.toml", text.to_owned());
+    let catalogs = vec![egress_catalog::catalog::load(&file).unwrap()];
+    let request = Request {
+        cloud: Cloud::Public,
+        version: None,
+        as_of: date(2026, 1, 15),
+        features: None,
+        roles: Vec::new(),
+        placeholders: BTreeMap::new(),
+        exclude: Default::default(),
+    };
+    let plan = plan::resolve(&catalogs[0], &request);
+    let explainer = Explainer::new(&catalogs, Some(&plan), Placeholders::Unresolved);
+    #[track_caller]
+    fn check(explainer: &Explainer<'_>, input: &str, expected: &[&str]) {
+        let e = explainer.explain(&Input::parse(input).unwrap());
+        let mut got: Vec<String> = e.matches.iter().map(|m| m.endpoint.clone()).collect();
+        got.extend(e.near_miss.map(|n| format!("near miss: {}", n.reason)));
+        got.extend(e.plan.map(|p| format!("plan: {} {}", p.allowed, p.reason)));
+        assert_eq!(got, expected, "{input}");
+    }
+    let allowed = [
+        "feed",
+        "plan: true the plan allows it for feeds (as unspecified)",
+    ];
+    check(&explainer, "http://feed.example.com/feed/", &allowed);
+    check(
+        &explainer,
+        "http://feed.example.com/feed/x.cab?v=1",
+        &allowed,
+    );
+    check(
+        &explainer,
+        "http://feed.example.com/other/../feed/x",
+        &allowed,
+    );
+    check(&explainer, "feed.example.com", &allowed);
+    check(
+        &explainer,
+        "http://feed.example.com/other/",
+        &[
+            "near miss: path `/other/` is not under `/feed/`, the path the catalog names for `feed.example.com`",
+            "plan: false the plan's `feed.example.com` allows the path `/feed/` only, and `/other/` is not under it",
+        ],
+    );
+    check(
+        &explainer,
+        "http://feed.example.com/feed/%2e%2e/admin",
+        &[
+            "near miss: path `/feed/%2e%2e/admin` is not under `/feed/`, the path the catalog names for `feed.example.com`",
+            "plan: false the plan's `feed.example.com` allows the path `/feed/` only, and `/feed/%2e%2e/admin` is not under it",
+        ],
+    );
+    check(
+        &explainer,
+        "http://feed.example.com",
+        &[
+            "near miss: path `/` is not under `/feed/`, the path the catalog names for `feed.example.com`",
+            "plan: false the plan's `feed.example.com` allows the path `/feed/` only, and `/` is not under it",
+        ],
+    );
+}

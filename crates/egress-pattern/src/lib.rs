@@ -18,17 +18,22 @@
 //! one trailing dot removed, internationalized names in their A-label form.
 //! A [`HostPattern`] or [`Host`] that exists is always normalized and valid.
 //!
+//! URL paths ([`path_covers`]: whether an endpoint's path covers a
+//! request's, where a path can be seen) are decided here too.
+//!
 //! This crate does no I/O and has no async runtime; it depends on nothing but
-//! `idna` and `thiserror`.
+//! `idna`, `percent-encoding` and `thiserror`.
 
 #![forbid(unsafe_code)]
 
 mod host;
+mod path;
 mod pattern;
 mod set;
 mod shell;
 
 pub use host::{Host, HostError, HostErrorKind};
+pub use path::{normalize_path, path_covers};
 pub use pattern::{HostPattern, PatternKind};
 pub use set::{HostSet, HostSetBuilder, PatternId};
 pub use shell::sh_exp_match;

@@ -1,0 +1,21 @@
+//! The decisions of `egress proxy`, the enforcing egress proxy (issue 21),
+//! without I/O: callers hand in what a request names and what DNS
+//! answered.
+//!
+//! So far its SSRF rules (docs/proxy.md):
+//!
+//! - [`target`]: the host a request names, read as a browser's URL parser
+//!   reads it, so that every spelling of an IP literal (`127.1`,
+//!   `2130706433`, `0x7f.1`, `0177.0.0.1`, `[::ffff:127.0.0.1]`) becomes
+//!   the address it means, and an IPv6 zone is refused.
+//! - [`address`]: where an address points (loopback, RFC 1918, link-local,
+//!   CGNAT, ULA, multicast, ..., also through IPv4-mapped, NAT64, 6to4 and
+//!   Teredo addresses), and whether the proxy may connect to it.
+
+#![forbid(unsafe_code)]
+
+pub mod address;
+pub mod target;
+
+pub use address::{AddressRules, Class, Denied};
+pub use target::{Target, TargetError, parse_host};
