@@ -2,7 +2,11 @@
 //! without I/O: callers hand in what a request names and what DNS
 //! answered.
 //!
-//! So far its SSRF rules (docs/proxy.md):
+//! - [`decision`]: the plan a source asks under (the profile's servers by
+//!   address, with their roles) and whether it allows a request, through
+//!   the explain engine, so that proxy, allowlists and `explain` agree.
+//!
+//! And its SSRF rules (docs/proxy.md):
 //!
 //! - [`target`]: the host a request names, read as a browser's URL parser
 //!   reads it, so that every spelling of an IP literal (`127.1`,
@@ -15,7 +19,9 @@
 #![forbid(unsafe_code)]
 
 pub mod address;
+pub mod decision;
 pub mod target;
 
 pub use address::{AddressRules, Class, Denied};
+pub use decision::{Ask, Decision, Gate, Plans, ServerPlan};
 pub use target::{Target, TargetError, parse_host};

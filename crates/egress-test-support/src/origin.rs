@@ -1,5 +1,6 @@
 //! Origins on loopback, a thread per connection: one that answers every
-//! request with 200, and one that serves files by path.
+//! request with 200, one that echoes the request head, and one that
+//! serves files by path.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -17,6 +18,21 @@ pub fn http_origin() -> u16 {
         let mut stream = stream;
         if read_head(&mut stream) {
             let _ = stream.write_all(OK);
+        }
+    })
+}
+
+/// A plain-HTTP origin on 127.0.0.1 that answers every request with its
+/// request head as the body: what a proxy forwarded, for the test to
+/// read. Its port.
+pub fn echo_origin() -> u16 {
+    serve(|mut stream| {
+        if let Some(head) = read_request(&mut stream) {
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+                head.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
         }
     })
 }

@@ -33,6 +33,10 @@ pub enum Command {
     /// metrics (/metrics), the check's JSON with history (/api/status) and
     /// a health answer (/healthz). docs/serve.md.
     Serve(ServeArgs),
+    /// A forward proxy that lets each site system reach what its plan
+    /// allows: report mode logs what it would deny, enforce mode denies
+    /// it (in progress: docs/proxy.md).
+    Proxy(ProxyArgs),
     /// Render the plan as an allowlist for a firewall or proxy, exactly where
     /// the target can express it, with every loss of precision reported.
     Render(RenderArgs),
@@ -151,6 +155,46 @@ pub struct ServeArgs {
     /// docs/serve.md).
     #[arg(long)]
     pub service: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// `--role` gives sources that are not a server of the profile a plan
+    /// (without servers in the profile: every source).
+    #[command(flatten)]
+    pub select: Select,
+    /// Azure cloud (default: the profile's, else public).
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
+    /// Where to listen.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:3128")]
+    pub listen: std::net::SocketAddr,
+    /// report: allow what the plan does not, and log it as would_deny;
+    /// enforce: deny it.
+    #[arg(long, value_enum, default_value_t = ProxyMode::Report)]
+    pub mode: ProxyMode,
+    /// A network the proxy may connect to although it is not public
+    /// (repeatable): `10.0.0.0/8`, `127.0.0.0/8`.
+    #[arg(long = "allow-net", value_name = "CIDR")]
+    pub allow_net: Vec<String>,
+    /// Use ADDR for HOST:PORT instead of asking DNS (repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// The decision log, JSON lines: appended to FILE, or `-` for standard
+    /// output.
+    #[arg(long, value_name = "FILE|-")]
+    pub decision_log: Option<String>,
+    /// Check the configuration, print what would be enforced, and exit.
+    #[arg(long)]
+    pub test_config: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProxyMode {
+    Report,
+    Enforce,
 }
 
 /// What to check and how to probe it: shared by `check` and `serve`.

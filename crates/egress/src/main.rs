@@ -12,12 +12,14 @@ mod context;
 mod diff;
 mod discover;
 mod explain;
+mod http;
 mod import;
 mod net;
 mod output;
 mod pac;
 mod plan;
 mod profile;
+mod proxy;
 mod render;
 mod report;
 mod routes;
@@ -60,6 +62,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Render(args) => render::run(args),
         Command::Check(args) => check::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Proxy(args) => proxy::run(args),
         Command::Catalog(command) => catalog::run(command),
         Command::Profile(command) => done(profile::run(command)),
         Command::Pac(command) => pac::run(command),

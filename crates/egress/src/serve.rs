@@ -550,6 +550,12 @@ async fn reload_request<B>(
 
 /// The answer to one request, from the last completed run.
 fn answer<B>(request: &Request<B>, state: &RwLock<State>) -> Response<Full<Bytes>> {
+    if crate::http::head_size(request) > MAX_HEAD {
+        return text(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "the request head is over 16 KiB\n",
+        );
+    }
     let path = request.uri().path();
     let known = ["/", "/metrics", "/api/status", "/healthz"];
     if !known.contains(&path) {

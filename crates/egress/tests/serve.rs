@@ -232,6 +232,8 @@ fn serve_scrapes_pages_and_faults_issue_20() {
 
     // Unknown paths, other methods.
     assert_eq!(curl(port, "/nope", &[]).0, 404);
+    let big = format!("X-Big: {}", "x".repeat(20 * 1024));
+    assert_eq!(curl(port, "/metrics", &["-H", &big]).0, 431);
     let (code, head, _) = curl(port, "/metrics", &["-X", "POST"]);
     assert_eq!(code, 405);
     assert!(head.contains("allow: get, head"), "{head}");

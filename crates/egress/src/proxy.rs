@@ -1,0 +1,695 @@
+//! `egress proxy`: a forward proxy (CONNECT tunnels and absolute-form
+//! plain HTTP) that lets each source reach what its plan allows
+//! (docs/proxy.md). The decisions are egress-gate's: the plan through the
+//! explain engine, the host and addresses through the SSRF rules. This
+//! module does the I/O: listening, resolving, connecting, relaying and
+//! the decision log.
+
+use std::convert::Infallible;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use egress_catalog::catalog::Scheme;
+use egress_catalog::profile::AddressRange;
+use egress_catalog::{Catalog, plan};
+use egress_gate::{AddressRules, Ask, Decision, Gate, Plans, ServerPlan, Target, parse_host};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Serialize;
+
+use crate::Exit;
+use crate::cli::{ProxyArgs, ProxyMode, Select};
+use crate::context;
+
+type Body = BoxBody<Bytes, hyper::Error>;
+
+/// Request heads are limited to this many bytes (then 431).
+const MAX_HEAD: usize = 32 * 1024;
+/// A request head must arrive within this time.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Each connect attempt to an upstream address.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
+    let loaded = context::load(&args.source)?;
+    context::check_ids(&loaded.catalog, &args.select)?;
+    let mut problems = Vec::new();
+    let allow: Vec<AddressRange> = args
+        .allow_net
+        .iter()
+        .filter_map(|a| {
+            AddressRange::parse(a)
+                .map_err(|e| problems.push(format!("--allow-net {e}")))
+                .ok()
+        })
+        .collect();
+    let pins: Vec<(String, u16, IpAddr)> = args
+        .resolve
+        .iter()
+        .filter_map(|r| {
+            egress_check::settings::resolve(r)
+                .map_err(|e| problems.push(e.to_string()))
+                .ok()
+        })
+        .collect();
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
+    }
+
+    let servers = loaded
+        .profile
+        .as_ref()
+        .map(|p| p.servers.clone())
+        .unwrap_or_default();
+    let plans = Plans {
+        default: (servers.is_empty() || !args.select.roles.is_empty()).then(|| {
+            let request = context::request(&loaded, &args.select, args.cloud);
+            (
+                display_roles(&request.roles),
+                plan::resolve(&loaded.catalog, &request),
+            )
+        }),
+        servers: servers
+            .iter()
+            .map(|s| {
+                let select = Select {
+                    roles: s.roles.iter().map(|r| r.value.clone()).collect(),
+                    ..args.select.clone()
+                };
+                let request = context::request(&loaded, &select, args.cloud);
+                ServerPlan {
+                    name: s.name.to_string(),
+                    addresses: s.addresses.clone(),
+                    roles: select.roles,
+                    plan: plan::resolve(&loaded.catalog, &request),
+                }
+            })
+            .collect(),
+        catalog: loaded.catalog,
+    };
+    // The plans and the matchers built on them live as long as the
+    // process: the connection tasks borrow them.
+    let plans: &'static Plans = Box::leak(Box::new(plans));
+    let catalogs: &'static [Catalog] = Box::leak(Box::new([plans.catalog.clone()]));
+    let gate: &'static Gate<'static> = Box::leak(Box::new(Gate::new(catalogs, plans)));
+
+    // What the proxy cannot hold exactly, first.
+    let hidden = path_losses(plans);
+    for loss in &hidden {
+        eprintln!("egress proxy: loss: {loss}");
+    }
+    let summary = summary(plans, args);
+    if args.test_config {
+        println!("{summary}");
+        println!("configuration OK");
+        return Ok(Exit::Success);
+    }
+
+    let log: Box<dyn Write + Send> = match args.decision_log.as_deref() {
+        None => Box::new(std::io::sink()),
+        Some("-") => Box::new(std::io::stdout()),
+        Some(path) => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open the decision log {path}"))?,
+        ),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(args.listen))
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let own = listener.local_addr().unwrap_or(args.listen);
+    let shared = Arc::new(Shared {
+        gate,
+        rules: AddressRules {
+            allow,
+            own: vec![own],
+        },
+        pins,
+        mode: args.mode,
+        log: Mutex::new(log),
+    });
+    eprintln!("egress proxy: listening on {own}; {summary}");
+    runtime.block_on(async {
+        tokio::select! {
+            () = accept(listener, shared) => {}
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminated() => {}
+        }
+    });
+    eprintln!("egress proxy: stopped");
+    Ok(Exit::Success)
+}
+
+#[cfg(unix)]
+async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut s) => {
+            s.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminated() {
+    std::future::pending().await
+}
+
+fn display_roles(roles: &[String]) -> Vec<String> {
+    if roles.is_empty() {
+        vec!["all".to_owned()]
+    } else {
+        roles.to_vec()
+    }
+}
+
+/// One line on what is enforced, for the start and `--test-config`.
+fn summary(plans: &Plans, args: &ProxyArgs) -> String {
+    let mode = match args.mode {
+        ProxyMode::Report => "report mode (nothing is denied by the plan; would_deny is logged)",
+        ProxyMode::Enforce => "enforce mode",
+    };
+    let default = match &plans.default {
+        Some((roles, plan)) => format!(
+            "other sources: roles {} ({} rows)",
+            roles.join(", "),
+            plan.rows.len()
+        ),
+        None => "other sources: no plan (denied)".to_owned(),
+    };
+    format!(
+        "{mode}; catalog {} revision {}; {} servers from the profile; {default}",
+        plans.catalog.meta.id,
+        plans.catalog.meta.revision,
+        plans.servers.len()
+    )
+}
+
+/// HTTPS endpoints that name a path: through CONNECT only the host is
+/// visible, so the proxy allows the whole host.
+fn path_losses(plans: &Plans) -> Vec<String> {
+    let mut out: Vec<String> = plans
+        .default
+        .iter()
+        .map(|(_, p)| p)
+        .chain(plans.servers.iter().map(|s| &s.plan))
+        .flat_map(|p| &p.rows)
+        .filter(|r| {
+            r.path.as_deref().is_some_and(|p| p != "/")
+                && r.schemes.contains_key(&Scheme::Https)
+                && r.status.is_in_force()
+        })
+        .map(|r| {
+            format!(
+                "`{}{}` names a path, but a CONNECT tunnel shows only the host: the proxy allows all of `{}` over HTTPS",
+                r.host,
+                r.path.as_deref().unwrap_or(""),
+                r.host
+            )
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+struct Shared {
+    gate: &'static Gate<'static>,
+    rules: AddressRules,
+    pins: Vec<(String, u16, IpAddr)>,
+    mode: ProxyMode,
+    log: Mutex<Box<dyn Write + Send>>,
+}
+
+async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(_) => {
+                // Out of file descriptors, say: wait rather than spin.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(handle(request, peer, shared).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEAD_TIMEOUT)
+                .max_buf_size(MAX_HEAD)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades()
+                .await;
+        });
+    }
+}
+
+/// One line of the decision log (docs/proxy.md).
+#[derive(Serialize)]
+struct LogLine<'a> {
+    time: String,
+    source: IpAddr,
+    method: &'a str,
+    host: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    written: Option<&'a str>,
+    port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
+    /// `allow` or `deny`.
+    decision: &'static str,
+    /// Allowed in report mode although the plan does not allow it.
+    would_deny: bool,
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    near_miss: Option<&'a str>,
+    roles: &'a [String],
+    servers: &'a [String],
+    rows: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream: Option<SocketAddr>,
+    /// Why an allowed request did not reach its origin (DNS, connect).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    /// For tunnels: bytes from the client, and to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_up: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_down: Option<u64>,
+    duration_ms: u128,
+}
+
+/// What happened to a request, for the log.
+struct Outcome<'a> {
+    source: IpAddr,
+    method: &'a str,
+    target: Option<&'a Target>,
+    raw_host: &'a str,
+    port: u16,
+    path: Option<&'a str>,
+    decision: Option<&'a Decision>,
+    /// Set when the request was denied: why.
+    denied: Option<String>,
+    upstream: Option<SocketAddr>,
+    error: Option<String>,
+    bytes: Option<(u64, u64)>,
+    started: Instant,
+}
+
+impl Shared {
+    fn log(&self, o: &Outcome<'_>) {
+        let empty: &[String] = &[];
+        let plan_allowed = o.decision.is_some_and(|d| d.allowed);
+        let reason = match (&o.denied, o.decision) {
+            (Some(why), _) => why.as_str(),
+            (None, Some(d)) => d.reason.as_str(),
+            (None, None) => "",
+        };
+        let line = LogLine {
+            time: jiff::Timestamp::now().to_string(),
+            source: o.source,
+            method: o.method,
+            host: o
+                .target
+                .map_or_else(|| o.raw_host.to_owned(), |t| t.host.to_string()),
+            written: o.target.and_then(|t| t.written.as_deref()),
+            port: o.port,
+            path: o.path,
+            decision: if o.denied.is_some() { "deny" } else { "allow" },
+            would_deny: o.denied.is_none() && o.decision.is_some() && !plan_allowed,
+            reason,
+            near_miss: o.decision.and_then(|d| d.near_miss.as_deref()),
+            roles: o.decision.map_or(empty, |d| &d.roles),
+            servers: o.decision.map_or(empty, |d| &d.servers),
+            rows: o.decision.map_or(empty, |d| &d.rows),
+            upstream: o.upstream,
+            error: o.error.as_deref(),
+            bytes_up: o.bytes.map(|b| b.0),
+            bytes_down: o.bytes.map(|b| b.1),
+            duration_ms: o.started.elapsed().as_millis(),
+        };
+        if let Ok(text) = serde_json::to_string(&line) {
+            let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(log, "{text}");
+            let _ = log.flush();
+        }
+    }
+
+    /// The addresses for `target`, in order: an IP literal's own, a
+    /// `--resolve` pin, or DNS; each judged by the SSRF rules.
+    async fn addresses(&self, target: &Target, port: u16) -> Result<Vec<SocketAddr>, Unreachable> {
+        let answer: Vec<SocketAddr> = match (target.address(), target.host.as_name()) {
+            (Some(ip), _) => vec![SocketAddr::new(ip, port)],
+            (None, Some(name)) => match self
+                .pins
+                .iter()
+                .find(|(h, p, _)| h.eq_ignore_ascii_case(name) && *p == port)
+            {
+                Some((_, _, ip)) => vec![SocketAddr::new(*ip, port)],
+                None => tokio::net::lookup_host((name, port))
+                    .await
+                    .map_err(|e| Unreachable::Dns(format!("DNS: {name}: {e}")))?
+                    .collect(),
+            },
+            (None, None) => Vec::new(),
+        };
+        let (allowed, denied) = self.rules.partition(&answer, false);
+        if allowed.is_empty() {
+            let reasons: Vec<String> = denied.iter().map(ToString::to_string).collect();
+            return Err(if reasons.is_empty() {
+                Unreachable::Dns(format!("DNS: no address for {}", target.host))
+            } else {
+                Unreachable::Denied(reasons.join("; "))
+            });
+        }
+        Ok(allowed)
+    }
+}
+
+/// Why a request has no address to go to.
+enum Unreachable {
+    /// The SSRF rules deny every address: 403.
+    Denied(String),
+    /// DNS gave none: 502.
+    Dns(String),
+}
+
+/// Connects to the first address that answers, in order.
+async fn connect(addresses: &[SocketAddr]) -> Result<(tokio::net::TcpStream, SocketAddr), String> {
+    let mut last = String::new();
+    for &to in addresses {
+        match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(to)).await {
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                return Ok((stream, to));
+            }
+            Ok(Err(e)) => last = format!("connect to {to}: {e}"),
+            Err(_) => last = format!("connect to {to}: timed out"),
+        }
+    }
+    Err(last)
+}
+
+async fn handle(
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+) -> Response<Body> {
+    let started = Instant::now();
+    if crate::http::head_size(&request) > MAX_HEAD {
+        return text(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "the request head is over 32 KiB\n",
+        );
+    }
+    let source = peer.ip().to_canonical();
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let (scheme, authority) = if method == Method::CONNECT {
+        (Scheme::Https, uri.authority().cloned())
+    } else {
+        match uri.scheme_str() {
+            Some("http") => (Scheme::Http, uri.authority().cloned()),
+            Some(_) => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    "egress proxy forwards plain HTTP in absolute form (http://...) and HTTPS through CONNECT\n",
+                );
+            }
+            None => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    "egress proxy is a forward proxy: send CONNECT host:port, or an absolute-form request (GET http://host/path)\n",
+                );
+            }
+        }
+    };
+    let Some(authority) = authority else {
+        return text(StatusCode::BAD_REQUEST, "the request names no host\n");
+    };
+    let port = match (authority.port_u16(), scheme) {
+        (Some(p), _) => p,
+        (None, Scheme::Http) => 80,
+        (None, Scheme::Https) => {
+            return text(StatusCode::BAD_REQUEST, "CONNECT needs host:port\n");
+        }
+    };
+    let path = (scheme == Scheme::Http).then(|| uri.path_and_query().map_or("/", |p| p.as_str()));
+    let raw_host = authority.host();
+    let mut outcome = Outcome {
+        source,
+        method: method.as_str(),
+        target: None,
+        raw_host,
+        port,
+        path,
+        decision: None,
+        denied: None,
+        upstream: None,
+        error: None,
+        bytes: None,
+        started,
+    };
+    let target = match parse_host(raw_host) {
+        Ok(t) => t,
+        Err(e) => {
+            outcome.denied = Some(e.to_string());
+            shared.log(&outcome);
+            return denied(&e.to_string());
+        }
+    };
+    let decision = shared.gate.decide(&Ask {
+        source,
+        scheme,
+        target: &target,
+        port,
+        path,
+    });
+    outcome.target = Some(&target);
+    outcome.decision = Some(&decision);
+    if !decision.allowed && shared.mode == ProxyMode::Enforce {
+        let why = denial_text(&target, port, &decision);
+        outcome.denied = Some(decision.reason.clone());
+        shared.log(&outcome);
+        return denied(&why);
+    }
+    if scheme == Scheme::Http && request.headers().contains_key(hyper::header::UPGRADE) {
+        let why = "Upgrade on plain HTTP is not forwarded: a protocol switch would leave the proxy's view";
+        outcome.denied = Some(why.to_owned());
+        shared.log(&outcome);
+        return denied(why);
+    }
+    let addresses = match shared.addresses(&target, port).await {
+        Ok(a) => a,
+        Err(Unreachable::Denied(why)) => {
+            outcome.denied = Some(why.clone());
+            shared.log(&outcome);
+            return denied(&why);
+        }
+        Err(Unreachable::Dns(why)) => {
+            let answer = text(StatusCode::BAD_GATEWAY, &format!("{why}\n"));
+            outcome.error = Some(why);
+            shared.log(&outcome);
+            return answer;
+        }
+    };
+    let (stream, upstream) = match connect(&addresses).await {
+        Ok(s) => s,
+        Err(why) => {
+            let answer = text(StatusCode::BAD_GATEWAY, &format!("{why}\n"));
+            outcome.error = Some(why);
+            shared.log(&outcome);
+            return answer;
+        }
+    };
+    outcome.upstream = Some(upstream);
+    if scheme == Scheme::Https {
+        tunnel(request, stream, shared.clone(), owned_outcome(&outcome))
+    } else {
+        let response = forward(request, stream, &authority).await;
+        shared.log(&outcome);
+        response
+    }
+}
+
+/// Answers 200 to the CONNECT and relays bytes both ways once hyper
+/// hands over the connection; the log line is written when it closes.
+fn tunnel(
+    request: Request<Incoming>,
+    mut upstream: tokio::net::TcpStream,
+    shared: Arc<Shared>,
+    o: OwnedOutcome,
+) -> Response<Body> {
+    tokio::spawn(async move {
+        let bytes = match hyper::upgrade::on(request).await {
+            Ok(upgraded) => {
+                let mut client = hyper_util::rt::TokioIo::new(upgraded);
+                tokio::io::copy_bidirectional(&mut client, &mut upstream)
+                    .await
+                    .ok()
+            }
+            Err(_) => None,
+        };
+        shared.log(&Outcome {
+            source: o.source,
+            method: "CONNECT",
+            target: Some(&o.target),
+            raw_host: "",
+            port: o.port,
+            path: None,
+            decision: Some(&o.decision),
+            denied: None,
+            upstream: o.upstream,
+            error: None,
+            bytes,
+            started: o.started,
+        });
+    });
+    Response::new(empty())
+}
+
+/// Forwards one absolute-form request to the origin over `stream`, as
+/// origin-form, without hop-by-hop headers and proxy credentials.
+async fn forward(
+    request: Request<Incoming>,
+    stream: tokio::net::TcpStream,
+    authority: &hyper::http::uri::Authority,
+) -> Response<Body> {
+    let (mut parts, body) = request.into_parts();
+    let origin_form = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    parts.uri = match origin_form.parse() {
+        Ok(uri) => uri,
+        Err(_) => return text(StatusCode::BAD_REQUEST, "the request's path is not valid\n"),
+    };
+    strip_hop_by_hop(&mut parts.headers);
+    if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+        parts.headers.insert(hyper::header::HOST, host);
+    }
+    parts
+        .headers
+        .append(hyper::header::VIA, HeaderValue::from_static("1.1 egress"));
+    let (mut sender, connection) =
+        match hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await {
+            Ok(pair) => pair,
+            Err(e) => return text(StatusCode::BAD_GATEWAY, &format!("upstream: {e}\n")),
+        };
+    tokio::spawn(connection);
+    match sender.send_request(Request::from_parts(parts, body)).await {
+        Ok(response) => {
+            let (mut parts, body) = response.into_parts();
+            strip_hop_by_hop(&mut parts.headers);
+            parts
+                .headers
+                .append(hyper::header::VIA, HeaderValue::from_static("1.1 egress"));
+            Response::from_parts(parts, body.boxed())
+        }
+        Err(e) => text(StatusCode::BAD_GATEWAY, &format!("upstream: {e}\n")),
+    }
+}
+
+/// Removes the headers that concern one connection only (RFC 9110, 7.6.1),
+/// those the `Connection` header names, and the proxy's credentials.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(hyper::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "te",
+        "trailer",
+        "upgrade",
+    ] {
+        headers.remove(name);
+    }
+}
+
+/// A log line's fields, owned, for a tunnel that outlives the request.
+struct OwnedOutcome {
+    source: IpAddr,
+    target: Target,
+    port: u16,
+    decision: Decision,
+    upstream: Option<SocketAddr>,
+    started: Instant,
+}
+
+fn owned_outcome(o: &Outcome<'_>) -> OwnedOutcome {
+    OwnedOutcome {
+        source: o.source,
+        target: o.target.cloned().expect("a tunnel has a target"),
+        port: o.port,
+        decision: o.decision.cloned().expect("a tunnel has a decision"),
+        upstream: o.upstream,
+        started: o.started,
+    }
+}
+
+fn denial_text(target: &Target, port: u16, d: &Decision) -> String {
+    let mut text = format!(
+        "egress proxy denied {target}:{port} (roles: {}): {}",
+        d.roles.join(", "),
+        d.reason
+    );
+    if let Some(near) = &d.near_miss {
+        text.push_str("; ");
+        text.push_str(near);
+    }
+    text
+}
+
+fn denied(why: &str) -> Response<Body> {
+    text(StatusCode::FORBIDDEN, &format!("{why}\n"))
+}
+
+fn empty() -> Body {
+    Full::new(Bytes::new())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Body> {
+    let mut r = Response::new(
+        Full::new(Bytes::from(body.to_owned()))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}

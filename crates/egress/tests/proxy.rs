@@ -1,0 +1,454 @@
+//! `egress proxy` end to end (issue 21, in progress): the real binary
+//! between curl (and raw sockets, for what curl will not send) and
+//! origins on loopback. Enforce and report mode, near-miss denials, paths
+//! of plain HTTP, the SSRF rules, the decision log, forwarded headers.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use egress_test_support::origin::{echo_origin, https_origin};
+use egress_test_support::tools::{free_port, require};
+
+/// A running `egress proxy`, stopped when dropped.
+struct Proxy {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proxy {
+    fn start(dir: &Path, name: &str, args: &[String]) -> Proxy {
+        let port = free_port();
+        let log = dir.join(format!("{name}.jsonl"));
+        let child = Command::new(env!("CARGO_BIN_EXE_egress"))
+            .arg("proxy")
+            .args(args)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--decision-log")
+            .arg(&log)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join(format!("{name}.stderr"))).unwrap())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "egress proxy did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Proxy { child, port, log }
+    }
+
+    /// `curl` through the proxy: the origin's status (0 when the tunnel
+    /// failed), the CONNECT status, the body.
+    fn curl(&self, ca: &Path, url: &str, extra: &[&str]) -> (u16, u16, String) {
+        let out = Command::new(require("curl", "curl"))
+            .args([
+                "-s",
+                "--max-time",
+                "10",
+                "-w",
+                "\n%{http_code} %{http_connect}",
+            ])
+            .args(["-x", &format!("http://127.0.0.1:{}", self.port)])
+            .arg("--cacert")
+            .arg(ca)
+            .args(extra)
+            .arg(url)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, codes) = text.rsplit_once('\n').unwrap();
+        let mut codes = codes.split(' ').map(|c| c.parse().unwrap_or(0));
+        (
+            codes.next().unwrap(),
+            codes.next().unwrap(),
+            body.to_owned(),
+        )
+    }
+
+    /// A raw request head to the proxy: its whole answer.
+    fn raw(&self, head: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        let mut chunk = [0; 4096];
+        // Up to the end of a short body: denials close nothing, so read
+        // until the body's length has arrived.
+        loop {
+            match s.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            }
+            let text = String::from_utf8_lossy(&answer);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().to_owned())
+                    })
+                    .and_then(|v| v.parse::<usize>().ok());
+                if length.is_none_or(|n| body.len() >= n) {
+                    break;
+                }
+            }
+        }
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    /// The decision log once a line satisfies `wanted` (a tunnel's line
+    /// is written when it closes, just after the client saw it close).
+    fn log_with(&self, wanted: impl Fn(&serde_json::Value) -> bool) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            if log.iter().any(&wanted) || Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The decision log's lines.
+    fn log(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+/// A catalog: one HTTPS host on the TLS origin's port, a wildcard, and a
+/// plain-HTTP endpoint that names a path.
+fn catalog(dir: &Path, tls: u16, http: u16) -> PathBuf {
+    let text = egress_test_support::catalog_head("proxy-test")
+        + &format!(
+            r#"
+[[feature]]
+id = "tls"
+title = "Over TLS"
+page = "p"
+section = "TLS"
+
+[[feature]]
+id = "feed"
+title = "A feed over plain HTTP"
+page = "p"
+section = "Feed"
+
+[[endpoint]]
+id = "allowed"
+url = "https://allowed.egress.test:{tls}/"
+features = ["tls"]
+
+[[endpoint]]
+id = "wild"
+url = "https://*.wild.egress.test:{tls}/"
+features = ["tls"]
+
+[[endpoint]]
+id = "feed"
+url = "http://feed.egress.test:{http}/feed/"
+features = ["feed"]
+"#
+        );
+    let path = dir.join("catalog.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn args(catalog: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["--catalog".to_owned(), catalog.display().to_string()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+#[test]
+fn enforce_mode_allows_exactly_the_plan_issue_21() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ca, tls) = https_origin(&[
+        "allowed.egress.test",
+        "other.egress.test",
+        "a.wild.egress.test",
+        "wild.egress.test",
+    ]);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let ca = d.join("ca.pem");
+    let http = echo_origin();
+    let catalog = catalog(d, tls, http);
+    let pins: Vec<String> = [
+        ("allowed.egress.test", tls),
+        ("other.egress.test", tls),
+        ("a.wild.egress.test", tls),
+        ("wild.egress.test", tls),
+        ("feed.egress.test", http),
+        ("allowed.egress.test", http),
+    ]
+    .iter()
+    .flat_map(|(h, p)| ["--resolve".to_owned(), format!("{h}:{p}:127.0.0.1")])
+    .collect();
+    let mut extra = vec!["--mode", "enforce", "--allow-net", "127.0.0.0/8"];
+    extra.extend(pins.iter().map(String::as_str));
+    let proxy = Proxy::start(d, "enforce", &args(&catalog, &extra));
+
+    // Allowed: the origin answers through the tunnel.
+    let (code, connect, body) =
+        proxy.curl(&ca, &format!("https://allowed.egress.test:{tls}/"), &[]);
+    assert_eq!((code, connect, body.as_str()), (200, 200, "ok"));
+    let (code, _, _) = proxy.curl(&ca, &format!("https://a.wild.egress.test:{tls}/"), &[]);
+    assert_eq!(code, 200);
+
+    // Denied with 403: an unlisted host, the apex of a wildcard, a wrong
+    // port, and HTTPS to a host the plan has for plain HTTP only.
+    for url in [
+        format!("https://other.egress.test:{tls}/"),
+        format!("https://wild.egress.test:{tls}/"),
+        format!("https://feed.egress.test:{http}/"),
+    ] {
+        let (code, connect, _) = proxy.curl(&ca, &url, &[]);
+        assert_eq!((code, connect), (0, 403), "{url}");
+    }
+    // The denial names the near miss in the explain engine's words.
+    let answer = proxy.raw(&format!(
+        "CONNECT wild.egress.test:{tls} HTTP/1.1\r\nHost: wild.egress.test:{tls}\r\n\r\n"
+    ));
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(
+        answer.contains("`wild.egress.test` is not covered by `*.wild.egress.test`: a wildcard never includes its own apex"),
+        "{answer}"
+    );
+    let answer = proxy.raw(&format!(
+        "CONNECT allowed.egress.test:{http} HTTP/1.1\r\nHost: x\r\n\r\n"
+    ));
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(
+        answer.contains(&format!("port {http} is not among")) || answer.contains("not https"),
+        "{answer}"
+    );
+
+    // Plain HTTP: held to the path; forwarded in origin form, Host
+    // rewritten, Via added, the proxy's credentials kept from the origin.
+    let (code, _, body) = proxy.curl(
+        &ca,
+        &format!("http://feed.egress.test:{http}/feed/x.cab"),
+        &[
+            "-H",
+            "Proxy-Authorization: Basic bWFya2VyOnNlY3JldA==",
+            "-H",
+            "Connection: keep-alive, X-Hop",
+            "-H",
+            "X-Hop: 1",
+        ],
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(body.starts_with("GET /feed/x.cab HTTP/1.1\r\n"), "{body}");
+    let lower = body.to_ascii_lowercase();
+    assert!(
+        lower.contains(&format!("host: feed.egress.test:{http}\r\n")),
+        "{body}"
+    );
+    assert!(lower.contains("via: 1.1 egress\r\n"), "{body}");
+    assert!(!lower.contains("proxy-authorization"), "{body}");
+    assert!(!lower.contains("x-hop"), "{body}");
+    for path in ["/other/", "/feed/%2e%2e/admin", "/"] {
+        let (code, _, body) = proxy.curl(
+            &ca,
+            &format!("http://feed.egress.test:{http}{path}"),
+            &["--path-as-is"],
+        );
+        assert_eq!(code, 403, "{path}: {body}");
+        assert!(body.contains("is not under"), "{path}: {body}");
+    }
+
+    // Every decision is logged.
+    let log = proxy.log_with(|l| l["host"] == "allowed.egress.test");
+    let denied: Vec<&serde_json::Value> = log.iter().filter(|l| l["decision"] == "deny").collect();
+    let allowed: Vec<&serde_json::Value> =
+        log.iter().filter(|l| l["decision"] == "allow").collect();
+    assert!(denied.len() >= 8, "{log:?}");
+    assert!(allowed.len() >= 3, "{log:?}");
+    let tunnel = allowed
+        .iter()
+        .find(|l| l["host"] == "allowed.egress.test")
+        .expect("the allowed tunnel is logged");
+    assert_eq!(tunnel["method"], "CONNECT");
+    assert_eq!(tunnel["upstream"], format!("127.0.0.1:{tls}"));
+    assert!(tunnel["bytes_up"].as_u64().unwrap() > 0, "{tunnel}");
+    assert!(
+        tunnel["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("the plan allows it for tls")
+    );
+    assert!(log.iter().all(|l| l["would_deny"] == false));
+}
+
+#[test]
+fn report_mode_and_the_ssrf_rules_issue_21() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ca, tls) = https_origin(&["allowed.egress.test", "other.egress.test"]);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let ca = d.join("ca.pem");
+    let http = echo_origin();
+    let catalog = catalog(d, tls, http);
+    let pin = |h: &str, to: &str| ["--resolve".to_owned(), format!("{h}:{tls}:{to}")];
+
+    // Report mode with the loopback network allowed: an unlisted host is
+    // reached and logged would_deny.
+    let mut extra: Vec<String> = ["--mode", "report", "--allow-net", "127.0.0.0/8"]
+        .map(String::from)
+        .to_vec();
+    extra.extend(pin("other.egress.test", "127.0.0.1"));
+    let report = Proxy::start(
+        d,
+        "report",
+        &args(
+            &catalog,
+            &extra.iter().map(String::as_str).collect::<Vec<_>>(),
+        ),
+    );
+    let (code, _, _) = report.curl(&ca, &format!("https://other.egress.test:{tls}/"), &[]);
+    assert_eq!(code, 200);
+    let log = report.log_with(|l| l["host"] == "other.egress.test");
+    let line = log
+        .iter()
+        .find(|l| l["host"] == "other.egress.test")
+        .expect("logged");
+    assert_eq!(line["decision"], "allow");
+    assert_eq!(line["would_deny"], true);
+    assert!(
+        line["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no catalog endpoint matches it"),
+        "{line}"
+    );
+    // The proxy itself: never, whatever --allow-net says.
+    let answer = report.raw(&format!(
+        "CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: x\r\n\r\n",
+        port = report.port
+    ));
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(answer.contains("own listening address"), "{answer}");
+
+    // Without --allow-net, in either mode: names that resolve to loopback
+    // or private addresses, and every spelling of an IP literal, are
+    // denied although report mode allows what the plan does not.
+    let mut extra: Vec<String> = vec!["--mode".into(), "report".into()];
+    extra.extend(pin("allowed.egress.test", "127.0.0.1"));
+    extra.extend(pin("other.egress.test", "10.0.0.1"));
+    let strict = Proxy::start(
+        d,
+        "strict",
+        &args(
+            &catalog,
+            &extra.iter().map(String::as_str).collect::<Vec<_>>(),
+        ),
+    );
+    let (code, connect, _) = strict.curl(&ca, &format!("https://allowed.egress.test:{tls}/"), &[]);
+    assert_eq!((code, connect), (0, 403));
+    for (authority, why) in [
+        (format!("allowed.egress.test:{tls}"), "is loopback"),
+        (format!("other.egress.test:{tls}"), "private network"),
+        (format!("127.0.0.1:{tls}"), "is loopback"),
+        (format!("127.1:{tls}"), "is loopback"),
+        (format!("2130706433:{tls}"), "is loopback"),
+        (format!("0x7f.1:{tls}"), "is loopback"),
+        (format!("0177.0.0.1:{tls}"), "is loopback"),
+        (format!("[::1]:{tls}"), "is loopback"),
+        (format!("[::ffff:127.0.0.1]:{tls}"), "is loopback"),
+        (format!("[64:ff9b::7f00:1]:{tls}"), "(NAT64)"),
+        (format!("[2002:7f00:1::1]:{tls}"), "(6to4)"),
+        ("169.254.169.254:80".to_owned(), "link-local"),
+        ("[fe80::1%25eth0]:443".to_owned(), "IPv6 zone"),
+    ] {
+        let answer = strict.raw(&format!("CONNECT {authority} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert!(answer.starts_with("HTTP/1.1 403"), "{authority}: {answer}");
+        assert!(answer.contains(why), "{authority}: {answer}");
+    }
+    let log = strict.log();
+    let spelled = log
+        .iter()
+        .find(|l| l["written"] == "0x7f.1")
+        .expect("the written form is logged");
+    assert_eq!(spelled["host"], "127.0.0.1");
+    assert_eq!(spelled["decision"], "deny");
+}
+
+#[test]
+fn bad_input_and_test_config_issue_21() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, 8443, 8080);
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_egress"))
+            .arg("proxy")
+            .args(args(&catalog, extra))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--test-config"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("report mode"), "{stdout}");
+    assert!(stdout.contains("configuration OK"), "{stdout}");
+    // Every problem at once, exit 2, nothing listens.
+    let out = run(&[
+        "--allow-net",
+        "10.0.0.1/8",
+        "--resolve",
+        "nonsense",
+        "--test-config",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("host bits set"), "{stderr}");
+    assert!(stderr.contains("expected HOST:PORT:ADDR"), "{stderr}");
+    let out = run(&["--role", "no-such-role", "--test-config"]);
+    assert_eq!(out.status.code(), Some(2));
+    // The port in use: an error naming it.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let out = run(&["--listen", &address]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&address));
+}
+
+#[test]
+fn oversized_heads_and_origin_form_issue_21() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, 8443, 8080);
+    let proxy = Proxy::start(
+        d,
+        "limits",
+        &args(&catalog, &["--resolve", "feed.egress.test:8080:127.0.0.1"]),
+    );
+    let big = "x".repeat(40 * 1024);
+    let answer = proxy.raw(&format!(
+        "GET http://feed.egress.test:8080/feed/ HTTP/1.1\r\nHost: feed.egress.test\r\nX-Big: {big}\r\n\r\n"
+    ));
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    let answer = proxy.raw("GET /feed/ HTTP/1.1\r\nHost: feed.egress.test\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("forward proxy"), "{answer}");
+    let answer = proxy.raw("CONNECT feed.egress.test HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+}
