@@ -569,19 +569,7 @@ async fn once(
             return Ok(answer);
         }
     }
-    let scheme = p
-        .proxy_auth
-        .as_ref()
-        .and_then(|a| a.used)
-        .unwrap_or(auth::Scheme::Ntlm);
-    Err((
-        Phase::ProxyAuth,
-        Failure::ProxyAuth {
-            who: "proxy".to_owned(),
-            status: 407,
-            failure: auth::AuthFailure::ClosedBetweenLegs { scheme },
-        },
-    ))
+    Err(closed_between_legs(p))
 }
 
 /// DNS and TCP: through a proxy, to the proxy (which resolves the target).
@@ -1054,6 +1042,131 @@ async fn connect_through(
     p.timings.push((Phase::Proxy, start.elapsed()));
     let upgraded = upgraded.map_err(|e| broken(e.to_string()))?;
     Ok(Some(hyper_util::rt::TokioIo::new(upgraded)))
+}
+
+/// Why `egress proxy` could not go through its parent proxy, in the
+/// check's words (`proxy-auth: the proxy rejected the NTLM credentials
+/// ...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{phase}: {reason}")]
+pub struct ParentFailure {
+    pub phase: Phase,
+    pub reason: String,
+}
+
+impl From<PhaseError> for ParentFailure {
+    fn from((phase, failure): PhaseError) -> ParentFailure {
+        ParentFailure {
+            phase,
+            reason: failure.to_string(),
+        }
+    }
+}
+
+/// A CONNECT tunnel to `host:port` through `config.proxy` (the parent of
+/// `egress proxy`), authenticating as the check does: one implementation
+/// of proxy authentication for both.
+pub async fn tunnel_via_parent(
+    host: &str,
+    port: u16,
+    config: &Config,
+) -> Result<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>, ParentFailure> {
+    let target = ProbeTarget {
+        host: host.to_owned(),
+        port,
+        tls: true,
+        path: "/".to_owned(),
+        reachable: Vec::new(),
+    };
+    let Some(proxy) = &config.proxy else {
+        return Err(ParentFailure {
+            phase: Phase::Proxy,
+            reason: "no parent proxy is configured".to_owned(),
+        });
+    };
+    let mut p = Probe::new(&target);
+    let mut warnings = Vec::new();
+    // A second connection when the parent closed the first after its 407.
+    for attempt in 0..2 {
+        let stream = open(&target, config, &mut p, &mut warnings, attempt == 0).await?;
+        if let Some(tunnel) = connect_through(&target, proxy, config, &mut p, stream).await? {
+            return Ok(tunnel);
+        }
+    }
+    Err(closed_between_legs(&p).into())
+}
+
+/// A plain-HTTP request without a body, sent in absolute form through
+/// `config.proxy` (the parent of `egress proxy`) with `headers`,
+/// authenticating as the check does. The answer, whoever gave it; a 407
+/// that authentication could not answer is a failure.
+pub async fn forward_via_parent(
+    method: hyper::Method,
+    uri: &str,
+    headers: &hyper::HeaderMap,
+    config: &Config,
+) -> Result<hyper::Response<hyper::body::Incoming>, ParentFailure> {
+    let Some(proxy) = &config.proxy else {
+        return Err(ParentFailure {
+            phase: Phase::Proxy,
+            reason: "no parent proxy is configured".to_owned(),
+        });
+    };
+    let target = ProbeTarget {
+        host: proxy.host.clone(),
+        port: proxy.port,
+        tls: false,
+        path: "/".to_owned(),
+        reachable: Vec::new(),
+    };
+    let mut p = Probe::new(&target);
+    let mut warnings = Vec::new();
+    let failed = |e: String| (Phase::Http, Failure::HttpFailed(e));
+    for attempt in 0..2 {
+        let stream = open(&target, config, &mut p, &mut warnings, attempt == 0).await?;
+        let io = hyper_util::rt::TokioIo::new(stream);
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        tokio::spawn(conn);
+        let request = || {
+            let mut builder = hyper::Request::builder().method(method.clone()).uri(uri);
+            for (name, value) in headers {
+                builder = builder.header(name, value);
+            }
+            builder
+        };
+        match send_to_proxy(&mut sender, &request, proxy, config, &mut p, false, &failed).await? {
+            Sent::Answer(response)
+                if response.status() == hyper::StatusCode::PROXY_AUTHENTICATION_REQUIRED =>
+            {
+                let status = status_of(&response);
+                let who = proxy_name(response.headers());
+                return Err(
+                    proxy_refusal(Request::Forward, status, who, response.headers()).into(),
+                );
+            }
+            Sent::Answer(response) => return Ok(response),
+            Sent::Reconnect => continue,
+        }
+    }
+    Err(closed_between_legs(&p).into())
+}
+
+fn closed_between_legs(p: &Probe) -> PhaseError {
+    let scheme = p
+        .proxy_auth
+        .as_ref()
+        .and_then(|a| a.used)
+        .unwrap_or(auth::Scheme::Ntlm);
+    (
+        Phase::ProxyAuth,
+        Failure::ProxyAuth {
+            who: "proxy".to_owned(),
+            status: 407,
+            failure: auth::AuthFailure::ClosedBetweenLegs { scheme },
+        },
+    )
 }
 
 /// TLS over `stream`, recording the chain and both verdicts; whether a

@@ -182,6 +182,16 @@ pub struct ProxyArgs {
     /// Use ADDR for HOST:PORT instead of asking DNS (repeatable).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
+    /// Send allowed traffic through this proxy (the corporate one):
+    /// `http://[user:password@]host:port`. egress then does not resolve
+    /// targets; the parent does.
+    #[arg(long, value_name = "URL")]
+    pub parent: Option<String>,
+    /// Authentication to the parent: auto (the strongest it offers), basic,
+    /// ntlm, negotiate, or none. Credentials: the parent's URL, or
+    /// EGRESS_PROXY_USER and EGRESS_PROXY_PASSWORD.
+    #[arg(long, value_enum, value_name = "SCHEME", default_value_t = ProxyAuthArg::Auto, requires = "parent")]
+    pub proxy_auth: ProxyAuthArg,
     /// The decision log, JSON lines: appended to FILE, or `-` for standard
     /// output.
     #[arg(long, value_name = "FILE|-")]

@@ -58,6 +58,30 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
                 .ok()
         })
         .collect();
+    let env = |name: &str| std::env::var(name).ok();
+    let parent = match args
+        .parent
+        .as_deref()
+        .map(|url| egress_check::settings::proxy_url(url, &Default::default(), &env))
+    {
+        None => None,
+        Some(Err(e)) => {
+            problems.push(format!("--parent {e}"));
+            None
+        }
+        Some(Ok(proxy)) => {
+            let proxy_auth = egress_check::auth::AuthMode::from(args.proxy_auth);
+            if let Err(e) = egress_check::auth::validate(proxy_auth, proxy.credentials.as_ref()) {
+                problems.push(format!("--proxy-auth: {e}"));
+            }
+            Some(egress_check::Config {
+                proxy: Some(proxy),
+                proxy_auth,
+                resolve: pins.clone().into(),
+                ..egress_check::Config::default()
+            })
+        }
+    };
     if !problems.is_empty() {
         bail!("{}", problems.join("\n"));
     }
@@ -104,7 +128,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
     for loss in &hidden {
         eprintln!("egress proxy: loss: {loss}");
     }
-    let summary = summary(plans, args);
+    let summary = summary(plans, args, parent.as_ref());
     if args.test_config {
         println!("{summary}");
         println!("configuration OK");
@@ -137,6 +161,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
             own: vec![own],
         },
         pins,
+        parent,
         mode: args.mode,
         log: Mutex::new(log),
     });
@@ -177,7 +202,7 @@ fn display_roles(roles: &[String]) -> Vec<String> {
 }
 
 /// One line on what is enforced, for the start and `--test-config`.
-fn summary(plans: &Plans, args: &ProxyArgs) -> String {
+fn summary(plans: &Plans, args: &ProxyArgs, parent: Option<&egress_check::Config>) -> String {
     let mode = match args.mode {
         ProxyMode::Report => "report mode (nothing is denied by the plan; would_deny is logged)",
         ProxyMode::Enforce => "enforce mode",
@@ -190,8 +215,16 @@ fn summary(plans: &Plans, args: &ProxyArgs) -> String {
         ),
         None => "other sources: no plan (denied)".to_owned(),
     };
+    // The parent's host and port only: its URL may hold a password.
+    let route = match parent.and_then(|c| c.proxy.as_ref()) {
+        Some(p) => format!(
+            "through the parent proxy {}:{} (it resolves the targets)",
+            p.host, p.port
+        ),
+        None => "direct".to_owned(),
+    };
     format!(
-        "{mode}; catalog {} revision {}; {} servers from the profile; {default}",
+        "{mode}; catalog {} revision {}; {} servers from the profile; {default}; {route}",
         plans.catalog.meta.id,
         plans.catalog.meta.revision,
         plans.servers.len()
@@ -230,6 +263,9 @@ struct Shared {
     gate: &'static Gate<'static>,
     rules: AddressRules,
     pins: Vec<(String, u16, IpAddr)>,
+    /// `--parent`: the check's configuration for it (proxy and
+    /// authentication).
+    parent: Option<egress_check::Config>,
     mode: ProxyMode,
     log: Mutex<Box<dyn Write + Send>>,
 }
@@ -497,6 +533,19 @@ async fn handle(
         shared.log(&outcome);
         return denied(why);
     }
+    if let Some(parent) = &shared.parent {
+        // The parent resolves names: only an IP literal's address is
+        // known here, and judged.
+        if let Some(ip) = target.address()
+            && let Err(why) = shared.rules.judge(SocketAddr::new(ip, port), false)
+        {
+            let why = why.to_string();
+            outcome.denied = Some(why.clone());
+            shared.log(&outcome);
+            return denied(&why);
+        }
+        return via_parent(request, &target, port, &authority, parent, &shared, outcome).await;
+    }
     let addresses = match shared.addresses(&target, port).await {
         Ok(a) => a,
         Err(Unreachable::Denied(why)) => {
@@ -532,12 +581,15 @@ async fn handle(
 
 /// Answers 200 to the CONNECT and relays bytes both ways once hyper
 /// hands over the connection; the log line is written when it closes.
-fn tunnel(
+fn tunnel<S>(
     request: Request<Incoming>,
-    mut upstream: tokio::net::TcpStream,
+    mut upstream: S,
     shared: Arc<Shared>,
     o: OwnedOutcome,
-) -> Response<Body> {
+) -> Response<Body>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     tokio::spawn(async move {
         let bytes = match hyper::upgrade::on(request).await {
             Ok(upgraded) => {
@@ -564,6 +616,67 @@ fn tunnel(
         });
     });
     Response::new(empty())
+}
+
+/// An allowed request through `--parent`: a tunnel through the parent's
+/// CONNECT, or a plain-HTTP request in absolute form, authenticated by
+/// the check's code. The parent's refusal (a 407 it would not accept, a
+/// 403) reaches the client as 502 with the parent's reason.
+async fn via_parent(
+    request: Request<Incoming>,
+    target: &Target,
+    port: u16,
+    authority: &hyper::http::uri::Authority,
+    parent: &egress_check::Config,
+    shared: &Arc<Shared>,
+    mut outcome: Outcome<'_>,
+) -> Response<Body> {
+    let failed = |outcome: &mut Outcome<'_>, why: String| {
+        let answer = text(StatusCode::BAD_GATEWAY, &format!("parent proxy: {why}\n"));
+        outcome.error = Some(format!("parent proxy: {why}"));
+        shared.log(outcome);
+        answer
+    };
+    if request.method() == Method::CONNECT {
+        return match egress_check::tunnel_via_parent(&target.host.to_string(), port, parent).await {
+            Ok(upstream) => tunnel(request, upstream, shared.clone(), owned_outcome(&outcome)),
+            Err(e) => failed(&mut outcome, e.to_string()),
+        };
+    }
+    let has_body = request
+        .headers()
+        .contains_key(hyper::header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    if has_body {
+        return failed(
+            &mut outcome,
+            "requests with a body are not forwarded through --parent yet".to_owned(),
+        );
+    }
+    let (mut parts, _) = request.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+        parts.headers.insert(hyper::header::HOST, host);
+    }
+    parts
+        .headers
+        .append(hyper::header::VIA, HeaderValue::from_static("1.1 egress"));
+    let uri = parts.uri.to_string();
+    match egress_check::forward_via_parent(parts.method, &uri, &parts.headers, parent).await {
+        Ok(response) => {
+            shared.log(&outcome);
+            let (mut parts, body) = response.into_parts();
+            strip_hop_by_hop(&mut parts.headers);
+            parts
+                .headers
+                .append(hyper::header::VIA, HeaderValue::from_static("1.1 egress"));
+            Response::from_parts(parts, body.boxed())
+        }
+        Err(e) => failed(&mut outcome, e.to_string()),
+    }
 }
 
 /// Forwards one absolute-form request to the origin over `stream`, as

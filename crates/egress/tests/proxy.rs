@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use egress_test_support::origin::{echo_origin, https_origin};
+use egress_test_support::squid::{self, Squid};
 use egress_test_support::tools::{free_port, require};
 
 /// A running `egress proxy`, stopped when dropped.
@@ -28,11 +29,16 @@ impl Drop for Proxy {
 
 impl Proxy {
     fn start(dir: &Path, name: &str, args: &[String]) -> Proxy {
+        Proxy::start_with(dir, name, args, &[])
+    }
+
+    fn start_with(dir: &Path, name: &str, args: &[String], envs: &[(&str, &str)]) -> Proxy {
         let port = free_port();
         let log = dir.join(format!("{name}.jsonl"));
         let child = Command::new(env!("CARGO_BIN_EXE_egress"))
             .arg("proxy")
             .args(args)
+            .envs(envs.iter().copied())
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--decision-log")
             .arg(&log)
@@ -451,4 +457,92 @@ fn oversized_heads_and_origin_form_issue_21() {
     assert!(answer.contains("forward proxy"), "{answer}");
     let answer = proxy.raw("CONNECT feed.egress.test HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+}
+
+/// Allowed traffic goes through a real Squid that requires NTLM (the
+/// pyspnego helper), authenticated by the check's code; a wrong password
+/// reaches the client as 502 with Squid's refusal; the password shows
+/// nowhere.
+#[test]
+fn through_a_parent_squid_with_ntlm_issue_21() {
+    const MARKER: &str = "Marker-Pa55word-21";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ca, tls) = https_origin(&["allowed.egress.test"]);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let ca = d.join("ca.pem");
+    let http = echo_origin();
+    let catalog = catalog(d, tls, http);
+    let folder = squid::folder();
+    let rules = squid::ntlm_rules(folder.path(), &[("CONTOSO", "alice", MARKER)], false);
+    let squid = Squid::start(folder, &["allowed.egress.test", "feed.egress.test"], &rules);
+    let args = args(
+        &catalog,
+        &[
+            "--mode",
+            "enforce",
+            "--parent",
+            &format!("http://127.0.0.1:{}", squid.port),
+            "--proxy-auth",
+            "ntlm",
+        ],
+    );
+    let good = Proxy::start_with(
+        d,
+        "parent-good",
+        &args,
+        &[
+            ("EGRESS_PROXY_USER", "CONTOSO\\alice"),
+            ("EGRESS_PROXY_PASSWORD", MARKER),
+        ],
+    );
+    // Through the tunnel Squid opened for egress.
+    let (code, connect, body) = good.curl(&ca, &format!("https://allowed.egress.test:{tls}/"), &[]);
+    assert_eq!((code, connect, body.as_str()), (200, 200, "ok"));
+    // Plain HTTP in absolute form through Squid; the origin sees no
+    // proxy credentials.
+    let (code, _, body) = good.curl(&ca, &format!("http://feed.egress.test:{http}/feed/a"), &[]);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.starts_with("GET /feed/a HTTP/1.1"), "{body}");
+    assert!(
+        !body.to_ascii_lowercase().contains("proxy-authorization"),
+        "{body}"
+    );
+    // The plan still decides first: Squid is never asked.
+    let (_, connect, _) = good.curl(&ca, &format!("https://other.egress.test:{tls}/"), &[]);
+    assert_eq!(connect, 403);
+
+    let bad = Proxy::start_with(
+        d,
+        "parent-bad",
+        &args,
+        &[
+            ("EGRESS_PROXY_USER", "CONTOSO\\alice"),
+            ("EGRESS_PROXY_PASSWORD", "wrong"),
+        ],
+    );
+    let (code, connect, _) = bad.curl(&ca, &format!("https://allowed.egress.test:{tls}/"), &[]);
+    assert_eq!((code, connect), (0, 502));
+    let answer = bad.raw(&format!(
+        "CONNECT allowed.egress.test:{tls} HTTP/1.1\r\nHost: x\r\n\r\n"
+    ));
+    assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
+    assert!(answer.contains("rejected"), "{answer}");
+    let log = bad.log_with(|l| l["error"].is_string());
+    let line = log.iter().find(|l| l["error"].is_string()).expect("logged");
+    assert!(
+        line["error"].as_str().unwrap().contains("rejected"),
+        "{line}"
+    );
+
+    drop((good, bad));
+    for file in [
+        "parent-good.jsonl",
+        "parent-good.stderr",
+        "parent-bad.jsonl",
+        "parent-bad.stderr",
+    ] {
+        let text = std::fs::read_to_string(d.join(file)).unwrap_or_default();
+        assert!(!text.contains(MARKER), "{file} shows the password");
+    }
 }
