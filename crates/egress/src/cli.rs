@@ -196,6 +196,9 @@ pub struct ProxyArgs {
     /// output.
     #[arg(long, value_name = "FILE|-")]
     pub decision_log: Option<String>,
+    /// Also log each request to FILE in Squid's native access.log format.
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<std::path::PathBuf>,
     /// Check the configuration, print what would be enforced, and exit.
     #[arg(long)]
     pub test_config: bool,

@@ -146,6 +146,16 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
                 .with_context(|| format!("cannot open the decision log {path}"))?,
         ),
     };
+    let access_log = match &args.access_log {
+        None => None,
+        Some(path) => Some(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open the access log {}", path.display()))?,
+        )),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -164,6 +174,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
         parent,
         mode: args.mode,
         log: Mutex::new(log),
+        access_log,
     });
     eprintln!("egress proxy: listening on {own}; {summary}");
     runtime.block_on(async {
@@ -268,6 +279,8 @@ struct Shared {
     parent: Option<egress_check::Config>,
     mode: ProxyMode,
     log: Mutex<Box<dyn Write + Send>>,
+    /// `--access-log`: Squid's native format.
+    access_log: Option<Mutex<std::fs::File>>,
 }
 
 async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
@@ -346,6 +359,9 @@ struct Outcome<'a> {
     denied: Option<String>,
     upstream: Option<SocketAddr>,
     error: Option<String>,
+    /// The status the client got, when not 403 (denied), 502 (error) or
+    /// 200 (a tunnel).
+    status: Option<u16>,
     bytes: Option<(u64, u64)>,
     started: Instant,
 }
@@ -387,6 +403,56 @@ impl Shared {
             let _ = writeln!(log, "{text}");
             let _ = log.flush();
         }
+        if let Some(access) = &self.access_log {
+            let text = self.squid_line(o, &line);
+            let mut access = access.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(access, "{text}");
+            let _ = access.flush();
+        }
+    }
+
+    /// The request as Squid's native access.log format writes it
+    /// (`logformat squid`: time, elapsed ms, client, action/status, bytes,
+    /// method, URL, user, hierarchy/peer, type), so that log tools read
+    /// both alike.
+    fn squid_line(&self, o: &Outcome<'_>, line: &LogLine<'_>) -> String {
+        let now = jiff::Timestamp::now();
+        let status = if o.denied.is_some() {
+            403
+        } else if o.error.is_some() {
+            502
+        } else {
+            o.status.unwrap_or(200)
+        };
+        let action = match (o.denied.is_some(), o.error.is_some(), o.method) {
+            (true, _, _) => "TCP_DENIED",
+            (_, true, _) => "TCP_MISS_ABORTED",
+            (_, _, "CONNECT") => "TCP_TUNNEL",
+            _ => "TCP_MISS",
+        };
+        let url = match (o.method, o.path) {
+            ("CONNECT", _) | (_, None) => format!("{}:{}", line.host, o.port),
+            (_, Some(path)) => format!("http://{}:{}{path}", line.host, o.port),
+        };
+        let hierarchy = match (&self.parent, o.upstream) {
+            _ if o.denied.is_some() => "HIER_NONE/-".to_owned(),
+            (Some(parent), _) => match &parent.proxy {
+                Some(p) => format!("FIRSTUP_PARENT/{}", p.host),
+                None => "HIER_NONE/-".to_owned(),
+            },
+            (None, Some(upstream)) => format!("HIER_DIRECT/{}", upstream.ip()),
+            (None, None) => "HIER_NONE/-".to_owned(),
+        };
+        // Squid's `%<st`: the bytes sent to the client.
+        let bytes = o.bytes.map_or(0, |(_, down)| down);
+        format!(
+            "{}.{:03} {:>6} {} {action}/{status:03} {bytes} {} {url} - {hierarchy} -",
+            now.as_second(),
+            now.subsec_millisecond(),
+            o.started.elapsed().as_millis(),
+            o.source,
+            o.method,
+        )
     }
 
     /// The addresses for `target`, in order: an IP literal's own, a
@@ -501,6 +567,7 @@ async fn handle(
         denied: None,
         upstream: None,
         error: None,
+        status: None,
         bytes: None,
         started,
     };
@@ -574,6 +641,7 @@ async fn handle(
         tunnel(request, stream, shared.clone(), owned_outcome(&outcome))
     } else {
         let response = forward(request, stream, &authority).await;
+        outcome.status = Some(response.status().as_u16());
         shared.log(&outcome);
         response
     }
@@ -583,7 +651,7 @@ async fn handle(
 /// hands over the connection; the log line is written when it closes.
 fn tunnel<S>(
     request: Request<Incoming>,
-    mut upstream: S,
+    upstream: S,
     shared: Arc<Shared>,
     o: OwnedOutcome,
 ) -> Response<Body>
@@ -593,10 +661,12 @@ where
     tokio::spawn(async move {
         let bytes = match hyper::upgrade::on(request).await {
             Ok(upgraded) => {
-                let mut client = hyper_util::rt::TokioIo::new(upgraded);
-                tokio::io::copy_bidirectional(&mut client, &mut upstream)
-                    .await
-                    .ok()
+                let mut client = Counted::new(hyper_util::rt::TokioIo::new(upgraded));
+                let mut upstream = Counted::new(upstream);
+                // A reset at the end is how many TLS clients close: the
+                // bytes moved count either way.
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                Some((client.read, upstream.read))
             }
             Err(_) => None,
         };
@@ -611,11 +681,62 @@ where
             denied: None,
             upstream: o.upstream,
             error: None,
+            status: None,
             bytes,
             started: o.started,
         });
     });
     Response::new(empty())
+}
+
+/// A stream that counts the bytes read from it: what a tunnel moved, even
+/// when it ends in an error.
+struct Counted<S> {
+    inner: S,
+    read: u64,
+}
+
+impl<S> Counted<S> {
+    fn new(inner: S) -> Counted<S> {
+        Counted { inner, read: 0 }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counted<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        self.read += (buf.filled().len() - before) as u64;
+        polled
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Counted<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// An allowed request through `--parent`: a tunnel through the parent's
@@ -667,6 +788,7 @@ async fn via_parent(
     let uri = parts.uri.to_string();
     match egress_check::forward_via_parent(parts.method, &uri, &parts.headers, parent).await {
         Ok(response) => {
+            outcome.status = Some(response.status().as_u16());
             shared.log(&outcome);
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);

@@ -487,10 +487,15 @@ fn through_a_parent_squid_with_ntlm_issue_21() {
             "ntlm",
         ],
     );
+    let mut good_args = args.clone();
+    good_args.extend([
+        "--access-log".to_owned(),
+        d.join("access.log").display().to_string(),
+    ]);
     let good = Proxy::start_with(
         d,
         "parent-good",
-        &args,
+        &good_args,
         &[
             ("EGRESS_PROXY_USER", "CONTOSO\\alice"),
             ("EGRESS_PROXY_PASSWORD", MARKER),
@@ -511,6 +516,40 @@ fn through_a_parent_squid_with_ntlm_issue_21() {
     // The plan still decides first: Squid is never asked.
     let (_, connect, _) = good.curl(&ca, &format!("https://other.egress.test:{tls}/"), &[]);
     assert_eq!(connect, 403);
+
+    // The access log reads as Squid's own: the same fields, in the same
+    // places, as the parent Squid's line for the same tunnel.
+    let connect = format!("TCP_TUNNEL/200");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (ours, theirs) = loop {
+        let line = |path: &Path| {
+            std::fs::read_to_string(path)
+                .unwrap_or_default()
+                .lines()
+                .find(|l| l.contains(&connect) && l.contains("CONNECT allowed.egress.test"))
+                .map(str::to_owned)
+        };
+        match (
+            line(&d.join("access.log")),
+            line(&squid.dir.path().join("access.log")),
+        ) {
+            (Some(ours), Some(theirs)) => break (ours, theirs),
+            _ => assert!(Instant::now() < deadline, "no access log lines"),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let ours: Vec<&str> = ours.split_whitespace().collect();
+    let theirs: Vec<&str> = theirs.split_whitespace().collect();
+    assert_eq!(ours.len(), theirs.len(), "{ours:?} / {theirs:?}");
+    for i in [2, 3, 5, 6] {
+        assert_eq!(ours[i], theirs[i], "field {i}: {ours:?} / {theirs:?}");
+    }
+    assert_eq!(ours[3], "TCP_TUNNEL/200");
+    // Both count the bytes sent to the client (TLS records and all).
+    assert!(ours[4].parse::<u64>().unwrap() > 0, "{ours:?}");
+    assert!(theirs[4].parse::<u64>().unwrap() > 0, "{theirs:?}");
+    assert_eq!(ours[8], "FIRSTUP_PARENT/127.0.0.1");
+    assert!(ours[0].parse::<f64>().is_ok() && theirs[0].parse::<f64>().is_ok());
 
     let bad = Proxy::start_with(
         d,
@@ -545,4 +584,108 @@ fn through_a_parent_squid_with_ntlm_issue_21() {
         let text = std::fs::read_to_string(d.join(file)).unwrap_or_default();
         assert!(!text.contains(MARKER), "{file} shows the password");
     }
+}
+
+/// The source address picks the plan: a server of the profile gets its
+/// roles' plan; other sources get `--role`'s, or nothing.
+#[test]
+fn each_source_gets_its_roles_plan_issue_21() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ca, tls) = https_origin(&["scp.egress.test", "sup.egress.test"]);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let ca = d.join("ca.pem");
+    let catalog = d.join("roles.toml");
+    std::fs::write(
+        &catalog,
+        egress_test_support::catalog_head("roles-test")
+            + &format!(
+                r#"
+[[role]]
+id = "scp"
+title = "Service connection point"
+
+[[role]]
+id = "sup"
+title = "Software update point"
+
+[[feature]]
+id = "f"
+title = "F"
+page = "p"
+section = "F"
+
+[[endpoint]]
+id = "scp"
+url = "https://scp.egress.test:{tls}/"
+features = ["f"]
+roles = ["scp"]
+
+[[endpoint]]
+id = "sup"
+url = "https://sup.egress.test:{tls}/"
+features = ["f"]
+roles = ["sup"]
+"#
+            ),
+    )
+    .unwrap();
+    let profile = |name: &str, address: &str| {
+        let path = d.join(name);
+        std::fs::write(
+            &path,
+            format!("[[server]]\nname = \"cm01.contoso.com\"\nroles = [\"scp\"]\naddresses = [\"{address}\"]\n"),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let common = [
+        "--mode",
+        "enforce",
+        "--allow-net",
+        "127.0.0.0/8",
+        "--resolve",
+        &format!("scp.egress.test:{tls}:127.0.0.1"),
+        "--resolve",
+        &format!("sup.egress.test:{tls}:127.0.0.1"),
+    ]
+    .map(str::to_owned);
+    let start = |name: &str, extra: &[&str]| {
+        let mut a = args(
+            &catalog,
+            &common.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        a.extend(extra.iter().map(|s| s.to_string()));
+        Proxy::start(d, name, &a)
+    };
+    let reach =
+        |proxy: &Proxy, host: &str| proxy.curl(&ca, &format!("https://{host}:{tls}/"), &[]).1;
+
+    // This machine is the server: the scp role only.
+    let server = start(
+        "server",
+        &["--profile", &profile("server.toml", "127.0.0.0/8")],
+    );
+    assert_eq!(reach(&server, "scp.egress.test"), 200);
+    assert_eq!(reach(&server, "sup.egress.test"), 403);
+    let log = server.log_with(|l| l["host"] == "scp.egress.test");
+    let line = log.iter().find(|l| l["host"] == "sup.egress.test").unwrap();
+    assert_eq!(line["servers"][0], "cm01.contoso.com");
+    assert_eq!(line["roles"][0], "scp");
+
+    // Not a server of the profile, no --role: no plan.
+    let elsewhere = profile("elsewhere.toml", "10.9.9.9");
+    let stranger = start("stranger", &["--profile", &elsewhere]);
+    assert_eq!(reach(&stranger, "scp.egress.test"), 403);
+    let answer = stranger.raw(&format!(
+        "CONNECT scp.egress.test:{tls} HTTP/1.1\r\nHost: x\r\n\r\n"
+    ));
+    assert!(
+        answer.contains("is not an address of a server in the profile"),
+        "{answer}"
+    );
+    // ... and with --role, that role's plan.
+    let other = start("other", &["--profile", &elsewhere, "--role", "sup"]);
+    assert_eq!(reach(&other, "sup.egress.test"), 200);
+    assert_eq!(reach(&other, "scp.egress.test"), 403);
 }
