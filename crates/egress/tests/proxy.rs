@@ -519,14 +519,14 @@ fn through_a_parent_squid_with_ntlm_issue_21() {
 
     // The access log reads as Squid's own: the same fields, in the same
     // places, as the parent Squid's line for the same tunnel.
-    let connect = format!("TCP_TUNNEL/200");
+    let connect = "TCP_TUNNEL/200";
     let deadline = Instant::now() + Duration::from_secs(10);
     let (ours, theirs) = loop {
         let line = |path: &Path| {
             std::fs::read_to_string(path)
                 .unwrap_or_default()
                 .lines()
-                .find(|l| l.contains(&connect) && l.contains("CONNECT allowed.egress.test"))
+                .find(|l| l.contains(connect) && l.contains("CONNECT allowed.egress.test"))
                 .map(str::to_owned)
         };
         match (
