@@ -417,7 +417,9 @@ impl Shared {
     /// both alike.
     fn squid_line(&self, o: &Outcome<'_>, line: &LogLine<'_>) -> String {
         let now = jiff::Timestamp::now();
-        let status = if o.denied.is_some() {
+        let status = if let Some(status) = o.status.filter(|_| o.denied.is_some()) {
+            status
+        } else if o.denied.is_some() {
             403
         } else if o.error.is_some() {
             502
