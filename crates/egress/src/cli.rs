@@ -196,6 +196,18 @@ pub struct ProxyArgs {
     /// output.
     #[arg(long, value_name = "FILE|-")]
     pub decision_log: Option<String>,
+    /// Close a tunnel after this long without a byte either way. The
+    /// catalog's long-lived channels (the notification channel to
+    /// *.manage.microsoft.com) idle for minutes: keep it at 10m or more.
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub tunnel_idle_timeout: String,
+    /// Client connections held at once; further ones wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+    /// Tunnels one source address may hold at once; further CONNECTs get
+    /// 429.
+    #[arg(long, value_name = "N", default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_tunnels_per_source: u32,
     /// Also log each request to FILE in Squid's native access.log format.
     #[arg(long, value_name = "FILE")]
     pub access_log: Option<std::path::PathBuf>,

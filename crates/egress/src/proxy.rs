@@ -58,6 +58,20 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
                 .ok()
         })
         .collect();
+    let idle_timeout = match egress_check::settings::duration(
+        &args.tunnel_idle_timeout,
+        "--tunnel-idle-timeout",
+    ) {
+        Ok(d) if !d.is_zero() => d,
+        Ok(_) => {
+            problems.push("--tunnel-idle-timeout must be more than 0".to_owned());
+            Duration::ZERO
+        }
+        Err(e) => {
+            problems.push(e.to_string());
+            Duration::ZERO
+        }
+    };
     let env = |name: &str| std::env::var(name).ok();
     let parent = match args
         .parent
@@ -128,6 +142,9 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
     for loss in &hidden {
         eprintln!("egress proxy: loss: {loss}");
     }
+    for warning in idle_warnings(plans, idle_timeout) {
+        eprintln!("egress proxy: warning: {warning}");
+    }
     let summary = summary(plans, args, parent.as_ref());
     if args.test_config {
         println!("{summary}");
@@ -175,11 +192,14 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
         mode: args.mode,
         log: Mutex::new(log),
         access_log,
+        idle_timeout,
+        max_tunnels_per_source: args.max_tunnels_per_source,
+        tunnels: Mutex::new(std::collections::HashMap::new()),
     });
     eprintln!("egress proxy: listening on {own}; {summary}");
     runtime.block_on(async {
         tokio::select! {
-            () = accept(listener, shared) => {}
+            () = accept(listener, shared, args.max_connections as usize) => {}
             _ = tokio::signal::ctrl_c() => {}
             () = terminated() => {}
         }
@@ -242,6 +262,32 @@ fn summary(plans: &Plans, args: &ProxyArgs, parent: Option<&egress_check::Config
     )
 }
 
+/// Rows whose catalog entry wants a proxy to keep idle connections
+/// longer than `--tunnel-idle-timeout`.
+fn idle_warnings(plans: &Plans, idle: Duration) -> Vec<String> {
+    let mut out: Vec<String> = plans
+        .default
+        .iter()
+        .map(|(_, p)| p)
+        .chain(plans.servers.iter().map(|s| &s.plan))
+        .flat_map(|p| &p.rows)
+        .filter_map(|r| {
+            let wanted = Duration::from_secs(u64::from(r.min_proxy_idle_timeout_secs?));
+            (wanted > idle).then(|| {
+                format!(
+                    "`{}` keeps connections idle for up to {}; --tunnel-idle-timeout {} closes them sooner",
+                    r.host,
+                    humantime::format_duration(wanted),
+                    humantime::format_duration(idle)
+                )
+            })
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// HTTPS endpoints that name a path: through CONNECT only the host is
 /// visible, so the proxy allows the whole host.
 fn path_losses(plans: &Plans) -> Vec<String> {
@@ -281,10 +327,57 @@ struct Shared {
     log: Mutex<Box<dyn Write + Send>>,
     /// `--access-log`: Squid's native format.
     access_log: Option<Mutex<std::fs::File>>,
+    idle_timeout: Duration,
+    max_tunnels_per_source: u32,
+    /// Open tunnels, per source.
+    tunnels: Mutex<std::collections::HashMap<IpAddr, u32>>,
 }
 
-async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+/// One open tunnel of a source, counted until it is dropped.
+struct TunnelSlot {
+    shared: Arc<Shared>,
+    source: IpAddr,
+}
+
+impl Shared {
+    /// A tunnel for `source`, unless it holds `--max-tunnels-per-source`.
+    fn open_tunnel(self: &Arc<Shared>, source: IpAddr) -> Option<TunnelSlot> {
+        let mut tunnels = self.tunnels.lock().unwrap_or_else(|e| e.into_inner());
+        let open = tunnels.entry(source).or_insert(0);
+        if *open >= self.max_tunnels_per_source {
+            return None;
+        }
+        *open += 1;
+        Some(TunnelSlot {
+            shared: self.clone(),
+            source,
+        })
+    }
+}
+
+impl Drop for TunnelSlot {
+    fn drop(&mut self) {
+        let mut tunnels = self
+            .shared
+            .tunnels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = tunnels.get_mut(&self.source) {
+            *open -= 1;
+            if *open == 0 {
+                tunnels.remove(&self.source);
+            }
+        }
+    }
+}
+
+async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>, max_connections: usize) {
+    let connections = Arc::new(tokio::sync::Semaphore::new(max_connections));
     loop {
+        // At `--max-connections`, the next client waits in the backlog.
+        let Ok(permit) = connections.clone().acquire_owned().await else {
+            return;
+        };
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(_) => {
@@ -295,10 +388,13 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
+        // Held by the connection and by a tunnel it becomes.
+        let permit = Arc::new(permit);
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(handle(request, peer, shared).await) }
+                let permit = permit.clone();
+                async move { Ok::<_, Infallible>(handle(request, peer, shared, permit).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -516,6 +612,7 @@ async fn handle(
     request: Request<Incoming>,
     peer: SocketAddr,
     shared: Arc<Shared>,
+    permit: Arc<tokio::sync::OwnedSemaphorePermit>,
 ) -> Response<Body> {
     let started = Instant::now();
     if crate::http::head_size(&request) > MAX_HEAD {
@@ -596,6 +693,26 @@ async fn handle(
         shared.log(&outcome);
         return denied(&why);
     }
+    let slot = if scheme == Scheme::Https {
+        match shared.open_tunnel(source) {
+            Some(slot) => Some(Slot {
+                _tunnel: slot,
+                _connection: permit,
+            }),
+            None => {
+                let why = format!(
+                    "{source} holds --max-tunnels-per-source {} tunnels already",
+                    shared.max_tunnels_per_source
+                );
+                outcome.denied = Some(why.clone());
+                outcome.status = Some(429);
+                shared.log(&outcome);
+                return text(StatusCode::TOO_MANY_REQUESTS, &format!("{why}\n"));
+            }
+        }
+    } else {
+        None
+    };
     if scheme == Scheme::Http && request.headers().contains_key(hyper::header::UPGRADE) {
         let why = "Upgrade on plain HTTP is not forwarded: a protocol switch would leave the proxy's view";
         outcome.denied = Some(why.to_owned());
@@ -613,7 +730,10 @@ async fn handle(
             shared.log(&outcome);
             return denied(&why);
         }
-        return via_parent(request, &target, port, &authority, parent, &shared, outcome).await;
+        return via_parent(
+            request, &target, port, &authority, parent, &shared, outcome, slot,
+        )
+        .await;
     }
     let addresses = match shared.addresses(&target, port).await {
         Ok(a) => a,
@@ -640,7 +760,14 @@ async fn handle(
     };
     outcome.upstream = Some(upstream);
     if scheme == Scheme::Https {
-        tunnel(request, stream, shared.clone(), owned_outcome(&outcome))
+        let slot = slot.expect("a CONNECT has a slot");
+        tunnel(
+            request,
+            stream,
+            shared.clone(),
+            owned_outcome(&outcome),
+            slot,
+        )
     } else {
         let response = forward(request, stream, &authority).await;
         outcome.status = Some(response.status().as_u16());
@@ -656,6 +783,7 @@ fn tunnel<S>(
     upstream: S,
     shared: Arc<Shared>,
     o: OwnedOutcome,
+    slot: Slot,
 ) -> Response<Body>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -663,15 +791,21 @@ where
     tokio::spawn(async move {
         let bytes = match hyper::upgrade::on(request).await {
             Ok(upgraded) => {
-                let mut client = Counted::new(hyper_util::rt::TokioIo::new(upgraded));
-                let mut upstream = Counted::new(upstream);
+                let activity = Activity::new();
+                let mut client =
+                    Counted::new(hyper_util::rt::TokioIo::new(upgraded), activity.clone());
+                let mut upstream = Counted::new(upstream, activity.clone());
                 // A reset at the end is how many TLS clients close: the
                 // bytes moved count either way.
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                    () = activity.idle(shared.idle_timeout) => {}
+                }
                 Some((client.read, upstream.read))
             }
             Err(_) => None,
         };
+        drop(slot);
         shared.log(&Outcome {
             source: o.source,
             method: "CONNECT",
@@ -696,12 +830,58 @@ where
 struct Counted<S> {
     inner: S,
     read: u64,
+    activity: Activity,
 }
 
 impl<S> Counted<S> {
-    fn new(inner: S) -> Counted<S> {
-        Counted { inner, read: 0 }
+    fn new(inner: S, activity: Activity) -> Counted<S> {
+        Counted {
+            inner,
+            read: 0,
+            activity,
+        }
     }
+}
+
+/// When a tunnel last moved a byte either way.
+#[derive(Clone)]
+struct Activity {
+    start: Instant,
+    /// Milliseconds from `start` to the last byte.
+    last: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            start: Instant::now(),
+            last: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        }
+    }
+
+    fn touch(&self) {
+        let now = self.start.elapsed().as_millis() as u64;
+        self.last.store(now, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Returns once nothing has moved for `timeout`.
+    async fn idle(&self, timeout: Duration) {
+        loop {
+            let last = Duration::from_millis(self.last.load(std::sync::atomic::Ordering::Relaxed));
+            let idle = self.start.elapsed().saturating_sub(last);
+            if idle >= timeout {
+                return;
+            }
+            tokio::time::sleep(timeout - idle).await;
+        }
+    }
+}
+
+/// What an open tunnel holds: its place in the source's count and in the
+/// connection limit.
+struct Slot {
+    _tunnel: TunnelSlot,
+    _connection: Arc<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counted<S> {
@@ -712,7 +892,11 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counted<S> {
     ) -> std::task::Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        self.read += (buf.filled().len() - before) as u64;
+        let moved = (buf.filled().len() - before) as u64;
+        if moved > 0 {
+            self.read += moved;
+            self.activity.touch();
+        }
         polled
     }
 }
@@ -753,6 +937,7 @@ async fn via_parent(
     parent: &egress_check::Config,
     shared: &Arc<Shared>,
     mut outcome: Outcome<'_>,
+    slot: Option<Slot>,
 ) -> Response<Body> {
     let failed = |outcome: &mut Outcome<'_>, why: String| {
         let answer = text(StatusCode::BAD_GATEWAY, &format!("parent proxy: {why}\n"));
@@ -762,7 +947,16 @@ async fn via_parent(
     };
     if request.method() == Method::CONNECT {
         return match egress_check::tunnel_via_parent(&target.host.to_string(), port, parent).await {
-            Ok(upstream) => tunnel(request, upstream, shared.clone(), owned_outcome(&outcome)),
+            Ok(upstream) => match slot {
+                Some(slot) => tunnel(
+                    request,
+                    upstream,
+                    shared.clone(),
+                    owned_outcome(&outcome),
+                    slot,
+                ),
+                None => failed(&mut outcome, "no tunnel slot".to_owned()),
+            },
             Err(e) => failed(&mut outcome, e.to_string()),
         };
     }

@@ -435,6 +435,25 @@ fn bad_input_and_test_config_issue_21() {
     let out = run(&["--listen", &address]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&address));
+
+    // The systemd unit in deploy/, with this build's binary in place of
+    // /usr/local/bin/egress.
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/systemd/egress-proxy.service"),
+    )
+    .unwrap()
+    .replace("/usr/local/bin/egress", env!("CARGO_BIN_EXE_egress"));
+    std::fs::write(d.join("egress-proxy.service"), unit).unwrap();
+    let out = Command::new(require("systemd-analyze", "systemd"))
+        .arg("verify")
+        .arg(d.join("egress-proxy.service"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "systemd-analyze verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -706,4 +725,65 @@ roles = ["sup"]
     let other = start("other", &["--profile", &elsewhere, "--role", "sup"]);
     assert_eq!(reach(&other, "sup.egress.test"), 200);
     assert_eq!(reach(&other, "scp.egress.test"), 403);
+}
+
+/// An idle tunnel closes after `--tunnel-idle-timeout`; a source holds at
+/// most `--max-tunnels-per-source` (then 429).
+#[test]
+fn tunnel_idle_timeout_and_per_source_limit_issue_21() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (_ca, tls) = https_origin(&["allowed.egress.test"]);
+    let catalog = catalog(d, tls, 8080);
+    let pin = format!("allowed.egress.test:{tls}:127.0.0.1");
+    let proxy = Proxy::start(
+        d,
+        "limits",
+        &args(
+            &catalog,
+            &[
+                "--allow-net",
+                "127.0.0.0/8",
+                "--resolve",
+                &pin,
+                "--tunnel-idle-timeout",
+                "1s",
+                "--max-tunnels-per-source",
+                "1",
+            ],
+        ),
+    );
+    let connect = format!("CONNECT allowed.egress.test:{tls} HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut first = TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+    first.write_all(connect.as_bytes()).unwrap();
+    let mut head = [0; 256];
+    let n = first.read(&mut head).unwrap();
+    assert!(
+        head[..n].starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head[..n])
+    );
+    // A second tunnel from the same source while the first is open.
+    let answer = proxy.raw(&connect);
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(answer.contains("--max-tunnels-per-source 1"), "{answer}");
+    // Idle: closed after about a second, not before.
+    let opened = Instant::now();
+    first
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rest = [0; 64];
+    assert_eq!(first.read(&mut rest).unwrap_or(0), 0, "closed");
+    let idle = opened.elapsed();
+    assert!(idle >= Duration::from_millis(900), "closed after {idle:?}");
+    // Its slot is free again.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let answer = proxy.raw(&connect);
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{answer}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
