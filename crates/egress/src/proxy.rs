@@ -931,8 +931,6 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Counted<S> {
 /// 403) reaches the client as 502 with the parent's reason.
 async fn via_parent(
     request: Request<Incoming>,
-    target: &Target,
-    port: u16,
     authority: &hyper::http::uri::Authority,
     parent: &egress_check::Config,
     shared: &Arc<Shared>,
@@ -946,7 +944,10 @@ async fn via_parent(
         answer
     };
     if request.method() == Method::CONNECT {
-        return match egress_check::tunnel_via_parent(&target.host.to_string(), port, parent).await {
+        let host = outcome
+            .target
+            .map_or_else(String::new, |t| t.host.to_string());
+        return match egress_check::tunnel_via_parent(&host, outcome.port, parent).await {
             Ok(upstream) => match slot {
                 Some(slot) => tunnel(
                     request,
