@@ -730,10 +730,7 @@ async fn handle(
             shared.log(&outcome);
             return denied(&why);
         }
-        return via_parent(
-            request, &target, port, &authority, parent, &shared, outcome, slot,
-        )
-        .await;
+        return via_parent(request, &authority, parent, &shared, outcome, slot).await;
     }
     let addresses = match shared.addresses(&target, port).await {
         Ok(a) => a,
