@@ -25,3 +25,30 @@ pub fn free_port() -> u16 {
         .expect("a loopback port")
         .port()
 }
+
+/// `promtool check metrics` (Debian's `prometheus`) on an exposition:
+/// a failed test with promtool's complaints unless it passes.
+pub fn promtool_check_metrics(text: &str) {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut check = Command::new(require("promtool", "prometheus"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool starts");
+    check
+        .stdin
+        .take()
+        .expect("promtool's stdin")
+        .write_all(text.as_bytes())
+        .expect("promtool reads the metrics");
+    let out = check.wait_with_output().expect("promtool ends");
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

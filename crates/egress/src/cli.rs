@@ -208,6 +208,10 @@ pub struct ProxyArgs {
     /// 429.
     #[arg(long, value_name = "N", default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_tunnels_per_source: u32,
+    /// Serve the proxy's metrics (GET /metrics, Prometheus) on this
+    /// address.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub admin_listen: Option<std::net::SocketAddr>,
     /// Also log each request to FILE in Squid's native access.log format.
     #[arg(long, value_name = "FILE")]
     pub access_log: Option<std::path::PathBuf>,

@@ -27,6 +27,8 @@ use crate::Exit;
 use crate::cli::{ProxyArgs, ProxyMode, Select};
 use crate::context;
 
+mod metrics;
+
 type Body = BoxBody<Bytes, hyper::Error>;
 
 /// Request heads are limited to this many bytes (then 431).
@@ -195,9 +197,21 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
         idle_timeout,
         max_tunnels_per_source: args.max_tunnels_per_source,
         tunnels: Mutex::new(std::collections::HashMap::new()),
+        metrics: metrics::ProxyMetrics::new(),
     });
+    let admin = match args.admin_listen {
+        None => None,
+        Some(address) => Some(
+            runtime
+                .block_on(tokio::net::TcpListener::bind(address))
+                .with_context(|| format!("cannot listen on {address} (--admin-listen)"))?,
+        ),
+    };
     eprintln!("egress proxy: listening on {own}; {summary}");
     runtime.block_on(async {
+        if let Some(admin) = admin {
+            tokio::spawn(serve_admin(admin, shared.clone()));
+        }
         tokio::select! {
             () = accept(listener, shared, args.max_connections as usize) => {}
             _ = tokio::signal::ctrl_c() => {}
@@ -329,6 +343,7 @@ struct Shared {
     access_log: Option<Mutex<std::fs::File>>,
     idle_timeout: Duration,
     max_tunnels_per_source: u32,
+    metrics: metrics::ProxyMetrics,
     /// Open tunnels, per source.
     tunnels: Mutex<std::collections::HashMap<IpAddr, u32>>,
 }
@@ -348,6 +363,7 @@ impl Shared {
             return None;
         }
         *open += 1;
+        self.metrics.open_tunnels.inc();
         Some(TunnelSlot {
             shared: self.clone(),
             source,
@@ -357,6 +373,7 @@ impl Shared {
 
 impl Drop for TunnelSlot {
     fn drop(&mut self) {
+        self.shared.metrics.open_tunnels.dec();
         let mut tunnels = self
             .shared
             .tunnels
@@ -404,6 +421,60 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>, max_conn
                 .with_upgrades()
                 .await;
         });
+    }
+}
+
+/// `--admin-listen`: `GET /metrics` (the classic text format, or
+/// OpenMetrics when `Accept` asks), `GET /healthz`.
+async fn serve_admin(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(admin_answer(&request, &shared)) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEAD_TIMEOUT)
+                .max_buf_size(MAX_HEAD)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn admin_answer(request: &Request<Incoming>, shared: &Shared) -> Response<Body> {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+    }
+    match request.uri().path() {
+        "/metrics" => {
+            let open = request
+                .headers()
+                .get_all(hyper::header::ACCEPT)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.contains("application/openmetrics-text"));
+            let kind = if open {
+                egress_check::metrics::OPENMETRICS
+            } else {
+                egress_check::metrics::CLASSIC
+            };
+            let mut r = text(StatusCode::OK, &shared.metrics.expose(open));
+            r.headers_mut()
+                .insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static(kind));
+            r
+        }
+        "/healthz" => text(StatusCode::OK, "ok\n"),
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "not found: the admin listener answers /metrics and /healthz\n",
+        ),
     }
 }
 
@@ -494,6 +565,24 @@ impl Shared {
             bytes_down: o.bytes.map(|b| b.1),
             duration_ms: o.started.elapsed().as_millis(),
         };
+        let kind = if o.method == "CONNECT" {
+            "tunnel"
+        } else {
+            "http"
+        };
+        let decision = if o.denied.is_some() {
+            "deny"
+        } else if o.error.is_some() {
+            "error"
+        } else if line.would_deny {
+            "would_deny"
+        } else {
+            "allow"
+        };
+        self.metrics.request(kind, decision, line.roles);
+        if let Some((up, down)) = o.bytes {
+            self.metrics.tunnel_bytes(up, down);
+        }
         if let Ok(text) = serde_json::to_string(&line) {
             let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
             let _ = writeln!(log, "{text}");
@@ -746,8 +835,12 @@ async fn handle(
             return answer;
         }
     };
+    let connecting = Instant::now();
     let (stream, upstream) = match connect(&addresses).await {
-        Ok(s) => s,
+        Ok(s) => {
+            shared.metrics.connected(connecting.elapsed().as_secs_f64());
+            s
+        }
         Err(why) => {
             let answer = text(StatusCode::BAD_GATEWAY, &format!("{why}\n"));
             outcome.error = Some(why);
@@ -944,7 +1037,12 @@ async fn via_parent(
         let host = outcome
             .target
             .map_or_else(String::new, |t| t.host.to_string());
-        return match egress_check::tunnel_via_parent(&host, outcome.port, parent).await {
+        let connecting = Instant::now();
+        let through = egress_check::tunnel_via_parent(&host, outcome.port, parent).await;
+        if through.is_ok() {
+            shared.metrics.connected(connecting.elapsed().as_secs_f64());
+        }
+        return match through {
             Ok(upstream) => match slot {
                 Some(slot) => tunnel(
                     request,

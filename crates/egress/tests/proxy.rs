@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use egress_test_support::origin::{echo_origin, https_origin};
 use egress_test_support::squid::{self, Squid};
-use egress_test_support::tools::{free_port, require};
+use egress_test_support::tools::{free_port, promtool_check_metrics, require};
 
 /// A running `egress proxy`, stopped when dropped.
 struct Proxy {
@@ -209,7 +209,16 @@ fn enforce_mode_allows_exactly_the_plan_issue_21() {
     .iter()
     .flat_map(|(h, p)| ["--resolve".to_owned(), format!("{h}:{p}:127.0.0.1")])
     .collect();
-    let mut extra = vec!["--mode", "enforce", "--allow-net", "127.0.0.0/8"];
+    let admin = free_port().to_string();
+    let admin_listen = format!("127.0.0.1:{admin}");
+    let mut extra = vec![
+        "--mode",
+        "enforce",
+        "--allow-net",
+        "127.0.0.0/8",
+        "--admin-listen",
+        &admin_listen,
+    ];
     extra.extend(pins.iter().map(String::as_str));
     let proxy = Proxy::start(d, "enforce", &args(&catalog, &extra));
 
@@ -303,6 +312,35 @@ fn enforce_mode_allows_exactly_the_plan_issue_21() {
             .starts_with("the plan allows it for tls")
     );
     assert!(log.iter().all(|l| l["would_deny"] == false));
+
+    // The admin listener's metrics: promtool reads them; the decisions
+    // and the tunnel's bytes are counted.
+    let out = Command::new(require("curl", "curl"))
+        .args(["-s", "--max-time", "10"])
+        .arg(format!("http://{admin_listen}/metrics"))
+        .output()
+        .unwrap();
+    let metrics = String::from_utf8_lossy(&out.stdout).into_owned();
+    promtool_check_metrics(&metrics);
+    for series in [
+        "egress_proxy_requests_total{kind=\"tunnel\",decision=\"allow\",roles=\"all\"} 2",
+        "egress_proxy_requests_total{kind=\"http\",decision=\"allow\",roles=\"all\"} 1",
+        "egress_proxy_open_tunnels 0",
+        "egress_proxy_upstream_connect_seconds_count ",
+    ] {
+        assert!(metrics.contains(series), "{series}:\n{metrics}");
+    }
+    let denied = metrics
+        .lines()
+        .find(|l| l.starts_with("egress_proxy_requests_total{kind=\"tunnel\",decision=\"deny\""))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(denied >= 4, "{metrics}");
+    assert!(
+        metrics.contains("egress_proxy_tunnel_bytes_total{direction=\"up\"}"),
+        "{metrics}"
+    );
 }
 
 #[test]

@@ -3,14 +3,13 @@
 //! its status page by headless Chromium; and the faults: an address in
 //! use, bad input before binding, unknown paths and methods, SIGTERM.
 
-use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use egress_test_support::origin::https_origin;
-use egress_test_support::tools::{free_port, require};
+use egress_test_support::tools::{free_port, promtool_check_metrics, require};
 
 /// A running `egress serve`, stopped when dropped.
 struct Serve {
@@ -112,29 +111,6 @@ fn start(dir: &Path, args: &[&str]) -> Serve {
         std::thread::sleep(Duration::from_millis(100));
     }
     serve
-}
-
-fn promtool_check_metrics(text: &str) {
-    let mut check = Command::new(require("promtool", "prometheus"))
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    check
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = check.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics: {}{}\n{text}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
