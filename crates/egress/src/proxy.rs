@@ -35,6 +35,13 @@ type Body = BoxBody<Bytes, hyper::Error>;
 const MAX_HEAD: usize = 32 * 1024;
 /// A request head must arrive within this time.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// A tunnel's buffer each way while data flows: bulk throughput on
+/// loopback grows with it (BENCHMARKS.md); tokio's default 8 KiB copy
+/// buffer reaches half of Squid's.
+const RELAY_BUFFER: usize = 256 * 1024;
+/// A tunnel's buffer each way while it waits: idle tunnels (thousands of
+/// them: notification channels) hold this much, not `RELAY_BUFFER`.
+const IDLE_BUFFER: usize = 2 * 1024;
 /// Each connect attempt to an upstream address.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -154,16 +161,16 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
 
-    let log: Box<dyn Write + Send> = match args.decision_log.as_deref() {
-        None => Box::new(std::io::sink()),
-        Some("-") => Box::new(std::io::stdout()),
-        Some(path) => Box::new(
+    let log: Option<Box<dyn Write + Send>> = match args.decision_log.as_deref() {
+        None => None,
+        Some("-") => Some(Box::new(std::io::stdout())),
+        Some(path) => Some(Box::new(
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
                 .with_context(|| format!("cannot open the decision log {path}"))?,
-        ),
+        )),
     };
     let access_log = match &args.access_log {
         None => None,
@@ -175,7 +182,9 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
                 .with_context(|| format!("cannot open the access log {}", path.display()))?,
         )),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread, as Squid's one worker: on 2 cores it had the lower
+    // per-tunnel cost and the higher relay throughput (BENCHMARKS.md).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -192,7 +201,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
         pins,
         parent,
         mode: args.mode,
-        log: Mutex::new(log),
+        log: log.map(Mutex::new),
         access_log,
         idle_timeout,
         max_tunnels_per_source: args.max_tunnels_per_source,
@@ -338,7 +347,8 @@ struct Shared {
     /// authentication).
     parent: Option<egress_check::Config>,
     mode: ProxyMode,
-    log: Mutex<Box<dyn Write + Send>>,
+    /// `--decision-log`.
+    log: Option<Mutex<Box<dyn Write + Send>>>,
     /// `--access-log`: Squid's native format.
     access_log: Option<Mutex<std::fs::File>>,
     idle_timeout: Duration,
@@ -583,8 +593,10 @@ impl Shared {
         if let Some((up, down)) = o.bytes {
             self.metrics.tunnel_bytes(up, down);
         }
-        if let Ok(text) = serde_json::to_string(&line) {
-            let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(log) = &self.log
+            && let Ok(text) = serde_json::to_string(&line)
+        {
+            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
             let _ = writeln!(log, "{text}");
             let _ = log.flush();
         }
@@ -882,16 +894,27 @@ where
         let bytes = match hyper::upgrade::on(request).await {
             Ok(upgraded) => {
                 let activity = Activity::new();
-                let mut client =
-                    Counted::new(hyper_util::rt::TokioIo::new(upgraded), activity.clone());
-                let mut upstream = Counted::new(upstream, activity.clone());
-                // A reset at the end is how many TLS clients close: the
-                // bytes moved count either way.
+                let client = Counted::new(
+                    hyper_util::rt::TokioIo::new(upgraded),
+                    activity.clone(),
+                    Direction::Up,
+                );
+                let upstream = Counted::new(upstream, activity.clone(), Direction::Down);
+                let (client_read, client_write) = tokio::io::split(client);
+                let (upstream_read, upstream_write) = tokio::io::split(upstream);
+                // Until both sides have ended, one fails (a reset at the
+                // end is how many TLS clients close), or the tunnel idles
+                // out; the bytes moved count either way.
                 tokio::select! {
-                    _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                    _ = async {
+                        tokio::try_join!(
+                            pump(client_read, upstream_write),
+                            pump(upstream_read, client_write)
+                        )
+                    } => {}
                     () = activity.idle(shared.idle_timeout) => {}
                 }
-                Some((client.read, upstream.read))
+                Some(activity.bytes())
             }
             Err(_) => None,
         };
@@ -919,45 +942,99 @@ where
 /// when it ends in an error.
 struct Counted<S> {
     inner: S,
-    read: u64,
     activity: Activity,
+    direction: Direction,
+}
+
+/// Which way the bytes read from a side of a tunnel go.
+#[derive(Clone, Copy)]
+enum Direction {
+    /// From the client.
+    Up,
+    /// To the client.
+    Down,
 }
 
 impl<S> Counted<S> {
-    fn new(inner: S, activity: Activity) -> Counted<S> {
+    fn new(inner: S, activity: Activity, direction: Direction) -> Counted<S> {
         Counted {
             inner,
-            read: 0,
             activity,
+            direction,
         }
     }
 }
 
-/// When a tunnel last moved a byte either way.
+/// Copies `from` to `to` until `from` ends, then ends `to`'s sending side.
+/// It waits with an `IDLE_BUFFER`; a read that fills it starts a burst,
+/// read with a `RELAY_BUFFER` until a read brings less than an
+/// `IDLE_BUFFER` again: an idle tunnel holds little memory, a busy one
+/// moves data in large reads.
+async fn pump<R, W>(mut from: R, mut to: W) -> std::io::Result<()>
+where
+    R: tokio::io::AsyncRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut idle = [0u8; IDLE_BUFFER];
+    let mut burst: Option<Vec<u8>> = None;
+    loop {
+        let buffer: &mut [u8] = match burst.as_mut() {
+            Some(b) => b,
+            None => &mut idle,
+        };
+        let n = from.read(buffer).await?;
+        if n == 0 {
+            return to.shutdown().await;
+        }
+        to.write_all(&buffer[..n]).await?;
+        if burst.is_none() && n == IDLE_BUFFER {
+            burst = Some(vec![0; RELAY_BUFFER]);
+        } else if n < IDLE_BUFFER {
+            burst = None;
+        }
+    }
+}
+
+/// What a tunnel moved, and when it last moved a byte either way.
 #[derive(Clone)]
 struct Activity {
     start: Instant,
-    /// Milliseconds from `start` to the last byte.
-    last: Arc<std::sync::atomic::AtomicU64>,
+    /// Milliseconds from `start` to the last byte; bytes from the client;
+    /// bytes to it.
+    counts: Arc<[std::sync::atomic::AtomicU64; 3]>,
 }
 
 impl Activity {
     fn new() -> Activity {
         Activity {
             start: Instant::now(),
-            last: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            counts: Arc::new(Default::default()),
         }
     }
 
-    fn touch(&self) {
+    fn moved(&self, direction: Direction, n: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
         let now = self.start.elapsed().as_millis() as u64;
-        self.last.store(now, std::sync::atomic::Ordering::Relaxed);
+        self.counts[0].store(now, Relaxed);
+        let i = match direction {
+            Direction::Up => 1,
+            Direction::Down => 2,
+        };
+        self.counts[i].fetch_add(n, Relaxed);
+    }
+
+    /// Bytes from the client, and to it.
+    fn bytes(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.counts[1].load(Relaxed), self.counts[2].load(Relaxed))
     }
 
     /// Returns once nothing has moved for `timeout`.
     async fn idle(&self, timeout: Duration) {
         loop {
-            let last = Duration::from_millis(self.last.load(std::sync::atomic::Ordering::Relaxed));
+            let last =
+                Duration::from_millis(self.counts[0].load(std::sync::atomic::Ordering::Relaxed));
             let idle = self.start.elapsed().saturating_sub(last);
             if idle >= timeout {
                 return;
@@ -984,8 +1061,7 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counted<S> {
         let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
         let moved = (buf.filled().len() - before) as u64;
         if moved > 0 {
-            self.read += moved;
-            self.activity.touch();
+            self.activity.moved(self.direction, moved);
         }
         polled
     }
