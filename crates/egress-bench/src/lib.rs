@@ -175,3 +175,56 @@ pub fn https_catalog(hosts: &[String], port: u16) -> String {
     }
     catalog
 }
+
+/// A process a benchmark started: killed when dropped; its memory and CPU
+/// from /proc (Linux).
+#[derive(Debug)]
+pub struct Process(pub std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Process {
+    fn stat(&self, field: &str) -> f64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// Resident memory, MiB.
+    pub fn rss(&self) -> f64 {
+        self.stat("VmRSS:") / 1024.0
+    }
+
+    /// Resident memory, MiB, and of it the heap and stacks (anonymous)
+    /// and the program's mapped files.
+    pub fn memory(&self) -> String {
+        format!(
+            "{:.1} MiB (anonymous {:.1}, files {:.1})",
+            self.rss(),
+            self.stat("RssAnon:") / 1024.0,
+            self.stat("RssFile:") / 1024.0
+        )
+    }
+
+    /// CPU seconds used so far.
+    pub fn cpu(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0.id())).unwrap();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / 100.0
+    }
+}

@@ -356,19 +356,8 @@ fn plan_verdicts_per_requirement_issue_14() {
 /// over HTTPS only the host is visible.
 #[test]
 fn paths_of_plain_http_endpoints() {
-    let text = r#"[catalog]
-id = "demo"
-title = "Demo"
-vendor = "Contoso"
-product = "Demo product"
-revision = "1"
-describes = 2024-01-01
-
-[[page]]
-id = "p"
-title = "Page"
-language = "en-US"
-
+    let text = egress_test_support::catalog_head("demo")
+        + r#"
 [[role]]
 id = "client"
 title = "Client"
@@ -384,7 +373,7 @@ id = "feed"
 url = "http://feed.example.com/feed/"
 features = ["feeds"]
 "#;
-    let file = egress_catalog::SourceFile::new("demo.toml", text.to_owned());
+    let file = egress_catalog::SourceFile::new("demo.toml", text);
     let catalogs = vec![egress_catalog::catalog::load(&file).unwrap()];
     let request = Request {
         cloud: Cloud::Public,

@@ -24,6 +24,18 @@ pub struct Plans {
     pub servers: Vec<ServerPlan>,
 }
 
+impl Plans {
+    /// Every row of every plan (a row in several plans comes once per
+    /// plan).
+    pub fn rows(&self) -> impl Iterator<Item = &egress_catalog::Row> {
+        self.default
+            .iter()
+            .map(|(_, p)| p)
+            .chain(self.servers.iter().map(|s| &s.plan))
+            .flat_map(|p| &p.rows)
+    }
+}
+
 #[derive(Debug)]
 pub struct ServerPlan {
     pub name: String,

@@ -19,10 +19,11 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use egress_bench::Process;
 use egress_test_support::origin::{http_origin, https_origin};
 use egress_test_support::proxies::tinyproxy;
 use egress_test_support::squid::{self, Squid};
@@ -31,27 +32,6 @@ use egress_test_support::tools::free_port;
 const ROUNDS: usize = 300;
 const BULK: u64 = 1 << 30;
 const TUNNELS: usize = 5_000;
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Resident memory of `pid`, MiB.
-fn rss(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
-}
 
 /// A connection to `target` (`host:port`): through the proxy on `proxy`
 /// with CONNECT, or directly to 127.0.0.1 at the target's port.
@@ -361,7 +341,7 @@ fn main() {
     );
 
     // 4. 5,000 idle tunnels held by egress.
-    let before = rss(egress.0.id());
+    let before = egress.rss();
     let hold = format!("localhost:{hold_port}");
     let tunnels: Vec<TcpStream> = (0..TUNNELS)
         .map(|_| open(Some(egress_port), &hold))
@@ -369,7 +349,7 @@ fn main() {
     std::thread::sleep(Duration::from_secs(1));
     println!(
         "  {TUNNELS} idle tunnels: egress resident memory {:.1} MiB (before {before:.1} MiB)   (target: under 100 MB)",
-        rss(egress.0.id())
+        egress.rss()
     );
     drop(tunnels);
 }

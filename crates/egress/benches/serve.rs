@@ -23,63 +23,15 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use egress_bench::Process;
 use std::time::{Duration, Instant};
 
 use egress_test_support::origin::https_origin;
 use egress_test_support::tools::{free_port, require};
 
 const ENDPOINTS: usize = 200;
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Process {
-    fn stat(&self, field: &str) -> f64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
-    }
-
-    /// Resident memory, MiB.
-    fn rss(&self) -> f64 {
-        self.stat("VmRSS:") / 1024.0
-    }
-
-    /// Resident memory, MiB, and of it the heap and stacks (anonymous)
-    /// and the program's mapped files.
-    fn memory(&self) -> String {
-        format!(
-            "{:.1} MiB (anonymous {:.1}, files {:.1})",
-            self.rss(),
-            self.stat("RssAnon:") / 1024.0,
-            self.stat("RssFile:") / 1024.0
-        )
-    }
-
-    /// CPU seconds used so far.
-    fn cpu(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0.id())).unwrap();
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .unwrap()
-            .1
-            .split_whitespace()
-            .collect();
-        (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / 100.0
-    }
-}
 
 /// One GET on a keep-alive connection: the status and the body.
 fn get(stream: &mut BufReader<TcpStream>, path: &str) -> (u16, Vec<u8>) {

@@ -289,11 +289,7 @@ fn summary(plans: &Plans, args: &ProxyArgs, parent: Option<&egress_check::Config
 /// longer than `--tunnel-idle-timeout`.
 fn idle_warnings(plans: &Plans, idle: Duration) -> Vec<String> {
     let mut out: Vec<String> = plans
-        .default
-        .iter()
-        .map(|(_, p)| p)
-        .chain(plans.servers.iter().map(|s| &s.plan))
-        .flat_map(|p| &p.rows)
+        .rows()
         .filter_map(|r| {
             let wanted = Duration::from_secs(u64::from(r.min_proxy_idle_timeout_secs?));
             (wanted > idle).then(|| {
@@ -315,11 +311,7 @@ fn idle_warnings(plans: &Plans, idle: Duration) -> Vec<String> {
 /// visible, so the proxy allows the whole host.
 fn path_losses(plans: &Plans) -> Vec<String> {
     let mut out: Vec<String> = plans
-        .default
-        .iter()
-        .map(|(_, p)| p)
-        .chain(plans.servers.iter().map(|s| &s.plan))
-        .flat_map(|p| &p.rows)
+        .rows()
         .filter(|r| {
             r.path.as_deref().is_some_and(|p| p != "/")
                 && r.schemes.contains_key(&Scheme::Https)
