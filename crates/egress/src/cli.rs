@@ -381,8 +381,10 @@ pub struct RenderArgs {
     #[arg(long, value_enum, default_value_t = SquidStyleArg::Exact)]
     pub squid_style: SquidStyleArg,
     /// pac: where allowed hosts go: `HOST:PORT` (a proxy) or `DIRECT`.
+    /// Repeatable: a failover list, tried in order (several `egress proxy`
+    /// instances, say).
     #[arg(long, value_name = "HOST:PORT|DIRECT", default_value = "DIRECT")]
-    pub pac_proxy: String,
+    pub pac_proxy: Vec<String>,
     /// pac: where everything else goes: `DIRECT`, `PROXY HOST:PORT`, or
     /// `blackhole` (a proxy that answers nothing: 127.0.0.1:9).
     #[arg(long, value_name = "ROUTE", default_value = "blackhole")]

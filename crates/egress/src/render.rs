@@ -36,7 +36,12 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Exit> {
             SquidStyleArg::Exact => SquidStyle::Exact,
             SquidStyleArg::Loose => SquidStyle::Loose,
         },
-        pac_allow: pac_route(&args.pac_proxy, "--pac-proxy")?,
+        pac_allow: args
+            .pac_proxy
+            .iter()
+            .map(|p| pac_route(p, "--pac-proxy"))
+            .collect::<anyhow::Result<Vec<_>>>()?
+            .join("; "),
         pac_default: match args.pac_default.as_str() {
             "blackhole" => "PROXY 127.0.0.1:9".to_owned(),
             other => pac_route(other, "--pac-default")?,

@@ -260,12 +260,15 @@ fn pac_file_routes_exactly_the_plan() {
         &[
             "--pac-proxy",
             "proxy.egress.test:3128",
+            "--pac-proxy",
+            "PROXY proxy2.egress.test:3128",
             "--pac-default",
             "DIRECT",
         ],
         &pac,
     );
-    let allow = "PROXY proxy.egress.test:3128";
+    // Two proxies: a failover list, in the order given.
+    let allow = "PROXY proxy.egress.test:3128; PROXY proxy2.egress.test:3128";
     for (host, expected) in [
         ("exact.egress.test", allow),
         ("EXACT.egress.test", allow),
