@@ -33,8 +33,6 @@ type Body = BoxBody<Bytes, hyper::Error>;
 
 /// Request heads are limited to this many bytes (then 431).
 const MAX_HEAD: usize = 32 * 1024;
-/// A request head must arrive within this time.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// A tunnel's buffer each way while data flows: bulk throughput on
 /// loopback grows with it (BENCHMARKS.md); tokio's default 8 KiB copy
 /// buffer reaches half of Squid's.
@@ -417,7 +415,7 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>, max_conn
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEAD_TIMEOUT)
+                .header_read_timeout(crate::http::HEAD_TIMEOUT)
                 .max_buf_size(MAX_HEAD)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
                 .with_upgrades()
@@ -429,25 +427,14 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>, max_conn
 /// `--admin-listen`: `GET /metrics` (the classic text format, or
 /// OpenMetrics when `Accept` asks), `GET /healthz`.
 async fn serve_admin(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        };
+    crate::http::serve(listener, MAX_HEAD, move |_| {
         let shared = shared.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let shared = shared.clone();
-                async move { Ok::<_, Infallible>(admin_answer(&request, &shared)) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEAD_TIMEOUT)
-                .max_buf_size(MAX_HEAD)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
-    }
+        hyper::service::service_fn(move |request: Request<Incoming>| {
+            let shared = shared.clone();
+            async move { Ok::<_, Infallible>(admin_answer(&request, &shared)) }
+        })
+    })
+    .await
 }
 
 fn admin_answer(request: &Request<Incoming>, shared: &Shared) -> Response<Body> {
@@ -1138,24 +1125,13 @@ async fn via_parent(
         );
     }
     let (mut parts, _) = request.into_parts();
-    strip_hop_by_hop(&mut parts.headers);
-    if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-        parts.headers.insert(hyper::header::HOST, host);
-    }
-    parts
-        .headers
-        .append(hyper::header::VIA, HeaderValue::from_static("1.1 egress"));
+    to_origin(&mut parts.headers, authority);
     let uri = parts.uri.to_string();
     match egress_check::forward_via_parent(parts.method, &uri, &parts.headers, parent).await {
         Ok(response) => {
             outcome.status = Some(response.status().as_u16());
             shared.log(&outcome);
-            let (mut parts, body) = response.into_parts();
-            strip_hop_by_hop(&mut parts.headers);
-            parts
-                .headers
-                .append(hyper::header::VIA, HeaderValue::from_static("1.1 egress"));
-            Response::from_parts(parts, body.boxed())
+            to_client(response)
         }
         Err(e) => failed(&mut outcome, e.to_string()),
     }
@@ -1178,13 +1154,7 @@ async fn forward(
         Ok(uri) => uri,
         Err(_) => return text(StatusCode::BAD_REQUEST, "the request's path is not valid\n"),
     };
-    strip_hop_by_hop(&mut parts.headers);
-    if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-        parts.headers.insert(hyper::header::HOST, host);
-    }
-    parts
-        .headers
-        .append(hyper::header::VIA, HeaderValue::from_static("1.1 egress"));
+    to_origin(&mut parts.headers, authority);
     let (mut sender, connection) =
         match hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await {
             Ok(pair) => pair,
@@ -1192,16 +1162,31 @@ async fn forward(
         };
     tokio::spawn(connection);
     match sender.send_request(Request::from_parts(parts, body)).await {
-        Ok(response) => {
-            let (mut parts, body) = response.into_parts();
-            strip_hop_by_hop(&mut parts.headers);
-            parts
-                .headers
-                .append(hyper::header::VIA, HeaderValue::from_static("1.1 egress"));
-            Response::from_parts(parts, body.boxed())
-        }
+        Ok(response) => to_client(response),
         Err(e) => text(StatusCode::BAD_GATEWAY, &format!("upstream: {e}\n")),
     }
+}
+
+/// A request's headers as the origin (or the parent) gets them: without
+/// hop-by-hop headers and the client's proxy credentials, `Host` from the
+/// request target, `Via` added.
+fn to_origin(headers: &mut HeaderMap, authority: &hyper::http::uri::Authority) {
+    strip_hop_by_hop(headers);
+    if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+        headers.insert(hyper::header::HOST, host);
+    }
+    headers.append(hyper::header::VIA, HeaderValue::from_static("1.1 egress"));
+}
+
+/// An origin's answer as the client gets it: without hop-by-hop headers,
+/// `Via` added.
+fn to_client(response: Response<Incoming>) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    parts
+        .headers
+        .append(hyper::header::VIA, HeaderValue::from_static("1.1 egress"));
+    Response::from_parts(parts, body.boxed())
 }
 
 /// Removes the headers that concern one connection only (RFC 9110, 7.6.1),

@@ -28,7 +28,6 @@ use crate::cli::ServeArgs;
 /// The largest request head accepted, and how long a client may take to
 /// send it.
 const MAX_HEAD: usize = 16 * 1024;
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
     if args.service {
@@ -477,40 +476,19 @@ impl History {
 }
 
 async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(_) => {
-                // Out of file descriptors, say: wait rather than spin.
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        // A response goes out whole: its last segment does not wait for
-        // the client's delayed ACK.
-        let _ = stream.set_nodelay(true);
+    crate::http::serve(listener, MAX_HEAD, move |peer| {
         let shared = shared.clone();
-        tokio::spawn(async move {
-            let service =
-                hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
-                    let shared = shared.clone();
-                    async move {
-                        if request.uri().path() == "/-/reload" {
-                            return Ok::<_, Infallible>(
-                                reload_request(&request, &shared, peer).await,
-                            );
-                        }
-                        Ok::<_, Infallible>(answer(&request, &shared.state))
-                    }
-                });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEAD_TIMEOUT)
-                .max_buf_size(MAX_HEAD)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
-    }
+        hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+            let shared = shared.clone();
+            async move {
+                if request.uri().path() == "/-/reload" {
+                    return Ok::<_, Infallible>(reload_request(&request, &shared, peer).await);
+                }
+                Ok::<_, Infallible>(answer(&request, &shared.state))
+            }
+        })
+    })
+    .await
 }
 
 /// `POST /-/reload`, from loopback clients only.
