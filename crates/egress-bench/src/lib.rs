@@ -162,6 +162,12 @@ pub fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> (std::time::Duration,
     (times[times.len() / 2], last.expect("at least one run"))
 }
 
+/// `n` host names under `*.bench.egress.test` (`h0.bench.egress.test`,
+/// ...), which one test origin's certificate covers.
+pub fn bench_hosts(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("h{i}.bench.egress.test")).collect()
+}
+
 /// A catalog (TOML) of one feature, `f`, with an HTTPS endpoint on `port`
 /// for each of `hosts`.
 pub fn https_catalog(hosts: &[String], port: u16) -> String {

@@ -16,7 +16,9 @@ use crate::target::Target;
 /// addresses), and a default for other sources.
 #[derive(Debug)]
 pub struct Plans {
-    pub catalog: Catalog,
+    /// The catalog the plans come from, as a one-element slice (what the
+    /// explain engine takes).
+    pub catalogs: [Catalog; 1],
     /// The plan of every source that is not a server of the profile;
     /// `None`: such sources are refused.
     pub default: Option<(Vec<String>, Plan)>,
@@ -46,7 +48,6 @@ pub struct ServerPlan {
 
 /// The plans, compiled for lookups.
 pub struct Gate<'a> {
-    catalogs: &'a [Catalog],
     plans: &'a Plans,
     default: Option<Explainer<'a>>,
     servers: Vec<Explainer<'a>>,
@@ -89,19 +90,14 @@ pub struct Decision {
 }
 
 impl<'a> Gate<'a> {
-    /// `catalogs` holds `plans.catalog` (the explain engine takes a slice).
-    pub fn new(catalogs: &'a [Catalog], plans: &'a Plans) -> Gate<'a> {
-        let explainer = |plan| Explainer::new(catalogs, Some(plan), Placeholders::Unresolved);
+    pub fn new(plans: &'a Plans) -> Gate<'a> {
+        let explainer =
+            |plan| Explainer::new(&plans.catalogs, Some(plan), Placeholders::Unresolved);
         Gate {
-            catalogs,
             plans,
             default: plans.default.as_ref().map(|(_, plan)| explainer(plan)),
             servers: plans.servers.iter().map(|s| explainer(&s.plan)).collect(),
         }
-    }
-
-    pub fn catalogs(&self) -> &'a [Catalog] {
-        self.catalogs
     }
 
     /// Whether the plan of `ask.source` allows the request. A source that

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use egress_catalog::catalog::{Cloud, Scheme};
+use egress_catalog::embedded;
 use egress_catalog::explain::{Explainer, Input, Placeholders};
 use egress_catalog::plan::{self, Request};
-use egress_catalog::{Catalog, embedded};
 use egress_gate::{Ask, Gate, Plans, parse_host};
 use egress_pattern::PatternKind;
 
@@ -50,13 +50,12 @@ fn proxy_and_explain_agree_on_every_endpoint_of_every_revision() {
         };
         let plan = plan::resolve(&catalog, &request);
         let plans = Plans {
-            catalog: catalog.clone(),
+            catalogs: [catalog.clone()],
             default: Some((Vec::new(), plan.clone())),
             servers: Vec::new(),
         };
-        let catalogs: Vec<Catalog> = vec![catalog.clone()];
-        let gate = Gate::new(&catalogs, &plans);
-        let explainer = Explainer::new(&catalogs, Some(&plan), Placeholders::Unresolved);
+        let gate = Gate::new(&plans);
+        let explainer = Explainer::new(&plans.catalogs, Some(&plan), Placeholders::Unresolved);
         for row in plan.rows.iter().filter(|r| r.status.is_in_force()) {
             let Some(pattern) = &row.pattern else {
                 continue;

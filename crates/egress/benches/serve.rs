@@ -187,9 +187,7 @@ fn main() {
     let d = dir.path();
     let (ca, port) = https_origin(&["*.bench.egress.test", "localhost"]);
     std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
-    let hosts: Vec<String> = (0..ENDPOINTS)
-        .map(|i| format!("h{i}.bench.egress.test"))
-        .collect();
+    let hosts = egress_bench::bench_hosts(ENDPOINTS);
     std::fs::write(
         d.join("catalog.toml"),
         egress_bench::https_catalog(&hosts, port),

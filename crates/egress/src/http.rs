@@ -16,17 +16,32 @@ pub fn head_size<B>(request: &Request<B>) -> usize {
 }
 
 /// A request head must arrive within this time.
-pub const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Serves HTTP/1.1 on `listener` for ever: each connection with the
-/// service `make` returns for its peer, request heads limited to
-/// `max_head` bytes (hyper's buffer; [`head_size`] is the exact check)
-/// and [`HEAD_TIMEOUT`]. A response goes out whole (`TCP_NODELAY`: its
-/// last segment does not wait for the client's delayed ACK). An accept
-/// that fails (out of file descriptors, say) waits rather than spins.
-pub async fn serve<F, S, B>(listener: tokio::net::TcpListener, max_head: usize, make: F)
-where
-    F: Fn(std::net::SocketAddr) -> S,
+/// A client connection [`serve`] accepted.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub peer: std::net::SocketAddr,
+    /// Its place among the connections served at once: held while the
+    /// connection lives, and by what it hands over to (a tunnel).
+    pub permit: std::sync::Arc<tokio::sync::OwnedSemaphorePermit>,
+}
+
+/// Serves HTTP/1.1 on `listener` for ever: at most `max_connections` at
+/// once (further clients wait in the listen backlog), each with the
+/// service `make` returns for it, request heads limited to `max_head`
+/// bytes (hyper's buffer; [`head_size`] is the exact check) and
+/// [`HEAD_TIMEOUT`]; a service may take the connection over (CONNECT).
+/// A response goes out whole (`TCP_NODELAY`: its last segment does not
+/// wait for the client's delayed ACK). An accept that fails (out of file
+/// descriptors, say) waits rather than spins.
+pub async fn serve<F, S, B>(
+    listener: tokio::net::TcpListener,
+    max_head: usize,
+    max_connections: usize,
+    make: F,
+) where
+    F: Fn(Accepted) -> S,
     S: hyper::service::Service<
             Request<hyper::body::Incoming>,
             Response = hyper::Response<B>,
@@ -38,7 +53,11 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(max_connections));
     loop {
+        let Ok(permit) = connections.clone().acquire_owned().await else {
+            return;
+        };
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(_) => {
@@ -47,14 +66,28 @@ where
             }
         };
         let _ = stream.set_nodelay(true);
-        let service = make(peer);
+        let service = make(Accepted {
+            peer,
+            permit: std::sync::Arc::new(permit),
+        });
         tokio::spawn(async move {
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEAD_TIMEOUT)
                 .max_buf_size(max_head)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades()
                 .await;
         });
     }
+}
+
+/// Whether `Accept` asks for OpenMetrics rather than the classic text
+/// format.
+pub fn wants_openmetrics(headers: &hyper::HeaderMap) -> bool {
+    headers
+        .get_all(hyper::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"))
 }

@@ -8,13 +8,15 @@
 use std::convert::Infallible;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use egress_catalog::catalog::Scheme;
+use egress_catalog::plan;
 use egress_catalog::profile::AddressRange;
-use egress_catalog::{Catalog, plan};
 use egress_gate::{AddressRules, Ask, Decision, Gate, Plans, ServerPlan, Target, parse_host};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full};
@@ -33,9 +35,8 @@ type Body = BoxBody<Bytes, hyper::Error>;
 
 /// Request heads are limited to this many bytes (then 431).
 const MAX_HEAD: usize = 32 * 1024;
-/// A tunnel's buffer each way while data flows: bulk throughput on
-/// loopback grows with it (BENCHMARKS.md); tokio's default 8 KiB copy
-/// buffer reaches half of Squid's.
+/// A tunnel's buffer each way while data flows: bulk transfers move in
+/// few, large reads and writes.
 const RELAY_BUFFER: usize = 256 * 1024;
 /// A tunnel's buffer each way while it waits: idle tunnels (thousands of
 /// them: notification channels) hold this much, not `RELAY_BUFFER`.
@@ -136,13 +137,12 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
                 }
             })
             .collect(),
-        catalog: loaded.catalog,
+        catalogs: [loaded.catalog],
     };
     // The plans and the matchers built on them live as long as the
     // process: the connection tasks borrow them.
     let plans: &'static Plans = Box::leak(Box::new(plans));
-    let catalogs: &'static [Catalog] = Box::leak(Box::new([plans.catalog.clone()]));
-    let gate: &'static Gate<'static> = Box::leak(Box::new(Gate::new(catalogs, plans)));
+    let gate: &'static Gate<'static> = Box::leak(Box::new(Gate::new(plans)));
 
     // What the proxy cannot hold exactly, first.
     let hidden = path_losses(plans);
@@ -180,8 +180,8 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
                 .with_context(|| format!("cannot open the access log {}", path.display()))?,
         )),
     };
-    // One thread, as Squid's one worker: on 2 cores it had the lower
-    // per-tunnel cost and the higher relay throughput (BENCHMARKS.md).
+    // One thread, like Squid's one worker: tunnels are I/O-bound, and a
+    // request and its tunnel never hop between threads.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -277,8 +277,8 @@ fn summary(plans: &Plans, args: &ProxyArgs, parent: Option<&egress_check::Config
     };
     format!(
         "{mode}; catalog {} revision {}; {} servers from the profile; {default}; {route}",
-        plans.catalog.meta.id,
-        plans.catalog.meta.revision,
+        plans.catalogs[0].meta.id,
+        plans.catalogs[0].meta.revision,
         plans.servers.len()
     )
 }
@@ -389,45 +389,22 @@ impl Drop for TunnelSlot {
 }
 
 async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>, max_connections: usize) {
-    let connections = Arc::new(tokio::sync::Semaphore::new(max_connections));
-    loop {
-        // At `--max-connections`, the next client waits in the backlog.
-        let Ok(permit) = connections.clone().acquire_owned().await else {
-            return;
-        };
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(_) => {
-                // Out of file descriptors, say: wait rather than spin.
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
+    crate::http::serve(listener, MAX_HEAD, max_connections, move |accepted| {
         let shared = shared.clone();
-        // Held by the connection and by a tunnel it becomes.
-        let permit = Arc::new(permit);
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let shared = shared.clone();
-                let permit = permit.clone();
-                async move { Ok::<_, Infallible>(handle(request, peer, shared, permit).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(crate::http::HEAD_TIMEOUT)
-                .max_buf_size(MAX_HEAD)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .with_upgrades()
-                .await;
-        });
-    }
+        hyper::service::service_fn(move |request: Request<Incoming>| {
+            let shared = shared.clone();
+            let accepted = accepted.clone();
+            async move { Ok::<_, Infallible>(handle(request, accepted, shared).await) }
+        })
+    })
+    .await
 }
 
 /// `--admin-listen`: `GET /metrics` (the classic text format, or
 /// OpenMetrics when `Accept` asks), `GET /healthz`.
 async fn serve_admin(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    crate::http::serve(listener, MAX_HEAD, move |_| {
+    let unlimited = tokio::sync::Semaphore::MAX_PERMITS;
+    crate::http::serve(listener, MAX_HEAD, unlimited, move |_| {
         let shared = shared.clone();
         hyper::service::service_fn(move |request: Request<Incoming>| {
             let shared = shared.clone();
@@ -443,12 +420,7 @@ fn admin_answer(request: &Request<Incoming>, shared: &Shared) -> Response<Body> 
     }
     match request.uri().path() {
         "/metrics" => {
-            let open = request
-                .headers()
-                .get_all(hyper::header::ACCEPT)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .any(|v| v.contains("application/openmetrics-text"));
+            let open = crate::http::wants_openmetrics(request.headers());
             let kind = if open {
                 egress_check::metrics::OPENMETRICS
             } else {
@@ -473,7 +445,7 @@ struct LogLine<'a> {
     time: String,
     source: IpAddr,
     method: &'a str,
-    host: String,
+    host: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     written: Option<&'a str>,
     port: u16,
@@ -522,65 +494,82 @@ struct Outcome<'a> {
     started: Instant,
 }
 
+impl Outcome<'_> {
+    /// The status the client got.
+    fn status(&self) -> u16 {
+        self.status.unwrap_or(if self.denied.is_some() {
+            403
+        } else if self.error.is_some() {
+            502
+        } else {
+            200
+        })
+    }
+}
+
 impl Shared {
     fn log(&self, o: &Outcome<'_>) {
+        let would_deny = o.denied.is_none() && o.decision.is_some_and(|d| !d.allowed);
         let empty: &[String] = &[];
-        let plan_allowed = o.decision.is_some_and(|d| d.allowed);
-        let reason = match (&o.denied, o.decision) {
-            (Some(why), _) => why.as_str(),
-            (None, Some(d)) => d.reason.as_str(),
-            (None, None) => "",
-        };
-        let line = LogLine {
-            time: jiff::Timestamp::now().to_string(),
-            source: o.source,
-            method: o.method,
-            host: o
-                .target
-                .map_or_else(|| o.raw_host.to_owned(), |t| t.host.to_string()),
-            written: o.target.and_then(|t| t.written.as_deref()),
-            port: o.port,
-            path: o.path,
-            decision: if o.denied.is_some() { "deny" } else { "allow" },
-            would_deny: o.denied.is_none() && o.decision.is_some() && !plan_allowed,
-            reason,
-            near_miss: o.decision.and_then(|d| d.near_miss.as_deref()),
-            roles: o.decision.map_or(empty, |d| &d.roles),
-            servers: o.decision.map_or(empty, |d| &d.servers),
-            rows: o.decision.map_or(empty, |d| &d.rows),
-            upstream: o.upstream,
-            error: o.error.as_deref(),
-            bytes_up: o.bytes.map(|b| b.0),
-            bytes_down: o.bytes.map(|b| b.1),
-            duration_ms: o.started.elapsed().as_millis(),
+        let roles = o.decision.map_or(empty, |d| &d.roles);
+        let decision = if o.denied.is_some() {
+            "deny"
+        } else if o.error.is_some() {
+            "error"
+        } else if would_deny {
+            "would_deny"
+        } else {
+            "allow"
         };
         let kind = if o.method == "CONNECT" {
             "tunnel"
         } else {
             "http"
         };
-        let decision = if o.denied.is_some() {
-            "deny"
-        } else if o.error.is_some() {
-            "error"
-        } else if line.would_deny {
-            "would_deny"
-        } else {
-            "allow"
-        };
-        self.metrics.request(kind, decision, line.roles);
+        self.metrics.request(kind, decision, roles);
         if let Some((up, down)) = o.bytes {
             self.metrics.tunnel_bytes(up, down);
         }
-        if let Some(log) = &self.log
-            && let Ok(text) = serde_json::to_string(&line)
-        {
-            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = writeln!(log, "{text}");
-            let _ = log.flush();
+        if self.log.is_none() && self.access_log.is_none() {
+            return;
+        }
+        let host = o
+            .target
+            .map_or_else(|| o.raw_host.to_owned(), |t| t.host.to_string());
+        if let Some(log) = &self.log {
+            let line = LogLine {
+                time: jiff::Timestamp::now().to_string(),
+                source: o.source,
+                method: o.method,
+                host: &host,
+                written: o.target.and_then(|t| t.written.as_deref()),
+                port: o.port,
+                path: o.path,
+                decision: if o.denied.is_some() { "deny" } else { "allow" },
+                would_deny,
+                reason: match (&o.denied, o.decision) {
+                    (Some(why), _) => why,
+                    (None, Some(d)) => &d.reason,
+                    (None, None) => "",
+                },
+                near_miss: o.decision.and_then(|d| d.near_miss.as_deref()),
+                roles,
+                servers: o.decision.map_or(empty, |d| &d.servers),
+                rows: o.decision.map_or(empty, |d| &d.rows),
+                upstream: o.upstream,
+                error: o.error.as_deref(),
+                bytes_up: o.bytes.map(|b| b.0),
+                bytes_down: o.bytes.map(|b| b.1),
+                duration_ms: o.started.elapsed().as_millis(),
+            };
+            if let Ok(text) = serde_json::to_string(&line) {
+                let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+                let _ = writeln!(log, "{text}");
+                let _ = log.flush();
+            }
         }
         if let Some(access) = &self.access_log {
-            let text = self.squid_line(o, &line);
+            let text = self.squid_line(o, &host);
             let mut access = access.lock().unwrap_or_else(|e| e.into_inner());
             let _ = writeln!(access, "{text}");
             let _ = access.flush();
@@ -591,17 +580,8 @@ impl Shared {
     /// (`logformat squid`: time, elapsed ms, client, action/status, bytes,
     /// method, URL, user, hierarchy/peer, type), so that log tools read
     /// both alike.
-    fn squid_line(&self, o: &Outcome<'_>, line: &LogLine<'_>) -> String {
+    fn squid_line(&self, o: &Outcome<'_>, host: &str) -> String {
         let now = jiff::Timestamp::now();
-        let status = if let Some(status) = o.status.filter(|_| o.denied.is_some()) {
-            status
-        } else if o.denied.is_some() {
-            403
-        } else if o.error.is_some() {
-            502
-        } else {
-            o.status.unwrap_or(200)
-        };
         let action = match (o.denied.is_some(), o.error.is_some(), o.method) {
             (true, _, _) => "TCP_DENIED",
             (_, true, _) => "TCP_MISS_ABORTED",
@@ -609,8 +589,8 @@ impl Shared {
             _ => "TCP_MISS",
         };
         let url = match (o.method, o.path) {
-            ("CONNECT", _) | (_, None) => format!("{}:{}", line.host, o.port),
-            (_, Some(path)) => format!("http://{}:{}{path}", line.host, o.port),
+            ("CONNECT", _) | (_, None) => format!("{host}:{}", o.port),
+            (_, Some(path)) => format!("http://{host}:{}{path}", o.port),
         };
         let hierarchy = match (&self.parent, o.upstream) {
             _ if o.denied.is_some() => "HIER_NONE/-".to_owned(),
@@ -624,11 +604,12 @@ impl Shared {
         // Squid's `%<st`: the bytes sent to the client.
         let bytes = o.bytes.map_or(0, |(_, down)| down);
         format!(
-            "{}.{:03} {:>6} {} {action}/{status:03} {bytes} {} {url} - {hierarchy} -",
+            "{}.{:03} {:>6} {} {action}/{:03} {bytes} {} {url} - {hierarchy} -",
             now.as_second(),
             now.subsec_millisecond(),
             o.started.elapsed().as_millis(),
             o.source,
+            o.status(),
             o.method,
         )
     }
@@ -690,9 +671,8 @@ async fn connect(addresses: &[SocketAddr]) -> Result<(tokio::net::TcpStream, Soc
 
 async fn handle(
     request: Request<Incoming>,
-    peer: SocketAddr,
+    accepted: crate::http::Accepted,
     shared: Arc<Shared>,
-    permit: Arc<tokio::sync::OwnedSemaphorePermit>,
 ) -> Response<Body> {
     let started = Instant::now();
     if crate::http::head_size(&request) > MAX_HEAD {
@@ -701,7 +681,7 @@ async fn handle(
             "the request head is over 32 KiB\n",
         );
     }
-    let source = peer.ip().to_canonical();
+    let source = accepted.peer.ip().to_canonical();
     let method = request.method().clone();
     let uri = request.uri().clone();
     let (scheme, authority) = if method == Method::CONNECT {
@@ -777,7 +757,7 @@ async fn handle(
         match shared.open_tunnel(source) {
             Some(slot) => Some(Slot {
                 _tunnel: slot,
-                _connection: permit,
+                _connection: accepted.permit,
             }),
             None => {
                 let why = format!(
@@ -873,12 +853,7 @@ where
         let bytes = match hyper::upgrade::on(request).await {
             Ok(upgraded) => {
                 let activity = Activity::new();
-                let client = Counted::new(
-                    hyper_util::rt::TokioIo::new(upgraded),
-                    activity.clone(),
-                    Direction::Up,
-                );
-                let upstream = Counted::new(upstream, activity.clone(), Direction::Down);
+                let client = hyper_util::rt::TokioIo::new(upgraded);
                 let (client_read, client_write) = tokio::io::split(client);
                 let (upstream_read, upstream_write) = tokio::io::split(upstream);
                 // Until both sides have ended, one fails (a reset at the
@@ -887,13 +862,13 @@ where
                 tokio::select! {
                     _ = async {
                         tokio::try_join!(
-                            pump(client_read, upstream_write),
-                            pump(upstream_read, client_write)
+                            pump(client_read, upstream_write, &activity, true),
+                            pump(upstream_read, client_write, &activity, false)
                         )
                     } => {}
                     () = activity.idle(shared.idle_timeout) => {}
                 }
-                Some(activity.bytes())
+                Some((activity.up.load(Relaxed), activity.down.load(Relaxed)))
             }
             Err(_) => None,
         };
@@ -917,39 +892,12 @@ where
     Response::new(empty())
 }
 
-/// A stream that counts the bytes read from it: what a tunnel moved, even
-/// when it ends in an error.
-struct Counted<S> {
-    inner: S,
-    activity: Activity,
-    direction: Direction,
-}
-
-/// Which way the bytes read from a side of a tunnel go.
-#[derive(Clone, Copy)]
-enum Direction {
-    /// From the client.
-    Up,
-    /// To the client.
-    Down,
-}
-
-impl<S> Counted<S> {
-    fn new(inner: S, activity: Activity, direction: Direction) -> Counted<S> {
-        Counted {
-            inner,
-            activity,
-            direction,
-        }
-    }
-}
-
-/// Copies `from` to `to` until `from` ends, then ends `to`'s sending side.
-/// It waits with an `IDLE_BUFFER`; a read that fills it starts a burst,
-/// read with a `RELAY_BUFFER` until a read brings less than an
-/// `IDLE_BUFFER` again: an idle tunnel holds little memory, a busy one
-/// moves data in large reads.
-async fn pump<R, W>(mut from: R, mut to: W) -> std::io::Result<()>
+/// Copies `from` to `to` until `from` ends, then ends `to`'s sending side,
+/// counting the bytes in `activity`. It waits with an `IDLE_BUFFER`; a
+/// read that fills it starts a burst, read with a `RELAY_BUFFER` until a
+/// read brings less than an `IDLE_BUFFER` again: an idle tunnel holds
+/// little memory, a busy one moves data in large reads.
+async fn pump<R, W>(mut from: R, mut to: W, activity: &Activity, up: bool) -> std::io::Result<()>
 where
     R: tokio::io::AsyncRead + Unpin,
     W: tokio::io::AsyncWrite + Unpin,
@@ -966,6 +914,7 @@ where
         if n == 0 {
             return to.shutdown().await;
         }
+        activity.moved(up, n);
         to.write_all(&buffer[..n]).await?;
         if burst.is_none() && n == IDLE_BUFFER {
             burst = Some(vec![0; RELAY_BUFFER]);
@@ -976,44 +925,37 @@ where
 }
 
 /// What a tunnel moved, and when it last moved a byte either way.
-#[derive(Clone)]
 struct Activity {
     start: Instant,
-    /// Milliseconds from `start` to the last byte; bytes from the client;
-    /// bytes to it.
-    counts: Arc<[std::sync::atomic::AtomicU64; 3]>,
+    /// Milliseconds from `start` to the last byte.
+    last: AtomicU64,
+    /// Bytes from the client.
+    up: AtomicU64,
+    /// Bytes to the client.
+    down: AtomicU64,
 }
 
 impl Activity {
     fn new() -> Activity {
         Activity {
             start: Instant::now(),
-            counts: Arc::new(Default::default()),
+            last: AtomicU64::new(0),
+            up: AtomicU64::new(0),
+            down: AtomicU64::new(0),
         }
     }
 
-    fn moved(&self, direction: Direction, n: u64) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let now = self.start.elapsed().as_millis() as u64;
-        self.counts[0].store(now, Relaxed);
-        let i = match direction {
-            Direction::Up => 1,
-            Direction::Down => 2,
-        };
-        self.counts[i].fetch_add(n, Relaxed);
-    }
-
-    /// Bytes from the client, and to it.
-    fn bytes(&self) -> (u64, u64) {
-        use std::sync::atomic::Ordering::Relaxed;
-        (self.counts[1].load(Relaxed), self.counts[2].load(Relaxed))
+    fn moved(&self, up: bool, n: usize) {
+        self.last
+            .store(self.start.elapsed().as_millis() as u64, Relaxed);
+        let count = if up { &self.up } else { &self.down };
+        count.fetch_add(n as u64, Relaxed);
     }
 
     /// Returns once nothing has moved for `timeout`.
     async fn idle(&self, timeout: Duration) {
         loop {
-            let last =
-                Duration::from_millis(self.counts[0].load(std::sync::atomic::Ordering::Relaxed));
+            let last = Duration::from_millis(self.last.load(Relaxed));
             let idle = self.start.elapsed().saturating_sub(last);
             if idle >= timeout {
                 return;
@@ -1028,46 +970,6 @@ impl Activity {
 struct Slot {
     _tunnel: TunnelSlot,
     _connection: Arc<tokio::sync::OwnedSemaphorePermit>,
-}
-
-impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counted<S> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        let moved = (buf.filled().len() - before) as u64;
-        if moved > 0 {
-            self.activity.moved(self.direction, moved);
-        }
-        polled
-    }
-}
-
-impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Counted<S> {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
 }
 
 /// An allowed request through `--parent`: a tunnel through the parent's
@@ -1126,7 +1028,8 @@ async fn via_parent(
     }
     let (mut parts, _) = request.into_parts();
     to_origin(&mut parts.headers, authority);
-    let uri = parts.uri.to_string();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let uri = format!("http://{}{path}", host_and_port(authority));
     match egress_check::forward_via_parent(parts.method, &uri, &parts.headers, parent).await {
         Ok(response) => {
             outcome.status = Some(response.status().as_u16());
@@ -1172,10 +1075,20 @@ async fn forward(
 /// request target, `Via` added.
 fn to_origin(headers: &mut HeaderMap, authority: &hyper::http::uri::Authority) {
     strip_hop_by_hop(headers);
-    if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+    if let Ok(host) = HeaderValue::from_str(&host_and_port(authority)) {
         headers.insert(hyper::header::HOST, host);
     }
     headers.append(hyper::header::VIA, HeaderValue::from_static("1.1 egress"));
+}
+
+/// `host[:port]` of a request target, without the user information an
+/// absolute-form URL may carry (`http://user:password@host/`), which
+/// never goes on.
+fn host_and_port(authority: &hyper::http::uri::Authority) -> String {
+    match authority.port_u16() {
+        Some(port) => format!("{}:{port}", authority.host()),
+        None => authority.host().to_owned(),
+    }
 }
 
 /// An origin's answer as the client gets it: without hop-by-hop headers,

@@ -25,8 +25,7 @@ use crate::Exit;
 use crate::check::{Prepared, prepare};
 use crate::cli::ServeArgs;
 
-/// The largest request head accepted, and how long a client may take to
-/// send it.
+/// The largest request head accepted.
 const MAX_HEAD: usize = 16 * 1024;
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
@@ -476,7 +475,9 @@ impl History {
 }
 
 async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    crate::http::serve(listener, MAX_HEAD, move |peer| {
+    let unlimited = tokio::sync::Semaphore::MAX_PERMITS;
+    crate::http::serve(listener, MAX_HEAD, unlimited, move |accepted| {
+        let peer = accepted.peer;
         let shared = shared.clone();
         hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
             let shared = shared.clone();
@@ -553,13 +554,7 @@ fn answer<B>(request: &Request<B>, state: &RwLock<State>) -> Response<Full<Bytes
     let s = state.read().unwrap_or_else(|e| e.into_inner());
     match path {
         "/metrics" => {
-            let open = request
-                .headers()
-                .get_all(hyper::header::ACCEPT)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .any(|v| v.contains("application/openmetrics-text"));
-            if open {
+            if crate::http::wants_openmetrics(request.headers()) {
                 s.openmetrics.response(request.headers(), OPENMETRICS)
             } else {
                 s.classic.response(request.headers(), CLASSIC)

@@ -116,15 +116,17 @@ impl Proxy {
         String::from_utf8_lossy(&answer).into_owned()
     }
 
-    /// The decision log once a line satisfies `wanted` (a tunnel's line
-    /// is written when it closes, just after the client saw it close).
-    fn log_with(&self, wanted: impl Fn(&serde_json::Value) -> bool) -> Vec<serde_json::Value> {
+    /// The first line of the decision log that satisfies `wanted`, once
+    /// it is written (a tunnel's line is written when it closes, just
+    /// after the client saw it close).
+    fn line(&self, wanted: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let log = self.log();
-            if log.iter().any(&wanted) || Instant::now() > deadline {
-                return log;
+            if let Some(line) = log.iter().find(|l| wanted(l)) {
+                return line.clone();
             }
+            assert!(Instant::now() < deadline, "not in the log: {log:?}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -166,6 +168,12 @@ features = ["tls"]
 id = "wild"
 url = "https://*.wild.egress.test:{tls}/"
 features = ["tls"]
+min_proxy_idle_timeout_secs = 600
+
+[[endpoint]]
+id = "link"
+url = "https://link.egress.test:{tls}/fwlink/?LinkID=1"
+features = ["tls"]
 
 [[endpoint]]
 id = "feed"
@@ -178,9 +186,9 @@ features = ["feed"]
     path
 }
 
-fn args(catalog: &Path, extra: &[&str]) -> Vec<String> {
+fn args(catalog: &Path, extra: &[impl AsRef<str>]) -> Vec<String> {
     let mut args = vec!["--catalog".to_owned(), catalog.display().to_string()];
-    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(extra.iter().map(|s| s.as_ref().to_owned()));
     args
 }
 
@@ -281,6 +289,19 @@ fn enforce_mode_allows_exactly_the_plan_issue_21() {
     assert!(lower.contains("via: 1.1 egress\r\n"), "{body}");
     assert!(!lower.contains("proxy-authorization"), "{body}");
     assert!(!lower.contains("x-hop"), "{body}");
+    // User information in the request target goes nowhere: not into the
+    // origin's Host, not into the log.
+    let answer = proxy.raw(&format!(
+        "GET http://user:Target-Marker-21@feed.egress.test:{http}/feed/u HTTP/1.1\r\nHost: x\r\n\r\n"
+    ));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains(&format!("host: feed.egress.test:{http}\r\n")),
+        "{answer}"
+    );
+    assert!(!answer.contains("Target-Marker-21"), "{answer}");
     for path in ["/other/", "/feed/%2e%2e/admin", "/"] {
         let (code, _, body) = proxy.curl(
             &ca,
@@ -292,16 +313,18 @@ fn enforce_mode_allows_exactly_the_plan_issue_21() {
     }
 
     // Every decision is logged.
-    let log = proxy.log_with(|l| l["host"] == "allowed.egress.test");
+    let tunnel = proxy.line(|l| l["host"] == "allowed.egress.test" && l["decision"] == "allow");
+    let log = proxy.log();
     let denied: Vec<&serde_json::Value> = log.iter().filter(|l| l["decision"] == "deny").collect();
     let allowed: Vec<&serde_json::Value> =
         log.iter().filter(|l| l["decision"] == "allow").collect();
     assert!(denied.len() >= 8, "{log:?}");
     assert!(allowed.len() >= 3, "{log:?}");
-    let tunnel = allowed
-        .iter()
-        .find(|l| l["host"] == "allowed.egress.test")
-        .expect("the allowed tunnel is logged");
+    assert!(
+        !std::fs::read_to_string(&proxy.log)
+            .unwrap()
+            .contains("Target-Marker-21")
+    );
     assert_eq!(tunnel["method"], "CONNECT");
     assert_eq!(tunnel["upstream"], format!("127.0.0.1:{tls}"));
     assert!(tunnel["bytes_up"].as_u64().unwrap() > 0, "{tunnel}");
@@ -324,7 +347,7 @@ fn enforce_mode_allows_exactly_the_plan_issue_21() {
     promtool_check_metrics(&metrics);
     for series in [
         "egress_proxy_requests_total{kind=\"tunnel\",decision=\"allow\",roles=\"all\"} 2",
-        "egress_proxy_requests_total{kind=\"http\",decision=\"allow\",roles=\"all\"} 1",
+        "egress_proxy_requests_total{kind=\"http\",decision=\"allow\",roles=\"all\"} 2",
         "egress_proxy_open_tunnels 0",
         "egress_proxy_upstream_connect_seconds_count ",
     ] {
@@ -360,21 +383,10 @@ fn report_mode_and_the_ssrf_rules_issue_21() {
         .map(String::from)
         .to_vec();
     extra.extend(pin("other.egress.test", "127.0.0.1"));
-    let report = Proxy::start(
-        d,
-        "report",
-        &args(
-            &catalog,
-            &extra.iter().map(String::as_str).collect::<Vec<_>>(),
-        ),
-    );
+    let report = Proxy::start(d, "report", &args(&catalog, &extra));
     let (code, _, _) = report.curl(&ca, &format!("https://other.egress.test:{tls}/"), &[]);
     assert_eq!(code, 200);
-    let log = report.log_with(|l| l["host"] == "other.egress.test");
-    let line = log
-        .iter()
-        .find(|l| l["host"] == "other.egress.test")
-        .expect("logged");
+    let line = report.line(|l| l["host"] == "other.egress.test");
     assert_eq!(line["decision"], "allow");
     assert_eq!(line["would_deny"], true);
     assert!(
@@ -398,14 +410,7 @@ fn report_mode_and_the_ssrf_rules_issue_21() {
     let mut extra: Vec<String> = vec!["--mode".into(), "report".into()];
     extra.extend(pin("allowed.egress.test", "127.0.0.1"));
     extra.extend(pin("other.egress.test", "10.0.0.1"));
-    let strict = Proxy::start(
-        d,
-        "strict",
-        &args(
-            &catalog,
-            &extra.iter().map(String::as_str).collect::<Vec<_>>(),
-        ),
-    );
+    let strict = Proxy::start(d, "strict", &args(&catalog, &extra));
     let (code, connect, _) = strict.curl(&ca, &format!("https://allowed.egress.test:{tls}/"), &[]);
     assert_eq!((code, connect), (0, 403));
     for (authority, why) in [
@@ -453,6 +458,20 @@ fn bad_input_and_test_config_issue_21() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("report mode"), "{stdout}");
     assert!(stdout.contains("configuration OK"), "{stdout}");
+    // What the proxy cannot hold exactly is said first: a path behind a
+    // tunnel. The default idle timeout (15m) keeps the wildcard's 10m.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("egress proxy: loss: `link.egress.test/fwlink/?LinkID=1` names a path, but a CONNECT tunnel shows only the host"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let out = run(&["--tunnel-idle-timeout", "5m", "--test-config"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("egress proxy: warning: `*.wild.egress.test` keeps connections idle for up to 10m; --tunnel-idle-timeout 5m closes them sooner"),
+        "{stderr}"
+    );
     // Every problem at once, exit 2, nothing listens.
     let out = run(&[
         "--allow-net",
@@ -541,6 +560,7 @@ fn oversized_heads_and_origin_form_issue_21() {
 #[test]
 fn through_a_parent_squid_with_ntlm_issue_21() {
     const MARKER: &str = "Marker-Pa55word-21";
+    const WRONG: &str = "Wrong-Marker-Pa55word-21";
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (ca, tls) = https_origin(&["allowed.egress.test"]);
@@ -626,15 +646,18 @@ fn through_a_parent_squid_with_ntlm_issue_21() {
     assert_eq!(ours[8], "FIRSTUP_PARENT/127.0.0.1");
     assert!(ours[0].parse::<f64>().is_ok() && theirs[0].parse::<f64>().is_ok());
 
-    let bad = Proxy::start_with(
-        d,
-        "parent-bad",
-        &args,
-        &[
-            ("EGRESS_PROXY_USER", "CONTOSO\\alice"),
-            ("EGRESS_PROXY_PASSWORD", "wrong"),
-        ],
-    );
+    // A wrong password, given in the parent's URL this time.
+    let bad_args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            a.replace(
+                "http://127.0.0.1:",
+                &format!("http://CONTOSO%5Calice:{WRONG}@127.0.0.1:"),
+            )
+        })
+        .collect();
+    assert!(bad_args.iter().any(|a| a.contains(WRONG)));
+    let bad = Proxy::start_with(d, "parent-bad", &bad_args, &[]);
     let (code, connect, _) = bad.curl(&ca, &format!("https://allowed.egress.test:{tls}/"), &[]);
     assert_eq!((code, connect), (0, 502));
     let answer = bad.raw(&format!(
@@ -642,8 +665,7 @@ fn through_a_parent_squid_with_ntlm_issue_21() {
     ));
     assert!(answer.starts_with("HTTP/1.1 502"), "{answer}");
     assert!(answer.contains("rejected"), "{answer}");
-    let log = bad.log_with(|l| l["error"].is_string());
-    let line = log.iter().find(|l| l["error"].is_string()).expect("logged");
+    let line = bad.line(|l| l["error"].is_string());
     assert!(
         line["error"].as_str().unwrap().contains("rejected"),
         "{line}"
@@ -658,6 +680,7 @@ fn through_a_parent_squid_with_ntlm_issue_21() {
     ] {
         let text = std::fs::read_to_string(d.join(file)).unwrap_or_default();
         assert!(!text.contains(MARKER), "{file} shows the password");
+        assert!(!text.contains(WRONG), "{file} shows the password");
     }
 }
 
@@ -726,10 +749,7 @@ roles = ["sup"]
     ]
     .map(str::to_owned);
     let start = |name: &str, extra: &[&str]| {
-        let mut a = args(
-            &catalog,
-            &common.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+        let mut a = args(&catalog, &common);
         a.extend(extra.iter().map(|s| s.to_string()));
         Proxy::start(d, name, &a)
     };
@@ -743,8 +763,7 @@ roles = ["sup"]
     );
     assert_eq!(reach(&server, "scp.egress.test"), 200);
     assert_eq!(reach(&server, "sup.egress.test"), 403);
-    let log = server.log_with(|l| l["host"] == "scp.egress.test");
-    let line = log.iter().find(|l| l["host"] == "sup.egress.test").unwrap();
+    let line = server.line(|l| l["host"] == "sup.egress.test");
     assert_eq!(line["servers"][0], "cm01.contoso.com");
     assert_eq!(line["roles"][0], "scp");
 
