@@ -61,13 +61,17 @@ fn render_command(target: Target, o: &Options) -> String {
 /// What `egress explain HOST` does: load every embedded revision, resolve
 /// the plan, index them, explain one host.
 fn explain_command(host: &str) -> bool {
-    let catalogs = embedded::all().expect("the embedded catalogs are valid");
+    let catalogs: Vec<std::sync::Arc<_>> = embedded::all()
+        .expect("the embedded catalogs are valid")
+        .into_iter()
+        .map(std::sync::Arc::new)
+        .collect();
     let latest = catalogs
         .iter()
         .find(|c| c.answers_to("latest"))
         .expect("a latest revision");
-    let plan = plan::resolve(latest, &latest_request());
-    let explainer = Explainer::new(&catalogs, Some(&plan), Placeholders::Unresolved);
+    let plan = std::sync::Arc::new(plan::resolve(latest, &latest_request()));
+    let explainer = Explainer::new(&catalogs, Some(plan), Placeholders::Unresolved);
     explainer
         .explain(&Input::parse(host).expect("a host"))
         .matched()

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use egress_pattern::{Host, HostError, HostSet, PatternKind};
 
@@ -146,8 +147,8 @@ pub enum Placeholders {
     AsWildcards,
 }
 
-struct Indexed<'a> {
-    catalog: &'a Catalog,
+struct Indexed {
+    catalog: Arc<Catalog>,
     set: HostSet,
     /// `set`'s pattern ids → endpoint indexes.
     endpoints: Vec<usize>,
@@ -167,13 +168,13 @@ enum TemplatePart {
     Never,
 }
 
-pub struct Explainer<'a> {
-    catalogs: Vec<Indexed<'a>>,
-    plan: Option<(&'a Plan, HostSet, Vec<usize>)>,
+pub struct Explainer {
+    catalogs: Vec<Indexed>,
+    plan: Option<(Arc<Plan>, HostSet, Vec<usize>)>,
     placeholders: Placeholders,
 }
 
-impl fmt::Debug for Explainer<'_> {
+impl fmt::Debug for Explainer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Explainer")
             .field("catalogs", &self.catalogs.len())
@@ -185,16 +186,19 @@ impl fmt::Debug for Explainer<'_> {
 /// under one parent.
 const LOOKALIKE_LIMIT: usize = 64;
 
-impl<'a> Explainer<'a> {
+impl Explainer {
+    /// Indexes `catalogs` and `plan` for lookups; the explainer keeps them
+    /// (shared), so it can outlive the caller's scope (the proxy swaps
+    /// explainers on reload).
     pub fn new(
-        catalogs: &'a [Catalog],
-        plan: Option<&'a Plan>,
+        catalogs: &[Arc<Catalog>],
+        plan: Option<Arc<Plan>>,
         placeholders: Placeholders,
-    ) -> Explainer<'a> {
+    ) -> Explainer {
         // A profile's placeholder values apply to every catalog's templates.
         let empty = std::collections::BTreeMap::new();
-        let values = plan.map_or(&empty, |p| &p.request.placeholders);
-        let catalogs = catalogs.iter().map(|c| index(c, values)).collect();
+        let values = plan.as_ref().map_or(&empty, |p| &p.request.placeholders);
+        let catalogs = catalogs.iter().map(|c| index(c.clone(), values)).collect();
         let plan = plan.map(|p| {
             let mut b = HostSet::builder();
             let mut rows = Vec::new();
@@ -227,7 +231,7 @@ impl<'a> Explainer<'a> {
             for (e, via_placeholder) in name_matches {
                 let endpoint = &ix.catalog.endpoints[e];
                 match port_problem(endpoint, input) {
-                    None => matches.push(to_match(ix.catalog, endpoint, via_placeholder)),
+                    None => matches.push(to_match(&ix.catalog, endpoint, via_placeholder)),
                     Some(reason) => port_misses.push(NearMiss {
                         pattern: endpoint.destination.host().to_string(),
                         reason,
@@ -256,7 +260,7 @@ impl<'a> Explainer<'a> {
 
     fn template_matches<'s>(
         &'s self,
-        ix: &'s Indexed<'_>,
+        ix: &'s Indexed,
         host: &'s Host,
     ) -> impl Iterator<Item = usize> + 's {
         let name = match (self.placeholders, host) {
@@ -332,10 +336,7 @@ impl<'a> Explainer<'a> {
     }
 }
 
-fn index<'c>(
-    catalog: &'c Catalog,
-    values: &std::collections::BTreeMap<String, String>,
-) -> Indexed<'c> {
+fn index(catalog: Arc<Catalog>, values: &std::collections::BTreeMap<String, String>) -> Indexed {
     let mut b = HostSet::builder();
     let mut endpoints = Vec::new();
     let mut templates = Vec::new();
@@ -367,7 +368,7 @@ fn index<'c>(
                     _ => {}
                 }
             }
-            None => templates.push((i, template_parts(catalog, host.as_str()))),
+            None => templates.push((i, template_parts(&catalog, host.as_str()))),
         }
     }
     Indexed {

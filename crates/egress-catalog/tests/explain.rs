@@ -2,7 +2,9 @@
 //! verdicts, on the embedded catalogs.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use egress_catalog::Catalog;
 use egress_catalog::catalog::Cloud;
 use egress_catalog::embedded;
 use egress_catalog::explain::{Explainer, Input, Placeholders};
@@ -82,10 +84,10 @@ fn inputs() {
 /// `revision:endpoint`, then `near miss: reason` or `plan: verdict`.
 #[track_caller]
 fn check(placeholders: Placeholders, request: Option<&Request>, input: &str, expected: &[&str]) {
-    let catalogs = embedded::all().unwrap();
+    let catalogs: Vec<Arc<Catalog>> = embedded::all().unwrap().into_iter().map(Arc::new).collect();
     let latest = catalogs.iter().find(|c| c.answers_to("latest")).unwrap();
-    let plan = request.map(|r| plan::resolve(latest, r));
-    let explainer = Explainer::new(&catalogs, plan.as_ref(), placeholders);
+    let plan = request.map(|r| Arc::new(plan::resolve(latest, r)));
+    let explainer = Explainer::new(&catalogs, plan, placeholders);
     let e = explainer.explain(&Input::parse(input).unwrap());
     let mut got: Vec<String> = e
         .matches
@@ -314,10 +316,10 @@ fn plan_verdicts_per_requirement_issue_14() {
         placeholders: BTreeMap::new(),
         exclude: Default::default(),
     };
-    let catalogs = embedded::all().unwrap();
+    let catalogs: Vec<Arc<Catalog>> = embedded::all().unwrap().into_iter().map(Arc::new).collect();
     let latest = catalogs.iter().find(|c| c.answers_to("latest")).unwrap();
-    let plan = plan::resolve(latest, &request);
-    let explainer = Explainer::new(&catalogs, Some(&plan), Unresolved);
+    let plan = Arc::new(plan::resolve(latest, &request));
+    let explainer = Explainer::new(&catalogs, Some(plan), Unresolved);
     let check = |input: &str, allowed: bool, reason: &str| {
         let verdict = explainer
             .explain(&Input::parse(input).unwrap())
@@ -374,7 +376,7 @@ url = "http://feed.example.com/feed/"
 features = ["feeds"]
 "#;
     let file = egress_catalog::SourceFile::new("demo.toml", text);
-    let catalogs = vec![egress_catalog::catalog::load(&file).unwrap()];
+    let catalogs = vec![Arc::new(egress_catalog::catalog::load(&file).unwrap())];
     let request = Request {
         cloud: Cloud::Public,
         version: None,
@@ -384,10 +386,10 @@ features = ["feeds"]
         placeholders: BTreeMap::new(),
         exclude: Default::default(),
     };
-    let plan = plan::resolve(&catalogs[0], &request);
-    let explainer = Explainer::new(&catalogs, Some(&plan), Placeholders::Unresolved);
+    let plan = Arc::new(plan::resolve(&catalogs[0], &request));
+    let explainer = Explainer::new(&catalogs, Some(plan), Placeholders::Unresolved);
     #[track_caller]
-    fn check(explainer: &Explainer<'_>, input: &str, expected: &[&str]) {
+    fn check(explainer: &Explainer, input: &str, expected: &[&str]) {
         let e = explainer.explain(&Input::parse(input).unwrap());
         let mut got: Vec<String> = e.matches.iter().map(|m| m.endpoint.clone()).collect();
         got.extend(e.near_miss.map(|n| format!("near miss: {}", n.reason)));

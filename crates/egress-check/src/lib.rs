@@ -1260,6 +1260,13 @@ where
     Ok((tls_stream, inspected && config.proxy.is_some()))
 }
 
+/// The addresses of `host` as a probe resolves them: `config.resolve`
+/// pins, an IP literal, `config.dns_server`, or the system's resolver,
+/// within `config.phase_timeout`. The proxy resolves its targets with it.
+pub async fn resolve_host(host: &str, port: u16, config: &Config) -> Result<Vec<IpAddr>, Failure> {
+    resolve(host, port, config, false).await.map_err(|(_, f)| f)
+}
+
 async fn resolve(
     host: &str,
     port: u16,

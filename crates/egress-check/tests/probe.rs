@@ -473,57 +473,16 @@ enum Dns {
 }
 
 async fn dns_server(mode: Dns) -> SocketAddr {
-    use hickory_proto::op::{Message, ResponseCode};
-    use hickory_proto::rr::{
-        RData, Record, RecordType,
-        rdata::{A, AAAA},
+    use egress_test_support::dns::{DnsServer, Reply};
+    let reply = match mode {
+        Dns::Answer => Reply::Addresses(vec![
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ]),
+        Dns::Refuse => Reply::Refuse,
+        Dns::Silent => Reply::Silent,
     };
-
-    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = socket.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut buf = [0u8; 1500];
-        loop {
-            let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
-                return;
-            };
-            let Ok(query) = Message::from_vec(&buf[..n]) else {
-                continue;
-            };
-            let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
-            reply.metadata.recursion_desired = query.metadata.recursion_desired;
-            reply.metadata.recursion_available = true;
-            for q in &query.queries {
-                reply.add_query(q.clone());
-            }
-            match mode {
-                Dns::Silent => continue,
-                Dns::Refuse => reply.metadata.response_code = ResponseCode::Refused,
-                Dns::Answer => {
-                    for q in &query.queries {
-                        if q.query_type() == RecordType::A {
-                            reply.add_answer(Record::from_rdata(
-                                q.name().clone(),
-                                60,
-                                RData::A(A(Ipv4Addr::LOCALHOST)),
-                            ));
-                        }
-                        if q.query_type() == RecordType::AAAA {
-                            reply.add_answer(Record::from_rdata(
-                                q.name().clone(),
-                                60,
-                                RData::AAAA(AAAA(std::net::Ipv6Addr::LOCALHOST)),
-                            ));
-                        }
-                    }
-                }
-            }
-            if let Ok(bytes) = reply.to_vec() {
-                let _ = socket.send_to(&bytes, peer).await;
-            }
-        }
-    });
-    addr
+    DnsServer::start(move |_, _, _| reply.clone()).address
 }
 
 #[tokio::test]

@@ -4,8 +4,9 @@
 //! the allowlists and `egress explain` can never disagree.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
-use egress_catalog::catalog::Scheme;
+use egress_catalog::catalog::{Direction, Scheme};
 use egress_catalog::explain::{Explainer, Input, Placeholders};
 use egress_catalog::profile::AddressRange;
 use egress_catalog::{Catalog, Plan};
@@ -16,12 +17,11 @@ use crate::target::Target;
 /// addresses), and a default for other sources.
 #[derive(Debug)]
 pub struct Plans {
-    /// The catalog the plans come from, as a one-element slice (what the
-    /// explain engine takes).
-    pub catalogs: [Catalog; 1],
+    /// The catalog the plans come from.
+    pub catalog: Arc<Catalog>,
     /// The plan of every source that is not a server of the profile;
     /// `None`: such sources are refused.
-    pub default: Option<(Vec<String>, Plan)>,
+    pub default: Option<(Vec<String>, Arc<Plan>)>,
     /// Each server: its addresses, its roles, and the plan of its roles.
     pub servers: Vec<ServerPlan>,
 }
@@ -32,8 +32,8 @@ impl Plans {
     pub fn rows(&self) -> impl Iterator<Item = &egress_catalog::Row> {
         self.default
             .iter()
-            .map(|(_, p)| p)
-            .chain(self.servers.iter().map(|s| &s.plan))
+            .map(|(_, p)| &**p)
+            .chain(self.servers.iter().map(|s| &*s.plan))
             .flat_map(|p| &p.rows)
     }
 }
@@ -43,17 +43,18 @@ pub struct ServerPlan {
     pub name: String,
     pub addresses: Vec<AddressRange>,
     pub roles: Vec<String>,
-    pub plan: Plan,
+    pub plan: Arc<Plan>,
 }
 
-/// The plans, compiled for lookups.
-pub struct Gate<'a> {
-    plans: &'a Plans,
-    default: Option<Explainer<'a>>,
-    servers: Vec<Explainer<'a>>,
+/// The plans, compiled for lookups. A gate owns its plans: a proxy that
+/// reloads builds a new gate and swaps it in whole.
+pub struct Gate {
+    plans: Plans,
+    default: Option<Explainer>,
+    servers: Vec<Explainer>,
 }
 
-impl std::fmt::Debug for Gate<'_> {
+impl std::fmt::Debug for Gate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gate")
             .field("servers", &self.servers.len())
@@ -87,17 +88,27 @@ pub struct Decision {
     pub near_miss: Option<String>,
     /// The plan rows that allow it.
     pub rows: Vec<String>,
+    /// Whether one of those rows is an intranet row (a software update
+    /// point's parent or child): its addresses may be private.
+    pub intranet: bool,
 }
 
-impl<'a> Gate<'a> {
-    pub fn new(plans: &'a Plans) -> Gate<'a> {
-        let explainer =
-            |plan| Explainer::new(&plans.catalogs, Some(plan), Placeholders::Unresolved);
+impl Gate {
+    pub fn new(plans: Plans) -> Gate {
+        let catalogs = [plans.catalog.clone()];
+        let explainer = |plan: &Arc<Plan>| {
+            Explainer::new(&catalogs, Some(plan.clone()), Placeholders::Unresolved)
+        };
         Gate {
-            plans,
             default: plans.default.as_ref().map(|(_, plan)| explainer(plan)),
             servers: plans.servers.iter().map(|s| explainer(&s.plan)).collect(),
+            plans,
         }
+    }
+
+    /// The plans this gate enforces.
+    pub fn plans(&self) -> &Plans {
+        &self.plans
     }
 
     /// Whether the plan of `ask.source` allows the request. A source that
@@ -129,12 +140,13 @@ impl<'a> Gate<'a> {
             reason: String::new(),
             near_miss: None,
             rows: Vec::new(),
+            intranet: false,
         };
-        let explainers: Vec<&Explainer<'_>> = if mine.is_empty() {
+        let explainers: Vec<(&Explainer, &Plan)> = if mine.is_empty() {
             match (&self.default, &self.plans.default) {
-                (Some(explainer), Some((roles, _))) => {
+                (Some(explainer), Some((roles, plan))) => {
                     decision.roles = roles.clone();
-                    vec![explainer]
+                    vec![(explainer, plan)]
                 }
                 _ => {
                     decision.reason = format!(
@@ -154,13 +166,19 @@ impl<'a> Gate<'a> {
                     }
                 }
             }
-            mine.iter().map(|&i| &self.servers[i]).collect()
+            mine.iter()
+                .map(|&i| (&self.servers[i], &*self.plans.servers[i].plan))
+                .collect()
         };
-        for explainer in explainers {
+        for (explainer, plan) in explainers {
             let e = explainer.explain(&input);
             let Some(verdict) = e.plan else { continue };
             if verdict.allowed {
                 decision.allowed = true;
+                decision.intranet = plan
+                    .rows
+                    .iter()
+                    .any(|r| r.direction == Direction::Intranet && verdict.rows.contains(&r.host));
                 decision.reason = verdict.reason;
                 decision.rows = verdict.rows;
                 decision.near_miss = None;

@@ -6,6 +6,9 @@
 //!   address, with their roles) and whether it allows a request, through
 //!   the explain engine, so that proxy, allowlists and `explain` agree.
 //!
+//! - [`head`]: request framing read strictly before hyper reads it: a
+//!   head with a bare LF, folded lines, or an ambiguous length is refused.
+//!
 //! And its SSRF rules (docs/proxy.md):
 //!
 //! - [`target`]: the host a request names, read as a browser's URL parser
@@ -20,6 +23,7 @@
 
 pub mod address;
 pub mod decision;
+pub mod head;
 pub mod target;
 
 pub use address::{AddressRules, Class, Denied};

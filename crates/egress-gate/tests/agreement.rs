@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use egress_catalog::catalog::{Cloud, Scheme};
 use egress_catalog::embedded;
@@ -48,14 +49,18 @@ fn proxy_and_explain_agree_on_every_endpoint_of_every_revision() {
             ]),
             exclude: Default::default(),
         };
-        let plan = plan::resolve(&catalog, &request);
-        let plans = Plans {
-            catalogs: [catalog.clone()],
+        let plan = Arc::new(plan::resolve(&catalog, &request));
+        let catalog = Arc::new(catalog);
+        let gate = Gate::new(Plans {
+            catalog: catalog.clone(),
             default: Some((Vec::new(), plan.clone())),
             servers: Vec::new(),
-        };
-        let gate = Gate::new(&plans);
-        let explainer = Explainer::new(&plans.catalogs, Some(&plan), Placeholders::Unresolved);
+        });
+        let explainer = Explainer::new(
+            std::slice::from_ref(&catalog),
+            Some(plan.clone()),
+            Placeholders::Unresolved,
+        );
         for row in plan.rows.iter().filter(|r| r.status.is_in_force()) {
             let Some(pattern) = &row.pattern else {
                 continue;

@@ -1,6 +1,6 @@
 //! Test scaffolding shared by egress's tests and benches, and nothing else
 //! (it is only ever a dev-dependency): certificates made at test time
-//! ([`tls`]), servers on loopback ([`origin`]), and the real third-party
+//! ([`tls`]), servers on loopback ([`origin`], [`dns`]), and the real third-party
 //! tools the tests drive ([`tools`], [`squid`]), each started from the test
 //! and stopped when dropped. A missing tool fails the test with the Debian
 //! package that provides it: a test never passes because its tool is
@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod dns;
 pub mod origin;
 pub mod proxies;
 pub mod reference;

@@ -1,6 +1,6 @@
 //! Origins on loopback, a thread per connection: one that answers every
-//! request with 200, one that echoes the request head, and one that
-//! serves files by path.
+//! request with 200, one that echoes the request head, one that echoes
+//! bytes, and one that serves files by path.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -33,6 +33,25 @@ pub fn echo_origin() -> u16 {
                 head.len()
             );
             let _ = stream.write_all(answer.as_bytes());
+        }
+    })
+}
+
+/// A TCP origin on 127.0.0.1 that sends back every byte it gets until
+/// the peer closes: a long-lived channel through a tunnel. Its port.
+pub fn byte_echo_origin() -> u16 {
+    serve(|mut stream| {
+        stream.set_read_timeout(None).ok();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if stream.write_all(&chunk[..n]).is_err() {
+                        return;
+                    }
+                }
+            }
         }
     })
 }

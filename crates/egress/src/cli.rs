@@ -157,7 +157,7 @@ pub struct ServeArgs {
     pub service: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct ProxyArgs {
     #[command(flatten)]
     pub source: Source,
@@ -182,6 +182,10 @@ pub struct ProxyArgs {
     /// Use ADDR for HOST:PORT instead of asking DNS (repeatable).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
+    /// Ask this DNS server (port 53 unless given) instead of the system's
+    /// resolver.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub dns_server: Option<String>,
     /// Send allowed traffic through this proxy (the corporate one):
     /// `http://[user:password@]host:port`. egress then does not resolve
     /// targets; the parent does.
@@ -201,6 +205,14 @@ pub struct ProxyArgs {
     /// *.manage.microsoft.com) idle for minutes: keep it at 10m or more.
     #[arg(long, value_name = "DURATION", default_value = "15m")]
     pub tunnel_idle_timeout: String,
+    /// A client must send a request's head within this time.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub header_timeout: String,
+    /// On SIGTERM or Ctrl-C, wait this long for open tunnels and requests
+    /// to end (no new connections are taken meanwhile); a second signal
+    /// stops at once.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub drain_timeout: String,
     /// Client connections held at once; further ones wait to be accepted.
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,

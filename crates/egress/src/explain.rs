@@ -2,6 +2,7 @@
 //! not; one input per argument, or a million from standard input.
 
 use std::io::{BufRead, BufWriter, Write};
+use std::sync::Arc;
 
 use anyhow::bail;
 use egress_catalog::explain::{Explainer, Explanation, Input, Placeholders};
@@ -34,33 +35,37 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<Exit> {
     } else {
         None
     };
-    let catalogs: Vec<Catalog> = match &loaded {
-        Some(l) if named => vec![l.catalog.clone()],
+    let catalogs: Vec<Arc<Catalog>> = match &loaded {
+        Some(l) if named => vec![Arc::new(l.catalog.clone())],
         // The profile's revision with the site's own endpoints and
         // corrections, and the other revisions as they are.
         Some(l) => embedded::all()
             .map_err(InputError)?
             .into_iter()
             .map(|c| {
-                if c.meta.revision == l.catalog.meta.revision {
+                Arc::new(if c.meta.revision == l.catalog.meta.revision {
                     l.catalog.clone()
                 } else {
                     c
-                }
+                })
             })
             .collect(),
-        None => embedded::all().map_err(InputError)?,
+        None => embedded::all()
+            .map_err(InputError)?
+            .into_iter()
+            .map(Arc::new)
+            .collect(),
     };
-    let plan: Option<Plan> = loaded.as_ref().filter(|l| l.profile.is_some()).map(|l| {
+    let plan: Option<Arc<Plan>> = loaded.as_ref().filter(|l| l.profile.is_some()).map(|l| {
         let request = context::request(l, &Select::default(), None);
-        plan::resolve(&l.catalog, &request)
+        Arc::new(plan::resolve(&l.catalog, &request))
     });
     let placeholders = if args.placeholders_as_labels {
         Placeholders::AsWildcards
     } else {
         Placeholders::Unresolved
     };
-    let explainer = Explainer::new(&catalogs, plan.as_ref(), placeholders);
+    let explainer = Explainer::new(&catalogs, plan, placeholders);
 
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -45,8 +45,8 @@ const IDLE_BUFFER: usize = 2 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
-    let loaded = context::load(&args.source)?;
-    context::check_ids(&loaded.catalog, &args.select)?;
+    // The catalog and profile first: their errors are the likeliest.
+    let policy = load_policy(args)?;
     let mut problems = Vec::new();
     let allow: Vec<AddressRange> = args
         .allow_net
@@ -66,18 +66,31 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
                 .ok()
         })
         .collect();
-    let idle_timeout = match egress_check::settings::duration(
-        &args.tunnel_idle_timeout,
-        "--tunnel-idle-timeout",
-    ) {
-        Ok(d) if !d.is_zero() => d,
-        Ok(_) => {
-            problems.push("--tunnel-idle-timeout must be more than 0".to_owned());
-            Duration::ZERO
-        }
-        Err(e) => {
+    let mut duration =
+        |text: &str, option: &str| match egress_check::settings::duration(text, option) {
+            Ok(d) if !d.is_zero() => d,
+            Ok(_) => {
+                problems.push(format!("{option} must be more than 0"));
+                Duration::ZERO
+            }
+            Err(e) => {
+                problems.push(e.to_string());
+                Duration::ZERO
+            }
+        };
+    let idle_timeout = duration(&args.tunnel_idle_timeout, "--tunnel-idle-timeout");
+    let header_timeout = duration(&args.header_timeout, "--header-timeout");
+    let drain_timeout = duration(&args.drain_timeout, "--drain-timeout");
+    let dns_server = match args
+        .dns_server
+        .as_deref()
+        .map(egress_check::settings::dns_server)
+    {
+        None => None,
+        Some(Ok(server)) => Some(server),
+        Some(Err(e)) => {
             problems.push(e.to_string());
-            Duration::ZERO
+            None
         }
     };
     let env = |name: &str| std::env::var(name).ok();
@@ -104,55 +117,28 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
             })
         }
     };
+    if parent.is_some() && dns_server.is_some() {
+        problems.push(
+            "--dns-server and --parent: with a parent, the parent resolves the targets".to_owned(),
+        );
+    }
     if !problems.is_empty() {
         bail!("{}", problems.join("\n"));
     }
-
-    let servers = loaded
-        .profile
-        .as_ref()
-        .map(|p| p.servers.clone())
-        .unwrap_or_default();
-    let plans = Plans {
-        default: (servers.is_empty() || !args.select.roles.is_empty()).then(|| {
-            let request = context::request(&loaded, &args.select, args.cloud);
-            (
-                display_roles(&request.roles),
-                plan::resolve(&loaded.catalog, &request),
-            )
-        }),
-        servers: servers
-            .iter()
-            .map(|s| {
-                let select = Select {
-                    roles: s.roles.iter().map(|r| r.value.clone()).collect(),
-                    ..args.select.clone()
-                };
-                let request = context::request(&loaded, &select, args.cloud);
-                ServerPlan {
-                    name: s.name.to_string(),
-                    addresses: s.addresses.clone(),
-                    roles: select.roles,
-                    plan: plan::resolve(&loaded.catalog, &request),
-                }
-            })
-            .collect(),
-        catalogs: [loaded.catalog],
+    // What egress itself resolves with: `--resolve` pins, then
+    // `--dns-server` or the system's resolver.
+    let resolver = egress_check::Config {
+        resolve: pins.into(),
+        dns_server,
+        phase_timeout: CONNECT_TIMEOUT,
+        ..egress_check::Config::default()
     };
-    // The plans and the matchers built on them live as long as the
-    // process: the connection tasks borrow them.
-    let plans: &'static Plans = Box::leak(Box::new(plans));
-    let gate: &'static Gate<'static> = Box::leak(Box::new(Gate::new(plans)));
 
     // What the proxy cannot hold exactly, first.
-    let hidden = path_losses(plans);
-    for loss in &hidden {
-        eprintln!("egress proxy: loss: {loss}");
+    for notice in notices(policy.gate.plans(), idle_timeout) {
+        eprintln!("egress proxy: {notice}");
     }
-    for warning in idle_warnings(plans, idle_timeout) {
-        eprintln!("egress proxy: warning: {warning}");
-    }
-    let summary = summary(plans, args, parent.as_ref());
+    let summary = summary(policy.gate.plans(), args, parent.as_ref());
     if args.test_config {
         println!("{summary}");
         println!("configuration OK");
@@ -191,12 +177,13 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let own = listener.local_addr().unwrap_or(args.listen);
     let shared = Arc::new(Shared {
-        gate,
+        policy: RwLock::new(Arc::new(policy)),
+        args: args.clone(),
         rules: AddressRules {
             allow,
             own: vec![own],
         },
-        pins,
+        resolver,
         parent,
         mode: args.mode,
         log: log.map(Mutex::new),
@@ -214,19 +201,147 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
                 .with_context(|| format!("cannot listen on {address} (--admin-listen)"))?,
         ),
     };
+    let limits = crate::http::Limits {
+        head_timeout: header_timeout,
+        ..crate::http::Limits::new(MAX_HEAD, args.max_connections as usize)
+    };
     eprintln!("egress proxy: listening on {own}; {summary}");
     runtime.block_on(async {
         if let Some(admin) = admin {
             tokio::spawn(serve_admin(admin, shared.clone()));
         }
+        #[cfg(unix)]
+        tokio::spawn(reload_on_hangup(shared.clone()));
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        tokio::spawn(accept(listener, shared.clone(), limits.clone(), stopping));
         tokio::select! {
-            () = accept(listener, shared, args.max_connections as usize) => {}
             _ = tokio::signal::ctrl_c() => {}
             () = terminated() => {}
         }
+        drain(&limits, args.max_connections, drain_timeout, stop).await;
     });
+    runtime.shutdown_timeout(Duration::from_secs(1));
     eprintln!("egress proxy: stopped");
     Ok(Exit::Success)
+}
+
+/// Stops accepting, lets every connection end after its current response
+/// and every tunnel run until it ends, for at most `timeout`; a second
+/// signal ends it at once.
+async fn drain(
+    limits: &crate::http::Limits,
+    max_connections: u32,
+    timeout: Duration,
+    stop: tokio::sync::watch::Sender<bool>,
+) {
+    let _ = stop.send(true);
+    let open =
+        |l: &crate::http::Limits| max_connections as usize - l.connections.available_permits();
+    eprintln!(
+        "egress proxy: draining: no new connections; {} open (tunnels run until they end, at most --drain-timeout {})",
+        open(limits),
+        humantime::format_duration(timeout)
+    );
+    let all_ended = limits.connections.acquire_many(max_connections);
+    tokio::select! {
+        r = tokio::time::timeout(timeout, all_ended) => match r {
+            Ok(_) => eprintln!("egress proxy: drained"),
+            Err(_) => eprintln!(
+                "egress proxy: --drain-timeout reached; closing {} connections",
+                open(limits)
+            ),
+        },
+        _ = tokio::signal::ctrl_c() => eprintln!("egress proxy: stopping now"),
+        () = terminated() => eprintln!("egress proxy: stopping now"),
+    }
+}
+
+/// What a reload replaces: the plans from the catalog and the profile.
+struct Policy {
+    gate: Gate,
+}
+
+/// Reads the catalog and the profile, and builds the plan of each server
+/// of the profile and of other sources.
+fn load_policy(args: &ProxyArgs) -> anyhow::Result<Policy> {
+    let loaded = context::load(&args.source)?;
+    context::check_ids(&loaded.catalog, &args.select)?;
+    let servers = loaded
+        .profile
+        .as_ref()
+        .map(|p| p.servers.clone())
+        .unwrap_or_default();
+    let plan_of = |select: &Select| {
+        let request = context::request(&loaded, select, args.cloud);
+        Arc::new(plan::resolve(&loaded.catalog, &request))
+    };
+    let plans = Plans {
+        default: (servers.is_empty() || !args.select.roles.is_empty()).then(|| {
+            let request = context::request(&loaded, &args.select, args.cloud);
+            (display_roles(&request.roles), plan_of(&args.select))
+        }),
+        servers: servers
+            .iter()
+            .map(|s| {
+                let select = Select {
+                    roles: s.roles.iter().map(|r| r.value.clone()).collect(),
+                    ..args.select.clone()
+                };
+                ServerPlan {
+                    name: s.name.to_string(),
+                    addresses: s.addresses.clone(),
+                    plan: plan_of(&select),
+                    roles: select.roles,
+                }
+            })
+            .collect(),
+        catalog: Arc::new(loaded.catalog.clone()),
+    };
+    Ok(Policy {
+        gate: Gate::new(plans),
+    })
+}
+
+/// `SIGHUP`: reload.
+#[cfg(unix)]
+async fn reload_on_hangup(shared: Arc<Shared>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    while hangup.recv().await.is_some() {
+        match reload(&shared).await {
+            Ok(_) => eprintln!("egress proxy: reloaded (SIGHUP)"),
+            Err(e) => eprint!(
+                "egress proxy: the reload (SIGHUP) failed; the running configuration stays:\n{e}"
+            ),
+        }
+    }
+}
+
+/// Reads the catalog and the profile again and, when they are good,
+/// applies the new plans to every request from now on; open tunnels go
+/// on. Returns the new summary, or why the old configuration stays.
+async fn reload(shared: &Arc<Shared>) -> Result<String, String> {
+    let args = shared.args.clone();
+    let loaded = tokio::task::spawn_blocking(move || load_policy(&args))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .and_then(|r| r);
+    let policy = match loaded {
+        Ok(policy) => policy,
+        Err(e) => {
+            shared.metrics.reloaded(false);
+            return Err(crate::report::error_text(&e));
+        }
+    };
+    for notice in notices(policy.gate.plans(), shared.idle_timeout) {
+        eprintln!("egress proxy: {notice}");
+    }
+    let summary = summary(policy.gate.plans(), &shared.args, shared.parent.as_ref());
+    *shared.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+    shared.metrics.reloaded(true);
+    Ok(summary)
 }
 
 #[cfg(unix)]
@@ -277,10 +392,20 @@ fn summary(plans: &Plans, args: &ProxyArgs, parent: Option<&egress_check::Config
     };
     format!(
         "{mode}; catalog {} revision {}; {} servers from the profile; {default}; {route}",
-        plans.catalogs[0].meta.id,
-        plans.catalogs[0].meta.revision,
+        plans.catalog.meta.id,
+        plans.catalog.meta.revision,
         plans.servers.len()
     )
+}
+
+/// What the proxy cannot hold exactly (`loss: `), then what may break
+/// (`warning: `), for the start and every reload.
+fn notices(plans: &Plans, idle: Duration) -> Vec<String> {
+    let losses = path_losses(plans).into_iter().map(|l| format!("loss: {l}"));
+    let warnings = idle_warnings(plans, idle)
+        .into_iter()
+        .map(|w| format!("warning: {w}"));
+    losses.chain(warnings).collect()
 }
 
 /// Rows whose catalog entry wants a proxy to keep idle connections
@@ -330,9 +455,14 @@ fn path_losses(plans: &Plans) -> Vec<String> {
 }
 
 struct Shared {
-    gate: &'static Gate<'static>,
+    /// Replaced whole by a reload; a request uses the one it started with.
+    policy: RwLock<Arc<Policy>>,
+    /// What a reload reads again.
+    args: ProxyArgs,
     rules: AddressRules,
-    pins: Vec<(String, u16, IpAddr)>,
+    /// How egress resolves targets (without `--parent`): `--resolve`
+    /// pins, `--dns-server`, or the system's resolver.
+    resolver: egress_check::Config,
     /// `--parent`: the check's configuration for it (proxy and
     /// authentication).
     parent: Option<egress_check::Config>,
@@ -355,6 +485,13 @@ struct TunnelSlot {
 }
 
 impl Shared {
+    fn policy(&self) -> Arc<Policy> {
+        self.policy
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// A tunnel for `source`, unless it holds `--max-tunnels-per-source`.
     fn open_tunnel(self: &Arc<Shared>, source: IpAddr) -> Option<TunnelSlot> {
         let mut tunnels = self.tunnels.lock().unwrap_or_else(|e| e.into_inner());
@@ -388,30 +525,85 @@ impl Drop for TunnelSlot {
     }
 }
 
-async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>, max_connections: usize) {
-    crate::http::serve(listener, MAX_HEAD, max_connections, move |accepted| {
+async fn accept(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    limits: crate::http::Limits,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    crate::http::serve(listener, &limits, stop, move |accepted| {
         let shared = shared.clone();
         hyper::service::service_fn(move |request: Request<Incoming>| {
             let shared = shared.clone();
             let accepted = accepted.clone();
-            async move { Ok::<_, Infallible>(handle(request, accepted, shared).await) }
+            async move {
+                let connect = request.method() == Method::CONNECT;
+                let mut answer = handle(request, accepted, shared).await;
+                // A refused CONNECT ends its connection: what the client
+                // sends next (eagerly, a TLS hello) is not a request.
+                if connect && answer.status() != StatusCode::OK {
+                    answer
+                        .headers_mut()
+                        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                Ok::<_, Infallible>(answer)
+            }
         })
     })
     .await
 }
 
 /// `--admin-listen`: `GET /metrics` (the classic text format, or
-/// OpenMetrics when `Accept` asks), `GET /healthz`.
+/// OpenMetrics when `Accept` asks), `GET /healthz`, `POST /-/reload`
+/// (from this machine only).
 async fn serve_admin(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let unlimited = tokio::sync::Semaphore::MAX_PERMITS;
-    crate::http::serve(listener, MAX_HEAD, unlimited, move |_| {
+    let limits = crate::http::Limits::new(MAX_HEAD, tokio::sync::Semaphore::MAX_PERMITS);
+    crate::http::serve(listener, &limits, crate::http::never(), move |accepted| {
         let shared = shared.clone();
         hyper::service::service_fn(move |request: Request<Incoming>| {
             let shared = shared.clone();
-            async move { Ok::<_, Infallible>(admin_answer(&request, &shared)) }
+            let peer = accepted.peer;
+            async move {
+                if request.uri().path() == "/-/reload" {
+                    return Ok::<_, Infallible>(reload_request(&request, &shared, peer).await);
+                }
+                Ok::<_, Infallible>(admin_answer(&request, &shared))
+            }
         })
     })
     .await
+}
+
+async fn reload_request(
+    request: &Request<Incoming>,
+    shared: &Arc<Shared>,
+    peer: SocketAddr,
+) -> Response<Body> {
+    if request.method() != Method::POST {
+        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only POST\n");
+        r.headers_mut()
+            .insert(hyper::header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    if !peer.ip().to_canonical().is_loopback() {
+        return text(
+            StatusCode::FORBIDDEN,
+            "a reload is taken from this machine only (loopback)\n",
+        );
+    }
+    match reload(shared).await {
+        Ok(summary) => {
+            eprintln!("egress proxy: reloaded (POST /-/reload); {summary}");
+            text(StatusCode::OK, &format!("reloaded; {summary}\n"))
+        }
+        Err(e) => {
+            eprint!("egress proxy: the reload failed; the running configuration stays:\n{e}");
+            text(
+                StatusCode::BAD_REQUEST,
+                &format!("the reload failed; the running configuration stays:\n{e}"),
+            )
+        }
+    }
 }
 
 fn admin_answer(request: &Request<Incoming>, shared: &Shared) -> Response<Body> {
@@ -508,6 +700,14 @@ impl Outcome<'_> {
 }
 
 impl Shared {
+    /// Denies the request for `why` (403): logs it and answers in text,
+    /// or in JSON when the client asked for it.
+    fn refuse(&self, o: &mut Outcome<'_>, why: String, json: bool) -> Response<Body> {
+        o.denied = Some(why);
+        self.log(o);
+        denial(o, json)
+    }
+
     fn log(&self, o: &Outcome<'_>) {
         let would_deny = o.denied.is_none() && o.decision.is_some_and(|d| !d.allowed);
         let empty: &[String] = &[];
@@ -616,23 +816,23 @@ impl Shared {
 
     /// The addresses for `target`, in order: an IP literal's own, a
     /// `--resolve` pin, or DNS; each judged by the SSRF rules.
-    async fn addresses(&self, target: &Target, port: u16) -> Result<Vec<SocketAddr>, Unreachable> {
+    async fn addresses(
+        &self,
+        target: &Target,
+        port: u16,
+        intranet: bool,
+    ) -> Result<Vec<SocketAddr>, Unreachable> {
         let answer: Vec<SocketAddr> = match (target.address(), target.host.as_name()) {
             (Some(ip), _) => vec![SocketAddr::new(ip, port)],
-            (None, Some(name)) => match self
-                .pins
-                .iter()
-                .find(|(h, p, _)| h.eq_ignore_ascii_case(name) && *p == port)
-            {
-                Some((_, _, ip)) => vec![SocketAddr::new(*ip, port)],
-                None => tokio::net::lookup_host((name, port))
-                    .await
-                    .map_err(|e| Unreachable::Dns(format!("DNS: {name}: {e}")))?
-                    .collect(),
-            },
+            (None, Some(name)) => egress_check::resolve_host(name, port, &self.resolver)
+                .await
+                .map_err(|e| Unreachable::Dns(format!("DNS: {name}: {e}")))?
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, port))
+                .collect(),
             (None, None) => Vec::new(),
         };
-        let (allowed, denied) = self.rules.partition(&answer, false);
+        let (allowed, denied) = self.rules.partition(&answer, intranet);
         if allowed.is_empty() {
             let reasons: Vec<String> = denied.iter().map(ToString::to_string).collect();
             return Err(if reasons.is_empty() {
@@ -682,6 +882,7 @@ async fn handle(
         );
     }
     let source = accepted.peer.ip().to_canonical();
+    let json = wants_json(request.headers());
     let method = request.method().clone();
     let uri = request.uri().clone();
     let (scheme, authority) = if method == Method::CONNECT {
@@ -733,12 +934,10 @@ async fn handle(
     let target = match parse_host(raw_host) {
         Ok(t) => t,
         Err(e) => {
-            outcome.denied = Some(e.to_string());
-            shared.log(&outcome);
-            return denied(&e.to_string());
+            return shared.refuse(&mut outcome, e.to_string(), json);
         }
     };
-    let decision = shared.gate.decide(&Ask {
+    let decision = shared.policy().gate.decide(&Ask {
         source,
         scheme,
         target: &target,
@@ -748,10 +947,7 @@ async fn handle(
     outcome.target = Some(&target);
     outcome.decision = Some(&decision);
     if !decision.allowed && shared.mode == ProxyMode::Enforce {
-        let why = denial_text(&target, port, &decision);
-        outcome.denied = Some(decision.reason.clone());
-        shared.log(&outcome);
-        return denied(&why);
+        return shared.refuse(&mut outcome, decision.reason.clone(), json);
     }
     let slot = if scheme == Scheme::Https {
         match shared.open_tunnel(source) {
@@ -775,30 +971,23 @@ async fn handle(
     };
     if scheme == Scheme::Http && request.headers().contains_key(hyper::header::UPGRADE) {
         let why = "Upgrade on plain HTTP is not forwarded: a protocol switch would leave the proxy's view";
-        outcome.denied = Some(why.to_owned());
-        shared.log(&outcome);
-        return denied(why);
+        return shared.refuse(&mut outcome, why.to_owned(), json);
     }
     if let Some(parent) = &shared.parent {
         // The parent resolves names: only an IP literal's address is
         // known here, and judged.
         if let Some(ip) = target.address()
-            && let Err(why) = shared.rules.judge(SocketAddr::new(ip, port), false)
+            && let Err(why) = shared
+                .rules
+                .judge(SocketAddr::new(ip, port), decision.intranet)
         {
-            let why = why.to_string();
-            outcome.denied = Some(why.clone());
-            shared.log(&outcome);
-            return denied(&why);
+            return shared.refuse(&mut outcome, why.to_string(), json);
         }
         return via_parent(request, &authority, parent, &shared, outcome, slot).await;
     }
-    let addresses = match shared.addresses(&target, port).await {
+    let addresses = match shared.addresses(&target, port, decision.intranet).await {
         Ok(a) => a,
-        Err(Unreachable::Denied(why)) => {
-            outcome.denied = Some(why.clone());
-            shared.log(&outcome);
-            return denied(&why);
-        }
+        Err(Unreachable::Denied(why)) => return shared.refuse(&mut outcome, why, json),
         Err(Unreachable::Dns(why)) => {
             let answer = text(StatusCode::BAD_GATEWAY, &format!("{why}\n"));
             outcome.error = Some(why);
@@ -1150,21 +1339,64 @@ fn owned_outcome(o: &Outcome<'_>) -> OwnedOutcome {
     }
 }
 
-fn denial_text(target: &Target, port: u16, d: &Decision) -> String {
-    let mut text = format!(
-        "egress proxy denied {target}:{port} (roles: {}): {}",
-        d.roles.join(", "),
-        d.reason
-    );
-    if let Some(near) = &d.near_miss {
-        text.push_str("; ");
-        text.push_str(near);
-    }
-    text
+/// A denial's body (docs/proxy.md): the host and port, the roles the
+/// source asked as, why, and the catalog's nearest near miss.
+#[derive(Serialize)]
+struct Denial<'a> {
+    decision: &'static str,
+    host: String,
+    port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
+    roles: &'a [String],
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    near_miss: Option<&'a str>,
 }
 
-fn denied(why: &str) -> Response<Body> {
-    text(StatusCode::FORBIDDEN, &format!("{why}\n"))
+fn denial(o: &Outcome<'_>, json: bool) -> Response<Body> {
+    let d = Denial {
+        decision: "deny",
+        host: o
+            .target
+            .map_or_else(|| o.raw_host.to_owned(), |t| t.to_string()),
+        port: o.port,
+        path: o.path,
+        roles: o.decision.map_or(&[], |d| &d.roles),
+        reason: o.denied.as_deref().unwrap_or_default(),
+        near_miss: o.decision.and_then(|d| d.near_miss.as_deref()),
+    };
+    if json {
+        let mut r = text(
+            StatusCode::FORBIDDEN,
+            &serde_json::to_string_pretty(&d).unwrap_or_default(),
+        );
+        r.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return r;
+    }
+    let mut body = format!("egress proxy denied {}:{}", d.host, d.port);
+    if !d.roles.is_empty() {
+        body.push_str(&format!(" (roles: {})", d.roles.join(", ")));
+    }
+    body.push_str(&format!(": {}", d.reason));
+    if let Some(near) = d.near_miss {
+        body.push_str("; ");
+        body.push_str(near);
+    }
+    body.push('\n');
+    text(StatusCode::FORBIDDEN, &body)
+}
+
+/// Whether `Accept` prefers JSON to text.
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(hyper::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/json"))
 }
 
 fn empty() -> Body {

@@ -475,8 +475,8 @@ impl History {
 }
 
 async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let unlimited = tokio::sync::Semaphore::MAX_PERMITS;
-    crate::http::serve(listener, MAX_HEAD, unlimited, move |accepted| {
+    let limits = crate::http::Limits::new(MAX_HEAD, tokio::sync::Semaphore::MAX_PERMITS);
+    crate::http::serve(listener, &limits, crate::http::never(), move |accepted| {
         let peer = accepted.peer;
         let shared = shared.clone();
         hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {

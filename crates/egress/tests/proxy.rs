@@ -521,7 +521,15 @@ fn oversized_heads_and_origin_form_issue_21() {
     let proxy = Proxy::start(
         d,
         "limits",
-        &args(&catalog, &["--resolve", "feed.egress.test:8080:127.0.0.1"]),
+        &args(
+            &catalog,
+            &[
+                "--resolve",
+                "feed.egress.test:8080:127.0.0.1",
+                "--header-timeout",
+                "2s",
+            ],
+        ),
     );
     let big = "x".repeat(40 * 1024);
     let answer = proxy.raw(&format!(
@@ -533,18 +541,88 @@ fn oversized_heads_and_origin_form_issue_21() {
     assert!(answer.contains("forward proxy"), "{answer}");
     let answer = proxy.raw("CONNECT feed.egress.test HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
-    // Framings two parsers could read differently: 400 in report mode
-    // too, from hyper's parser.
+    // Framings two parsers could read differently: 400 with the reason,
+    // in report mode too, before anything is forwarded.
     let post =
         "POST http://feed.egress.test:8080/feed/ HTTP/1.1\r\nHost: feed.egress.test:8080\r\n";
-    for framing in [
-        "Content-Length: 4\r\nContent-Length: 5\r\n\r\nabcd",
-        "Transfer-Encoding: gzip\r\n\r\n",
-        "X-A: a\r\n folded\r\nContent-Length: 0\r\n\r\n",
+    for (framing, reason) in [
+        (
+            "Content-Length: 4\r\nContent-Length: 5\r\n\r\nabcd",
+            "more than one Content-Length",
+        ),
+        (
+            "Content-Length: 4\r\nContent-Length: 4\r\n\r\nabcd",
+            "more than one Content-Length",
+        ),
+        (
+            "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "both Content-Length and Transfer-Encoding",
+        ),
+        (
+            "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n",
+            "both Content-Length and Transfer-Encoding",
+        ),
+        (
+            "Transfer-Encoding: gzip\r\n\r\n",
+            "does not end with chunked",
+        ),
+        (
+            "X-A: a\r\n folded\r\nContent-Length: 0\r\n\r\n",
+            "obsolete line folding",
+        ),
+        ("Content-Length: 0\n\n", "bare LF"),
     ] {
         let answer = proxy.raw(&format!("{post}{framing}"));
         assert!(answer.starts_with("HTTP/1.1 400"), "{framing:?}: {answer}");
+        assert!(answer.contains(reason), "{framing:?}: {answer}");
     }
+    // Pipelined after a request the proxy answers itself: that answer
+    // first, then the 400, then the connection closes.
+    let mut s = TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(
+        format!("GET /feed/ HTTP/1.1\r\nHost: x\r\n\r\n{post}Content-Length: 1\r\nContent-Length: 1\r\n\r\nx")
+            .as_bytes(),
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let statuses: Vec<&str> = answer
+        .lines()
+        .filter(|l| l.starts_with("HTTP/1.1"))
+        .collect();
+    assert_eq!(statuses, ["HTTP/1.1 400 Bad Request"; 2], "{answer}");
+    assert!(
+        answer.contains("forward proxy") && answer.contains("more than one Content-Length"),
+        "{answer}"
+    );
+
+    // A head sent a byte a second is cut at --header-timeout (2s), long
+    // before its 40 bytes are all sent.
+    let mut slow = TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+    slow.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let head = b"GET http://feed.egress.test:8080/ HTTP/1.1\r\n";
+    let mut sent = 0;
+    let cut = loop {
+        if sent == head.len() {
+            break false;
+        }
+        if slow.write_all(&head[sent..=sent]).is_err() {
+            break true;
+        }
+        sent += 1;
+        let mut byte = [0u8; 1];
+        match slow.read(&mut byte) {
+            Ok(0) => break true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => {}
+        }
+        std::thread::sleep(Duration::from_millis(900));
+    };
+    assert!(cut, "a slow head was not cut: {sent} bytes sent");
+    assert!(sent < head.len(), "{sent} bytes sent");
     // Upgrade on plain HTTP is refused.
     let answer = proxy.raw(
         "GET http://feed.egress.test:8080/feed/ HTTP/1.1\r\nHost: feed.egress.test:8080\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
@@ -843,4 +921,347 @@ fn tunnel_idle_timeout_and_per_source_limit_issue_21() {
         assert!(Instant::now() < deadline, "{answer}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// A CONNECT through the proxy on `port`: the connection and the status
+/// line.
+fn tunnel(port: u16, authority: &str) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let status = text.lines().next().unwrap_or_default().to_owned();
+    (s, status)
+}
+
+/// Bytes through an open tunnel to the byte-echo origin come back.
+#[track_caller]
+fn echoes(s: &mut TcpStream, what: &str) {
+    s.write_all(what.as_bytes()).unwrap();
+    let mut back = vec![0u8; what.len()];
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(String::from_utf8_lossy(&back), what);
+}
+
+/// Waits until the proxy's standard error holds `text`.
+#[track_caller]
+fn stderr_holds(d: &Path, name: &str, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let err = std::fs::read_to_string(d.join(format!("{name}.stderr"))).unwrap_or_default();
+        if err.contains(text) {
+            return err;
+        }
+        assert!(Instant::now() < deadline, "no `{text}` in: {err}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn signal(proxy: &Proxy, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &proxy.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// SIGHUP and `POST /-/reload` re-read the catalog: open tunnels go on,
+/// the next request gets the new plan, a bad catalog is refused and the
+/// running one kept. SIGTERM drains: no new connections, open tunnels run
+/// until they end, then the proxy exits 0.
+#[test]
+fn reload_and_drain_issue_21() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let echo = egress_test_support::origin::byte_echo_origin();
+    let write = |hosts: &[&str]| {
+        let mut text = egress_test_support::catalog_head("reload")
+            + "[[feature]]\nid = \"f\"\ntitle = \"F\"\npage = \"p\"\nsection = \"S\"\n";
+        for host in hosts {
+            text += &format!(
+                "\n[[endpoint]]\nid = \"{host}\"\nurl = \"https://{host}.egress.test:{echo}/\"\nfeatures = [\"f\"]\n"
+            );
+        }
+        std::fs::write(d.join("catalog.toml"), text).unwrap();
+    };
+    write(&["hold", "old"]);
+    let admin = format!("127.0.0.1:{}", free_port());
+    let mut extra: Vec<String> = [
+        "--mode",
+        "enforce",
+        "--allow-net",
+        "127.0.0.0/8",
+        "--admin-listen",
+        &admin,
+        "--drain-timeout",
+        "20s",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for host in ["hold", "old", "new"] {
+        extra.push("--resolve".into());
+        extra.push(format!("{host}.egress.test:{echo}:127.0.0.1"));
+    }
+    let mut proxy = Proxy::start(d, "reload", &args(&d.join("catalog.toml"), &extra));
+    let reach = |host: &str| tunnel(proxy.port, &format!("{host}.egress.test:{echo}")).1;
+
+    let (mut held, status) = tunnel(proxy.port, &format!("hold.egress.test:{echo}"));
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    echoes(&mut held, "before");
+    assert_eq!(reach("old"), "HTTP/1.1 200 OK");
+    assert_eq!(reach("new"), "HTTP/1.1 403 Forbidden");
+
+    // SIGHUP: the new catalog applies to the next request; the open
+    // tunnel goes on.
+    write(&["hold", "new"]);
+    signal(&proxy, "HUP");
+    stderr_holds(d, "reload", "reloaded (SIGHUP)");
+    assert_eq!(reach("new"), "HTTP/1.1 200 OK");
+    assert_eq!(reach("old"), "HTTP/1.1 403 Forbidden");
+    echoes(&mut held, "after the reload");
+
+    // A bad catalog through POST /-/reload: refused with where and why,
+    // the running plan stays.
+    std::fs::write(d.join("catalog.toml"), "[catalog\n").unwrap();
+    let post = |path: &str| {
+        let out = Command::new(require("curl", "curl"))
+            .args([
+                "-s",
+                "--max-time",
+                "10",
+                "-w",
+                "\n%{http_code}",
+                "-X",
+                "POST",
+            ])
+            .arg(format!("http://{admin}{path}"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let answer = post("/-/reload");
+    assert!(answer.ends_with("\n400"), "{answer}");
+    assert!(
+        answer.contains("the running configuration stays"),
+        "{answer}"
+    );
+    assert!(answer.contains("catalog.toml:1:"), "{answer}");
+    assert_eq!(reach("new"), "HTTP/1.1 200 OK");
+    write(&["hold", "old", "new"]);
+    let answer = post("/-/reload");
+    assert!(answer.ends_with("\n200"), "{answer}");
+    assert_eq!(reach("old"), "HTTP/1.1 200 OK");
+    let metrics = Command::new(require("curl", "curl"))
+        .args(["-s", "--max-time", "10"])
+        .arg(format!("http://{admin}/metrics"))
+        .output()
+        .unwrap();
+    let metrics = String::from_utf8_lossy(&metrics.stdout).into_owned();
+    assert!(
+        metrics.contains("egress_proxy_reloads_total{result=\"ok\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("egress_proxy_reloads_total{result=\"failed\"} 1"),
+        "{metrics}"
+    );
+
+    // SIGTERM: no new connections; the open tunnel runs until it ends.
+    signal(&proxy, "TERM");
+    stderr_holds(d, "reload", "draining");
+    assert!(TcpStream::connect(("127.0.0.1", proxy.port)).is_err());
+    echoes(&mut held, "while draining");
+    assert!(proxy.child.try_wait().unwrap().is_none(), "still running");
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = proxy.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the proxy did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    let err = stderr_holds(d, "reload", "egress proxy: drained");
+    assert!(err.contains("egress proxy: stopped"), "{err}");
+}
+
+/// Names resolved through `--dns-server` (a DNS server of the test's):
+/// a name that resolves to loopback or a private address is denied
+/// without `--allow-net`; an intranet row of the plan may reach them; a
+/// resolver that answers differently the second time gets nowhere (the
+/// address checked is the one connected, and DNS is asked once);
+/// denials in JSON; Python `requests` as a client.
+#[test]
+fn dns_rebinding_intranet_json_and_python_requests_issue_21() {
+    use egress_test_support::dns::{DnsServer, RecordType, Reply};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ca, tls) = https_origin(&["sup.egress.test", "loop.egress.test"]);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let good = egress_test_support::origin::files_origin(
+        "127.0.0.1:0",
+        &[("/", "text/plain", "the checked address")],
+    );
+    // The same port on 127.0.0.2: what a second resolution would reach.
+    egress_test_support::origin::files_origin(
+        &format!("127.0.0.2:{good}"),
+        &[("/", "text/plain", "SECRET")],
+    );
+    let dns = DnsServer::start(|name, kind, n| {
+        let ip = match (name, kind) {
+            (_, RecordType::AAAA) => return Reply::Addresses(Vec::new()),
+            ("rebind.egress.test", _) if n == 0 => "127.0.0.1",
+            ("rebind.egress.test", _) => "127.0.0.2",
+            ("private.egress.test", _) => "10.0.0.1",
+            _ => "127.0.0.1",
+        };
+        Reply::Addresses(vec![ip.parse().unwrap()])
+    });
+    let text = egress_test_support::catalog_head("dns")
+        + &format!(
+            r#"
+[[feature]]
+id = "f"
+title = "F"
+page = "p"
+section = "S"
+
+[[endpoint]]
+id = "loop"
+url = "https://loop.egress.test:{tls}/"
+features = ["f"]
+
+[[endpoint]]
+id = "private"
+url = "https://private.egress.test:{tls}/"
+features = ["f"]
+
+[[endpoint]]
+id = "sup"
+url = "https://sup.egress.test:{tls}/"
+direction = "intranet"
+features = ["f"]
+
+[[endpoint]]
+id = "rebind"
+url = "http://rebind.egress.test:{good}/"
+features = ["f"]
+"#
+        );
+    std::fs::write(d.join("catalog.toml"), text).unwrap();
+    let catalog = d.join("catalog.toml");
+    let server = dns.address.to_string();
+    let strict = Proxy::start(
+        d,
+        "strict",
+        &args(&catalog, &["--mode", "enforce", "--dns-server", &server]),
+    );
+
+    // Loopback and private answers: denied, with the address's class.
+    let answer = strict.raw(&format!(
+        "CONNECT loop.egress.test:{tls} HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n"
+    ));
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    let body: serde_json::Value =
+        serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(body["decision"], "deny");
+    assert_eq!(body["host"], "loop.egress.test");
+    assert_eq!(body["port"], tls);
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1 is loopback"),
+        "{body}"
+    );
+    let answer = strict.raw(&format!(
+        "CONNECT private.egress.test:{tls} HTTP/1.1\r\nHost: x\r\n\r\n"
+    ));
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(answer.contains("10.0.0.1"), "{answer}");
+    // A plan denial in JSON: the near miss too.
+    let answer = strict.raw(&format!(
+        "CONNECT loop.egress.test:{} HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n",
+        tls + 1
+    ));
+    let body: serde_json::Value =
+        serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(body["roles"][0], "all", "{body}");
+    assert!(
+        body["near_miss"]
+            .as_str()
+            .is_some_and(|n| n.contains("port")),
+        "{body}"
+    );
+
+    // An intranet row's host may resolve to any address; Python requests
+    // reaches it through the proxy.
+    let script = r#"
+import sys, requests
+proxy = sys.argv[1]
+r = requests.get(sys.argv[2], proxies={"https": proxy, "http": proxy}, verify=sys.argv[3], timeout=10)
+print(r.status_code, r.text)
+try:
+    requests.get(sys.argv[4], proxies={"https": proxy}, verify=sys.argv[3], timeout=10)
+    print("reached")
+except requests.exceptions.ProxyError as e:
+    print("refused", "403" in str(e))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(format!("http://127.0.0.1:{}", strict.port))
+        .arg(format!("https://sup.egress.test:{tls}/"))
+        .arg(d.join("ca.pem"))
+        .arg(format!("https://loop.egress.test:{tls}/"))
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        said,
+        "200 ok\nrefused True\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = strict.line(|l| l["host"] == "sup.egress.test");
+    assert_eq!(line["upstream"], format!("127.0.0.1:{tls}"));
+
+    // Rebinding: the first answer is allowed (--allow-net 127.0.0.1/32),
+    // the second is not. The request reaches the checked address, and
+    // DNS is asked once.
+    let rebind = Proxy::start(
+        d,
+        "rebind",
+        &args(
+            &catalog,
+            &[
+                "--mode",
+                "enforce",
+                "--dns-server",
+                &server,
+                "--allow-net",
+                "127.0.0.1/32",
+            ],
+        ),
+    );
+    let url = format!("http://rebind.egress.test:{good}/");
+    let (code, _, body) = rebind.curl(&d.join("ca.pem"), &url, &[]);
+    assert_eq!((code, body.as_str()), (200, "the checked address"));
+    assert_eq!(dns.queries("rebind.egress.test", RecordType::A), 1);
+    // The next request resolves again, and the new answer is judged.
+    let (code, _, body) = rebind.curl(&d.join("ca.pem"), &url, &[]);
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains("127.0.0.2"), "{body}");
+    assert!(!body.contains("SECRET"));
 }

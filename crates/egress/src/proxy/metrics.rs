@@ -20,6 +20,7 @@ pub struct ProxyMetrics {
     pub open_tunnels: Gauge<i64, std::sync::atomic::AtomicI64>,
     bytes: Family<Labels, Counter<u64, AtomicU64>>,
     connect: Histogram,
+    reloads: Family<Labels, Counter>,
 }
 
 impl ProxyMetrics {
@@ -31,6 +32,7 @@ impl ProxyMetrics {
             bytes: Family::default(),
             // 1 ms to about 16 s.
             connect: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
+            reloads: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -55,6 +57,11 @@ impl ProxyMetrics {
             Unit::Seconds,
             m.connect.clone(),
         );
+        registry.register(
+            "egress_proxy_reloads",
+            "Reloads of the catalog and the profile, by result (ok, failed: the running configuration stayed)",
+            m.reloads.clone(),
+        );
         ProxyMetrics { registry, ..m }
     }
 
@@ -78,6 +85,13 @@ impl ProxyMetrics {
 
     pub fn connected(&self, seconds: f64) {
         self.connect.observe(seconds);
+    }
+
+    pub fn reloaded(&self, ok: bool) {
+        let result = if ok { "ok" } else { "failed" };
+        self.reloads
+            .get_or_create(&vec![("result", result.to_owned())])
+            .inc();
     }
 
     /// OpenMetrics text, or the classic 0.0.4 text.
