@@ -57,6 +57,17 @@ pub struct Profile {
     pub wsus_ports: WsusPorts,
     /// The proxy the site's systems use, for `egress check`.
     pub proxy: Option<ProxySettings>,
+    /// `[[proxy_client]]`: who may use `egress proxy` (Basic
+    /// authentication); none: no authentication.
+    pub proxy_clients: Vec<ProxyClient>,
+}
+
+/// A user of `egress proxy`, with the argon2 hash of their password (a
+/// PHC string: `$argon2id$v=19$m=...,t=...,p=...$salt$hash`).
+#[derive(Debug, Clone)]
+pub struct ProxyClient {
+    pub user: Located<String>,
+    pub password_hash: Located<String>,
 }
 
 /// What an allowlist does with a row whose placeholder has no value.
@@ -214,6 +225,8 @@ struct RawProfile {
     _wsus_ports: Option<serde::de::IgnoredAny>,
     #[serde(rename = "proxy")]
     _proxy: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "proxy_client")]
+    _proxy_client: Option<serde::de::IgnoredAny>,
     /// Site endpoints and corrections: read against the catalog by
     /// `catalog::site_tables`.
     #[serde(rename = "endpoint")]
@@ -281,6 +294,13 @@ enum RawCloud {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawProxyClient {
+    user: Option<Spanned<String>>,
+    password_hash: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawServer {
     name: Option<Spanned<String>>,
     #[serde(default)]
@@ -310,6 +330,13 @@ pub fn load(original: &SourceFile) -> Result<Profile, FileProblems> {
     };
     let raw_servers: Vec<Spanned<RawServer>> = match take("server") {
         Some(v) => tomlfile::array_of_tables("server", v, &mut problems)
+            .into_iter()
+            .filter_map(|t| tomlfile::deserialize_table(t, &mut problems))
+            .collect(),
+        None => Vec::new(),
+    };
+    let raw_clients: Vec<Spanned<RawProxyClient>> = match take("proxy_client") {
+        Some(v) => tomlfile::array_of_tables("proxy_client", v, &mut problems)
             .into_iter()
             .filter_map(|t| tomlfile::deserialize_table(t, &mut problems))
             .collect(),
@@ -400,6 +427,48 @@ pub fn load(original: &SourceFile) -> Result<Profile, FileProblems> {
             });
         }
     }
+    let mut proxy_clients: Vec<ProxyClient> = Vec::new();
+    for c in raw_clients {
+        let table = c.span();
+        let c = c.into_inner();
+        let what = "this `[[proxy_client]]`";
+        let user = problems.require(c.user, &table, what, "user");
+        let hash = problems.require(c.password_hash, &table, what, "password_hash");
+        if let Some(user) = &user
+            && (user.get_ref().is_empty()
+                || user
+                    .get_ref()
+                    .chars()
+                    .any(|c| c == ':' || c.is_whitespace() || c.is_control()))
+        {
+            problems.push(
+                Problem::new(user.span(), "a user name is not empty, and has no `:`, space or control character")
+                    .with_help("Basic authentication sends `user:password` (a `:` would end the name), and logs write the name as one field"),
+            );
+        }
+        if let Some(user) = &user
+            && proxy_clients.iter().any(|c| c.user.value == *user.get_ref())
+        {
+            problems.push(Problem::new(
+                user.span(),
+                format!("the user `{}` is listed twice", user.get_ref()),
+            ));
+        }
+        if let Some(hash) = &hash
+            && !is_argon2_phc(hash.get_ref())
+        {
+            problems.push(
+                Problem::new(hash.span(), "not an argon2 password hash")
+                    .with_help("write the PHC string `$argon2id$v=19$m=...,t=...,p=...$salt$hash`, as `argon2 SALT -id -e` prints it (docs/proxy.md)"),
+            );
+        }
+        if let (Some(user), Some(hash)) = (user, hash) {
+            proxy_clients.push(ProxyClient {
+                user: Located::from(user),
+                password_hash: Located::from(hash),
+            });
+        }
+    }
     let mut wsus_ports = WsusPorts::default();
     if let Some(w) = &wsus {
         let w = w.get_ref();
@@ -435,6 +504,7 @@ pub fn load(original: &SourceFile) -> Result<Profile, FileProblems> {
             .map(|(k, v)| (k.into_inner(), Located::from(v)))
             .collect(),
         servers,
+        proxy_clients,
         placeholders_policy: raw.placeholders_policy,
         exclude_features: raw
             .exclude_features
@@ -487,7 +557,9 @@ fn mask_secrets(text: &str) -> String {
     while let Some(at) = text[from..].find("password") {
         let key_end = from + at + "password".len();
         from = key_end;
+        // `password_hash` too: a hash is for cracking offline.
         let rest = &text[key_end..];
+        let rest = rest.strip_prefix("_hash").unwrap_or(rest);
         let after_key = rest
             .trim_start_matches(['"', '\''])
             .trim_start_matches([' ', '\t']);
@@ -518,6 +590,17 @@ fn mask_secrets(text: &str) -> String {
         from = end.min(text.len());
     }
     String::from_utf8(masked).unwrap_or_else(|_| "*".repeat(text.len()))
+}
+
+/// Whether `text` has the shape of an argon2 PHC string: its algorithm,
+/// then `$`-separated parameter, salt and hash fields (their values are
+/// the verifier's to judge).
+fn is_argon2_phc(text: &str) -> bool {
+    let mut fields = text.split('$');
+    fields.next() == Some("")
+        && matches!(fields.next(), Some("argon2id" | "argon2i" | "argon2d"))
+        && fields.clone().count() >= 3
+        && fields.all(|f| !f.is_empty())
 }
 
 /// The problems found, which cannot be none when deserialization failed.

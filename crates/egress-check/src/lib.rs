@@ -722,19 +722,21 @@ fn status_of<B>(response: &hyper::Response<B>) -> failure::Status {
     }
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<http_body_util::Empty<hyper::body::Bytes>>;
+type Sender = hyper::client::conn::http1::SendRequest<http_body_util::Full<hyper::body::Bytes>>;
 
 /// Sends a request without a body, with `Proxy-Authorization` when given.
 async fn send(
     sender: &mut Sender,
     mut request: hyper::http::request::Builder,
+    body: hyper::body::Bytes,
     proxy_authorization: Option<String>,
 ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
     if let Some(auth) = proxy_authorization {
         request = request.header(hyper::header::PROXY_AUTHORIZATION, auth);
     }
+    // An empty body is no body: no `Content-Length: 0` on a GET.
     let request = request
-        .body(http_body_util::Empty::new())
+        .body(http_body_util::Full::new(body))
         .map_err(|e| e.to_string())?;
     sender
         .send_request(request)
@@ -760,6 +762,7 @@ enum Sent {
 async fn send_to_proxy(
     sender: &mut Sender,
     request: &(dyn Fn() -> hyper::http::request::Builder + Sync),
+    body: &hyper::body::Bytes,
     proxy: &Proxy,
     config: &Config,
     p: &mut Probe,
@@ -796,7 +799,7 @@ async fn send_to_proxy(
         if let Some(h) = &handshake {
             record.used = Some(h.scheme());
         }
-        let sent = send(sender, request(), header.take()).await;
+        let sent = send(sender, request(), body.clone(), header.take()).await;
         record.requests += 1;
         let response = match sent {
             Ok(r) => r,
@@ -1005,7 +1008,7 @@ async fn connect_through(
             hyper::Request::connect(authority.as_str())
                 .header(hyper::header::HOST, authority.as_str())
         };
-        send_to_proxy(&mut sender, &request, proxy, config, p, true, &broken).await
+        send_to_proxy(&mut sender, &request, &Default::default(), proxy, config, p, true, &broken).await
     };
     let result = tokio::time::timeout(config.phase_timeout, exchange).await;
     let response = match result {
@@ -1096,14 +1099,16 @@ pub async fn tunnel_via_parent(
     Err(closed_between_legs(&p).into())
 }
 
-/// A plain-HTTP request without a body, sent in absolute form through
-/// `config.proxy` (the parent of `egress proxy`) with `headers`,
+/// A plain-HTTP request with `body` (whole: an authentication handshake
+/// sends it again), sent in absolute form through `config.proxy` (the
+/// parent of `egress proxy`) with `headers`,
 /// authenticating as the check does. The answer, whoever gave it; a 407
 /// that authentication could not answer is a failure.
 pub async fn forward_via_parent(
     method: hyper::Method,
     uri: &str,
     headers: &hyper::HeaderMap,
+    body: hyper::body::Bytes,
     config: &Config,
 ) -> Result<hyper::Response<hyper::body::Incoming>, ParentFailure> {
     let Some(proxy) = &config.proxy else {
@@ -1136,7 +1141,9 @@ pub async fn forward_via_parent(
             }
             builder
         };
-        match send_to_proxy(&mut sender, &request, proxy, config, &mut p, false, &failed).await? {
+        match send_to_proxy(&mut sender, &request, &body, proxy, config, &mut p, false, &failed)
+            .await?
+        {
             Sent::Answer(response)
                 if response.status() == hyper::StatusCode::PROXY_AUTHENTICATION_REQUIRED =>
             {
@@ -1458,13 +1465,25 @@ where
         // tunnel they would go to the target.
         let response = match proxy.filter(|_| path == Path::ViaProxy) {
             Some(proxy) => {
-                match send_to_proxy(&mut sender, &request, proxy, config, p, false, &failed).await?
+                match send_to_proxy(
+                    &mut sender,
+                    &request,
+                    &Default::default(),
+                    proxy,
+                    config,
+                    p,
+                    false,
+                    &failed,
+                )
+                .await?
                 {
                     Sent::Answer(r) => r,
                     Sent::Reconnect => return Ok(None),
                 }
             }
-            None => send(&mut sender, request(), None).await.map_err(failed)?,
+            None => send(&mut sender, request(), Default::default(), None)
+                .await
+                .map_err(failed)?,
         };
         // Only the headers are wanted: the body is dropped unread.
         Ok(Some((status_of(&response), response.headers().clone())))

@@ -23,11 +23,12 @@ pub fn http_origin() -> u16 {
 }
 
 /// A plain-HTTP origin on 127.0.0.1 that answers every request with its
-/// request head as the body: what a proxy forwarded, for the test to
-/// read. Its port.
+/// request head (and its body, when `Content-Length` gives one) as the
+/// body: what a proxy forwarded, for the test to read. Its port.
 pub fn echo_origin() -> u16 {
     serve(|mut stream| {
         if let Some(head) = read_request(&mut stream) {
+            let head = with_body(head, &mut stream);
             let answer = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
                 head.len()
@@ -133,6 +134,25 @@ fn read_request(stream: &mut impl Read) -> Option<String> {
         }
     }
     Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// `request` (a head, and what came with it) with the rest of its body,
+/// when `Content-Length` gives one.
+fn with_body(mut request: String, stream: &mut impl Read) -> String {
+    let length = request
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let head = request.find("\r\n\r\n").map_or(request.len(), |i| i + 4);
+    let mut rest = vec![0u8; (head + length).saturating_sub(request.len())];
+    if stream.read_exact(&mut rest).is_ok() {
+        request.push_str(&String::from_utf8_lossy(&rest));
+    }
+    request
 }
 
 /// Reads up to the end of a request's head; false when the peer stopped

@@ -29,6 +29,7 @@ use crate::Exit;
 use crate::cli::{ProxyArgs, ProxyMode, Select};
 use crate::context;
 
+mod clients;
 mod metrics;
 
 type Body = BoxBody<Bytes, hyper::Error>;
@@ -41,6 +42,8 @@ const RELAY_BUFFER: usize = 256 * 1024;
 /// A tunnel's buffer each way while it waits: idle tunnels (thousands of
 /// them: notification channels) hold this much, not `RELAY_BUFFER`.
 const IDLE_BUFFER: usize = 2 * 1024;
+/// A plain-HTTP request body through `--parent` is read whole, up to this.
+const MAX_PARENT_BODY: usize = 16 * 1024 * 1024;
 /// Each connect attempt to an upstream address.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -138,7 +141,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
     for notice in notices(policy.gate.plans(), idle_timeout) {
         eprintln!("egress proxy: {notice}");
     }
-    let summary = summary(policy.gate.plans(), args, parent.as_ref());
+    let summary = summary(&policy, args, parent.as_ref());
     if args.test_config {
         println!("{summary}");
         println!("configuration OK");
@@ -256,9 +259,11 @@ async fn drain(
     }
 }
 
-/// What a reload replaces: the plans from the catalog and the profile.
+/// What a reload replaces: the plans from the catalog and the profile,
+/// and the profile's clients.
 struct Policy {
     gate: Gate,
+    clients: Arc<clients::Clients>,
 }
 
 /// Reads the catalog and the profile, and builds the plan of each server
@@ -297,8 +302,14 @@ fn load_policy(args: &ProxyArgs) -> anyhow::Result<Policy> {
             .collect(),
         catalog: Arc::new(loaded.catalog.clone()),
     };
+    let clients = loaded
+        .profile
+        .as_ref()
+        .map_or(&[][..], |p| &p.proxy_clients[..]);
+    let clients = clients::Clients::new(clients).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Policy {
         gate: Gate::new(plans),
+        clients: Arc::new(clients),
     })
 }
 
@@ -338,7 +349,7 @@ async fn reload(shared: &Arc<Shared>) -> Result<String, String> {
     for notice in notices(policy.gate.plans(), shared.idle_timeout) {
         eprintln!("egress proxy: {notice}");
     }
-    let summary = summary(policy.gate.plans(), &shared.args, shared.parent.as_ref());
+    let summary = summary(&policy, &shared.args, shared.parent.as_ref());
     *shared.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
     shared.metrics.reloaded(true);
     Ok(summary)
@@ -369,7 +380,8 @@ fn display_roles(roles: &[String]) -> Vec<String> {
 }
 
 /// One line on what is enforced, for the start and `--test-config`.
-fn summary(plans: &Plans, args: &ProxyArgs, parent: Option<&egress_check::Config>) -> String {
+fn summary(policy: &Policy, args: &ProxyArgs, parent: Option<&egress_check::Config>) -> String {
+    let plans = policy.gate.plans();
     let mode = match args.mode {
         ProxyMode::Report => "report mode (nothing is denied by the plan; would_deny is logged)",
         ProxyMode::Enforce => "enforce mode",
@@ -390,8 +402,12 @@ fn summary(plans: &Plans, args: &ProxyArgs, parent: Option<&egress_check::Config
         ),
         None => "direct".to_owned(),
     };
+    let clients = match policy.clients.users() {
+        0 => "clients do not authenticate".to_owned(),
+        n => format!("clients authenticate (Basic, {n} users)"),
+    };
     format!(
-        "{mode}; catalog {} revision {}; {} servers from the profile; {default}; {route}",
+        "{mode}; catalog {} revision {}; {} servers from the profile; {default}; {clients}; {route}",
         plans.catalog.meta.id,
         plans.catalog.meta.revision,
         plans.servers.len()
@@ -636,6 +652,8 @@ fn admin_answer(request: &Request<Incoming>, shared: &Shared) -> Response<Body> 
 struct LogLine<'a> {
     time: String,
     source: IpAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
     method: &'a str,
     host: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -669,6 +687,8 @@ struct LogLine<'a> {
 /// What happened to a request, for the log.
 struct Outcome<'a> {
     source: IpAddr,
+    /// The client's user, when clients authenticate.
+    user: Option<String>,
     method: &'a str,
     target: Option<&'a Target>,
     raw_host: &'a str,
@@ -740,6 +760,7 @@ impl Shared {
             let line = LogLine {
                 time: jiff::Timestamp::now().to_string(),
                 source: o.source,
+                user: o.user.as_deref(),
                 method: o.method,
                 host: &host,
                 written: o.target.and_then(|t| t.written.as_deref()),
@@ -804,13 +825,14 @@ impl Shared {
         // Squid's `%<st`: the bytes sent to the client.
         let bytes = o.bytes.map_or(0, |(_, down)| down);
         format!(
-            "{}.{:03} {:>6} {} {action}/{:03} {bytes} {} {url} - {hierarchy} -",
+            "{}.{:03} {:>6} {} {action}/{:03} {bytes} {} {url} {} {hierarchy} -",
             now.as_second(),
             now.subsec_millisecond(),
             o.started.elapsed().as_millis(),
             o.source,
             o.status(),
             o.method,
+            o.user.as_deref().unwrap_or("-"),
         )
     }
 
@@ -918,6 +940,7 @@ async fn handle(
     let raw_host = authority.host();
     let mut outcome = Outcome {
         source,
+        user: None,
         method: method.as_str(),
         target: None,
         raw_host,
@@ -931,13 +954,37 @@ async fn handle(
         bytes: None,
         started,
     };
+    let policy = shared.policy();
+    if policy.clients.users() > 0 {
+        let header = request
+            .headers()
+            .get(hyper::header::PROXY_AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
+        match policy.clients.check(header).await {
+            Ok(user) => outcome.user = Some(user),
+            Err(why) => {
+                outcome.denied = Some(why.as_str().to_owned());
+                outcome.status = Some(407);
+                shared.log(&outcome);
+                let mut r = text(
+                    StatusCode::PROXY_AUTHENTICATION_REQUIRED,
+                    &format!("{}\n", why.as_str()),
+                );
+                r.headers_mut().insert(
+                    hyper::header::PROXY_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"egress proxy\""),
+                );
+                return r;
+            }
+        }
+    }
     let target = match parse_host(raw_host) {
         Ok(t) => t,
         Err(e) => {
             return shared.refuse(&mut outcome, e.to_string(), json);
         }
     };
-    let decision = shared.policy().gate.decide(&Ask {
+    let decision = policy.gate.decide(&Ask {
         source,
         scheme,
         target: &target,
@@ -1064,6 +1111,7 @@ where
         drop(slot);
         shared.log(&Outcome {
             source: o.source,
+            user: o.user,
             method: "CONNECT",
             target: Some(&o.target),
             raw_host: "",
@@ -1202,24 +1250,43 @@ async fn via_parent(
             Err(e) => failed(&mut outcome, e.to_string()),
         };
     }
-    let has_body = request
-        .headers()
-        .contains_key(hyper::header::TRANSFER_ENCODING)
-        || request
-            .headers()
-            .get(hyper::header::CONTENT_LENGTH)
-            .is_some_and(|v| v.as_bytes() != b"0");
-    if has_body {
-        return failed(
-            &mut outcome,
-            "requests with a body are not forwarded through --parent yet".to_owned(),
-        );
-    }
-    let (mut parts, _) = request.into_parts();
+    // The body is read whole: an authentication handshake with the
+    // parent (NTLM) sends the request more than once.
+    let (mut parts, body) = request.into_parts();
+    let body = match http_body_util::Limited::new(body, MAX_PARENT_BODY)
+        .collect()
+        .await
+    {
+        Ok(body) => body.to_bytes(),
+        Err(e) => {
+            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let why = if too_large {
+                format!(
+                    "a request body through --parent is read whole first, and this one is over {} MiB",
+                    MAX_PARENT_BODY >> 20
+                )
+            } else {
+                format!("the client's request body: {e}")
+            };
+            outcome.error = Some(why.clone());
+            outcome.status = Some(if too_large { 413 } else { 400 });
+            shared.log(&outcome);
+            let status = if too_large {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return text(status, &format!("{why}\n"));
+        }
+    };
     to_origin(&mut parts.headers, authority);
+    // hyper frames the whole body by its length.
+    parts.headers.remove(hyper::header::TRANSFER_ENCODING);
+    parts.headers.remove(hyper::header::CONTENT_LENGTH);
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let uri = format!("http://{}{path}", host_and_port(authority));
-    match egress_check::forward_via_parent(parts.method, &uri, &parts.headers, parent).await {
+    match egress_check::forward_via_parent(parts.method, &uri, &parts.headers, body, parent).await
+    {
         Ok(response) => {
             outcome.status = Some(response.status().as_u16());
             shared.log(&outcome);
@@ -1321,6 +1388,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 /// A log line's fields, owned, for a tunnel that outlives the request.
 struct OwnedOutcome {
     source: IpAddr,
+    user: Option<String>,
     target: Target,
     port: u16,
     decision: Decision,
@@ -1331,6 +1399,7 @@ struct OwnedOutcome {
 fn owned_outcome(o: &Outcome<'_>) -> OwnedOutcome {
     OwnedOutcome {
         source: o.source,
+        user: o.user.clone(),
         target: o.target.cloned().expect("a tunnel has a target"),
         port: o.port,
         decision: o.decision.cloned().expect("a tunnel has a decision"),

@@ -686,6 +686,15 @@ fn through_a_parent_squid_with_ntlm_issue_21() {
         !body.to_ascii_lowercase().contains("proxy-authorization"),
         "{body}"
     );
+    // A request body goes through too (NTLM sends it more than once).
+    let (code, _, body) = good.curl(
+        &ca,
+        &format!("http://feed.egress.test:{http}/feed/post"),
+        &["--data-binary", "the body through the parent"],
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(body.starts_with("POST /feed/post HTTP/1.1"), "{body}");
+    assert!(body.ends_with("\r\n\r\nthe body through the parent"), "{body}");
     // The plan still decides first: Squid is never asked.
     let (_, connect, _) = good.curl(&ca, &format!("https://other.egress.test:{tls}/"), &[]);
     assert_eq!(connect, 403);
@@ -1264,4 +1273,114 @@ except requests.exceptions.ProxyError as e:
     assert_eq!(code, 403, "{body}");
     assert!(body.contains("127.0.0.2"), "{body}");
     assert!(!body.contains("SECRET"));
+}
+
+/// Clients authenticate with Basic against the profile's
+/// `[[proxy_client]]` argon2 hashes (made by the Debian `argon2` tool):
+/// none or a wrong password gets 407 with `Proxy-Authenticate`; the
+/// right one passes, and the user is logged; the password shows nowhere;
+/// a hash that is not one is a located error.
+#[test]
+fn clients_authenticate_with_basic_issue_21() {
+    const MARKER: &str = "Marker-Pa55-egress!";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ca, tls) = https_origin(&["allowed.egress.test"]);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let catalog = catalog(d, tls, 8080);
+    let mut argon2 = Command::new(require("argon2", "argon2"))
+        .args(["egress-test-salt", "-id", "-e"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    argon2
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(MARKER.as_bytes())
+        .unwrap();
+    let hash = String::from_utf8(argon2.wait_with_output().unwrap().stdout).unwrap();
+    let profile = d.join("profile.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[[proxy_client]]\nuser = \"sccm-site\"\npassword_hash = \"{}\"\n",
+            hash.trim()
+        ),
+    )
+    .unwrap();
+    let access = d.join("access.log");
+    let proxy = Proxy::start(
+        d,
+        "clients",
+        &args(
+            &catalog,
+            &[
+                "--profile",
+                &profile.display().to_string(),
+                "--allow-net",
+                "127.0.0.0/8",
+                "--resolve",
+                &format!("allowed.egress.test:{tls}:127.0.0.1"),
+                "--access-log",
+                &access.display().to_string(),
+            ],
+        ),
+    );
+    let url = format!("https://allowed.egress.test:{tls}/");
+    let ca = d.join("ca.pem");
+    let answer = proxy.raw(&format!(
+        "CONNECT allowed.egress.test:{tls} HTTP/1.1\r\nHost: x\r\n\r\n"
+    ));
+    assert!(answer.starts_with("HTTP/1.1 407"), "{answer}");
+    assert!(
+        answer.contains("proxy-authenticate: Basic realm=\"egress proxy\""),
+        "{answer}"
+    );
+    let wrong = format!("sccm-site:{MARKER}x");
+    assert_eq!(proxy.curl(&ca, &url, &["--proxy-user", &wrong]).1, 407);
+    let right = format!("sccm-site:{MARKER}");
+    for _ in 0..2 {
+        let (code, connect, body) = proxy.curl(&ca, &url, &["--proxy-user", &right]);
+        assert_eq!((code, connect, body.as_str()), (200, 200, "ok"));
+    }
+    let line = proxy.line(|l| l["decision"] == "allow");
+    assert_eq!(line["user"], "sccm-site");
+    let refused = proxy.line(|l| l["decision"] == "deny");
+    assert!(
+        refused["reason"]
+            .as_str()
+            .unwrap()
+            .contains("requires authentication"),
+        "{refused}"
+    );
+    let squid_log = std::fs::read_to_string(&access).unwrap();
+    assert!(squid_log.contains(" TCP_DENIED/407 "), "{squid_log}");
+    assert!(squid_log.contains(" sccm-site HIER_DIRECT/"), "{squid_log}");
+    drop(proxy);
+    for file in ["clients.stderr", "clients.jsonl", "access.log"] {
+        let text = std::fs::read_to_string(d.join(file)).unwrap();
+        assert!(!text.contains(MARKER), "{file}: {text}");
+    }
+
+    // A hash that is not one: located, exit 2, the hash not shown.
+    std::fs::write(
+        &profile,
+        "[[proxy_client]]\nuser = \"sccm site\"\npassword_hash = \"md5-0123456789\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_egress"))
+        .args(["proxy", "--test-config", "--profile"])
+        .arg(&profile)
+        .arg("--catalog")
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("profile.toml:3:"), "{err}");
+    assert!(err.contains("not an argon2 password hash"), "{err}");
+    assert!(err.contains("profile.toml:2:"), "{err}");
+    assert!(!err.contains("0123456789"), "{err}");
 }
