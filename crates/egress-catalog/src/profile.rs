@@ -447,7 +447,9 @@ pub fn load(original: &SourceFile) -> Result<Profile, FileProblems> {
             );
         }
         if let Some(user) = &user
-            && proxy_clients.iter().any(|c| c.user.value == *user.get_ref())
+            && proxy_clients
+                .iter()
+                .any(|c| c.user.value == *user.get_ref())
         {
             problems.push(Problem::new(
                 user.span(),

@@ -1008,7 +1008,17 @@ async fn connect_through(
             hyper::Request::connect(authority.as_str())
                 .header(hyper::header::HOST, authority.as_str())
         };
-        send_to_proxy(&mut sender, &request, &Default::default(), proxy, config, p, true, &broken).await
+        send_to_proxy(
+            &mut sender,
+            &request,
+            &Default::default(),
+            proxy,
+            config,
+            p,
+            true,
+            &broken,
+        )
+        .await
     };
     let result = tokio::time::timeout(config.phase_timeout, exchange).await;
     let response = match result {
@@ -1141,8 +1151,17 @@ pub async fn forward_via_parent(
             }
             builder
         };
-        match send_to_proxy(&mut sender, &request, &body, proxy, config, &mut p, false, &failed)
-            .await?
+        match send_to_proxy(
+            &mut sender,
+            &request,
+            &body,
+            proxy,
+            config,
+            &mut p,
+            false,
+            &failed,
+        )
+        .await?
         {
             Sent::Answer(response)
                 if response.status() == hyper::StatusCode::PROXY_AUTHENTICATION_REQUIRED =>

@@ -17,6 +17,7 @@ pub mod reference;
 pub mod squid;
 pub mod tls;
 pub mod tools;
+pub mod tunnels;
 
 /// The head of a catalog file for a test: its `[catalog]` table (id `id`,
 /// revision 1) and one `[[page]]` with id `p`, which features name.

@@ -1259,7 +1259,9 @@ async fn via_parent(
     {
         Ok(body) => body.to_bytes(),
         Err(e) => {
-            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let too_large = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
             let why = if too_large {
                 format!(
                     "a request body through --parent is read whole first, and this one is over {} MiB",
@@ -1285,8 +1287,7 @@ async fn via_parent(
     parts.headers.remove(hyper::header::CONTENT_LENGTH);
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let uri = format!("http://{}{path}", host_and_port(authority));
-    match egress_check::forward_via_parent(parts.method, &uri, &parts.headers, body, parent).await
-    {
+    match egress_check::forward_via_parent(parts.method, &uri, &parts.headers, body, parent).await {
         Ok(response) => {
             outcome.status = Some(response.status().as_u16());
             shared.log(&outcome);

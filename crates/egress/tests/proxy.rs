@@ -694,7 +694,10 @@ fn through_a_parent_squid_with_ntlm_issue_21() {
     );
     assert_eq!(code, 200, "{body}");
     assert!(body.starts_with("POST /feed/post HTTP/1.1"), "{body}");
-    assert!(body.ends_with("\r\n\r\nthe body through the parent"), "{body}");
+    assert!(
+        body.ends_with("\r\n\r\nthe body through the parent"),
+        "{body}"
+    );
     // The plan still decides first: Squid is never asked.
     let (_, connect, _) = good.curl(&ca, &format!("https://other.egress.test:{tls}/"), &[]);
     assert_eq!(connect, 403);
@@ -769,6 +772,40 @@ fn through_a_parent_squid_with_ntlm_issue_21() {
         assert!(!text.contains(MARKER), "{file} shows the password");
         assert!(!text.contains(WRONG), "{file} shows the password");
     }
+
+    // A parent that takes Basic (Squid's basic_ncsa_auth, offered first).
+    let folder = squid::folder();
+    let rules = squid::ntlm_rules(folder.path(), &[("CONTOSO", "alice", MARKER)], true);
+    let basic_squid = Squid::start(folder, &["allowed.egress.test", "feed.egress.test"], &rules);
+    let basic = Proxy::start_with(
+        d,
+        "parent-basic",
+        &[
+            "--catalog".to_owned(),
+            catalog.display().to_string(),
+            "--parent".to_owned(),
+            format!("http://127.0.0.1:{}", basic_squid.port),
+            "--proxy-auth".to_owned(),
+            "basic".to_owned(),
+        ],
+        &[
+            ("EGRESS_PROXY_USER", "alice"),
+            ("EGRESS_PROXY_PASSWORD", "s3cret"),
+        ],
+    );
+    let (code, connect, body) =
+        basic.curl(&ca, &format!("https://allowed.egress.test:{tls}/"), &[]);
+    assert_eq!((code, connect, body.as_str()), (200, 200, "ok"));
+    let (code, _, body) = basic.curl(
+        &ca,
+        &format!("http://feed.egress.test:{http}/feed/basic"),
+        &["--data-binary", "through Basic"],
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(body.ends_with("\r\n\r\nthrough Basic"), "{body}");
+    let parent_log =
+        std::fs::read_to_string(basic_squid.dir.path().join("access.log")).unwrap_or_default();
+    assert!(parent_log.contains(" alice "), "{parent_log}");
 }
 
 /// The source address picks the plan: a server of the profile gets its
@@ -1383,4 +1420,88 @@ fn clients_authenticate_with_basic_issue_21() {
     assert!(err.contains("not an argon2 password hash"), "{err}");
     assert!(err.contains("profile.toml:2:"), "{err}");
     assert!(!err.contains("0123456789"), "{err}");
+}
+
+/// 5,000 idle tunnels, with the clients, the proxy and the origin each in
+/// a process of its own under a 20,000 open-file limit: all are held
+/// (the proxy's metrics count them), and the proxy's memory is recorded.
+#[test]
+fn five_thousand_idle_tunnels_in_separate_processes_issue_21() {
+    const TUNNELS: usize = 5_000;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (_origin, port) = egress_test_support::tunnels::origin();
+    let text = egress_test_support::catalog_head("many")
+        + &format!(
+            "[[feature]]\nid = \"f\"\ntitle = \"F\"\npage = \"p\"\nsection = \"S\"\n\n[[endpoint]]\nid = \"channel\"\nurl = \"https://channel.egress.test:{port}/\"\nfeatures = [\"f\"]\n"
+        );
+    std::fs::write(d.join("catalog.toml"), text).unwrap();
+    let admin = format!("127.0.0.1:{}", free_port());
+    let proxy = Proxy::start(
+        d,
+        "many",
+        &args(
+            &d.join("catalog.toml"),
+            &[
+                "--mode",
+                "enforce",
+                "--allow-net",
+                "127.0.0.0/8",
+                "--resolve",
+                &format!("channel.egress.test:{port}:127.0.0.1"),
+                "--max-tunnels-per-source",
+                "10000",
+                "--admin-listen",
+                &admin,
+            ],
+        ),
+    );
+    let limit = std::fs::read_to_string(format!("/proc/{}/limits", proxy.child.id())).unwrap();
+    let open_files = limit
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .parse::<usize>()
+        .unwrap();
+    assert!(
+        open_files >= 2 * TUNNELS + 100,
+        "the proxy may open {open_files} files: 5,000 tunnels need 10,000 (ulimit -n 20000)"
+    );
+    let clients = egress_test_support::tunnels::clients(
+        proxy.port,
+        &format!("channel.egress.test:{port}"),
+        TUNNELS,
+    );
+    let metrics = || {
+        let out = Command::new(require("curl", "curl"))
+            .args(["-s", "--max-time", "10"])
+            .arg(format!("http://{admin}/metrics"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        metrics().contains(&format!("egress_proxy_open_tunnels {TUNNELS}\n")),
+        "{}",
+        metrics()
+    );
+    let status = std::fs::read_to_string(format!("/proc/{}/status", proxy.child.id())).unwrap();
+    let rss = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    eprintln!("egress proxy (debug build) holding {TUNNELS} idle tunnels: {rss}");
+    // The clients close: every tunnel ends, and is logged.
+    drop(clients);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !metrics().contains("egress_proxy_open_tunnels 0\n") {
+        assert!(Instant::now() < deadline, "{}", metrics());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let closed = proxy
+        .log()
+        .iter()
+        .filter(|l| l["method"] == "CONNECT")
+        .count();
+    assert_eq!(closed, TUNNELS);
 }
