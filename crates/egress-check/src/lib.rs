@@ -766,9 +766,9 @@ async fn send_to_proxy(
     proxy: &Proxy,
     config: &Config,
     p: &mut Probe,
-    connect: bool,
     exchange: &(dyn Fn(String) -> PhaseError + Sync),
 ) -> Result<Sent, PhaseError> {
+    let connect = request().method_ref() == Some(&hyper::Method::CONNECT);
     use auth::{AuthFailure, AuthMode, Handshake, Identity};
 
     let identity = Identity::of(proxy.credentials.as_ref());
@@ -1015,7 +1015,6 @@ async fn connect_through(
             proxy,
             config,
             p,
-            true,
             &broken,
         )
         .await
@@ -1151,18 +1150,7 @@ pub async fn forward_via_parent(
             }
             builder
         };
-        match send_to_proxy(
-            &mut sender,
-            &request,
-            &body,
-            proxy,
-            config,
-            &mut p,
-            false,
-            &failed,
-        )
-        .await?
-        {
+        match send_to_proxy(&mut sender, &request, &body, proxy, config, &mut p, &failed).await? {
             Sent::Answer(response)
                 if response.status() == hyper::StatusCode::PROXY_AUTHENTICATION_REQUIRED =>
             {
@@ -1491,7 +1479,6 @@ where
                     proxy,
                     config,
                     p,
-                    false,
                     &failed,
                 )
                 .await?

@@ -38,6 +38,24 @@ pub fn echo_origin() -> u16 {
     })
 }
 
+/// A plain-HTTP origin on 127.0.0.1 that keeps its connections alive
+/// (every request answered `ok` with a length); its port, and how many
+/// connections it has accepted.
+pub fn keep_alive_origin() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    let port = serve(move |mut stream| {
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        while read_head(&mut stream) {
+            let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            if stream.write_all(answer).is_err() {
+                return;
+            }
+        }
+    });
+    (port, accepted)
+}
+
 /// A TCP origin on 127.0.0.1 that sends back every byte it gets until
 /// the peer closes: a long-lived channel through a tunnel. Its port.
 pub fn byte_echo_origin() -> u16 {

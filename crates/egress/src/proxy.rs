@@ -195,6 +195,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
         max_tunnels_per_source: args.max_tunnels_per_source,
         tunnels: Mutex::new(std::collections::HashMap::new()),
         metrics: metrics::ProxyMetrics::new(),
+        origins: origins(),
     });
     let admin = match args.admin_listen {
         None => None,
@@ -490,6 +491,8 @@ struct Shared {
     idle_timeout: Duration,
     max_tunnels_per_source: u32,
     metrics: metrics::ProxyMetrics,
+    /// Plain-HTTP connections to origins, kept alive.
+    origins: Origins,
     /// Open tunnels, per source.
     tunnels: Mutex<std::collections::HashMap<IpAddr, u32>>,
 }
@@ -1042,6 +1045,22 @@ async fn handle(
             return answer;
         }
     };
+    if scheme == Scheme::Http {
+        let response = match forward(&shared.origins, request, &addresses, &authority).await {
+            Ok((response, upstream)) => {
+                outcome.upstream = Some(upstream);
+                response
+            }
+            Err(why) => {
+                let answer = text(StatusCode::BAD_GATEWAY, &format!("{why}\n"));
+                outcome.error = Some(why);
+                answer
+            }
+        };
+        outcome.status = Some(response.status().as_u16());
+        shared.log(&outcome);
+        return response;
+    }
     let connecting = Instant::now();
     let (stream, upstream) = match connect(&addresses).await {
         Ok(s) => {
@@ -1056,21 +1075,14 @@ async fn handle(
         }
     };
     outcome.upstream = Some(upstream);
-    if scheme == Scheme::Https {
-        let slot = slot.expect("a CONNECT has a slot");
-        tunnel(
-            request,
-            stream,
-            shared.clone(),
-            owned_outcome(&outcome),
-            slot,
-        )
-    } else {
-        let response = forward(request, stream, &authority).await;
-        outcome.status = Some(response.status().as_u16());
-        shared.log(&outcome);
-        response
-    }
+    let slot = slot.expect("a CONNECT has a slot");
+    tunnel(
+        request,
+        stream,
+        shared.clone(),
+        owned_outcome(&outcome),
+        slot,
+    )
 }
 
 /// Answers 200 to the CONNECT and relays bytes both ways once hyper
@@ -1297,34 +1309,72 @@ async fn via_parent(
     }
 }
 
-/// Forwards one absolute-form request to the origin over `stream`, as
-/// origin-form, without hop-by-hop headers and proxy credentials.
+/// Origins' plain-HTTP connections, kept alive between requests and
+/// shared by clients (hyper-util's pool). The pool is keyed by the
+/// address judged: requests name the origin by that address and set
+/// `Host` to the name, so a connection never goes anywhere unjudged.
+type Origins =
+    hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Body>;
+
+fn origins() -> Origins {
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .pool_timer(hyper_util::rt::TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build(connector)
+}
+
+/// Forwards one absolute-form request to the origin at the first of
+/// `addresses` that takes a connection (a request with a body goes to
+/// the first only: its body cannot be sent twice), in origin form,
+/// without hop-by-hop headers and proxy credentials. The answer, and the
+/// address that gave it.
 async fn forward(
+    origins: &Origins,
     request: Request<Incoming>,
-    stream: tokio::net::TcpStream,
+    addresses: &[SocketAddr],
     authority: &hyper::http::uri::Authority,
-) -> Response<Body> {
+) -> Result<(Response<Body>, SocketAddr), String> {
+    use hyper::body::Body as _;
     let (mut parts, body) = request.into_parts();
-    let origin_form = parts
+    let path = parts
         .uri
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    parts.uri = match origin_form.parse() {
-        Ok(uri) => uri,
-        Err(_) => return text(StatusCode::BAD_REQUEST, "the request's path is not valid\n"),
-    };
     to_origin(&mut parts.headers, authority);
-    let (mut sender, connection) =
-        match hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await {
-            Ok(pair) => pair,
-            Err(e) => return text(StatusCode::BAD_GATEWAY, &format!("upstream: {e}\n")),
+    let bodiless = body.is_end_stream();
+    let mut body = Some(body.boxed());
+    let mut last = String::new();
+    for &to in addresses {
+        let Some(this) = body.take().or_else(|| bodiless.then(empty)) else {
+            break;
         };
-    tokio::spawn(connection);
-    match sender.send_request(Request::from_parts(parts, body)).await {
-        Ok(response) => to_client(response),
-        Err(e) => text(StatusCode::BAD_GATEWAY, &format!("upstream: {e}\n")),
+        let mut attempt = Request::from_parts(parts.clone(), this);
+        *attempt.uri_mut() = format!("http://{to}{path}")
+            .parse()
+            .map_err(|_| "the request's path is not valid".to_owned())?;
+        match origins.request(attempt).await {
+            Ok(response) => return Ok((to_client(response), to)),
+            Err(e) if e.is_connect() => last = format!("connect to {to}: {}", error_chain(&e)),
+            Err(e) => return Err(format!("upstream {to}: {}", error_chain(&e))),
+        }
     }
+    Err(last)
+}
+
+/// An error and its sources, as one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 /// A request's headers as the origin (or the parent) gets them: without

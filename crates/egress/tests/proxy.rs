@@ -623,6 +623,32 @@ fn oversized_heads_and_origin_form_issue_21() {
     };
     assert!(cut, "a slow head was not cut: {sent} bytes sent");
     assert!(sent < head.len(), "{sent} bytes sent");
+    // Keep-alive to the origin: two clients, one after the other, one
+    // origin connection.
+    let (alive, accepted) = egress_test_support::origin::keep_alive_origin();
+    let pooled = Proxy::start(
+        d,
+        "pooled",
+        &args(
+            &catalog,
+            &[
+                "--allow-net",
+                "127.0.0.0/8",
+                "--resolve",
+                &format!("feed.egress.test:{alive}:127.0.0.1"),
+            ],
+        ),
+    );
+    for _ in 0..3 {
+        let answer = pooled.raw(&format!(
+            "GET http://feed.egress.test:{alive}/feed/ HTTP/1.1\r\nHost: feed.egress.test\r\n\r\n"
+        ));
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"),
+            "{answer}"
+        );
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     // Upgrade on plain HTTP is refused.
     let answer = proxy.raw(
         "GET http://feed.egress.test:8080/feed/ HTTP/1.1\r\nHost: feed.egress.test:8080\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
