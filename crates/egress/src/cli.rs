@@ -35,8 +35,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// A forward proxy that lets each site system reach what its plan
     /// allows: report mode logs what it would deny, enforce mode denies
-    /// it (in progress: docs/proxy.md).
+    /// it (docs/proxy.md).
     Proxy(ProxyArgs),
+    /// Hold what a site already has against the plan: its proxy's logs
+    /// (docs/audit.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Render the plan as an allowlist for a firewall or proxy, exactly where
     /// the target can express it, with every loss of precision reported.
     Render(RenderArgs),
@@ -497,6 +501,56 @@ pub enum ExplainFormat {
     Table,
     /// One JSON document per line and input.
     Jsonl,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Read proxy logs and report the denied or failed requests the plan
+    /// needs (by feature and role), the hosts seen under each wildcard of
+    /// the plan, and the denied hosts the catalog does not know. Exit
+    /// status 1 when the plan needs a denied request.
+    Log(AuditLogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditLogArgs {
+    /// Log files (gzip-compressed ones too), or `-` for standard input.
+    #[arg(required = true, value_name = "FILE|-")]
+    pub files: Vec<String>,
+    /// What the logs are written in: Squid's native access.log, W3C
+    /// extended (IIS, TMG, appliances), or egress proxy's decision log.
+    #[arg(long, value_enum)]
+    pub input: LogInput,
+    #[command(flatten)]
+    pub source: Source,
+    #[command(flatten)]
+    pub select: Select,
+    /// Azure cloud (default: the profile's, else public).
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+    /// Hosts kept per list (most seen first).
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub top: u32,
+    /// Also list allowed hosts outside the plan.
+    #[arg(long)]
+    pub show_unplanned: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogInput {
+    Squid,
+    W3c,
+    Egress,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Table,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+mod audit;
 mod catalog;
 mod check;
 mod cli;
@@ -63,6 +64,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Check(args) => check::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Proxy(args) => proxy::run(args),
+        Command::Audit(command) => audit::run(command),
         Command::Catalog(command) => catalog::run(command),
         Command::Profile(command) => done(profile::run(command)),
         Command::Pac(command) => pac::run(command),

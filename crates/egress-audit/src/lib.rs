@@ -1,0 +1,16 @@
+//! `egress audit`, without I/O (docs/audit.md).
+//!
+//! - [`log`]: one line of a proxy's log read as a request (host, port,
+//!   method, status, client, whether it was denied or failed): Squid's
+//!   native `access.log`, W3C extended (fields from its `#Fields:`
+//!   header), and `egress proxy`'s JSON decision log.
+//! - [`tally`]: requests held against the plan in tables whose size does
+//!   not grow with the log: denied requests the plan needs (by plan row,
+//!   with its features and roles), the hosts seen under each wildcard of
+//!   the plan, denied hosts the catalog does not know, and (optionally)
+//!   allowed hosts outside the plan.
+
+#![forbid(unsafe_code)]
+
+pub mod log;
+pub mod tally;

@@ -1,0 +1,349 @@
+//! Proxy log lines, read as requests.
+
+use std::borrow::Cow;
+
+/// What a log is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Squid's native `access.log` (`logformat squid`), as `egress proxy
+    /// --access-log` writes it too.
+    Squid,
+    /// W3C extended log files (IIS, ISA/TMG/Forefront, many appliances):
+    /// the fields a `#Fields:` directive names.
+    W3c,
+    /// `egress proxy --decision-log`: a JSON object a line.
+    Egress,
+}
+
+/// What became of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    Allowed,
+    /// Refused by the proxy (403, 407, Squid's `TCP_DENIED`, a W3C
+    /// `Denied` action, egress's `deny`).
+    Denied,
+    /// Allowed, but the proxy could not reach the origin (5xx from the
+    /// proxy, status 0, egress's `error`).
+    Failed,
+}
+
+/// One request of a log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// The host as written (not yet normalized).
+    pub host: Cow<'a, str>,
+    pub port: Option<u16>,
+    /// `CONNECT` (a tunnel: HTTPS), `GET`, ...
+    pub method: Cow<'a, str>,
+    pub status: u16,
+    pub outcome: Outcome,
+    pub client: Cow<'a, str>,
+    /// As the log writes it (Squid: Unix seconds; W3C: `date time`;
+    /// egress: RFC 3339); compared as text within one log.
+    pub time: Cow<'a, str>,
+}
+
+/// Why a line is not a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadLine(pub String);
+
+/// Reads the lines of one log, in order (a W3C log's `#Fields:` applies
+/// to the lines after it).
+#[derive(Debug)]
+pub struct Reader {
+    format: Format,
+    fields: Option<W3cFields>,
+}
+
+impl Reader {
+    pub fn new(format: Format) -> Reader {
+        Reader {
+            format,
+            fields: None,
+        }
+    }
+
+    /// The request `line` records; `None` for a line that records none
+    /// (blank, a comment or directive, a Squid transaction without a URL).
+    pub fn read<'a>(&mut self, line: &'a str) -> Result<Option<Entry<'a>>, BadLine> {
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.trim().is_empty() {
+            return Ok(None);
+        }
+        match self.format {
+            Format::Squid => squid(line),
+            Format::W3c => {
+                if let Some(directive) = line.strip_prefix('#') {
+                    if let Some(fields) = directive.strip_prefix("Fields:") {
+                        self.fields = Some(W3cFields::new(fields)?);
+                    }
+                    return Ok(None);
+                }
+                match &self.fields {
+                    Some(fields) => fields.read(line),
+                    None => Err(BadLine(
+                        "a W3C log line before any `#Fields:` directive".to_owned(),
+                    )),
+                }
+            }
+            Format::Egress => egress(line),
+        }
+    }
+}
+
+/// `time elapsed client action/status bytes method URL user hierarchy
+/// type`.
+fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
+    let mut fields = line.split_ascii_whitespace();
+    let mut next = |what: &str| {
+        fields
+            .next()
+            .ok_or_else(|| BadLine(format!("Squid's native format has 10 fields; {what} is missing")))
+    };
+    let time = next("the time")?;
+    let _elapsed = next("the elapsed time")?;
+    let client = next("the client")?;
+    let action = next("the action/status")?;
+    let _bytes = next("the size")?;
+    let method = next("the method")?;
+    let url = next("the URL")?;
+    let (action, status) = action
+        .rsplit_once('/')
+        .ok_or_else(|| BadLine(format!("`{action}` is not ACTION/STATUS")))?;
+    let status: u16 = status
+        .parse()
+        .map_err(|_| BadLine(format!("`{status}` is not an HTTP status")))?;
+    if url.starts_with("error:") || url == "-" {
+        // A transaction that never became a request (`error:invalid-request`).
+        return Ok(None);
+    }
+    let (host, port) = url_host(url, method)?;
+    let outcome = if action.contains("DENIED") || status == 403 || status == 407 {
+        Outcome::Denied
+    } else if status == 0 || status >= 500 || action.contains("ABORTED") {
+        Outcome::Failed
+    } else {
+        Outcome::Allowed
+    };
+    Ok(Some(Entry {
+        host: Cow::Borrowed(host),
+        port,
+        method: Cow::Borrowed(method),
+        status,
+        outcome,
+        client: Cow::Borrowed(client),
+        time: Cow::Borrowed(time),
+    }))
+}
+
+/// The host and port a request URL names: `host:port` (CONNECT, or a
+/// TMG `cs-uri`), `scheme://[user@]host[:port]/...`, `[v6]:port`.
+pub fn url_host<'a>(url: &'a str, method: &str) -> Result<(&'a str, Option<u16>), BadLine> {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6
+            .split_once(']')
+            .ok_or_else(|| BadLine(format!("`{url}`: an IPv6 address without `]`")))?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(BadLine(format!("`{url}` names no host")));
+    }
+    let port = match port {
+        Some(p) => Some(
+            p.parse::<u16>()
+                .map_err(|_| BadLine(format!("`{url}`: `{p}` is not a port")))?,
+        ),
+        None => match (scheme, method) {
+            (Some(s), _) if s.eq_ignore_ascii_case("https") => Some(443),
+            (Some(s), _) if s.eq_ignore_ascii_case("http") => Some(80),
+            (None, "CONNECT") => Some(443),
+            _ => None,
+        },
+    };
+    Ok((host, port))
+}
+
+/// Where a W3C log's fields are, by the names of its `#Fields:` line.
+#[derive(Debug)]
+struct W3cFields {
+    count: usize,
+    date: Option<usize>,
+    time: Option<usize>,
+    client: Option<usize>,
+    method: Option<usize>,
+    /// `cs-uri`: a whole URL, or `host:port` for CONNECT.
+    uri: Option<usize>,
+    /// `cs-host` or `r-host`: the target's host.
+    host: Option<usize>,
+    /// `r-port`, `cs-uri-port`: the target's port.
+    port: Option<usize>,
+    scheme: Option<usize>,
+    status: Option<usize>,
+    /// `s-action`, `action`, `x-action`: `Allowed`, `Denied`, `TCP_DENIED`.
+    action: Option<usize>,
+}
+
+impl W3cFields {
+    fn new(names: &str) -> Result<W3cFields, BadLine> {
+        let names: Vec<&str> = names.split_ascii_whitespace().collect();
+        let at = |wanted: &[&str]| {
+            wanted
+                .iter()
+                .find_map(|w| names.iter().position(|n| n.eq_ignore_ascii_case(w)))
+        };
+        let fields = W3cFields {
+            count: names.len(),
+            date: at(&["date"]),
+            time: at(&["time"]),
+            client: at(&["c-ip"]),
+            method: at(&["cs-method"]),
+            uri: at(&["cs-uri"]),
+            host: at(&["cs-host", "r-host", "cs(host)", "r-dns"]),
+            port: at(&["r-port", "cs-uri-port"]),
+            scheme: at(&["cs-uri-scheme", "cs-protocol"]),
+            status: at(&["sc-status"]),
+            action: at(&["s-action", "action", "x-action", "sc-filter-result"]),
+        };
+        if fields.host.is_none() && fields.uri.is_none() {
+            return Err(BadLine(
+                "the `#Fields:` directive names no host field (cs-host, r-host or cs-uri)"
+                    .to_owned(),
+            ));
+        }
+        if fields.status.is_none() && fields.action.is_none() {
+            return Err(BadLine(
+                "the `#Fields:` directive names neither sc-status nor an action field".to_owned(),
+            ));
+        }
+        Ok(fields)
+    }
+
+    fn read<'a>(&self, line: &'a str) -> Result<Option<Entry<'a>>, BadLine> {
+        let values: Vec<&str> = line.split_ascii_whitespace().collect();
+        if values.len() != self.count {
+            return Err(BadLine(format!(
+                "{} fields where `#Fields:` names {}",
+                values.len(),
+                self.count
+            )));
+        }
+        let get = |i: Option<usize>| i.map(|i| values[i]).filter(|v| *v != "-");
+        let method = get(self.method).unwrap_or("-");
+        let (mut host, mut port) = match get(self.host) {
+            Some(h) => (h, None),
+            None => ("", None),
+        };
+        if let Some(uri) = get(self.uri)
+            && (host.is_empty() || uri.contains("://"))
+        {
+            let (h, p) = url_host(uri, method)?;
+            if host.is_empty() {
+                host = h;
+            }
+            port = p;
+        }
+        if host.is_empty() {
+            return Err(BadLine("the line names no host".to_owned()));
+        }
+        if let Some(p) = get(self.port) {
+            port = Some(
+                p.parse()
+                    .map_err(|_| BadLine(format!("`{p}` is not a port")))?,
+            );
+        }
+        if port.is_none() {
+            port = match get(self.scheme).map(str::to_ascii_lowercase).as_deref() {
+                Some("https") => Some(443),
+                Some("http") => Some(80),
+                _ if method == "CONNECT" => Some(443),
+                _ => None,
+            };
+        }
+        let status: u16 = match get(self.status) {
+            Some(s) => s
+                .parse()
+                .map_err(|_| BadLine(format!("`{s}` is not an HTTP status")))?,
+            None => 0,
+        };
+        let action = get(self.action).unwrap_or_default().to_ascii_lowercase();
+        let outcome = if action.contains("denied")
+            || action.contains("blocked")
+            || status == 403
+            || status == 407
+        {
+            Outcome::Denied
+        } else if (self.status.is_some() && (status == 0 || status >= 500))
+            || action.contains("failed")
+        {
+            Outcome::Failed
+        } else {
+            Outcome::Allowed
+        };
+        let time = match (get(self.date), get(self.time)) {
+            (Some(d), Some(t)) => Cow::Owned(format!("{d} {t}")),
+            (None, Some(t)) => Cow::Borrowed(t),
+            (Some(d), None) => Cow::Borrowed(d),
+            (None, None) => Cow::Borrowed("-"),
+        };
+        Ok(Some(Entry {
+            host: Cow::Borrowed(host),
+            port,
+            method: Cow::Borrowed(method),
+            status,
+            outcome,
+            client: Cow::Borrowed(get(self.client).unwrap_or("-")),
+            time,
+        }))
+    }
+}
+
+/// A line of `egress proxy`'s decision log (docs/proxy.md).
+#[derive(serde::Deserialize)]
+struct Decision {
+    time: String,
+    source: String,
+    method: String,
+    host: String,
+    port: u16,
+    decision: String,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    status: Option<u16>,
+}
+
+fn egress(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
+    let d: Decision =
+        serde_json::from_str(line).map_err(|e| BadLine(format!("not a decision log line: {e}")))?;
+    let outcome = match (d.decision.as_str(), &d.error) {
+        ("deny", _) => Outcome::Denied,
+        (_, Some(_)) => Outcome::Failed,
+        _ => Outcome::Allowed,
+    };
+    let status = d.status.unwrap_or(match outcome {
+        Outcome::Denied => 403,
+        Outcome::Failed => 502,
+        Outcome::Allowed => 200,
+    });
+    Ok(Some(Entry {
+        host: Cow::Owned(d.host),
+        port: Some(d.port),
+        method: Cow::Owned(d.method),
+        status,
+        outcome,
+        client: Cow::Owned(d.source),
+        time: Cow::Owned(d.time),
+    }))
+}

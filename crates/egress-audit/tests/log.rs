@@ -1,0 +1,141 @@
+//! Log lines read as requests: Squid's native format, W3C extended
+//! (TMG's and IIS's fields), egress's decision log; and what is not a
+//! request.
+
+use egress_audit::log::{Format, Reader};
+
+/// Reads `lines` in order as `format`: each line's request as
+/// `host port method status outcome client time`, `-` for a line that
+/// records none, or `bad: reason`.
+#[track_caller]
+fn check(format: Format, lines: &[(&str, &str)]) {
+    let mut reader = Reader::new(format);
+    for (line, expected) in lines {
+        let got = match reader.read(line) {
+            Ok(Some(e)) => format!(
+                "{} {} {} {} {:?} {} {}",
+                e.host,
+                e.port.map_or("-".to_owned(), |p| p.to_string()),
+                e.method,
+                e.status,
+                e.outcome,
+                e.client,
+                e.time
+            ),
+            Ok(None) => "-".to_owned(),
+            Err(e) => format!("bad: {e}"),
+        };
+        assert_eq!(got, *expected, "{line}");
+    }
+}
+
+#[test]
+fn squid_native() {
+    check(
+        Format::Squid,
+        &[
+            (
+                "1796177256.766    153 127.0.0.1 TCP_TUNNEL/200 4721 CONNECT allowed.contoso.test:443 - HIER_DIRECT/192.0.2.7 -",
+                "allowed.contoso.test 443 CONNECT 200 Allowed 127.0.0.1 1796177256.766",
+            ),
+            (
+                "1796177257.012      0 10.0.0.5 TCP_DENIED/403 0 CONNECT Other.Contoso.test:443 - HIER_NONE/- -",
+                "Other.Contoso.test 443 CONNECT 403 Denied 10.0.0.5 1796177257.012",
+            ),
+            (
+                "1796177257.530     12 10.0.0.5 TCP_MISS/200 512 GET http://feed.contoso.test/feed/a?x=1 - HIER_DIRECT/192.0.2.8 text/plain",
+                "feed.contoso.test 80 GET 200 Allowed 10.0.0.5 1796177257.530",
+            ),
+            (
+                "1796177257.530     12 10.0.0.5 TCP_MISS/503 0 GET http://user@[2001:db8::1]:8080/ - HIER_DIRECT/2001:db8::1 -",
+                "2001:db8::1 8080 GET 503 Failed 10.0.0.5 1796177257.530",
+            ),
+            (
+                "1796177258.000      0 10.0.0.6 TCP_DENIED/407 3900 CONNECT go.microsoft.com:443 - HIER_NONE/- text/html",
+                "go.microsoft.com 443 CONNECT 407 Denied 10.0.0.6 1796177258.000",
+            ),
+            (
+                "1796177258.100      1 10.0.0.6 TCP_MISS_ABORTED/000 0 GET https://a.example/ - HIER_DIRECT/192.0.2.9 -",
+                "a.example 443 GET 0 Failed 10.0.0.6 1796177258.100",
+            ),
+            (
+                "1796177258.200      0 10.0.0.6 NONE_NONE/000 0 - error:transaction-end-before-headers - HIER_NONE/- -",
+                "-",
+            ),
+            ("", "-"),
+            (
+                "garbage",
+                "bad: Squid's native format has 10 fields; the elapsed time is missing",
+            ),
+            (
+                "1 2 3 TCP_MISS 0 GET http://a/ - - -",
+                "bad: `TCP_MISS` is not ACTION/STATUS",
+            ),
+            (
+                "1 2 3 TCP_MISS/200 0 GET http://a:99999/ - - -",
+                "bad: `http://a:99999/`: `99999` is not a port",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn w3c_extended() {
+    // Forefront TMG's web proxy log.
+    check(
+        Format::W3c,
+        &[
+            ("10.0.0.5 CONNECT a:443", "bad: a W3C log line before any `#Fields:` directive"),
+            ("#Software: Microsoft Forefront Threat Management Gateway", "-"),
+            (
+                "#Fields: date time c-ip cs-username cs-method cs-uri sc-status action r-host r-port",
+                "-",
+            ),
+            (
+                "2026-12-01 10:00:00 10.0.0.5 - CONNECT go.microsoft.com:443 0 Denied go.microsoft.com 443",
+                "go.microsoft.com 443 CONNECT 0 Denied 10.0.0.5 2026-12-01 10:00:00",
+            ),
+            (
+                "2026-12-01 10:00:01 10.0.0.5 CONTOSO\\cm01$ GET http://feed.contoso.test/x 200 Allowed feed.contoso.test 80",
+                "feed.contoso.test 80 GET 200 Allowed 10.0.0.5 2026-12-01 10:00:01",
+            ),
+            ("2026-12-01 10:00:02 10.0.0.5 - GET", "bad: 5 fields where `#Fields:` names 10"),
+        ],
+    );
+    // IIS-style fields: the host in cs-host, no port.
+    check(
+        Format::W3c,
+        &[
+            (
+                "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip sc-status cs-host",
+                "-",
+            ),
+            (
+                "2026-12-01 10:00:00 10.0.0.1 GET /x - 8080 - 10.0.0.7 403 blocked.example",
+                "blocked.example - GET 403 Denied 10.0.0.7 2026-12-01 10:00:00",
+            ),
+            (
+                "#Fields: date time c-ip",
+                "bad: the `#Fields:` directive names no host field (cs-host, r-host or cs-uri)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn egress_decision_log() {
+    check(
+        Format::Egress,
+        &[
+            (
+                r#"{"time":"2026-12-02T05:59:34Z","source":"127.0.0.1","method":"CONNECT","host":"manage.microsoft.com","port":443,"decision":"deny","would_deny":false,"reason":"r","roles":["all"],"servers":[],"rows":[],"duration_ms":0}"#,
+                "manage.microsoft.com 443 CONNECT 403 Denied 127.0.0.1 2026-12-02T05:59:34Z",
+            ),
+            (
+                r#"{"time":"t","source":"10.0.0.5","method":"GET","host":"a.example","port":80,"decision":"allow","would_deny":false,"reason":"r","roles":[],"servers":[],"rows":[],"error":"DNS: a.example: no such host","duration_ms":3}"#,
+                "a.example 80 GET 502 Failed 10.0.0.5 t",
+            ),
+            ("{\"time\":1}", "bad: not a decision log line: invalid type: integer `1`, expected a string at line 1 column 9"),
+        ],
+    );
+}

@@ -1,0 +1,256 @@
+//! `egress audit`: what a site already has, held against the plan
+//! (docs/audit.md). `audit log` streams proxy logs (gzip too) through
+//! egress-audit's readers and tally.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read};
+
+use anyhow::Context as _;
+use egress_audit::log::{Format, Reader};
+use egress_audit::tally::{Audit, HostCount, Report};
+use egress_catalog::plan;
+use serde::Serialize;
+
+use crate::Exit;
+use crate::cli::{AuditCommand, AuditFormat, AuditLogArgs, LogInput};
+use crate::context;
+
+pub fn run(command: &AuditCommand) -> anyhow::Result<Exit> {
+    match command {
+        AuditCommand::Log(args) => log(args),
+    }
+}
+
+/// Reads a log file (or standard input), through gzip when it is
+/// compressed (its name ends in `.gz`, or it starts with gzip's magic).
+fn open(name: &str) -> anyhow::Result<Box<dyn BufRead>> {
+    const BUFFER: usize = 256 * 1024;
+    let raw: Box<dyn Read> = if name == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(name).with_context(|| format!("cannot read {name}"))?)
+    };
+    let mut reader = BufReader::with_capacity(BUFFER, raw);
+    let magic = reader
+        .fill_buf()
+        .with_context(|| format!("cannot read {name}"))?
+        .starts_with(&[0x1f, 0x8b]);
+    if magic || name.ends_with(".gz") {
+        let gz = flate2::bufread::MultiGzDecoder::new(reader);
+        return Ok(Box::new(BufReader::with_capacity(BUFFER, gz)));
+    }
+    Ok(Box::new(reader))
+}
+
+fn log(args: &AuditLogArgs) -> anyhow::Result<Exit> {
+    let loaded = context::load(&args.source)?;
+    context::check_ids(&loaded.catalog, &args.select)?;
+    let request = context::request(&loaded, &args.select, args.cloud);
+    let plan = plan::resolve(&loaded.catalog, &request);
+    let format = match args.input {
+        LogInput::Squid => Format::Squid,
+        LogInput::W3c => Format::W3c,
+        LogInput::Egress => Format::Egress,
+    };
+    let mut audit = Audit::new(
+        &plan,
+        &[&loaded.catalog],
+        args.top as usize,
+        args.show_unplanned,
+    );
+    let mut line = Vec::with_capacity(1024);
+    for name in &args.files {
+        let mut input = open(name)?;
+        let mut reader = Reader::new(format);
+        let mut number = 0u64;
+        loop {
+            line.clear();
+            let n = input
+                .read_until(b'\n', &mut line)
+                .with_context(|| format!("cannot read {name} after line {number}"))?;
+            if n == 0 {
+                break;
+            }
+            number += 1;
+            let Ok(text) = std::str::from_utf8(&line) else {
+                audit.bad_line(name, number, "not UTF-8".to_owned());
+                continue;
+            };
+            match reader.read(text) {
+                Ok(Some(entry)) => audit.add(&entry),
+                Ok(None) => audit.other_line(),
+                Err(e) => audit.bad_line(name, number, e.0),
+            }
+        }
+    }
+    let report = audit.report();
+    let header = crate::plan::header(&plan, &loaded);
+    let text = match args.format {
+        AuditFormat::Json => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                header: &'a [String],
+                #[serde(flatten)]
+                report: &'a Report,
+            }
+            let mut text = serde_json::to_string_pretty(&Doc {
+                header: &header,
+                report: &report,
+            })?;
+            text.push('\n');
+            text
+        }
+        AuditFormat::Table => table(&header, &report),
+        AuditFormat::Markdown => markdown(&header, &report),
+    };
+    crate::output::emit(&text, None)?;
+    Ok(if report.needed.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Found
+    })
+}
+
+fn summary(r: &Report) -> String {
+    format!(
+        "{} lines: {} requests ({} denied, {} failed), {} not requests",
+        r.lines, r.requests, r.denied, r.failed, r.bad_lines
+    )
+}
+
+fn hosts(list: &[HostCount]) -> String {
+    list.iter()
+        .map(|h| format!("{} ({})", h.host, h.count))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn table(header: &[String], r: &Report) -> String {
+    let mut out = String::new();
+    for line in header {
+        let _ = writeln!(out, "# {line}");
+    }
+    let _ = writeln!(out, "# {}", summary(r));
+    for bad in &r.first_bad_lines {
+        let _ = writeln!(out, "# not a request: {}:{}: {}", bad.file, bad.line, bad.reason);
+    }
+    let _ = writeln!(out);
+    if r.needed.is_empty() {
+        let _ = writeln!(out, "No denied or failed request is one the plan needs.");
+    } else {
+        let _ = writeln!(
+            out,
+            "Denied or failed requests the plan needs ({} rows): the features below break",
+            r.needed.len()
+        );
+        for n in &r.needed {
+            let statuses: Vec<String> = n
+                .statuses
+                .iter()
+                .map(|(s, c)| format!("{s} x{c}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {}  {} requests ({})  first {}  last {}",
+                n.row,
+                n.count,
+                statuses.join(", "),
+                n.first_seen,
+                n.last_seen
+            );
+            let _ = writeln!(out, "    features: {}", n.features.join(", "));
+            let _ = writeln!(out, "    roles: {}", n.roles.join(", "));
+            let more = if n.more_clients { ", ..." } else { "" };
+            let _ = writeln!(out, "    clients: {}{more}", n.clients.join(", "));
+            let _ = writeln!(out, "    hosts: {}", hosts(&n.hosts));
+        }
+    }
+    if !r.wildcards.is_empty() {
+        let _ = writeln!(out, "\nHosts seen under the plan's wildcards:");
+        for w in &r.wildcards {
+            let more = if w.complete { "" } else { " (the most seen)" };
+            let _ = writeln!(out, "  {}{more}: {}", w.row, hosts(&w.hosts));
+        }
+    }
+    if !r.denied_not_in_catalog.is_empty() {
+        let _ = writeln!(out, "\nDenied hosts the catalog does not know (most denied first):");
+        for h in &r.denied_not_in_catalog {
+            let _ = writeln!(out, "  {} ({})", h.host, h.count);
+        }
+    }
+    if let Some(unplanned) = &r.unplanned {
+        let _ = writeln!(out, "\nAllowed hosts outside the plan (most seen first):");
+        for h in unplanned {
+            let _ = writeln!(out, "  {} ({})", h.host, h.count);
+        }
+    }
+    out
+}
+
+fn markdown(header: &[String], r: &Report) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = String::from("# egress audit log\n\n");
+    for line in header {
+        let _ = writeln!(out, "- {}", cell(line));
+    }
+    let _ = writeln!(out, "- {}", summary(r));
+    for bad in &r.first_bad_lines {
+        let _ = writeln!(
+            out,
+            "- not a request: `{}:{}`: {}",
+            bad.file,
+            bad.line,
+            cell(&bad.reason)
+        );
+    }
+    let _ = writeln!(out, "\n## Denied or failed requests the plan needs\n");
+    if r.needed.is_empty() {
+        let _ = writeln!(out, "None.");
+    } else {
+        let _ = writeln!(
+            out,
+            "| plan row | requests | features | roles | first seen | last seen | clients | hosts |\n|---|---|---|---|---|---|---|---|"
+        );
+        for n in &r.needed {
+            let more = if n.more_clients { ", ..." } else { "" };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} | {} | {}{more} | {} |",
+                n.row,
+                n.count,
+                cell(&n.features.join(", ")),
+                cell(&n.roles.join(", ")),
+                cell(&n.first_seen),
+                cell(&n.last_seen),
+                cell(&n.clients.join(", ")),
+                cell(&hosts(&n.hosts))
+            );
+        }
+    }
+    if !r.wildcards.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Hosts seen under the plan's wildcards\n\n| wildcard | hosts (requests) |\n|---|---|"
+        );
+        for w in &r.wildcards {
+            let _ = writeln!(out, "| `{}` | {} |", w.row, cell(&hosts(&w.hosts)));
+        }
+    }
+    let lists = [
+        (
+            "Denied hosts the catalog does not know",
+            Some(&r.denied_not_in_catalog),
+        ),
+        ("Allowed hosts outside the plan", r.unplanned.as_ref()),
+    ];
+    for (title, list) in lists {
+        let Some(list) = list.filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let _ = writeln!(out, "\n## {title}\n\n| host | requests |\n|---|---|");
+        for h in list {
+            let _ = writeln!(out, "| `{}` | {} |", h.host, h.count);
+        }
+    }
+    out
+}
