@@ -97,9 +97,11 @@ impl Reader {
 fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
     let mut fields = line.split_ascii_whitespace();
     let mut next = |what: &str| {
-        fields
-            .next()
-            .ok_or_else(|| BadLine(format!("Squid's native format has 10 fields; {what} is missing")))
+        fields.next().ok_or_else(|| {
+            BadLine(format!(
+                "Squid's native format has 10 fields; {what} is missing"
+            ))
+        })
     };
     let time = next("the time")?;
     let _elapsed = next("the elapsed time")?;

@@ -26,22 +26,29 @@ struct Known {
     in_catalog: bool,
 }
 
-/// The hosts counted most often, in bounded memory: at most twice `keep`
-/// are held; past that, the least counted are dropped (their counts, if
-/// seen again, start afresh: counts are at least what is shown).
+/// The hosts counted most often, in bounded memory (the Space-Saving
+/// scheme, pruned in batches): at most `2 × hold` hosts are held; past
+/// that, all but the `hold` most counted are dropped, and a host seen
+/// again, or for the first time, starts from the highest count dropped
+/// (`floor`), so a host seen often late in a log still rises to the top.
+/// Every count is then at most `floor` above the truth; a host seen more
+/// than one time in `hold` is never lost.
 #[derive(Debug, Clone)]
 pub struct TopHosts {
     keep: usize,
+    hold: usize,
     counts: HashMap<String, u64>,
-    pruned: bool,
+    floor: u64,
 }
 
 impl TopHosts {
+    /// Shows the `keep` most counted; holds many more.
     pub fn new(keep: usize) -> TopHosts {
         TopHosts {
             keep,
+            hold: (keep * 50).max(1_000),
             counts: HashMap::new(),
-            pruned: false,
+            floor: 0,
         }
     }
 
@@ -50,14 +57,19 @@ impl TopHosts {
             *n += 1;
             return;
         }
-        self.counts.insert(host.to_owned(), 1);
-        if self.counts.len() > 2 * self.keep {
+        self.counts.insert(host.to_owned(), self.floor + 1);
+        if self.counts.len() > 2 * self.hold {
             let mut all: Vec<(String, u64)> = self.counts.drain().collect();
             all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            all.truncate(self.keep);
+            self.floor = self.floor.max(all[self.hold].1);
+            all.truncate(self.hold);
             self.counts = all.into_iter().collect();
-            self.pruned = true;
         }
+    }
+
+    /// How much a count may be above the truth (0: every count is exact).
+    pub fn error(&self) -> u64 {
+        self.floor
     }
 
     /// The `keep` most counted, most first.
@@ -133,9 +145,11 @@ impl<'p> Audit<'p> {
         let mut c = HostSet::builder();
         for catalog in catalogs {
             for e in &catalog.endpoints {
-                if let Ok(p) = e.destination.host().resolve(|name| {
-                    plan.request.placeholders.get(name).map(String::as_str)
-                }) {
+                if let Ok(p) = e
+                    .destination
+                    .host()
+                    .resolve(|name| plan.request.placeholders.get(name).map(String::as_str))
+                {
                     c.push(&p);
                 }
             }
@@ -289,10 +303,8 @@ impl<'p> Audit<'p> {
                 .iter()
                 .map(|(&i, n)| {
                     let r = row(i);
-                    let mut features: Vec<String> = r
-                        .in_force()
-                        .map(|q| q.feature.clone())
-                        .collect();
+                    let mut features: Vec<String> =
+                        r.in_force().map(|q| q.feature.clone()).collect();
                     features.sort();
                     features.dedup();
                     let mut roles: Vec<String> = r.in_force().map(|q| q.role.clone()).collect();
@@ -307,7 +319,11 @@ impl<'p> Audit<'p> {
                         last_seen: n.last.clone(),
                         clients: n.clients.keys().cloned().collect(),
                         more_clients: n.more_clients,
-                        statuses: n.statuses.iter().map(|(s, c)| (s.to_string(), *c)).collect(),
+                        statuses: n
+                            .statuses
+                            .iter()
+                            .map(|(s, c)| (s.to_string(), *c))
+                            .collect(),
                         hosts: n
                             .hosts
                             .iter()
@@ -325,10 +341,11 @@ impl<'p> Audit<'p> {
                 .map(|(&i, top)| WildcardRow {
                     row: row(i).host.clone(),
                     hosts: top.top(),
-                    complete: !top.pruned,
+                    count_error: top.error(),
                 })
                 .collect(),
             denied_not_in_catalog: self.denied_unknown.top(),
+            denied_not_in_catalog_error: self.denied_unknown.error(),
             unplanned: self.unplanned.as_ref().map(TopHosts::top),
         }
     }
@@ -356,6 +373,8 @@ pub struct Report {
     pub wildcards: Vec<WildcardRow>,
     /// Denied hosts no catalog endpoint matches, most denied first.
     pub denied_not_in_catalog: Vec<HostCount>,
+    /// How much those counts may be above the truth (see [`TopHosts`]).
+    pub denied_not_in_catalog_error: u64,
     /// Allowed hosts outside the plan (`--show-unplanned`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unplanned: Option<Vec<HostCount>>,
@@ -383,7 +402,7 @@ pub struct NeededRow {
 pub struct WildcardRow {
     pub row: String,
     pub hosts: Vec<HostCount>,
-    /// Whether every host seen is counted (else: the most seen, at least
-    /// as often as shown).
-    pub complete: bool,
+    /// How much a count may be above the truth: 0 unless the row saw more
+    /// distinct hosts than are held.
+    pub count_error: u64,
 }

@@ -85,8 +85,14 @@ fn w3c_extended() {
     check(
         Format::W3c,
         &[
-            ("10.0.0.5 CONNECT a:443", "bad: a W3C log line before any `#Fields:` directive"),
-            ("#Software: Microsoft Forefront Threat Management Gateway", "-"),
+            (
+                "10.0.0.5 CONNECT a:443",
+                "bad: a W3C log line before any `#Fields:` directive",
+            ),
+            (
+                "#Software: Microsoft Forefront Threat Management Gateway",
+                "-",
+            ),
             (
                 "#Fields: date time c-ip cs-username cs-method cs-uri sc-status action r-host r-port",
                 "-",
@@ -99,7 +105,10 @@ fn w3c_extended() {
                 "2026-12-01 10:00:01 10.0.0.5 CONTOSO\\cm01$ GET http://feed.contoso.test/x 200 Allowed feed.contoso.test 80",
                 "feed.contoso.test 80 GET 200 Allowed 10.0.0.5 2026-12-01 10:00:01",
             ),
-            ("2026-12-01 10:00:02 10.0.0.5 - GET", "bad: 5 fields where `#Fields:` names 10"),
+            (
+                "2026-12-01 10:00:02 10.0.0.5 - GET",
+                "bad: 5 fields where `#Fields:` names 10",
+            ),
         ],
     );
     // IIS-style fields: the host in cs-host, no port.
@@ -135,7 +144,10 @@ fn egress_decision_log() {
                 r#"{"time":"t","source":"10.0.0.5","method":"GET","host":"a.example","port":80,"decision":"allow","would_deny":false,"reason":"r","roles":[],"servers":[],"rows":[],"error":"DNS: a.example: no such host","duration_ms":3}"#,
                 "a.example 80 GET 502 Failed 10.0.0.5 t",
             ),
-            ("{\"time\":1}", "bad: not a decision log line: invalid type: integer `1`, expected a string at line 1 column 9"),
+            (
+                "{\"time\":1}",
+                "bad: not a decision log line: invalid type: integer `1`, expected a string at line 1 column 9",
+            ),
         ],
     );
 }

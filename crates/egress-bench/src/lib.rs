@@ -234,3 +234,76 @@ impl Process {
         (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / 100.0
     }
 }
+
+/// Writes a Squid native access.log of `lines` requests over about
+/// `hosts` distinct hosts, for `audit log`'s benchmark: a third of the
+/// requests go to catalog hosts (instances of wildcards among them), the
+/// rest to generated ones; 60 % are tunnels, the rest plain HTTP; one in
+/// `denied_every` is denied. The same arguments make the same file.
+pub fn squid_access_log(
+    out: &mut impl std::io::Write,
+    lines: usize,
+    hosts: usize,
+    denied_every: usize,
+) -> std::io::Result<()> {
+    let catalog: Vec<String> = catalog_patterns()
+        .iter()
+        .map(|p| p.as_str().replacen('*', "n7", 1))
+        .collect();
+    // xorshift64*: fixed seed, no dependency.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let mut time = 1_796_000_000_000u64;
+    for i in 0..lines {
+        let r = next();
+        time += r % 40;
+        let host = if r % 3 == 0 {
+            catalog[(r >> 8) as usize % catalog.len()].clone()
+        } else {
+            let k = (r >> 16) as usize % hosts;
+            format!("host{k}.site{}.example.net", k % 997)
+        };
+        let client = format!(
+            "10.{}.{}.{}",
+            (r >> 24) % 4,
+            (r >> 32) % 256,
+            (r >> 40) % 250 + 1
+        );
+        let denied = i % denied_every == 0;
+        let tunnel = (r >> 48) % 10 < 6;
+        let (action, status, bytes) = match (denied, tunnel) {
+            (true, _) => ("TCP_DENIED", 403, 3_942),
+            (false, true) => ("TCP_TUNNEL", 200, 4_000 + (r >> 20) % 90_000),
+            (false, false) => ("TCP_MISS", 200, 300 + (r >> 20) % 9_000),
+        };
+        let hierarchy = if denied {
+            "HIER_NONE/-"
+        } else {
+            "HIER_DIRECT/192.0.2.7"
+        };
+        let elapsed = (r >> 36) % 3_000;
+        if tunnel {
+            writeln!(
+                out,
+                "{}.{:03} {elapsed:>6} {client} {action}/{status} {bytes} CONNECT {host}:443 - {hierarchy} -",
+                time / 1000,
+                time % 1000
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{}.{:03} {elapsed:>6} {client} {action}/{status} {bytes} GET http://{host}/path/{}/item?id={} - {hierarchy} text/html",
+                time / 1000,
+                time % 1000,
+                r % 97,
+                r % 100_000
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -132,7 +132,11 @@ fn table(header: &[String], r: &Report) -> String {
     }
     let _ = writeln!(out, "# {}", summary(r));
     for bad in &r.first_bad_lines {
-        let _ = writeln!(out, "# not a request: {}:{}: {}", bad.file, bad.line, bad.reason);
+        let _ = writeln!(
+            out,
+            "# not a request: {}:{}: {}",
+            bad.file, bad.line, bad.reason
+        );
     }
     let _ = writeln!(out);
     if r.needed.is_empty() {
@@ -168,12 +172,18 @@ fn table(header: &[String], r: &Report) -> String {
     if !r.wildcards.is_empty() {
         let _ = writeln!(out, "\nHosts seen under the plan's wildcards:");
         for w in &r.wildcards {
-            let more = if w.complete { "" } else { " (the most seen)" };
+            let more = match w.count_error {
+                0 => String::new(),
+                e => format!(" (the most seen; counts at most {e} high)"),
+            };
             let _ = writeln!(out, "  {}{more}: {}", w.row, hosts(&w.hosts));
         }
     }
     if !r.denied_not_in_catalog.is_empty() {
-        let _ = writeln!(out, "\nDenied hosts the catalog does not know (most denied first):");
+        let _ = writeln!(
+            out,
+            "\nDenied hosts the catalog does not know (most denied first):"
+        );
         for h in &r.denied_not_in_catalog {
             let _ = writeln!(out, "  {} ({})", h.host, h.count);
         }

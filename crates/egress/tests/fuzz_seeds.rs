@@ -10,6 +10,10 @@ mod host_pattern;
 mod import_page;
 #[path = "../../../fuzz/checks/proxy_challenge.rs"]
 mod proxy_challenge;
+#[path = "../../../fuzz/checks/proxy_log.rs"]
+mod proxy_log;
+#[path = "../../../fuzz/checks/request_head.rs"]
+mod request_head;
 #[path = "../../../fuzz/checks/windows_proxy.rs"]
 mod windows_proxy;
 
@@ -48,4 +52,14 @@ fn windows_proxy_seeds() {
 #[test]
 fn proxy_challenge_seeds() {
     replay("proxy_challenge", proxy_challenge::check);
+}
+
+#[test]
+fn proxy_log_seeds() {
+    replay("proxy_log", proxy_log::check);
+}
+
+#[test]
+fn request_head_seeds() {
+    replay("request_head", request_head::check);
 }

@@ -1,0 +1,239 @@
+//! `egress audit log` end to end: a real Squid's access.log (and the same
+//! gzip-compressed, by the `gzip` tool), a W3C extended log, egress
+//! proxy's decision log; bad lines counted, never fatal; exit statuses.
+
+use std::path::Path;
+use std::process::Command;
+
+use egress_test_support::origin::https_origin;
+use egress_test_support::squid::{self, Squid};
+use egress_test_support::tools::require;
+
+fn write_catalog(d: &Path, port: u16) -> std::path::PathBuf {
+    let text = egress_test_support::catalog_head("audit")
+        + &format!(
+            r#"
+[[role]]
+id = "scp"
+title = "Service connection point"
+
+[[feature]]
+id = "updates"
+title = "Updates"
+page = "p"
+section = "U"
+
+[[endpoint]]
+id = "needed"
+url = "https://needed.egress.test:{port}/"
+features = ["updates"]
+roles = ["scp"]
+
+[[endpoint]]
+id = "allowed"
+url = "https://allowed.egress.test:{port}/"
+features = ["updates"]
+
+[[endpoint]]
+id = "wild"
+url = "https://*.wild.egress.test:{port}/"
+features = ["updates"]
+"#
+        );
+    let path = d.join("catalog.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn audit(catalog: &Path, extra: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_egress"))
+        .args(["audit", "log", "--catalog"])
+        .arg(catalog)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// curl through a real Squid whose allowlist misses a host the plan
+/// needs; the audit of Squid's own access.log finds it, with its feature
+/// and role, the wildcard's hosts, and the unknown host it denied.
+#[test]
+fn a_real_squid_access_log_issue_22() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let names = [
+        "needed.egress.test",
+        "allowed.egress.test",
+        "a.wild.egress.test",
+        "unknown.example",
+    ];
+    let (ca, tls) = https_origin(&names);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let catalog = write_catalog(d, tls);
+    let rules = "acl ok dstdomain allowed.egress.test .wild.egress.test\n\
+                 http_access allow ok\n\
+                 http_access deny all\n";
+    let squid = Squid::start(squid::folder(), &names, rules);
+    let curl = |host: &str| {
+        Command::new(require("curl", "curl"))
+            .args(["-s", "-o", "/dev/null", "--max-time", "10", "--cacert"])
+            .arg(d.join("ca.pem"))
+            .args(["-x", &format!("http://127.0.0.1:{}", squid.port)])
+            .arg(format!("https://{host}:{tls}/"))
+            .env_remove("NO_PROXY")
+            .status()
+            .unwrap();
+    };
+    for host in names {
+        curl(host);
+    }
+    curl("needed.egress.test");
+    let log = squid.dir.path().join("access.log");
+    // Squid writes its log lines as transactions end.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 5
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Squid logged too little"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let log = log.display().to_string();
+    let (code, out, err) = audit(&catalog, &[&log, "--input", "squid", "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["requests"], 5, "{out}");
+    assert_eq!(report["denied"], 3, "{out}");
+    assert_eq!(report["needed"][0]["row"], "needed.egress.test", "{out}");
+    assert_eq!(report["needed"][0]["count"], 2, "{out}");
+    assert_eq!(report["needed"][0]["features"][0], "updates");
+    assert_eq!(report["needed"][0]["roles"][0], "scp");
+    assert_eq!(report["needed"][0]["clients"][0], "127.0.0.1");
+    assert_eq!(report["wildcards"][0]["row"], "*.wild.egress.test");
+    assert_eq!(
+        report["wildcards"][0]["hosts"][0]["host"],
+        "a.wild.egress.test"
+    );
+    assert_eq!(
+        report["denied_not_in_catalog"][0]["host"],
+        "unknown.example"
+    );
+
+    // The same log, compressed by gzip: the same report; and as a table.
+    let gz = Command::new(require("gzip", "gzip"))
+        .args(["-k", &log])
+        .status()
+        .unwrap();
+    assert!(gz.success());
+    let (code, again, _) = audit(
+        &catalog,
+        &[&format!("{log}.gz"), "--input", "squid", "--format", "json"],
+    );
+    assert_eq!((code, again), (1, out));
+    let (_, table, _) = audit(&catalog, &[&log, "--input", "squid"]);
+    assert!(
+        table.contains("Denied or failed requests the plan needs (1 rows)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("  needed.egress.test  2 requests (403 x2)"),
+        "{table}"
+    );
+    assert!(table.contains("unknown.example (1)"), "{table}");
+
+    // A role the catalog does not know: a usage error, exit 2.
+    let (code, _, err) = audit(
+        &catalog,
+        &[&log, "--input", "squid", "--role", "nobody-here"],
+    );
+    assert_eq!(code, 2, "{err}");
+}
+
+/// A W3C extended log (TMG's fields) and egress proxy's decision log; bad
+/// lines are counted and the first shown with their line numbers; an
+/// unreadable file is exit 2.
+#[test]
+fn w3c_and_egress_logs_and_bad_lines_issue_22() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = write_catalog(d, 443);
+    let w3c = d.join("w3c.log");
+    std::fs::write(
+        &w3c,
+        "#Software: Microsoft Forefront Threat Management Gateway\n\
+         #Fields: date time c-ip cs-username cs-method cs-uri sc-status action r-host r-port\n\
+         2026-12-01 10:00:00 10.0.0.5 - CONNECT needed.egress.test:443 0 Denied needed.egress.test 443\n\
+         2026-12-01 10:00:01 10.0.0.5 - CONNECT x.wild.egress.test:443 0 Allowed x.wild.egress.test 443\n\
+         this line is not one\n\
+         2026-12-01 10:00:02 10.0.0.6 - CONNECT needed.egress.test:443 0 Denied needed.egress.test 443\n",
+    )
+    .unwrap();
+    let (code, out, err) = audit(
+        &catalog,
+        &[
+            &w3c.display().to_string(),
+            "--input",
+            "w3c",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["needed"][0]["count"], 2);
+    assert_eq!(r["needed"][0]["first_seen"], "2026-12-01 10:00:00");
+    assert_eq!(r["needed"][0]["last_seen"], "2026-12-01 10:00:02");
+    assert_eq!(r["bad_lines"], 1);
+    assert_eq!(r["first_bad_lines"][0]["line"], 5);
+    assert!(
+        r["first_bad_lines"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("fields where `#Fields:` names 10"),
+        "{out}"
+    );
+
+    let decisions = d.join("decisions.jsonl");
+    std::fs::write(
+        &decisions,
+        r#"{"time":"2026-12-02T05:59:34Z","source":"10.0.0.9","method":"CONNECT","host":"allowed.egress.test","port":443,"decision":"allow","would_deny":false,"reason":"r","roles":[],"servers":[],"rows":[],"duration_ms":0}
+"#,
+    )
+    .unwrap();
+    let (code, out, _) = audit(
+        &catalog,
+        &[
+            &decisions.display().to_string(),
+            "--input",
+            "egress",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("## Denied or failed requests the plan needs\n\nNone."),
+        "{out}"
+    );
+
+    let (code, _, err) = audit(
+        &catalog,
+        &[
+            &d.join("missing.log").display().to_string(),
+            "--input",
+            "squid",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.log"), "{err}");
+}
