@@ -95,7 +95,7 @@ impl Reader {
 /// `time elapsed client action/status bytes method URL user hierarchy
 /// type`.
 fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
-    let mut fields = line.split_ascii_whitespace();
+    let mut fields = Fields(line);
     let mut next = |what: &str| {
         fields.next().ok_or_else(|| {
             BadLine(format!(
@@ -110,9 +110,9 @@ fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
     let _bytes = next("the size")?;
     let method = next("the method")?;
     let url = next("the URL")?;
-    let (action, status) = action
-        .rsplit_once('/')
+    let slash = last(action, b'/')
         .ok_or_else(|| BadLine(format!("`{action}` is not ACTION/STATUS")))?;
+    let (action, status) = (&action[..slash], &action[slash + 1..]);
     let status: u16 = status
         .parse()
         .map_err(|_| BadLine(format!("`{status}` is not an HTTP status")))?;
@@ -121,9 +121,9 @@ fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
         return Ok(None);
     }
     let (host, port) = url_host(url, method)?;
-    let outcome = if action.contains("DENIED") || status == 403 || status == 407 {
+    let outcome = if has(action, b"DENIED") || status == 403 || status == 407 {
         Outcome::Denied
-    } else if status == 0 || status >= 500 || action.contains("ABORTED") {
+    } else if status == 0 || status >= 500 || has(action, b"ABORTED") {
         Outcome::Failed
     } else {
         Outcome::Allowed
@@ -139,23 +139,60 @@ fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
     }))
 }
 
+/// The space-separated fields of a line (runs of spaces are one
+/// separator: Squid pads its elapsed time).
+struct Fields<'a>(&'a str);
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.0.as_bytes();
+        let start = bytes.iter().position(|&b| b != b' ')?;
+        let rest = &self.0[start..];
+        let end = first(rest, b' ').unwrap_or(rest.len());
+        self.0 = &rest[end..];
+        Some(&rest[..end])
+    }
+}
+
+/// Whether `text` holds `word` (short texts: a plain scan).
+fn has<const N: usize>(text: &str, word: &[u8; N]) -> bool {
+    text.as_bytes().windows(N).any(|w| w == word)
+}
+
+/// Where `byte` first is in `text` (short texts: a plain scan, cheaper
+/// than a vectorized search that first has to set up).
+fn first(text: &str, byte: u8) -> Option<usize> {
+    text.bytes().position(|b| b == byte)
+}
+
+/// Where `byte` last is in `text` (short texts: a plain scan).
+fn last(text: &str, byte: u8) -> Option<usize> {
+    text.bytes().rposition(|b| b == byte)
+}
+
 /// The host and port a request URL names: `host:port` (CONNECT, or a
 /// TMG `cs-uri`), `scheme://[user@]host[:port]/...`, `[v6]:port`.
 pub fn url_host<'a>(url: &'a str, method: &str) -> Result<(&'a str, Option<u16>), BadLine> {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((scheme, rest)) => (Some(scheme), rest),
-        None => (None, url),
+    let (scheme, rest) = match first(url, b':') {
+        Some(colon) if url[colon..].starts_with("://") => (Some(&url[..colon]), &url[colon + 3..]),
+        _ => (None, url),
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let authority = last(authority, b'@').map_or(authority, |at| &authority[at + 1..]);
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6
             .split_once(']')
             .ok_or_else(|| BadLine(format!("`{url}`: an IPv6 address without `]`")))?;
         (host, after.strip_prefix(':'))
     } else {
-        match authority.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
+        match last(authority, b':') {
+            Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
             None => (authority, None),
         }
     };

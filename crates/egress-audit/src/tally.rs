@@ -10,21 +10,10 @@ use serde::Serialize;
 
 use crate::log::{Entry, Outcome};
 
-/// Distinct hosts whose verdict is remembered; then the memory starts
-/// afresh.
-const CACHE: usize = 1 << 16;
 /// Lines shown of those that are not requests.
 const BAD_SHOWN: usize = 5;
 /// Clients named per plan row.
 const CLIENTS_SHOWN: usize = 10;
-
-/// What the plan and the catalog say of one host.
-#[derive(Debug, Clone)]
-struct Known {
-    /// Plan rows (in force) whose pattern matches it.
-    rows: Vec<usize>,
-    in_catalog: bool,
-}
 
 /// The hosts counted most often, in bounded memory (the Space-Saving
 /// scheme, pruned in batches): at most `2 × hold` hosts are held; past
@@ -114,7 +103,7 @@ pub struct Audit<'p> {
     /// `plan_set`'s pattern ids → plan rows.
     plan_rows: Vec<usize>,
     catalog_set: HostSet,
-    cache: HashMap<String, Known>,
+    /// The current entry's host, normalized.
     host: String,
     lines: u64,
     requests: u64,
@@ -159,7 +148,6 @@ impl<'p> Audit<'p> {
             plan_set: b.build(),
             plan_rows,
             catalog_set: c.build(),
-            cache: HashMap::new(),
             host: String::new(),
             lines: 0,
             requests: 0,
@@ -203,15 +191,20 @@ impl<'p> Audit<'p> {
         self.host.clear();
         self.host.push_str(e.host.trim_end_matches('.'));
         self.host.make_ascii_lowercase();
-        if !self.cache.contains_key(&self.host) {
-            if self.cache.len() >= CACHE {
-                self.cache.clear();
-            }
-            let known = self.lookup(&self.host);
-            self.cache.insert(self.host.clone(), known);
-        }
-        let known = &self.cache[&self.host];
         let host = self.host.as_str();
+        // A name is looked up as it is (a log's hosts are ASCII); an IP
+        // address as one.
+        let ip = host
+            .starts_with(|c: char| c.is_ascii_digit() || c == ':')
+            .then(|| host.parse::<std::net::IpAddr>().ok())
+            .flatten();
+        let rows: Vec<usize> = match ip {
+            Some(ip) => self.plan_set.matches(&Host::Ip(ip)),
+            None => self.plan_set.matches_name(host),
+        }
+        .into_iter()
+        .map(|id| self.plan_rows[id.0 as usize])
+        .collect();
         let tunnel = e.method == "CONNECT";
         let needs = |row: usize| {
             self.plan.rows[row].in_force().any(|r| {
@@ -220,8 +213,8 @@ impl<'p> Audit<'p> {
                 })
             })
         };
-        let needed_row = known.rows.iter().copied().find(|&r| needs(r));
-        for &row in &known.rows {
+        let needed_row = rows.iter().copied().find(|&r| needs(r));
+        for &row in &rows {
             if self.plan.rows[row]
                 .pattern
                 .as_ref()
@@ -264,28 +257,16 @@ impl<'p> Audit<'p> {
                     *n.hosts.entry(host.to_owned()).or_default() += 1;
                 }
             }
-            None if e.outcome == Outcome::Denied && !known.in_catalog => {
-                self.denied_unknown.add(host);
+            None if e.outcome == Outcome::Denied => {
+                let known = match ip {
+                    Some(ip) => self.catalog_set.is_match(&Host::Ip(ip)),
+                    None => self.catalog_set.is_match_name(host),
+                };
+                if !known {
+                    self.denied_unknown.add(host);
+                }
             }
             None => {}
-        }
-    }
-
-    fn lookup(&self, name: &str) -> Known {
-        let Ok(host) = Host::parse(name) else {
-            return Known {
-                rows: Vec::new(),
-                in_catalog: false,
-            };
-        };
-        Known {
-            rows: self
-                .plan_set
-                .matches(&host)
-                .into_iter()
-                .map(|id| self.plan_rows[id.0 as usize])
-                .collect(),
-            in_catalog: self.catalog_set.is_match(&host),
         }
     }
 
