@@ -110,8 +110,8 @@ fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
     let _bytes = next("the size")?;
     let method = next("the method")?;
     let url = next("the URL")?;
-    let slash = last(action, b'/')
-        .ok_or_else(|| BadLine(format!("`{action}` is not ACTION/STATUS")))?;
+    let slash =
+        last(action, b'/').ok_or_else(|| BadLine(format!("`{action}` is not ACTION/STATUS")))?;
     let (action, status) = (&action[..slash], &action[slash + 1..]);
     let status: u16 = status
         .parse()

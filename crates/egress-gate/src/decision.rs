@@ -88,6 +88,9 @@ pub struct Decision {
     pub near_miss: Option<String>,
     /// The plan rows that allow it.
     pub rows: Vec<String>,
+    /// The catalog endpoints and features behind those rows.
+    pub endpoints: Vec<String>,
+    pub features: Vec<String>,
     /// Whether one of those rows is an intranet row (a software update
     /// point's parent or child): its addresses may be private.
     pub intranet: bool,
@@ -140,6 +143,8 @@ impl Gate {
             reason: String::new(),
             near_miss: None,
             rows: Vec::new(),
+            endpoints: Vec::new(),
+            features: Vec::new(),
             intranet: false,
         };
         let explainers: Vec<(&Explainer, &Plan)> = if mine.is_empty() {
@@ -175,10 +180,18 @@ impl Gate {
             let Some(verdict) = e.plan else { continue };
             if verdict.allowed {
                 decision.allowed = true;
-                decision.intranet = plan
-                    .rows
-                    .iter()
-                    .any(|r| r.direction == Direction::Intranet && verdict.rows.contains(&r.host));
+                let matched = || plan.rows.iter().filter(|r| verdict.rows.contains(&r.host));
+                decision.intranet = matched().any(|r| r.direction == Direction::Intranet);
+                for row in matched() {
+                    for q in row.in_force() {
+                        if !decision.features.contains(&q.feature) {
+                            decision.features.push(q.feature.clone());
+                        }
+                        if !decision.endpoints.contains(&q.endpoint) {
+                            decision.endpoints.push(q.endpoint.clone());
+                        }
+                    }
+                }
                 decision.reason = verdict.reason;
                 decision.rows = verdict.rows;
                 decision.near_miss = None;

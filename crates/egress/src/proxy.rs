@@ -674,8 +674,14 @@ struct LogLine<'a> {
     roles: &'a [String],
     servers: &'a [String],
     rows: &'a [String],
+    /// The catalog endpoints and features behind the rows.
+    endpoints: &'a [String],
+    features: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     upstream: Option<SocketAddr>,
+    /// The time to connect to the origin (or to get the parent's tunnel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connect_ms: Option<f64>,
     /// Why an allowed request did not reach its origin (DNS, connect).
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
@@ -701,6 +707,8 @@ struct Outcome<'a> {
     /// Set when the request was denied: why.
     denied: Option<String>,
     upstream: Option<SocketAddr>,
+    /// The time to connect upstream.
+    connect: Option<Duration>,
     error: Option<String>,
     /// The status the client got, when not 403 (denied), 502 (error) or
     /// 200 (a tunnel).
@@ -780,7 +788,10 @@ impl Shared {
                 roles,
                 servers: o.decision.map_or(empty, |d| &d.servers),
                 rows: o.decision.map_or(empty, |d| &d.rows),
+                endpoints: o.decision.map_or(empty, |d| &d.endpoints),
+                features: o.decision.map_or(empty, |d| &d.features),
                 upstream: o.upstream,
+                connect_ms: o.connect.map(|d| d.as_secs_f64() * 1000.0),
                 error: o.error.as_deref(),
                 bytes_up: o.bytes.map(|b| b.0),
                 bytes_down: o.bytes.map(|b| b.1),
@@ -952,6 +963,7 @@ async fn handle(
         decision: None,
         denied: None,
         upstream: None,
+        connect: None,
         error: None,
         status: None,
         bytes: None,
@@ -1064,6 +1076,7 @@ async fn handle(
     let connecting = Instant::now();
     let (stream, upstream) = match connect(&addresses).await {
         Ok(s) => {
+            outcome.connect = Some(connecting.elapsed());
             shared.metrics.connected(connecting.elapsed().as_secs_f64());
             s
         }
@@ -1132,6 +1145,7 @@ where
             decision: Some(&o.decision),
             denied: None,
             upstream: o.upstream,
+            connect: o.connect,
             error: None,
             status: None,
             bytes,
@@ -1246,6 +1260,7 @@ async fn via_parent(
         let connecting = Instant::now();
         let through = egress_check::tunnel_via_parent(&host, outcome.port, parent).await;
         if through.is_ok() {
+            outcome.connect = Some(connecting.elapsed());
             shared.metrics.connected(connecting.elapsed().as_secs_f64());
         }
         return match through {
@@ -1440,6 +1455,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 struct OwnedOutcome {
     source: IpAddr,
     user: Option<String>,
+    connect: Option<Duration>,
     target: Target,
     port: u16,
     decision: Decision,
@@ -1451,6 +1467,7 @@ fn owned_outcome(o: &Outcome<'_>) -> OwnedOutcome {
     OwnedOutcome {
         source: o.source,
         user: o.user.clone(),
+        connect: o.connect,
         target: o.target.cloned().expect("a tunnel has a target"),
         port: o.port,
         decision: o.decision.cloned().expect("a tunnel has a decision"),

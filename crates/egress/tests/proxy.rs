@@ -327,6 +327,16 @@ fn enforce_mode_allows_exactly_the_plan_issue_21() {
     );
     assert_eq!(tunnel["method"], "CONNECT");
     assert_eq!(tunnel["upstream"], format!("127.0.0.1:{tls}"));
+    assert_eq!(tunnel["features"], serde_json::json!(["tls"]), "{tunnel}");
+    assert!(
+        tunnel["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == "allowed" || e == "wild"),
+        "{tunnel}"
+    );
+    assert!(tunnel["connect_ms"].as_f64().is_some(), "{tunnel}");
     assert!(tunnel["bytes_up"].as_u64().unwrap() > 0, "{tunnel}");
     assert!(
         tunnel["reason"]
