@@ -261,6 +261,29 @@ pub async fn stopped(mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// Runs `reload` on every SIGHUP and says how it went on standard error
+/// (`who`: `egress serve`, `egress proxy`); a failed reload keeps the
+/// running configuration.
+#[cfg(unix)]
+pub async fn reload_on_hangup<F, Fut, T>(who: &str, mut reload: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    while hangup.recv().await.is_some() {
+        match reload().await {
+            Ok(_) => eprintln!("{who}: reloaded (SIGHUP)"),
+            Err(e) => {
+                eprint!("{who}: the reload (SIGHUP) failed; the running configuration stays:\n{e}")
+            }
+        }
+    }
+}
+
 /// A `stop` for [`serve`] that never turns true (its sender is gone).
 pub fn never() -> watch::Receiver<bool> {
     watch::channel(false).1

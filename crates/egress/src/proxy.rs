@@ -215,7 +215,12 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
             tokio::spawn(serve_admin(admin, shared.clone()));
         }
         #[cfg(unix)]
-        tokio::spawn(reload_on_hangup(shared.clone()));
+        tokio::spawn({
+            let shared = shared.clone();
+            async move {
+                crate::http::reload_on_hangup("egress proxy", || reload(&shared)).await;
+            }
+        });
         let (stop, stopping) = tokio::sync::watch::channel(false);
         tokio::spawn(accept(listener, shared.clone(), limits.clone(), stopping));
         tokio::select! {
@@ -312,23 +317,6 @@ fn load_policy(args: &ProxyArgs) -> anyhow::Result<Policy> {
         gate: Gate::new(plans),
         clients: Arc::new(clients),
     })
-}
-
-/// `SIGHUP`: reload.
-#[cfg(unix)]
-async fn reload_on_hangup(shared: Arc<Shared>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
-        return;
-    };
-    while hangup.recv().await.is_some() {
-        match reload(&shared).await {
-            Ok(_) => eprintln!("egress proxy: reloaded (SIGHUP)"),
-            Err(e) => eprint!(
-                "egress proxy: the reload (SIGHUP) failed; the running configuration stays:\n{e}"
-            ),
-        }
-    }
 }
 
 /// Reads the catalog and the profile again and, when they are good,

@@ -88,7 +88,12 @@ pub fn run_until(
     runtime.block_on(async move {
         tokio::spawn(schedule(shared.clone(), interval));
         #[cfg(unix)]
-        tokio::spawn(reload_on_hangup(shared.clone()));
+        tokio::spawn({
+            let shared = shared.clone();
+            async move {
+                crate::http::reload_on_hangup("egress serve", || reload(&shared)).await;
+            }
+        });
         tokio::select! {
             () = serve(listener, shared) => {}
             () = stop => eprintln!("egress serve: stopping"),
@@ -192,22 +197,6 @@ async fn reload(shared: &Arc<Shared>) -> Result<(), String> {
     *shared.setup.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(prepared);
     shared.wake.notify_one();
     Ok(())
-}
-
-#[cfg(unix)]
-async fn reload_on_hangup(shared: Arc<Shared>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
-        return;
-    };
-    while hangup.recv().await.is_some() {
-        match reload(&shared).await {
-            Ok(()) => eprintln!("egress serve: reloaded (SIGHUP)"),
-            Err(e) => eprint!(
-                "egress serve: the reload (SIGHUP) failed; the running configuration stays:\n{e}"
-            ),
-        }
-    }
 }
 
 /// Adds the runs kept in `file` to `history`, a line at a time; a file
