@@ -1,7 +1,9 @@
-//! `egress proxy` end to end (issue 21, in progress): the real binary
-//! between curl (and raw sockets, for what curl will not send) and
-//! origins on loopback. Enforce and report mode, near-miss denials, paths
-//! of plain HTTP, the SSRF rules, the decision log, forwarded headers.
+//! `egress proxy` end to end (issue 21): the real binary between curl,
+//! Python `requests` (and raw sockets, for what they will not send) and
+//! origins on loopback. Enforce and report mode, near-miss denials (text
+//! and JSON), paths of plain HTTP, strict framing, the SSRF rules with a
+//! DNS server of the test's, a real Squid as the parent, client
+//! authentication, reload and drain, the logs, 5,000 idle tunnels.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
