@@ -1,5 +1,9 @@
 //! `egress audit`, without I/O (docs/audit.md).
 //!
+//! - [`allowlist`]: an existing allowlist read in its format's own
+//!   semantics and held against the plan's rows: admitted exactly, only
+//!   more broadly, in part, or not at all; and its entries that no row
+//!   explains.
 //! - [`log`]: one line of a proxy's log read as a request (host, port,
 //!   method, status, client, whether it was denied or failed): Squid's
 //!   native `access.log`, W3C extended (fields from its `#Fields:`
@@ -12,5 +16,6 @@
 
 #![forbid(unsafe_code)]
 
+pub mod allowlist;
 pub mod log;
 pub mod tally;

@@ -106,6 +106,39 @@ impl HostPattern {
     pub fn matches_name(&self, name: &str) -> bool {
         matches_name(self.kind(), name)
     }
+
+    /// Whether every host `other` matches, this pattern matches too
+    /// (`*.x` covers `a.x`, `*.a.x` and `p*.a.x`; a pattern covers
+    /// itself): an allowlist entry that covers a plan row admits at least
+    /// the row.
+    pub fn covers(&self, other: &HostPattern) -> bool {
+        // A parent `t` covers `s` when `s` is `t` or below it.
+        let under =
+            |s: &str, t: &str| s == t || s.strip_suffix(t).is_some_and(|head| head.ends_with('.'));
+        match (self.kind(), other.kind()) {
+            (_, PatternKind::Exact(name)) => self.matches_name(name),
+            (PatternKind::Ip(a), PatternKind::Ip(b)) => a == b,
+            (PatternKind::Subdomains { suffix: t }, PatternKind::Subdomains { suffix: s }) => {
+                under(s, t)
+            }
+            (PatternKind::Subdomains { suffix: t }, PatternKind::InLabel { parent, .. }) => {
+                under(parent, t)
+            }
+            (
+                PatternKind::InLabel {
+                    prefix: p2,
+                    suffix: q2,
+                    parent: parent2,
+                },
+                PatternKind::InLabel {
+                    prefix,
+                    suffix,
+                    parent,
+                },
+            ) => parent == parent2 && prefix.starts_with(p2) && suffix.ends_with(q2),
+            _ => false,
+        }
+    }
 }
 
 fn matches_name(kind: PatternKind<'_>, name: &str) -> bool {

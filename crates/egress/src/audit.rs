@@ -1,24 +1,241 @@
 //! `egress audit`: what a site already has, held against the plan
 //! (docs/audit.md). `audit log` streams proxy logs (gzip too) through
-//! egress-audit's readers and tally.
+//! egress-audit's readers and tally; `audit allowlist` reads an
+//! allowlist with egress-audit's readers and reports per plan row.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 
 use anyhow::Context as _;
+use std::sync::Arc;
+
+use egress_audit::allowlist::{self, AllowlistReport, Verdict};
 use egress_audit::log::{Format, Reader};
 use egress_audit::tally::{Audit, HostCount, Report};
+use egress_catalog::explain::{Explainer, Input, Placeholders};
 use egress_catalog::plan;
+use egress_catalog::{Catalog, Plan};
+use egress_pattern::HostPattern;
 use serde::Serialize;
 
 use crate::Exit;
-use crate::cli::{AuditCommand, AuditFormat, AuditLogArgs, LogInput};
+use crate::cli::{
+    AllowlistInput, AuditAllowlistArgs, AuditCommand, AuditFormat, AuditLogArgs, LogInput,
+};
 use crate::context;
 
 pub fn run(command: &AuditCommand) -> anyhow::Result<Exit> {
     match command {
         AuditCommand::Log(args) => log(args),
+        AuditCommand::Allowlist(args) => allowlist(args),
     }
+}
+
+fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
+    let loaded = context::load(&args.source)?;
+    context::check_ids(&loaded.catalog, &args.select)?;
+    let request = context::request(&loaded, &args.select, args.cloud);
+    let plan = Arc::new(plan::resolve(&loaded.catalog, &request));
+    let mut entries = Vec::new();
+    let mut problems = Vec::new();
+    for name in &args.files {
+        let mut text = String::new();
+        open(name)?
+            .read_to_string(&mut text)
+            .with_context(|| format!("cannot read {name} as text"))?;
+        let read = match args.input {
+            AllowlistInput::Plain => allowlist::read_plain(name, &text),
+        };
+        match read {
+            Ok(mut e) => entries.append(&mut e),
+            Err(mut e) => problems.append(&mut e),
+        }
+    }
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let count = match problems.len() {
+            1 => "1 problem".to_owned(),
+            n => format!("{n} problems"),
+        };
+        anyhow::bail!(
+            "the allowlist cannot be read ({count}):\n{}",
+            lines.join("\n")
+        );
+    }
+    let catalog = Arc::new(loaded.catalog.clone());
+    let explainer = Explainer::new(
+        std::slice::from_ref(&catalog),
+        Some(plan.clone()),
+        Placeholders::Unresolved,
+    );
+    let report = allowlist::audit(&plan, &entries, |pattern| {
+        nearest(&catalog, &plan, &explainer, pattern)
+    });
+    let header = crate::plan::header(&plan, &loaded);
+    let text = match args.format {
+        AuditFormat::Json => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                header: &'a [String],
+                #[serde(flatten)]
+                report: &'a AllowlistReport,
+            }
+            let mut text = serde_json::to_string_pretty(&Doc {
+                header: &header,
+                report: &report,
+            })?;
+            text.push('\n');
+            text
+        }
+        AuditFormat::Table => allowlist_table(&header, &report),
+        AuditFormat::Markdown => allowlist_markdown(&header, &report),
+    };
+    crate::output::emit(&text, None)?;
+    Ok(if report.blocks() {
+        Exit::Found
+    } else {
+        Exit::Success
+    })
+}
+
+/// What the catalog knows of an entry no plan row explains: the catalog
+/// endpoints it covers and why the plan does not need them, or the
+/// explain engine's near miss.
+fn nearest(
+    catalog: &Catalog,
+    plan: &Plan,
+    explainer: &Explainer,
+    pattern: &HostPattern,
+) -> Option<String> {
+    let values = &plan.request.placeholders;
+    let covered: Vec<String> = catalog
+        .endpoints
+        .iter()
+        .filter_map(|e| {
+            let p = e
+                .destination
+                .host()
+                .resolve(|name| values.get(name).map(String::as_str))
+                .ok()?;
+            pattern.covers(&p).then(|| p.to_string())
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let sample = |p: &str| p.replacen('*', "x", 1);
+    match covered.first() {
+        Some(first) => {
+            let input = Input::parse(&sample(first)).ok()?;
+            let why = explainer
+                .explain(&input)
+                .plan
+                .map(|v| v.reason)
+                .unwrap_or_default();
+            Some(format!(
+                "the catalog needs only {} here; this plan does not: {why}",
+                covered
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
+        None => {
+            let input = Input::parse(&sample(&pattern.to_string())).ok()?;
+            explainer.explain(&input).near_miss.map(|n| n.reason)
+        }
+    }
+}
+
+fn verdict_text(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Allowed => "allowed",
+        Verdict::Broader => "allowed more broadly",
+        Verdict::Partly => "BLOCKED in part",
+        Verdict::Blocked => "BLOCKED",
+    }
+}
+
+fn allowlist_table(header: &[String], r: &AllowlistReport) -> String {
+    let mut out = String::new();
+    for line in header {
+        let _ = writeln!(out, "# {line}");
+    }
+    let count = |v: Verdict| r.rows.iter().filter(|x| x.verdict == v).count();
+    let _ = writeln!(
+        out,
+        "# {} plan rows: {} allowed, {} allowed more broadly, {} blocked in part, {} blocked; {} entries no row explains\n",
+        r.rows.len(),
+        count(Verdict::Allowed),
+        count(Verdict::Broader),
+        count(Verdict::Partly),
+        count(Verdict::Blocked),
+        r.unexplained.len()
+    );
+    let mut rows: Vec<&allowlist::RowAudit> = r
+        .rows
+        .iter()
+        .filter(|x| x.verdict != Verdict::Allowed)
+        .collect();
+    rows.sort_by_key(|x| std::cmp::Reverse(x.verdict));
+    for row in rows {
+        let _ = writeln!(out, "{}  {}", verdict_text(row.verdict), row.row);
+        let _ = writeln!(out, "    features: {}", row.features.join(", "));
+        let _ = writeln!(out, "    roles: {}", row.roles.join(", "));
+        for e in &row.entries {
+            let _ = writeln!(out, "    by {e}");
+        }
+    }
+    if !r.unexplained.is_empty() {
+        let _ = writeln!(out, "\nEntries no plan row explains:");
+        for u in &r.unexplained {
+            let _ = writeln!(out, "  {}:{}: {}", u.file, u.line, u.entry);
+            if let Some(n) = &u.nearest {
+                let _ = writeln!(out, "    {n}");
+            }
+        }
+    }
+    out
+}
+
+fn allowlist_markdown(header: &[String], r: &AllowlistReport) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = String::from("# egress audit allowlist\n\n");
+    for line in header {
+        let _ = writeln!(out, "- {}", cell(line));
+    }
+    let _ = writeln!(
+        out,
+        "\n## Plan rows\n\n| row | verdict | features | roles | entries |\n|---|---|---|---|---|"
+    );
+    for row in &r.rows {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            row.row,
+            verdict_text(row.verdict),
+            cell(&row.features.join(", ")),
+            cell(&row.roles.join(", ")),
+            cell(&row.entries.join("; "))
+        );
+    }
+    if !r.unexplained.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Entries no plan row explains\n\n| entry | where | the catalog |\n|---|---|---|"
+        );
+        for u in &r.unexplained {
+            let _ = writeln!(
+                out,
+                "| `{}` | {}:{} | {} |",
+                u.entry,
+                u.file,
+                u.line,
+                cell(u.nearest.as_deref().unwrap_or(""))
+            );
+        }
+    }
+    out
 }
 
 /// Reads a log file (or standard input), through gzip when it is

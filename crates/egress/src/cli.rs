@@ -510,6 +510,37 @@ pub enum AuditCommand {
     /// the plan, and the denied hosts the catalog does not know. Exit
     /// status 1 when the plan needs a denied request.
     Log(AuditLogArgs),
+    /// Read an existing allowlist and report, per plan row, whether it
+    /// admits it exactly, only more broadly, in part or not at all, and
+    /// the entries no plan row explains. Exit status 1 when a row is
+    /// blocked, wholly or in part.
+    Allowlist(AuditAllowlistArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditAllowlistArgs {
+    /// Allowlist files, or `-` for standard input.
+    #[arg(required = true, value_name = "FILE|-")]
+    pub files: Vec<String>,
+    /// What the files are written in (so far: plain, one host pattern a
+    /// line, as `egress render plain` writes).
+    #[arg(long, value_enum)]
+    pub input: AllowlistInput,
+    #[command(flatten)]
+    pub source: Source,
+    #[command(flatten)]
+    pub select: Select,
+    /// Azure cloud (default: the profile's, else public).
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AllowlistInput {
+    Plain,
 }
 
 #[derive(Debug, Args)]

@@ -237,3 +237,159 @@ fn w3c_and_egress_logs_and_bad_lines_issue_22() {
     assert_eq!(code, 2);
     assert!(err.contains("missing.log"), "{err}");
 }
+
+/// `egress render plain | egress audit allowlist - --input plain`, same
+/// selection: every row allowed exactly, no entry unexplained, exit 0;
+/// over both revisions and both clouds, with a profile that fills every
+/// placeholder.
+#[test]
+fn plain_allowlists_round_trip_issue_22() {
+    let dir = tempfile::tempdir().unwrap();
+    for (revision, extra) in [
+        ("2020-07", ""),
+        (
+            "2025-03",
+            "cmg-region = \"westus\"\nlogic-app-region = \"westus\"\n",
+        ),
+    ] {
+        let profile = dir.path().join(format!("site-{revision}.toml"));
+        std::fs::write(
+            &profile,
+            format!(
+                "[placeholders]\n\
+                 cmg-name = \"granitefalls\"\n\
+                 child-sup-fqdn = \"sup01.child.contoso.com\"\n\
+                 parent-sup-fqdn = \"sup01.contoso.com\"\n{extra}"
+            ),
+        )
+        .unwrap();
+        for cloud in ["public", "usgov"] {
+            let selection = [
+                "--revision",
+                revision,
+                "--cloud",
+                cloud,
+                "--profile",
+                profile.to_str().unwrap(),
+            ];
+            let rendered = Command::new(env!("CARGO_BIN_EXE_egress"))
+                .args(["render", "plain"])
+                .args(selection)
+                .output()
+                .unwrap();
+            assert!(
+                rendered.status.success(),
+                "{}",
+                String::from_utf8_lossy(&rendered.stderr)
+            );
+            let mut audit = Command::new(env!("CARGO_BIN_EXE_egress"))
+                .args([
+                    "audit",
+                    "allowlist",
+                    "-",
+                    "--input",
+                    "plain",
+                    "--format",
+                    "json",
+                ])
+                .args(selection)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write as _;
+            audit
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(&rendered.stdout)
+                .unwrap();
+            let out = audit.wait_with_output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(0), "{revision} {cloud}: {text}");
+            let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let rows = r["rows"].as_array().unwrap();
+            assert!(rows.len() > 5, "{revision} {cloud}: {text}");
+            assert!(
+                rows.iter().all(|row| row["verdict"] == "allowed"),
+                "{revision} {cloud}: {text}"
+            );
+            assert_eq!(
+                r["unexplained"],
+                serde_json::json!([]),
+                "{revision} {cloud}"
+            );
+        }
+    }
+}
+
+/// A hand-written plain list: a wildcard that admits more, a host of a
+/// wildcard row, a missing host, an entry the plan does not need (with
+/// what the catalog knows of it), an entry the catalog does not know; and
+/// a list that is not one: every bad line located, exit 2.
+#[test]
+fn plain_allowlist_verdicts_issue_22() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = write_catalog(d, 443);
+    let list = d.join("list.txt");
+    std::fs::write(
+        &list,
+        "# the site's list\n*.egress.test\nx.wild.egress.test\n*.example.org\n",
+    )
+    .unwrap();
+    let (code, out, err) =
+        audit_allowlist(&catalog, &[&list.display().to_string(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let verdicts: Vec<(&str, &str)> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["row"].as_str().unwrap(),
+                row["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("allowed.egress.test", "broader"),
+            ("needed.egress.test", "broader"),
+            ("*.wild.egress.test", "broader"),
+        ]
+    );
+    assert_eq!(r["unexplained"][0]["entry"], "*.example.org");
+    assert_eq!(r["unexplained"].as_array().unwrap().len(), 1, "{out}");
+
+    std::fs::write(&list, "needed.egress.test\nx.wild.egress.test\n").unwrap();
+    let (code, out, _) = audit_allowlist(&catalog, &[&list.display().to_string()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("BLOCKED  allowed.egress.test"), "{out}");
+    assert!(out.contains("BLOCKED in part  *.wild.egress.test"), "{out}");
+    assert!(out.contains("by "), "{out}");
+    assert!(out.contains("list.txt:2: x.wild.egress.test"), "{out}");
+
+    std::fs::write(&list, "ok.example\nnot a host\n\n  *.*.bad\n").unwrap();
+    let (code, out, err) = audit_allowlist(&catalog, &[&list.display().to_string()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("cannot be read (2 problems)"), "{err}");
+    assert!(err.contains("list.txt:2:1: `not a host`"), "{err}");
+    assert!(err.contains("list.txt:4:3: `*.*.bad`"), "{err}");
+}
+
+fn audit_allowlist(catalog: &Path, extra: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_egress"))
+        .args(["audit", "allowlist", "--input", "plain", "--catalog"])
+        .arg(catalog)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
