@@ -5,48 +5,11 @@
 
 use std::collections::BTreeMap;
 
+mod common;
+
+use common::{catalog, plan};
 use egress_audit::log::{Format, Reader};
 use egress_audit::tally::{Audit, HostCount, TopHosts};
-use egress_catalog::catalog::Cloud;
-use egress_catalog::plan::{self, Request};
-
-fn catalog() -> egress_catalog::Catalog {
-    let text = egress_test_support::catalog_head("audit")
-        + r#"
-[[role]]
-id = "scp"
-title = "Service connection point"
-
-[[feature]]
-id = "updates"
-title = "Updates"
-page = "p"
-section = "U"
-
-[[feature]]
-id = "content"
-title = "Content"
-page = "p"
-section = "C"
-
-[[endpoint]]
-id = "needed"
-url = "https://needed.egress.test/"
-features = ["updates"]
-roles = ["scp"]
-
-[[endpoint]]
-id = "wild"
-url = "https://*.wild.egress.test/"
-features = ["content"]
-
-[[endpoint]]
-id = "feed"
-url = "http://feed.egress.test/feed/"
-features = ["content"]
-"#;
-    egress_catalog::catalog::load(&egress_catalog::SourceFile::new("audit.toml", text)).unwrap()
-}
 
 fn squid(client: &str, action: &str, method: &str, url: &str) -> String {
     format!("1796177256.766 1 {client} {action} 0 {method} {url} - HIER_NONE/- -")
@@ -55,18 +18,7 @@ fn squid(client: &str, action: &str, method: &str, url: &str) -> String {
 #[test]
 fn a_squid_log_against_the_plan() {
     let catalog = catalog();
-    let plan = plan::resolve(
-        &catalog,
-        &Request {
-            cloud: Cloud::Public,
-            version: None,
-            as_of: jiff::civil::date(2026, 1, 15),
-            features: None,
-            roles: Vec::new(),
-            placeholders: BTreeMap::new(),
-            exclude: Default::default(),
-        },
-    );
+    let plan = plan(&catalog);
     let mut audit = Audit::new(&plan, &[&catalog], 3, true);
     let mut reader = Reader::new(Format::Squid);
     let lines = [
