@@ -2,10 +2,13 @@
 //! admits exactly, only more broadly, in part, or not at all, and which
 //! of its entries no plan row explains.
 //!
-//! Read so far: `plain` (one egress host pattern a line, what `egress
-//! render plain` writes). Each reader turns its format into [`Entry`]s in
-//! that format's own matching semantics; the verdicts are the same for
-//! every format.
+//! Read so far: `plain` (one egress host pattern a line), `pan-edl`
+//! (PAN-OS domain and URL lists), `aws-network-firewall` (a stateful rule
+//! group's domain list) and `azure-firewall` (an ARM template's
+//! application rules' `targetFqdns`). Each reader turns its format into
+//! [`Entry`]s in that format's own matching semantics (an entry admits one
+//! or more egress patterns: a PAN-OS bare `x` or an AWS `.x` admits `x` and
+//! `*.x`); the verdicts are the same for every format.
 
 use egress_catalog::Plan;
 use egress_catalog::catalog::Direction;
@@ -15,7 +18,8 @@ use serde::Serialize;
 /// One entry of an allowlist, as read.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub pattern: HostPattern,
+    /// What the entry admits, in egress patterns.
+    pub patterns: Vec<HostPattern>,
     /// As written.
     pub text: String,
     pub file: String,
@@ -36,28 +40,65 @@ pub struct ReadError {
 /// (docs/host-patterns.md), `#` comments and blank lines skipped. Every
 /// line that is not a pattern is reported.
 pub fn read_plain(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> {
+    read_lines(file, text, true, |line| {
+        HostPattern::parse(line).map(|p| vec![p]).map_err(|e| {
+            format!("`{line}` is not a host pattern: {e}; write one host or pattern a line (docs/host-patterns.md)")
+        })
+    })
+}
+
+/// A PAN-OS external dynamic list of domains or URLs (docs/targets.md):
+/// `^x` is `x` only, `*.x` the subdomains of `x`, a bare `x` both; in a
+/// URL list, the host is what comes before the first `/`. An EDL has no
+/// comments.
+pub fn read_pan_edl(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> {
+    read_lines(file, text, false, |line| {
+        let host = line.split('/').next().unwrap_or_default();
+        let bad = |e: egress_pattern::HostError| {
+            format!(
+                "`{line}` is not a PAN-OS EDL entry: {e}; write `^host`, `*.domain` or `domain`, in a URL list followed by `/`"
+            )
+        };
+        if let Some(exact) = host.strip_prefix('^') {
+            return HostPattern::parse(exact).map(|p| vec![p]).map_err(bad);
+        }
+        if host.starts_with("*.") {
+            return HostPattern::parse(host).map(|p| vec![p]).map_err(bad);
+        }
+        let apex = HostPattern::parse(host).map_err(bad)?;
+        let below = HostPattern::parse(&format!("*.{host}")).map_err(bad)?;
+        Ok(vec![apex, below])
+    })
+}
+
+/// The entries of a list with one entry a line (`comments`: `#` lines are
+/// comments), each read by `read`; every line it refuses is reported.
+fn read_lines(
+    file: &str,
+    text: &str,
+    comments: bool,
+    read: impl Fn(&str) -> Result<Vec<HostPattern>, String>,
+) -> Result<Vec<Entry>, Vec<ReadError>> {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
+        if line.is_empty() || (comments && line.starts_with('#')) {
             continue;
         }
         let column = raw.len() - raw.trim_start().len() + 1;
-        match HostPattern::parse(line) {
-            Ok(pattern) => entries.push(Entry {
-                pattern,
+        match read(line) {
+            Ok(patterns) => entries.push(Entry {
+                patterns,
                 text: line.to_owned(),
                 file: file.to_owned(),
                 line: i + 1,
             }),
-            Err(e) => errors.push(ReadError {
+            Err(message) => errors.push(ReadError {
                 file: file.to_owned(),
                 line: i + 1,
                 column,
-                message: format!(
-                    "`{line}` is not a host pattern: {e}; write one host or pattern a line (docs/host-patterns.md)"
-                ),
+                message,
             }),
         }
     }
@@ -65,6 +106,140 @@ pub fn read_plain(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> 
         Ok(entries)
     } else {
         Err(errors)
+    }
+}
+
+/// An AWS Network Firewall stateful rule group (the JSON `egress render
+/// aws-network-firewall` writes, `create-rule-group --cli-input-json`):
+/// its domain list's `Targets`, where `.x` is `x` and its subdomains.
+pub fn read_aws(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> {
+    let json = parse_json(file, text)?;
+    let Some(targets) = json
+        .pointer("/RuleGroup/RulesSource/RulesSourceList/Targets")
+        .and_then(|t| t.as_array())
+    else {
+        return Err(vec![located(
+            file,
+            text,
+            None,
+            "no `RuleGroup.RulesSource.RulesSourceList.Targets`: not a domain-list rule group"
+                .to_owned(),
+        )]);
+    };
+    json_entries(file, text, targets.iter(), |target| {
+        match target.strip_prefix('.') {
+            Some(domain) => Ok(vec![
+                HostPattern::parse(domain)?,
+                HostPattern::parse(&format!("*.{domain}"))?,
+            ]),
+            None => Ok(vec![HostPattern::parse(target)?]),
+        }
+    })
+}
+
+/// An Azure Firewall policy's rule collection group as an ARM template
+/// (what `egress render azure-firewall` writes): every application rule's
+/// `targetFqdns`, where `*.x` is the subdomains of `x`, as egress's.
+pub fn read_azure(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> {
+    let json = parse_json(file, text)?;
+    let mut fqdns = Vec::new();
+    collect(&json, "targetFqdns", &mut fqdns);
+    if fqdns.is_empty() {
+        return Err(vec![located(
+            file,
+            text,
+            None,
+            "no application rule with `targetFqdns`: not an Azure Firewall rule collection"
+                .to_owned(),
+        )]);
+    }
+    json_entries(file, text, fqdns.into_iter(), |fqdn| {
+        Ok(vec![HostPattern::parse(fqdn)?])
+    })
+}
+
+fn parse_json(file: &str, text: &str) -> Result<serde_json::Value, Vec<ReadError>> {
+    serde_json::from_str(text).map_err(|e| {
+        vec![ReadError {
+            file: file.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: format!("not JSON: {e}"),
+        }]
+    })
+}
+
+/// Every item of every array under `key`, anywhere in `json`.
+fn collect<'a>(json: &'a serde_json::Value, key: &str, out: &mut Vec<&'a serde_json::Value>) {
+    match json {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match (k == key, v.as_array()) {
+                    (true, Some(items)) => out.extend(items),
+                    _ => collect(v, key, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, key, out)),
+        _ => {}
+    }
+}
+
+/// Entries from JSON strings, each at the line where its text first
+/// stands quoted in the file.
+fn json_entries<'a>(
+    file: &str,
+    text: &str,
+    values: impl Iterator<Item = &'a serde_json::Value>,
+    read: impl Fn(&str) -> Result<Vec<HostPattern>, egress_pattern::HostError>,
+) -> Result<Vec<Entry>, Vec<ReadError>> {
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    for value in values {
+        let Some(target) = value.as_str() else {
+            errors.push(located(
+                file,
+                text,
+                None,
+                format!("`{value}` is not a string"),
+            ));
+            continue;
+        };
+        match read(target) {
+            Ok(patterns) => entries.push(Entry {
+                patterns,
+                text: target.to_owned(),
+                file: file.to_owned(),
+                line: located(file, text, Some(target), String::new()).line,
+            }),
+            Err(e) => errors.push(located(
+                file,
+                text,
+                Some(target),
+                format!("`{target}` is not a host: {e}"),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(entries)
+    } else {
+        Err(errors)
+    }
+}
+
+/// An error at the first place `"value"` stands in `text` (the file's
+/// start without a value, or when it is not found).
+fn located(file: &str, text: &str, value: Option<&str>, message: String) -> ReadError {
+    let at = value
+        .and_then(|v| text.find(&format!("\"{v}\"")))
+        .map_or(0, |i| i + 1);
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+    ReadError {
+        file: file.to_owned(),
+        line,
+        column,
+        message,
     }
 }
 
@@ -142,14 +317,17 @@ pub fn audit(
     let audited = rows
         .iter()
         .map(|&(row, pattern)| {
-            let exact: Vec<&Entry> = entries.iter().filter(|e| e.pattern == *pattern).collect();
+            let exact: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| e.patterns == [pattern.clone()])
+                .collect();
             let broader: Vec<&Entry> = entries
                 .iter()
-                .filter(|e| e.pattern.covers(pattern))
+                .filter(|e| e.patterns.iter().any(|p| p.covers(pattern)))
                 .collect();
             let narrower: Vec<&Entry> = entries
                 .iter()
-                .filter(|e| pattern.covers(&e.pattern) && !e.pattern.covers(pattern))
+                .filter(|e| e.patterns.iter().any(|p| pattern.covers(p)))
                 .collect();
             let (verdict, by) = if !exact.is_empty() {
                 (Verdict::Allowed, exact)
@@ -180,13 +358,13 @@ pub fn audit(
         .filter(|e| {
             !rows
                 .iter()
-                .any(|(_, p)| e.pattern.covers(p) || p.covers(&e.pattern))
+                .any(|(_, row)| e.patterns.iter().any(|p| p.covers(row) || row.covers(p)))
         })
         .map(|e| Unexplained {
             entry: e.text.clone(),
             file: e.file.clone(),
             line: e.line,
-            nearest: nearest(&e.pattern),
+            nearest: e.patterns.iter().find_map(&nearest),
         })
         .collect();
     AllowlistReport {

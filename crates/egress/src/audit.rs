@@ -45,6 +45,9 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
             .with_context(|| format!("cannot read {name} as text"))?;
         let read = match args.input {
             AllowlistInput::Plain => allowlist::read_plain(name, &text),
+            AllowlistInput::PanEdl => allowlist::read_pan_edl(name, &text),
+            AllowlistInput::AwsNetworkFirewall => allowlist::read_aws(name, &text),
+            AllowlistInput::AzureFirewall => allowlist::read_azure(name, &text),
         };
         match read {
             Ok(mut e) => entries.append(&mut e),

@@ -522,8 +522,8 @@ pub struct AuditAllowlistArgs {
     /// Allowlist files, or `-` for standard input.
     #[arg(required = true, value_name = "FILE|-")]
     pub files: Vec<String>,
-    /// What the files are written in (so far: plain, one host pattern a
-    /// line, as `egress render plain` writes).
+    /// What the files are written in, read in that target's own matching
+    /// semantics (docs/audit.md).
     #[arg(long, value_enum)]
     pub input: AllowlistInput,
     #[command(flatten)]
@@ -540,7 +540,14 @@ pub struct AuditAllowlistArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AllowlistInput {
+    /// One egress host pattern a line.
     Plain,
+    /// A PAN-OS external dynamic list, domain or URL type.
+    PanEdl,
+    /// An AWS Network Firewall stateful rule group (JSON).
+    AwsNetworkFirewall,
+    /// An Azure Firewall rule collection group (ARM template).
+    AzureFirewall,
 }
 
 #[derive(Debug, Args)]
