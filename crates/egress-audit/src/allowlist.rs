@@ -283,6 +283,8 @@ pub struct Unexplained {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AllowlistReport {
+    /// What the reader could not judge exactly (said first).
+    pub notes: Vec<String>,
     /// Every internet row of the plan in force that names a host, in plan
     /// order.
     pub rows: Vec<RowAudit>,
@@ -298,6 +300,37 @@ impl AllowlistReport {
     }
 }
 
+/// The rows an allowlist is held to: the internet rows in force that name
+/// a host (what `egress render` writes), with their patterns.
+pub(crate) fn audited_rows(plan: &Plan) -> Vec<(&egress_catalog::Row, &HostPattern)> {
+    plan.rows
+        .iter()
+        .filter(|r| r.status.is_in_force() && r.direction == Direction::Internet)
+        .filter_map(|r| r.pattern.as_ref().map(|p| (r, p)))
+        .collect()
+}
+
+/// A row's verdict with its features and roles.
+pub(crate) fn row_audit(
+    row: &egress_catalog::Row,
+    verdict: Verdict,
+    entries: Vec<String>,
+) -> RowAudit {
+    let mut features: Vec<String> = row.in_force().map(|q| q.feature.clone()).collect();
+    features.sort();
+    features.dedup();
+    let mut roles: Vec<String> = row.in_force().map(|q| q.role.clone()).collect();
+    roles.sort();
+    roles.dedup();
+    RowAudit {
+        row: row.host.clone(),
+        features,
+        roles,
+        verdict,
+        entries,
+    }
+}
+
 /// Holds `entries` against `plan`'s rows. The rows `egress render` leaves
 /// out (intranet rows, rows whose placeholder has no value, rows not in
 /// force) are left out here too. `nearest` says what the catalog knows of
@@ -307,12 +340,7 @@ pub fn audit(
     entries: &[Entry],
     nearest: impl Fn(&HostPattern) -> Option<String>,
 ) -> AllowlistReport {
-    let rows: Vec<(&egress_catalog::Row, &HostPattern)> = plan
-        .rows
-        .iter()
-        .filter(|r| r.status.is_in_force() && r.direction == Direction::Internet)
-        .filter_map(|r| r.pattern.as_ref().map(|p| (r, p)))
-        .collect();
+    let rows = audited_rows(plan);
     let at = |e: &Entry| format!("{}:{}: {}", e.file, e.line, e.text);
     let audited = rows
         .iter()
@@ -338,19 +366,7 @@ pub fn audit(
             } else {
                 (Verdict::Blocked, Vec::new())
             };
-            let mut features: Vec<String> = row.in_force().map(|q| q.feature.clone()).collect();
-            features.sort();
-            features.dedup();
-            let mut roles: Vec<String> = row.in_force().map(|q| q.role.clone()).collect();
-            roles.sort();
-            roles.dedup();
-            RowAudit {
-                row: row.host.clone(),
-                features,
-                roles,
-                verdict,
-                entries: by.into_iter().map(at).collect(),
-            }
+            row_audit(row, verdict, by.into_iter().map(at).collect())
         })
         .collect();
     let unexplained = entries
@@ -368,6 +384,7 @@ pub fn audit(
         })
         .collect();
     AllowlistReport {
+        notes: Vec::new(),
         rows: audited,
         unexplained,
     }

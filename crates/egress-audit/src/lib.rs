@@ -4,6 +4,10 @@
 //!   semantics and held against the plan's rows: admitted exactly, only
 //!   more broadly, in part, or not at all; and its entries that no row
 //!   explains.
+//! - [`squid`]: a Squid configuration's access rules, evaluated as Squid
+//!   does (acls, list files, includes, `http_access` in order), held
+//!   against the plan by asking them for each row's hosts and ports and
+//!   for what lies just outside each row.
 //! - [`log`]: one line of a proxy's log read as a request (host, port,
 //!   method, status, client, whether it was denied or failed): Squid's
 //!   native `access.log`, W3C extended (fields from its `#Fields:`
@@ -18,4 +22,5 @@
 
 pub mod allowlist;
 pub mod log;
+pub mod squid;
 pub mod tally;

@@ -36,14 +36,31 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
     context::check_ids(&loaded.catalog, &args.select)?;
     let request = context::request(&loaded, &args.select, args.cloud);
     let plan = Arc::new(plan::resolve(&loaded.catalog, &request));
+    let catalog = Arc::new(loaded.catalog.clone());
+    let explainer = Explainer::new(
+        std::slice::from_ref(&catalog),
+        Some(plan.clone()),
+        Placeholders::Unresolved,
+    );
+    let near = |pattern: &HostPattern| nearest(&catalog, &plan, &explainer, pattern);
     let mut entries = Vec::new();
     let mut problems = Vec::new();
+    let mut squid: Option<(String, String)> = None;
     for name in &args.files {
         let mut text = String::new();
         open(name)?
             .read_to_string(&mut text)
             .with_context(|| format!("cannot read {name} as text"))?;
         let read = match args.input {
+            AllowlistInput::Squid => {
+                if squid.is_some() {
+                    anyhow::bail!(
+                        "--input squid reads one configuration (name the others with `include` in it)"
+                    );
+                }
+                squid = Some((name.clone(), text));
+                continue;
+            }
             AllowlistInput::Plain => allowlist::read_plain(name, &text),
             AllowlistInput::PanEdl => allowlist::read_pan_edl(name, &text),
             AllowlistInput::AwsNetworkFirewall => allowlist::read_aws(name, &text),
@@ -65,15 +82,41 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
             lines.join("\n")
         );
     }
-    let catalog = Arc::new(loaded.catalog.clone());
-    let explainer = Explainer::new(
-        std::slice::from_ref(&catalog),
-        Some(plan.clone()),
-        Placeholders::Unresolved,
-    );
-    let report = allowlist::audit(&plan, &entries, |pattern| {
-        nearest(&catalog, &plan, &explainer, pattern)
-    });
+    let report = match squid {
+        Some((name, text)) => {
+            // Included and list files are found from the configuration's
+            // folder, unless absolute.
+            let folder = std::path::Path::new(&name)
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default();
+            let read =
+                |path: &str| std::fs::read_to_string(folder.join(path)).map_err(|e| e.to_string());
+            match egress_audit::squid::read(&name, &text, &read) {
+                Ok(config) => egress_audit::squid::audit(&config, &plan, near),
+                Err(e) => {
+                    problems.extend(e);
+                    AllowlistReport {
+                        notes: Vec::new(),
+                        rows: Vec::new(),
+                        unexplained: Vec::new(),
+                    }
+                }
+            }
+        }
+        None => allowlist::audit(&plan, &entries, near),
+    };
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let count = match problems.len() {
+            1 => "1 problem".to_owned(),
+            n => format!("{n} problems"),
+        };
+        anyhow::bail!(
+            "the allowlist cannot be read ({count}):\n{}",
+            lines.join("\n")
+        );
+    }
     let header = crate::plan::header(&plan, &loaded);
     let text = match args.format {
         AuditFormat::Json => {
@@ -164,6 +207,9 @@ fn allowlist_table(header: &[String], r: &AllowlistReport) -> String {
     for line in header {
         let _ = writeln!(out, "# {line}");
     }
+    for note in &r.notes {
+        let _ = writeln!(out, "# note: {note}");
+    }
     let count = |v: Verdict| r.rows.iter().filter(|x| x.verdict == v).count();
     let _ = writeln!(
         out,
@@ -186,7 +232,11 @@ fn allowlist_table(header: &[String], r: &AllowlistReport) -> String {
         let _ = writeln!(out, "    features: {}", row.features.join(", "));
         let _ = writeln!(out, "    roles: {}", row.roles.join(", "));
         for e in &row.entries {
-            let _ = writeln!(out, "    by {e}");
+            if e.starts_with("also admits") {
+                let _ = writeln!(out, "    {e}");
+            } else {
+                let _ = writeln!(out, "    by {e}");
+            }
         }
     }
     if !r.unexplained.is_empty() {
@@ -206,6 +256,9 @@ fn allowlist_markdown(header: &[String], r: &AllowlistReport) -> String {
     let mut out = String::from("# egress audit allowlist\n\n");
     for line in header {
         let _ = writeln!(out, "- {}", cell(line));
+    }
+    for note in &r.notes {
+        let _ = writeln!(out, "- note: {}", cell(note));
     }
     let _ = writeln!(
         out,

@@ -540,6 +540,8 @@ pub struct AuditAllowlistArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AllowlistInput {
+    /// A Squid configuration: its acls and http_access rules, evaluated.
+    Squid,
     /// One egress host pattern a line.
     Plain,
     /// A PAN-OS external dynamic list, domain or URL type.

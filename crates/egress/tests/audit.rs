@@ -266,6 +266,8 @@ fn allowlists_round_trip_issue_22() {
         .unwrap();
         for (cloud, target, extra) in ["public", "usgov"].into_iter().flat_map(|cloud| {
             [
+                ("squid", None),
+                ("squid", Some("--squid-style=loose")),
                 ("plain", None),
                 ("pan-edl", None),
                 ("pan-edl", Some("--edl-type=url")),
@@ -325,7 +327,7 @@ fn allowlists_round_trip_issue_22() {
             // Where a target cannot say a row exactly (an apex it adds, a
             // partial-label wildcard it widens), the row is allowed more
             // broadly: the losses `render` reported.
-            let wanted: &[&str] = if target == "plain" {
+            let wanted: &[&str] = if target == "plain" || (target == "squid" && extra.is_none()) {
                 &["allowed"]
             } else {
                 &["allowed", "broader"]
@@ -409,4 +411,87 @@ fn audit_allowlist(catalog: &Path, extra: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A real Squid runs with the rules `egress render squid` wrote, then
+/// with a `deny` before them: curl through it is allowed exactly where
+/// `audit allowlist --input squid`, reading the configuration Squid runs
+/// with, says the row is allowed.
+#[test]
+fn squid_configurations_against_a_real_squid_issue_22() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let names = [
+        "needed.egress.test",
+        "allowed.egress.test",
+        "a.wild.egress.test",
+    ];
+    let (ca, tls) = https_origin(&names);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let catalog = write_catalog(d, tls);
+    let rendered = Command::new(env!("CARGO_BIN_EXE_egress"))
+        .args(["render", "squid", "--catalog"])
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    assert!(rendered.status.success());
+    let rules = String::from_utf8(rendered.stdout).unwrap();
+    for (name, before, blocked) in [
+        ("as rendered", "", None),
+        (
+            "with a deny first",
+            "acl nope dstdomain needed.egress.test\nhttp_access deny nope\n",
+            Some("needed.egress.test"),
+        ),
+    ] {
+        let squid = Squid::start(
+            squid::folder(),
+            &names,
+            &format!("{before}{rules}http_access deny all\n"),
+        );
+        let conf = squid.dir.path().join("squid.conf");
+        let (code, out, err) = {
+            let out = Command::new(env!("CARGO_BIN_EXE_egress"))
+                .args([
+                    "audit",
+                    "allowlist",
+                    "--input",
+                    "squid",
+                    "--format",
+                    "json",
+                    "--catalog",
+                ])
+                .arg(&catalog)
+                .arg(&conf)
+                .output()
+                .unwrap();
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        assert_eq!(code, i32::from(blocked.is_some()), "{name}: {out}{err}");
+        let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+        for row in r["rows"].as_array().unwrap() {
+            let pattern = row["row"].as_str().unwrap();
+            let host = pattern.replacen('*', "a", 1);
+            let status = Command::new(require("curl", "curl"))
+                .args(["-s", "-o", "/dev/null", "--max-time", "10", "--cacert"])
+                .arg(d.join("ca.pem"))
+                .args(["-x", &format!("http://127.0.0.1:{}", squid.port)])
+                .arg(format!("https://{host}:{tls}/"))
+                .env_remove("NO_PROXY")
+                .status()
+                .unwrap();
+            let audit_allows = row["verdict"] == "allowed" || row["verdict"] == "broader";
+            assert_eq!(status.success(), audit_allows, "{name}: {host}: {row}");
+            assert_eq!(
+                row["verdict"] == "blocked",
+                blocked == Some(pattern),
+                "{name}: {row}"
+            );
+        }
+        assert_eq!(r["unexplained"], serde_json::json!([]), "{name}: {out}");
+    }
 }
