@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod allowlist;
+pub mod asked;
 pub mod log;
 pub mod squid;
 pub mod tally;

@@ -45,20 +45,21 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
     let near = |pattern: &HostPattern| nearest(&catalog, &plan, &explainer, pattern);
     let mut entries = Vec::new();
     let mut problems = Vec::new();
-    let mut squid: Option<(String, String)> = None;
+    // A Squid configuration or a PAC file: asked, not read as a list.
+    let mut program: Option<(String, String)> = None;
     for name in &args.files {
         let mut text = String::new();
         open(name)?
             .read_to_string(&mut text)
             .with_context(|| format!("cannot read {name} as text"))?;
         let read = match args.input {
-            AllowlistInput::Squid => {
-                if squid.is_some() {
+            AllowlistInput::Squid | AllowlistInput::Pac => {
+                if program.is_some() {
                     anyhow::bail!(
-                        "--input squid reads one configuration (name the others with `include` in it)"
+                        "--input squid and --input pac read one file (a Squid configuration names the others with `include`)"
                     );
                 }
-                squid = Some((name.clone(), text));
+                program = Some((name.clone(), text));
                 continue;
             }
             AllowlistInput::Plain => allowlist::read_plain(name, &text),
@@ -82,7 +83,10 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
             lines.join("\n")
         );
     }
-    let report = match squid {
+    let report = match program {
+        Some((name, text)) if args.input == AllowlistInput::Pac => {
+            pac_audit(&name, &text, &plan, &args.pac_blackhole, near)?
+        }
         Some((name, text)) => {
             // Included and list files are found from the configuration's
             // folder, unless absolute.
@@ -142,6 +146,76 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// Holds a PAC file against the plan: each row's URLs are asked of it
+/// (egress-pac), and a row whose URL it routes to one of `blackholes` is
+/// blocked. The PAC's DNS lookups get no answer.
+fn pac_audit(
+    name: &str,
+    text: &str,
+    plan: &Plan,
+    blackholes: &[String],
+    nearest: impl Fn(&HostPattern) -> Option<String>,
+) -> anyhow::Result<AllowlistReport> {
+    /// The machine a PAC file asks about, for an audit: no DNS answers,
+    /// the loopback address as its own.
+    struct Offline;
+    impl egress_pac::PacHost for Offline {
+        fn resolve(&self, host: &str) -> Vec<std::net::IpAddr> {
+            host.parse().into_iter().collect()
+        }
+        fn my_addresses(&self) -> Vec<std::net::IpAddr> {
+            vec![std::net::Ipv4Addr::LOCALHOST.into()]
+        }
+    }
+    let route = |r: &str| {
+        r.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_uppercase()
+    };
+    let blackholes: Vec<String> = blackholes.iter().map(|b| route(b)).collect();
+    let pac = std::cell::RefCell::new(
+        egress_pac::Pac::compile(name, text, std::rc::Rc::new(Offline))
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let decide = |r: &egress_audit::asked::Request<'_>| {
+        // What a client passes: the URL without a CONNECT's port 443.
+        let url = if r.method == "CONNECT" {
+            match r.port {
+                443 => format!("https://{}/", r.host),
+                port => format!("https://{}:{port}/", r.host),
+            }
+        } else {
+            r.url.to_owned()
+        };
+        match pac.borrow_mut().find_proxy(&url, r.host) {
+            Ok((result, _)) => {
+                let first = result.split(';').next().unwrap_or_default();
+                egress_audit::asked::Decision {
+                    allowed: !blackholes.contains(&route(first)),
+                    rule: Some(format!("{name}: {url} -> {result}")),
+                }
+            }
+            Err(e) => egress_audit::asked::Decision {
+                allowed: false,
+                rule: Some(format!("{name}: {url}: {e}")),
+            },
+        }
+    };
+    let notes = vec![
+        "a PAC file's DNS lookups (dnsResolve, isResolvable, isInNet on a name) get no answer here, and myIpAddress() is 127.0.0.1".to_owned(),
+        "a PAC file routes by URL and host only: it cannot restrict ports".to_owned(),
+    ];
+    Ok(egress_audit::asked::by_asking(
+        plan,
+        &decide,
+        false,
+        Vec::new(),
+        notes,
+        nearest,
+    ))
 }
 
 /// What the catalog knows of an entry no plan row explains: the catalog

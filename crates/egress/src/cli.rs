@@ -536,12 +536,20 @@ pub struct AuditAllowlistArgs {
     /// The report's format.
     #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
     pub format: AuditFormat,
+    /// With `--input pac`: a route that blocks (repeatable), as the PAC
+    /// file returns it; `render pac --pac-default blackhole` writes the
+    /// default.
+    #[arg(long, value_name = "ROUTE", default_value = "PROXY 127.0.0.1:9")]
+    pub pac_blackhole: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AllowlistInput {
     /// A Squid configuration: its acls and http_access rules, evaluated.
     Squid,
+    /// A PAC file, evaluated: a row whose URL it routes to a blackhole
+    /// (`--pac-blackhole`) is blocked.
+    Pac,
     /// One egress host pattern a line.
     Plain,
     /// A PAN-OS external dynamic list, domain or URL type.

@@ -268,6 +268,7 @@ fn allowlists_round_trip_issue_22() {
             [
                 ("squid", None),
                 ("squid", Some("--squid-style=loose")),
+                ("pac", None),
                 ("plain", None),
                 ("pan-edl", None),
                 ("pan-edl", Some("--edl-type=url")),
@@ -327,7 +328,8 @@ fn allowlists_round_trip_issue_22() {
             // Where a target cannot say a row exactly (an apex it adds, a
             // partial-label wildcard it widens), the row is allowed more
             // broadly: the losses `render` reported.
-            let wanted: &[&str] = if target == "plain" || (target == "squid" && extra.is_none()) {
+            let exact = matches!(target, "plain" | "pac") || (target == "squid" && extra.is_none());
+            let wanted: &[&str] = if exact {
                 &["allowed"]
             } else {
                 &["allowed", "broader"]
@@ -493,5 +495,81 @@ fn squid_configurations_against_a_real_squid_issue_22() {
             );
         }
         assert_eq!(r["unexplained"], serde_json::json!([]), "{name}: {out}");
+    }
+}
+
+/// `pactester` (libpacparser, Debian) and the audit agree on the PAC file
+/// `render pac` wrote, and on one that sends a needed host to the
+/// blackhole.
+#[test]
+fn pac_files_against_pactester_issue_22() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = write_catalog(d, 443);
+    let rendered = Command::new(env!("CARGO_BIN_EXE_egress"))
+        .args(["render", "pac", "--catalog"])
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    assert!(rendered.status.success());
+    let pac = String::from_utf8(rendered.stdout).unwrap();
+    let edited = pac.replacen(
+        "function FindProxyForURL(url, host) {",
+        "function FindProxyForURL(url, host) {\n  if (host == \"needed.egress.test\") return \"PROXY 127.0.0.1:9\";",
+        1,
+    );
+    assert_ne!(
+        pac, edited,
+        "the PAC file's function is where the test expects it"
+    );
+    for (name, text, blocked) in [
+        ("as rendered", pac, None),
+        ("edited", edited, Some("needed.egress.test")),
+    ] {
+        let file = d.join("proxy.pac");
+        std::fs::write(&file, &text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_egress"))
+            .args([
+                "audit",
+                "allowlist",
+                "--input",
+                "pac",
+                "--format",
+                "json",
+                "--catalog",
+            ])
+            .arg(&catalog)
+            .arg(&file)
+            .output()
+            .unwrap();
+        let json = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(i32::from(blocked.is_some())),
+            "{name}: {json}"
+        );
+        let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for row in r["rows"].as_array().unwrap() {
+            let pattern = row["row"].as_str().unwrap();
+            let host = pattern.replacen('*', "a", 1);
+            let said = Command::new(require("pactester", "libpacparser1"))
+                .arg("-p")
+                .arg(&file)
+                .args(["-u", &format!("https://{host}/")])
+                .output()
+                .unwrap();
+            let route = String::from_utf8_lossy(&said.stdout).trim().to_owned();
+            let audit_allows = row["verdict"] == "allowed" || row["verdict"] == "broader";
+            assert_eq!(
+                route != "PROXY 127.0.0.1:9",
+                audit_allows,
+                "{name}: {host}: {route}: {row}"
+            );
+            assert_eq!(
+                row["verdict"] == "blocked",
+                blocked == Some(pattern),
+                "{name}: {row}"
+            );
+        }
     }
 }
