@@ -53,7 +53,13 @@ pub struct Config {
     rules: Vec<Rule>,
     /// What egress could not evaluate exactly, once each.
     pub notes: Vec<String>,
+    /// Files included so far.
+    files: usize,
 }
+
+/// How deep includes may nest, and how many files they may read in all.
+const MAX_NESTING: usize = 16;
+const MAX_FILES: usize = 1_000;
 
 /// Reads `text` (the configuration in `file`); `read` gives the text of
 /// an included file or a quoted list file by the path written (relative
@@ -75,7 +81,7 @@ pub fn read(
         ..Config::default()
     };
     let mut errors = Vec::new();
-    config.read_text(file, text, read, &mut errors, 0);
+    config.read_text(file, text, read, &mut errors, &mut vec![file.to_owned()]);
     for rule in &config.rules {
         for (_, name) in &rule.acls {
             if !config.acls.contains_key(name) {
@@ -113,7 +119,7 @@ impl Config {
         text: &str,
         read: &dyn Fn(&str) -> Result<String, String>,
         errors: &mut Vec<ReadError>,
-        depth: usize,
+        stack: &mut Vec<String>,
     ) {
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
@@ -128,15 +134,30 @@ impl Config {
                         errors.push(error_at(&at, "`include` names no file".to_owned()));
                         continue;
                     };
-                    if depth >= 16 {
+                    if stack.iter().any(|f| f == path) {
                         errors.push(error_at(
                             &at,
-                            format!("`include {path}`: includes nest more than 16 deep"),
+                            format!(
+                                "`include {path}`: it includes itself (through {})",
+                                stack.join(", ")
+                            ),
+                        ));
+                        continue;
+                    }
+                    self.files += 1;
+                    if stack.len() >= MAX_NESTING || self.files > MAX_FILES {
+                        errors.push(error_at(
+                            &at,
+                            format!("`include {path}`: more than {MAX_NESTING} levels or {MAX_FILES} files of includes"),
                         ));
                         continue;
                     }
                     match read(path) {
-                        Ok(text) => self.read_text(path, &text, read, errors, depth + 1),
+                        Ok(text) => {
+                            stack.push(path.to_owned());
+                            self.read_text(path, &text, read, errors, stack);
+                            stack.pop();
+                        }
                         Err(e) => errors.push(error_at(&at, format!("`include {path}`: {e}"))),
                     }
                 }

@@ -14,6 +14,8 @@ mod proxy_challenge;
 mod proxy_log;
 #[path = "../../../fuzz/checks/request_head.rs"]
 mod request_head;
+#[path = "../../../fuzz/checks/squid_config.rs"]
+mod squid_config;
 #[path = "../../../fuzz/checks/windows_proxy.rs"]
 mod windows_proxy;
 
@@ -62,4 +64,9 @@ fn proxy_log_seeds() {
 #[test]
 fn request_head_seeds() {
     replay("request_head", request_head::check);
+}
+
+#[test]
+fn squid_config_seeds() {
+    replay("squid_config", squid_config::check);
 }
