@@ -122,25 +122,13 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
         );
     }
     let header = crate::plan::header(&plan, &loaded);
-    let text = match args.format {
-        AuditFormat::Json => {
-            #[derive(Serialize)]
-            struct Doc<'a> {
-                header: &'a [String],
-                #[serde(flatten)]
-                report: &'a AllowlistReport,
-            }
-            let mut text = serde_json::to_string_pretty(&Doc {
-                header: &header,
-                report: &report,
-            })?;
-            text.push('\n');
-            text
-        }
-        AuditFormat::Table => allowlist_table(&header, &report),
-        AuditFormat::Markdown => allowlist_markdown(&header, &report),
-    };
-    crate::output::emit(&text, None)?;
+    emit(
+        args.format,
+        &header,
+        &report,
+        allowlist_table,
+        allowlist_markdown,
+    )?;
     Ok(if report.blocks() {
         Exit::Found
     } else {
@@ -432,30 +420,35 @@ fn log(args: &AuditLogArgs) -> anyhow::Result<Exit> {
     }
     let report = audit.report();
     let header = crate::plan::header(&plan, &loaded);
-    let text = match args.format {
-        AuditFormat::Json => {
-            #[derive(Serialize)]
-            struct Doc<'a> {
-                header: &'a [String],
-                #[serde(flatten)]
-                report: &'a Report,
-            }
-            let mut text = serde_json::to_string_pretty(&Doc {
-                header: &header,
-                report: &report,
-            })?;
-            text.push('\n');
-            text
-        }
-        AuditFormat::Table => table(&header, &report),
-        AuditFormat::Markdown => markdown(&header, &report),
-    };
-    crate::output::emit(&text, None)?;
+    emit(args.format, &header, &report, table, markdown)?;
     Ok(if report.needed.is_empty() {
         Exit::Success
     } else {
         Exit::Found
     })
+}
+
+/// Writes a report in `format`: JSON (the header and the report's
+/// fields), or the table or markdown its writers make.
+fn emit<R: Serialize>(
+    format: AuditFormat,
+    header: &[String],
+    report: &R,
+    table: fn(&[String], &R) -> String,
+    markdown: fn(&[String], &R) -> String,
+) -> anyhow::Result<()> {
+    #[derive(Serialize)]
+    struct Doc<'a, R> {
+        header: &'a [String],
+        #[serde(flatten)]
+        report: &'a R,
+    }
+    let text = match format {
+        AuditFormat::Json => serde_json::to_string_pretty(&Doc { header, report })? + "\n",
+        AuditFormat::Table => table(header, report),
+        AuditFormat::Markdown => markdown(header, report),
+    };
+    crate::output::emit(&text, None)
 }
 
 fn summary(r: &Report) -> String {

@@ -45,9 +45,21 @@ features = ["updates"]
     path
 }
 
+/// `egress audit log --catalog CATALOG EXTRA...`: exit status, standard
+/// output and error.
 fn audit(catalog: &Path, extra: &[&str]) -> (i32, String, String) {
+    run(&["audit", "log"], catalog, extra)
+}
+
+/// `egress audit allowlist --input plain --catalog CATALOG EXTRA...`.
+fn audit_allowlist(catalog: &Path, extra: &[&str]) -> (i32, String, String) {
+    run(&["audit", "allowlist", "--input", "plain"], catalog, extra)
+}
+
+fn run(command: &[&str], catalog: &Path, extra: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_egress"))
-        .args(["audit", "log", "--catalog"])
+        .args(command)
+        .arg("--catalog")
         .arg(catalog)
         .args(extra)
         .output()
@@ -399,20 +411,6 @@ fn plain_allowlist_verdicts_issue_22() {
     assert!(err.contains("cannot be read (2 problems)"), "{err}");
     assert!(err.contains("list.txt:2:1: `not a host`"), "{err}");
     assert!(err.contains("list.txt:4:3: `*.*.bad`"), "{err}");
-}
-
-fn audit_allowlist(catalog: &Path, extra: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_egress"))
-        .args(["audit", "allowlist", "--input", "plain", "--catalog"])
-        .arg(catalog)
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// A real Squid runs with the rules `egress render squid` wrote, then
