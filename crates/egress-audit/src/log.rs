@@ -175,6 +175,9 @@ fn last(text: &str, byte: u8) -> Option<usize> {
 /// The host and port a request URL names: `host:port` (CONNECT, or a
 /// TMG `cs-uri`), `scheme://[user@]host[:port]/...`, `[v6]:port`.
 pub fn url_host<'a>(url: &'a str, method: &str) -> Result<(&'a str, Option<u16>), BadLine> {
+    // Messages quote the URL without its user information: a log's URL
+    // may carry a password (`http://user:password@host/`).
+    let shown = without_user(url);
     let (scheme, rest) = match first(url, b':') {
         Some(colon) if url[colon..].starts_with("://") => (Some(&url[..colon]), &url[colon + 3..]),
         _ => (None, url),
@@ -188,7 +191,7 @@ pub fn url_host<'a>(url: &'a str, method: &str) -> Result<(&'a str, Option<u16>)
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6
             .split_once(']')
-            .ok_or_else(|| BadLine(format!("`{url}`: an IPv6 address without `]`")))?;
+            .ok_or_else(|| BadLine(format!("`{shown}`: an IPv6 address without `]`")))?;
         (host, after.strip_prefix(':'))
     } else {
         match last(authority, b':') {
@@ -197,12 +200,12 @@ pub fn url_host<'a>(url: &'a str, method: &str) -> Result<(&'a str, Option<u16>)
         }
     };
     if host.is_empty() {
-        return Err(BadLine(format!("`{url}` names no host")));
+        return Err(BadLine(format!("`{shown}` names no host")));
     }
     let port = match port {
         Some(p) => Some(
             p.parse::<u16>()
-                .map_err(|_| BadLine(format!("`{url}`: `{p}` is not a port")))?,
+                .map_err(|_| BadLine(format!("`{shown}`: `{p}` is not a port")))?,
         ),
         None => match (scheme, method) {
             (Some(s), _) if s.eq_ignore_ascii_case("https") => Some(443),
@@ -385,4 +388,16 @@ fn egress(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
         client: Cow::Owned(d.source),
         time: Cow::Owned(d.time),
     }))
+}
+
+/// `url` with its user information (`user:password@`) masked.
+fn without_user(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |e| start + e);
+    match url[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
+    }
 }

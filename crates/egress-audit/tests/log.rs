@@ -75,6 +75,11 @@ fn squid_native() {
                 "1 2 3 TCP_MISS/200 0 GET http://a:99999/ - - -",
                 "bad: `http://a:99999/`: `99999` is not a port",
             ),
+            // A password in a log's URL is not quoted back.
+            (
+                "1 2 3 TCP_MISS/200 0 GET http://bob:Marker-Pa55@a:99999/ - - -",
+                "bad: `http://***@a:99999/`: `99999` is not a port",
+            ),
         ],
     );
 }

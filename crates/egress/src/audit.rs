@@ -72,17 +72,7 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
             Err(mut e) => problems.append(&mut e),
         }
     }
-    if !problems.is_empty() {
-        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        let count = match problems.len() {
-            1 => "1 problem".to_owned(),
-            n => format!("{n} problems"),
-        };
-        anyhow::bail!(
-            "the allowlist cannot be read ({count}):\n{}",
-            lines.join("\n")
-        );
-    }
+    unreadable(&problems)?;
     let report = match program {
         Some((name, text)) if args.input == AllowlistInput::Pac => {
             pac_audit(&name, &text, &plan, &args.pac_blackhole, near)?
@@ -98,29 +88,27 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
                 |path: &str| std::fs::read_to_string(folder.join(path)).map_err(|e| e.to_string());
             match egress_audit::squid::read(&name, &text, &read) {
                 Ok(config) => egress_audit::squid::audit(&config, &plan, near),
-                Err(e) => {
-                    problems.extend(e);
-                    AllowlistReport {
-                        notes: Vec::new(),
-                        rows: Vec::new(),
-                        unexplained: Vec::new(),
-                    }
-                }
+                Err(problems) => return unreadable(&problems).map(|()| Exit::Success),
             }
         }
-        None => allowlist::audit(&plan, &entries, near),
+        None => {
+            let mut report = allowlist::audit(&plan, &entries, near);
+            // What a list cannot say, first.
+            report.notes.push(match args.input {
+                AllowlistInput::AzureFirewall => {
+                    "the rules' ports and protocols are not judged here: only their hosts"
+                }
+                AllowlistInput::AwsNetworkFirewall => {
+                    "a domain list cannot restrict ports (its target types are not judged here): a row it allows is allowed on every port"
+                }
+                _ => {
+                    "this list cannot restrict ports or schemes: a row it allows is allowed on every port"
+                }
+            }
+            .to_owned());
+            report
+        }
     };
-    if !problems.is_empty() {
-        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        let count = match problems.len() {
-            1 => "1 problem".to_owned(),
-            n => format!("{n} problems"),
-        };
-        anyhow::bail!(
-            "the allowlist cannot be read ({count}):\n{}",
-            lines.join("\n")
-        );
-    }
     let header = crate::plan::header(&plan, &loaded);
     emit(
         args.format,
@@ -134,6 +122,22 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// Fails with every problem of an allowlist that cannot be read.
+fn unreadable(problems: &[allowlist::ReadError]) -> anyhow::Result<()> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let count = match problems.len() {
+        1 => "1 problem".to_owned(),
+        n => format!("{n} problems"),
+    };
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    anyhow::bail!(
+        "the allowlist cannot be read ({count}):\n{}",
+        lines.join("\n")
+    )
 }
 
 /// Holds a PAC file against the plan: each row's URLs are asked of it
