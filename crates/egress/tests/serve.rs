@@ -397,6 +397,17 @@ fn reload_and_state_issue_20() {
         assert!(Instant::now() < deadline, "no run after the reload");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The run is served before it is kept: its log line comes after the
+    // state file is written.
+    while std::fs::read_to_string(d.join("serve.log"))
+        .unwrap()
+        .matches("run finished")
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "the run was not kept");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     drop(serve);
     assert_eq!(std::fs::read_to_string(&state).unwrap().lines().count(), 2);
 
