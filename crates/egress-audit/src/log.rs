@@ -177,21 +177,18 @@ fn last(text: &str, byte: u8) -> Option<usize> {
 pub fn url_host<'a>(url: &'a str, method: &str) -> Result<(&'a str, Option<u16>), BadLine> {
     // Messages quote the URL without its user information: a log's URL
     // may carry a password (`http://user:password@host/`).
-    let shown = without_user(url);
+    let bad = |what: String| BadLine(format!("`{}`{what}", without_user(url)));
     let (scheme, rest) = match first(url, b':') {
         Some(colon) if url[colon..].starts_with("://") => (Some(&url[..colon]), &url[colon + 3..]),
         _ => (None, url),
     };
-    let end = rest
-        .bytes()
-        .position(|b| matches!(b, b'/' | b'?' | b'#'))
-        .unwrap_or(rest.len());
+    let end = memchr::memchr3(b'/', b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
     let authority = &rest[..end];
     let authority = last(authority, b'@').map_or(authority, |at| &authority[at + 1..]);
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6
             .split_once(']')
-            .ok_or_else(|| BadLine(format!("`{shown}`: an IPv6 address without `]`")))?;
+            .ok_or_else(|| bad(": an IPv6 address without `]`".to_owned()))?;
         (host, after.strip_prefix(':'))
     } else {
         match last(authority, b':') {
@@ -200,12 +197,12 @@ pub fn url_host<'a>(url: &'a str, method: &str) -> Result<(&'a str, Option<u16>)
         }
     };
     if host.is_empty() {
-        return Err(BadLine(format!("`{shown}` names no host")));
+        return Err(bad(" names no host".to_owned()));
     }
     let port = match port {
         Some(p) => Some(
             p.parse::<u16>()
-                .map_err(|_| BadLine(format!("`{shown}`: `{p}` is not a port")))?,
+                .map_err(|_| bad(format!(": `{p}` is not a port")))?,
         ),
         None => match (scheme, method) {
             (Some(s), _) if s.eq_ignore_ascii_case("https") => Some(443),

@@ -8,7 +8,7 @@ use egress_catalog::{Catalog, Plan};
 use egress_pattern::{Host, HostSet, PatternKind};
 use serde::Serialize;
 
-use crate::log::{Entry, Outcome};
+use crate::log::{Entry, Outcome, Reader};
 
 /// Lines shown of those that are not requests.
 const BAD_SHOWN: usize = 5;
@@ -48,17 +48,45 @@ impl TopHosts {
         }
         self.counts.insert(host.to_owned(), self.floor + 1);
         if self.counts.len() > 2 * self.hold {
-            let mut all: Vec<(String, u64)> = self.counts.drain().collect();
-            all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            self.floor = self.floor.max(all[self.hold].1);
-            all.truncate(self.hold);
-            self.counts = all.into_iter().collect();
+            self.prune();
         }
     }
 
     /// How much a count may be above the truth (0: every count is exact).
     pub fn error(&self) -> u64 {
         self.floor
+    }
+
+    /// Adds the counts of `other` (another part of the same log): a host
+    /// one of them no longer holds counts that one's `floor`, so counts
+    /// stay at most the summed floors above the truth, never below it.
+    pub fn merge(&mut self, other: TopHosts) {
+        let (mine, theirs) = (self.floor, other.floor);
+        for n in self.counts.values_mut() {
+            *n += theirs;
+        }
+        for (host, n) in other.counts {
+            match self.counts.get_mut(&host) {
+                Some(c) => *c = *c - theirs + n,
+                None => {
+                    self.counts.insert(host, n + mine);
+                }
+            }
+        }
+        self.floor = mine + theirs;
+        if self.counts.len() > 2 * self.hold {
+            self.prune();
+        }
+    }
+
+    /// Keeps the `hold` most counted; the highest count dropped becomes
+    /// the floor.
+    fn prune(&mut self) {
+        let mut all: Vec<(String, u64)> = self.counts.drain().collect();
+        all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        self.floor = self.floor.max(all[self.hold].1);
+        all.truncate(self.hold);
+        self.counts = all.into_iter().collect();
     }
 
     /// The `keep` most counted, most first.
@@ -95,34 +123,54 @@ struct Needed {
     hosts: BTreeMap<String, u64>,
 }
 
-/// A log held against a plan: feed it entries, then take the [`Report`].
+impl Needed {
+    /// Adds another part's requests to the row: counts add, the times
+    /// widen, and clients and hosts fill the room left.
+    fn merge(&mut self, other: Needed) {
+        self.count += other.count;
+        if self.first.is_empty() || (!other.first.is_empty() && other.first < self.first) {
+            self.first = other.first;
+        }
+        if other.last > self.last {
+            self.last = other.last;
+        }
+        self.more_clients |= other.more_clients;
+        for (client, c) in other.clients {
+            let room = self.clients.len() < CLIENTS_SHOWN;
+            match self.clients.get_mut(&client) {
+                Some(n) => *n += c,
+                None if room => {
+                    self.clients.insert(client, c);
+                }
+                None => self.more_clients = true,
+            }
+        }
+        for (status, c) in other.statuses {
+            *self.statuses.entry(status).or_default() += c;
+        }
+        for (host, c) in other.hosts {
+            if self.hosts.len() < CLIENTS_SHOWN || self.hosts.contains_key(&host) {
+                *self.hosts.entry(host).or_default() += c;
+            }
+        }
+    }
+}
+
+/// What hosts are looked up in: the plan's rows, and every endpoint of
+/// the catalogs. Built once; shared by the audits of a log's parts.
 #[derive(Debug)]
-pub struct Audit<'p> {
+pub struct Lookup<'p> {
     plan: &'p Plan,
     plan_set: HostSet,
     /// `plan_set`'s pattern ids → plan rows.
     plan_rows: Vec<usize>,
     catalog_set: HostSet,
-    /// The current entry's host, normalized.
-    host: String,
-    lines: u64,
-    requests: u64,
-    denied: u64,
-    failed: u64,
-    bad: u64,
-    first_bad: Vec<BadLineAt>,
-    needed: BTreeMap<usize, Needed>,
-    wildcards: BTreeMap<usize, TopHosts>,
-    denied_unknown: TopHosts,
-    unplanned: Option<TopHosts>,
 }
 
-impl<'p> Audit<'p> {
-    /// An audit against `plan`; hosts are looked up in `catalogs` (all
-    /// their endpoints, in and out of the plan) for the denied hosts the
-    /// catalog does not know. `top`: how many hosts each list keeps;
-    /// `unplanned`: also count allowed hosts outside the plan.
-    pub fn new(plan: &'p Plan, catalogs: &[&Catalog], top: usize, unplanned: bool) -> Audit<'p> {
+impl<'p> Lookup<'p> {
+    /// `plan`'s rows in force; `catalogs`' endpoints (all of them, in and
+    /// out of the plan) tell the denied hosts the catalog does not know.
+    pub fn new(plan: &'p Plan, catalogs: &[&Catalog]) -> Lookup<'p> {
         let mut b = HostSet::builder();
         let mut plan_rows = Vec::new();
         for (i, row) in plan.rows.iter().enumerate() {
@@ -143,11 +191,40 @@ impl<'p> Audit<'p> {
                 }
             }
         }
-        Audit {
+        Lookup {
             plan,
             plan_set: b.build(),
             plan_rows,
             catalog_set: c.build(),
+        }
+    }
+}
+
+/// A log (or a part of one) held against a plan: feed it lines or
+/// entries, [`merge`](Audit::merge) the parts, then take the [`Report`].
+#[derive(Debug)]
+pub struct Audit<'l> {
+    lookup: &'l Lookup<'l>,
+    /// The current entry's host, normalized.
+    host: String,
+    lines: u64,
+    requests: u64,
+    denied: u64,
+    failed: u64,
+    bad: u64,
+    first_bad: Vec<BadLineAt>,
+    needed: BTreeMap<usize, Needed>,
+    wildcards: BTreeMap<usize, TopHosts>,
+    denied_unknown: TopHosts,
+    unplanned: Option<TopHosts>,
+}
+
+impl<'l> Audit<'l> {
+    /// An empty audit. `top`: how many hosts each list keeps;
+    /// `unplanned`: also count allowed hosts outside the plan.
+    pub fn new(lookup: &'l Lookup<'l>, top: usize, unplanned: bool) -> Audit<'l> {
+        Audit {
+            lookup,
             host: String::new(),
             lines: 0,
             requests: 0,
@@ -159,6 +236,57 @@ impl<'p> Audit<'p> {
             wildcards: BTreeMap::new(),
             denied_unknown: TopHosts::new(top),
             unplanned: unplanned.then(|| TopHosts::new(top)),
+        }
+    }
+
+    /// The lines of `block` (whole lines of `file`, the first of them line
+    /// `first_line`), read by `reader` and counted.
+    pub fn lines(&mut self, reader: &mut Reader, file: &str, first_line: u64, block: &[u8]) {
+        let mut start = 0;
+        let unended = !block.is_empty() && block.last() != Some(&b'\n');
+        let ends = memchr::memchr_iter(b'\n', block).chain(unended.then_some(block.len()));
+        for (end, number) in ends.zip(first_line..) {
+            let line = &block[start..end];
+            start = end + 1;
+            let Ok(text) = std::str::from_utf8(line) else {
+                self.bad_line(file, number, "not UTF-8".to_owned());
+                continue;
+            };
+            match reader.read(text) {
+                Ok(Some(entry)) => self.add(&entry),
+                Ok(None) => self.other_line(),
+                Err(e) => self.bad_line(file, number, e.0),
+            }
+        }
+    }
+
+    /// Adds the counts of `other`, another part of the log (or a later
+    /// log): the bad lines shown stay the first ones, in file order.
+    pub fn merge(&mut self, other: Audit<'_>) {
+        self.lines += other.lines;
+        self.requests += other.requests;
+        self.denied += other.denied;
+        self.failed += other.failed;
+        self.bad += other.bad;
+        self.first_bad.extend(other.first_bad);
+        let files: Vec<String> = self.first_bad.iter().map(|b| b.file.clone()).collect();
+        let rank = |file: &str| files.iter().position(|f| f == file);
+        self.first_bad.sort_by_key(|b| (rank(&b.file), b.line));
+        self.first_bad.truncate(BAD_SHOWN);
+        for (row, n) in other.needed {
+            self.needed.entry(row).or_default().merge(n);
+        }
+        for (row, top) in other.wildcards {
+            match self.wildcards.get_mut(&row) {
+                Some(mine) => mine.merge(top),
+                None => {
+                    self.wildcards.insert(row, top);
+                }
+            }
+        }
+        self.denied_unknown.merge(other.denied_unknown);
+        if let (Some(mine), Some(theirs)) = (&mut self.unplanned, other.unplanned) {
+            mine.merge(theirs);
         }
     }
 
@@ -199,15 +327,15 @@ impl<'p> Audit<'p> {
             .then(|| host.parse::<std::net::IpAddr>().ok())
             .flatten();
         let rows: Vec<usize> = match ip {
-            Some(ip) => self.plan_set.matches(&Host::Ip(ip)),
-            None => self.plan_set.matches_name(host),
+            Some(ip) => self.lookup.plan_set.matches(&Host::Ip(ip)),
+            None => self.lookup.plan_set.matches_name(host),
         }
         .into_iter()
-        .map(|id| self.plan_rows[id.0 as usize])
+        .map(|id| self.lookup.plan_rows[id.0 as usize])
         .collect();
         let tunnel = e.method == "CONNECT";
         let needs = |row: usize| {
-            self.plan.rows[row].in_force().any(|r| {
+            self.lookup.plan.rows[row].in_force().any(|r| {
                 r.pairs.iter().any(|&(scheme, port)| {
                     e.port.is_none_or(|p| p == port) && (!tunnel || scheme == Scheme::Https)
                 })
@@ -215,7 +343,7 @@ impl<'p> Audit<'p> {
         };
         let needed_row = rows.iter().copied().find(|&r| needs(r));
         for &row in &rows {
-            if self.plan.rows[row]
+            if self.lookup.plan.rows[row]
                 .pattern
                 .as_ref()
                 .is_some_and(|p| !matches!(p.kind(), PatternKind::Exact(_)))
@@ -259,8 +387,8 @@ impl<'p> Audit<'p> {
             }
             None if e.outcome == Outcome::Denied => {
                 let known = match ip {
-                    Some(ip) => self.catalog_set.is_match(&Host::Ip(ip)),
-                    None => self.catalog_set.is_match_name(host),
+                    Some(ip) => self.lookup.catalog_set.is_match(&Host::Ip(ip)),
+                    None => self.lookup.catalog_set.is_match_name(host),
                 };
                 if !known {
                     self.denied_unknown.add(host);
@@ -271,7 +399,7 @@ impl<'p> Audit<'p> {
     }
 
     pub fn report(&self) -> Report {
-        let row = |i: usize| &self.plan.rows[i];
+        let row = |i: usize| &self.lookup.plan.rows[i];
         Report {
             lines: self.lines,
             requests: self.requests,
@@ -370,7 +498,8 @@ pub struct NeededRow {
     pub count: u64,
     pub first_seen: String,
     pub last_seen: String,
-    /// The first clients seen (at most 10), and whether there were more.
+    /// Clients seen (at most 10; with a log read in parts, not always the
+    /// first ten), and whether there were more.
     pub clients: Vec<String>,
     pub more_clients: bool,
     /// Status → count.

@@ -9,7 +9,8 @@ mod common;
 
 use common::{catalog, plan};
 use egress_audit::log::{Format, Reader};
-use egress_audit::tally::{Audit, HostCount, TopHosts};
+use egress_audit::tally::{Audit, HostCount, Lookup, TopHosts};
+use proptest::prelude::*;
 
 fn squid(client: &str, action: &str, method: &str, url: &str) -> String {
     format!("1796177256.766 1 {client} {action} 0 {method} {url} - HIER_NONE/- -")
@@ -19,7 +20,8 @@ fn squid(client: &str, action: &str, method: &str, url: &str) -> String {
 fn a_squid_log_against_the_plan() {
     let catalog = catalog();
     let plan = plan(&catalog);
-    let mut audit = Audit::new(&plan, &[&catalog], 3, true);
+    let lookup = Lookup::new(&plan, &[&catalog]);
+    let mut audit = Audit::new(&lookup, 3, true);
     let mut reader = Reader::new(Format::Squid);
     let lines = [
         squid(
@@ -79,13 +81,7 @@ fn a_squid_log_against_the_plan() {
         ),
         "not a line".to_owned(),
     ];
-    for (n, line) in lines.iter().enumerate() {
-        match reader.read(line) {
-            Ok(Some(e)) => audit.add(&e),
-            Ok(None) => audit.other_line(),
-            Err(e) => audit.bad_line("access.log", n as u64 + 1, e.0),
-        }
-    }
+    audit.lines(&mut reader, "access.log", 1, lines.join("\n").as_bytes());
     let r = audit.report();
     assert_eq!(
         (r.lines, r.requests, r.denied, r.failed, r.bad_lines),
@@ -153,4 +149,92 @@ fn top_hosts_stay_bounded_and_find_late_heavy_hitters() {
     assert!(shown[0].count >= 100_000 && shown[0].count <= 100_000 + top.error());
     assert!(shown[1].count >= 10_000 && shown[1].count <= 10_000 + top.error());
     assert!(top.error() > 0);
+}
+
+/// A log line of the merge tests: one of a few clients, hosts and
+/// outcomes, so rows, wildcards and unknown hosts all fill.
+fn any_line() -> impl Strategy<Value = String> {
+    (
+        0..4u8,
+        prop::sample::select(vec![
+            "needed.egress.test:443",
+            "needed.egress.test:8443",
+            "a.wild.egress.test:443",
+            "b.wild.egress.test:443",
+            "unknown.example:443",
+            "other.example:443",
+        ]),
+        prop::sample::select(vec!["TCP_DENIED/403", "TCP_TUNNEL/200", "TCP_MISS/503"]),
+        0..3u8,
+    )
+        .prop_map(|(client, url, action, second)| {
+            if second == 0 && client == 0 {
+                return "a line that is not one".to_owned();
+            }
+            format!(
+                "179617725{second}.766 1 10.0.0.{client} {action} 0 CONNECT {url} - HIER_NONE/- -"
+            )
+        })
+}
+
+proptest! {
+    /// A log read in parts (cut anywhere between lines, each part on its
+    /// own audit, as `egress audit log` reads on several threads) and
+    /// merged says what the log read whole says.
+    #[test]
+    fn parts_merged_are_the_whole(
+        lines in prop::collection::vec(any_line(), 0..60),
+        cuts in prop::collection::vec(0..60usize, 0..4),
+    ) {
+        let catalog = catalog();
+        let plan = plan(&catalog);
+        let lookup = Lookup::new(&plan, &[&catalog]);
+        let text = |lines: &[String]| lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        let mut whole = Audit::new(&lookup, 3, true);
+        whole.lines(&mut Reader::new(Format::Squid), "access.log", 1, text(&lines).as_bytes());
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(lines.len())).collect();
+        cuts.push(0);
+        cuts.push(lines.len());
+        cuts.sort_unstable();
+        let mut parts: Vec<Audit> = cuts
+            .windows(2)
+            .map(|w| {
+                let mut part = Audit::new(&lookup, 3, true);
+                part.lines(&mut Reader::new(Format::Squid), "access.log", w[0] as u64 + 1, text(&lines[w[0]..w[1]]).as_bytes());
+                part
+            })
+            .collect();
+        // Merged in any order: workers finish when they finish.
+        parts.reverse();
+        let mut merged = Audit::new(&lookup, 3, true);
+        for part in parts {
+            merged.merge(part);
+        }
+        prop_assert_eq!(merged.report(), whole.report());
+    }
+
+    /// Merged counts are never below the truth and at most the merged
+    /// error above it, however often the parts pruned.
+    #[test]
+    fn merged_top_hosts_keep_their_bounds(
+        hosts in prop::collection::vec(0..3_000u32, 0..6_000),
+        cut in 0..6_000usize,
+    ) {
+        let cut = cut.min(hosts.len());
+        let mut truth = BTreeMap::<String, u64>::new();
+        let mut parts = [TopHosts::new(2), TopHosts::new(2)];
+        for (i, h) in hosts.iter().enumerate() {
+            // A few heavy hitters among more distinct hosts than a
+            // part holds (2,000): the parts prune.
+            let host = format!("h{}.example", if h % 3 == 0 { h % 5 } else { *h });
+            *truth.entry(host.clone()).or_default() += 1;
+            parts[usize::from(i >= cut)].add(&host);
+        }
+        let [mut a, b] = parts;
+        a.merge(b);
+        for shown in a.top() {
+            let real = truth[&shown.host];
+            prop_assert!(shown.count >= real && shown.count <= real + a.error());
+        }
+    }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use egress_audit::allowlist::{self, AllowlistReport, Verdict};
 use egress_audit::log::{Format, Reader};
-use egress_audit::tally::{Audit, HostCount, Report};
+use egress_audit::tally::{Audit, HostCount, Lookup, Report};
 use egress_catalog::explain::{Explainer, Input, Placeholders};
 use egress_catalog::plan;
 use egress_catalog::{Catalog, Plan};
@@ -381,6 +381,103 @@ fn open(name: &str) -> anyhow::Result<Box<dyn BufRead>> {
     Ok(Box::new(reader))
 }
 
+/// Whole lines handed to a worker at a time.
+const BLOCK: usize = 1 << 20;
+
+/// Reads one log in blocks of whole lines, tallied on as many threads as
+/// there are cores (a W3C log on one: its `#Fields:` lines apply to the
+/// lines after them), the threads' audits merged at the end.
+fn read_log<'l>(
+    name: &str,
+    format: Format,
+    lookup: &'l Lookup<'l>,
+    top: usize,
+    unplanned: bool,
+) -> anyhow::Result<Audit<'l>> {
+    let mut input = open(name)?;
+    let workers = match format {
+        Format::W3c => 1,
+        Format::Squid | Format::Egress => {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+    };
+    let (send, receive) = std::sync::mpsc::sync_channel::<(u64, Vec<u8>)>(2 * workers);
+    let receive = std::sync::Mutex::new(receive);
+    std::thread::scope(|scope| {
+        let tallies: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut audit = Audit::new(lookup, top, unplanned);
+                    let mut reader = Reader::new(format);
+                    loop {
+                        let next = receive.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok((first_line, block)) = next else {
+                            return audit;
+                        };
+                        audit.lines(&mut reader, name, first_line, &block);
+                    }
+                })
+            })
+            .collect();
+        let sent = send_blocks(&mut *input, name, &send);
+        drop(send);
+        let mut audit = Audit::new(lookup, top, unplanned);
+        for tally in tallies {
+            audit.merge(tally.join().expect("an audit thread panicked"));
+        }
+        sent.map(|()| audit)
+    })
+}
+
+/// Sends `input`'s lines in blocks of about [`BLOCK`] bytes, each cut
+/// after a line's end, with the number of its first line.
+fn send_blocks(
+    input: &mut dyn Read,
+    name: &str,
+    send: &std::sync::mpsc::SyncSender<(u64, Vec<u8>)>,
+) -> anyhow::Result<()> {
+    let mut carry = Vec::new();
+    let mut number = 1u64;
+    loop {
+        let mut block = std::mem::take(&mut carry);
+        let before = block.len();
+        let want = before.max(BLOCK / 2) + BLOCK - before;
+        loop {
+            match input.take(want as u64).read_to_end(&mut block) {
+                Ok(_) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("cannot read {name} after line {number}")));
+                }
+            }
+        }
+        let filled = block.len();
+        let end = filled == before;
+        if block.is_empty() {
+            return Ok(());
+        }
+        // A block ends after its last whole line; the rest starts the next
+        // one (a line longer than a block grows it). At the end of the
+        // input, the last line needs no line end.
+        if !end {
+            match memchr::memrchr(b'\n', &block) {
+                Some(last) => carry = block.split_off(last + 1),
+                None => {
+                    carry = block;
+                    continue;
+                }
+            }
+        }
+        let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
+        let first = number;
+        number += lines;
+        if send.send((first, block)).is_err() || end {
+            return Ok(());
+        }
+    }
+}
+
 fn log(args: &AuditLogArgs) -> anyhow::Result<Exit> {
     let loaded = context::load(&args.source)?;
     context::check_ids(&loaded.catalog, &args.select)?;
@@ -391,36 +488,11 @@ fn log(args: &AuditLogArgs) -> anyhow::Result<Exit> {
         LogInput::W3c => Format::W3c,
         LogInput::Egress => Format::Egress,
     };
-    let mut audit = Audit::new(
-        &plan,
-        &[&loaded.catalog],
-        args.top as usize,
-        args.show_unplanned,
-    );
-    let mut line = Vec::with_capacity(1024);
+    let lookup = Lookup::new(&plan, &[&loaded.catalog]);
+    let (top, unplanned) = (args.top as usize, args.show_unplanned);
+    let mut audit = Audit::new(&lookup, top, unplanned);
     for name in &args.files {
-        let mut input = open(name)?;
-        let mut reader = Reader::new(format);
-        let mut number = 0u64;
-        loop {
-            line.clear();
-            let n = input
-                .read_until(b'\n', &mut line)
-                .with_context(|| format!("cannot read {name} after line {number}"))?;
-            if n == 0 {
-                break;
-            }
-            number += 1;
-            let Ok(text) = std::str::from_utf8(&line) else {
-                audit.bad_line(name, number, "not UTF-8".to_owned());
-                continue;
-            };
-            match reader.read(text) {
-                Ok(Some(entry)) => audit.add(&entry),
-                Ok(None) => audit.other_line(),
-                Err(e) => audit.bad_line(name, number, e.0),
-            }
-        }
+        audit.merge(read_log(name, format, &lookup, top, unplanned)?);
     }
     let report = audit.report();
     let header = crate::plan::header(&plan, &loaded);

@@ -250,6 +250,102 @@ fn w3c_and_egress_logs_and_bad_lines_issue_22() {
     assert!(err.contains("missing.log"), "{err}");
 }
 
+/// Logs of several megabytes (read in blocks, on several threads): every
+/// line counted once, bad lines numbered as in the file; a gzip log the
+/// same; a W3C log whose second `#Fields:` (past the first block) applies
+/// to the lines after it.
+#[test]
+fn logs_larger_than_a_block_issue_22() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = write_catalog(d, 443);
+    let bad = [12_345u64, 25_000, 29_999];
+    let mut text = String::new();
+    for n in 1..=30_000u64 {
+        if bad.contains(&n) {
+            text.push_str("not a request\n");
+        } else if n % 10 == 0 {
+            text.push_str(&format!(
+                "17961772{n:05}.766 1 10.0.0.{} TCP_DENIED/403 0 CONNECT needed.egress.test:443 - HIER_NONE/- -\n",
+                n % 200
+            ));
+        } else {
+            text.push_str(&format!(
+                "17961772{n:05}.766 1 10.0.1.1 TCP_TUNNEL/200 0 CONNECT h{n}.wild.egress.test:443 - HIER_DIRECT/192.0.2.7 -\n"
+            ));
+        }
+    }
+    assert!(text.len() > 3 << 20);
+    let plain = d.join("access.log");
+    std::fs::write(&plain, &text).unwrap();
+    let gz = d.join("access.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, text.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    for file in [&plain, &gz] {
+        let (code, out, err) = audit(
+            &catalog,
+            &[
+                &file.display().to_string(),
+                "--input",
+                "squid",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(code, 1, "{err}");
+        let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            (r["lines"].as_u64(), r["bad_lines"].as_u64()),
+            (Some(30_000), Some(3))
+        );
+        let lines: Vec<u64> = r["first_bad_lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(lines, bad, "{out}");
+        assert_eq!(r["needed"][0]["count"], 3_000 - 1, "{out}");
+        assert_eq!(r["needed"][0]["first_seen"], "1796177200010.766");
+        assert_eq!(r["needed"][0]["last_seen"], "1796177230000.766");
+        assert_eq!(r["needed"][0]["clients"].as_array().unwrap().len(), 10);
+        assert_eq!(r["needed"][0]["more_clients"], true);
+    }
+
+    // Two `#Fields:` lines, the second past the first block and with the
+    // fields in another order.
+    let mut w3c =
+        String::from("#Fields: date time c-ip cs-method r-host r-port sc-status action\n");
+    let mut n = 1;
+    while w3c.len() < (3 << 20) / 2 {
+        w3c.push_str("2026-12-01 10:00:00 10.0.0.5 CONNECT x.wild.egress.test 443 200 Allowed\n");
+        n += 1;
+    }
+    w3c.push_str("#Fields: action r-host r-port date time c-ip cs-method sc-status\n");
+    for _ in 0..10 {
+        w3c.push_str("Denied needed.egress.test 443 2026-12-01 11:00:00 10.0.0.6 CONNECT 403\n");
+    }
+    let file = d.join("w3c.log");
+    std::fs::write(&file, &w3c).unwrap();
+    let (code, out, err) = audit(
+        &catalog,
+        &[
+            &file.display().to_string(),
+            "--input",
+            "w3c",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["bad_lines"], 0, "{out}");
+    assert_eq!(r["lines"], n + 11);
+    assert_eq!(r["needed"][0]["count"], 10);
+    assert_eq!(r["needed"][0]["clients"], serde_json::json!(["10.0.0.6"]));
+}
+
 /// `egress render T | egress audit allowlist - --input T`, same
 /// selection, for every target audit reads: nothing blocked, no entry
 /// unexplained, exit 0 (a plain list: every row allowed exactly); over
