@@ -11,7 +11,7 @@
 //! `*.x`); the verdicts are the same for every format.
 
 use egress_catalog::Plan;
-use egress_catalog::catalog::Direction;
+use egress_catalog::catalog::{Direction, Scheme};
 use egress_pattern::HostPattern;
 use serde::Serialize;
 
@@ -20,10 +20,30 @@ use serde::Serialize;
 pub struct Entry {
     /// What the entry admits, in egress patterns.
     pub patterns: Vec<HostPattern>,
+    /// The schemes and ports it admits them on: `None` for every one (a
+    /// list that cannot say).
+    pub reach: Option<Vec<Reach>>,
     /// As written.
     pub text: String,
     pub file: String,
     pub line: usize,
+}
+
+/// A scheme on a range of ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub scheme: Scheme,
+    pub ports: std::ops::RangeInclusive<u16>,
+}
+
+impl Reach {
+    /// `scheme` on every port.
+    pub fn any_port(scheme: Scheme) -> Reach {
+        Reach {
+            scheme,
+            ports: 0..=u16::MAX,
+        }
+    }
 }
 
 /// A line the reader cannot read: the allowlist is refused.
@@ -90,6 +110,7 @@ fn read_lines(
         match read(line) {
             Ok(patterns) => entries.push(Entry {
                 patterns,
+                reach: None,
                 text: line.to_owned(),
                 file: file.to_owned(),
                 line: i + 1,
@@ -109,42 +130,316 @@ fn read_lines(
     }
 }
 
-/// An AWS Network Firewall stateful rule group (the JSON `egress render
-/// aws-network-firewall` writes, `create-rule-group --cli-input-json`):
-/// its domain list's `Targets`, where `.x` is `x` and its subdomains.
-pub fn read_aws(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> {
+/// An AWS Network Firewall stateful rule group: the JSON of
+/// `create-rule-group --cli-input-json` (what `egress render
+/// aws-network-firewall` writes) with a domain list
+/// (`RulesSourceList`: its `Targets`, where `.x` is `x` and its
+/// subdomains, on the schemes of its `TargetTypes`, every port) or
+/// Suricata rules (`RulesString`); or a Suricata rules file itself
+/// ([`read_suricata`]). What cannot be judged exactly is in the notes.
+pub fn read_aws(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>), Vec<ReadError>> {
+    if !text.trim_start().starts_with('{') {
+        return read_suricata(file, text, 1);
+    }
     let json = parse_json(file, text)?;
-    let Some(targets) = json
-        .pointer("/RuleGroup/RulesSource/RulesSourceList/Targets")
-        .and_then(|t| t.as_array())
-    else {
+    if let Some(rules) = json
+        .pointer("/RuleGroup/RulesSource/RulesString")
+        .and_then(|r| r.as_str())
+    {
+        let at = located(file, text, Some("RulesString"), String::new()).line;
+        return read_suricata(file, rules, at);
+    }
+    let Some(list) = json.pointer("/RuleGroup/RulesSource/RulesSourceList") else {
         return Err(vec![located(
             file,
             text,
             None,
-            "no `RuleGroup.RulesSource.RulesSourceList.Targets`: not a domain-list rule group"
+            "no `RuleGroup.RulesSource.RulesSourceList` or `RulesString`: not a stateful rule group"
                 .to_owned(),
         )]);
     };
-    json_entries(file, text, targets.iter(), |target| {
-        match target.strip_prefix('.') {
+    let kind = list.get("GeneratedRulesType").and_then(|t| t.as_str());
+    if kind != Some("ALLOWLIST") {
+        return Err(vec![located(
+            file,
+            text,
+            kind,
+            format!(
+                "`GeneratedRulesType` is {}: only an ALLOWLIST domain list is an allowlist",
+                kind.map_or("missing".to_owned(), |k| format!("`{k}`"))
+            ),
+        )]);
+    }
+    let mut reach = Vec::new();
+    let mut errors = Vec::new();
+    for t in list
+        .get("TargetTypes")
+        .and_then(|t| t.as_array())
+        .into_iter()
+        .flatten()
+    {
+        match t.as_str() {
+            Some("TLS_SNI") => reach.push(Reach::any_port(Scheme::Https)),
+            Some("HTTP_HOST") => reach.push(Reach::any_port(Scheme::Http)),
+            _ => errors.push(located(
+                file,
+                text,
+                t.as_str(),
+                format!("`{t}` is not a target type: TLS_SNI or HTTP_HOST"),
+            )),
+        }
+    }
+    let Some(targets) = list.get("Targets").and_then(|t| t.as_array()) else {
+        errors.push(located(
+            file,
+            text,
+            None,
+            "the domain list has no `Targets`".to_owned(),
+        ));
+        return Err(errors);
+    };
+    let entries = json_entries(
+        file,
+        text,
+        targets.iter(),
+        Some(&reach),
+        |target| match target.strip_prefix('.') {
             Some(domain) => Ok(vec![
                 HostPattern::parse(domain)?,
                 HostPattern::parse(&format!("*.{domain}"))?,
             ]),
             None => Ok(vec![HostPattern::parse(target)?]),
-        }
-    })
+        },
+    );
+    match entries {
+        Ok(entries) if errors.is_empty() => Ok((
+            entries,
+            vec!["a domain list cannot restrict ports: a row it allows is allowed on every port of its target types".to_owned()],
+        )),
+        Ok(_) => Err(errors),
+        Err(more) => Err(errors.into_iter().chain(more).collect()),
+    }
 }
 
-/// An Azure Firewall policy's rule collection group as an ARM template
-/// (what `egress render azure-firewall` writes): every application rule's
-/// `targetFqdns`, where `*.x` is the subdomains of `x`, as egress's.
-pub fn read_azure(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> {
+/// Suricata rules as AWS Network Firewall takes them (a stateful rule
+/// group's `RulesString`, or a rules file; `first_line`: where the rules
+/// start in `file`). The entries are the `pass` rules on the `tls.sni`
+/// or `http.host` buffer whose host is a whole `content` match
+/// (`startswith; endswith`: the host; `dotprefix; content:".x";
+/// endswith`: `x` and its subdomains; `content:".x"; endswith`: the
+/// subdomains), on the scheme of the rule's protocol (`tls`, `http`) and
+/// its destination ports. Other rules are not read, and said in the notes.
+pub fn read_suricata(
+    file: &str,
+    text: &str,
+    first_line: usize,
+) -> Result<(Vec<Entry>, Vec<String>), Vec<ReadError>> {
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    let mut notes = Vec::new();
+    let mut others = 0;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let number = first_line + i;
+        let column = raw.len() - raw.trim_start().len() + 1;
+        match suricata_rule(line) {
+            Ok(Some((patterns, reach, note))) => {
+                if let Some(note) = note {
+                    notes.push(format!("{file}:{number}: {note}"));
+                }
+                entries.push(Entry {
+                    patterns,
+                    reach: Some(reach),
+                    text: line.to_owned(),
+                    file: file.to_owned(),
+                    line: number,
+                });
+            }
+            Ok(None) => others += 1,
+            Err(message) => errors.push(ReadError {
+                file: file.to_owned(),
+                line: number,
+                column,
+                message,
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if others > 0 {
+        notes.insert(0, format!(
+            "{others} Suricata rules are not read (only `pass` rules on `tls.sni` or `http.host` with a whole-host `content`): with strict rule order a `drop` or `reject` before a `pass` blocks what this report calls allowed"
+        ));
+    }
+    Ok((entries, notes))
+}
+
+/// One rule: `None` for a rule that is not an allowlist entry.
+type SuricataEntry = (Vec<HostPattern>, Vec<Reach>, Option<String>);
+
+fn suricata_rule(line: &str) -> Result<Option<SuricataEntry>, String> {
+    let (head, options) = line
+        .split_once('(')
+        .and_then(|(h, o)| Some((h, o.trim_end().strip_suffix(')')?)))
+        .ok_or_else(|| {
+            "not a Suricata rule: write `ACTION PROTO SRC PORT -> DST PORT (OPTIONS;)`".to_owned()
+        })?;
+    let words: Vec<&str> = head.split_whitespace().collect();
+    let [action, proto, _src, _sport, dir, _dst, dport] = words[..] else {
+        return Err(format!(
+            "`{}` is not a Suricata rule header: write `ACTION PROTO SRC PORT -> DST PORT`",
+            head.trim()
+        ));
+    };
+    if !matches!(dir, "->" | "<>") {
+        return Err(format!("`{dir}` is not a direction: `->` or `<>`"));
+    }
+    let scheme = match proto.to_ascii_lowercase().as_str() {
+        "tls" => Scheme::Https,
+        "http" => Scheme::Http,
+        _ => return Ok(None),
+    };
+    if action != "pass" {
+        return Ok(None);
+    }
+    let Some(ports) = suricata_ports(dport)? else {
+        return Ok(None);
+    };
+    // The options, each `name[:value]`, split on `;` outside quotes.
+    let mut buffer = None;
+    let mut content: Option<String> = None;
+    let (mut starts, mut ends, mut dotprefix, mut nocase, mut other) =
+        (false, false, false, false, false);
+    for option in split_options(options) {
+        let (name, value) = match option.split_once(':') {
+            Some((n, v)) => (n.trim(), Some(v.trim())),
+            None => (option.trim(), None),
+        };
+        match (name, value) {
+            ("tls.sni" | "tls_sni", None) => buffer = Some(Scheme::Https),
+            ("http.host" | "http_host", None) => buffer = Some(Scheme::Http),
+            ("content", Some(v)) if buffer.is_some() && content.is_none() => {
+                let v = v
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .ok_or_else(|| format!("`content:{v}` is not quoted"))?;
+                content = Some(v.to_owned());
+            }
+            ("content" | "pcre", _) => other = true,
+            ("startswith", None) => starts = true,
+            ("endswith", None) => ends = true,
+            ("dotprefix", None) => dotprefix = true,
+            ("nocase", None) => nocase = true,
+            _ => {}
+        }
+    }
+    let (Some(host), true, false) = (content, ends, other) else {
+        return Ok(None);
+    };
+    if buffer != Some(scheme) {
+        return Ok(None);
+    }
+    let bad = |e: egress_pattern::HostError| format!("`{host}` is not a host: {e}");
+    let mut note = (!nocase && host.bytes().any(|b| b.is_ascii_uppercase())).then(|| {
+        format!(
+            "`{host}` without `nocase` matches only names written in that case: judged as written"
+        )
+    });
+    let patterns = match (host.strip_prefix('.'), starts, dotprefix) {
+        (Some(domain), false, true) => vec![
+            HostPattern::parse(domain).map_err(bad)?,
+            HostPattern::parse(&format!("*.{domain}")).map_err(bad)?,
+        ],
+        (Some(domain), false, false) => {
+            vec![HostPattern::parse(&format!("*.{domain}")).map_err(bad)?]
+        }
+        (None, true, _) => vec![HostPattern::parse(&host).map_err(bad)?],
+        (None, false, _) => {
+            note = Some(format!(
+                "`content:\"{host}\"; endswith` without a leading dot also admits names that merely end in it (`other{host}`): judged as `{host}` and its subdomains"
+            ));
+            vec![
+                HostPattern::parse(&host).map_err(bad)?,
+                HostPattern::parse(&format!("*.{host}")).map_err(bad)?,
+            ]
+        }
+        (Some(_), true, _) => return Ok(None),
+    };
+    let reach = ports
+        .into_iter()
+        .map(|ports| Reach { scheme, ports })
+        .collect();
+    Ok(Some((patterns, reach, note)))
+}
+
+/// A rule's destination ports (`any`, `443`, `[80,443]`, `1024:65535`);
+/// `None` for what is not read here (a negation, a variable such as
+/// `$HTTP_PORTS`).
+fn suricata_ports(text: &str) -> Result<Option<Vec<std::ops::RangeInclusive<u16>>>, String> {
+    if text == "any" {
+        return Ok(Some(vec![0..=u16::MAX]));
+    }
+    if text.contains(['!', '$']) {
+        return Ok(None);
+    }
+    let bad =
+        || format!("`{text}` is not a port list: write `443`, `[80,443]`, `1024:65535` or `any`");
+    let port = |p: &str, or: u16| match p.trim() {
+        "" => Ok(or),
+        p => p.parse::<u16>().map_err(|_| bad()),
+    };
+    let inner = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    inner
+        .split(',')
+        .map(|part| match part.split_once(':') {
+            Some((a, b)) => Ok(port(a, 0)?..=port(b, u16::MAX)?),
+            None => {
+                let p = port(part, 0)?;
+                Ok(p..=p)
+            }
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map(Some)
+}
+
+/// A rule's options split on `;`, a quoted `;` (or an escaped one) kept.
+fn split_options(options: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in options.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                out.push(&options[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&options[start..]);
+    out.into_iter().filter(|o| !o.trim().is_empty()).collect()
+}
+
+/// Azure Firewall application rules: a policy's rule collection group as
+/// an ARM template (what `egress render azure-firewall` writes), or a
+/// classic firewall's `applicationRuleCollections`. Every rule's
+/// `targetFqdns` (`*.x` is the subdomains of `x`, as egress's) on its
+/// `protocols` (`Http:80`, `Https:443`); the rules of `Deny` collections
+/// are not entries, and said in the notes, as is what is not read.
+pub fn read_azure(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>), Vec<ReadError>> {
     let json = parse_json(file, text)?;
-    let mut fqdns = Vec::new();
-    collect(&json, "targetFqdns", &mut fqdns);
-    if fqdns.is_empty() {
+    let mut rules = Vec::new();
+    azure_rules(&json, None, &mut rules);
+    if rules.is_empty() {
         return Err(vec![located(
             file,
             text,
@@ -153,9 +448,121 @@ pub fn read_azure(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> 
                 .to_owned(),
         )]);
     }
-    json_entries(file, text, fqdns.into_iter(), |fqdn| {
-        Ok(vec![HostPattern::parse(fqdn)?])
-    })
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    let mut notes = Vec::new();
+    for (action, rule) in rules {
+        let name = rule
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or("(unnamed)");
+        if action.is_some_and(|a| !a.eq_ignore_ascii_case("allow")) {
+            notes.push(format!(
+                "rule `{name}` is in a `{}` collection: not an entry (which collection Azure Firewall applies first follows their priorities, not judged here)",
+                action.unwrap_or_default()
+            ));
+            continue;
+        }
+        let mut reach = Vec::new();
+        for protocol in rule
+            .get("protocols")
+            .and_then(|p| p.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let kind = protocol
+                .get("protocolType")
+                .and_then(|t| t.as_str())
+                .unwrap_or_default();
+            let port = protocol.get("port").and_then(|p| match p {
+                serde_json::Value::Number(n) => n.as_u64(),
+                serde_json::Value::String(s) => s.parse().ok(),
+                _ => None,
+            });
+            let scheme = match kind.to_ascii_lowercase().as_str() {
+                "http" => Scheme::Http,
+                "https" => Scheme::Https,
+                _ => {
+                    notes.push(format!(
+                        "rule `{name}`: protocol `{kind}` is not HTTP or HTTPS: not judged"
+                    ));
+                    continue;
+                }
+            };
+            match port.and_then(|p| u16::try_from(p).ok()) {
+                Some(p) => reach.push(Reach { scheme, ports: p..=p }),
+                None => errors.push(located(
+                    file,
+                    text,
+                    Some(name),
+                    format!("rule `{name}`: `{protocol}` has no port; write `{{\"protocolType\": \"{kind}\", \"port\": 443}}`"),
+                )),
+            }
+        }
+        if reach.is_empty() {
+            errors.push(located(
+                file,
+                text,
+                Some(name),
+                format!("rule `{name}` has no HTTP or HTTPS `protocols`: it admits nothing an egress plan needs"),
+            ));
+            continue;
+        }
+        for key in ["targetUrls", "fqdnTags", "webCategories"] {
+            if rule
+                .get(key)
+                .and_then(|v| v.as_array())
+                .is_some_and(|v| !v.is_empty())
+            {
+                notes.push(format!("rule `{name}`: `{key}` is not judged here"));
+            }
+        }
+        let fqdns = rule
+            .get("targetFqdns")
+            .and_then(|f| f.as_array())
+            .into_iter()
+            .flatten();
+        match json_entries(file, text, fqdns, Some(&reach), |fqdn| {
+            Ok(vec![HostPattern::parse(fqdn)?])
+        }) {
+            Ok(more) => entries.extend(more),
+            Err(more) => errors.extend(more),
+        }
+    }
+    if errors.is_empty() {
+        notes.push("the rules' source addresses are not judged: a row allowed to some sources counts as allowed".to_owned());
+        Ok((entries, notes))
+    } else {
+        Err(errors)
+    }
+}
+
+/// Every object with `targetFqdns` in `json`, with the `action.type` of
+/// the nearest object around it that has one.
+fn azure_rules<'a>(
+    json: &'a serde_json::Value,
+    action: Option<&'a str>,
+    out: &mut Vec<(Option<&'a str>, &'a serde_json::Value)>,
+) {
+    match json {
+        serde_json::Value::Object(map) => {
+            let action = map
+                .get("action")
+                .and_then(|a| a.get("type"))
+                .and_then(|t| t.as_str())
+                .or(action);
+            if map
+                .get("targetFqdns")
+                .is_some_and(serde_json::Value::is_array)
+            {
+                out.push((action, json));
+                return;
+            }
+            map.values().for_each(|v| azure_rules(v, action, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| azure_rules(v, action, out)),
+        _ => {}
+    }
 }
 
 fn parse_json(file: &str, text: &str) -> Result<serde_json::Value, Vec<ReadError>> {
@@ -169,28 +576,13 @@ fn parse_json(file: &str, text: &str) -> Result<serde_json::Value, Vec<ReadError
     })
 }
 
-/// Every item of every array under `key`, anywhere in `json`.
-fn collect<'a>(json: &'a serde_json::Value, key: &str, out: &mut Vec<&'a serde_json::Value>) {
-    match json {
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                match (k == key, v.as_array()) {
-                    (true, Some(items)) => out.extend(items),
-                    _ => collect(v, key, out),
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, key, out)),
-        _ => {}
-    }
-}
-
 /// Entries from JSON strings, each at the line where its text first
 /// stands quoted in the file.
 fn json_entries<'a>(
     file: &str,
     text: &str,
     values: impl Iterator<Item = &'a serde_json::Value>,
+    reach: Option<&[Reach]>,
     read: impl Fn(&str) -> Result<Vec<HostPattern>, egress_pattern::HostError>,
 ) -> Result<Vec<Entry>, Vec<ReadError>> {
     let mut entries = Vec::new();
@@ -208,6 +600,7 @@ fn json_entries<'a>(
         match read(target) {
             Ok(patterns) => entries.push(Entry {
                 patterns,
+                reach: reach.map(<[Reach]>::to_vec),
                 text: target.to_owned(),
                 file: file.to_owned(),
                 line: located(file, text, Some(target), String::new()).line,
@@ -331,6 +724,39 @@ pub(crate) fn row_audit(
     }
 }
 
+impl Entry {
+    /// Whether the entry admits its hosts on `scheme` and `port`.
+    pub fn admits(&self, scheme: Scheme, port: u16) -> bool {
+        self.reach.as_ref().is_none_or(|reach| {
+            reach
+                .iter()
+                .any(|r| r.scheme == scheme && r.ports.contains(&port))
+        })
+    }
+}
+
+/// What `entries` do with the hosts of `pattern`: an entry that is the
+/// pattern allows it; else entries that cover it allow it more broadly;
+/// else entries it covers allow it in part; else it is blocked.
+fn host_verdict<'e>(pattern: &HostPattern, entries: &[&'e Entry]) -> (Verdict, Vec<&'e Entry>) {
+    let pick = |keep: &dyn Fn(&Entry) -> bool| -> Vec<&'e Entry> {
+        entries.iter().copied().filter(|e| keep(e)).collect()
+    };
+    let exact = pick(&|e| e.patterns == [pattern.clone()]);
+    if !exact.is_empty() {
+        return (Verdict::Allowed, exact);
+    }
+    let broader = pick(&|e| e.patterns.iter().any(|p| p.covers(pattern)));
+    if !broader.is_empty() {
+        return (Verdict::Broader, broader);
+    }
+    let narrower = pick(&|e| e.patterns.iter().any(|p| pattern.covers(p)));
+    if !narrower.is_empty() {
+        return (Verdict::Partly, narrower);
+    }
+    (Verdict::Blocked, Vec::new())
+}
+
 /// Holds `entries` against `plan`'s rows. The rows `egress render` leaves
 /// out (intranet rows, rows whose placeholder has no value, rows not in
 /// force) are left out here too. `nearest` says what the catalog knows of
@@ -345,26 +771,41 @@ pub fn audit(
     let audited = rows
         .iter()
         .map(|&(row, pattern)| {
-            let exact: Vec<&Entry> = entries
-                .iter()
-                .filter(|e| e.patterns == [pattern.clone()])
+            // Each scheme and port the row needs, judged by the entries
+            // that admit it there; the row's verdict is their sum.
+            let pairs: std::collections::BTreeSet<(Scheme, u16)> = row
+                .in_force()
+                .flat_map(|q| q.pairs.iter().copied())
                 .collect();
-            let broader: Vec<&Entry> = entries
+            if pairs.is_empty() {
+                let all: Vec<&Entry> = entries.iter().collect();
+                let (verdict, by) = host_verdict(pattern, &all);
+                return row_audit(row, verdict, by.into_iter().map(at).collect());
+            }
+            let mut verdicts = Vec::new();
+            let mut by: Vec<&Entry> = Vec::new();
+            for (scheme, port) in pairs {
+                let there: Vec<&Entry> =
+                    entries.iter().filter(|e| e.admits(scheme, port)).collect();
+                let (verdict, behind) = host_verdict(pattern, &there);
+                verdicts.push(verdict);
+                for e in behind {
+                    if !by.iter().any(|b| std::ptr::eq(*b, e)) {
+                        by.push(e);
+                    }
+                }
+            }
+            let verdict = if verdicts.iter().all(|v| *v == Verdict::Allowed) {
+                Verdict::Allowed
+            } else if verdicts
                 .iter()
-                .filter(|e| e.patterns.iter().any(|p| p.covers(pattern)))
-                .collect();
-            let narrower: Vec<&Entry> = entries
-                .iter()
-                .filter(|e| e.patterns.iter().any(|p| pattern.covers(p)))
-                .collect();
-            let (verdict, by) = if !exact.is_empty() {
-                (Verdict::Allowed, exact)
-            } else if !broader.is_empty() {
-                (Verdict::Broader, broader)
-            } else if !narrower.is_empty() {
-                (Verdict::Partly, narrower)
+                .all(|v| matches!(v, Verdict::Allowed | Verdict::Broader))
+            {
+                Verdict::Broader
+            } else if verdicts.iter().all(|v| *v == Verdict::Blocked) {
+                Verdict::Blocked
             } else {
-                (Verdict::Blocked, Vec::new())
+                Verdict::Partly
             };
             row_audit(row, verdict, by.into_iter().map(at).collect())
         })

@@ -44,6 +44,7 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
     );
     let near = |pattern: &HostPattern| nearest(&catalog, &plan, &explainer, pattern);
     let mut entries = Vec::new();
+    let mut notes = Vec::new();
     let mut problems = Vec::new();
     // A Squid configuration or a PAC file: asked, not read as a list.
     let mut program: Option<(String, String)> = None;
@@ -62,13 +63,17 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
                 program = Some((name.clone(), text));
                 continue;
             }
-            AllowlistInput::Plain => allowlist::read_plain(name, &text),
-            AllowlistInput::PanEdl => allowlist::read_pan_edl(name, &text),
+            // What a list cannot say, said first.
+            AllowlistInput::Plain => allowlist::read_plain(name, &text).map(|e| (e, Vec::new())),
+            AllowlistInput::PanEdl => allowlist::read_pan_edl(name, &text).map(|e| (e, Vec::new())),
             AllowlistInput::AwsNetworkFirewall => allowlist::read_aws(name, &text),
             AllowlistInput::AzureFirewall => allowlist::read_azure(name, &text),
         };
         match read {
-            Ok(mut e) => entries.append(&mut e),
+            Ok((mut e, mut n)) => {
+                entries.append(&mut e);
+                notes.append(&mut n);
+            }
             Err(mut e) => problems.append(&mut e),
         }
     }
@@ -93,19 +98,15 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
         }
         None => {
             let mut report = allowlist::audit(&plan, &entries, near);
-            // What a list cannot say, first.
-            report.notes.push(match args.input {
-                AllowlistInput::AzureFirewall => {
-                    "the rules' ports and protocols are not judged here: only their hosts"
-                }
-                AllowlistInput::AwsNetworkFirewall => {
-                    "a domain list cannot restrict ports (its target types are not judged here): a row it allows is allowed on every port"
-                }
-                _ => {
-                    "this list cannot restrict ports or schemes: a row it allows is allowed on every port"
-                }
+            if matches!(args.input, AllowlistInput::Plain | AllowlistInput::PanEdl) {
+                notes.insert(
+                    0,
+                    "this list cannot restrict ports or schemes: a row it allows is allowed on every port".to_owned(),
+                );
             }
-            .to_owned());
+            let mut seen = std::collections::HashSet::new();
+            notes.retain(|n| seen.insert(n.clone()));
+            report.notes = notes;
             report
         }
     };

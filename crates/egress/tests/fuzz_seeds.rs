@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+#[path = "../../../fuzz/checks/firewall_rules.rs"]
+mod firewall_rules;
 #[path = "../../../fuzz/checks/host_pattern.rs"]
 mod host_pattern;
 #[path = "../../../fuzz/checks/import_page.rs"]
@@ -69,4 +71,9 @@ fn request_head_seeds() {
 #[test]
 fn squid_config_seeds() {
     replay("squid_config", squid_config::check);
+}
+
+#[test]
+fn firewall_rules_seeds() {
+    replay("firewall_rules", firewall_rules::check);
 }
