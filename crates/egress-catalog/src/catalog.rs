@@ -167,6 +167,12 @@ pub struct Endpoint {
     /// long-lived connections.
     pub min_proxy_idle_timeout_secs: Option<u32>,
     pub notes: Vec<String>,
+    /// `false`: optional; the feature works without it, degraded (the
+    /// check never counts it critical).
+    pub required: bool,
+    /// What the source says of it beyond egress's fields (`category`,
+    /// `express_route` of a Microsoft 365 record), shown in plans.
+    pub attributes: std::collections::BTreeMap<String, String>,
     pub probe: Probe,
     pub source: Option<SourceRef>,
     /// Whether the site added or corrected it (a profile's `[[endpoint]]`

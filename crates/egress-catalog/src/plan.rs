@@ -95,6 +95,11 @@ pub struct Row {
     /// HTTP statuses that mean reachable; empty: any response.
     pub reachable_status: Vec<u16>,
     pub notes: Vec<String>,
+    /// Every endpoint behind it is optional (`required = false`): the
+    /// features work without it, degraded.
+    pub optional: bool,
+    /// The endpoints' attributes (values of several joined by `, `).
+    pub attributes: BTreeMap<String, String>,
     /// What the site changed: `site` (its own endpoint), `replaced by the
     /// site, was ...`; empty for the catalog's own.
     pub origins: Vec<String>,
@@ -286,6 +291,8 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
                 probe_path: None,
                 reachable_status: Vec::new(),
                 notes: Vec::new(),
+                optional: true,
+                attributes: BTreeMap::new(),
                 origins: Vec::new(),
             });
         add_requirements(row, request, e, &features, target.status);
@@ -460,6 +467,14 @@ fn add_details(
     }
     for n in &e.notes {
         push_unique(&mut row.notes, n.clone());
+    }
+    row.optional &= !e.required;
+    for (k, v) in &e.attributes {
+        let kept = row.attributes.entry(k.clone()).or_insert_with(|| v.clone());
+        if !kept.split(", ").any(|x| x == v) {
+            kept.push_str(", ");
+            kept.push_str(v);
+        }
     }
     if let Some(label) = e.origin.label() {
         push_unique(&mut row.origins, label);

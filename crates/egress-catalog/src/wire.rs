@@ -74,6 +74,12 @@ pub struct RowDoc<'a> {
     pub notes: &'a [String],
     /// What the site changed: `site`, `replaced by the site, was ...`.
     pub origins: &'a [String],
+    /// Every endpoint behind the row is optional (`required = false` in
+    /// the catalog): its features work without it, degraded.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: &'a BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -268,6 +274,8 @@ impl<'a> RowDoc<'a> {
             reachable_status: &row.reachable_status,
             notes: &row.notes,
             origins: &row.origins,
+            optional: row.optional,
+            attributes: &row.attributes,
         }
     }
 }
@@ -278,6 +286,10 @@ pub struct CatalogDoc<'a> {
     pub format: &'static str,
     pub catalog: CatalogRef<'a>,
     pub endpoints: Vec<EndpointDoc<'a>>,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 #[derive(Debug, Serialize)]
@@ -306,6 +318,11 @@ pub struct EndpointDoc<'a> {
     pub min_proxy_idle_timeout_secs: Option<u32>,
     pub probe_hosts: Vec<&'a str>,
     pub notes: &'a [String],
+    /// `false`: optional (the catalog's `required = false`).
+    #[serde(skip_serializing_if = "is_true")]
+    pub required: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: &'a BTreeMap<String, String>,
     pub source: Option<SourceDoc<'a>>,
 }
 
@@ -379,6 +396,8 @@ impl<'a> EndpointDoc<'a> {
             min_proxy_idle_timeout_secs: e.min_proxy_idle_timeout_secs,
             probe_hosts: e.probe.hosts.iter().map(|h| h.as_str()).collect(),
             notes: &e.notes,
+            required: e.required,
+            attributes: &e.attributes,
             source: e.source.as_ref().map(|s| SourceDoc {
                 page: &s.page,
                 line: s.line,
@@ -604,6 +623,9 @@ pub struct CheckEndpointDoc<'a> {
     pub roles: &'a [String],
     pub verdict: &'static str,
     pub counts: bool,
+    /// The row is optional (`required = false`): never critical.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
     pub phase: Option<String>,
     pub reason: String,
     pub addresses: Vec<String>,

@@ -80,7 +80,7 @@ fn unknown_keys_and_wrong_types() {
     check(
         "\n[[endpoint]]\nid = \"e\"\nhost = \"a.example.com\"\nfeatures = [\"updates\"]\nport = 443\n",
         &[
-            "33:1: unknown field `port`, expected one of `id`, `host`, `url`, `features`, `section`, `roles`, `schemes`, `ports`, `site_ports`, `assumed`, `cloud`, `direction`, `since_version`, `until_version`, `valid_from`, `valid_until`, `superseded_by`, `superseded_from`, `alternatives`, `tls_versions`, `min_proxy_idle_timeout_secs`, `notes`, `probe`, `source`",
+            "33:1: unknown field `port`, expected one of `id`, `host`, `url`, `features`, `section`, `roles`, `schemes`, `ports`, `site_ports`, `assumed`, `cloud`, `direction`, `since_version`, `until_version`, `valid_from`, `valid_until`, `superseded_by`, `superseded_from`, `alternatives`, `tls_versions`, `min_proxy_idle_timeout_secs`, `notes`, `required`, `attributes`, `probe`, `source`",
         ],
     );
     check(
@@ -110,7 +110,7 @@ fn every_problem_in_one_run_issue_17() {
             "36:11: `*.*.example.com`: invalid host pattern: '*' is only allowed in the leftmost label of a pattern, once (at character 3)",
             "37:13: unknown feature `update`",
             "38:10: unknown role `clients`",
-            "39:1: unknown field `colour`, expected one of `id`, `host`, `url`, `features`, `section`, `roles`, `schemes`, `ports`, `site_ports`, `assumed`, `cloud`, `direction`, `since_version`, `until_version`, `valid_from`, `valid_until`, `superseded_by`, `superseded_from`, `alternatives`, `tls_versions`, `min_proxy_idle_timeout_secs`, `notes`, `probe`, `source`",
+            "39:1: unknown field `colour`, expected one of `id`, `host`, `url`, `features`, `section`, `roles`, `schemes`, `ports`, `site_ports`, `assumed`, `cloud`, `direction`, `since_version`, `until_version`, `valid_from`, `valid_until`, `superseded_by`, `superseded_from`, `alternatives`, `tls_versions`, `min_proxy_idle_timeout_secs`, `notes`, `required`, `attributes`, `probe`, `source`",
             "41:1: this `[[endpoint]]` has no `id`",
             "41:1: this `[[endpoint]]` has no `features`",
             "44:1: this `[[role]]` has no `id`",

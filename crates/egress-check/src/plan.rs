@@ -42,6 +42,9 @@ pub struct EndpointResult {
     pub outcome: Outcome,
     /// Whether the outcome counts toward the verdicts.
     pub counts: bool,
+    /// The row is optional (`required = false`): its failure degrades its
+    /// features, never makes them critical.
+    pub optional: bool,
     pub probe: Option<Probe>,
 }
 
@@ -326,6 +329,7 @@ pub async fn check(
                 url: None,
                 outcome: Outcome::Ok,
                 counts,
+                optional: row.optional,
                 probe: None,
             };
             match work {
@@ -506,7 +510,7 @@ fn roll_up(catalog: &Catalog, plan: &Plan, endpoints: &[EndpointResult]) -> Vec<
             FeatureStatus::External
         } else if mine
             .iter()
-            .any(|e| matches!(e.outcome, Outcome::Failed { .. }))
+            .any(|e| !e.optional && matches!(e.outcome, Outcome::Failed { .. }))
         {
             FeatureStatus::Critical
         } else if mine.iter().any(|e| !matches!(e.outcome, Outcome::Ok)) {

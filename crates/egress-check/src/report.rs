@@ -83,6 +83,9 @@ pub fn table(report: &Report, header: &[String], colour: bool) -> String {
                 // A concrete host probed for a wildcard.
                 endpoint.push(format!("  for {}", e.row));
             }
+            if e.optional {
+                endpoint.push("  (optional: never critical)".to_owned());
+            }
             t.row(vec![endpoint, vec![verdict], detail]);
         }
         if f.status != FeatureStatus::External {
@@ -466,6 +469,7 @@ pub fn json<'a>(report: &'a Report, header: &'a [String]) -> CheckDoc<'a> {
                         roles: &e.roles,
                         verdict: e.outcome.as_str(),
                         counts: e.counts,
+                        optional: e.optional,
                         phase: match &e.outcome {
                             Outcome::Failed { phase, .. } => Some(phase_name(*phase).to_owned()),
                             _ => None,

@@ -1,5 +1,5 @@
 //! Checking a plan: alternatives, soon-expiring certificates, inactive
-//! rows, per-feature verdicts.
+//! rows, optional rows, per-feature verdicts.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -83,6 +83,24 @@ title = "Statuses"
 page = "p"
 section = "Status"
 
+[[feature]]
+id = "extras"
+title = "Optional extras"
+page = "p"
+section = "Extras"
+
+[[endpoint]]
+id = "extra-down"
+url = "https://extra-down.egress.test:{refused}/"
+features = ["extras"]
+required = false
+attributes = {{ category = "Default" }}
+
+[[endpoint]]
+id = "extra-ok"
+url = "https://alt-ok.egress.test:{alt}/extra"
+features = ["extras"]
+
 [[endpoint]]
 id = "picky"
 url = "https://alt-ok.egress.test:{alt}/app"
@@ -128,9 +146,9 @@ valid_until = 2025-01-01
         },
     );
     let local = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
-    let resolve = ["alt-down", "alt-ok", "soon", "gone"]
+    let resolve = ["alt-down", "alt-ok", "soon", "gone", "extra-down"]
         .iter()
-        .zip([refused, alt, soon, refused])
+        .zip([refused, alt, soon, refused, refused])
         .map(|(h, p)| (format!("{h}.egress.test"), p, local))
         .collect();
     let roots: Vec<rustls::pki_types::CertificateDer<'static>> =
@@ -176,6 +194,19 @@ valid_until = 2025-01-01
             true
         )
     );
+    // An optional row that fails counts, but only as degraded.
+    let extra = report
+        .endpoints
+        .iter()
+        .find(|e| e.row == "extra-down.egress.test")
+        .unwrap();
+    assert!(matches!(extra.outcome, Outcome::Failed { .. }) && extra.counts && extra.optional);
+    let row = plan
+        .rows
+        .iter()
+        .find(|r| r.host == "extra-down.egress.test")
+        .unwrap();
+    assert_eq!(row.attributes["category"], "Default");
     // An expired row is not probed and does not count.
     assert_eq!(
         outcome("gone.egress.test"),
@@ -205,7 +236,8 @@ valid_until = 2025-01-01
         [
             ("alt", FeatureStatus::Ok),
             ("expiry", FeatureStatus::Degraded),
-            ("status", FeatureStatus::Critical)
+            ("status", FeatureStatus::Critical),
+            ("extras", FeatureStatus::Degraded)
         ]
     );
     assert!(report.critical());

@@ -136,6 +136,10 @@ fn conditions(e: &Endpoint) -> Vec<String> {
     if let Some(s) = e.min_proxy_idle_timeout_secs {
         out.push(format!("idle timeout >= {s}s"));
     }
+    if !e.required {
+        out.push("optional".to_owned());
+    }
+    out.extend(e.attributes.iter().map(|(k, v)| format!("{k}: {v}")));
     out
 }
 

@@ -169,6 +169,15 @@ pub fn path_lines(path: &str) -> Vec<String> {
         .map(|c| format!("  {}", c.iter().collect::<String>()))
         .collect()
 }
+/// `optional` (every endpoint behind the row has `required = false`) and
+/// the row's attributes (`category: Optimize`), for people.
+fn optional_and_attributes(row: &Row) -> impl Iterator<Item = String> + '_ {
+    row.optional
+        .then(|| "optional".to_owned())
+        .into_iter()
+        .chain(row.attributes.iter().map(|(k, v)| format!("{k}: {v}")))
+}
+
 fn table(plan: &Plan, loaded: &Loaded) -> String {
     let mut out = String::new();
     for line in header(plan, loaded) {
@@ -195,6 +204,7 @@ fn table(plan: &Plan, loaded: &Loaded) -> String {
         for o in &row.origins {
             host.push(format!("  ({o})"));
         }
+        host.extend(optional_and_attributes(row).map(|a| format!("  ({a})")));
         t.row(vec![
             host,
             ports_cell(&row.schemes, &row.ports, &row.pairs()),
@@ -345,6 +355,7 @@ fn markdown(plan: &Plan, loaded: &Loaded) -> String {
         if row.direction == egress_catalog::catalog::Direction::Intranet {
             status.push("intranet".to_owned());
         }
+        status.extend(optional_and_attributes(row));
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} | {} | {} |",
@@ -380,6 +391,8 @@ fn csv(plan: &Plan, catalog: &Catalog) -> anyhow::Result<String> {
         "endpoints",
         "notes",
         "requirements",
+        "optional",
+        "attributes",
     ])?;
     let join = |v: &mut dyn Iterator<Item = String>| v.collect::<Vec<_>>().join(";");
     for row in &plan.rows {
@@ -417,12 +430,14 @@ fn csv(plan: &Plan, catalog: &Catalog) -> anyhow::Result<String> {
             row.endpoints.join(";"),
             row.notes.join(" "),
             requirements_cell(row),
+            if row.optional { "true" } else { "" }.to_owned(),
+            join(&mut row.attributes.iter().map(|(k, v)| format!("{k}={v}"))),
         ])?;
     }
     // External lists have no hosts; they are rows of their own kind so that
     // nobody mistakes the list for complete.
     for x in &plan.external {
-        let mut record = vec![String::new(); 16];
+        let mut record = vec![String::new(); 18];
         record[2] = "external".to_owned();
         record[6] = x.feature.clone();
         record[10] = "external".to_owned();

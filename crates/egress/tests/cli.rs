@@ -159,6 +159,22 @@ fn plan_outputs() {
     insta::assert_snapshot!("plan-site-cli-wins", text(&out.stdout));
 }
 
+/// `required = false` and `attributes` in a catalog: shown in every plan
+/// format (a row is optional only when every endpoint behind it is).
+#[test]
+fn plan_shows_optional_rows_and_attributes() {
+    let profile = fixture("profile-optional.toml");
+    for (format, name) in [
+        ("table", "plan-optional-table"),
+        ("json", "plan-optional-json"),
+        ("csv", "plan-optional-csv"),
+    ] {
+        let out = egress(&["plan", "--profile", &profile, "--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        insta::assert_snapshot!(name, text(&out.stdout));
+    }
+}
+
 #[test]
 fn plan_without_profile_names_missing_placeholders() {
     let out = egress(&[

@@ -122,8 +122,19 @@ struct RawEndpoint {
     min_proxy_idle_timeout_secs: Option<u32>,
     #[serde(default)]
     notes: Vec<String>,
+    /// `false`: the feature works without it, degraded.
+    #[serde(default = "yes")]
+    required: bool,
+    /// What the source says of it beyond egress's fields (the Microsoft
+    /// 365 web service's `category`, `expressRoute`).
+    #[serde(default)]
+    attributes: std::collections::BTreeMap<String, String>,
     probe: Option<RawProbe>,
     source: Option<Spanned<RawSource>>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -949,6 +960,8 @@ impl Checker {
                 .collect(),
             min_proxy_idle_timeout_secs: raw.min_proxy_idle_timeout_secs,
             notes: raw.notes,
+            required: raw.required,
+            attributes: raw.attributes,
             probe,
             source,
             origin: Origin::Catalog,
