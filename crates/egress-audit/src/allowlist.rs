@@ -189,6 +189,14 @@ pub fn read_aws(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>), Vec
             )),
         }
     }
+    if reach.is_empty() && errors.is_empty() {
+        errors.push(located(
+            file,
+            text,
+            None,
+            "the domain list has no `TargetTypes`: write `[\"TLS_SNI\", \"HTTP_HOST\"]` (or one of them)".to_owned(),
+        ));
+    }
     let Some(targets) = list.get("Targets").and_then(|t| t.as_array()) else {
         errors.push(located(
             file,

@@ -163,6 +163,11 @@ fn aws_domain_lists() {
             r#"*.wild.egress.test Broader ["list.txt:3: .wild.egress.test"]"#,
         ],
     );
+    // Found by the fuzzer: no target types admitted nothing, silently.
+    assert_eq!(
+        refused(read, &list("ALLOWLIST", "")),
+        ["1:1: the domain list has no `TargetTypes`: write `[\"TLS_SNI\", \"HTTP_HOST\"]` (or one of them)"]
+    );
     assert_eq!(
         refused(read, &list("DENYLIST", r#""TLS_SNI", "SMTP""#)),
         ["2:26: `GeneratedRulesType` is `DENYLIST`: only an ALLOWLIST domain list is an allowlist"]

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 mod expand;
 mod known;
 mod language;
+pub mod m365;
 mod output;
 mod page;
 
@@ -150,6 +151,18 @@ pub enum ImportError {
         "--revision `{revision}` is not a revision id\n  help: use lowercase letters, digits, `.` and `-`, like `2025-03`"
     )]
     BadRevision { revision: String },
+    #[error(
+        "{}:{line}:{column}: not the Microsoft 365 web service's `/endpoints` answer: {reason}\n  help: import the JSON array of records that https://endpoints.office.com/endpoints/worldwide returns",
+        file.display()
+    )]
+    NotM365 {
+        file: PathBuf,
+        line: u32,
+        column: u32,
+        reason: String,
+    },
+    #[error("{}", problems.join("\n"))]
+    Records { problems: Vec<String> },
 }
 
 /// Imports a page and its includes.

@@ -702,8 +702,23 @@ pub enum DiffView {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The page's markdown source, such as `internet-endpoints.md`.
+    /// The page's markdown source, such as `internet-endpoints.md`; with
+    /// `--format m365-json`, the web service's `/endpoints` answer.
     pub page: PathBuf,
+    /// What PAGE is: a docs page in Microsoft Learn markdown, or the
+    /// Microsoft 365 IP address and URL web service's JSON.
+    #[arg(long, value_enum, default_value_t = ImportFormat::Markdown)]
+    pub format: ImportFormat,
+    /// m365-json: the web service instance the answer is from.
+    #[arg(long, value_enum, default_value_t = M365Instance::Worldwide)]
+    pub instance: M365Instance,
+    /// m365-json: import only this service area (`Common`, `Exchange`,
+    /// `SharePoint`, `Skype`, `MEM`, ...; repeatable).
+    #[arg(long = "service-area", value_name = "AREA")]
+    pub service_areas: Vec<String>,
+    /// m365-json: the day the answer describes (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub describes: Option<jiff::civil::Date>,
     /// Resolve the page's `[!INCLUDE [...](path)]` paths against DIR
     /// instead of the page's folder.
     #[arg(long, value_name = "DIR")]
@@ -714,6 +729,23 @@ pub struct ImportArgs {
     /// Write the catalog to FILE (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    Markdown,
+    #[value(name = "m365-json")]
+    M365Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum M365Instance {
+    Worldwide,
+    #[value(name = "usgov-dod")]
+    UsgovDod,
+    #[value(name = "usgov-gcchigh")]
+    UsgovGcchigh,
+    China,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -7,10 +7,11 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use egress_catalog::{SourceFile, catalog};
+use egress_import::m365::Instance;
 use egress_import::{ImportError, Remark, Request};
 
 use crate::Exit;
-use crate::cli::ImportArgs;
+use crate::cli::{ImportArgs, ImportFormat, M365Instance};
 use crate::output;
 
 pub fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
@@ -20,7 +21,11 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
         includes: args.includes.as_deref(),
         revision: args.revision.as_deref(),
     };
-    let import = match egress_import::import(&request, &mut read) {
+    let imported = match args.format {
+        ImportFormat::Markdown => egress_import::import(&request, &mut read),
+        ImportFormat::M365Json => m365(args),
+    };
+    let import = match imported {
         Ok(import) => import,
         Err(error) => {
             if let ImportError::NoEndpoints { remarks, .. } = &error {
@@ -57,6 +62,33 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
         if import.remarks.len() == 1 { "" } else { "s" },
     );
     Ok(Exit::Success)
+}
+
+/// The web service's answer in `args.page` as a catalog (its revision:
+/// `--revision`, or the day it describes).
+fn m365(args: &ImportArgs) -> Result<egress_import::Import, ImportError> {
+    let bytes = std::fs::read(&args.page).map_err(|e| ImportError::Read {
+        file: args.page.clone(),
+        error: e.to_string(),
+    })?;
+    let describes = args
+        .describes
+        .unwrap_or_else(|| jiff::ZonedDateTime::now().date())
+        .to_string();
+    let revision = args.revision.clone().unwrap_or_else(|| describes.clone());
+    let request = egress_import::m365::M365Request {
+        file: &args.page,
+        instance: match args.instance {
+            M365Instance::Worldwide => Instance::Worldwide,
+            M365Instance::UsgovDod => Instance::UsGovDod,
+            M365Instance::UsgovGcchigh => Instance::UsGovGccHigh,
+            M365Instance::China => Instance::China,
+        },
+        service_areas: &args.service_areas,
+        revision: &revision,
+        describes: &describes,
+    };
+    egress_import::m365::import(&bytes, &request)
 }
 
 /// One line per remark: `file:line: kind: `text`: why`.

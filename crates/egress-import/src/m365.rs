@@ -1,0 +1,461 @@
+//! The Microsoft 365 IP address and URL web service's `/endpoints`
+//! answer (JSON records) as an egress catalog: a feature per service
+//! area, an endpoint per record and URL (docs/import.md).
+//!
+//! Each record carries `id`, `serviceArea`, `urls`, `ips`, `tcpPorts`,
+//! `udpPorts`, `category`, `expressRoute`, `required` and `notes`. URLs
+//! become host patterns on the record's TCP ports (80: http, 443: https,
+//! other ports as stated); `required: false` becomes `required = false`;
+//! `category` and `expressRoute` become attributes; `notes` are kept; the
+//! record id is the endpoint's provenance. What is not taken (IP ranges,
+//! UDP ports, port ranges) is a remark.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use egress_pattern::HostPattern;
+use serde::Deserialize;
+use toml_writer::TomlWrite;
+
+use crate::{Import, ImportError, Remark, RemarkKind};
+
+/// Which instance of the web service the answer is from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instance {
+    Worldwide,
+    UsGovDod,
+    UsGovGccHigh,
+    China,
+}
+
+impl Instance {
+    /// The web service's name for it (`/endpoints/{instance}`).
+    pub fn service_name(self) -> &'static str {
+        match self {
+            Instance::Worldwide => "Worldwide",
+            Instance::UsGovDod => "USGovDoD",
+            Instance::UsGovGccHigh => "USGovGCCHigh",
+            Instance::China => "China",
+        }
+    }
+}
+
+/// What to import.
+#[derive(Debug, Clone, Copy)]
+pub struct M365Request<'a> {
+    /// The file the answer was read from (for messages).
+    pub file: &'a Path,
+    pub instance: Instance,
+    /// Only these service areas (by name, any case); all when empty.
+    pub service_areas: &'a [String],
+    /// The catalog revision (the web service's version, `2026113000`).
+    pub revision: &'a str,
+    /// The day the answer describes (`YYYY-MM-DD`).
+    pub describes: &'a str,
+}
+
+/// One record of the answer, as the web service writes it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Record {
+    id: u64,
+    service_area: String,
+    service_area_display_name: Option<String>,
+    #[serde(default)]
+    urls: Vec<String>,
+    #[serde(default)]
+    ips: Vec<String>,
+    tcp_ports: Option<String>,
+    udp_ports: Option<String>,
+    express_route: Option<bool>,
+    category: Option<String>,
+    required: Option<bool>,
+    notes: Option<String>,
+}
+
+/// The service areas the web service documents, with their feature
+/// titles; any other is imported by its name, and reported.
+const AREAS: [(&str, &str); 5] = [
+    ("Common", "Microsoft 365 Common and Office Online"),
+    ("Exchange", "Exchange Online"),
+    ("SharePoint", "SharePoint Online and OneDrive for Business"),
+    ("Skype", "Skype for Business Online and Microsoft Teams"),
+    ("MEM", "Microsoft Intune"),
+];
+
+const CATEGORIES: [&str; 3] = ["Optimize", "Allow", "Default"];
+
+/// Ports of one range imported one by one at most; a wider range is a
+/// remark.
+const RANGE_MAX: u32 = 16;
+
+/// Imports an `/endpoints` answer. Every record's problem is reported at
+/// once; nothing is returned on error.
+pub fn import(bytes: &[u8], request: &M365Request<'_>) -> Result<Import, ImportError> {
+    let file = request.file.to_owned();
+    let text = String::from_utf8_lossy(bytes);
+    let records: Vec<Record> = serde_json::from_str(&text).map_err(|e| ImportError::NotM365 {
+        file: file.clone(),
+        line: e.line() as u32,
+        column: (e.column() as u32).max(1),
+        reason: e.to_string(),
+    })?;
+    let wanted = |area: &str| {
+        request.service_areas.is_empty()
+            || request
+                .service_areas
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(area))
+    };
+    let mut remarks = Vec::new();
+    let mut problems = Vec::new();
+    let mut features: BTreeMap<String, String> = BTreeMap::new();
+    let mut endpoints = Vec::new();
+    let mut tenant = false;
+    for r in records.iter().filter(|r| wanted(&r.service_area)) {
+        let line = line_of(&text, r.id);
+        let remark = |kind, text: String, why: String| Remark {
+            file: file.clone(),
+            line,
+            kind,
+            text,
+            why,
+        };
+        let feature = feature_id(&r.service_area);
+        if !features.contains_key(&feature) {
+            let title = match AREAS.iter().find(|(a, _)| *a == r.service_area) {
+                Some((_, title)) => (*title).to_owned(),
+                None => {
+                    remarks.push(remark(
+                        RemarkKind::NotUnderstood,
+                        r.service_area.clone(),
+                        format!("not a service area the web service documents: imported as feature `{feature}`"),
+                    ));
+                    r.service_area_display_name
+                        .clone()
+                        .unwrap_or_else(|| r.service_area.clone())
+                }
+            };
+            features.insert(feature.clone(), title);
+        }
+        if let Some(c) = &r.category
+            && !CATEGORIES.contains(&c.as_str())
+        {
+            remarks.push(remark(
+                RemarkKind::NotUnderstood,
+                c.clone(),
+                format!("record {}: not a category the web service documents (Optimize, Allow, Default): kept as written", r.id),
+            ));
+        }
+        if !r.ips.is_empty() {
+            remarks.push(remark(
+                RemarkKind::NotTaken,
+                format!("{} IP ranges", r.ips.len()),
+                format!(
+                    "record {}: IP ranges are not imported yet (only its URLs)",
+                    r.id
+                ),
+            ));
+        }
+        if let Some(udp) = r.udp_ports.as_deref().filter(|u| !u.is_empty()) {
+            remarks.push(remark(
+                RemarkKind::NotTaken,
+                format!("udp {udp}"),
+                format!(
+                    "record {}: UDP ports are not egress's (HTTP and TLS over TCP)",
+                    r.id
+                ),
+            ));
+        }
+        let ports = match ports(r.tcp_ports.as_deref().unwrap_or_default()) {
+            Ok((ports, wide)) => {
+                for w in wide {
+                    remarks.push(remark(
+                        RemarkKind::NotTaken,
+                        format!("tcp {w}"),
+                        format!("record {}: a range of more than {RANGE_MAX} ports is not imported port by port", r.id),
+                    ));
+                }
+                ports
+            }
+            Err(e) => {
+                problems.push(format!("{}:{line}: record {}: {e}", file.display(), r.id));
+                continue;
+            }
+        };
+        if r.urls.is_empty() {
+            continue;
+        }
+        if ports.is_empty() {
+            remarks.push(remark(
+                RemarkKind::NotTaken,
+                r.urls.join(", "),
+                format!(
+                    "record {}: no TCP port egress imports: its URLs are left out",
+                    r.id
+                ),
+            ));
+            continue;
+        }
+        for p in ports.iter().filter(|p| !matches!(p, 80 | 443)) {
+            remarks.push(remark(
+                RemarkKind::NotUnderstood,
+                format!("tcp {p}"),
+                format!("record {}: not HTTP (80) or HTTPS (443): kept as stated, checked and rendered as TLS", r.id),
+            ));
+        }
+        for url in &r.urls {
+            match host(url) {
+                Ok((pattern, placeholder)) => {
+                    tenant |= placeholder;
+                    if placeholder {
+                        remarks.push(remark(
+                            RemarkKind::NotUnderstood,
+                            url.clone(),
+                            format!("record {}: `*` as a whole middle label is one tenant's name: imported as `{pattern}` (set placeholders.tenant in the profile)", r.id),
+                        ));
+                    }
+                    endpoints.push((r, feature.clone(), pattern, ports.clone(), line));
+                }
+                Err(e) => problems.push(format!(
+                    "{}:{line}: record {}: `{url}` is not a host egress can match: {e}",
+                    file.display(),
+                    r.id
+                )),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::Records { problems });
+    }
+    if endpoints.is_empty() {
+        return Err(ImportError::NoEndpoints {
+            file: file.clone(),
+            remarks,
+        });
+    }
+    let catalog = write(request, &features, &endpoints, tenant);
+    Ok(Import {
+        catalog,
+        revision: request.revision.to_owned(),
+        language: "en-US".to_owned(),
+        language_known: true,
+        files: vec![PathBuf::from(request.file)],
+        endpoints: endpoints.len(),
+        features: features.len(),
+        remarks,
+    })
+}
+
+/// A service area's feature id: its name in lowercase (`SharePoint` →
+/// `sharepoint`, `MEM` → `mem`), other characters as `-`.
+pub fn feature_id(area: &str) -> String {
+    let id: String = area
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    id.trim_matches('-').to_owned()
+}
+
+/// The record's TCP ports (`80,443,1024-65535`): each port, and the ranges
+/// too wide to list.
+fn ports(text: &str) -> Result<(Vec<u16>, Vec<String>), String> {
+    let mut out = Vec::new();
+    let mut wide = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || format!("`{part}` in tcpPorts is not a port or a range (`443`, `1024-65535`)");
+        let port = |p: &str| {
+            p.trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(bad)
+        };
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (port(a)?, port(b)?);
+                if a > b {
+                    return Err(bad());
+                }
+                if u32::from(b - a) >= RANGE_MAX {
+                    wide.push(part.to_owned());
+                } else {
+                    out.extend(a..=b);
+                }
+            }
+            None => out.push(port(part)?),
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok((out, wide))
+}
+
+/// A record's URL as an egress host pattern: `*.x` and partial-label
+/// forms (`*-files.sharepoint.com`) as they are; a `*` that is a whole
+/// middle label (`autodiscover.*.onmicrosoft.com`) as the `<tenant>`
+/// placeholder (`true`).
+fn host(url: &str) -> Result<(String, bool), String> {
+    let url = url.trim().trim_end_matches('/').to_ascii_lowercase();
+    let labels: Vec<&str> = url.split('.').collect();
+    let middle = labels.iter().skip(1).any(|l| *l == "*");
+    let text = if middle {
+        labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| if i > 0 && *l == "*" { "<tenant>" } else { l })
+            .collect::<Vec<_>>()
+            .join(".")
+    } else {
+        url.clone()
+    };
+    let check = text.replace("<tenant>", "tenant");
+    HostPattern::parse(&check).map_err(|e| e.to_string())?;
+    Ok((text, middle))
+}
+
+/// The line where record `id` starts (`"id": 46`), or 1.
+fn line_of(text: &str, id: u64) -> u32 {
+    let at = ["\"id\": ", "\"id\":"].iter().find_map(|key| {
+        let wanted = format!("{key}{id}");
+        text.match_indices(&wanted)
+            .find(|(i, _)| !text[i + wanted.len()..].starts_with(|c: char| c.is_ascii_digit()))
+            .map(|(i, _)| i)
+    });
+    at.map_or(1, |i| text[..i].matches('\n').count() as u32 + 1)
+}
+
+type Taken<'r> = (&'r Record, String, String, Vec<u16>, u32);
+
+/// The catalog text: `[catalog]`, the web service as its page, a feature
+/// per service area, the `<tenant>` placeholder when used, an endpoint
+/// per record and URL.
+fn write(
+    request: &M365Request<'_>,
+    features: &BTreeMap<String, String>,
+    endpoints: &[Taken<'_>],
+    tenant: bool,
+) -> String {
+    let mut out = String::new();
+    let kv = |out: &mut String, key: &str, value: &str| {
+        out.push_str(key);
+        out.push_str(" = ");
+        let _ = out.value(value);
+        out.push('\n');
+    };
+    let instance = request.instance.service_name();
+    out.push_str("# Imported by `egress catalog import --format m365-json` from the\n# Microsoft 365 IP address and URL web service. Do not edit: import again.\n\n[catalog]\n");
+    kv(&mut out, "id", "m365");
+    kv(
+        &mut out,
+        "title",
+        &format!("Microsoft 365 endpoints ({instance})"),
+    );
+    kv(&mut out, "vendor", "Microsoft");
+    kv(&mut out, "product", "Microsoft 365");
+    kv(&mut out, "revision", request.revision);
+    out.push_str(&format!("describes = {}\n", request.describes));
+    out.push_str("\n[[page]]\n");
+    kv(&mut out, "id", "web-service");
+    kv(
+        &mut out,
+        "title",
+        "Office 365 IP Address and URL web service",
+    );
+    kv(
+        &mut out,
+        "url",
+        &format!("https://endpoints.office.com/endpoints/{instance}"),
+    );
+    kv(&mut out, "language", "en-US");
+    if tenant {
+        out.push_str("\n[[placeholder]]\n");
+        kv(&mut out, "name", "tenant");
+        kv(
+            &mut out,
+            "title",
+            "your tenant's name (contoso in contoso.onmicrosoft.com)",
+        );
+        kv(&mut out, "kind", "label");
+    }
+    for (id, title) in features {
+        out.push_str("\n[[feature]]\n");
+        kv(&mut out, "id", id);
+        kv(&mut out, "title", title);
+        kv(&mut out, "page", "web-service");
+        kv(&mut out, "section", title);
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for (r, feature, host, ports, line) in endpoints {
+        // `r<record>-<host>`: `*` as `x`, every other run of
+        // non-alphanumerics as one `-`.
+        let mut slug = String::new();
+        for c in host.chars() {
+            match c {
+                '*' => slug.push('x'),
+                c if c.is_ascii_alphanumeric() => slug.push(c),
+                _ if !slug.ends_with('-') => slug.push('-'),
+                _ => {}
+            }
+        }
+        let base = format!("r{}-{}", r.id, slug.trim_matches('-'));
+        let mut id = base.clone();
+        let mut n = 2;
+        while !ids.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        out.push_str("\n[[endpoint]]\n");
+        kv(&mut out, "id", &id);
+        kv(&mut out, "host", host);
+        out.push_str(&format!("features = [\"{feature}\"]\n"));
+        let mut schemes = Vec::new();
+        if ports.contains(&80) {
+            schemes.push("\"http\"");
+        }
+        if ports.iter().any(|p| *p != 80) {
+            schemes.push("\"https\"");
+        }
+        out.push_str(&format!("schemes = [{}]\n", schemes.join(", ")));
+        let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+        out.push_str(&format!("ports = [{}]\n", list.join(", ")));
+        if r.required == Some(false) {
+            out.push_str("required = false\n");
+        }
+        let mut attributes = Vec::new();
+        if let Some(c) = &r.category {
+            attributes.push(("category", c.clone()));
+        }
+        if let Some(e) = r.express_route {
+            attributes.push(("express_route", e.to_string()));
+        }
+        if !attributes.is_empty() {
+            out.push_str("attributes = { ");
+            for (i, (k, v)) in attributes.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push_str(" = ");
+                let _ = out.value(v.as_str());
+            }
+            out.push_str(" }\n");
+        }
+        if let Some(n) = r.notes.as_deref().filter(|n| !n.trim().is_empty()) {
+            out.push_str("notes = [");
+            let _ = out.value(n.trim());
+            out.push_str("]\n");
+        }
+        out.push_str(&format!(
+            "source = {{ page = \"web-service\", line = {line}, text = \"record {}\" }}\n",
+            r.id
+        ));
+    }
+    out
+}

@@ -1,0 +1,187 @@
+//! `egress catalog import --format m365-json`: the Microsoft 365 web
+//! service's `/endpoints` answer (a fixture written from the service's
+//! public documentation) as a catalog that plans, with every record's
+//! problem reported and nothing written on error (issue 23).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn egress(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_egress"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const FIXTURE: &str = "tests/fixtures/m365-worldwide.json";
+
+fn import(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "catalog",
+        "import",
+        "--format",
+        "m365-json",
+        FIXTURE,
+        "--describes",
+        "2026-11-30",
+        "--revision",
+        "2026113000",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    egress(&args)
+}
+
+#[test]
+fn web_service_records_become_a_catalog_issue_23() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m365.toml");
+    let out = import(&file, &[]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // What is not taken is said, at the record's line.
+    for remark in [
+        "m365-worldwide.json:3: not taken: `2 IP ranges`: record 1",
+        "m365-worldwide.json:36: not taken: `udp 3478,3479,3480,3481`: record 11",
+        "not taken: `tcp 1024-65535`: record 12",
+        "record 46: `*` as a whole middle label is one tenant's name: imported as `autodiscover.<tenant>.onmicrosoft.com`",
+        "not understood: `Copilot`: not a service area the web service documents: imported as feature `copilot`",
+        "not understood: `Preferred`: record 900",
+        "not understood: `tcp 25`: record 10",
+    ] {
+        assert!(err.contains(remark), "{remark}\n{err}");
+    }
+    assert!(err.contains("imported 16 endpoints in 6 features"), "{err}");
+
+    let plan = egress(&[
+        "plan",
+        "--catalog",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let row = |host: &str| {
+        doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["host"] == host)
+            .unwrap_or_else(|| panic!("no row {host}"))
+            .clone()
+    };
+    let office = row("*.office.com");
+    assert_eq!(office["optional"], true);
+    assert_eq!(office["attributes"]["category"], "Default");
+    assert_eq!(office["features"], serde_json::json!(["common"]));
+    let outlook = row("outlook.office.com");
+    assert!(outlook.get("optional").is_none());
+    assert_eq!(outlook["attributes"]["express_route"], "true");
+    let pairs: Vec<String> = outlook["requirements"][0]["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{}:{}", p["scheme"].as_str().unwrap(), p["port"]))
+        .collect();
+    assert_eq!(pairs, ["http:80", "https:443"]);
+    assert_eq!(row("*-files.sharepoint.com")["kind"], "in-label");
+    assert_eq!(
+        row("autodiscover.<tenant>.onmicrosoft.com")["status"],
+        "needs-input"
+    );
+    assert_eq!(
+        row("*.mail.protection.outlook.com")["ports"][0]["value"],
+        25
+    );
+
+    // Service areas by name, any case.
+    let only = dir.path().join("mem.toml");
+    let out = import(
+        &only,
+        &["--service-area", "mem", "--service-area", "Exchange"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let list = egress(&[
+        "catalog",
+        "list",
+        "--catalog",
+        only.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let mut features: Vec<&str> = doc["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["features"].as_array().unwrap())
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    features.sort_unstable();
+    features.dedup();
+    assert_eq!(features, ["exchange", "mem"]);
+}
+
+#[test]
+fn bad_answers_change_nothing_issue_23() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let kept = d.join("m365.toml");
+    std::fs::write(&kept, "the previous catalog\n").unwrap();
+    let run = |json: &str| {
+        let input = d.join("answer.json");
+        std::fs::write(&input, json).unwrap();
+        egress(&[
+            "catalog",
+            "import",
+            "--format",
+            "m365-json",
+            input.to_str().unwrap(),
+            "--describes",
+            "2026-11-30",
+            "-o",
+            kept.to_str().unwrap(),
+        ])
+    };
+    // Not the service's shape: where serde_json stopped.
+    let out = run("{\"id\": 1}\n");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("answer.json:1:1: not the Microsoft 365 web service's `/endpoints` answer"),
+        "{err}"
+    );
+    // Every bad record, each at its line.
+    let out = run(r#"[
+  {"id": 1, "serviceArea": "Common", "urls": ["a.example.com"], "tcpPorts": "80,x"},
+  {"id": 2, "serviceArea": "Common", "urls": ["a..example.com"], "tcpPorts": "443"},
+  {"id": 3, "serviceArea": "Common", "urls": ["ok.example.com"], "tcpPorts": "443-80"}
+]"#);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("answer.json:2: record 1: `x` in tcpPorts is not a port or a range"),
+        "{err}"
+    );
+    assert!(
+        err.contains("answer.json:3: record 2: `a..example.com` is not a host egress can match"),
+        "{err}"
+    );
+    assert!(
+        err.contains("answer.json:4: record 3: `443-80` in tcpPorts is not a port or a range"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        "the previous catalog\n"
+    );
+    assert_eq!(std::fs::read_dir(d).unwrap().count(), 2, "no stray files");
+}
