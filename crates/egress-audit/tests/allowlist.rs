@@ -166,7 +166,9 @@ fn aws_domain_lists() {
     // Found by the fuzzer: no target types admitted nothing, silently.
     assert_eq!(
         refused(read, &list("ALLOWLIST", "")),
-        ["1:1: the domain list has no `TargetTypes`: write `[\"TLS_SNI\", \"HTTP_HOST\"]` (or one of them)"]
+        [
+            "1:1: the domain list has no `TargetTypes`: write `[\"TLS_SNI\", \"HTTP_HOST\"]` (or one of them)"
+        ]
     );
     assert_eq!(
         refused(read, &list("DENYLIST", r#""TLS_SNI", "SMTP""#)),

@@ -72,6 +72,16 @@ pub struct Meta {
     /// The date the revision describes: the page's state on that day.
     pub describes: Date,
     pub notes: Vec<String>,
+    /// The catalogs composed onto this one ([`crate::compose`]).
+    pub composed: Vec<Composed>,
+}
+
+/// A catalog composed onto another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composed {
+    pub id: String,
+    pub revision: String,
+    pub describes: Date,
 }
 
 /// A source page the catalog encodes, with its provenance.
@@ -105,6 +115,10 @@ pub struct Feature {
 pub struct ExternalList {
     pub title: String,
     pub url: String,
+    /// The feature of another catalog that carries the list
+    /// (`m365:mem`): when that catalog is loaded, its endpoints serve the
+    /// linking feature ([`crate::compose`]).
+    pub feature: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod compose;
 pub mod diagnostic;
 pub mod diff;
 pub mod embedded;

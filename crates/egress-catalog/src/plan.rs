@@ -44,6 +44,8 @@ pub struct Exclusions {
 pub struct Plan {
     pub catalog_id: String,
     pub catalog_title: String,
+    /// The catalogs composed onto it.
+    pub composed: Vec<crate::catalog::Composed>,
     pub revision: String,
     pub describes: Date,
     pub request: Request,
@@ -316,6 +318,7 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
     Plan {
         catalog_id: catalog.meta.id.clone(),
         catalog_title: catalog.meta.title.clone(),
+        composed: catalog.meta.composed.clone(),
         revision: catalog.meta.revision.clone(),
         describes: catalog.meta.describes,
         request: request.clone(),

@@ -39,6 +39,29 @@ pub struct CatalogRef<'a> {
     pub title: &'a str,
     pub revision: &'a str,
     pub describes: String,
+    /// The catalogs composed onto it (`--catalog` given more than once).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub composed: Vec<ComposedDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ComposedDoc<'a> {
+    pub id: &'a str,
+    pub revision: &'a str,
+    pub describes: String,
+}
+
+impl<'a> ComposedDoc<'a> {
+    fn all(composed: &'a [crate::catalog::Composed]) -> Vec<ComposedDoc<'a>> {
+        composed
+            .iter()
+            .map(|c| ComposedDoc {
+                id: &c.id,
+                revision: &c.revision,
+                describes: c.describes.to_string(),
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -161,6 +184,7 @@ impl<'a> PlanDoc<'a> {
                 title: &plan.catalog_title,
                 revision: &plan.revision,
                 describes: plan.describes.to_string(),
+                composed: ComposedDoc::all(&plan.composed),
             },
             profile,
             cloud: plan.request.cloud.as_str(),
@@ -345,6 +369,7 @@ impl<'a> CatalogDoc<'a> {
                 title: &catalog.meta.title,
                 revision: &catalog.meta.revision,
                 describes: catalog.meta.describes.to_string(),
+                composed: ComposedDoc::all(&catalog.meta.composed),
             },
             endpoints: endpoints.into_iter().map(EndpointDoc::new).collect(),
         }

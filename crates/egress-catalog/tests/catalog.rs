@@ -400,3 +400,88 @@ fn domain_values() {
     assert_eq!(e.versions.since, Some(2107));
     assert_eq!(c.roles.last().unwrap().id, "unspecified");
 }
+
+/// Composed catalogs: ids already taken get the adding catalog's id as a
+/// prefix, references follow them, and a link to a loaded feature is
+/// expanded into that feature's endpoints (issue 23).
+#[test]
+fn composed_catalogs_prefix_collisions_and_expand_links() {
+    let load = |id: &str, body: &str| {
+        egress_catalog::catalog::load(&egress_catalog::SourceFile::new(
+            format!("{id}.toml"),
+            egress_test_support::catalog_head(id) + body,
+        ))
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let a = load(
+        "a",
+        r#"
+[[feature]]
+id = "updates"
+title = "Updates"
+page = "p"
+section = "U"
+external = [{ title = "B's list", url = "https://b.example/list", feature = "b:updates" }, { title = "Elsewhere", url = "https://c.example/", feature = "c:x" }]
+
+[[endpoint]]
+id = "e1"
+host = "a.example"
+features = ["updates"]
+"#,
+    );
+    let b = load(
+        "b",
+        r#"
+[[feature]]
+id = "updates"
+title = "B updates"
+page = "p"
+section = "U"
+
+[[endpoint]]
+id = "e1"
+host = "b.example"
+features = ["updates"]
+superseded_by = "e2"
+
+[[endpoint]]
+id = "e2"
+host = "b2.example"
+features = ["updates"]
+"#,
+    );
+    let c = egress_catalog::compose::compose(vec![a, b]).unwrap();
+    let features: Vec<(&str, &str)> = c
+        .features
+        .iter()
+        .map(|f| (f.id.as_str(), f.page.as_str()))
+        .collect();
+    assert_eq!(features, [("updates", "p"), ("b:updates", "b:p")]);
+    let endpoints: Vec<(&str, Vec<&str>)> = c
+        .endpoints
+        .iter()
+        .map(|e| {
+            (
+                e.id.as_str(),
+                e.features.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        endpoints,
+        [
+            ("e1", vec!["updates"]),
+            ("b:e1", vec!["b:updates", "updates"]),
+            ("e2", vec!["b:updates", "updates"]),
+        ]
+    );
+    assert_eq!(c.endpoints[1].superseded.as_ref().unwrap().by, "e2");
+    // The link to a catalog that is not loaded stays a link.
+    let external: Vec<&str> = c.features[0]
+        .external
+        .iter()
+        .map(|x| x.title.as_str())
+        .collect();
+    assert_eq!(external, ["Elsewhere"]);
+    assert_eq!(c.meta.composed[0].id, "b");
+}

@@ -72,10 +72,15 @@ pub enum Command {
 /// command line, then profile, then default.
 #[derive(Debug, Args, Clone, Default)]
 pub struct Source {
-    /// A catalog file to use instead of the embedded ConfigMgr catalog.
-    #[arg(long, value_name = "FILE")]
-    pub catalog: Option<PathBuf>,
-    /// Catalog revision: an id (2020-07, 2025-03) or alias (latest).
+    /// The catalog: an embedded one by id (`configmgr`) or a catalog file,
+    /// instead of the embedded ConfigMgr catalog. Repeatable: the catalogs
+    /// are composed, the first one the base (docs/catalog-format.md). A
+    /// file holding the Microsoft 365 web service's JSON answer is
+    /// imported as it is read.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub catalog: Vec<String>,
+    /// Catalog revision of the embedded catalog: an id (2020-07, 2025-03)
+    /// or alias (latest).
     #[arg(long, value_name = "ID")]
     pub revision: Option<String>,
     /// Site profile (TOML): cloud, version, features, roles, placeholder values.

@@ -44,6 +44,59 @@ pub fn load_catalog_file(path: &Path) -> anyhow::Result<Catalog> {
     catalog::load(&file).map_err(|e| InputError(e).into())
 }
 
+/// What one `--catalog` names.
+enum Spec {
+    /// The embedded ConfigMgr catalog, at `--revision`.
+    Embedded,
+    File(std::path::PathBuf),
+}
+
+/// An embedded catalog's id (`configmgr`), unless a file of that name
+/// exists; else a file.
+fn spec(text: &str) -> Spec {
+    let embedded = embedded::all()
+        .map(|all| all.iter().any(|c| c.meta.id == text))
+        .unwrap_or(false);
+    if embedded && !Path::new(text).exists() {
+        Spec::Embedded
+    } else {
+        Spec::File(text.into())
+    }
+}
+
+/// A catalog file: TOML in the catalog format, or the Microsoft 365 web
+/// service's JSON answer (a `[` first), imported as it is read.
+fn catalog_of(file: &SourceFile) -> anyhow::Result<Catalog> {
+    let json = file
+        .text
+        .trim_start()
+        .strip_prefix('[')
+        .is_some_and(|rest| rest.trim_start().starts_with(['{', ']']));
+    if !json {
+        return catalog::load(file).map_err(|e| InputError(e).into());
+    }
+    let today = jiff::ZonedDateTime::now().date().to_string();
+    let path = Path::new(&file.name);
+    let request = egress_import::m365::M365Request {
+        file: path,
+        instance: egress_import::m365::Instance::Worldwide,
+        service_areas: &[],
+        revision: &today,
+        describes: &today,
+    };
+    let import = egress_import::m365::import(file.text.as_bytes(), &request)?;
+    if !import.remarks.is_empty() {
+        eprintln!(
+            "egress: {}: read as the Microsoft 365 web service's answer, {} remarks (see `egress catalog import --format m365-json {}`)",
+            file.name,
+            import.remarks.len(),
+            file.name
+        );
+    }
+    catalog::load(&SourceFile::new(file.name.clone(), import.catalog))
+        .map_err(|e| InputError(e).into())
+}
+
 pub fn load(source: &Source) -> anyhow::Result<Loaded> {
     let profile = source.profile.as_deref().map(load_profile).transpose()?;
     // The revision and catalog the command line names, else the profile's
@@ -66,99 +119,125 @@ pub fn load(source: &Source) -> anyhow::Result<Loaded> {
         }))
     };
 
-    // A catalog path in the profile is relative to the profile's folder.
-    let catalog_path = match (
-        &source.catalog,
-        profile.as_ref().and_then(|p| p.catalog.as_ref()),
-    ) {
-        (Some(path), _) => Some((path.clone(), None)),
-        (None, Some(relative)) => {
+    // A catalog path in the profile is relative to the profile's folder;
+    // `--catalog` (NAME or FILE, repeatable) wins over it.
+    let specs: Vec<(Spec, Option<&egress_catalog::profile::Located<String>>)> = match profile
+        .as_ref()
+        .and_then(|p| p.catalog.as_ref())
+    {
+        _ if !source.catalog.is_empty() => source.catalog.iter().map(|c| (spec(c), None)).collect(),
+        Some(relative) => {
             let base = source
                 .profile
                 .as_deref()
                 .and_then(Path::parent)
                 .unwrap_or(Path::new(""));
-            Some((base.join(&relative.value), Some(relative)))
+            vec![(Spec::File(base.join(&relative.value)), Some(relative))]
         }
-        (None, None) => None,
+        None => vec![(Spec::Embedded, None)],
     };
-
-    let (catalog, origin) = match catalog_path {
-        Some((path, from_profile)) => {
-            let catalog = match (read_file(&path), from_profile) {
-                (Err(e), Some(key)) => {
-                    return Err(in_profile(
-                        &key.span,
-                        format!(
-                            "cannot read the catalog {}: {}",
-                            path.display(),
-                            e.root_cause()
-                        ),
-                        "the path is relative to the profile's folder".to_owned(),
-                    ));
-                }
-                (file, _) => catalog::load(&file?).map_err(InputError)?,
-            };
-            if let Some((r, given)) = &revision
-                && !catalog.answers_to(r)
-            {
-                let found = format!(
-                    "{} is revision {} of catalog {}",
-                    path.display(),
-                    catalog.meta.revision,
-                    catalog.meta.id
-                );
-                match given {
-                    Some(key) => {
+    let alone = specs.len() == 1;
+    let mut catalogs = Vec::new();
+    let mut origins = Vec::new();
+    for (spec, from_profile) in specs {
+        let (catalog, origin) = match spec {
+            Spec::File(path) => {
+                let catalog = match (read_file(&path), from_profile) {
+                    (Err(e), Some(key)) => {
                         return Err(in_profile(
                             &key.span,
-                            format!("`revision = \"{r}\"`, but {found}"),
                             format!(
-                                "remove `revision`, or write `revision = \"{}\"`",
-                                catalog.meta.revision
+                                "cannot read the catalog {}: {}",
+                                path.display(),
+                                e.root_cause()
                             ),
+                            "the path is relative to the profile's folder".to_owned(),
                         ));
                     }
-                    None => bail!("{found}, not `{r}`; drop --revision to use it"),
-                }
-            }
-            (catalog, path.display().to_string())
-        }
-        None => {
-            let name = revision
-                .as_ref()
-                .map_or(embedded::DEFAULT_REVISION, |(r, _)| r.as_str());
-            let all = embedded::all().map_err(InputError)?;
-            match all.iter().position(|c| c.answers_to(name)) {
-                Some(i) => (
-                    all.into_iter().nth(i).expect("index from position"),
-                    "embedded".to_owned(),
-                ),
-                None => {
-                    let known: Vec<String> = all
-                        .iter()
-                        .flat_map(|c| {
-                            std::iter::once(c.meta.revision.clone()).chain(c.meta.aliases.clone())
-                        })
-                        .collect();
-                    let message = format!(
-                        "no embedded revision `{name}`; the embedded revisions are {}",
-                        known.join(", ")
+                    (file, _) => catalog_of(&file?)?,
+                };
+                // `--revision` names the embedded catalog's revision; a
+                // catalog file alone must answer to it.
+                if let Some((r, given)) = revision.as_ref().filter(|_| alone)
+                    && !catalog.answers_to(r)
+                {
+                    let found = format!(
+                        "{} is revision {} of catalog {}",
+                        path.display(),
+                        catalog.meta.revision,
+                        catalog.meta.id
                     );
-                    let help = match did_you_mean(name, known.iter().map(String::as_str)) {
-                        Some(k) => format!("did you mean `{k}`?"),
-                        None => {
-                            "name an embedded revision, or a catalog file with `catalog`".to_owned()
+                    match given {
+                        Some(key) => {
+                            return Err(in_profile(
+                                &key.span,
+                                format!("`revision = \"{r}\"`, but {found}"),
+                                format!(
+                                    "remove `revision`, or write `revision = \"{}\"`",
+                                    catalog.meta.revision
+                                ),
+                            ));
                         }
-                    };
-                    match revision.as_ref().and_then(|(_, given)| *given) {
-                        Some(key) => return Err(in_profile(&key.span, message, help)),
-                        None => bail!("{message}"),
+                        None => bail!("{found}, not `{r}`; drop --revision to use it"),
+                    }
+                }
+                let origin = path.display().to_string();
+                (catalog, origin)
+            }
+            Spec::Embedded => {
+                let name = revision
+                    .as_ref()
+                    .map_or(embedded::DEFAULT_REVISION, |(r, _)| r.as_str());
+                let all = embedded::all().map_err(InputError)?;
+                match all.iter().position(|c| c.answers_to(name)) {
+                    Some(i) => (
+                        all.into_iter().nth(i).expect("index from position"),
+                        "embedded".to_owned(),
+                    ),
+                    None => {
+                        let known: Vec<String> = all
+                            .iter()
+                            .flat_map(|c| {
+                                std::iter::once(c.meta.revision.clone())
+                                    .chain(c.meta.aliases.clone())
+                            })
+                            .collect();
+                        let message = format!(
+                            "no embedded revision `{name}`; the embedded revisions are {}",
+                            known.join(", ")
+                        );
+                        let help = match did_you_mean(name, known.iter().map(String::as_str)) {
+                            Some(k) => format!("did you mean `{k}`?"),
+                            None => "name an embedded revision, or a catalog file with `catalog`"
+                                .to_owned(),
+                        };
+                        match revision.as_ref().and_then(|(_, given)| *given) {
+                            Some(key) => return Err(in_profile(&key.span, message, help)),
+                            None => bail!("{message}"),
+                        }
                     }
                 }
             }
+        };
+        if catalogs
+            .iter()
+            .any(|c: &Catalog| c.meta.id == catalog.meta.id)
+        {
+            bail!(
+                "catalog `{}` is named twice ({}); name each catalog once",
+                catalog.meta.id,
+                origin
+            );
         }
-    };
+        origins.push(if alone {
+            origin
+        } else {
+            format!("{} {origin}", catalog.meta.id)
+        });
+        catalogs.push(catalog);
+    }
+    let catalog = egress_catalog::compose::compose(catalogs).expect("at least one catalog");
+    let origin = origins.join(" + ");
     // The profile against the catalog, and its own endpoints and
     // corrections: every problem of both at once.
     let catalog = match &profile {

@@ -46,7 +46,7 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Exit> {
     let request = match &args.profile {
         Some(path) => {
             let loaded = context::load(&Source {
-                catalog: None,
+                catalog: Vec::new(),
                 revision: Some(new.meta.revision.clone()),
                 profile: Some(path.clone()),
             });
@@ -55,7 +55,7 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Exit> {
             let loaded = match loaded {
                 Ok(l) => l,
                 Err(_) => context::load(&Source {
-                    catalog: None,
+                    catalog: Vec::new(),
                     revision: None,
                     profile: Some(path.clone()),
                 })?,

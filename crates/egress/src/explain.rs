@@ -29,7 +29,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<Exit> {
     // One catalog when one is named; otherwise every embedded revision, so
     // that the answer says which revisions list a host.
     let source = &args.source;
-    let named = source.catalog.is_some() || source.revision.is_some();
+    let named = !source.catalog.is_empty() || source.revision.is_some();
     let loaded = if named || source.profile.is_some() {
         Some(context::load(source)?)
     } else {

@@ -24,7 +24,7 @@ pub fn run(command: &ProfileCommand) -> anyhow::Result<()> {
             file,
         } => {
             let source = Source {
-                catalog: catalog.clone(),
+                catalog: catalog.iter().map(|c| c.display().to_string()).collect(),
                 revision: revision.clone(),
                 profile: Some(file.clone()),
             };

@@ -185,3 +185,127 @@ fn bad_answers_change_nothing_issue_23() {
     );
     assert_eq!(std::fs::read_dir(d).unwrap().count(), 2, "no stray files");
 }
+
+/// `--catalog configmgr --catalog m365.json`: the catalogs composed, and
+/// co-management's link to the Intune list expanded into the web
+/// service's MEM records, which `plan` lists and `check` probes (on
+/// loopback: the one exact host resolves to 127.0.0.1); without the M365
+/// catalog, the link is printed as before.
+#[test]
+fn composed_catalogs_expand_the_intune_link_issue_23() {
+    let both = ["--catalog", "configmgr", "--catalog", FIXTURE];
+    let plan = |catalogs: &[&str]| {
+        let mut args = vec!["plan", "--feature", "co-management", "--format", "json"];
+        args.extend(catalogs);
+        let out = egress(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let alone = plan(&[]);
+    assert_eq!(alone["rows"].as_array().unwrap().len(), 0, "{alone}");
+    assert_eq!(alone["external"][0]["feature"], "co-management");
+    let doc = plan(&both);
+    let hosts: Vec<&str> = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "manage.microsoft.com",
+            "*.manage.microsoft.com",
+            "*.dl.delivery.mp.microsoft.com",
+            "*.do.dsp.mp.microsoft.com"
+        ]
+    );
+    assert_eq!(doc["external"], serde_json::json!([]), "{doc}");
+    assert_eq!(doc["catalog"]["id"], "configmgr");
+    assert_eq!(doc["catalog"]["composed"][0]["id"], "m365", "{doc}");
+    let table = egress(&[
+        "plan",
+        "--feature",
+        "co-management",
+        "--catalog",
+        "configmgr",
+        "--catalog",
+        FIXTURE,
+    ]);
+    assert!(
+        text(&table.stdout)
+            .contains("(configmgr embedded + m365 tests/fixtures/m365-worldwide.json)"),
+        "{}",
+        text(&table.stdout)
+    );
+
+    let mut args = vec![
+        "check",
+        "--feature",
+        "co-management",
+        "--resolve",
+        "manage.microsoft.com:443:127.0.0.1",
+        "--resolve",
+        "manage.microsoft.com:80:127.0.0.1",
+        "--connect-timeout",
+        "2s",
+        "--format",
+        "json",
+    ];
+    args.extend(both);
+    let out = egress(&args);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+    assert_ne!(doc["features"][0]["status"], "external", "{doc}");
+    let probed: Vec<(&str, &str)> = doc["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["row"] == "manage.microsoft.com")
+        .map(|e| {
+            (
+                e["url"].as_str().unwrap(),
+                e["addresses"][0].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        probed,
+        [
+            ("http://manage.microsoft.com/", "127.0.0.1"),
+            ("https://manage.microsoft.com/", "127.0.0.1")
+        ]
+    );
+
+    // Both catalogs are listed; one named twice is refused.
+    let out = egress(&[
+        "catalog",
+        "list",
+        "--format",
+        "json",
+        "--catalog",
+        "configmgr",
+        "--catalog",
+        FIXTURE,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = doc["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"scp-sccmconnected") || ids.iter().any(|i| !i.starts_with('r')),
+        "{ids:?}"
+    );
+    assert!(ids.contains(&"r163-manage-microsoft-com"), "{ids:?}");
+    let out = egress(&["plan", "--catalog", "configmgr", "--catalog", "configmgr"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("catalog `configmgr` is named twice"),
+        "{}",
+        text(&out.stderr)
+    );
+}

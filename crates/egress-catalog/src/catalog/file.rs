@@ -63,6 +63,7 @@ struct RawFeature {
 struct RawExternal {
     title: Option<String>,
     url: Option<String>,
+    feature: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -601,6 +602,7 @@ impl Checker {
             aliases: raw.aliases.into_iter().map(Spanned::into_inner).collect(),
             describes: describes?,
             notes: raw.notes,
+            composed: Vec::new(),
         })
     }
 
@@ -694,7 +696,11 @@ impl Checker {
             let title = self.problems.require(e.title, &table, what, "title");
             let url = self.problems.require(e.url, &table, what, "url");
             if let (Some(title), Some(url)) = (title, url) {
-                external.push(ExternalList { title, url });
+                external.push(ExternalList {
+                    title,
+                    url,
+                    feature: e.feature,
+                });
             }
         }
         let versions = self.versions(raw.since_version, raw.until_version);
