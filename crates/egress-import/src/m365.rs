@@ -112,8 +112,9 @@ pub fn import(bytes: &[u8], request: &M365Request<'_>) -> Result<Import, ImportE
     let mut features: BTreeMap<String, String> = BTreeMap::new();
     let mut endpoints = Vec::new();
     let mut tenant = false;
+    let lines = record_lines(&text);
     for r in records.iter().filter(|r| wanted(&r.service_area)) {
-        let line = line_of(&text, r.id);
+        let line = lines.get(&r.id).copied().unwrap_or(1);
         let remark = |kind, text: String, why: String| Remark {
             file: file.clone(),
             line,
@@ -320,15 +321,25 @@ fn host(url: &str) -> Result<(String, bool), String> {
     Ok((text, middle))
 }
 
-/// The line where record `id` starts (`"id": 46`), or 1.
-fn line_of(text: &str, id: u64) -> u32 {
-    let at = ["\"id\": ", "\"id\":"].iter().find_map(|key| {
-        let wanted = format!("{key}{id}");
-        text.match_indices(&wanted)
-            .find(|(i, _)| !text[i + wanted.len()..].starts_with(|c: char| c.is_ascii_digit()))
-            .map(|(i, _)| i)
-    });
-    at.map_or(1, |i| text[..i].matches('\n').count() as u32 + 1)
+/// The line of each record's `"id"` key, in one pass over the text
+/// (records without one found are given line 1).
+fn record_lines(text: &str) -> std::collections::HashMap<u64, u32> {
+    let mut lines = std::collections::HashMap::new();
+    let (mut line, mut counted) = (1u32, 0);
+    for (at, key) in text.match_indices("\"id\"") {
+        line += text[counted..at].matches('\n').count() as u32;
+        counted = at;
+        let value = text[at + key.len()..]
+            .trim_start()
+            .strip_prefix(':')
+            .map(str::trim_start)
+            .unwrap_or_default();
+        let digits = value.bytes().take_while(u8::is_ascii_digit).count();
+        if let Ok(id) = value[..digits].parse() {
+            lines.entry(id).or_insert(line);
+        }
+    }
+    lines
 }
 
 type Taken<'r> = (&'r Record, String, String, Vec<u16>, u32);
