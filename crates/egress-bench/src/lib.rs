@@ -162,6 +162,28 @@ pub fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> (std::time::Duration,
     (times[times.len() / 2], last.expect("at least one run"))
 }
 
+/// The medians of `rounds` timings of `a` and of `b`, run in turns (so
+/// that both see the same machine).
+pub fn median_pair(
+    rounds: usize,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (std::time::Duration, std::time::Duration) {
+    let mut ta = Vec::with_capacity(rounds);
+    let mut tb = Vec::with_capacity(rounds);
+    for _ in 0..rounds.max(1) {
+        let start = std::time::Instant::now();
+        a();
+        ta.push(start.elapsed());
+        let start = std::time::Instant::now();
+        b();
+        tb.push(start.elapsed());
+    }
+    ta.sort();
+    tb.sort();
+    (ta[ta.len() / 2], tb[tb.len() / 2])
+}
+
 /// `n` host names under `*.bench.egress.test` (`h0.bench.egress.test`,
 /// ...), which one test origin's certificate covers.
 pub fn bench_hosts(n: usize) -> Vec<String> {

@@ -13,7 +13,8 @@
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+
+use egress_bench::median_pair;
 
 use criterion::Criterion;
 use egress_import::{Request, import};
@@ -98,22 +99,6 @@ fn baseline(text: &str) -> usize {
     Parser::new_ext(text, Options::ENABLE_TABLES)
         .into_offset_iter()
         .count()
-}
-
-fn median_pair(rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (Duration, Duration) {
-    let mut ta = Vec::with_capacity(rounds);
-    let mut tb = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let start = Instant::now();
-        a();
-        ta.push(start.elapsed());
-        let start = Instant::now();
-        b();
-        tb.push(start.elapsed());
-    }
-    ta.sort();
-    tb.sort();
-    (ta[rounds / 2], tb[rounds / 2])
 }
 
 fn main() {

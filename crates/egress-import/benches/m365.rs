@@ -10,7 +10,9 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use egress_bench::median_pair;
 
 use egress_import::m365::{Instance, M365Request, import};
 
@@ -55,22 +57,6 @@ fn answer(records: usize) -> String {
     }
     out.push_str("]\n");
     out
-}
-
-fn median_pair(rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (Duration, Duration) {
-    let mut ta = Vec::with_capacity(rounds);
-    let mut tb = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let start = Instant::now();
-        a();
-        ta.push(start.elapsed());
-        let start = Instant::now();
-        b();
-        tb.push(start.elapsed());
-    }
-    ta.sort();
-    tb.sort();
-    (ta[rounds / 2], tb[rounds / 2])
 }
 
 fn main() {
