@@ -559,9 +559,11 @@ pub enum AllowlistInput {
     Plain,
     /// A PAN-OS external dynamic list, domain or URL type.
     PanEdl,
-    /// An AWS Network Firewall stateful rule group (JSON).
+    /// An AWS Network Firewall stateful rule group (JSON: a domain list or
+    /// Suricata rules), or a Suricata rules file.
     AwsNetworkFirewall,
-    /// An Azure Firewall rule collection group (ARM template).
+    /// Azure Firewall application rules: a policy's rule collection group
+    /// (ARM template), or a classic firewall's rule collections.
     AzureFirewall,
 }
 
