@@ -278,9 +278,12 @@ pub fn read_suricata(
     if !errors.is_empty() {
         return Err(errors);
     }
+    if !entries.is_empty() {
+        notes.push("the rules' source addresses are not judged: a row passed for some sources counts as allowed".to_owned());
+    }
     if others > 0 {
         notes.insert(0, format!(
-            "{others} Suricata rules are not read (only `pass` rules on `tls.sni` or `http.host` with a whole-host `content`): with strict rule order a `drop` or `reject` before a `pass` blocks what this report calls allowed"
+            "{others} Suricata rules are not read (only `pass` rules on `tls.sni` or `http.host` with one whole-host `content` and no narrowing option): with strict rule order a `drop` or `reject` before a `pass` blocks what this report calls allowed"
         ));
     }
     Ok((entries, notes))
@@ -330,33 +333,43 @@ fn suricata_rule(line: &str) -> Result<Option<SuricataEntry>, String> {
         match (name, value) {
             ("tls.sni" | "tls_sni", None) => buffer = Some(Scheme::Https),
             ("http.host" | "http_host", None) => buffer = Some(Scheme::Http),
-            ("content", Some(v)) if buffer.is_some() && content.is_none() => {
+            // A negated content (`content:!"x"`) admits everything else:
+            // not an allowlist entry.
+            ("content", Some(v))
+                if buffer.is_some() && content.is_none() && !v.starts_with('!') =>
+            {
                 let v = v
                     .strip_prefix('"')
                     .and_then(|v| v.strip_suffix('"'))
                     .ok_or_else(|| format!("`content:{v}` is not quoted"))?;
                 content = Some(v.to_owned());
             }
-            ("content" | "pcre", _) => other = true,
             ("startswith", None) => starts = true,
             ("endswith", None) => ends = true,
             ("dotprefix", None) => dotprefix = true,
             ("nocase", None) => nocase = true,
-            _ => {}
+            // Options that do not narrow what the rule passes.
+            (
+                "msg" | "sid" | "rev" | "flow" | "classtype" | "metadata" | "priority"
+                | "reference" | "gid",
+                _,
+            ) => {}
+            // Anything else (a second content, `pcre`, `flowbits`,
+            // `geoip`, ...) may narrow it: the rule is not read, rather
+            // than read as passing more than it does.
+            _ => other = true,
         }
     }
     let (Some(host), true, false) = (content, ends, other) else {
         return Ok(None);
     };
-    if buffer != Some(scheme) {
+    // A content with capitals and no `nocase` matches only names sent in
+    // those capitals: not read as passing the name.
+    if buffer != Some(scheme) || (!nocase && host.bytes().any(|b| b.is_ascii_uppercase())) {
         return Ok(None);
     }
     let bad = |e: egress_pattern::HostError| format!("`{host}` is not a host: {e}");
-    let mut note = (!nocase && host.bytes().any(|b| b.is_ascii_uppercase())).then(|| {
-        format!(
-            "`{host}` without `nocase` matches only names written in that case: judged as written"
-        )
-    });
+    let mut note = None;
     let patterns = match (host.strip_prefix('.'), starts, dotprefix) {
         (Some(domain), false, true) => vec![
             HostPattern::parse(domain).map_err(bad)?,

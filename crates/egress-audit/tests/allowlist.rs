@@ -106,9 +106,13 @@ fn suricata_rules() {
          pass tls $HOME_NET any -> $EXTERNAL_NET 443 (tls.sni; content:\"needed.egress.test\"; startswith; nocase; endswith; flow:to_server; sid:1;)\n\
          pass tls $HOME_NET any -> $EXTERNAL_NET any (tls.sni; dotprefix; content:\".wild.egress.test\"; nocase; endswith; sid:2;)\n\
          pass http $HOME_NET any -> $EXTERNAL_NET [80,8080] (http.host; content:\"feed.egress.test\"; startswith; endswith; msg:\"a; b\"; sid:3;)\n\
-         drop tls $HOME_NET any -> $EXTERNAL_NET any (msg:\"the rest\"; sid:4;)\n",
+         drop tls $HOME_NET any -> $EXTERNAL_NET any (msg:\"the rest\"; sid:4;)\n\
+         pass tls $HOME_NET any -> $EXTERNAL_NET 443 (tls.sni; content:!\"other.example\"; sid:5;)\n\
+         pass tls $HOME_NET any -> $EXTERNAL_NET 443 (tls.sni; content:\"feed.egress.test\"; startswith; endswith; flowbits:isset,seen; sid:6;)\n\
+         pass http $HOME_NET any -> $EXTERNAL_NET 80 (http.host; content:\"Feed.egress.test\"; startswith; endswith; sid:7;)\n",
         &[
-            "note: 1 Suricata rules are not read (only `pass` rules on `tls.sni` or `http.host` with a whole-host `content`): with strict rule order a `drop` or `reject` before a `pass` blocks what this report calls allowed",
+            "note: 4 Suricata rules are not read (only `pass` rules on `tls.sni` or `http.host` with one whole-host `content` and no narrowing option): with strict rule order a `drop` or `reject` before a `pass` blocks what this report calls allowed",
+            "note: the rules' source addresses are not judged: a row passed for some sources counts as allowed",
             r#"feed.egress.test Allowed ["list.txt:4: pass http $HOME_NET any -> $EXTERNAL_NET [80,8080] (http.host; content:\"feed.egress.test\"; startswith; endswith; msg:\"a; b\"; sid:3;)"]"#,
             r#"needed.egress.test Allowed ["list.txt:2: pass tls $HOME_NET any -> $EXTERNAL_NET 443 (tls.sni; content:\"needed.egress.test\"; startswith; nocase; endswith; flow:to_server; sid:1;)"]"#,
             r#"*.wild.egress.test Broader ["list.txt:3: pass tls $HOME_NET any -> $EXTERNAL_NET any (tls.sni; dotprefix; content:\".wild.egress.test\"; nocase; endswith; sid:2;)"]"#,
@@ -122,6 +126,7 @@ fn suricata_rules() {
          pass tls any any -> any 1:1024 (tls.sni; content:\"egress.test\"; endswith; nocase; sid:3;)\n",
         &[
             "note: list.txt:3: `content:\"egress.test\"; endswith` without a leading dot also admits names that merely end in it (`otheregress.test`): judged as `egress.test` and its subdomains",
+            "note: the rules' source addresses are not judged: a row passed for some sources counts as allowed",
             "feed.egress.test Blocked []",
             r#"needed.egress.test Broader ["list.txt:3: pass tls any any -> any 1:1024 (tls.sni; content:\"egress.test\"; endswith; nocase; sid:3;)"]"#,
             r#"*.wild.egress.test Broader ["list.txt:3: pass tls any any -> any 1:1024 (tls.sni; content:\"egress.test\"; endswith; nocase; sid:3;)"]"#,

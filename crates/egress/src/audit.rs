@@ -63,7 +63,6 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
                 program = Some((name.clone(), text));
                 continue;
             }
-            // What a list cannot say, said first.
             AllowlistInput::Plain => allowlist::read_plain(name, &text).map(|e| (e, Vec::new())),
             AllowlistInput::PanEdl => allowlist::read_pan_edl(name, &text).map(|e| (e, Vec::new())),
             AllowlistInput::AwsNetworkFirewall => allowlist::read_aws(name, &text),
@@ -98,6 +97,7 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
         }
         None => {
             let mut report = allowlist::audit(&plan, &entries, near);
+            // What a list cannot say, said first.
             if matches!(args.input, AllowlistInput::Plain | AllowlistInput::PanEdl) {
                 notes.insert(
                     0,
@@ -442,19 +442,11 @@ fn send_blocks(
     loop {
         let mut block = std::mem::take(&mut carry);
         let before = block.len();
-        let want = before.max(BLOCK / 2) + BLOCK - before;
-        loop {
-            match input.take(want as u64).read_to_end(&mut block) {
-                Ok(_) => break,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(anyhow::Error::new(e)
-                        .context(format!("cannot read {name} after line {number}")));
-                }
-            }
-        }
-        let filled = block.len();
-        let end = filled == before;
+        input
+            .take(BLOCK as u64)
+            .read_to_end(&mut block)
+            .with_context(|| format!("cannot read {name} after line {number}"))?;
+        let end = block.len() == before;
         if block.is_empty() {
             return Ok(());
         }
