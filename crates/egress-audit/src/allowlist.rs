@@ -60,8 +60,8 @@ pub struct ReadError {
 /// (docs/host-patterns.md), `#` comments and blank lines skipped. Every
 /// line that is not a pattern is reported.
 pub fn read_plain(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> {
-    read_lines(file, text, true, |line| {
-        HostPattern::parse(line).map(|p| vec![p]).map_err(|e| {
+    read_lines(file, text, 1, true, |line, _| {
+        HostPattern::parse(line).map(|p| Some((vec![p], None))).map_err(|e| {
             format!("`{line}` is not a host pattern: {e}; write one host or pattern a line (docs/host-patterns.md)")
         })
     })
@@ -72,32 +72,41 @@ pub fn read_plain(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> 
 /// URL list, the host is what comes before the first `/`. An EDL has no
 /// comments.
 pub fn read_pan_edl(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> {
-    read_lines(file, text, false, |line| {
-        let host = line.split('/').next().unwrap_or_default();
-        let bad = |e: egress_pattern::HostError| {
-            format!(
-                "`{line}` is not a PAN-OS EDL entry: {e}; write `^host`, `*.domain` or `domain`, in a URL list followed by `/`"
-            )
-        };
-        if let Some(exact) = host.strip_prefix('^') {
-            return HostPattern::parse(exact).map(|p| vec![p]).map_err(bad);
-        }
-        if host.starts_with("*.") {
-            return HostPattern::parse(host).map(|p| vec![p]).map_err(bad);
-        }
-        let apex = HostPattern::parse(host).map_err(bad)?;
-        let below = HostPattern::parse(&format!("*.{host}")).map_err(bad)?;
-        Ok(vec![apex, below])
+    read_lines(file, text, 1, false, |line, _| {
+        pan_edl_entry(line).map(|p| Some((p, None)))
     })
 }
 
+/// One PAN-OS EDL line's patterns.
+fn pan_edl_entry(line: &str) -> Result<Vec<HostPattern>, String> {
+    let host = line.split('/').next().unwrap_or_default();
+    let bad = |e: egress_pattern::HostError| {
+        format!(
+            "`{line}` is not a PAN-OS EDL entry: {e}; write `^host`, `*.domain` or `domain`, in a URL list followed by `/`"
+        )
+    };
+    if let Some(exact) = host.strip_prefix('^') {
+        return HostPattern::parse(exact).map(|p| vec![p]).map_err(bad);
+    }
+    if host.starts_with("*.") {
+        return HostPattern::parse(host).map(|p| vec![p]).map_err(bad);
+    }
+    let apex = HostPattern::parse(host).map_err(bad)?;
+    let below = HostPattern::parse(&format!("*.{host}")).map_err(bad)?;
+    Ok(vec![apex, below])
+}
+
 /// The entries of a list with one entry a line (`comments`: `#` lines are
-/// comments), each read by `read`; every line it refuses is reported.
+/// comments; `first_line`: the line of `text`'s first line in `file`),
+/// each read by `read` with its line number: its patterns and where it
+/// admits them, or `None` for a line that is no entry. Every line it
+/// refuses is reported.
 fn read_lines(
     file: &str,
     text: &str,
+    first_line: usize,
     comments: bool,
-    read: impl Fn(&str) -> Result<Vec<HostPattern>, String>,
+    mut read: impl FnMut(&str, usize) -> Result<Option<(Vec<HostPattern>, Option<Vec<Reach>>)>, String>,
 ) -> Result<Vec<Entry>, Vec<ReadError>> {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
@@ -106,18 +115,20 @@ fn read_lines(
         if line.is_empty() || (comments && line.starts_with('#')) {
             continue;
         }
+        let number = first_line + i;
         let column = raw.len() - raw.trim_start().len() + 1;
-        match read(line) {
-            Ok(patterns) => entries.push(Entry {
+        match read(line, number) {
+            Ok(Some((patterns, reach))) => entries.push(Entry {
                 patterns,
-                reach: None,
+                reach,
                 text: line.to_owned(),
                 file: file.to_owned(),
-                line: i + 1,
+                line: number,
             }),
+            Ok(None) => {}
             Err(message) => errors.push(ReadError {
                 file: file.to_owned(),
-                line: i + 1,
+                line: number,
                 column,
                 message,
             }),
@@ -242,42 +253,22 @@ pub fn read_suricata(
     text: &str,
     first_line: usize,
 ) -> Result<(Vec<Entry>, Vec<String>), Vec<ReadError>> {
-    let mut entries = Vec::new();
-    let mut errors = Vec::new();
     let mut notes = Vec::new();
     let mut others = 0;
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let number = first_line + i;
-        let column = raw.len() - raw.trim_start().len() + 1;
-        match suricata_rule(line) {
-            Ok(Some((patterns, reach, note))) => {
+    let entries = read_lines(file, text, first_line, true, |line, number| {
+        Ok(match suricata_rule(line)? {
+            Some((patterns, reach, note)) => {
                 if let Some(note) = note {
                     notes.push(format!("{file}:{number}: {note}"));
                 }
-                entries.push(Entry {
-                    patterns,
-                    reach: Some(reach),
-                    text: line.to_owned(),
-                    file: file.to_owned(),
-                    line: number,
-                });
+                Some((patterns, Some(reach)))
             }
-            Ok(None) => others += 1,
-            Err(message) => errors.push(ReadError {
-                file: file.to_owned(),
-                line: number,
-                column,
-                message,
-            }),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+            None => {
+                others += 1;
+                None
+            }
+        })
+    })?;
     if !entries.is_empty() {
         notes.push("the rules' source addresses are not judged: a row passed for some sources counts as allowed".to_owned());
     }

@@ -51,6 +51,15 @@ fn audit(catalog: &Path, extra: &[&str]) -> (i32, String, String) {
     run(&["audit", "log"], catalog, extra)
 }
 
+/// `egress audit log FILE --input INPUT --format json` that finds what
+/// the plan needs denied (exit 1): its report.
+fn audit_json(catalog: &Path, file: &Path, input: &str) -> serde_json::Value {
+    let file = file.display().to_string();
+    let (code, out, err) = audit(catalog, &[&file, "--input", input, "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
 /// `egress audit allowlist --input plain --catalog CATALOG EXTRA...`.
 fn audit_allowlist(catalog: &Path, extra: &[&str]) -> (i32, String, String) {
     run(&["audit", "allowlist", "--input", "plain"], catalog, extra)
@@ -190,18 +199,7 @@ fn w3c_and_egress_logs_and_bad_lines_issue_22() {
          2026-12-01 10:00:02 10.0.0.6 - CONNECT needed.egress.test:443 0 Denied needed.egress.test 443\n",
     )
     .unwrap();
-    let (code, out, err) = audit(
-        &catalog,
-        &[
-            &w3c.display().to_string(),
-            "--input",
-            "w3c",
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(code, 1, "{err}");
-    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = audit_json(&catalog, &w3c, "w3c");
     assert_eq!(r["needed"][0]["count"], 2);
     assert_eq!(r["needed"][0]["first_seen"], "2026-12-01 10:00:00");
     assert_eq!(r["needed"][0]["last_seen"], "2026-12-01 10:00:02");
@@ -212,7 +210,7 @@ fn w3c_and_egress_logs_and_bad_lines_issue_22() {
             .as_str()
             .unwrap()
             .contains("fields where `#Fields:` names 10"),
-        "{out}"
+        "{r}"
     );
 
     let decisions = d.join("decisions.jsonl");
@@ -283,18 +281,7 @@ fn logs_larger_than_a_block_issue_22() {
     std::io::Write::write_all(&mut enc, text.as_bytes()).unwrap();
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
     for file in [&plain, &gz] {
-        let (code, out, err) = audit(
-            &catalog,
-            &[
-                &file.display().to_string(),
-                "--input",
-                "squid",
-                "--format",
-                "json",
-            ],
-        );
-        assert_eq!(code, 1, "{err}");
-        let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let r = audit_json(&catalog, file, "squid");
         assert_eq!(
             (r["lines"].as_u64(), r["bad_lines"].as_u64()),
             (Some(30_000), Some(3))
@@ -305,8 +292,8 @@ fn logs_larger_than_a_block_issue_22() {
             .iter()
             .map(|b| b["line"].as_u64().unwrap())
             .collect();
-        assert_eq!(lines, bad, "{out}");
-        assert_eq!(r["needed"][0]["count"], 3_000 - 1, "{out}");
+        assert_eq!(lines, bad, "{r}");
+        assert_eq!(r["needed"][0]["count"], 3_000 - 1, "{r}");
         assert_eq!(r["needed"][0]["first_seen"], "1796177200010.766");
         assert_eq!(r["needed"][0]["last_seen"], "1796177230000.766");
         assert_eq!(r["needed"][0]["clients"].as_array().unwrap().len(), 10);
@@ -328,19 +315,8 @@ fn logs_larger_than_a_block_issue_22() {
     }
     let file = d.join("w3c.log");
     std::fs::write(&file, &w3c).unwrap();
-    let (code, out, err) = audit(
-        &catalog,
-        &[
-            &file.display().to_string(),
-            "--input",
-            "w3c",
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(code, 1, "{err}");
-    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(r["bad_lines"], 0, "{out}");
+    let r = audit_json(&catalog, &file, "w3c");
+    assert_eq!(r["bad_lines"], 0, "{r}");
     assert_eq!(r["lines"], n + 11);
     assert_eq!(r["needed"][0]["count"], 10);
     assert_eq!(r["needed"][0]["clients"], serde_json::json!(["10.0.0.6"]));
