@@ -88,17 +88,56 @@ pub fn files_origin(address: &str, files: &[(&str, &str, &str)]) -> u16 {
         let Some(head) = read_request(&mut stream) else {
             return;
         };
-        let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-        let answer = match files.iter().find(|(p, _, _)| *p == path) {
-            Some((_, content_type, body)) => format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            ),
-            None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                .to_owned(),
-        };
-        let _ = stream.write_all(answer.as_bytes());
+        let path = head.split_whitespace().nth(1).unwrap_or("/");
+        let _ = stream.write_all(file_answer(&files, path).as_bytes());
     })
+}
+
+/// The answer for `path`: its file, or 404.
+fn file_answer(files: &[(String, String, String)], path: &str) -> String {
+    match files.iter().find(|(p, _, _)| *p == path) {
+        Some((_, content_type, body)) => format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+        None => {
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned()
+        }
+    }
+}
+
+/// An HTTPS origin on 127.0.0.1 whose certificate covers `names`, serving
+/// `files` (path without query, content type, body; other paths 404): the
+/// CA (for `--ca-file`), the port, and the request targets it was sent
+/// (query included), in order.
+pub fn https_files_origin(
+    names: &[&str],
+    files: &[(&str, &str, &str)],
+) -> (Ca, u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    let files: Vec<(String, String, String)> = files
+        .iter()
+        .map(|(p, t, b)| (p.to_string(), t.to_string(), b.to_string()))
+        .collect();
+    let ca = Ca::new("Egress Test CA");
+    let config = server_config(&ca.leaf(names, Validity::Current));
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let port = serve(move |stream| {
+        let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(conn, stream);
+        let Some(head) = read_request(&mut tls) else {
+            return;
+        };
+        let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+        let path = target.split('?').next().unwrap_or("/").to_owned();
+        log.lock().unwrap().push(target);
+        let _ = tls.write_all(file_answer(&files, &path).as_bytes());
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+    });
+    (ca, port, seen)
 }
 
 /// A test CA and an HTTPS origin on 127.0.0.1 whose certificate covers

@@ -16,6 +16,7 @@ pub fn run(command: &CatalogCommand) -> anyhow::Result<crate::Exit> {
     match command {
         CatalogCommand::Diff(args) => return crate::diff::run(args),
         CatalogCommand::Import(args) => return crate::import::run(args),
+        CatalogCommand::Fetch(args) => return crate::fetch::run(args),
         _ => {}
     }
     run_browse(command).map(|()| crate::Exit::Success)
@@ -23,7 +24,9 @@ pub fn run(command: &CatalogCommand) -> anyhow::Result<crate::Exit> {
 
 fn run_browse(command: &CatalogCommand) -> anyhow::Result<()> {
     match command {
-        CatalogCommand::Diff(_) | CatalogCommand::Import(_) => unreachable!("handled by run"),
+        CatalogCommand::Diff(_) | CatalogCommand::Import(_) | CatalogCommand::Fetch(_) => {
+            unreachable!("handled by run")
+        }
         CatalogCommand::List(args) => list(args),
         CatalogCommand::Features(args) => features(args),
         CatalogCommand::Roles(args) => roles(args),

@@ -12,7 +12,7 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
 use crate::Exit;
-use crate::cli::{CheckArgs, CheckFormat, Progress, TlsVersionArg};
+use crate::cli::{CheckArgs, CheckFormat, Progress, RouteArgs, TlsVersionArg};
 use crate::context;
 use crate::output;
 
@@ -130,63 +130,29 @@ pub fn prepare(args: &crate::cli::ProbeArgs, routes: bool) -> anyhow::Result<Pre
     context::check_ids(&loaded.catalog, &args.select)?;
     let request = context::request(&loaded, &args.select, args.cloud);
     let plan = plan::resolve(&loaded.catalog, &request);
-    let timeout = settings::duration(&args.timeout, "--timeout")?;
-    let connect_timeout = settings::duration(&args.connect_timeout, "--connect-timeout")?;
-    let resolve = args
-        .resolve
-        .iter()
-        .map(|r| settings::resolve(r))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut extra_roots = Vec::new();
-    for file in &args.ca_file {
-        extra_roots.extend(certificates(file)?);
-    }
-    let dns_server = args
-        .dns_server
-        .as_deref()
-        .map(settings::dns_server)
-        .transpose()?;
+    let (base, choice) = base_config(
+        &args.route,
+        loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
+    )?;
     let public_roots = match &args.public_roots {
         Some(file) => Some(certificates(file)?),
         None => None,
     };
-    let choice = settings::proxy(
-        ProxySources {
-            command_line: args.proxy.as_deref(),
-            disabled: args.no_proxy,
-            profile: loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
-        },
-        &|name| std::env::var(name).ok(),
-    )?;
-    let proxy_auth = egress_check::auth::AuthMode::from(args.proxy_auth);
-    let credentials = match &choice.proxy {
-        Some((p, _)) => p.credentials.clone(),
-        None => settings::environment_credentials(&|name| std::env::var(name).ok()),
-    };
-    egress_check::auth::validate(proxy_auth, credentials.as_ref())?;
     let mut header = crate::plan::header(&plan, &loaded);
     let base = Config {
-        connect_timeout,
-        phase_timeout: timeout,
-        extra_roots,
         public_roots,
-        resolve: resolve.into(),
-        dns_server,
         tls_version: args.tls_version.map(|v| match v {
             TlsVersionArg::V12 => egress_check::TlsVersion::Tls12,
             TlsVersionArg::V13 => egress_check::TlsVersion::Tls13,
         }),
-        roots_only: args.roots_only,
-        proxy: None,
-        proxy_auth,
         max_redirects: 5,
-        ..Config::default()
+        ..base
     };
     // Where the proxy may come from, for `--routes` and `--proxy-from`.
     let env = |name: &str| std::env::var(name).ok();
     let discover = |config: &Config| {
         crate::routes::discovery(
-            &args.discovery,
+            &args.route.discovery,
             std::rc::Rc::new(crate::net::Net::with_config(config.clone())?),
             loaded.profile.as_ref().and_then(|p| p.proxy.as_ref()),
             &env,
@@ -217,7 +183,7 @@ pub fn prepare(args: &crate::cli::ProbeArgs, routes: bool) -> anyhow::Result<Pre
         }
         every_route = Some(routes);
     }
-    let route = match &args.proxy_from {
+    let route = match &args.route.proxy_from {
         None => {
             header.push(match &choice.proxy {
                 Some((p, origin)) => format!("proxy {}:{} (from {origin})", p.host, p.port),
@@ -257,6 +223,57 @@ pub fn prepare(args: &crate::cli::ProbeArgs, routes: bool) -> anyhow::Result<Pre
         header,
         every_route,
     })
+}
+
+/// The configuration and proxy the route options give (deadlines,
+/// resolver, CAs, proxy and its authentication), checked before anything
+/// is sent; `profile` is the profile's `[proxy]`.
+pub fn base_config(
+    args: &RouteArgs,
+    profile: Option<&egress_catalog::profile::ProxySettings>,
+) -> anyhow::Result<(Config, settings::ProxyChoice)> {
+    let timeout = settings::duration(&args.timeout, "--timeout")?;
+    let connect_timeout = settings::duration(&args.connect_timeout, "--connect-timeout")?;
+    let resolve = args
+        .resolve
+        .iter()
+        .map(|r| settings::resolve(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut extra_roots = Vec::new();
+    for file in &args.ca_file {
+        extra_roots.extend(certificates(file)?);
+    }
+    let dns_server = args
+        .dns_server
+        .as_deref()
+        .map(settings::dns_server)
+        .transpose()?;
+    let choice = settings::proxy(
+        ProxySources {
+            command_line: args.proxy.as_deref(),
+            disabled: args.no_proxy,
+            profile,
+        },
+        &|name| std::env::var(name).ok(),
+    )?;
+    let proxy_auth = egress_check::auth::AuthMode::from(args.proxy_auth);
+    let credentials = match &choice.proxy {
+        Some((p, _)) => p.credentials.clone(),
+        None => settings::environment_credentials(&|name| std::env::var(name).ok()),
+    };
+    egress_check::auth::validate(proxy_auth, credentials.as_ref())?;
+    let config = Config {
+        connect_timeout,
+        phase_timeout: timeout,
+        extra_roots,
+        resolve: resolve.into(),
+        dns_server,
+        roots_only: args.roots_only,
+        proxy: None,
+        proxy_auth,
+        ..Config::default()
+    };
+    Ok((config, choice))
 }
 
 pub fn certificates(file: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {

@@ -257,6 +257,26 @@ pub struct ProbeArgs {
     /// Azure cloud (default: the profile's, else public).
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
+    #[command(flatten)]
+    pub route: RouteArgs,
+    /// Endpoints checked at once (1 to 1024).
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// Only this TLS version.
+    #[arg(long, value_enum)]
+    pub tls_version: Option<TlsVersionArg>,
+    /// Probe superseded and out-of-date endpoints too, without counting them.
+    #[arg(long)]
+    pub include_inactive: bool,
+    /// What counts as the public Web PKI (PEM), for the TLS inspection check.
+    #[arg(long, value_name = "PEM", hide = true)]
+    pub public_roots: Option<PathBuf>,
+}
+
+/// How egress reaches the internet: the proxy and its authentication,
+/// deadlines, name resolution and trusted CAs (check, serve, catalog fetch).
+#[derive(Debug, Args, Clone)]
+pub struct RouteArgs {
     /// The proxy to go through: `http://[user:password@]host:port` (default:
     /// HTTPS_PROXY or HTTP_PROXY, honouring NO_PROXY). Credentials may also
     /// come from EGRESS_PROXY_USER and EGRESS_PROXY_PASSWORD.
@@ -286,16 +306,10 @@ pub struct ProbeArgs {
     /// Deadline of each TCP connect attempt.
     #[arg(long, value_name = "DURATION", default_value = "3s")]
     pub connect_timeout: String,
-    /// Endpoints checked at once (1 to 1024).
-    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub concurrency: u16,
     /// Ask this DNS server instead of the system's resolver: ADDR or ADDR:PORT.
     /// Through a proxy, it applies to the proxy's own name only.
     #[arg(long, value_name = "ADDR[:PORT]")]
     pub dns_server: Option<String>,
-    /// Only this TLS version.
-    #[arg(long, value_enum)]
-    pub tls_version: Option<TlsVersionArg>,
     /// Use ADDR for HOST:PORT instead of DNS (repeatable). Through a proxy,
     /// it applies to the proxy's own name only.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
@@ -303,12 +317,6 @@ pub struct ProbeArgs {
     /// Trust these CA certificates too (PEM, repeatable).
     #[arg(long, value_name = "PEM")]
     pub ca_file: Vec<std::path::PathBuf>,
-    /// Probe superseded and out-of-date endpoints too, without counting them.
-    #[arg(long)]
-    pub include_inactive: bool,
-    /// What counts as the public Web PKI (PEM), for the TLS inspection check.
-    #[arg(long, value_name = "PEM", hide = true)]
-    pub public_roots: Option<PathBuf>,
     /// Trust only `--ca-file`, not the platform's store (tests).
     #[arg(long, hide = true)]
     pub roots_only: bool,
@@ -626,6 +634,11 @@ pub enum CatalogCommand {
     /// Read a vendor docs page (Microsoft Learn markdown, with its
     /// includes) into a catalog; report on stderr everything not taken.
     Import(ImportArgs),
+    /// Fetch a catalog's source through the check's route (proxy,
+    /// authentication, CAs): a docs page's Markdown with its includes, or
+    /// the Microsoft 365 web service (`m365:worldwide`); import it, show
+    /// what changed, and write FILE only when the result loads.
+    Fetch(FetchArgs),
     /// Write an embedded catalog as a standalone file, to start a vendor's
     /// or a site's own catalog from (it loads with --catalog).
     Export(ExportArgs),
@@ -634,6 +647,43 @@ pub enum CatalogCommand {
         /// The catalog file.
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// `m365:worldwide`, `m365:usgov-dod`, `m365:usgov-gcchigh`,
+    /// `m365:china` (the web service's `/endpoints` answer), or the
+    /// `http(s)://` URL of a docs page's Markdown source.
+    pub source: String,
+    /// Write the catalog to FILE (atomically, only when it loads). When
+    /// FILE already holds the web service's latest version, nothing more
+    /// is fetched.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Show what changed against this catalog: a file, or
+    /// `configmgr@REVISION` (default: FILE as it was; for a docs page
+    /// without FILE, the embedded catalog).
+    #[arg(long, value_name = "CATALOG")]
+    pub against: Option<String>,
+    /// m365: import only this service area (repeatable).
+    #[arg(long = "service-area", value_name = "AREA")]
+    pub service_areas: Vec<String>,
+    /// m365: the web service's address, for a mirror of it.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://endpoints.office.com"
+    )]
+    pub service_url: String,
+    /// m365: fetch and write even when FILE holds the latest version.
+    #[arg(long)]
+    pub force: bool,
+    /// A docs page: the catalog revision (default: year and month of its
+    /// `ms.date`).
+    #[arg(long, value_name = "ID")]
+    pub revision: Option<String>,
+    #[command(flatten)]
+    pub route: RouteArgs,
 }
 
 #[derive(Debug, Args)]

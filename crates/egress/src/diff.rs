@@ -12,7 +12,7 @@ use crate::cli::{DiffArgs, DiffFormat, DiffView, Source};
 use crate::context::{self, InputError};
 
 /// A catalog file, or `catalog@revision` for an embedded one.
-fn load(spec: &str) -> anyhow::Result<Catalog> {
+pub fn load(spec: &str) -> anyhow::Result<Catalog> {
     if let Some((id, revision)) = spec.split_once('@')
         && !std::path::Path::new(spec).exists()
     {
@@ -112,6 +112,21 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Found
     })
+}
+
+/// What changed from `old` to `new`, every attribute compared, as a
+/// table; `None` when nothing did.
+pub fn changes(old: (&str, &Catalog), new: (&str, &Catalog)) -> Option<String> {
+    let options = Options {
+        compared: Attribute::ALL.to_vec(),
+        placeholders: Default::default(),
+    };
+    let d = diff(old.1, new.1, &|_| true, &|_| true, &options);
+    if d.is_empty() {
+        return None;
+    }
+    let names = (named(old.0, old.1), named(new.0, new.1));
+    Some(table(&d, &names, &options.compared, false))
 }
 
 /// A side as the user gave it, with what it turned out to be when that

@@ -25,6 +25,17 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
         ImportFormat::Markdown => egress_import::import(&request, &mut read),
         ImportFormat::M365Json => m365(args),
     };
+    let text = checked(imported, args.output.as_deref())?;
+    output::emit(&text, args.output.as_deref())?;
+    Ok(Exit::Success)
+}
+
+/// An import's catalog text, once it loads: the remarks and a summary on
+/// stderr (the remarks too when it failed).
+pub fn checked(
+    imported: Result<egress_import::Import, ImportError>,
+    output: Option<&Path>,
+) -> anyhow::Result<String> {
     let import = match imported {
         Ok(import) => import,
         Err(error) => {
@@ -37,14 +48,13 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
     eprint!("{}", report(&import.remarks));
     // The output must be a catalog egress itself accepts; check it before
     // anything is written.
-    let name = args.output.as_deref().map_or_else(
+    let name = output.map_or_else(
         || "<imported catalog>".to_owned(),
         |p| p.display().to_string(),
     );
     catalog::load(&SourceFile::new(name, import.catalog.clone()))
         .map_err(crate::context::InputError)
         .context("the imported catalog does not load; this is a bug in the importer")?;
-    output::emit(&import.catalog, args.output.as_deref())?;
     eprintln!(
         "imported {} endpoints in {} features from {} file{} (language {}{}), revision {}; {} remark{}",
         import.endpoints,
@@ -61,7 +71,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
         import.remarks.len(),
         if import.remarks.len() == 1 { "" } else { "s" },
     );
-    Ok(Exit::Success)
+    Ok(import.catalog)
 }
 
 /// The web service's answer in `args.page` as a catalog (its revision:
@@ -78,17 +88,22 @@ fn m365(args: &ImportArgs) -> Result<egress_import::Import, ImportError> {
     let revision = args.revision.clone().unwrap_or_else(|| describes.clone());
     let request = egress_import::m365::M365Request {
         file: &args.page,
-        instance: match args.instance {
-            M365Instance::Worldwide => Instance::Worldwide,
-            M365Instance::UsgovDod => Instance::UsGovDod,
-            M365Instance::UsgovGcchigh => Instance::UsGovGccHigh,
-            M365Instance::China => Instance::China,
-        },
+        instance: instance(args.instance),
         service_areas: &args.service_areas,
         revision: &revision,
         describes: &describes,
     };
     egress_import::m365::import(&bytes, &request)
+}
+
+/// The importer's name for an instance.
+pub fn instance(i: M365Instance) -> Instance {
+    match i {
+        M365Instance::Worldwide => Instance::Worldwide,
+        M365Instance::UsgovDod => Instance::UsGovDod,
+        M365Instance::UsgovGcchigh => Instance::UsGovGccHigh,
+        M365Instance::China => Instance::China,
+    }
 }
 
 /// One line per remark: `file:line: kind: `text`: why`.

@@ -13,6 +13,7 @@ mod context;
 mod diff;
 mod discover;
 mod explain;
+mod fetch;
 mod http;
 mod import;
 mod net;
