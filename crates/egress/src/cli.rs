@@ -638,7 +638,7 @@ pub enum CatalogCommand {
     /// authentication, CAs): a docs page's Markdown with its includes, or
     /// the Microsoft 365 web service (`m365:worldwide`); import it, show
     /// what changed, and write FILE only when the result loads.
-    Fetch(FetchArgs),
+    Fetch(Box<FetchArgs>),
     /// Write an embedded catalog as a standalone file, to start a vendor's
     /// or a site's own catalog from (it loads with --catalog).
     Export(ExportArgs),
