@@ -17,6 +17,7 @@ mod expand;
 mod known;
 mod language;
 pub mod m365;
+pub mod m365_changes;
 mod output;
 mod page;
 
@@ -74,6 +75,8 @@ pub enum RemarkKind {
     NotUnderstood,
     /// An endpoint listed more than once in the same place.
     Merged,
+    /// Change records applied (the Microsoft 365 web service's `/changes`).
+    Applied,
 }
 
 impl RemarkKind {
@@ -83,6 +86,7 @@ impl RemarkKind {
             RemarkKind::UnknownHeading => "unknown heading",
             RemarkKind::NotUnderstood => "not understood",
             RemarkKind::Merged => "merged",
+            RemarkKind::Applied => "applied",
         }
     }
 }
@@ -163,6 +167,11 @@ pub enum ImportError {
     },
     #[error("{}", problems.join("\n"))]
     Records { problems: Vec<String> },
+    #[error(
+        "{}: not a catalog `egress catalog import --format m365-json` wrote: {reason}\n  help: apply a `/changes` answer to the catalog imported from the same instance's `/endpoints` answer",
+        file.display()
+    )]
+    NotM365Catalog { file: PathBuf, reason: String },
 }
 
 /// Imports a page and its includes.

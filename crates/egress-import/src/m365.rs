@@ -54,23 +54,27 @@ pub struct M365Request<'a> {
     pub describes: &'a str,
 }
 
-/// One record of the answer, as the web service writes it.
-#[derive(Debug, Deserialize)]
+/// One record (endpoint set) of the answer, as the web service writes it.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Record {
-    id: u64,
-    service_area: String,
-    service_area_display_name: Option<String>,
+pub(crate) struct Record {
+    pub(crate) id: u64,
+    pub(crate) service_area: String,
+    pub(crate) service_area_display_name: Option<String>,
     #[serde(default)]
-    urls: Vec<String>,
+    pub(crate) urls: Vec<String>,
     #[serde(default)]
-    ips: Vec<String>,
-    tcp_ports: Option<String>,
-    udp_ports: Option<String>,
-    express_route: Option<bool>,
-    category: Option<String>,
-    required: Option<bool>,
-    notes: Option<String>,
+    pub(crate) ips: Vec<String>,
+    pub(crate) tcp_ports: Option<String>,
+    pub(crate) udp_ports: Option<String>,
+    pub(crate) express_route: Option<bool>,
+    pub(crate) category: Option<String>,
+    pub(crate) required: Option<bool>,
+    pub(crate) notes: Option<String>,
+    /// When a URL added by a `/changes` record goes live (`YYYY-MM-DD`),
+    /// by URL as written.
+    #[serde(skip)]
+    pub(crate) effective: BTreeMap<String, String>,
 }
 
 /// The service areas the web service documents, with their feature
@@ -83,6 +87,10 @@ const AREAS: [(&str, &str); 5] = [
     ("MEM", "Microsoft Intune"),
 ];
 
+/// The catalog note that records a selection of service areas, which
+/// `/changes` keeps.
+pub(crate) const AREAS_NOTE: &str = "Imported for the service areas: ";
+
 const CATEGORIES: [&str; 3] = ["Optimize", "Allow", "Default"];
 
 /// Ports of one range imported one by one at most; a wider range is a
@@ -92,14 +100,31 @@ const RANGE_MAX: u32 = 16;
 /// Imports an `/endpoints` answer. Every record's problem is reported at
 /// once; nothing is returned on error.
 pub fn import(bytes: &[u8], request: &M365Request<'_>) -> Result<Import, ImportError> {
-    let file = request.file.to_owned();
     let text = String::from_utf8_lossy(bytes);
     let records: Vec<Record> = serde_json::from_str(&text).map_err(|e| ImportError::NotM365 {
-        file: file.clone(),
+        file: request.file.to_owned(),
         line: e.line() as u32,
         column: (e.column() as u32).max(1),
         reason: e.to_string(),
     })?;
+    let lines = record_lines(&text);
+    build(&records, &lines, &lines, Vec::new(), &|_| true, request)
+}
+
+/// The catalog of `records` (`lines`: each record's line in the file, for
+/// remarks and problems; `sources`: the line each record's endpoints name
+/// as their source; `remarks`: said before the records'; `said`: whether
+/// a record's own remarks are said). Every record's problem is reported
+/// at once.
+pub(crate) fn build(
+    records: &[Record],
+    lines: &std::collections::HashMap<u64, u32>,
+    sources: &std::collections::HashMap<u64, u32>,
+    mut remarks: Vec<Remark>,
+    said: &dyn Fn(u64) -> bool,
+    request: &M365Request<'_>,
+) -> Result<Import, ImportError> {
+    let file = request.file.to_owned();
     let wanted = |area: &str| {
         request.service_areas.is_empty()
             || request
@@ -107,123 +132,135 @@ pub fn import(bytes: &[u8], request: &M365Request<'_>) -> Result<Import, ImportE
                 .iter()
                 .any(|a| a.eq_ignore_ascii_case(area))
     };
-    let mut remarks = Vec::new();
     let mut problems = Vec::new();
     let mut features: BTreeMap<String, String> = BTreeMap::new();
     let mut endpoints = Vec::new();
     let mut tenant = false;
-    let lines = record_lines(&text);
     for r in records.iter().filter(|r| wanted(&r.service_area)) {
-        let line = lines.get(&r.id).copied().unwrap_or(1);
-        let remark = |kind, text: String, why: String| Remark {
-            file: file.clone(),
-            line,
-            kind,
-            text,
-            why,
-        };
-        let feature = feature_id(&r.service_area);
-        if !features.contains_key(&feature) {
-            let title = match AREAS.iter().find(|(a, _)| *a == r.service_area) {
-                Some((_, title)) => (*title).to_owned(),
-                None => {
-                    remarks.push(remark(
-                        RemarkKind::NotUnderstood,
-                        r.service_area.clone(),
-                        format!("not a service area the web service documents: imported as feature `{feature}`"),
-                    ));
-                    r.service_area_display_name
-                        .clone()
-                        .unwrap_or_else(|| r.service_area.clone())
-                }
+        // Remarks of records `said` leaves out are not repeated.
+        let before = remarks.len();
+        'record: {
+            let line = lines.get(&r.id).copied().unwrap_or(1);
+            let remark = |kind, text: String, why: String| Remark {
+                file: file.clone(),
+                line,
+                kind,
+                text,
+                why,
             };
-            features.insert(feature.clone(), title);
-        }
-        if let Some(c) = &r.category
-            && !CATEGORIES.contains(&c.as_str())
-        {
-            remarks.push(remark(
-                RemarkKind::NotUnderstood,
-                c.clone(),
-                format!("record {}: not a category the web service documents (Optimize, Allow, Default): kept as written", r.id),
-            ));
-        }
-        if !r.ips.is_empty() {
-            remarks.push(remark(
-                RemarkKind::NotTaken,
-                format!("{} IP ranges", r.ips.len()),
-                format!(
-                    "record {}: IP ranges are not imported yet (only its URLs)",
-                    r.id
-                ),
-            ));
-        }
-        if let Some(udp) = r.udp_ports.as_deref().filter(|u| !u.is_empty()) {
-            remarks.push(remark(
-                RemarkKind::NotTaken,
-                format!("udp {udp}"),
-                format!(
-                    "record {}: UDP ports are not egress's (HTTP and TLS over TCP)",
-                    r.id
-                ),
-            ));
-        }
-        let ports = match ports(r.tcp_ports.as_deref().unwrap_or_default()) {
-            Ok((ports, wide)) => {
-                for w in wide {
-                    remarks.push(remark(
-                        RemarkKind::NotTaken,
-                        format!("tcp {w}"),
-                        format!("record {}: a range of more than {RANGE_MAX} ports is not imported port by port", r.id),
-                    ));
-                }
-                ports
-            }
-            Err(e) => {
-                problems.push(format!("{}:{line}: record {}: {e}", file.display(), r.id));
-                continue;
-            }
-        };
-        if r.urls.is_empty() {
-            continue;
-        }
-        if ports.is_empty() {
-            remarks.push(remark(
-                RemarkKind::NotTaken,
-                r.urls.join(", "),
-                format!(
-                    "record {}: no TCP port egress imports: its URLs are left out",
-                    r.id
-                ),
-            ));
-            continue;
-        }
-        for p in ports.iter().filter(|p| !matches!(p, 80 | 443)) {
-            remarks.push(remark(
-                RemarkKind::NotUnderstood,
-                format!("tcp {p}"),
-                format!("record {}: not HTTP (80) or HTTPS (443): kept as stated, checked and rendered as TLS", r.id),
-            ));
-        }
-        for url in &r.urls {
-            match host(url) {
-                Ok((pattern, placeholder)) => {
-                    tenant |= placeholder;
-                    if placeholder {
+            let feature = feature_id(&r.service_area);
+            if !features.contains_key(&feature) {
+                let title = match AREAS.iter().find(|(a, _)| *a == r.service_area) {
+                    Some((_, title)) => (*title).to_owned(),
+                    None => {
                         remarks.push(remark(
                             RemarkKind::NotUnderstood,
-                            url.clone(),
-                            format!("record {}: `*` as a whole middle label is one tenant's name: imported as `{pattern}` (set placeholders.tenant in the profile)", r.id),
+                            r.service_area.clone(),
+                            format!("not a service area the web service documents: imported as feature `{feature}`"),
+                        ));
+                        r.service_area_display_name
+                            .clone()
+                            .unwrap_or_else(|| r.service_area.clone())
+                    }
+                };
+                features.insert(feature.clone(), title);
+            }
+            if let Some(c) = &r.category
+                && !CATEGORIES.contains(&c.as_str())
+            {
+                remarks.push(remark(
+                    RemarkKind::NotUnderstood,
+                    c.clone(),
+                    format!("record {}: not a category the web service documents (Optimize, Allow, Default): kept as written", r.id),
+                ));
+            }
+            if !r.ips.is_empty() {
+                remarks.push(remark(
+                    RemarkKind::NotTaken,
+                    format!("{} IP ranges", r.ips.len()),
+                    format!(
+                        "record {}: IP ranges are not imported yet (only its URLs)",
+                        r.id
+                    ),
+                ));
+            }
+            if let Some(udp) = r.udp_ports.as_deref().filter(|u| !u.is_empty()) {
+                remarks.push(remark(
+                    RemarkKind::NotTaken,
+                    format!("udp {udp}"),
+                    format!(
+                        "record {}: UDP ports are not egress's (HTTP and TLS over TCP)",
+                        r.id
+                    ),
+                ));
+            }
+            let ports = match ports(r.tcp_ports.as_deref().unwrap_or_default()) {
+                Ok((ports, wide)) => {
+                    for w in wide {
+                        remarks.push(remark(
+                            RemarkKind::NotTaken,
+                            format!("tcp {w}"),
+                            format!("record {}: a range of more than {RANGE_MAX} ports is not imported port by port", r.id),
                         ));
                     }
-                    endpoints.push((r, feature.clone(), pattern, ports.clone(), line));
+                    ports
                 }
-                Err(e) => problems.push(format!(
-                    "{}:{line}: record {}: `{url}` is not a host egress can match: {e}",
-                    file.display(),
-                    r.id
-                )),
+                Err(e) => {
+                    problems.push(format!("{}:{line}: record {}: {e}", file.display(), r.id));
+                    break 'record;
+                }
+            };
+            if r.urls.is_empty() {
+                break 'record;
             }
+            if ports.is_empty() {
+                remarks.push(remark(
+                    RemarkKind::NotTaken,
+                    r.urls.join(", "),
+                    format!(
+                        "record {}: no TCP port egress imports: its URLs are left out",
+                        r.id
+                    ),
+                ));
+                break 'record;
+            }
+            for p in ports.iter().filter(|p| !matches!(p, 80 | 443)) {
+                remarks.push(remark(
+                    RemarkKind::NotUnderstood,
+                    format!("tcp {p}"),
+                    format!("record {}: not HTTP (80) or HTTPS (443): kept as stated, checked and rendered as TLS", r.id),
+                ));
+            }
+            for url in &r.urls {
+                match host(url) {
+                    Ok((pattern, placeholder)) => {
+                        tenant |= placeholder;
+                        if placeholder {
+                            remarks.push(remark(
+                                RemarkKind::NotUnderstood,
+                                url.clone(),
+                                format!("record {}: `*` as a whole middle label is one tenant's name: imported as `{pattern}` (set placeholders.tenant in the profile)", r.id),
+                            ));
+                        }
+                        endpoints.push((
+                            r,
+                            feature.clone(),
+                            pattern,
+                            url.as_str(),
+                            ports.clone(),
+                            sources.get(&r.id).copied().unwrap_or(line),
+                        ));
+                    }
+                    Err(e) => problems.push(format!(
+                        "{}:{line}: record {}: `{url}` is not a host egress can match: {e}",
+                        file.display(),
+                        r.id
+                    )),
+                }
+            }
+        }
+        if !said(r.id) {
+            remarks.truncate(before);
         }
     }
     if !problems.is_empty() {
@@ -246,6 +283,14 @@ pub fn import(bytes: &[u8], request: &M365Request<'_>) -> Result<Import, ImportE
         features: features.len(),
         remarks,
     })
+}
+
+/// The documented service area whose feature id is `feature`.
+pub(crate) fn area_name(feature: &str) -> Option<&'static str> {
+    AREAS
+        .iter()
+        .map(|(a, _)| *a)
+        .find(|a| feature_id(a) == feature)
 }
 
 /// A service area's feature id: its name in lowercase (`SharePoint` →
@@ -323,7 +368,7 @@ fn host(url: &str) -> Result<(String, bool), String> {
 
 /// The line of each record's `"id"` key, in one pass over the text
 /// (records without one found are given line 1).
-fn record_lines(text: &str) -> std::collections::HashMap<u64, u32> {
+pub(crate) fn record_lines(text: &str) -> std::collections::HashMap<u64, u32> {
     let mut lines = std::collections::HashMap::new();
     let (mut line, mut counted) = (1u32, 0);
     for (at, key) in text.match_indices("\"id\"") {
@@ -342,7 +387,9 @@ fn record_lines(text: &str) -> std::collections::HashMap<u64, u32> {
     lines
 }
 
-type Taken<'r> = (&'r Record, String, String, Vec<u16>, u32);
+/// A record, its feature, a URL as a pattern and as written, its ports
+/// and its line.
+type Taken<'r> = (&'r Record, String, String, &'r str, Vec<u16>, u32);
 
 /// The catalog text: `[catalog]`, the web service as its page, a feature
 /// per service area, the `<tenant>` placeholder when used, an endpoint
@@ -372,6 +419,11 @@ fn write(
     kv(&mut out, "product", "Microsoft 365");
     kv(&mut out, "revision", request.revision);
     out.push_str(&format!("describes = {}\n", request.describes));
+    if !request.service_areas.is_empty() {
+        out.push_str("notes = [");
+        let _ = out.value(format!("{AREAS_NOTE}{}", request.service_areas.join(", ")).as_str());
+        out.push_str("]\n");
+    }
     out.push_str("\n[[page]]\n");
     kv(&mut out, "id", "web-service");
     kv(
@@ -403,7 +455,7 @@ fn write(
         kv(&mut out, "section", title);
     }
     let mut ids = std::collections::BTreeSet::new();
-    for (r, feature, host, ports, line) in endpoints {
+    for (r, feature, host, url, ports, line) in endpoints {
         // `r<record>-<host>`: `*` as `x`, every other run of
         // non-alphanumerics as one `-`.
         let mut slug = String::new();
@@ -445,6 +497,9 @@ fn write(
         }
         if let Some(e) = r.express_route {
             attributes.push(("express_route", e.to_string()));
+        }
+        if let Some(d) = r.effective.get(*url) {
+            attributes.push(("effective_date", d.clone()));
         }
         if !attributes.is_empty() {
             out.push_str("attributes = { ");

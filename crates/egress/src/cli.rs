@@ -760,12 +760,18 @@ pub enum DiffView {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The page's markdown source, such as `internet-endpoints.md`; with
-    /// `--format m365-json`, the web service's `/endpoints` answer.
+    /// `--format m365-json`, the web service's `/endpoints` answer; with
+    /// `--format m365-changes`, its `/changes` answer.
     pub page: PathBuf,
     /// What PAGE is: a docs page in Microsoft Learn markdown, or the
-    /// Microsoft 365 IP address and URL web service's JSON.
+    /// Microsoft 365 IP address and URL web service's JSON (`/endpoints`,
+    /// or `/changes` applied to the catalog `--to` names).
     #[arg(long, value_enum, default_value_t = ImportFormat::Markdown)]
     pub format: ImportFormat,
+    /// m365-changes: the catalog (imported from `/endpoints`) the changes
+    /// apply to; the result goes to `-o` (which may be the same file).
+    #[arg(long, value_name = "CATALOG", required_if_eq("format", "m365-changes"))]
+    pub to: Option<PathBuf>,
     /// m365-json: the web service instance the answer is from.
     #[arg(long, value_enum, default_value_t = M365Instance::Worldwide)]
     pub instance: M365Instance,
@@ -793,6 +799,8 @@ pub enum ImportFormat {
     Markdown,
     #[value(name = "m365-json")]
     M365Json,
+    #[value(name = "m365-changes")]
+    M365Changes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -24,6 +24,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
     let imported = match args.format {
         ImportFormat::Markdown => egress_import::import(&request, &mut read),
         ImportFormat::M365Json => m365(args),
+        ImportFormat::M365Changes => changes(args),
     };
     let text = checked(imported, args.output.as_deref())?;
     output::emit(&text, args.output.as_deref())?;
@@ -94,6 +95,26 @@ fn m365(args: &ImportArgs) -> Result<egress_import::Import, ImportError> {
         describes: &describes,
     };
     egress_import::m365::import(&bytes, &request)
+}
+
+/// The `/changes` answer in `args.page` applied to the catalog `--to`.
+fn changes(args: &ImportArgs) -> Result<egress_import::Import, ImportError> {
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| ImportError::Read {
+            file: path.to_owned(),
+            error: e.to_string(),
+        })
+    };
+    let bytes = read(&args.page)?;
+    let to = args.to.as_deref().unwrap_or(Path::new(""));
+    let catalog = String::from_utf8_lossy(&read(to)?).into_owned();
+    let request = egress_import::m365_changes::ChangesRequest {
+        file: &args.page,
+        catalog_file: to,
+        catalog: &catalog,
+        service_areas: &args.service_areas,
+    };
+    egress_import::m365_changes::apply(&bytes, &request)
 }
 
 /// The importer's name for an instance.

@@ -309,3 +309,159 @@ fn composed_catalogs_expand_the_intune_link_issue_23() {
         text(&out.stderr)
     );
 }
+
+/// A `/changes` answer (fixture written from the documented change-record
+/// shape) applied to the imported catalog: adds with their effective
+/// date, removals, a new endpoint set, changed values, a removed set; the
+/// older change skipped; applying again changes nothing; what cannot be
+/// applied is exit 2 with nothing written.
+#[test]
+fn changes_apply_to_the_imported_catalog_issue_23() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = d.join("m365.toml");
+    let out = import(&base, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let apply = |to: &Path, output: &Path, changes: &str| {
+        egress(&[
+            "catalog",
+            "import",
+            "--format",
+            "m365-changes",
+            changes,
+            "--to",
+            to.to_str().unwrap(),
+            "-o",
+            output.to_str().unwrap(),
+        ])
+    };
+    let newer = d.join("m365-new.toml");
+    let out = apply(&base, &newer, "tests/fixtures/m365-changes.json");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("applied: `6 change records`: applied to ")
+            && err.contains(
+                "(version 2026113000), now version 2026120100; 1 older ones were already in it"
+            ),
+        "{err}"
+    );
+    assert!(
+        err.contains("m365-changes.json:13: not taken: `1 IP ranges added`: change 1001"),
+        "{err}"
+    );
+    assert!(
+        err.contains("m365-changes.json:76: not taken: `change 1006`: endpoint set 11 has no URL in the catalog"),
+        "{err}"
+    );
+    // Remarks of sets no change touched were said at import, not again.
+    assert!(!err.contains("record 10:"), "{err}");
+    let plan = egress(&[
+        "plan",
+        "--catalog",
+        newer.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let rows = doc["rows"].as_array().unwrap();
+    let row = |host: &str| rows.iter().find(|r| r["host"] == host).cloned();
+    assert_eq!(doc["catalog"]["revision"], "2026120100", "{doc}");
+    // Added, with the day it goes live; in the plan now (allow it before).
+    let portal = row("portal.manage.microsoft.com").expect("added URL");
+    assert_eq!(portal["attributes"]["effective_date"], "2026-12-15");
+    assert_eq!(portal["features"], serde_json::json!(["mem"]));
+    assert_eq!(portal["status"], "required");
+    // A new endpoint set with its own values.
+    let help = row("remoteassistance.support.services.microsoft.com").expect("new set");
+    assert_eq!(help["optional"], true);
+    assert_eq!(help["attributes"]["category"], "Allow");
+    // Removed URL, removed set; the older change was already applied.
+    assert!(row("*.do.dsp.mp.microsoft.com").is_none());
+    assert!(row("*.dl.delivery.mp.microsoft.com").is_some());
+    assert!(row("*.teams.microsoft.com").is_none());
+    assert!(row("outlook.office.com").is_some());
+    // Changed values: *.office.com is now required, on HTTP too.
+    let office = row("*.office.com").unwrap();
+    assert!(office.get("optional").is_none(), "{office}");
+    let schemes: Vec<&str> = office["requirements"][0]["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["scheme"].as_str().unwrap())
+        .collect();
+    assert_eq!(schemes, ["http", "https"]);
+
+    // Applying the same answer again: nothing newer, the same catalog.
+    let again = d.join("m365-again.toml");
+    let out = apply(&newer, &again, "tests/fixtures/m365-changes.json");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("`0 change records`"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&again).unwrap(),
+        std::fs::read_to_string(&newer).unwrap()
+    );
+
+    // What cannot be applied: every problem, exit 2, nothing written.
+    let bad = d.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"[
+  {"id": 2001, "endpointSetId": 555, "disposition": "Change", "version": "2026120200",
+   "add": {"urls": ["new.example.com"]}},
+  {"id": 2002, "endpointSetId": 1, "disposition": "Rename", "version": "2026120200"},
+  {"id": 2003, "endpointSetId": 1, "disposition": "Change", "version": "12/02/2026"}
+]"#,
+    )
+    .unwrap();
+    let kept = d.join("kept.toml");
+    std::fs::write(&kept, "previous\n").unwrap();
+    let out = apply(&newer, &kept, bad.to_str().unwrap());
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for expected in [
+        "bad.json:2: change 2001: endpoint set 555 is not in",
+        "bad.json:4: change 2002: disposition `Rename` is not one the web service documents",
+        "bad.json:5: change 2003: `version` is `12/02/2026`, not YYYYMMDDNN",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "previous\n");
+
+    // Only onto a catalog imported from `/endpoints` at a version.
+    let exported = d.join("configmgr.toml");
+    let out = egress(&["catalog", "export", "-o", exported.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = apply(&exported, &kept, "tests/fixtures/m365-changes.json");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "not a catalog `egress catalog import --format m365-json` wrote: its id is `configmgr`"
+        ),
+        "{err}"
+    );
+    let dated = d.join("dated.toml");
+    let out = egress(&[
+        "catalog",
+        "import",
+        "--format",
+        "m365-json",
+        FIXTURE,
+        "--describes",
+        "2026-11-30",
+        "-o",
+        dated.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = apply(&dated, &kept, "tests/fixtures/m365-changes.json");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("its revision `2026-11-30` is not a web service version"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "previous\n");
+}
