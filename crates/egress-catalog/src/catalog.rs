@@ -26,6 +26,9 @@ pub struct Catalog {
     pub roles: Vec<Role>,
     pub placeholders: Vec<Placeholder>,
     pub endpoints: Vec<Endpoint>,
+    /// IP ranges a feature needs (`[[network]]`): only for targets that
+    /// take addresses.
+    pub networks: Vec<Network>,
 }
 
 impl Catalog {
@@ -192,6 +195,99 @@ pub struct Endpoint {
     /// Whether the site added or corrected it (a profile's `[[endpoint]]`
     /// and `[[replace]]`).
     pub origin: Origin,
+}
+
+/// IP ranges a feature needs, on TCP and UDP ports: a separate kind of
+/// endpoint, for the targets that take addresses (an IP EDL, firewall
+/// 5-tuple and network rules); host-based targets report them as a loss
+/// and the check does not probe them.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub id: String,
+    pub features: Vec<String>,
+    pub addresses: Vec<crate::profile::AddressRange>,
+    pub tcp_ports: PortRanges,
+    pub udp_ports: PortRanges,
+    pub required: bool,
+    pub attributes: std::collections::BTreeMap<String, String>,
+    pub notes: Vec<String>,
+    pub source: Option<SourceRef>,
+}
+
+/// Ports and port ranges, written as the Microsoft 365 web service writes
+/// them: `80,443,1024-65535`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortRanges(pub Vec<std::ops::RangeInclusive<u16>>);
+
+impl PortRanges {
+    /// Ranges sorted, overlapping and adjacent ones joined. Errors say
+    /// what to write.
+    pub fn parse(text: &str) -> Result<PortRanges, String> {
+        let mut out = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let bad =
+                || format!("`{part}` is not a port (1 to 65535) or a range like `1024-65535`");
+            let port = |p: &str| {
+                p.trim()
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(bad)
+            };
+            let range = match part.split_once('-') {
+                Some((a, b)) => port(a)?..=port(b)?,
+                None => port(part)?..=port(part)?,
+            };
+            if range.start() > range.end() {
+                return Err(bad());
+            }
+            out.push(range);
+        }
+        Ok(PortRanges(out).joined())
+    }
+
+    /// `self` and `other` together.
+    pub fn union(&self, other: &PortRanges) -> PortRanges {
+        PortRanges(self.0.iter().chain(&other.0).cloned().collect()).joined()
+    }
+
+    fn joined(mut self) -> PortRanges {
+        self.0.sort_by_key(|r| (*r.start(), *r.end()));
+        let mut out: Vec<std::ops::RangeInclusive<u16>> = Vec::new();
+        for r in self.0 {
+            match out.last_mut() {
+                Some(last) if u32::from(*r.start()) <= u32::from(*last.end()) + 1 => {
+                    *last = *last.start()..=(*last.end()).max(*r.end());
+                }
+                _ => out.push(r),
+            }
+        }
+        PortRanges(out)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Each port or range as written: `443`, `1024-65535`.
+    pub fn items(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|r| {
+                if r.start() == r.end() {
+                    r.start().to_string()
+                } else {
+                    format!("{}-{}", r.start(), r.end())
+                }
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for PortRanges {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.items().join(","))
+    }
 }
 
 /// Ports a site chooses: the page names the server, not its port.

@@ -1,7 +1,7 @@
 //! Several catalogs as one (`--catalog configmgr --catalog m365.toml`):
 //! the first is the base (its `[catalog]` table, with the others in
 //! `composed`); each later one adds its pages, features,
-//! roles, placeholders and endpoints. An id that is already taken gets
+//! roles, placeholders, endpoints and networks. An id that is already taken gets
 //! the adding catalog's id as a prefix (`m365:common`); a role or
 //! placeholder of the same name is the same one. A feature's external
 //! list that names a feature of a loaded catalog (`feature =
@@ -90,6 +90,22 @@ pub fn compose(catalogs: Vec<Catalog>) -> Option<Catalog> {
             }
             out.endpoints.push(e);
         }
+        for mut n in c.networks {
+            let taken = out.endpoints.iter().any(|x| x.id == n.id)
+                || out.networks.iter().any(|x| x.id == n.id);
+            n.id = prefixed(taken, &n.id);
+            for f in &mut n.features {
+                if let Some(id) = features.get(f) {
+                    f.clone_from(id);
+                }
+            }
+            if let Some(source) = &mut n.source
+                && let Some(id) = pages.get(&source.page)
+            {
+                source.page.clone_from(id);
+            }
+            out.networks.push(n);
+        }
     }
     expand_links(&mut out, &feature_ids);
     Some(out)
@@ -123,9 +139,14 @@ fn expand_links(out: &mut Catalog, ids: &BTreeMap<(String, String), String>) {
         });
     }
     for (target, linking) in serve {
-        for e in &mut out.endpoints {
-            if e.features.contains(&target) && !e.features.contains(&linking) {
-                e.features.push(linking.clone());
+        let features = out
+            .endpoints
+            .iter_mut()
+            .map(|e| &mut e.features)
+            .chain(out.networks.iter_mut().map(|n| &mut n.features));
+        for f in features {
+            if f.contains(&target) && !f.contains(&linking) {
+                f.push(linking.clone());
             }
         }
     }

@@ -56,6 +56,25 @@ pub struct Plan {
     pub missing: Vec<MissingPlaceholder>,
     /// Endpoints left out by the version, with the reason.
     pub excluded: Vec<Excluded>,
+    /// The IP ranges the selected features need, by address.
+    pub networks: Vec<NetworkRow>,
+}
+
+/// One address range and everything that needs it: only targets that take
+/// addresses render it; the others report it as a loss.
+#[derive(Debug, Clone)]
+pub struct NetworkRow {
+    pub address: crate::profile::AddressRange,
+    pub tcp_ports: crate::catalog::PortRanges,
+    pub udp_ports: crate::catalog::PortRanges,
+    /// The selected features that need it, in catalog order.
+    pub features: Vec<String>,
+    /// The `[[network]]` ids behind it.
+    pub networks: Vec<String>,
+    /// Every network behind it is optional.
+    pub optional: bool,
+    /// The networks' attributes (values of several joined by `, `).
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// One concrete host or pattern (and path, for URLs with one) and every
@@ -315,6 +334,55 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
 
     let mut rows: Vec<Row> = rows.into_values().collect();
     rows.sort_by(|a, b| row_order(a).cmp(&row_order(b)));
+
+    // By address: IPv4 before IPv6.
+    let mut networks: BTreeMap<crate::profile::AddressRange, NetworkRow> = BTreeMap::new();
+    for n in &catalog.networks {
+        let features: Vec<&String> = n
+            .features
+            .iter()
+            .filter(|f| feature_selected(f) && feature_in_version(f))
+            .collect();
+        if features.is_empty() {
+            continue;
+        }
+        if request.exclude.endpoints.contains(&n.id) {
+            excluded.push(Excluded {
+                endpoint: n.id.clone(),
+                reason: "excluded by the site (exclude_endpoints)".to_owned(),
+            });
+            continue;
+        }
+        for a in &n.addresses {
+            let row = networks.entry(*a).or_insert_with(|| NetworkRow {
+                address: *a,
+                tcp_ports: Default::default(),
+                udp_ports: Default::default(),
+                features: Vec::new(),
+                networks: Vec::new(),
+                optional: true,
+                attributes: BTreeMap::new(),
+            });
+            row.tcp_ports = row.tcp_ports.union(&n.tcp_ports);
+            row.udp_ports = row.udp_ports.union(&n.udp_ports);
+            for f in &features {
+                if !row.features.contains(f) {
+                    row.features.push((*f).clone());
+                }
+            }
+            row.networks.push(n.id.clone());
+            row.optional &= !n.required;
+            for (k, v) in &n.attributes {
+                let joined = row.attributes.entry(k.clone()).or_default();
+                if !joined.split(", ").any(|x| x == v) {
+                    if !joined.is_empty() {
+                        joined.push_str(", ");
+                    }
+                    joined.push_str(v);
+                }
+            }
+        }
+    }
     Plan {
         catalog_id: catalog.meta.id.clone(),
         catalog_title: catalog.meta.title.clone(),
@@ -326,6 +394,7 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
         external,
         missing: missing.into_values().collect(),
         excluded,
+        networks: networks.into_values().collect(),
     }
 }
 

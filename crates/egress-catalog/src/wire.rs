@@ -31,6 +31,23 @@ pub struct PlanDoc<'a> {
     pub external: Vec<ExternalDoc<'a>>,
     pub missing_placeholders: Vec<MissingDoc<'a>>,
     pub excluded: Vec<ExcludedDoc<'a>>,
+    /// IP ranges (`[[network]]`), when the catalog has any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<NetworkDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NetworkDoc<'a> {
+    pub address: String,
+    /// Ports and ranges as written: `443`, `1024-65535`.
+    pub tcp_ports: Vec<String>,
+    pub udp_ports: Vec<String>,
+    pub features: &'a [String],
+    pub networks: &'a [String],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: &'a BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -218,6 +235,19 @@ impl<'a> PlanDoc<'a> {
                 .map(|x| ExcludedDoc {
                     endpoint: &x.endpoint,
                     reason: &x.reason,
+                })
+                .collect(),
+            networks: plan
+                .networks
+                .iter()
+                .map(|n| NetworkDoc {
+                    address: n.address.to_string(),
+                    tcp_ports: n.tcp_ports.items(),
+                    udp_ports: n.udp_ports.items(),
+                    features: &n.features,
+                    networks: &n.networks,
+                    optional: n.optional,
+                    attributes: &n.attributes,
                 })
                 .collect(),
         }

@@ -90,7 +90,7 @@ fn unknown_keys_and_wrong_types() {
     check(
         "\n[endpoints]\nx = 1\n",
         &[
-            "29:2: unknown key `endpoints`; expected one of `catalog`, `page`, `feature`, `role`, `placeholder`, `endpoint`",
+            "29:2: unknown key `endpoints`; expected one of `catalog`, `page`, `feature`, `role`, `placeholder`, `endpoint`, `network`",
         ],
     );
     check(
@@ -484,4 +484,45 @@ features = ["updates"]
         .collect();
     assert_eq!(external, ["Elsewhere"]);
     assert_eq!(c.meta.composed[0].id, "b");
+}
+
+/// `[[network]]`: IP ranges on TCP and UDP ports; every problem located.
+#[test]
+fn networks_issue_23() {
+    check(
+        &format!(
+            "{OK_ENDPOINT}\n[[network]]\nid = \"n\"\nfeatures = [\"updates\"]\naddresses = [\"20.190.128.0/18\", \"2603:1006::/40\", \"52.238.78.88\"]\ntcp_ports = \"80,443,1024-65535\"\nudp_ports = \"3478-3481\"\nrequired = false\n"
+        ),
+        &[],
+    );
+    check(
+        &format!(
+            "{OK_ENDPOINT}\n[[network]]\nid = \"e\"\nfeatures = [\"nope\"]\naddresses = [\"20.190.128.1/18\", \"x\"]\ntcp_ports = \"443,0,9-1\"\n"
+        ),
+        &[
+            "35:6: duplicate network id `e`",
+            "36:13: unknown feature `nope`",
+            "37:14: `20.190.128.1/18` has host bits set; the range is 20.190.128.0/18",
+            "37:33: `x` is not an IP address or range",
+            "38:13: `0` is not a port (1 to 65535) or a range like `1024-65535`",
+        ],
+    );
+    check(
+        &format!(
+            "{OK_ENDPOINT}\n[[network]]\nid = \"n\"\nfeatures = [\"updates\"]\naddresses = []\n"
+        ),
+        &[
+            "34:1: a network needs `tcp_ports` or `udp_ports`",
+            "37:13: a network has at least one address range",
+        ],
+    );
+    // A feature with only networks has content.
+    let file = SourceFile::new(
+        "demo.toml",
+        format!(
+            "{HEAD}{OK_ENDPOINT}\n[[feature]]\nid = \"ips\"\ntitle = \"IPs\"\npage = \"p\"\nsection = \"S\"\n\n[[network]]\nid = \"n\"\nfeatures = [\"ips\"]\naddresses = [\"10.0.0.0/8\"]\ntcp_ports = \"443\"\n"
+        ),
+    );
+    let c = catalog::load(&file).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.networks[0].tcp_ports.to_string(), "443");
 }

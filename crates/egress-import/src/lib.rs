@@ -48,6 +48,8 @@ pub struct Import {
     pub language_known: bool,
     pub files: Vec<PathBuf>,
     pub endpoints: usize,
+    /// `[[network]]` tables (IP ranges), from the Microsoft 365 web service.
+    pub networks: usize,
     pub features: usize,
     /// Everything on the page that did not become part of the catalog, or
     /// became part of it by a guess: nothing is dropped silently.
@@ -227,6 +229,7 @@ pub fn import(request: &Request<'_>, read: Read<'_>) -> Result<Import, ImportErr
         language_known: parsed.language_known,
         files: expanded.files.iter().map(|f| f.path.clone()).collect(),
         endpoints: parsed.endpoints.len(),
+        networks: 0,
         features: parsed.features.len(),
         remarks,
     };

@@ -135,6 +135,7 @@ pub(crate) fn build(
     let mut problems = Vec::new();
     let mut features: BTreeMap<String, String> = BTreeMap::new();
     let mut endpoints = Vec::new();
+    let mut networks = Vec::new();
     let mut tenant = false;
     for r in records.iter().filter(|r| wanted(&r.service_area)) {
         // Remarks of records `said` leaves out are not repeated.
@@ -174,22 +175,56 @@ pub(crate) fn build(
                     format!("record {}: not a category the web service documents (Optimize, Allow, Default): kept as written", r.id),
                 ));
             }
+            let udp = r.udp_ports.as_deref().filter(|u| !u.trim().is_empty());
             if !r.ips.is_empty() {
-                remarks.push(remark(
-                    RemarkKind::NotTaken,
-                    format!("{} IP ranges", r.ips.len()),
-                    format!(
-                        "record {}: IP ranges are not imported yet (only its URLs)",
-                        r.id
-                    ),
-                ));
-            }
-            if let Some(udp) = r.udp_ports.as_deref().filter(|u| !u.is_empty()) {
+                // The record's IP ranges on its TCP and UDP ports, as
+                // written (ranges too): one `[[network]]`.
+                let mut bad = false;
+                for ip in &r.ips {
+                    if let Err(e) = address_range(ip) {
+                        bad = true;
+                        problems.push(format!("{}:{line}: record {}: {e}", file.display(), r.id));
+                    }
+                }
+                for (key, value) in [("tcpPorts", r.tcp_ports.as_deref()), ("udpPorts", udp)] {
+                    if let Err(e) = ports(value.unwrap_or_default()) {
+                        bad = true;
+                        problems.push(format!(
+                            "{}:{line}: record {}: {}",
+                            file.display(),
+                            r.id,
+                            e.replace("tcpPorts", key)
+                        ));
+                    }
+                }
+                let tcp = r.tcp_ports.as_deref().is_some_and(|t| !t.trim().is_empty());
+                if bad {
+                    break 'record;
+                }
+                if tcp || udp.is_some() {
+                    networks.push((
+                        r,
+                        feature.clone(),
+                        sources.get(&r.id).copied().unwrap_or(line),
+                    ));
+                } else {
+                    remarks.push(remark(
+                        RemarkKind::NotTaken,
+                        format!("{} IP ranges", r.ips.len()),
+                        format!(
+                            "record {}: no TCP or UDP port: its IP ranges are left out",
+                            r.id
+                        ),
+                    ));
+                }
+            } else if let Some(udp) = udp
+                && !r.urls.is_empty()
+            {
                 remarks.push(remark(
                     RemarkKind::NotTaken,
                     format!("udp {udp}"),
                     format!(
-                        "record {}: UDP ports are not egress's (HTTP and TLS over TCP)",
+                        "record {}: UDP ports of URLs are not egress's (HTTP and TLS over TCP); only IP ranges take them",
                         r.id
                     ),
                 ));
@@ -266,13 +301,14 @@ pub(crate) fn build(
     if !problems.is_empty() {
         return Err(ImportError::Records { problems });
     }
-    if endpoints.is_empty() {
+    if endpoints.is_empty() && networks.is_empty() {
         return Err(ImportError::NoEndpoints {
             file: file.clone(),
             remarks,
         });
     }
-    let catalog = write(request, &features, &endpoints, tenant);
+    let mut catalog = write(request, &features, &endpoints, tenant);
+    write_networks(&mut catalog, &networks);
     Ok(Import {
         catalog,
         revision: request.revision.to_owned(),
@@ -280,9 +316,111 @@ pub(crate) fn build(
         language_known: true,
         files: vec![PathBuf::from(request.file)],
         endpoints: endpoints.len(),
+        networks: networks.len(),
         features: features.len(),
         remarks,
     })
+}
+
+/// A record's IP range (`20.190.128.0/18`, `2603:1006::/40`, or one
+/// address): checked as the catalog checks it, host bits included.
+fn address_range(text: &str) -> Result<(), String> {
+    let (addr, prefix) = text.split_once('/').unwrap_or((text, ""));
+    let bad = || format!("`{text}` in ips is not an IP range like `20.190.128.0/18`");
+    let ip: std::net::IpAddr = addr.trim().parse().map_err(|_| bad())?;
+    let (bits, max) = match ip {
+        std::net::IpAddr::V4(v4) => (u128::from(u32::from(v4)) << 96, 32u32),
+        std::net::IpAddr::V6(v6) => (u128::from(v6), 128),
+    };
+    let prefix = if prefix.is_empty() {
+        max
+    } else {
+        prefix
+            .parse::<u32>()
+            .ok()
+            .filter(|p| *p <= max)
+            .ok_or_else(bad)?
+    };
+    let host_mask = u128::MAX.checked_shr(prefix).unwrap_or(0);
+    let host_mask = if max == 32 {
+        host_mask & (u128::MAX << 96)
+    } else {
+        host_mask
+    };
+    if bits & host_mask != 0 {
+        return Err(format!("`{text}` in ips has host bits set"));
+    }
+    Ok(())
+}
+
+/// `attributes = { category, express_route, effective_date }` of a
+/// record (the effective date of `url`, when a change added it), and its
+/// notes.
+fn write_details(out: &mut String, r: &Record, url: Option<&str>) {
+    let mut attributes = Vec::new();
+    if let Some(c) = &r.category {
+        attributes.push(("category", c.clone()));
+    }
+    if let Some(e) = r.express_route {
+        attributes.push(("express_route", e.to_string()));
+    }
+    if let Some(d) = url.and_then(|u| r.effective.get(u)) {
+        attributes.push(("effective_date", d.clone()));
+    }
+    if !attributes.is_empty() {
+        out.push_str("attributes = { ");
+        for (i, (k, v)) in attributes.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(k);
+            out.push_str(" = ");
+            let _ = out.value(v.as_str());
+        }
+        out.push_str(" }\n");
+    }
+    if let Some(n) = r.notes.as_deref().filter(|n| !n.trim().is_empty()) {
+        out.push_str("notes = [");
+        let _ = out.value(n.trim());
+        out.push_str("]\n");
+    }
+}
+
+/// One `[[network]]` per record with IP ranges: `r<id>-ips`.
+fn write_networks(out: &mut String, networks: &[(&Record, String, u32)]) {
+    let strings = |list: &[String]| {
+        let mut s = String::from("[");
+        for (i, v) in list.iter().enumerate() {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            let _ = s.value(v.trim());
+        }
+        s.push(']');
+        s
+    };
+    for (r, feature, line) in networks {
+        out.push_str("\n[[network]]\n");
+        out.push_str(&format!("id = \"r{}-ips\"\n", r.id));
+        out.push_str(&format!("features = [\"{feature}\"]\n"));
+        out.push_str(&format!("addresses = {}\n", strings(&r.ips)));
+        for (key, ports) in [("tcp_ports", &r.tcp_ports), ("udp_ports", &r.udp_ports)] {
+            if let Some(p) = ports.as_deref().filter(|p| !p.trim().is_empty()) {
+                out.push_str(key);
+                out.push_str(" = ");
+                let _ = out.value(p.replace(' ', "").as_str());
+                out.push('\n');
+            }
+        }
+        if r.required == Some(false) {
+            out.push_str("required = false\n");
+        }
+        write_details(out, r, None);
+        out.push_str(&format!(
+            "source = {{ page = \"web-service\", line = {line}, text = \"record {}\" }}\n",
+            r.id
+        ));
+    }
 }
 
 /// The documented service area whose feature id is `feature`.
@@ -491,33 +629,7 @@ fn write(
         if r.required == Some(false) {
             out.push_str("required = false\n");
         }
-        let mut attributes = Vec::new();
-        if let Some(c) = &r.category {
-            attributes.push(("category", c.clone()));
-        }
-        if let Some(e) = r.express_route {
-            attributes.push(("express_route", e.to_string()));
-        }
-        if let Some(d) = r.effective.get(*url) {
-            attributes.push(("effective_date", d.clone()));
-        }
-        if !attributes.is_empty() {
-            out.push_str("attributes = { ");
-            for (i, (k, v)) in attributes.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(k);
-                out.push_str(" = ");
-                let _ = out.value(v.as_str());
-            }
-            out.push_str(" }\n");
-        }
-        if let Some(n) = r.notes.as_deref().filter(|n| !n.trim().is_empty()) {
-            out.push_str("notes = [");
-            let _ = out.value(n.trim());
-            out.push_str("]\n");
-        }
+        write_details(&mut out, r, Some(url));
         out.push_str(&format!(
             "source = {{ page = \"web-service\", line = {line}, text = \"record {}\" }}\n",
             r.id

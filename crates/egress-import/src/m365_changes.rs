@@ -7,8 +7,9 @@
 //! are rebuilt from it, each change record newer than the catalog's
 //! revision (the web service version it was imported at) is applied in
 //! version order, and the catalog is written again at the newest version.
-//! What the catalog does not hold (IP ranges, UDP ports, records without
-//! URLs) cannot change it and is said.
+//! IP ranges come back from its `[[network]]` tables. What the catalog
+//! does not hold (a set's wide TCP ranges without IP ranges, a service
+//! area it leaves out) is said.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -86,6 +87,22 @@ struct Written {
     feature: Vec<WrittenFeature>,
     #[serde(default)]
     endpoint: Vec<WrittenEndpoint>,
+    #[serde(default)]
+    network: Vec<WrittenNetwork>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WrittenNetwork {
+    features: Vec<String>,
+    addresses: Vec<String>,
+    tcp_ports: Option<String>,
+    udp_ports: Option<String>,
+    required: Option<bool>,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    notes: Vec<String>,
+    source: Option<WrittenSource>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,12 +201,21 @@ pub fn apply(bytes: &[u8], request: &ChangesRequest<'_>) -> Result<Import, Impor
     let mut lines: HashMap<u64, u32> = written
         .endpoint
         .iter()
-        .filter_map(|e| {
-            let s = e.source.as_ref()?;
+        .map(|e| &e.source)
+        .chain(written.network.iter().map(|n| &n.source))
+        .filter_map(|s| {
+            let s = s.as_ref()?;
             Some((record_id(s.text.as_deref()?)?, s.line?))
         })
         .collect();
 
+    let kept: Vec<String> = written
+        .catalog
+        .notes
+        .iter()
+        .find_map(|n| n.strip_prefix(AREAS_NOTE))
+        .map(|areas| areas.split(", ").map(str::to_owned).collect())
+        .unwrap_or_default();
     let change_lines = record_lines(&text);
     let mut remarks = Vec::new();
     let mut problems = Vec::new();
@@ -239,29 +265,31 @@ pub fn apply(bytes: &[u8], request: &ChangesRequest<'_>) -> Result<Import, Impor
             ));
             continue;
         }
-        let adds_urls = c.add.as_ref().is_some_and(|a| !a.urls.is_empty());
         let record = match at {
             Some(i) => &mut records[i],
             None => {
-                // A new endpoint set, or one the catalog does not hold
-                // (no URL of it was imported): its values must be given.
+                // A new endpoint set, or one the catalog does not hold:
+                // its values must be given.
                 let Some(area) = c.current.as_ref().and_then(|f| f.service_area.clone()) else {
-                    if adds_urls || c.current.is_some() {
+                    if !kept.is_empty() {
+                        // Likely a set of a service area the catalog
+                        // leaves out.
+                        remarks.push(remark(
+                            RemarkKind::NotTaken,
+                            format!("change {}", c.id),
+                            format!(
+                                "endpoint set {} is not in the catalog, which holds only the service areas {}",
+                                c.endpoint_set_id,
+                                kept.join(", ")
+                            ),
+                        ));
+                    } else {
                         problems.push(format!(
                             "{}:{line}: change {}: endpoint set {} is not in {} and the change does not give its service area and ports; import the `/endpoints` answer again",
                             request.file.display(),
                             c.id,
                             c.endpoint_set_id,
                             request.catalog_file.display()
-                        ));
-                    } else {
-                        remarks.push(remark(
-                            RemarkKind::NotTaken,
-                            format!("change {}", c.id),
-                            format!(
-                                "endpoint set {} has no URL in the catalog; its IP ranges are not imported",
-                                c.endpoint_set_id
-                            ),
                         ));
                     }
                     continue;
@@ -303,13 +331,9 @@ pub fn apply(bytes: &[u8], request: &ChangesRequest<'_>) -> Result<Import, Impor
             record
                 .urls
                 .retain(|u| !r.urls.iter().any(|x| x.eq_ignore_ascii_case(u)));
-            if !r.ips.is_empty() {
-                remarks.push(remark(
-                    RemarkKind::NotTaken,
-                    format!("{} IP ranges removed", r.ips.len()),
-                    format!("change {}: IP ranges are not imported", c.id),
-                ));
-            }
+            record
+                .ips
+                .retain(|ip| !r.ips.iter().any(|x| x.eq_ignore_ascii_case(ip)));
         }
         if let Some(a) = &c.add {
             let effective = a.effective_date.as_deref().and_then(date);
@@ -321,12 +345,10 @@ pub fn apply(bytes: &[u8], request: &ChangesRequest<'_>) -> Result<Import, Impor
                     record.effective.insert(url.clone(), d.clone());
                 }
             }
-            if !a.ips.is_empty() {
-                remarks.push(remark(
-                    RemarkKind::NotTaken,
-                    format!("{} IP ranges added", a.ips.len()),
-                    format!("change {}: IP ranges are not imported", c.id),
-                ));
+            for ip in &a.ips {
+                if !record.ips.iter().any(|x| x.eq_ignore_ascii_case(ip)) {
+                    record.ips.push(ip.clone());
+                }
             }
         }
     }
@@ -350,13 +372,6 @@ pub fn apply(bytes: &[u8], request: &ChangesRequest<'_>) -> Result<Import, Impor
             ),
         },
     );
-    let kept: Vec<String> = written
-        .catalog
-        .notes
-        .iter()
-        .find_map(|n| n.strip_prefix(AREAS_NOTE))
-        .map(|areas| areas.split(", ").map(str::to_owned).collect())
-        .unwrap_or_default();
     let describes = date(&newest[..8]).unwrap_or_default();
     let build_request = M365Request {
         file: request.file,
@@ -432,6 +447,33 @@ fn rebuild(written: &Written) -> Result<Vec<Record>, String> {
             r.effective.insert(url.clone(), d.clone());
         }
         r.urls.push(url);
+    }
+    // A record's IP ranges, on its ports as written (ranges too).
+    for n in &written.network {
+        let id = n
+            .source
+            .as_ref()
+            .and_then(|s| record_id(s.text.as_deref()?))
+            .ok_or_else(|| {
+                "a network names no web service record (`source.text = \"record N\"`)".to_owned()
+            })?;
+        let feature = n.features.first().cloned().unwrap_or_default();
+        let area = crate::m365::area_name(&feature).map_or_else(|| feature.clone(), str::to_owned);
+        let r = records.entry(id).or_insert_with(|| Record {
+            id,
+            service_area: area,
+            service_area_display_name: title(&feature),
+            ..Record::default()
+        });
+        r.ips.clone_from(&n.addresses);
+        r.tcp_ports.clone_from(&n.tcp_ports);
+        r.udp_ports.clone_from(&n.udp_ports);
+        r.required = n.required.or(Some(true));
+        r.category = n.attributes.get("category").cloned();
+        r.express_route = n.attributes.get("express_route").map(|v| v == "true");
+        if r.notes.is_none() {
+            r.notes = n.notes.first().cloned();
+        }
     }
     Ok(records.into_values().collect())
 }

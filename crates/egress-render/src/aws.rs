@@ -3,6 +3,9 @@
 //! shape `aws network-firewall create-rule-group --cli-input-json` takes.
 //! A domain list entry `.x` admits `x` and its subdomains, so `*.x` gains
 //! its apex; there are no partial-label wildcards, no ports and no paths.
+//! With `--aws-rules 5-tuple` the group holds the plan's IP ranges as
+//! stateful 5-tuple rules (`StatefulRules`: PASS, the protocol, any source,
+//! the range, the destination port or range) instead.
 
 use egress_catalog::catalog::Scheme;
 use egress_catalog::plan::Plan;
@@ -10,7 +13,7 @@ use egress_pattern::PatternKind;
 use serde::Serialize;
 
 use crate::{
-    Body, Entries, Header, Loss, LossKind, Unique, json_text, paths_not_enforceable,
+    Body, Entries, Header, Loss, LossKind, Options, Unique, json_text, paths_not_enforceable,
     ports_not_expressible,
 };
 
@@ -37,7 +40,37 @@ struct RuleGroup {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct RulesSource {
-    rules_source_list: RulesSourceList,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules_source_list: Option<RulesSourceList>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stateful_rules: Option<Vec<StatefulRule>>,
+}
+
+/// A 5-tuple rule.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StatefulRule {
+    action: &'static str,
+    header: RuleHeader,
+    rule_options: Vec<RuleOption>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RuleHeader {
+    destination: String,
+    destination_port: String,
+    direction: &'static str,
+    protocol: &'static str,
+    source: &'static str,
+    source_port: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RuleOption {
+    keyword: &'static str,
+    settings: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -102,11 +135,12 @@ pub(crate) fn render<'a>(
         description: String::new(),
         rule_group: RuleGroup {
             rules_source: RulesSource {
-                rules_source_list: RulesSourceList {
+                rules_source_list: Some(RulesSourceList {
                     targets,
                     target_types: types,
                     generated_rules_type: "ALLOWLIST",
-                },
+                }),
+                stateful_rules: None,
             },
         },
         tags: Vec::new(),
@@ -115,6 +149,74 @@ pub(crate) fn render<'a>(
         add_header(&mut doc, header);
         json_text(&doc)
     }))
+}
+
+/// The plan's IP ranges as 5-tuple PASS rules: one per range, protocol and
+/// port or port range (`1024:65535`), from any source (the ranges serve
+/// every role) on any source port, numbered by `sid` from 1.
+pub(crate) fn render_five_tuple<'a>(
+    plan: &'a Plan,
+    entries: &Entries<'_>,
+    options: &Options,
+    losses: &mut Vec<Loss>,
+) -> Body<'a> {
+    crate::hosts_left_out(entries, "5-tuple rules", losses);
+    let mut rules = Vec::new();
+    let networks = if options.intranet {
+        &[][..]
+    } else {
+        &plan.networks[..]
+    };
+    for n in networks {
+        for (protocol, ports) in [("TCP", &n.tcp_ports), ("UDP", &n.udp_ports)] {
+            for range in &ports.0 {
+                let port = if range.start() == range.end() {
+                    range.start().to_string()
+                } else {
+                    format!("{}:{}", range.start(), range.end())
+                };
+                rules.push(StatefulRule {
+                    action: "PASS",
+                    header: RuleHeader {
+                        destination: cidr(n),
+                        destination_port: port,
+                        direction: "FORWARD",
+                        protocol,
+                        source: "ANY",
+                        source_port: "ANY",
+                    },
+                    rule_options: vec![RuleOption {
+                        keyword: "sid",
+                        settings: vec![(rules.len() + 1).to_string()],
+                    }],
+                });
+            }
+        }
+    }
+    let mut doc = Doc {
+        rule_group_name: format!("egress-{}-{}-networks", plan.catalog_id, plan.revision),
+        kind: "STATEFUL",
+        // A 5-tuple rule costs one unit of capacity; leave room to grow.
+        capacity: (rules.len() * 2).max(100),
+        description: String::new(),
+        rule_group: RuleGroup {
+            rules_source: RulesSource {
+                rules_source_list: None,
+                stateful_rules: Some(rules),
+            },
+        },
+        tags: Vec::new(),
+    };
+    Body::Json(Box::new(move |header| {
+        add_header(&mut doc, header);
+        json_text(&doc)
+    }))
+}
+
+/// A range in CIDR form, `/32` and `/128` included (a 5-tuple
+/// destination is a CIDR block).
+fn cidr(n: &egress_catalog::plan::NetworkRow) -> String {
+    format!("{}/{}", n.address.network, n.address.prefix)
 }
 
 fn add_header(doc: &mut Doc, header: &Header<'_>) {

@@ -1,5 +1,7 @@
 //! `azure-firewall`: an ARM template for a firewall policy rule collection
-//! group of application rules. Azure Firewall's `*.x` matches subdomains of
+//! group of application rules, and of network rules for the plan's IP
+//! ranges (a second collection: per feature and protocol, the ranges on
+//! their ports, from any source: the ranges serve every role). Azure Firewall's `*.x` matches subdomains of
 //! `x` but not `x` itself, as egress's does; a wildcard elsewhere than a
 //! leading `*.` is not supported exactly and is broadened. Protocols are
 //! `Http:port` and `Https:port`. Rules restrict sources to the profile's
@@ -49,7 +51,7 @@ struct Resource {
 #[serde(rename_all = "camelCase")]
 struct Properties {
     priority: &'static str,
-    rule_collections: [Collection; 1],
+    rule_collections: Vec<Collection>,
 }
 
 #[derive(Debug, Serialize)]
@@ -59,7 +61,25 @@ struct Collection {
     name: &'static str,
     priority: u32,
     rule_collection_type: &'static str,
-    rules: Vec<Rule>,
+    rules: Vec<AnyRule>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum AnyRule {
+    Application(Rule),
+    Network(NetworkRule),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NetworkRule {
+    destination_addresses: Vec<String>,
+    destination_ports: Vec<String>,
+    ip_protocols: [&'static str; 1],
+    name: String,
+    rule_type: &'static str,
+    source_addresses: [&'static str; 1],
 }
 
 #[derive(Debug, Serialize)]
@@ -158,9 +178,47 @@ pub(crate) fn render<'a>(
             source_addresses: sources,
         });
     }
+    let network_rules = if options.intranet {
+        Vec::new()
+    } else {
+        network_rules(plan)
+    };
     Body::Json(Box::new(move |header| {
-        json_text(&document(json_rules, header))
+        json_text(&document(json_rules, network_rules, header))
     }))
+}
+
+/// The plan's IP ranges as network rules: one per set of features,
+/// protocol and ports, listing the ranges.
+fn network_rules(plan: &Plan) -> Vec<NetworkRule> {
+    let mut groups: BTreeMap<(String, &'static str, Vec<String>), Vec<String>> = BTreeMap::new();
+    for n in &plan.networks {
+        for (protocol, ports) in [("TCP", &n.tcp_ports), ("UDP", &n.udp_ports)] {
+            if !ports.is_empty() {
+                groups
+                    .entry((n.features.join("-"), protocol, ports.items()))
+                    .or_default()
+                    .push(n.address.to_string());
+            }
+        }
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    groups
+        .into_iter()
+        .map(|((features, protocol, ports), addresses)| {
+            let stem = format!("{features}-{}", protocol.to_ascii_lowercase());
+            let n = seen.entry(stem.clone()).or_default();
+            *n += 1;
+            NetworkRule {
+                name: if *n == 1 { stem } else { format!("{stem}-{n}") },
+                rule_type: "NetworkRule",
+                ip_protocols: [protocol],
+                source_addresses: ["*"],
+                destination_addresses: addresses,
+                destination_ports: ports,
+            }
+        })
+        .collect()
 }
 
 /// The rules an entry belongs to, each with the pairs its requirements
@@ -193,7 +251,23 @@ fn rule_keys(
     out
 }
 
-fn document(rules: Vec<Rule>, header: &Header<'_>) -> Doc {
+fn document(rules: Vec<Rule>, network_rules: Vec<NetworkRule>, header: &Header<'_>) -> Doc {
+    let mut collections = vec![Collection {
+        rule_collection_type: "FirewallPolicyFilterRuleCollection",
+        name: "egress-allow",
+        priority: 100,
+        action: json!({ "type": "Allow" }),
+        rules: rules.into_iter().map(AnyRule::Application).collect(),
+    }];
+    if !network_rules.is_empty() {
+        collections.push(Collection {
+            rule_collection_type: "FirewallPolicyFilterRuleCollection",
+            name: "egress-allow-networks",
+            priority: 110,
+            action: json!({ "type": "Allow" }),
+            rules: network_rules.into_iter().map(AnyRule::Network).collect(),
+        });
+    }
     Doc {
         schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
         content_version: "1.0.0.0",
@@ -213,13 +287,7 @@ fn document(rules: Vec<Rule>, header: &Header<'_>) -> Doc {
             name: "[format('{0}/{1}', parameters('firewallPolicyName'), parameters('ruleCollectionGroupName'))]",
             properties: Properties {
                 priority: "[parameters('ruleCollectionGroupPriority')]",
-                rule_collections: [Collection {
-                    rule_collection_type: "FirewallPolicyFilterRuleCollection",
-                    name: "egress-allow",
-                    priority: 100,
-                    action: json!({ "type": "Allow" }),
-                    rules,
-                }],
+                rule_collections: collections,
             },
         }],
     }

@@ -116,6 +116,7 @@ pub struct Options {
     /// Where a PAC file sends everything else.
     pub pac_default: String,
     pub edl_type: EdlType,
+    pub aws_rules: AwsRules,
     /// Source addresses by role (`None`: every role), from the profile's
     /// servers.
     pub sources: Vec<(AddressRange, Vec<String>)>,
@@ -133,6 +134,17 @@ pub enum SquidStyle {
 pub enum EdlType {
     Domain,
     Url,
+    /// The plan's IP ranges (`[[network]]`), one a line.
+    Ip,
+}
+
+/// What an AWS Network Firewall rule group holds: a domain list (the
+/// plan's hosts) or 5-tuple stateful rules (its IP ranges).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AwsRules {
+    #[default]
+    DomainList,
+    FiveTuple,
 }
 
 /// What a rendered allowlist does differently from the plan.
@@ -149,6 +161,11 @@ pub enum LossKind {
     /// A row left out because its placeholder has no value: the list
     /// admits less than the plan. Listed first.
     PlaceholderOmitted,
+    /// The plan's IP ranges, which a list of hosts cannot hold: it admits
+    /// less than the plan.
+    NetworksLeftOut,
+    /// The plan's hosts, which a list of addresses cannot hold.
+    HostsLeftOut,
     /// The target also admits the wildcard's apex.
     ApexAdded,
     /// A partial-label wildcard became a broader pattern.
@@ -172,6 +189,7 @@ impl LossKind {
             LossKind::PlaceholderOmitted | LossKind::PlaceholderAsWildcard | LossKind::LeftOut => {
                 "placeholders"
             }
+            LossKind::NetworksLeftOut | LossKind::HostsLeftOut => "kinds",
             LossKind::ApexAdded => "apex",
             LossKind::Broadened => "broadened",
             LossKind::PathNotEnforceable => "paths",
@@ -183,6 +201,8 @@ impl LossKind {
     pub fn as_str(self) -> &'static str {
         match self {
             LossKind::PlaceholderOmitted => "placeholder without a value, left out",
+            LossKind::NetworksLeftOut => "IP ranges left out",
+            LossKind::HostsLeftOut => "hosts left out",
             LossKind::ApexAdded => "apex added",
             LossKind::Broadened => "wildcard broadened",
             LossKind::PathNotEnforceable => "path not enforceable",
@@ -226,12 +246,31 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
     let body = match target {
         Target::Squid => squid::render(plan, &entries, options, &mut losses),
         Target::Pac => pac::render(&entries, options, &mut losses),
+        Target::PanEdl if options.edl_type == EdlType::Ip => {
+            edl::render_ip(plan, &entries, options, &mut losses)
+        }
         Target::PanEdl => edl::render(&entries, options.edl_type, &mut losses),
         Target::AzureFirewall => azure::render(plan, &entries, options, &mut losses),
+        Target::AwsNetworkFirewall if options.aws_rules == AwsRules::FiveTuple => {
+            aws::render_five_tuple(plan, &entries, options, &mut losses)
+        }
         Target::AwsNetworkFirewall => aws::render(plan, &entries, &mut losses),
         Target::Plain => plain::render(&entries, &mut losses),
         Target::FirewallRules => rules::render(plan, &entries, options, &mut losses),
     };
+    // A list of hosts cannot hold the plan's IP ranges.
+    let takes_networks = matches!(target, Target::AzureFirewall | Target::FirewallRules)
+        || (target == Target::PanEdl && options.edl_type == EdlType::Ip)
+        || (target == Target::AwsNetworkFirewall && options.aws_rules == AwsRules::FiveTuple);
+    if !takes_networks && !options.intranet {
+        networks_left_out(plan, &mut losses);
+    }
+    let rows = entries.list.len()
+        + if takes_networks && !options.intranet {
+            plan.networks.len()
+        } else {
+            0
+        };
     let losses = ordered(losses);
     let text = match body {
         Body::Commented { text, .. } if options.no_header => text,
@@ -243,11 +282,46 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
             external: &external,
         }),
     };
-    Rendered {
-        text,
-        losses,
-        rows: entries.list.len(),
+    Rendered { text, losses, rows }
+}
+
+/// One loss for the plan's IP ranges, when a list of hosts is rendered.
+fn networks_left_out(plan: &Plan, losses: &mut Vec<Loss>) {
+    if plan.networks.is_empty() {
+        return;
     }
+    let mut features: Vec<&str> = Vec::new();
+    for n in &plan.networks {
+        for f in &n.features {
+            if !features.contains(&f.as_str()) {
+                features.push(f);
+            }
+        }
+    }
+    losses.push(Loss {
+        kind: LossKind::NetworksLeftOut,
+        host: "*".to_owned(),
+        detail: format!(
+            "{} IP ranges of {} are not in a list of hosts: render them with pan-edl --edl-type ip, aws-network-firewall --aws-rules 5-tuple, azure-firewall or firewall-rules",
+            plan.networks.len(),
+            features.join(", ")
+        ),
+    });
+}
+
+/// One loss for the plan's hosts, when a list of addresses is rendered.
+pub(crate) fn hosts_left_out(entries: &Entries<'_>, what: &str, losses: &mut Vec<Loss>) {
+    if entries.list.is_empty() {
+        return;
+    }
+    losses.push(Loss {
+        kind: LossKind::HostsLeftOut,
+        host: "*".to_owned(),
+        detail: format!(
+            "{} host rows are not in {what}: render them as a list of hosts too",
+            entries.list.len()
+        ),
+    });
 }
 
 /// A JSON document, pretty-printed, with a final newline.

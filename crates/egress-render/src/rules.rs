@@ -6,7 +6,9 @@
 //!
 //! `ROLE (SOURCES) -> DESTINATION PORT/tcp SCHEME  # FEATURES`: sources are
 //! the profile's addresses for the role, or `any` (a role-less requirement
-//! applies to every role).
+//! applies to every role). The plan's IP ranges follow, from any source
+//! (they serve every role): `unspecified (any) -> RANGE PORTS/PROTOCOL  #
+//! FEATURES`.
 
 use std::collections::BTreeMap;
 
@@ -81,6 +83,19 @@ pub(crate) fn render(
             "{role} ({from}) -> {destination} {port}/tcp {scheme}  # {}\n",
             features.join(", ")
         ));
+    }
+    if !options.intranet {
+        for n in &plan.networks {
+            for (protocol, ports) in [("tcp", &n.tcp_ports), ("udp", &n.udp_ports)] {
+                for p in ports.items() {
+                    text.push_str(&format!(
+                        "unspecified (any) -> {} {p}/{protocol}  # {}\n",
+                        n.address,
+                        n.features.join(", ")
+                    ));
+                }
+            }
+        }
     }
     Body::Commented { prefix: "#", text }
 }

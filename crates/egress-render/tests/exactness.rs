@@ -268,6 +268,7 @@ proptest! {
             pac_allow: "DIRECT".to_owned(),
             pac_default: "PROXY 127.0.0.1:9".to_owned(),
             edl_type: EdlType::Domain,
+            aws_rules: Default::default(),
             sources: servers.clone(),
         };
         let squid = render(Target::Squid, &plan, &options);

@@ -115,6 +115,7 @@ fn options() -> Options {
         pac_allow: "DIRECT".to_owned(),
         pac_default: "PROXY 127.0.0.1:9".to_owned(),
         edl_type: EdlType::Domain,
+        aws_rules: Default::default(),
         sources: Vec::new(),
     }
 }

@@ -77,7 +77,7 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
         }
     }
     unreadable(&problems)?;
-    let report = match program {
+    let mut report = match program {
         Some((name, text)) if args.input == AllowlistInput::Pac => {
             pac_audit(&name, &text, &plan, &args.pac_blackhole, near)?
         }
@@ -110,6 +110,12 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
             report
         }
     };
+    if !plan.networks.is_empty() {
+        report.notes.push(format!(
+            "the plan's {} IP ranges are not judged: the audit reads host entries",
+            plan.networks.len()
+        ));
+    }
     let header = crate::plan::header(&plan, &loaded);
     emit(
         args.format,

@@ -139,6 +139,12 @@ pub fn prepare(args: &crate::cli::ProbeArgs, routes: bool) -> anyhow::Result<Pre
         None => None,
     };
     let mut header = crate::plan::header(&plan, &loaded);
+    if !plan.networks.is_empty() {
+        header.push(format!(
+            "IP ranges: {} in the plan, not probed (a range is a firewall rule, not a host to connect to)",
+            plan.networks.len()
+        ));
+    }
     let base = Config {
         public_roots,
         tls_version: args.tls_version.map(|v| match v {

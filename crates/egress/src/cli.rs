@@ -418,9 +418,14 @@ pub struct RenderArgs {
     /// `blackhole` (a proxy that answers nothing: 127.0.0.1:9).
     #[arg(long, value_name = "ROUTE", default_value = "blackhole")]
     pub pac_default: String,
-    /// pan-edl: the list type.
+    /// pan-edl: the list type: domain or url (the plan's hosts), or ip (its
+    /// IP ranges).
     #[arg(long, value_enum, default_value_t = EdlTypeArg::Domain)]
     pub edl_type: EdlTypeArg,
+    /// aws-network-firewall: a domain list (the plan's hosts) or 5-tuple
+    /// stateful rules (its IP ranges).
+    #[arg(long, value_enum, default_value_t = AwsRulesArg::DomainList)]
+    pub aws_rules: AwsRulesArg,
     /// plain: hosts only, one a line, without the comment header (losses
     /// still go to stderr).
     #[arg(long)]
@@ -458,6 +463,9 @@ pub enum StrictKind {
     Apex,
     /// Partial-label wildcards broadened.
     Broadened,
+    /// IP ranges a list of hosts cannot hold, or hosts a list of
+    /// addresses cannot hold.
+    Kinds,
 }
 
 impl StrictKind {
@@ -470,6 +478,7 @@ impl StrictKind {
             StrictKind::Sources => "sources",
             StrictKind::Apex => "apex",
             StrictKind::Broadened => "broadened",
+            StrictKind::Kinds => "kinds",
         }
     }
 }
@@ -490,6 +499,14 @@ pub enum SquidStyleArg {
 pub enum EdlTypeArg {
     Domain,
     Url,
+    Ip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AwsRulesArg {
+    DomainList,
+    #[value(name = "5-tuple")]
+    FiveTuple,
 }
 
 #[derive(Debug, Args)]

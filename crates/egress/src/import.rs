@@ -57,8 +57,13 @@ pub fn checked(
         .map_err(crate::context::InputError)
         .context("the imported catalog does not load; this is a bug in the importer")?;
     eprintln!(
-        "imported {} endpoints in {} features from {} file{} (language {}{}), revision {}; {} remark{}",
+        "imported {} endpoints{} in {} features from {} file{} (language {}{}), revision {}; {} remark{}",
         import.endpoints,
+        if import.networks > 0 {
+            format!(" and {} networks (IP ranges)", import.networks)
+        } else {
+            String::new()
+        },
         import.features,
         import.files.len(),
         if import.files.len() == 1 { "" } else { "s" },

@@ -271,9 +271,38 @@ fn requirements_cell(row: &Row) -> String {
         .join(";")
 }
 
-/// The parts every human-readable plan ends with: external lists, missing
-/// placeholders, endpoints left out by version.
+/// A network row's ports: `tcp 80,443`, `udp 3478-3481`.
+fn network_ports(n: &egress_catalog::plan::NetworkRow) -> Vec<String> {
+    let mut out = Vec::new();
+    if !n.tcp_ports.is_empty() {
+        out.push(format!("tcp {}", n.tcp_ports));
+    }
+    if !n.udp_ports.is_empty() {
+        out.push(format!("udp {}", n.udp_ports));
+    }
+    out
+}
+
+/// The parts every human-readable plan ends with: IP ranges, external
+/// lists, missing placeholders, endpoints left out by version.
 fn footer(plan: &Plan, catalog: &Catalog, out: &mut String, bullet: &str) {
+    if !plan.networks.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nIP ranges ({}; only targets that take addresses render them, the check does not probe them):",
+            plan.networks.len()
+        );
+        for n in &plan.networks {
+            let mut parts = vec![n.address.to_string()];
+            parts.extend(network_ports(n));
+            parts.push(n.features.join(", "));
+            if n.optional {
+                parts.push("optional".to_owned());
+            }
+            parts.extend(n.attributes.iter().map(|(k, v)| format!("{k}: {v}")));
+            let _ = writeln!(out, "{bullet}{}", parts.join("  "));
+        }
+    }
     let superseded: Vec<(&Row, &str)> = plan
         .rows
         .iter()
@@ -443,6 +472,21 @@ fn csv(plan: &Plan, catalog: &Catalog) -> anyhow::Result<String> {
         record[10] = "external".to_owned();
         record[11] = x.url.clone();
         record[14] = format!("External list not included: {}", x.title);
+        w.write_record(&record)?;
+    }
+    // IP ranges: kind `network`, the range in the host column, ports as
+    // `tcp:443;udp:3478-3481`.
+    for n in &plan.networks {
+        let mut record = vec![String::new(); 18];
+        record[0] = n.address.to_string();
+        record[2] = "network".to_owned();
+        record[3] = "internet".to_owned();
+        record[5] = network_ports(n).join(";").replace(' ', ":");
+        record[6] = n.features.join(";");
+        record[10] = "required".to_owned();
+        record[13] = n.networks.join(";");
+        record[16] = if n.optional { "true" } else { "" }.to_owned();
+        record[17] = join(&mut n.attributes.iter().map(|(k, v)| format!("{k}={v}")));
         w.write_record(&record)?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)

@@ -2,10 +2,12 @@
 
 use anyhow::bail;
 use egress_catalog::plan;
-use egress_render::{EdlType, Options, PlaceholderPolicy, SquidStyle, Target};
+use egress_render::{AwsRules, EdlType, Options, PlaceholderPolicy, SquidStyle, Target};
 
 use crate::Exit;
-use crate::cli::{EdlTypeArg, Format, PlaceholdersArg, RenderArgs, SquidStyleArg, StrictKind};
+use crate::cli::{
+    AwsRulesArg, EdlTypeArg, Format, PlaceholdersArg, RenderArgs, SquidStyleArg, StrictKind,
+};
 use crate::context;
 use crate::output;
 
@@ -49,6 +51,11 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Exit> {
         edl_type: match args.edl_type {
             EdlTypeArg::Domain => EdlType::Domain,
             EdlTypeArg::Url => EdlType::Url,
+            EdlTypeArg::Ip => EdlType::Ip,
+        },
+        aws_rules: match args.aws_rules {
+            AwsRulesArg::DomainList => AwsRules::DomainList,
+            AwsRulesArg::FiveTuple => AwsRules::FiveTuple,
         },
         intranet: args.intranet,
         placeholders: match args.placeholders {

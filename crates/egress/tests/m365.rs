@@ -48,8 +48,7 @@ fn web_service_records_become_a_catalog_issue_23() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     // What is not taken is said, at the record's line.
     for remark in [
-        "m365-worldwide.json:3: not taken: `2 IP ranges`: record 1",
-        "m365-worldwide.json:36: not taken: `udp 3478,3479,3480,3481`: record 11",
+        "m365-worldwide.json:46: not taken: `udp 3478`: record 12: UDP ports of URLs are not egress's",
         "not taken: `tcp 1024-65535`: record 12",
         "record 46: `*` as a whole middle label is one tenant's name: imported as `autodiscover.<tenant>.onmicrosoft.com`",
         "not understood: `Copilot`: not a service area the web service documents: imported as feature `copilot`",
@@ -58,7 +57,11 @@ fn web_service_records_become_a_catalog_issue_23() {
     ] {
         assert!(err.contains(remark), "{remark}\n{err}");
     }
-    assert!(err.contains("imported 16 endpoints in 6 features"), "{err}");
+    assert!(
+        err.contains("imported 16 endpoints and 4 networks (IP ranges) in 6 features"),
+        "{err}"
+    );
+    assert!(!err.contains("IP ranges`"), "IP ranges are imported: {err}");
 
     let plan = egress(&[
         "plan",
@@ -101,6 +104,22 @@ fn web_service_records_become_a_catalog_issue_23() {
         row("*.mail.protection.outlook.com")["ports"][0]["value"],
         25
     );
+    // IP ranges: a network per record, on its TCP and UDP ports as written.
+    let networks = doc["networks"].as_array().unwrap();
+    let network = |address: &str| {
+        networks
+            .iter()
+            .find(|n| n["address"] == address)
+            .unwrap_or_else(|| panic!("no network {address}: {networks:?}"))
+            .clone()
+    };
+    let v6 = network("2603:1006::/40");
+    assert_eq!(v6["tcp_ports"], serde_json::json!(["80", "443"]));
+    assert_eq!(v6["features"], serde_json::json!(["exchange"]));
+    assert_eq!(v6["networks"], serde_json::json!(["r1-ips"]));
+    let teams = network("52.112.0.0/14");
+    assert_eq!(teams["udp_ports"], serde_json::json!(["3478-3481"]));
+    assert_eq!(teams["tcp_ports"], serde_json::json!([]));
 
     // Service areas by name, any case.
     let only = dir.path().join("mem.toml");
@@ -340,18 +359,10 @@ fn changes_apply_to_the_imported_catalog_issue_23() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("applied: `6 change records`: applied to ")
+        err.contains("applied: `7 change records`: applied to ")
             && err.contains(
                 "(version 2026113000), now version 2026120100; 1 older ones were already in it"
             ),
-        "{err}"
-    );
-    assert!(
-        err.contains("m365-changes.json:13: not taken: `1 IP ranges added`: change 1001"),
-        "{err}"
-    );
-    assert!(
-        err.contains("m365-changes.json:76: not taken: `change 1006`: endpoint set 11 has no URL in the catalog"),
         "{err}"
     );
     // Remarks of sets no change touched were said at import, not again.
@@ -382,6 +393,34 @@ fn changes_apply_to_the_imported_catalog_issue_23() {
     assert!(row("*.dl.delivery.mp.microsoft.com").is_some());
     assert!(row("*.teams.microsoft.com").is_none());
     assert!(row("outlook.office.com").is_some());
+    // IP ranges added and removed.
+    let networks: Vec<(String, serde_json::Value)> = doc["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["address"].as_str().unwrap().to_owned(),
+                n["features"].clone(),
+            )
+        })
+        .collect();
+    assert!(
+        networks.contains(&("20.190.0.0/16".to_owned(), serde_json::json!(["mem"]))),
+        "{networks:?}"
+    );
+    assert!(
+        !networks.iter().any(|(a, _)| a == "13.107.136.0/22"),
+        "{networks:?}"
+    );
+    assert_eq!(
+        networks
+            .iter()
+            .filter(|(a, _)| a == "52.112.0.0/14")
+            .count(),
+        1,
+        "{networks:?}"
+    );
     // Changed values: *.office.com is now required, on HTTP too.
     let office = row("*.office.com").unwrap();
     assert!(office.get("optional").is_none(), "{office}");
@@ -464,4 +503,155 @@ fn changes_apply_to_the_imported_catalog_issue_23() {
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), "previous\n");
+}
+
+/// IP ranges render where a target takes addresses (an IP EDL, 5-tuple
+/// rules, Azure network rules, firewall rules) and are a loss everywhere
+/// else; the audit says it does not judge them.
+#[test]
+fn ip_ranges_render_where_a_target_takes_addresses_issue_23() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m365.toml");
+    let out = import(&file, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let catalog = file.to_str().unwrap();
+    let render = |extra: &[&str]| {
+        let mut args = vec!["render"];
+        args.extend(extra);
+        args.extend(["--catalog", catalog]);
+        egress(&args)
+    };
+    let edl = render(&["pan-edl", "--edl-type", "ip"]);
+    let (stdout, stderr) = (text(&edl.stdout), text(&edl.stderr));
+    assert_eq!(edl.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        "13.67.13.176/28\n13.107.6.152/31\n13.107.136.0/22\n52.112.0.0/14\n2603:1006::/40\n"
+    );
+    assert!(
+        stderr.contains("loss: hosts left out: *: 15 host rows are not in an IP list"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("an IP list cannot restrict ports or protocols: the plan names tcp 80,443; udp 3478-3481"),
+        "{stderr}"
+    );
+
+    for target in [
+        &["squid"][..],
+        &["pac"],
+        &["plain"],
+        &["pan-edl"],
+        &["aws-network-firewall"],
+    ] {
+        let out = render(target);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{target:?}: {stderr}");
+        assert!(
+            stderr.contains("loss: IP ranges left out: *: 5 IP ranges of ")
+                && stderr
+                    .contains("are not in a list of hosts: render them with pan-edl --edl-type ip"),
+            "{target:?}: {stderr}"
+        );
+        let strict = render(&[target, &["--strict", "kinds"]].concat());
+        assert_ne!(strict.status.code(), Some(0), "{target:?}");
+    }
+
+    let aws = render(&["aws-network-firewall", "--aws-rules", "5-tuple"]);
+    assert_eq!(aws.status.code(), Some(0), "{}", text(&aws.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&aws.stdout).unwrap();
+    let rules = doc["RuleGroup"]["RulesSource"]["StatefulRules"]
+        .as_array()
+        .unwrap();
+    assert!(
+        doc["RuleGroup"]["RulesSource"]
+            .get("RulesSourceList")
+            .is_none()
+    );
+    let headers: Vec<String> = rules
+        .iter()
+        .map(|r| {
+            let h = &r["Header"];
+            format!(
+                "{} {} {} {} {}",
+                r["Action"].as_str().unwrap(),
+                h["Protocol"].as_str().unwrap(),
+                h["Source"].as_str().unwrap(),
+                h["Destination"].as_str().unwrap(),
+                h["DestinationPort"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        headers.contains(&"PASS UDP ANY 52.112.0.0/14 3478:3481".to_owned()),
+        "{headers:?}"
+    );
+    assert!(
+        headers.contains(&"PASS TCP ANY 2603:1006::/40 443".to_owned()),
+        "{headers:?}"
+    );
+    assert_eq!(headers.len(), 9, "{headers:?}");
+    let sids: std::collections::BTreeSet<&str> = rules
+        .iter()
+        .map(|r| r["RuleOptions"][0]["Settings"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(sids.len(), 9);
+
+    let azure = render(&["azure-firewall"]);
+    assert_eq!(azure.status.code(), Some(0), "{}", text(&azure.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&azure.stdout).unwrap();
+    let collections = doc["resources"][0]["properties"]["ruleCollections"]
+        .as_array()
+        .unwrap();
+    assert_eq!(collections.len(), 2);
+    let network_rules = collections[1]["rules"].as_array().unwrap();
+    let exchange = network_rules
+        .iter()
+        .find(|r| r["name"] == "exchange-tcp")
+        .unwrap();
+    assert_eq!(exchange["ruleType"], "NetworkRule");
+    assert_eq!(
+        exchange["destinationAddresses"],
+        serde_json::json!(["13.107.6.152/31", "2603:1006::/40"])
+    );
+    assert_eq!(
+        exchange["destinationPorts"],
+        serde_json::json!(["80", "443"])
+    );
+    let skype = network_rules
+        .iter()
+        .find(|r| r["name"] == "skype-udp")
+        .unwrap();
+    assert_eq!(skype["ipProtocols"], serde_json::json!(["UDP"]));
+    assert_eq!(skype["destinationPorts"], serde_json::json!(["3478-3481"]));
+    assert!(!text(&azure.stderr).contains("IP ranges left out"));
+
+    let rules = render(&["firewall-rules"]);
+    let stdout = text(&rules.stdout);
+    assert!(
+        stdout.contains("unspecified (any) -> 52.112.0.0/14 3478-3481/udp  # skype"),
+        "{stdout}"
+    );
+
+    // The audit reads hosts only, and says so.
+    let plain = render(&["plain"]);
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, &plain.stdout).unwrap();
+    let audit = egress(&[
+        "audit",
+        "allowlist",
+        list.to_str().unwrap(),
+        "--input",
+        "plain",
+        "--catalog",
+        catalog,
+        "--format",
+        "json",
+    ]);
+    let stdout = text(&audit.stdout);
+    assert!(
+        stdout.contains("the plan's 5 IP ranges are not judged: the audit reads host entries"),
+        "{stdout}{}",
+        text(&audit.stderr)
+    );
 }

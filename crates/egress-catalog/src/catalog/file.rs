@@ -184,6 +184,24 @@ enum RawTls {
     Tls13,
 }
 
+/// `[[network]]`: IP ranges a feature needs.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    id: Option<Spanned<String>>,
+    features: Option<Spanned<Vec<Spanned<String>>>>,
+    addresses: Option<Spanned<Vec<Spanned<String>>>>,
+    tcp_ports: Option<Spanned<String>>,
+    udp_ports: Option<Spanned<String>>,
+    #[serde(default = "yes")]
+    required: bool,
+    #[serde(default)]
+    attributes: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    notes: Vec<String>,
+    source: Option<Spanned<RawSource>>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProbe {
@@ -209,6 +227,7 @@ const TOP_LEVEL: &[&str] = &[
     "role",
     "placeholder",
     "endpoint",
+    "network",
 ];
 
 /// Loads and checks a catalog. Every problem in the file is reported, with
@@ -238,6 +257,7 @@ pub fn load(file: &SourceFile) -> Result<Catalog, FileProblems> {
     let placeholders: Vec<Spanned<RawPlaceholder>> =
         each(take("placeholder", &mut problems), &mut problems);
     let endpoints: Vec<Spanned<RawEndpoint>> = each(take("endpoint", &mut problems), &mut problems);
+    let networks: Vec<Spanned<RawNetwork>> = each(take("network", &mut problems), &mut problems);
 
     // With an entry that could not be read at all, which features it named
     // is unknown: the "feature has no endpoints" check would only add noise.
@@ -265,9 +285,15 @@ pub fn load(file: &SourceFile) -> Result<Catalog, FileProblems> {
     let referenced: BTreeSet<String> = endpoints
         .iter()
         .filter_map(|e| e.get_ref().features.as_ref())
+        .chain(
+            networks
+                .iter()
+                .filter_map(|n| n.get_ref().features.as_ref()),
+        )
         .flat_map(|features| features.get_ref().iter().map(|f| f.get_ref().clone()))
         .collect();
     let endpoints = checker.endpoints(endpoints);
+    let networks = checker.networks(networks, &endpoints);
     if all_entries_read {
         checker.features_have_content(&features, &referenced);
     }
@@ -286,6 +312,7 @@ pub fn load(file: &SourceFile) -> Result<Catalog, FileProblems> {
             roles,
             placeholders,
             endpoints,
+            networks,
         },
     )
 }
@@ -1015,7 +1042,12 @@ impl Checker {
 
     /// At least one feature, each declared.
     fn endpoint_features(&mut self, raw: &RawEndpoint) {
-        let Some(features) = &raw.features else {
+        self.features_named(raw.features.as_ref());
+    }
+
+    /// An endpoint's or network's `features`: at least one, each declared.
+    fn features_named(&mut self, features: Option<&Spanned<Vec<Spanned<String>>>>) {
+        let Some(features) = features else {
             return;
         };
         if features.get_ref().is_empty() {
@@ -1299,6 +1331,111 @@ impl Checker {
     }
 
     /// A feature with neither endpoints nor an external list says nothing.
+    fn networks(&mut self, raw: Vec<Spanned<RawNetwork>>, endpoints: &[Endpoint]) -> Vec<Network> {
+        let mut seen: BTreeSet<String> = endpoints.iter().map(|e| e.id.clone()).collect();
+        let mut out = Vec::new();
+        for n in raw {
+            let ok = (n.get_ref().id.as_ref()).is_some_and(|id| self.id("network", id, &mut seen));
+            if let Some(network) = self.network(n)
+                && ok
+            {
+                out.push(network);
+            }
+        }
+        out
+    }
+
+    fn network(&mut self, raw: Spanned<RawNetwork>) -> Option<Network> {
+        let table = raw.span();
+        let raw = raw.into_inner();
+        let what = "this `[[network]]`";
+        self.problems.require(raw.id.as_ref(), &table, what, "id");
+        self.problems
+            .require(raw.features.as_ref(), &table, what, "features");
+        self.features_named(raw.features.as_ref());
+        let addresses = self
+            .problems
+            .require(raw.addresses, &table, what, "addresses")
+            .and_then(|list| {
+                if list.get_ref().is_empty() {
+                    self.problems.push(
+                        Problem::new(list.span(), "a network has at least one address range")
+                            .with_help("write ranges like `20.190.128.0/18` or `2603:1006::/40`"),
+                    );
+                }
+                let mut out = Vec::new();
+                let mut ok = true;
+                for a in list.into_inner() {
+                    match crate::profile::AddressRange::parse(a.get_ref()) {
+                        Ok(r) => out.push(r),
+                        Err(e) => {
+                            ok = false;
+                            self.problems.push(
+                                Problem::new(a.span(), e).with_help(
+                                    "write an address or a range like `20.190.128.0/18`",
+                                ),
+                            );
+                        }
+                    }
+                }
+                ok.then_some(out)
+            });
+        let mut ports = |key: Option<Spanned<String>>| match key {
+            None => Some(PortRanges::default()),
+            Some(text) => match PortRanges::parse(text.get_ref()) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    self.problems.push(
+                        Problem::new(text.span(), e)
+                            .with_help("write ports as the web service does: `80,443,1024-65535`"),
+                    );
+                    None
+                }
+            },
+        };
+        let tcp_ports = ports(raw.tcp_ports);
+        let udp_ports = ports(raw.udp_ports);
+        if tcp_ports.as_ref().is_some_and(PortRanges::is_empty)
+            && udp_ports.as_ref().is_some_and(PortRanges::is_empty)
+        {
+            self.problems.push(
+                Problem::new(table.clone(), "a network needs `tcp_ports` or `udp_ports`")
+                    .with_help("add `tcp_ports = \"443\"`"),
+            );
+            return None;
+        }
+        let source = raw.source.and_then(|s| {
+            let table = s.span();
+            let s = s.into_inner();
+            let page = self.problems.require(s.page, &table, "`source`", "page");
+            let line = self.problems.require(s.line, &table, "`source`", "line");
+            if let Some(page) = &page {
+                self.page_ref(page);
+            }
+            Some(SourceRef {
+                page: page?.into_inner(),
+                line: line?,
+                text: s.text,
+            })
+        });
+        Some(Network {
+            id: raw.id?.into_inner(),
+            features: raw
+                .features?
+                .into_inner()
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+            addresses: addresses?,
+            tcp_ports: tcp_ports?,
+            udp_ports: udp_ports?,
+            required: raw.required,
+            attributes: raw.attributes,
+            notes: raw.notes,
+            source,
+        })
+    }
+
     fn features_have_content(&mut self, features: &[Feature], referenced: &BTreeSet<String>) {
         for f in features {
             if !referenced.contains(&f.id) && f.external.is_empty() {
