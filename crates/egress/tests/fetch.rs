@@ -84,7 +84,9 @@ fn the_web_service_through_an_authenticating_proxy_issue_23() {
     assert!(stderr.contains("(m365@2026113000)"), "{stderr}");
     // The importer's remarks name the web service's URL, without the id.
     assert!(
-        stderr.contains(&format!("{service}/endpoints/Worldwide:3: not taken")),
+        stderr.contains(&format!(
+            "{service}/endpoints/Worldwide:14: not understood: `tcp 25`"
+        )),
         "{stderr}"
     );
     let written = std::fs::read_to_string(&out).unwrap();
