@@ -42,6 +42,26 @@ impl Catalog {
         }
     }
 
+    /// The id a feature has here: `id` itself, or `catalog:feature` for a
+    /// composed catalog's feature whether or not its id was taken
+    /// (`m365:mem` is `mem` when the base catalog has no `mem`).
+    pub fn feature_id<'a>(&'a self, id: &'a str) -> Option<&'a str> {
+        if self.feature(id).is_some() {
+            return Some(id);
+        }
+        let (cid, fid) = id.split_once(':')?;
+        if cid == self.meta.id {
+            return self.feature(fid).map(|f| f.id.as_str());
+        }
+        self.meta
+            .composed
+            .iter()
+            .find(|c| c.id == cid)?
+            .features
+            .get(fid)
+            .map(String::as_str)
+    }
+
     pub fn feature(&self, id: &str) -> Option<&Feature> {
         self.features.iter().find(|f| f.id == id)
     }
@@ -85,6 +105,9 @@ pub struct Composed {
     pub id: String,
     pub revision: String,
     pub describes: Date,
+    /// Its feature ids as written, and their ids in the composed catalog
+    /// (prefixed when taken): `catalog:feature` names them either way.
+    pub features: std::collections::BTreeMap<String, String>,
 }
 
 /// A source page the catalog encodes, with its provenance.

@@ -25,10 +25,12 @@ pub fn compose(catalogs: Vec<Catalog>) -> Option<Catalog> {
         .collect();
     for c in all {
         let cid = c.meta.id.clone();
+        let at = out.meta.composed.len();
         out.meta.composed.push(crate::catalog::Composed {
             id: cid.clone(),
             revision: c.meta.revision.clone(),
             describes: c.meta.describes,
+            features: BTreeMap::new(),
         });
         let prefixed = |taken: bool, id: &str| {
             if taken {
@@ -49,6 +51,9 @@ pub fn compose(catalogs: Vec<Catalog>) -> Option<Catalog> {
             let id = prefixed(out.feature(&f.id).is_some(), &f.id);
             features.insert(f.id.clone(), id.clone());
             feature_ids.insert((cid.clone(), f.id.clone()), id.clone());
+            out.meta.composed[at]
+                .features
+                .insert(f.id.clone(), id.clone());
             f.id = id;
             f.page = pages.get(&f.page).cloned().unwrap_or(f.page);
             out.features.push(f);

@@ -284,6 +284,8 @@ pub fn check_ids(catalog: &Catalog, select: &Select) -> anyhow::Result<()> {
     let features: Vec<&str> = catalog.features.iter().map(|f| f.id.as_str()).collect();
     let roles: Vec<&str> = catalog.roles.iter().map(|r| r.id.as_str()).collect();
     let mut problems = Vec::new();
+    // `catalog:feature` names a composed catalog's feature.
+    let known_feature = |id: &str| catalog.feature_id(id).is_some();
     for (what, flag, given, known, command) in [
         (
             "feature",
@@ -308,7 +310,7 @@ pub fn check_ids(catalog: &Catalog, select: &Select) -> anyhow::Result<()> {
         ),
     ] {
         for id in given {
-            if !known.contains(&id.as_str()) {
+            if !known.contains(&id.as_str()) && !(what == "feature" && known_feature(id)) {
                 let hint = match did_you_mean(id, known.iter().copied()) {
                     Some(k) => format!("did you mean `{k}`?"),
                     None => format!("`{command}` lists them"),
@@ -334,8 +336,15 @@ pub fn cloud(arg: CloudArg) -> Cloud {
 /// The plan request: command line, then profile, then defaults.
 pub fn request(loaded: &Loaded, select: &Select, cloud_arg: Option<CloudArg>) -> Request {
     let profile = loaded.profile.as_ref();
+    // `catalog:feature` as the feature's id in the composed catalog.
+    let id = |f: &String| {
+        loaded
+            .catalog
+            .feature_id(f)
+            .map_or_else(|| f.clone(), str::to_owned)
+    };
     let features = if !select.features.is_empty() {
-        Some(select.features.clone())
+        Some(select.features.iter().map(id).collect())
     } else {
         profile
             .and_then(|p| p.features.as_ref())
@@ -371,7 +380,7 @@ pub fn request(loaded: &Loaded, select: &Select, cloud_arg: Option<CloudArg>) ->
             features: select
                 .exclude_features
                 .iter()
-                .cloned()
+                .map(id)
                 .chain(
                     profile
                         .iter()

@@ -242,6 +242,34 @@ fn composed_catalogs_expand_the_intune_link_issue_23() {
     assert_eq!(doc["external"], serde_json::json!([]), "{doc}");
     assert_eq!(doc["catalog"]["id"], "configmgr");
     assert_eq!(doc["catalog"]["composed"][0]["id"], "m365", "{doc}");
+    // `catalog:feature` names a composed catalog's feature whether or not
+    // its id was taken (`mem` is not: it keeps its id).
+    let out = egress(&[
+        "plan",
+        "--feature",
+        "m365:mem",
+        "--catalog",
+        "configmgr",
+        "--catalog",
+        FIXTURE,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mem: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(mem["features"], serde_json::json!(["mem"]));
+    assert_eq!(mem["rows"].as_array().unwrap().len(), 4, "{mem}");
+    let out = egress(&[
+        "plan",
+        "--feature",
+        "m365:nope",
+        "--catalog",
+        "configmgr",
+        "--catalog",
+        FIXTURE,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown feature `m365:nope` in --feature"));
     let table = egress(&[
         "plan",
         "--feature",
