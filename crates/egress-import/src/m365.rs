@@ -1,16 +1,19 @@
 //! The Microsoft 365 IP address and URL web service's `/endpoints`
 //! answer (JSON records) as an egress catalog: a feature per service
-//! area, an endpoint per record and URL (docs/import.md).
+//! area, an endpoint per record and URL, a network per record with IP
+//! ranges (docs/import.md).
 //!
 //! Each record carries `id`, `serviceArea`, `urls`, `ips`, `tcpPorts`,
 //! `udpPorts`, `category`, `expressRoute`, `required` and `notes`. URLs
 //! become host patterns on the record's TCP ports (80: http, 443: https,
 //! other ports as stated); `required: false` becomes `required = false`;
 //! `category` and `expressRoute` become attributes; `notes` are kept; the
-//! record id is the endpoint's provenance. What is not taken (IP ranges,
-//! UDP ports, port ranges) is a remark.
+//! record id is the endpoint's provenance. IP ranges become a
+//! `[[network]]` on the record's TCP and UDP ports as written. What is not
+//! taken (UDP ports of URLs, wide port ranges of URLs) is a remark.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use egress_pattern::HostPattern;
@@ -388,22 +391,22 @@ fn write_details(out: &mut String, r: &Record, url: Option<&str>) {
 
 /// One `[[network]]` per record with IP ranges: `r<id>-ips`.
 fn write_networks(out: &mut String, networks: &[(&Record, String, u32)]) {
-    let strings = |list: &[String]| {
-        let mut s = String::from("[");
-        for (i, v) in list.iter().enumerate() {
-            if i > 0 {
-                s.push_str(", ");
-            }
-            let _ = s.value(v.trim());
-        }
-        s.push(']');
-        s
-    };
     for (r, feature, line) in networks {
         out.push_str("\n[[network]]\n");
-        out.push_str(&format!("id = \"r{}-ips\"\n", r.id));
-        out.push_str(&format!("features = [\"{feature}\"]\n"));
-        out.push_str(&format!("addresses = {}\n", strings(&r.ips)));
+        let _ = writeln!(out, "id = \"r{}-ips\"", r.id);
+        let _ = writeln!(out, "features = [\"{feature}\"]");
+        // Checked ranges hold only hex digits, `.`, `:` and `/`: nothing
+        // to escape.
+        out.push_str("addresses = [");
+        for (i, ip) in r.ips.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push('"');
+            out.push_str(ip.trim());
+            out.push('"');
+        }
+        out.push_str("]\n");
         for (key, ports) in [("tcp_ports", &r.tcp_ports), ("udp_ports", &r.udp_ports)] {
             if let Some(p) = ports.as_deref().filter(|p| !p.trim().is_empty()) {
                 out.push_str(key);
@@ -487,21 +490,20 @@ fn ports(text: &str) -> Result<(Vec<u16>, Vec<String>), String> {
 /// placeholder (`true`).
 fn host(url: &str) -> Result<(String, bool), String> {
     let url = url.trim().trim_end_matches('/').to_ascii_lowercase();
-    let labels: Vec<&str> = url.split('.').collect();
-    let middle = labels.iter().skip(1).any(|l| *l == "*");
-    let text = if middle {
-        labels
-            .iter()
+    let middle = url.split('.').skip(1).any(|l| l == "*");
+    if !middle {
+        HostPattern::parse(&url).map_err(|e| e.to_string())?;
+        return Ok((url, false));
+    }
+    let labels = |star: &str| {
+        url.split('.')
             .enumerate()
-            .map(|(i, l)| if i > 0 && *l == "*" { "<tenant>" } else { l })
+            .map(|(i, l)| if i > 0 && l == "*" { star } else { l })
             .collect::<Vec<_>>()
             .join(".")
-    } else {
-        url.clone()
     };
-    let check = text.replace("<tenant>", "tenant");
-    HostPattern::parse(&check).map_err(|e| e.to_string())?;
-    Ok((text, middle))
+    HostPattern::parse(&labels("tenant")).map_err(|e| e.to_string())?;
+    Ok((labels("<tenant>"), true))
 }
 
 /// The line of each record's `"id"` key, in one pass over the text
@@ -538,7 +540,8 @@ fn write(
     endpoints: &[Taken<'_>],
     tenant: bool,
 ) -> String {
-    let mut out = String::new();
+    // About 300 bytes an endpoint.
+    let mut out = String::with_capacity(4096 + endpoints.len() * 320);
     let kv = |out: &mut String, key: &str, value: &str| {
         out.push_str(key);
         out.push_str(" = ");
@@ -592,48 +595,55 @@ fn write(
         kv(&mut out, "page", "web-service");
         kv(&mut out, "section", title);
     }
-    let mut ids = std::collections::BTreeSet::new();
+    let mut ids = std::collections::HashSet::new();
+    let mut id = String::new();
     for (r, feature, host, url, ports, line) in endpoints {
         // `r<record>-<host>`: `*` as `x`, every other run of
-        // non-alphanumerics as one `-`.
-        let mut slug = String::new();
+        // non-alphanumerics as one `-`; `-2`, `-3`... when taken.
+        id.clear();
+        let _ = write!(id, "r{}-", r.id);
         for c in host.chars() {
             match c {
-                '*' => slug.push('x'),
-                c if c.is_ascii_alphanumeric() => slug.push(c),
-                _ if !slug.ends_with('-') => slug.push('-'),
+                '*' => id.push('x'),
+                c if c.is_ascii_alphanumeric() => id.push(c),
+                _ if !id.ends_with('-') => id.push('-'),
                 _ => {}
             }
         }
-        let base = format!("r{}-{}", r.id, slug.trim_matches('-'));
-        let mut id = base.clone();
+        let base = id.trim_end_matches('-').len();
+        id.truncate(base);
         let mut n = 2;
-        while !ids.insert(id.clone()) {
-            id = format!("{base}-{n}");
+        while ids.contains(id.as_str()) {
+            id.truncate(base);
+            let _ = write!(id, "-{n}");
             n += 1;
         }
+        ids.insert(id.clone());
         out.push_str("\n[[endpoint]]\n");
         kv(&mut out, "id", &id);
         kv(&mut out, "host", host);
-        out.push_str(&format!("features = [\"{feature}\"]\n"));
-        let mut schemes = Vec::new();
-        if ports.contains(&80) {
-            schemes.push("\"http\"");
+        let _ = writeln!(out, "features = [\"{feature}\"]");
+        out.push_str(
+            match (ports.contains(&80), ports.iter().any(|p| *p != 80)) {
+                (true, true) => "schemes = [\"http\", \"https\"]\n",
+                (true, false) => "schemes = [\"http\"]\n",
+                _ => "schemes = [\"https\"]\n",
+            },
+        );
+        out.push_str("ports = [");
+        for (i, p) in ports.iter().enumerate() {
+            let _ = write!(out, "{}{p}", if i > 0 { ", " } else { "" });
         }
-        if ports.iter().any(|p| *p != 80) {
-            schemes.push("\"https\"");
-        }
-        out.push_str(&format!("schemes = [{}]\n", schemes.join(", ")));
-        let list: Vec<String> = ports.iter().map(u16::to_string).collect();
-        out.push_str(&format!("ports = [{}]\n", list.join(", ")));
+        out.push_str("]\n");
         if r.required == Some(false) {
             out.push_str("required = false\n");
         }
         write_details(&mut out, r, Some(url));
-        out.push_str(&format!(
-            "source = {{ page = \"web-service\", line = {line}, text = \"record {}\" }}\n",
+        let _ = writeln!(
+            out,
+            "source = {{ page = \"web-service\", line = {line}, text = \"record {}\" }}",
             r.id
-        ));
+        );
     }
     out
 }

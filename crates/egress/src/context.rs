@@ -310,7 +310,8 @@ pub fn check_ids(catalog: &Catalog, select: &Select) -> anyhow::Result<()> {
         ),
     ] {
         for id in given {
-            if !known.contains(&id.as_str()) && !(what == "feature" && known_feature(id)) {
+            let found = known.contains(&id.as_str()) || (what == "feature" && known_feature(id));
+            if !found {
                 let hint = match did_you_mean(id, known.iter().copied()) {
                     Some(k) => format!("did you mean `{k}`?"),
                     None => format!("`{command}` lists them"),
