@@ -340,6 +340,24 @@ pub struct CatalogDoc<'a> {
     pub format: &'static str,
     pub catalog: CatalogRef<'a>,
     pub endpoints: Vec<EndpointDoc<'a>>,
+    /// The catalog's `[[network]]` tables, when it has any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<CatalogNetworkDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CatalogNetworkDoc<'a> {
+    pub id: &'a str,
+    pub features: &'a [String],
+    pub addresses: Vec<String>,
+    pub tcp_ports: Vec<String>,
+    pub udp_ports: Vec<String>,
+    #[serde(skip_serializing_if = "is_true")]
+    pub required: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub notes: &'a [String],
 }
 
 fn is_true(b: &bool) -> bool {
@@ -388,9 +406,12 @@ pub struct SourceDoc<'a> {
 }
 
 impl<'a> CatalogDoc<'a> {
+    /// The listing of `endpoints` and `networks` (a selection of the
+    /// catalog's).
     pub fn new(
         catalog: &'a Catalog,
         endpoints: impl IntoIterator<Item = &'a Endpoint>,
+        networks: impl IntoIterator<Item = &'a crate::catalog::Network>,
     ) -> CatalogDoc<'a> {
         CatalogDoc {
             format: CATALOG_FORMAT,
@@ -402,6 +423,19 @@ impl<'a> CatalogDoc<'a> {
                 composed: ComposedDoc::all(&catalog.meta.composed),
             },
             endpoints: endpoints.into_iter().map(EndpointDoc::new).collect(),
+            networks: networks
+                .into_iter()
+                .map(|n| CatalogNetworkDoc {
+                    id: &n.id,
+                    features: &n.features,
+                    addresses: n.addresses.iter().map(ToString::to_string).collect(),
+                    tcp_ports: n.tcp_ports.items(),
+                    udp_ports: n.udp_ports.items(),
+                    required: n.required,
+                    attributes: &n.attributes,
+                    notes: &n.notes,
+                })
+                .collect(),
         }
     }
 }

@@ -74,14 +74,12 @@ fn export(args: &ExportArgs) -> anyhow::Result<()> {
     output::emit(&text, args.output.as_deref())
 }
 
-fn selected<'a>(catalog: &'a Catalog, args: &ListArgs) -> Vec<&'a Endpoint> {
+fn selected<'a>(catalog: &'a Catalog, args: &ListArgs, features: &[String]) -> Vec<&'a Endpoint> {
     let cloud = args.cloud.map(context::cloud);
     catalog
         .endpoints
         .iter()
-        .filter(|e| {
-            args.features.is_empty() || e.features.iter().any(|f| args.features.contains(f))
-        })
+        .filter(|e| features.is_empty() || e.features.iter().any(|f| features.contains(f)))
         .filter(|e| {
             args.roles.is_empty()
                 || e.roles
@@ -164,9 +162,25 @@ fn list(args: &ListArgs) -> anyhow::Result<()> {
             exclude_features: Vec::new(),
         },
     )?;
-    let endpoints = selected(catalog, args);
+    // `catalog:feature` as its id here.
+    let features: Vec<String> = args
+        .features
+        .iter()
+        .map(|f| catalog.feature_id(f).unwrap_or(f).to_owned())
+        .collect();
+    let endpoints = selected(catalog, args, &features);
+    // Networks by feature (they serve every role and cloud).
+    let networks: Vec<&egress_catalog::catalog::Network> = catalog
+        .networks
+        .iter()
+        .filter(|n| features.is_empty() || n.features.iter().any(|f| features.contains(f)))
+        .collect();
     let text = match args.format {
-        Format::Json => json(&CatalogDoc::new(catalog, endpoints.iter().copied()))?,
+        Format::Json => json(&CatalogDoc::new(
+            catalog,
+            endpoints.iter().copied(),
+            networks.iter().copied(),
+        ))?,
         Format::Csv => list_csv(&endpoints)?,
         Format::Table | Format::Markdown => {
             let markdown = args.format == Format::Markdown;
@@ -181,14 +195,18 @@ fn list(args: &ListArgs) -> anyhow::Result<()> {
                 endpoints.len()
             );
             for f in &catalog.features {
-                if !args.features.is_empty() && !args.features.contains(&f.id) {
+                if !features.is_empty() && !features.contains(&f.id) {
                     continue;
                 }
                 let mine: Vec<&&Endpoint> = endpoints
                     .iter()
                     .filter(|e| e.features.contains(&f.id))
                     .collect();
-                if mine.is_empty() && f.external.is_empty() {
+                let ranges: Vec<&&egress_catalog::catalog::Network> = networks
+                    .iter()
+                    .filter(|n| n.features.contains(&f.id))
+                    .collect();
+                if mine.is_empty() && f.external.is_empty() && ranges.is_empty() {
                     continue;
                 }
                 let _ = writeln!(
@@ -211,6 +229,26 @@ fn list(args: &ListArgs) -> anyhow::Result<()> {
                         if markdown { "\n" } else { "" },
                         x.title,
                         x.url
+                    );
+                }
+                for n in &ranges {
+                    let mut ports = Vec::new();
+                    if !n.tcp_ports.is_empty() {
+                        ports.push(format!("tcp {}", n.tcp_ports));
+                    }
+                    if !n.udp_ports.is_empty() {
+                        ports.push(format!("udp {}", n.udp_ports));
+                    }
+                    let addresses: Vec<String> =
+                        n.addresses.iter().map(ToString::to_string).collect();
+                    let _ = writeln!(
+                        out,
+                        "{}IP ranges {} ({}{}): {}",
+                        if markdown { "\n" } else { "" },
+                        n.id,
+                        ports.join("; "),
+                        if n.required { "" } else { "; optional" },
+                        addresses.join(", ")
                     );
                 }
                 if mine.is_empty() {

@@ -661,6 +661,42 @@ fn ip_ranges_render_where_a_target_takes_addresses_issue_23() {
         "{stdout}"
     );
 
+    // The listing shows both catalogs and the ranges.
+    let list = egress(&[
+        "catalog",
+        "list",
+        "--catalog",
+        "configmgr",
+        "--catalog",
+        catalog,
+        "--feature",
+        "m365:mem",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(doc["catalog"]["composed"][0]["id"], "m365");
+    assert_eq!(doc["networks"][0]["id"], "r163-ips", "{doc}");
+    assert_eq!(
+        doc["networks"][0]["addresses"],
+        serde_json::json!(["13.67.13.176/28"])
+    );
+    let table = egress(&[
+        "catalog",
+        "list",
+        "--catalog",
+        "configmgr",
+        "--catalog",
+        catalog,
+    ]);
+    let stdout = text(&table.stdout);
+    assert!(
+        stdout.contains("IP ranges r11-ips (udp 3478-3481): 52.112.0.0/14"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("== co-management:"), "{stdout}");
+
     // The audit reads hosts only, and says so.
     let plain = render(&["plain"]);
     let list = dir.path().join("list.txt");
