@@ -140,6 +140,7 @@ pub(crate) fn build(
     let mut endpoints = Vec::new();
     let mut networks = Vec::new();
     let mut tenant = false;
+    let mut seen = std::collections::HashSet::new();
     for r in records.iter().filter(|r| wanted(&r.service_area)) {
         // Remarks of records `said` leaves out are not repeated.
         let before = remarks.len();
@@ -152,7 +153,24 @@ pub(crate) fn build(
                 text,
                 why,
             };
+            if !seen.insert(r.id) {
+                problems.push(format!(
+                    "{}:{line}: record {}: the id is given to another record already: each endpoint set has its own",
+                    file.display(),
+                    r.id
+                ));
+                break 'record;
+            }
             let feature = feature_id(&r.service_area);
+            if feature.is_empty() {
+                problems.push(format!(
+                    "{}:{line}: record {}: service area `{}` has no letter or digit to name a feature by",
+                    file.display(),
+                    r.id,
+                    r.service_area
+                ));
+                break 'record;
+            }
             if !features.contains_key(&feature) {
                 let title = match AREAS.iter().find(|(a, _)| *a == r.service_area) {
                     Some((_, title)) => (*title).to_owned(),
@@ -304,6 +322,11 @@ pub(crate) fn build(
     if !problems.is_empty() {
         return Err(ImportError::Records { problems });
     }
+    // A service area whose records gave nothing (no URL or range on a
+    // port egress takes: each said in a remark) is no feature.
+    features.retain(|id, _| {
+        endpoints.iter().any(|e| e.1 == *id) || networks.iter().any(|n| n.1 == *id)
+    });
     if endpoints.is_empty() && networks.is_empty() {
         return Err(ImportError::NoEndpoints {
             file: file.clone(),
@@ -328,21 +351,25 @@ pub(crate) fn build(
 /// A record's IP range (`20.190.128.0/18`, `2603:1006::/40`, or one
 /// address): checked as the catalog checks it, host bits included.
 fn address_range(text: &str) -> Result<(), String> {
-    let (addr, prefix) = text.split_once('/').unwrap_or((text, ""));
     let bad = || format!("`{text}` in ips is not an IP range like `20.190.128.0/18`");
-    let ip: std::net::IpAddr = addr.trim().parse().map_err(|_| bad())?;
+    // Written trimmed; nothing else is changed.
+    let (addr, prefix) = match text.trim().split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text.trim(), None),
+    };
+    let ip: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
     let (bits, max) = match ip {
         std::net::IpAddr::V4(v4) => (u128::from(u32::from(v4)) << 96, 32u32),
         std::net::IpAddr::V6(v6) => (u128::from(v6), 128),
     };
-    let prefix = if prefix.is_empty() {
-        max
-    } else {
-        prefix
+    let prefix = match prefix {
+        None => max,
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p
             .parse::<u32>()
             .ok()
             .filter(|p| *p <= max)
-            .ok_or_else(bad)?
+            .ok_or_else(bad)?,
+        Some(_) => return Err(bad()),
     };
     let host_mask = u128::MAX.checked_shr(prefix).unwrap_or(0);
     let host_mask = if max == 32 {
@@ -435,19 +462,18 @@ pub(crate) fn area_name(feature: &str) -> Option<&'static str> {
 }
 
 /// A service area's feature id: its name in lowercase (`SharePoint` →
-/// `sharepoint`, `MEM` → `mem`), other characters as `-`.
+/// `sharepoint`, `MEM` → `mem`), each run of other characters as one `-`;
+/// empty when the name has no letter or digit.
 pub fn feature_id(area: &str) -> String {
-    let id: String = area
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    id.trim_matches('-').to_owned()
+    let mut id = String::new();
+    for c in area.chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c.to_ascii_lowercase());
+        } else if !id.is_empty() && !id.ends_with('-') {
+            id.push('-');
+        }
+    }
+    id.trim_end_matches('-').to_owned()
 }
 
 /// The record's TCP ports (`80,443,1024-65535`): each port, and the ranges

@@ -483,9 +483,9 @@ fn record_id(text: &str) -> Option<u64> {
     text.strip_prefix("record ")?.parse().ok()
 }
 
-/// A version `YYYYMMDDNN` as a number.
+/// A version `YYYYMMDDNN` (its first eight digits a day) as a number.
 fn version(v: &str) -> Option<u64> {
-    (v.len() == 10 && v.bytes().all(|b| b.is_ascii_digit()))
+    (v.len() == 10 && v.bytes().all(|b| b.is_ascii_digit()) && date(v).is_some())
         .then(|| v.parse().ok())
         .flatten()
 }
@@ -493,12 +493,20 @@ fn version(v: &str) -> Option<u64> {
 /// `YYYYMMDD` (the web service's `effectiveDate`) as `YYYY-MM-DD`.
 fn date(d: &str) -> Option<String> {
     let d = d.get(..8)?;
-    let number = |r: std::ops::Range<usize>| d.get(r)?.parse::<u32>().ok();
-    let (month, day) = (number(4..6)?, number(6..8)?);
-    if !d.bytes().all(|b| b.is_ascii_digit())
-        || !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-    {
+    if !d.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number = |r: std::ops::Range<usize>| d[r].parse::<u32>().ok();
+    let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if year == 0 || !(1..=days).contains(&day) {
         return None;
     }
     Some(format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..8]))

@@ -114,6 +114,29 @@ fn the_web_service_through_an_authenticating_proxy_issue_23() {
     );
     assert!(!stdout.contains(MARKER) && !stderr.contains(MARKER));
 
+    // A wrong password: the proxy's refusal, named by phase; the password
+    // shows nowhere.
+    let wrong = format!("http://alice:{MARKER}x@127.0.0.1:{}", proxy.port);
+    let refused = fetch(
+        "m365:worldwide",
+        &out,
+        &ca_file,
+        &["--service-url", &service, "--proxy", &wrong],
+    );
+    let (stdout, stderr) = (text(&refused.stdout), text(&refused.stderr));
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot fetch {service}/version/Worldwide: proxy-auth: "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stdout.contains(MARKER) && !stderr.contains(MARKER),
+        "{stderr}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 2);
+
     // The same version again: only `/version` is asked, nothing written.
     let before = std::fs::metadata(&out).unwrap().modified().unwrap();
     let again = fetch("m365:worldwide", &out, &ca_file, &args);

@@ -10,6 +10,8 @@ mod firewall_rules;
 mod host_pattern;
 #[path = "../../../fuzz/checks/import_page.rs"]
 mod import_page;
+#[path = "../../../fuzz/checks/m365.rs"]
+mod m365;
 #[path = "../../../fuzz/checks/proxy_challenge.rs"]
 mod proxy_challenge;
 #[path = "../../../fuzz/checks/proxy_log.rs"]
@@ -76,4 +78,9 @@ fn squid_config_seeds() {
 #[test]
 fn firewall_rules_seeds() {
     replay("firewall_rules", firewall_rules::check);
+}
+
+#[test]
+fn m365_seeds() {
+    replay("m365", m365::check);
 }
