@@ -645,9 +645,8 @@ fn write(
             n += 1;
         }
         ids.insert(id.clone());
-        out.push_str("\n[[endpoint]]\n");
-        kv(&mut out, "id", &id);
-        kv(&mut out, "host", host);
+        // Ids and checked host patterns hold nothing TOML escapes.
+        let _ = write!(out, "\n[[endpoint]]\nid = \"{id}\"\nhost = \"{host}\"\n");
         let _ = writeln!(out, "features = [\"{feature}\"]");
         out.push_str(
             match (ports.contains(&80), ports.iter().any(|p| *p != 80)) {
