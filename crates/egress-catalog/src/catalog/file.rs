@@ -941,20 +941,7 @@ impl Checker {
             None => Probe::default(),
         };
         let versions = self.versions(raw.since_version, raw.until_version);
-        let source = raw.source.and_then(|s| {
-            let table = s.span();
-            let s = s.into_inner();
-            let page = self.problems.require(s.page, &table, "`source`", "page");
-            let line = self.problems.require(s.line, &table, "`source`", "line");
-            if let Some(page) = &page {
-                self.page_ref(page);
-            }
-            Some(SourceRef {
-                page: page?.into_inner(),
-                line: line?,
-                text: s.text,
-            })
-        });
+        let source = self.source(raw.source);
 
         Some(Endpoint {
             id: raw.id?.into_inner(),
@@ -1331,6 +1318,22 @@ impl Checker {
     }
 
     /// A feature with neither endpoints nor an external list says nothing.
+    /// An endpoint's or network's `source`: its page declared, its line.
+    fn source(&mut self, raw: Option<Spanned<RawSource>>) -> Option<SourceRef> {
+        let table = raw.as_ref()?.span();
+        let s = raw?.into_inner();
+        let page = self.problems.require(s.page, &table, "`source`", "page");
+        let line = self.problems.require(s.line, &table, "`source`", "line");
+        if let Some(page) = &page {
+            self.page_ref(page);
+        }
+        Some(SourceRef {
+            page: page?.into_inner(),
+            line: line?,
+            text: s.text,
+        })
+    }
+
     fn networks(&mut self, raw: Vec<Spanned<RawNetwork>>, endpoints: &[Endpoint]) -> Vec<Network> {
         let mut seen: BTreeSet<String> = endpoints.iter().map(|e| e.id.clone()).collect();
         let mut out = Vec::new();
@@ -1404,20 +1407,7 @@ impl Checker {
             );
             return None;
         }
-        let source = raw.source.and_then(|s| {
-            let table = s.span();
-            let s = s.into_inner();
-            let page = self.problems.require(s.page, &table, "`source`", "page");
-            let line = self.problems.require(s.line, &table, "`source`", "line");
-            if let Some(page) = &page {
-                self.page_ref(page);
-            }
-            Some(SourceRef {
-                page: page?.into_inner(),
-                line: line?,
-                text: s.text,
-            })
-        });
+        let source = self.source(raw.source);
         Some(Network {
             id: raw.id?.into_inner(),
             features: raw
