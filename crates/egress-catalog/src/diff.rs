@@ -6,11 +6,12 @@
 //! its scheme: an endpoint in two features, or with two schemes, is two
 //! identities. Everything else (ports, roles, cloud, paths, direction,
 //! version conditions, validity, notes) is an attribute whose change is a
-//! `change` record.
+//! `change` record. IP ranges (`[[network]]`) are compared by feature and
+//! address, their ports the attribute.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::catalog::{Catalog, Destination, Endpoint};
+use crate::catalog::{Catalog, Destination, Endpoint, PortRanges};
 
 /// An endpoint's identity.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -114,6 +115,97 @@ pub struct Diff {
     pub features_added: Vec<String>,
     pub features_removed: Vec<String>,
     pub changes: Vec<Change>,
+    /// IP ranges (`[[network]]`) added, removed, or on other ports, by
+    /// feature and address.
+    pub networks: Vec<NetworkChange>,
+}
+
+/// A change of an IP range: its identity is its feature and address; its
+/// ports (`tcp 80,443; udp 3478-3481`) are its attribute (compared with
+/// `ports`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkChange {
+    pub action: NetworkAction,
+    pub feature: String,
+    pub address: String,
+    /// The ports before (empty when added).
+    pub old: String,
+    /// The ports after (empty when removed).
+    pub new: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NetworkAction {
+    Removed,
+    Added,
+    Changed,
+}
+
+/// A catalog's IP ranges by (feature, address): their ports, merged.
+fn network_index(
+    catalog: &Catalog,
+    feature_selected: &dyn Fn(&str) -> bool,
+) -> BTreeMap<(String, String), String> {
+    let mut ports: BTreeMap<(String, String), (PortRanges, PortRanges)> = BTreeMap::new();
+    for n in &catalog.networks {
+        for f in n.features.iter().filter(|f| feature_selected(f)) {
+            for a in &n.addresses {
+                let entry = ports.entry((f.clone(), a.to_string())).or_default();
+                entry.0 = entry.0.union(&n.tcp_ports);
+                entry.1 = entry.1.union(&n.udp_ports);
+            }
+        }
+    }
+    ports
+        .into_iter()
+        .map(|(key, (tcp, udp))| {
+            let mut shown = Vec::new();
+            if !tcp.is_empty() {
+                shown.push(format!("tcp {tcp}"));
+            }
+            if !udp.is_empty() {
+                shown.push(format!("udp {udp}"));
+            }
+            (key, shown.join("; "))
+        })
+        .collect()
+}
+
+fn network_changes(
+    old: &Catalog,
+    new: &Catalog,
+    feature_selected: &dyn Fn(&str) -> bool,
+    ports_compared: bool,
+) -> Vec<NetworkChange> {
+    let (a, b) = (
+        network_index(old, feature_selected),
+        network_index(new, feature_selected),
+    );
+    let change =
+        |action, (feature, address): &(String, String), old: &str, new: &str| NetworkChange {
+            action,
+            feature: feature.clone(),
+            address: address.clone(),
+            old: old.to_owned(),
+            new: new.to_owned(),
+        };
+    let mut out = Vec::new();
+    for (key, ports) in &a {
+        match b.get(key) {
+            None => out.push(change(NetworkAction::Removed, key, ports, "")),
+            Some(other) if ports_compared && other != ports => {
+                out.push(change(NetworkAction::Changed, key, ports, other));
+            }
+            Some(_) => {}
+        }
+    }
+    for (key, ports) in &b {
+        if !a.contains_key(key) {
+            out.push(change(NetworkAction::Added, key, "", ports));
+        }
+    }
+    out.sort_by(|x, y| (&x.feature, x.action, &x.address).cmp(&(&y.feature, y.action, &y.address)));
+    out
 }
 
 impl Diff {
@@ -121,6 +213,7 @@ impl Diff {
         self.features_added.is_empty()
             && self.features_removed.is_empty()
             && self.changes.is_empty()
+            && self.networks.is_empty()
     }
 }
 
@@ -277,5 +370,11 @@ pub fn diff(
             .map(|s| s.to_string())
             .collect(),
         changes,
+        networks: network_changes(
+            old,
+            new,
+            feature_selected,
+            options.compared.contains(&Attribute::Ports),
+        ),
     }
 }

@@ -787,6 +787,20 @@ pub struct DiffDoc<'a> {
     pub features_added: &'a [String],
     pub features_removed: &'a [String],
     pub changes: Vec<ChangeDoc<'a>>,
+    /// IP ranges added, removed or on other ports, when any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<NetworkChangeDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NetworkChangeDoc<'a> {
+    pub action: &'static str,
+    pub feature: &'a str,
+    pub address: &'a str,
+    /// The ports before and after (`tcp 80,443; udp 3478-3481`); empty on
+    /// the side where the range is not.
+    pub old: &'a str,
+    pub new: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -856,6 +870,21 @@ impl<'a> DiffDoc<'a> {
                         ports: Vec::new(),
                         roles: Vec::new(),
                     },
+                })
+                .collect(),
+            networks: d
+                .networks
+                .iter()
+                .map(|n| NetworkChangeDoc {
+                    action: match n.action {
+                        crate::diff::NetworkAction::Added => "add",
+                        crate::diff::NetworkAction::Removed => "remove",
+                        crate::diff::NetworkAction::Changed => "change",
+                    },
+                    feature: &n.feature,
+                    address: &n.address,
+                    old: &n.old,
+                    new: &n.new,
                 })
                 .collect(),
         }

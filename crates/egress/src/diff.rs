@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use anyhow::bail;
-use egress_catalog::diff::{Attribute, Attributes, Change, Diff, Options, diff};
+use egress_catalog::diff::{Attribute, Attributes, Change, Diff, NetworkAction, Options, diff};
 use egress_catalog::wire::DiffDoc;
 use egress_catalog::{Catalog, embedded, plan};
 
@@ -247,15 +247,60 @@ fn table(
             }
         }
     }
+    if !d.networks.is_empty() {
+        let _ = writeln!(out, "\n{h2}IP ranges");
+        if markdown {
+            out.push('\n');
+        }
+        let (added, removed, changed) = if markdown {
+            ("added", "removed", "changed")
+        } else {
+            ("+", "-", "~")
+        };
+        for n in &d.networks {
+            let _ = match n.action {
+                NetworkAction::Added => {
+                    writeln!(
+                        out,
+                        "{bullet}{added} {} ({}): {}",
+                        n.address, n.feature, n.new
+                    )
+                }
+                NetworkAction::Removed => {
+                    writeln!(
+                        out,
+                        "{bullet}{removed} {} ({}): {}",
+                        n.address, n.feature, n.old
+                    )
+                }
+                NetworkAction::Changed => writeln!(
+                    out,
+                    "{bullet}{changed} {} ({}): ports {} -> {}",
+                    n.address, n.feature, n.old, n.new
+                ),
+            };
+        }
+    }
     let counts = |f: fn(&Change) -> bool| d.changes.iter().filter(|c| f(c)).count();
     let _ = writeln!(
         out,
-        "\n{} added, {} removed, {} changed; {} features added, {} removed.",
+        "\n{} added, {} removed, {} changed; {} features added, {} removed.{}",
         counts(|c| matches!(c, Change::Added(..))),
         counts(|c| matches!(c, Change::Removed(..))),
         counts(|c| matches!(c, Change::Changed(..))),
         d.features_added.len(),
-        d.features_removed.len()
+        d.features_removed.len(),
+        if d.networks.is_empty() {
+            String::new()
+        } else {
+            let n = |a: NetworkAction| d.networks.iter().filter(|x| x.action == a).count();
+            format!(
+                " IP ranges: {} added, {} removed, {} changed.",
+                n(NetworkAction::Added),
+                n(NetworkAction::Removed),
+                n(NetworkAction::Changed)
+            )
+        }
     );
     out
 }

@@ -460,6 +460,48 @@ fn changes_apply_to_the_imported_catalog_issue_23() {
         .collect();
     assert_eq!(schemes, ["http", "https"]);
 
+    // `catalog diff` shows the ranges too.
+    let diff = egress(&[
+        "catalog",
+        "diff",
+        base.to_str().unwrap(),
+        newer.to_str().unwrap(),
+    ]);
+    let stdout = text(&diff.stdout);
+    assert_eq!(
+        diff.status.code(),
+        Some(1),
+        "{stdout}{}",
+        text(&diff.stderr)
+    );
+    assert!(stdout.contains("\n== IP ranges\n"), "{stdout}");
+    assert!(
+        stdout.contains("  + 20.190.0.0/16 (mem): tcp 80,443"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  - 13.107.136.0/22 (sharepoint): tcp 80,443"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("IP ranges: 1 added, 1 removed, 0 changed."),
+        "{stdout}"
+    );
+    let json = egress(&[
+        "catalog",
+        "diff",
+        base.to_str().unwrap(),
+        newer.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        doc["networks"][0],
+        serde_json::json!({"action": "add", "feature": "mem", "address": "20.190.0.0/16", "old": "", "new": "tcp 80,443"}),
+        "{doc}"
+    );
+
     // Applying the same answer again: nothing newer, the same catalog.
     let again = d.join("m365-again.toml");
     let out = apply(&newer, &again, "tests/fixtures/m365-changes.json");
