@@ -35,8 +35,9 @@ impl<T> From<Spanned<T>> for Located<T> {
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub file: SourceFile,
-    /// A catalog file, as written (relative to the profile's folder).
-    pub catalog: Option<Located<String>>,
+    /// The catalogs, as written: files relative to the profile's folder,
+    /// or an embedded catalog's id; more than one are composed.
+    pub catalog: Vec<Located<String>>,
     pub revision: Option<Located<String>>,
     pub cloud: Option<Cloud>,
     pub version: Option<u32>,
@@ -202,7 +203,7 @@ pub struct Server {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProfile {
-    catalog: Option<Spanned<String>>,
+    catalog: Option<Spanned<RawCatalogs>>,
     revision: Option<Spanned<String>>,
     cloud: Option<RawCloud>,
     version: Option<Spanned<u32>>,
@@ -279,6 +280,39 @@ impl<'de> Deserialize<'de> for RawFeatures {
                     ids.push(id);
                 }
                 Ok(RawFeatures::List(ids))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// `catalog = "m365.toml"`, or a list to compose:
+/// `catalog = ["configmgr", "m365.toml"]`.
+enum RawCatalogs {
+    One(String),
+    List(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawCatalogs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawCatalogs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a catalog (a file or an embedded catalog's id) or a list of them")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawCatalogs, E> {
+                Ok(RawCatalogs::One(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawCatalogs, A::Error> {
+                let mut all = Vec::new();
+                while let Some(c) = seq.next_element()? {
+                    all.push(c);
+                }
+                Ok(RawCatalogs::List(all))
             }
         }
         deserializer.deserialize_any(Visitor)
@@ -490,7 +524,16 @@ pub fn load(original: &SourceFile) -> Result<Profile, FileProblems> {
     }
     let profile = Profile {
         file: file.clone(),
-        catalog: raw.catalog.map(Located::from),
+        catalog: match raw.catalog {
+            None => Vec::new(),
+            Some(c) => {
+                let span = c.span();
+                match c.into_inner() {
+                    RawCatalogs::One(value) => vec![Located { value, span }],
+                    RawCatalogs::List(all) => all.into_iter().map(Located::from).collect(),
+                }
+            }
+        },
         revision: raw.revision.map(Located::from),
         cloud: raw.cloud.map(|c| match c {
             RawCloud::Public => Cloud::Public,
@@ -624,8 +667,9 @@ impl Profile {
         let mut problems = Problems::of_format("docs/profile-format.md");
         let feature_ids: Vec<&str> = catalog.features.iter().map(|f| f.id.as_str()).collect();
         let role_ids: Vec<&str> = catalog.roles.iter().map(|r| r.id.as_str()).collect();
+        // `catalog:feature` names a composed catalog's feature.
         for f in self.features.iter().flatten() {
-            if !feature_ids.contains(&f.value.as_str()) {
+            if catalog.feature_id(&f.value).is_none() {
                 problems.push(unknown(
                     "feature",
                     f,
@@ -635,7 +679,7 @@ impl Profile {
             }
         }
         for f in &self.exclude_features {
-            if !feature_ids.contains(&f.value.as_str()) {
+            if catalog.feature_id(&f.value).is_none() {
                 problems.push(unknown(
                     "feature",
                     f,

@@ -121,21 +121,33 @@ pub fn load(source: &Source) -> anyhow::Result<Loaded> {
 
     // A catalog path in the profile is relative to the profile's folder;
     // `--catalog` (NAME or FILE, repeatable) wins over it.
-    let specs: Vec<(Spec, Option<&egress_catalog::profile::Located<String>>)> = match profile
-        .as_ref()
-        .and_then(|p| p.catalog.as_ref())
-    {
-        _ if !source.catalog.is_empty() => source.catalog.iter().map(|c| (spec(c), None)).collect(),
-        Some(relative) => {
+    let in_profile_list: &[egress_catalog::profile::Located<String>] =
+        profile.as_ref().map_or(&[], |p| &p.catalog);
+    let specs: Vec<(Spec, Option<&egress_catalog::profile::Located<String>>)> =
+        if !source.catalog.is_empty() {
+            source.catalog.iter().map(|c| (spec(c), None)).collect()
+        } else if !in_profile_list.is_empty() {
             let base = source
                 .profile
                 .as_deref()
                 .and_then(Path::parent)
                 .unwrap_or(Path::new(""));
-            vec![(Spec::File(base.join(&relative.value)), Some(relative))]
-        }
-        None => vec![(Spec::Embedded, None)],
-    };
+            in_profile_list
+                .iter()
+                .map(|relative| {
+                    let path = base.join(&relative.value);
+                    // An embedded catalog's id, unless a file of that name
+                    // is there.
+                    let spec = match spec(&relative.value) {
+                        Spec::Embedded if !path.exists() => Spec::Embedded,
+                        _ => Spec::File(path),
+                    };
+                    (spec, Some(relative))
+                })
+                .collect()
+        } else {
+            vec![(Spec::Embedded, None)]
+        };
     let alone = specs.len() == 1;
     let mut catalogs = Vec::new();
     let mut origins = Vec::new();
@@ -349,7 +361,7 @@ pub fn request(loaded: &Loaded, select: &Select, cloud_arg: Option<CloudArg>) ->
     } else {
         profile
             .and_then(|p| p.features.as_ref())
-            .map(|fs| fs.iter().map(|f| f.value.clone()).collect())
+            .map(|fs| fs.iter().map(|f| id(&f.value)).collect())
     };
     let roles = if !select.roles.is_empty() {
         select.roles.clone()
@@ -385,7 +397,7 @@ pub fn request(loaded: &Loaded, select: &Select, cloud_arg: Option<CloudArg>) ->
                 .chain(
                     profile
                         .iter()
-                        .flat_map(|p| p.exclude_features.iter().map(|f| f.value.clone())),
+                        .flat_map(|p| p.exclude_features.iter().map(|f| id(&f.value))),
                 )
                 .collect(),
             endpoints: profile

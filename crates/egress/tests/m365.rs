@@ -270,6 +270,29 @@ fn composed_catalogs_expand_the_intune_link_issue_23() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown feature `m365:nope` in --feature"));
+    // The same from a profile: `catalog` as a list, `features` by
+    // `catalog:feature`.
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
+    std::fs::copy(&fixture, dir.path().join("m365.json")).unwrap();
+    let site = dir.path().join("site.toml");
+    std::fs::write(
+        &site,
+        "catalog = [\"configmgr\", \"m365.json\"]\nfeatures = [\"m365:mem\"]\n",
+    )
+    .unwrap();
+    let out = egress(&[
+        "plan",
+        "--profile",
+        site.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let from_profile: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(from_profile["features"], serde_json::json!(["mem"]));
+    assert_eq!(from_profile["catalog"]["composed"][0]["id"], "m365");
+    assert_eq!(from_profile["rows"], mem["rows"]);
     let table = egress(&[
         "plan",
         "--feature",
