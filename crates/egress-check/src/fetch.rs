@@ -65,7 +65,7 @@ pub async fn fetch_via(
             }
             Hop::Proxy(proxy) => {
                 config.proxy = Some(proxy.clone());
-                proxied(url, &target, &config).await
+                proxied(&target, &config).await
             }
             Hop::Unsupported(what) => Err((
                 Phase::Proxy,
@@ -143,12 +143,9 @@ async fn direct(target: &ProbeTarget, config: &Config) -> Result<Fetched, (Phase
 }
 
 /// The GET through `config.proxy`: TLS inside a CONNECT tunnel, or plain
-/// HTTP in absolute form.
-async fn proxied(
-    url: &str,
-    target: &ProbeTarget,
-    config: &Config,
-) -> Result<Fetched, (Phase, Failure)> {
+/// HTTP in absolute form. The request names the target from its host,
+/// port and path: user information in the URL goes nowhere.
+async fn proxied(target: &ProbeTarget, config: &Config) -> Result<Fetched, (Phase, Failure)> {
     let parent = |e: crate::ParentFailure| (e.phase, Failure::Internal(e.reason));
     if target.tls {
         let tunnel = crate::tunnel_via_parent(&target.host, target.port, config)
@@ -159,13 +156,15 @@ async fn proxied(
             crate::tls(target, config, &mut record, tunnel, &mut Vec::new(), true).await?;
         return get(target, stream, config).await;
     }
+    let host = host_header(target);
+    let uri = format!("http://{host}{}", target.path);
     let mut headers = hyper::HeaderMap::new();
     headers.insert(
         hyper::header::HOST,
-        host_header(target).parse().map_err(|_| {
+        host.parse().map_err(|_| {
             (
                 Phase::Internal,
-                Failure::Internal(format!("`{url}`: not a host name")),
+                Failure::Internal(format!("`{host}` is not a host name")),
             )
         })?,
     );
@@ -176,7 +175,7 @@ async fn proxied(
     let start = Instant::now();
     let exchange = async {
         let response =
-            crate::forward_via_parent(hyper::Method::GET, url, &headers, Bytes::new(), config)
+            crate::forward_via_parent(hyper::Method::GET, &uri, &headers, Bytes::new(), config)
                 .await
                 .map_err(parent)?;
         answer(response)

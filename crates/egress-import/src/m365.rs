@@ -91,8 +91,48 @@ const AREAS: [(&str, &str); 5] = [
 ];
 
 /// The catalog note that records a selection of service areas, which
-/// `/changes` keeps.
-pub(crate) const AREAS_NOTE: &str = "Imported for the service areas: ";
+/// `/changes` and `catalog fetch` keep.
+const AREAS_NOTE: &str = "Imported for the service areas: ";
+
+/// The service areas a catalog the importer wrote was limited to (its
+/// note), as given; empty when it holds them all.
+pub fn selected_areas(notes: &[String]) -> Vec<String> {
+    notes
+        .iter()
+        .find_map(|n| n.strip_prefix(AREAS_NOTE))
+        .map(|areas| areas.split(", ").map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// The day a web service version `YYYYMMDDNN` names (`2026120100` →
+/// `2026-12-01`); `None` when it is not a version.
+pub fn version_day(version: &str) -> Option<String> {
+    (version.len() == 10 && version.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| day(version))
+        .flatten()
+}
+
+/// `YYYYMMDD` (the web service's `effectiveDate`) as `YYYY-MM-DD`.
+pub(crate) fn day(d: &str) -> Option<String> {
+    let d = d.get(..8)?;
+    if !d.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number = |r: std::ops::Range<usize>| d[r].parse::<u32>().ok();
+    let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if year == 0 || !(1..=days).contains(&day) {
+        return None;
+    }
+    Some(format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..8]))
+}
 
 const CATEGORIES: [&str; 3] = ["Optimize", "Allow", "Default"];
 

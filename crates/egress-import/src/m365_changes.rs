@@ -16,7 +16,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::m365::{AREAS_NOTE, Instance, M365Request, Record, build, record_lines};
+use crate::m365::{
+    Instance, M365Request, Record, build, day, record_lines, selected_areas, version_day,
+};
 use crate::{Import, ImportError, Remark, RemarkKind};
 
 /// What to apply.
@@ -93,10 +95,17 @@ struct Written {
 
 #[derive(Debug, Deserialize)]
 struct WrittenNetwork {
-    features: Vec<String>,
     addresses: Vec<String>,
     tcp_ports: Option<String>,
     udp_ports: Option<String>,
+    #[serde(flatten)]
+    common: WrittenCommon,
+}
+
+/// What endpoints and networks both carry of their record.
+#[derive(Debug, Deserialize)]
+struct WrittenCommon {
+    features: Vec<String>,
     required: Option<bool>,
     #[serde(default)]
     attributes: BTreeMap<String, String>,
@@ -127,15 +136,10 @@ struct WrittenFeature {
 #[derive(Debug, Deserialize)]
 struct WrittenEndpoint {
     host: String,
-    features: Vec<String>,
     #[serde(default)]
     ports: Vec<u16>,
-    required: Option<bool>,
-    #[serde(default)]
-    attributes: BTreeMap<String, String>,
-    #[serde(default)]
-    notes: Vec<String>,
-    source: Option<WrittenSource>,
+    #[serde(flatten)]
+    common: WrittenCommon,
 }
 
 #[derive(Debug, Deserialize)]
@@ -201,21 +205,15 @@ pub fn apply(bytes: &[u8], request: &ChangesRequest<'_>) -> Result<Import, Impor
     let mut lines: HashMap<u64, u32> = written
         .endpoint
         .iter()
-        .map(|e| &e.source)
-        .chain(written.network.iter().map(|n| &n.source))
+        .map(|e| &e.common.source)
+        .chain(written.network.iter().map(|n| &n.common.source))
         .filter_map(|s| {
             let s = s.as_ref()?;
             Some((record_id(s.text.as_deref()?)?, s.line?))
         })
         .collect();
 
-    let kept: Vec<String> = written
-        .catalog
-        .notes
-        .iter()
-        .find_map(|n| n.strip_prefix(AREAS_NOTE))
-        .map(|areas| areas.split(", ").map(str::to_owned).collect())
-        .unwrap_or_default();
+    let kept = selected_areas(&written.catalog.notes);
     let change_lines = record_lines(&text);
     let mut remarks = Vec::new();
     let mut problems = Vec::new();
@@ -336,7 +334,7 @@ pub fn apply(bytes: &[u8], request: &ChangesRequest<'_>) -> Result<Import, Impor
                 .retain(|ip| !r.ips.iter().any(|x| x.eq_ignore_ascii_case(ip)));
         }
         if let Some(a) = &c.add {
-            let effective = a.effective_date.as_deref().and_then(date);
+            let effective = a.effective_date.as_deref().and_then(day);
             for url in &a.urls {
                 if !record.urls.iter().any(|u| u.eq_ignore_ascii_case(url)) {
                     record.urls.push(url.clone());
@@ -372,7 +370,7 @@ pub fn apply(bytes: &[u8], request: &ChangesRequest<'_>) -> Result<Import, Impor
             ),
         },
     );
-    let describes = date(&newest[..8]).unwrap_or_default();
+    let describes = version_day(&newest).unwrap_or_default();
     let build_request = M365Request {
         file: request.file,
         instance,
@@ -408,74 +406,68 @@ pub fn apply(bytes: &[u8], request: &ChangesRequest<'_>) -> Result<Import, Impor
 
 /// The records the catalog was imported from, as far as it holds them.
 fn rebuild(written: &Written) -> Result<Vec<Record>, String> {
-    let title = |id: &str| {
-        written
-            .feature
-            .iter()
-            .find(|f| f.id == id)
-            .map(|f| f.title.clone())
-    };
     let mut records: BTreeMap<u64, Record> = BTreeMap::new();
     for e in &written.endpoint {
-        let id = e
-            .source
-            .as_ref()
-            .and_then(|s| record_id(s.text.as_deref()?))
-            .ok_or_else(|| {
-                format!(
-                    "endpoint `{}` names no web service record (`source.text = \"record N\"`)",
-                    e.host
-                )
-            })?;
-        let feature = e.features.first().cloned().unwrap_or_default();
-        let area = crate::m365::area_name(&feature).map_or_else(|| feature.clone(), str::to_owned);
-        let r = records.entry(id).or_insert_with(|| Record {
-            id,
-            service_area: area,
-            service_area_display_name: title(&feature),
-            ..Record::default()
-        });
+        let r = record(
+            &mut records,
+            written,
+            &e.common,
+            &format!("endpoint `{}`", e.host),
+        )?;
         let ports: Vec<String> = e.ports.iter().map(u16::to_string).collect();
         r.tcp_ports = Some(ports.join(","));
-        r.required = e.required.or(Some(true));
-        r.category = e.attributes.get("category").cloned();
-        r.express_route = e.attributes.get("express_route").map(|v| v == "true");
-        r.notes = e.notes.first().cloned();
         // The web service writes a tenant's name as `*`.
         let url = e.host.replace("<tenant>", "*");
-        if let Some(d) = e.attributes.get("effective_date") {
+        if let Some(d) = e.common.attributes.get("effective_date") {
             r.effective.insert(url.clone(), d.clone());
         }
         r.urls.push(url);
     }
-    // A record's IP ranges, on its ports as written (ranges too).
+    // A record's IP ranges, on its ports as written (ranges too, which its
+    // endpoints hold only port by port).
     for n in &written.network {
-        let id = n
-            .source
-            .as_ref()
-            .and_then(|s| record_id(s.text.as_deref()?))
-            .ok_or_else(|| {
-                "a network names no web service record (`source.text = \"record N\"`)".to_owned()
-            })?;
-        let feature = n.features.first().cloned().unwrap_or_default();
-        let area = crate::m365::area_name(&feature).map_or_else(|| feature.clone(), str::to_owned);
-        let r = records.entry(id).or_insert_with(|| Record {
-            id,
-            service_area: area,
-            service_area_display_name: title(&feature),
-            ..Record::default()
-        });
+        let r = record(&mut records, written, &n.common, "a network")?;
         r.ips.clone_from(&n.addresses);
         r.tcp_ports.clone_from(&n.tcp_ports);
         r.udp_ports.clone_from(&n.udp_ports);
-        r.required = n.required.or(Some(true));
-        r.category = n.attributes.get("category").cloned();
-        r.express_route = n.attributes.get("express_route").map(|v| v == "true");
-        if r.notes.is_none() {
-            r.notes = n.notes.first().cloned();
-        }
     }
     Ok(records.into_values().collect())
+}
+
+/// The record an endpoint or network (`what`) came from, with the values
+/// they share taken from it.
+fn record<'a>(
+    records: &'a mut BTreeMap<u64, Record>,
+    written: &Written,
+    c: &WrittenCommon,
+    what: &str,
+) -> Result<&'a mut Record, String> {
+    let id = c
+        .source
+        .as_ref()
+        .and_then(|s| record_id(s.text.as_deref()?))
+        .ok_or_else(|| {
+            format!("{what} names no web service record (`source.text = \"record N\"`)")
+        })?;
+    let feature = c.features.first().cloned().unwrap_or_default();
+    let r = records.entry(id).or_insert_with(|| Record {
+        id,
+        service_area: crate::m365::area_name(&feature)
+            .map_or_else(|| feature.clone(), str::to_owned),
+        service_area_display_name: written
+            .feature
+            .iter()
+            .find(|f| f.id == feature)
+            .map(|f| f.title.clone()),
+        ..Record::default()
+    });
+    r.required = c.required.or(Some(true));
+    r.category = c.attributes.get("category").cloned();
+    r.express_route = c.attributes.get("express_route").map(|v| v == "true");
+    if r.notes.is_none() {
+        r.notes = c.notes.first().cloned();
+    }
+    Ok(r)
 }
 
 /// `record N` → N.
@@ -483,31 +475,7 @@ fn record_id(text: &str) -> Option<u64> {
     text.strip_prefix("record ")?.parse().ok()
 }
 
-/// A version `YYYYMMDDNN` (its first eight digits a day) as a number.
+/// A version `YYYYMMDDNN` as a number.
 fn version(v: &str) -> Option<u64> {
-    (v.len() == 10 && v.bytes().all(|b| b.is_ascii_digit()) && date(v).is_some())
-        .then(|| v.parse().ok())
-        .flatten()
-}
-
-/// `YYYYMMDD` (the web service's `effectiveDate`) as `YYYY-MM-DD`.
-fn date(d: &str) -> Option<String> {
-    let d = d.get(..8)?;
-    if !d.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let number = |r: std::ops::Range<usize>| d[r].parse::<u32>().ok();
-    let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if year == 0 || !(1..=days).contains(&day) {
-        return None;
-    }
-    Some(format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..8]))
+    version_day(v).and_then(|_| v.parse().ok())
 }

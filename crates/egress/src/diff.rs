@@ -199,6 +199,13 @@ fn table(
     for f in &d.features_removed {
         let _ = writeln!(out, "{bullet}feature removed: {f}");
     }
+    // Tables mark a change with + - ~; markdown, whose bullets are `-`,
+    // says it in words.
+    let (added, removed, changed) = if markdown {
+        ("added", "removed", "changed")
+    } else {
+        ("+", "-", "~")
+    };
     let mut feature = "";
     for c in &d.changes {
         let id = match c {
@@ -211,13 +218,6 @@ fn table(
                 out.push('\n');
             }
         }
-        // Tables mark a change with + - ~; markdown, whose bullets are
-        // `-`, says it in words.
-        let (added, removed, changed) = if markdown {
-            ("added", "removed", "changed")
-        } else {
-            ("+", "-", "~")
-        };
         let tick = if markdown { "`" } else { "" };
         match c {
             Change::Added(id, a) | Change::Removed(id, a) => {
@@ -252,11 +252,6 @@ fn table(
         if markdown {
             out.push('\n');
         }
-        let (added, removed, changed) = if markdown {
-            ("added", "removed", "changed")
-        } else {
-            ("+", "-", "~")
-        };
         for n in &d.networks {
             let _ = match n.action {
                 NetworkAction::Added => {

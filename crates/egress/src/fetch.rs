@@ -217,7 +217,7 @@ fn m365(
     };
     let version_shown = format!("{service}/version/{name}");
     let answer = fetcher.get(&with_id(&format!("/version/{name}"))?, &version_shown)?;
-    let latest = latest_version(&answer.text)
+    let (latest, describes) = latest_version(&answer.text)
         .with_context(|| format!("{version_shown}: not the web service's version answer"))?;
     let endpoints_shown = format!("{service}/endpoints/{name}");
     let same_instance = |c: &Catalog| {
@@ -227,19 +227,19 @@ fn m365(
                 .is_some_and(|u| u.ends_with(&format!("/endpoints/{name}")))
         })
     };
+    // The selection of service areas the file was imported with (none:
+    // all), compared as feature ids.
+    let ids = |areas: &[String]| {
+        let mut ids: Vec<String> = areas
+            .iter()
+            .map(|a| egress_import::m365::feature_id(a))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
     let same_areas = |c: &Catalog| {
-        args.service_areas.is_empty() || {
-            let mut wanted: Vec<String> = args
-                .service_areas
-                .iter()
-                .map(|a| egress_import::m365::feature_id(a))
-                .collect();
-            let mut have: Vec<String> = c.features.iter().map(|f| f.id.clone()).collect();
-            wanted.sort();
-            wanted.dedup();
-            have.sort();
-            wanted == have
-        }
+        ids(&egress_import::m365::selected_areas(&c.meta.notes)) == ids(&args.service_areas)
     };
     if !args.force
         && let Some(c) = previous
@@ -255,10 +255,6 @@ fn m365(
         return Ok(None);
     }
     let answer = fetcher.get(&with_id(&format!("/endpoints/{name}"))?, &endpoints_shown)?;
-    let describes = jiff::civil::Date::strptime("%Y%m%d", &latest[..8]).map_or_else(
-        |_| jiff::ZonedDateTime::now().date().to_string(),
-        |d| d.to_string(),
-    );
     let file = PathBuf::from(&endpoints_shown);
     let request = egress_import::m365::M365Request {
         file: &file,
@@ -272,18 +268,18 @@ fn m365(
 }
 
 /// `latest` of the `/version/{instance}` answer (`{"instance":
-/// "Worldwide", "latest": "2026110100"}`): ten digits, `YYYYMMDDNN`.
-fn latest_version(text: &str) -> anyhow::Result<String> {
+/// "Worldwide", "latest": "2026110100"}`), and the day it names.
+fn latest_version(text: &str) -> anyhow::Result<(String, String)> {
     #[derive(serde::Deserialize)]
     struct Version {
         latest: String,
     }
     let v: Version = serde_json::from_str(text)
         .map_err(|e| anyhow::anyhow!("line {}, column {}: {e}", e.line(), e.column()))?;
-    if v.latest.len() != 10 || !v.latest.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("`latest` is `{}`, not a version YYYYMMDDNN", v.latest);
+    match egress_import::m365::version_day(&v.latest) {
+        Some(day) => Ok((v.latest, day)),
+        None => bail!("`latest` is `{}`, not a version YYYYMMDDNN", v.latest),
     }
-    Ok(v.latest)
 }
 
 /// A docs page's Markdown and its includes (fetched relative to it), as

@@ -198,6 +198,23 @@ fn the_web_service_through_an_authenticating_proxy_issue_23() {
     assert!(stdout.contains("2026120100"), "{stdout}");
     let written = std::fs::read_to_string(&out).unwrap();
     assert!(written.contains("revision = \"2026120100\""), "{written}");
+
+    // The file holds only MEM: asking for every area is not the same file,
+    // so the same version is fetched again.
+    let all = fetch(
+        "m365:worldwide",
+        &out,
+        &ca_file,
+        &["--service-url", &service2, "--proxy", &proxy_url],
+    );
+    let stderr = text(&all.stderr);
+    assert_eq!(all.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("nothing fetched"), "{stderr}");
+    assert!(
+        text(&all.stdout).contains("feature added: exchange"),
+        "{}",
+        text(&all.stdout)
+    );
 }
 
 #[test]
@@ -393,6 +410,30 @@ fn a_docs_page_with_its_includes_issue_23() {
         "{}",
         text(&valid.stdout)
     );
+
+    // Plain HTTP through a proxy (absolute-form requests), the URL with
+    // user information: the proxy sees the page and its includes, never
+    // the password.
+    let plain = egress_test_support::origin::files_origin("127.0.0.1:0", &served);
+    let proxy = tinyproxy("", None);
+    let url = format!(
+        "http://reader:{MARKER}@127.0.0.1:{plain}/docs/core/plan-design/network/internet-endpoints.md"
+    );
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
+    let run = fetch(&url, &out, &ca_file, &["--proxy", &proxy_url]);
+    let (stdout, stderr) = (text(&run.stdout), text(&run.stderr));
+    assert_eq!(run.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("(before) -> "), "{stdout}");
+    let log = std::fs::read_to_string(proxy.dir.path().join("tinyproxy.log")).unwrap();
+    assert!(
+        log.contains(&format!(
+            "GET http://127.0.0.1:{plain}/docs/core/plan-design/network/includes/"
+        )),
+        "{log}"
+    );
+    for shown in [&stdout, &stderr, &log] {
+        assert!(!shown.contains(MARKER), "{shown}");
+    }
 
     // An include that is missing: the include's URL and status, exit 2.
     let (ca, port, _) = https_files_origin(&["localhost"], &served[..1]);
