@@ -9,7 +9,7 @@ use egress_pattern::PatternKind;
 use egress_catalog::plan::Plan;
 
 use crate::{
-    Body, EdlType, Entries, Loss, LossKind, Options, Unique, hosts_left_out, paths_not_enforceable,
+    Body, Entries, Loss, LossKind, Options, Unique, hosts_left_out, paths_not_enforceable,
     ports_not_expressible,
 };
 
@@ -52,18 +52,17 @@ pub(crate) fn render_ip(
     Body::Bare(text)
 }
 
-pub(crate) fn render(entries: &Entries<'_>, edl: EdlType, losses: &mut Vec<Loss>) -> Body<'static> {
+/// A domain list, or (`url`) a URL list, of the plan's hosts.
+pub(crate) fn render(entries: &Entries<'_>, url: bool, losses: &mut Vec<Loss>) -> Body<'static> {
     ports_not_expressible("an external dynamic list", &entries.ports(), losses);
     // A domain list never sees paths; a URL list sees them for plain HTTP
     // (and for HTTPS only with decryption, which egress does not assume).
-    paths_not_enforceable(&entries.list, edl == EdlType::Url, losses);
+    paths_not_enforceable(&entries.list, url, losses);
     let mut lines = Unique::default();
     for e in &entries.list {
         let host = match e.kind() {
-            PatternKind::Exact(h) => match edl {
-                EdlType::Domain => format!("^{h}"),
-                EdlType::Url | EdlType::Ip => h.to_owned(),
-            },
+            PatternKind::Exact(h) if url => h.to_owned(),
+            PatternKind::Exact(h) => format!("^{h}"),
             PatternKind::Subdomains { suffix } => format!("*.{suffix}"),
             PatternKind::InLabel { parent, .. } => {
                 losses.push(Loss {
@@ -75,11 +74,11 @@ pub(crate) fn render(entries: &Entries<'_>, edl: EdlType, losses: &mut Vec<Loss>
             }
             PatternKind::Ip(ip) => ip.to_string(),
         };
-        match edl {
-            EdlType::Domain => lines.push(host),
+        match url {
+            false => lines.push(host),
             // A trailing slash ends the host, so that `example.com/` does
             // not also match `example.com.evil.test`.
-            EdlType::Url | EdlType::Ip => match e.path().filter(|_| !e.https()) {
+            true => match e.path().filter(|_| !e.https()) {
                 Some(path) => lines.push(format!("{host}{path}")),
                 None => lines.push(format!("{host}/")),
             },

@@ -249,7 +249,7 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
         Target::PanEdl if options.edl_type == EdlType::Ip => {
             edl::render_ip(plan, &entries, options, &mut losses)
         }
-        Target::PanEdl => edl::render(&entries, options.edl_type, &mut losses),
+        Target::PanEdl => edl::render(&entries, options.edl_type == EdlType::Url, &mut losses),
         Target::AzureFirewall => azure::render(plan, &entries, options, &mut losses),
         Target::AwsNetworkFirewall if options.aws_rules == AwsRules::FiveTuple => {
             aws::render_five_tuple(plan, &entries, options, &mut losses)
@@ -258,19 +258,24 @@ pub fn render(target: Target, plan: &Plan, options: &Options) -> Rendered {
         Target::Plain => plain::render(&entries, &mut losses),
         Target::FirewallRules => rules::render(plan, &entries, options, &mut losses),
     };
-    // A list of hosts cannot hold the plan's IP ranges.
-    let takes_networks = matches!(target, Target::AzureFirewall | Target::FirewallRules)
-        || (target == Target::PanEdl && options.edl_type == EdlType::Ip)
+    // What the list holds: the plan's hosts, its IP ranges (internet
+    // rows), or both; a list of hosts cannot hold the ranges.
+    let addresses_only = (target == Target::PanEdl && options.edl_type == EdlType::Ip)
         || (target == Target::AwsNetworkFirewall && options.aws_rules == AwsRules::FiveTuple);
+    let takes_networks =
+        addresses_only || matches!(target, Target::AzureFirewall | Target::FirewallRules);
     if !takes_networks && !options.intranet {
         networks_left_out(plan, &mut losses);
     }
-    let rows = entries.list.len()
-        + if takes_networks && !options.intranet {
-            plan.networks.len()
-        } else {
-            0
-        };
+    let rows = if addresses_only {
+        0
+    } else {
+        entries.list.len()
+    } + if takes_networks && !options.intranet {
+        plan.networks.len()
+    } else {
+        0
+    };
     let losses = ordered(losses);
     let text = match body {
         Body::Commented { text, .. } if options.no_header => text,

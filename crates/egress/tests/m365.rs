@@ -646,8 +646,15 @@ fn ip_ranges_render_where_a_target_takes_addresses_issue_23() {
                     .contains("are not in a list of hosts: render them with pan-edl --edl-type ip"),
             "{target:?}: {stderr}"
         );
-        let strict = render(&[target, &["--strict", "kinds"]].concat());
-        assert_ne!(strict.status.code(), Some(0), "{target:?}");
+        // `--strict=kinds` refuses exactly that loss.
+        let strict = render(&[target, &["--strict=kinds"]].concat());
+        let stderr = text(&strict.stderr);
+        assert_eq!(strict.status.code(), Some(1), "{target:?}: {stderr}");
+        assert!(
+            stderr.contains("--strict=kinds: 1 loss(es) of precision"),
+            "{target:?}: {stderr}"
+        );
+        assert!(strict.stdout.is_empty(), "{target:?}");
     }
 
     let aws = render(&["aws-network-firewall", "--aws-rules", "5-tuple"]);
