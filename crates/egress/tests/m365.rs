@@ -630,6 +630,16 @@ fn ip_ranges_render_where_a_target_takes_addresses_issue_23() {
         "{stderr}"
     );
 
+    // The ConfigMgr catalog has no ranges: its IP list is empty, and says so.
+    let empty = egress(&["render", "pan-edl", "--edl-type", "ip"]);
+    assert_eq!(empty.status.code(), Some(0));
+    assert!(empty.stdout.is_empty());
+    assert!(
+        text(&empty.stderr).contains("warning: the list is empty"),
+        "{}",
+        text(&empty.stderr)
+    );
+
     for target in [
         &["squid"][..],
         &["pac"],
