@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::{Context as _, bail};
-use egress_catalog::{Catalog, SourceFile, catalog};
+use egress_catalog::Catalog;
 use egress_check::ProbeTarget;
 use egress_check::settings::Route;
 use egress_import::m365::Instance;
@@ -77,7 +77,7 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<Exit> {
         );
     }
     let previous = previous.and_then(Result::ok);
-    let text = match source {
+    let (text, new) = match source {
         Source::M365(instance) => {
             let service = first.as_str().trim_end_matches('/');
             match m365(args, &fetcher, service, instance, previous.as_ref())? {
@@ -88,8 +88,6 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<Exit> {
         Source::Page(url) => page(args, &fetcher, &url)?,
     };
     let name = args.output.display().to_string();
-    let new = catalog::load(&SourceFile::new(name.clone(), text.clone()))
-        .map_err(crate::context::InputError)?;
     let against = match (&args.against, previous) {
         (Some(spec), _) => Some((spec.clone(), crate::diff::load(spec)?)),
         (None, Some(p)) => Some((format!("{name} (before)"), p)),
@@ -200,14 +198,15 @@ impl Fetcher<'_> {
 }
 
 /// The web service's latest version, then (unless FILE holds it) its
-/// `/endpoints` answer as catalog text; `None` when FILE is current.
+/// `/endpoints` answer as catalog text and catalog; `None` when FILE is
+/// current.
 fn m365(
     args: &FetchArgs,
     fetcher: &Fetcher<'_>,
     service: &str,
     which: M365Instance,
     previous: Option<&Catalog>,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Option<(String, Catalog)>> {
     let instance: Instance = crate::import::instance(which);
     let name = instance.service_name();
     let id = egress_check::fetch::random_guid().map_err(|e| anyhow::anyhow!(e))?;
@@ -283,8 +282,12 @@ fn latest_version(text: &str) -> anyhow::Result<(String, String)> {
 }
 
 /// A docs page's Markdown and its includes (fetched relative to it), as
-/// catalog text.
-fn page(args: &FetchArgs, fetcher: &Fetcher<'_>, url: &url::Url) -> anyhow::Result<String> {
+/// catalog text and catalog.
+fn page(
+    args: &FetchArgs,
+    fetcher: &Fetcher<'_>,
+    url: &url::Url,
+) -> anyhow::Result<(String, Catalog)> {
     let shown = egress_proxy::redact(url.as_str());
     let text = markdown(fetcher.get(url, &shown)?, &shown)?;
     // The importer reads by path: the page's URL path, its includes'

@@ -26,17 +26,17 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
         ImportFormat::M365Json => m365(args),
         ImportFormat::M365Changes => changes(args),
     };
-    let text = checked(imported, args.output.as_deref())?;
+    let (text, _) = checked(imported, args.output.as_deref())?;
     output::emit(&text, args.output.as_deref())?;
     Ok(Exit::Success)
 }
 
-/// An import's catalog text, once it loads: the remarks and a summary on
-/// stderr (the remarks too when it failed).
+/// An import's catalog text and the catalog it loads as: the remarks and
+/// a summary on stderr (the remarks too when it failed).
 pub fn checked(
     imported: Result<egress_import::Import, ImportError>,
     output: Option<&Path>,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, egress_catalog::Catalog)> {
     let import = match imported {
         Ok(import) => import,
         Err(error) => {
@@ -53,7 +53,7 @@ pub fn checked(
         || "<imported catalog>".to_owned(),
         |p| p.display().to_string(),
     );
-    catalog::load(&SourceFile::new(name, import.catalog.clone()))
+    let loaded = catalog::load(&SourceFile::new(name, import.catalog.clone()))
         .map_err(crate::context::InputError)
         .context("the imported catalog does not load; this is a bug in the importer")?;
     eprintln!(
@@ -77,7 +77,7 @@ pub fn checked(
         import.remarks.len(),
         if import.remarks.len() == 1 { "" } else { "s" },
     );
-    Ok(import.catalog)
+    Ok((import.catalog, loaded))
 }
 
 /// The web service's answer in `args.page` as a catalog (its revision:
