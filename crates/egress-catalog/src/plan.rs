@@ -366,21 +366,11 @@ pub fn resolve(catalog: &Catalog, request: &Request) -> Plan {
             row.tcp_ports = row.tcp_ports.union(&n.tcp_ports);
             row.udp_ports = row.udp_ports.union(&n.udp_ports);
             for f in &features {
-                if !row.features.contains(f) {
-                    row.features.push((*f).clone());
-                }
+                push_unique(&mut row.features, (*f).clone());
             }
             row.networks.push(n.id.clone());
             row.optional &= !n.required;
-            for (k, v) in &n.attributes {
-                let joined = row.attributes.entry(k.clone()).or_default();
-                if !joined.split(", ").any(|x| x == v) {
-                    if !joined.is_empty() {
-                        joined.push_str(", ");
-                    }
-                    joined.push_str(v);
-                }
-            }
+            merge_attributes(&mut row.attributes, &n.attributes);
         }
     }
     Plan {
@@ -541,15 +531,21 @@ fn add_details(
         push_unique(&mut row.notes, n.clone());
     }
     row.optional &= !e.required;
-    for (k, v) in &e.attributes {
-        let kept = row.attributes.entry(k.clone()).or_insert_with(|| v.clone());
+    merge_attributes(&mut row.attributes, &e.attributes);
+    if let Some(label) = e.origin.label() {
+        push_unique(&mut row.origins, label);
+    }
+}
+
+/// `more`'s attributes into a row's: the values of several joined by `, `,
+/// each once.
+fn merge_attributes(row: &mut BTreeMap<String, String>, more: &BTreeMap<String, String>) {
+    for (k, v) in more {
+        let kept = row.entry(k.clone()).or_insert_with(|| v.clone());
         if !kept.split(", ").any(|x| x == v) {
             kept.push_str(", ");
             kept.push_str(v);
         }
-    }
-    if let Some(label) = e.origin.label() {
-        push_unique(&mut row.origins, label);
     }
 }
 

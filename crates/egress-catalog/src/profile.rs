@@ -688,7 +688,13 @@ impl Profile {
                 ));
             }
         }
-        let endpoint_ids: Vec<&str> = catalog.endpoints.iter().map(|e| e.id.as_str()).collect();
+        // Endpoints and networks (IP ranges) are left out by id alike.
+        let endpoint_ids: Vec<&str> = catalog
+            .endpoints
+            .iter()
+            .map(|e| e.id.as_str())
+            .chain(catalog.networks.iter().map(|n| n.id.as_str()))
+            .collect();
         for e in &self.exclude_endpoints {
             if !endpoint_ids.contains(&e.value.as_str()) {
                 problems.push(unknown(

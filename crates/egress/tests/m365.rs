@@ -743,6 +743,34 @@ fn ip_ranges_render_where_a_target_takes_addresses_issue_23() {
         "{stdout}"
     );
 
+    // A site leaves a network out by id, as an endpoint.
+    let site = dir.path().join("site.toml");
+    std::fs::write(
+        &site,
+        format!("catalog = \"{catalog}\"\nexclude_endpoints = [\"r1-ips\"]\n"),
+    )
+    .unwrap();
+    let plan = egress(&[
+        "plan",
+        "--profile",
+        site.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let addresses: Vec<&str> = doc["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        addresses,
+        ["13.67.13.176/28", "13.107.136.0/22", "52.112.0.0/14"]
+    );
+    assert_eq!(doc["excluded"][0]["endpoint"], "r1-ips", "{doc}");
+
     // The listing shows both catalogs and the ranges.
     let list = egress(&[
         "catalog",
