@@ -37,7 +37,8 @@ fn source(text: &str) -> anyhow::Result<Source> {
             Ok(Source::Page(u))
         }
         _ => bail!(
-            "`{text}` is not a source to fetch\n  help: give m365:INSTANCE (m365:worldwide, ...) or the http(s):// URL of a docs page's Markdown source"
+            "`{}` is not a source to fetch\n  help: give m365:INSTANCE (m365:worldwide, ...) or the http(s):// URL of a docs page's Markdown source",
+            egress_proxy::redact(text)
         ),
     }
 }
@@ -54,7 +55,7 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<Exit> {
             .with_context(|| {
                 format!(
                     "--service-url `{}` is not an http(s):// URL",
-                    args.service_url
+                    egress_proxy::redact(&args.service_url)
                 )
             })?,
         Source::Page(u) => u.clone(),
@@ -210,15 +211,17 @@ fn m365(
     let instance: Instance = crate::import::instance(which);
     let name = instance.service_name();
     let id = egress_check::fetch::random_guid().map_err(|e| anyhow::anyhow!(e))?;
+    // What messages name: the service without user information.
+    let shown = egress_proxy::redact(service);
     let with_id = |path: &str| {
         url::Url::parse(&format!("{service}{path}?clientrequestid={id}"))
-            .with_context(|| format!("--service-url `{service}` does not take the path {path}"))
+            .with_context(|| format!("--service-url `{shown}` does not take the path {path}"))
     };
-    let version_shown = format!("{service}/version/{name}");
+    let version_shown = format!("{shown}/version/{name}");
     let answer = fetcher.get(&with_id(&format!("/version/{name}"))?, &version_shown)?;
     let (latest, describes) = latest_version(&answer.text)
         .with_context(|| format!("{version_shown}: not the web service's version answer"))?;
-    let endpoints_shown = format!("{service}/endpoints/{name}");
+    let endpoints_shown = format!("{shown}/endpoints/{name}");
     let same_instance = |c: &Catalog| {
         c.pages.iter().any(|p| {
             p.url

@@ -283,6 +283,15 @@ fn a_failed_fetch_leaves_the_file_untouched_issue_23() {
         ),
         (
             "m365:worldwide",
+            vec![
+                "--service-url".into(),
+                format!("https://mirror:{MARKER}@localhost:{dead}"),
+            ],
+            &ca_file,
+            format!("cannot fetch https://***@localhost:{dead}/version/Worldwide: TCP: "),
+        ),
+        (
+            "m365:worldwide",
             vec!["--service-url".into(), format!("https://localhost:{dead}")],
             &ca_file,
             format!("cannot fetch https://localhost:{dead}/version/Worldwide: TCP: "),
@@ -345,6 +354,7 @@ fn a_failed_fetch_leaves_the_file_untouched_issue_23() {
             "{source} {extra:?}: {expected}\n{stderr}"
         );
         assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!stderr.contains(MARKER), "{stderr}");
         assert_eq!(
             std::fs::read_to_string(&out).unwrap(),
             "previous\n",
