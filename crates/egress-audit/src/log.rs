@@ -161,15 +161,14 @@ fn has<const N: usize>(text: &str, word: &[u8; N]) -> bool {
     text.as_bytes().windows(N).any(|w| w == word)
 }
 
-/// Where `byte` first is in `text` (short texts: a plain scan, cheaper
-/// than a vectorized search that first has to set up).
+/// Where `byte` first is in `text`.
 fn first(text: &str, byte: u8) -> Option<usize> {
-    text.bytes().position(|b| b == byte)
+    memchr::memchr(byte, text.as_bytes())
 }
 
-/// Where `byte` last is in `text` (short texts: a plain scan).
+/// Where `byte` last is in `text`.
 fn last(text: &str, byte: u8) -> Option<usize> {
-    text.bytes().rposition(|b| b == byte)
+    memchr::memrchr(byte, text.as_bytes())
 }
 
 /// The host and port a request URL names: `host:port` (CONNECT, or a

@@ -12,8 +12,8 @@ use crate::log::{Entry, Outcome, Reader};
 
 /// Lines shown of those that are not requests.
 const BAD_SHOWN: usize = 5;
-/// Clients named per plan row.
-const CLIENTS_SHOWN: usize = 10;
+/// Clients and hosts named per plan row.
+const NAMED: usize = 10;
 
 /// The hosts counted most often, in bounded memory (the Space-Saving
 /// scheme, pruned in batches): at most `2 × hold` hosts are held; past
@@ -125,7 +125,7 @@ struct Needed {
 
 impl Needed {
     /// Adds another part's requests to the row: counts add, the times
-    /// widen, and clients and hosts fill the room left.
+    /// widen, and the lowest clients and hosts stay.
     fn merge(&mut self, other: Needed) {
         self.count += other.count;
         if self.first.is_empty() || (!other.first.is_empty() && other.first < self.first) {
@@ -136,24 +136,42 @@ impl Needed {
         }
         self.more_clients |= other.more_clients;
         for (client, c) in other.clients {
-            let room = self.clients.len() < CLIENTS_SHOWN;
-            match self.clients.get_mut(&client) {
-                Some(n) => *n += c,
-                None if room => {
-                    self.clients.insert(client, c);
-                }
-                None => self.more_clients = true,
-            }
+            self.more_clients |= count_lowest(&mut self.clients, &client, c);
         }
         for (status, c) in other.statuses {
             *self.statuses.entry(status).or_default() += c;
         }
         for (host, c) in other.hosts {
-            if self.hosts.len() < CLIENTS_SHOWN || self.hosts.contains_key(&host) {
-                *self.hosts.entry(host).or_default() += c;
-            }
+            count_lowest(&mut self.hosts, &host, c);
         }
     }
+}
+
+/// Counts `c` more for `name` in `held`, which keeps the [`NAMED`]
+/// lowest names (in byte order); whether a name was dropped. However a
+/// log is cut into parts, the same names stay, each counted exactly: a
+/// name not among the lowest when first seen never gets in, and one
+/// dropped never comes back, so a name held at the end was held from its
+/// first request in every part.
+fn count_lowest(held: &mut BTreeMap<String, u64>, name: &str, c: u64) -> bool {
+    if let Some(n) = held.get_mut(name) {
+        *n += c;
+        return false;
+    }
+    let full = held.len() >= NAMED;
+    if full
+        && held
+            .last_key_value()
+            .is_some_and(|(last, _)| last.as_str() < name)
+    {
+        return true;
+    }
+    held.insert(name.to_owned(), c);
+    if held.len() > NAMED {
+        held.pop_last();
+        return true;
+    }
+    false
 }
 
 /// What hosts are looked up in: the plan's rows, and every endpoint of
@@ -205,7 +223,7 @@ impl<'p> Lookup<'p> {
 #[derive(Debug)]
 pub struct Audit<'l> {
     lookup: &'l Lookup<'l>,
-    /// The current entry's host, normalized.
+    /// The current entry's host, lowercased (when it has capitals).
     host: String,
     lines: u64,
     requests: u64,
@@ -245,10 +263,13 @@ impl<'l> Audit<'l> {
         let mut start = 0;
         let unended = !block.is_empty() && block.last() != Some(&b'\n');
         let ends = memchr::memchr_iter(b'\n', block).chain(unended.then_some(block.len()));
+        // One check of the whole block is much cheaper than one a line; a
+        // block that is not all UTF-8 is checked line by line.
+        let whole = std::str::from_utf8(block).ok();
         for (end, number) in ends.zip(first_line..) {
-            let line = &block[start..end];
+            let (line, text) = (&block[start..end], whole.map(|w| &w[start..end]));
             start = end + 1;
-            let Ok(text) = std::str::from_utf8(line) else {
+            let Some(text) = text.or_else(|| std::str::from_utf8(line).ok()) else {
                 self.bad_line(file, number, "not UTF-8".to_owned());
                 continue;
             };
@@ -326,13 +347,12 @@ impl<'l> Audit<'l> {
             .starts_with(|c: char| c.is_ascii_digit() || c == ':')
             .then(|| host.parse::<std::net::IpAddr>().ok())
             .flatten();
-        let rows: Vec<usize> = match ip {
-            Some(ip) => self.lookup.plan_set.matches(&Host::Ip(ip)),
-            None => self.lookup.plan_set.matches_name(host),
-        }
-        .into_iter()
-        .map(|id| self.lookup.plan_rows[id.0 as usize])
-        .collect();
+        let lookup = self.lookup;
+        let ids = match ip {
+            Some(ip) => lookup.plan_set.matches(&Host::Ip(ip)),
+            None => lookup.plan_set.matches_name(host),
+        };
+        let rows = ids.iter().map(|id| lookup.plan_rows[id.0 as usize]);
         let tunnel = e.method == "CONNECT";
         let needs = |row: usize| {
             self.lookup.plan.rows[row].in_force().any(|r| {
@@ -341,8 +361,8 @@ impl<'l> Audit<'l> {
                 })
             })
         };
-        let needed_row = rows.iter().copied().find(|&r| needs(r));
-        for &row in &rows {
+        let needed_row = rows.clone().find(|&r| needs(r));
+        for row in rows {
             if self.lookup.plan.rows[row]
                 .pattern
                 .as_ref()
@@ -372,18 +392,9 @@ impl<'l> Audit<'l> {
                 if *e.time > *n.last {
                     n.last = e.time.to_string();
                 }
-                let room = n.clients.len() < CLIENTS_SHOWN;
-                match n.clients.get_mut(&*e.client) {
-                    Some(c) => *c += 1,
-                    None if room => {
-                        n.clients.insert(e.client.to_string(), 1);
-                    }
-                    None => n.more_clients = true,
-                }
+                n.more_clients |= count_lowest(&mut n.clients, &e.client, 1);
                 *n.statuses.entry(e.status).or_default() += 1;
-                if n.hosts.len() < CLIENTS_SHOWN || n.hosts.contains_key(host) {
-                    *n.hosts.entry(host.to_owned()).or_default() += 1;
-                }
+                count_lowest(&mut n.hosts, host, 1);
             }
             None if e.outcome == Outcome::Denied => {
                 let known = match ip {
@@ -498,13 +509,14 @@ pub struct NeededRow {
     pub count: u64,
     pub first_seen: String,
     pub last_seen: String,
-    /// Clients seen (at most 10; with a log read in parts, not always the
-    /// first ten), and whether there were more.
+    /// The ten lowest clients seen (in byte order, so the same for any
+    /// cut of the log), and whether there were more.
     pub clients: Vec<String>,
     pub more_clients: bool,
     /// Status → count.
     pub statuses: BTreeMap<String, u64>,
-    /// The hosts asked for under the row (at most 10).
+    /// The ten lowest hosts asked for under the row (in byte order), each
+    /// counted exactly.
     pub hosts: Vec<HostCount>,
 }
 

@@ -152,10 +152,11 @@ fn top_hosts_stay_bounded_and_find_late_heavy_hitters() {
 }
 
 /// A log line of the merge tests: one of a few clients, hosts and
-/// outcomes, so rows, wildcards and unknown hosts all fill.
+/// outcomes, so rows, wildcards and unknown hosts all fill, and more
+/// clients and hosts under a wildcard than a row names.
 fn any_line() -> impl Strategy<Value = String> {
     (
-        0..4u8,
+        0..15u8,
         prop::sample::select(vec![
             "needed.egress.test:443",
             "needed.egress.test:8443",
@@ -171,6 +172,10 @@ fn any_line() -> impl Strategy<Value = String> {
             if second == 0 && client == 0 {
                 return "a line that is not one".to_owned();
             }
+            let url = match url.strip_prefix("a.") {
+                Some(rest) => format!("a{client}.{rest}"),
+                None => url.to_owned(),
+            };
             format!(
                 "179617725{second}.766 1 10.0.0.{client} {action} 0 CONNECT {url} - HIER_NONE/- -"
             )

@@ -446,7 +446,10 @@ fn send_blocks(
     let mut carry = Vec::new();
     let mut number = 1u64;
     loop {
-        let mut block = std::mem::take(&mut carry);
+        // Room for a whole block read straight into it (no growing, no
+        // copy through a smaller buffer).
+        let mut block = Vec::with_capacity(carry.len() + BLOCK);
+        block.append(&mut carry);
         let before = block.len();
         input
             .take(BLOCK as u64)

@@ -249,18 +249,23 @@ fn w3c_and_egress_logs_and_bad_lines_issue_22() {
 }
 
 /// Logs of several megabytes (read in blocks, on several threads): every
-/// line counted once, bad lines numbered as in the file; a gzip log the
-/// same; a W3C log whose second `#Fields:` (past the first block) applies
+/// line counted once, bad lines numbered as in the file (one not UTF-8,
+/// in a block checked line by line), the same clients named on every
+/// run; a gzip log the same; a W3C log whose second `#Fields:` (past the first block) applies
 /// to the lines after it.
 #[test]
 fn logs_larger_than_a_block_issue_22() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let catalog = write_catalog(d, 443);
-    let bad = [12_345u64, 25_000, 29_999];
+    let bad = [12_345u64, 20_000, 25_000, 29_999];
     let mut text = String::new();
     for n in 1..=30_000u64 {
-        if bad.contains(&n) {
+        if n == 20_000 {
+            text.push_str(
+                "1796177220000.766 1 10.0.0.7 TCP_DENIED/403 0 CONNECT \u{1}:443 - HIER_NONE/- -\n",
+            );
+        } else if bad.contains(&n) {
             text.push_str("not a request\n");
         } else if n % 10 == 0 {
             text.push_str(&format!(
@@ -274,18 +279,24 @@ fn logs_larger_than_a_block_issue_22() {
         }
     }
     assert!(text.len() > 3 << 20);
+    // Line 20,000's host becomes a byte that is not UTF-8.
+    let text: Vec<u8> = text
+        .bytes()
+        .map(|b| if b == 1 { 0xff } else { b })
+        .collect();
     let plain = d.join("access.log");
     std::fs::write(&plain, &text).unwrap();
     let gz = d.join("access.log.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    std::io::Write::write_all(&mut enc, text.as_bytes()).unwrap();
+    std::io::Write::write_all(&mut enc, &text).unwrap();
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
-    for file in [&plain, &gz] {
+    for file in [&plain, &gz, &plain] {
         let r = audit_json(&catalog, file, "squid");
         assert_eq!(
             (r["lines"].as_u64(), r["bad_lines"].as_u64()),
-            (Some(30_000), Some(3))
+            (Some(30_000), Some(4))
         );
+        assert_eq!(r["first_bad_lines"][1]["reason"], "not UTF-8", "{r}");
         let lines: Vec<u64> = r["first_bad_lines"]
             .as_array()
             .unwrap()
@@ -293,10 +304,17 @@ fn logs_larger_than_a_block_issue_22() {
             .map(|b| b["line"].as_u64().unwrap())
             .collect();
         assert_eq!(lines, bad, "{r}");
-        assert_eq!(r["needed"][0]["count"], 3_000 - 1, "{r}");
+        assert_eq!(r["needed"][0]["count"], 3_000 - 2, "{r}");
         assert_eq!(r["needed"][0]["first_seen"], "1796177200010.766");
         assert_eq!(r["needed"][0]["last_seen"], "1796177230000.766");
-        assert_eq!(r["needed"][0]["clients"].as_array().unwrap().len(), 10);
+        // Twenty clients (10.0.0.0, .10, ... .190): the ten lowest.
+        let lowest: Vec<String> = [
+            "0", "10", "100", "110", "120", "130", "140", "150", "160", "170",
+        ]
+        .iter()
+        .map(|n| format!("10.0.0.{n}"))
+        .collect();
+        assert_eq!(r["needed"][0]["clients"], serde_json::json!(lowest), "{r}");
         assert_eq!(r["needed"][0]["more_clients"], true);
     }
 
