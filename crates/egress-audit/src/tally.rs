@@ -223,7 +223,7 @@ impl<'p> Lookup<'p> {
 #[derive(Debug)]
 pub struct Audit<'l> {
     lookup: &'l Lookup<'l>,
-    /// The current entry's host, lowercased (when it has capitals).
+    /// The current entry's host, normalized.
     host: String,
     lines: u64,
     requests: u64,
