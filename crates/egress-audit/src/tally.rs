@@ -158,8 +158,7 @@ fn count_lowest(held: &mut BTreeMap<String, u64>, name: &str, c: u64) -> bool {
         *n += c;
         return false;
     }
-    let full = held.len() >= NAMED;
-    if full
+    if held.len() >= NAMED
         && held
             .last_key_value()
             .is_some_and(|(last, _)| last.as_str() < name)
@@ -337,6 +336,7 @@ impl<'l> Audit<'l> {
             Outcome::Failed => self.failed += 1,
             Outcome::Allowed => {}
         }
+        let lookup = self.lookup;
         self.host.clear();
         self.host.push_str(e.host.trim_end_matches('.'));
         self.host.make_ascii_lowercase();
@@ -347,7 +347,6 @@ impl<'l> Audit<'l> {
             .starts_with(|c: char| c.is_ascii_digit() || c == ':')
             .then(|| host.parse::<std::net::IpAddr>().ok())
             .flatten();
-        let lookup = self.lookup;
         let ids = match ip {
             Some(ip) => lookup.plan_set.matches(&Host::Ip(ip)),
             None => lookup.plan_set.matches_name(host),
@@ -355,7 +354,7 @@ impl<'l> Audit<'l> {
         let rows = ids.iter().map(|id| lookup.plan_rows[id.0 as usize]);
         let tunnel = e.method == "CONNECT";
         let needs = |row: usize| {
-            self.lookup.plan.rows[row].in_force().any(|r| {
+            lookup.plan.rows[row].in_force().any(|r| {
                 r.pairs.iter().any(|&(scheme, port)| {
                     e.port.is_none_or(|p| p == port) && (!tunnel || scheme == Scheme::Https)
                 })
@@ -363,7 +362,7 @@ impl<'l> Audit<'l> {
         };
         let needed_row = rows.clone().find(|&r| needs(r));
         for row in rows {
-            if self.lookup.plan.rows[row]
+            if lookup.plan.rows[row]
                 .pattern
                 .as_ref()
                 .is_some_and(|p| !matches!(p.kind(), PatternKind::Exact(_)))
@@ -398,8 +397,8 @@ impl<'l> Audit<'l> {
             }
             None if e.outcome == Outcome::Denied => {
                 let known = match ip {
-                    Some(ip) => self.lookup.catalog_set.is_match(&Host::Ip(ip)),
-                    None => self.lookup.catalog_set.is_match_name(host),
+                    Some(ip) => lookup.catalog_set.is_match(&Host::Ip(ip)),
+                    None => lookup.catalog_set.is_match_name(host),
                 };
                 if !known {
                     self.denied_unknown.add(host);

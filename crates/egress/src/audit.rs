@@ -446,8 +446,8 @@ fn send_blocks(
     let mut carry = Vec::new();
     let mut number = 1u64;
     loop {
-        // Room for a whole block read straight into it (no growing, no
-        // copy through a smaller buffer).
+        // Sized for a whole block: read straight into (a read this large
+        // passes the BufReader's buffer by) and never grown.
         let mut block = Vec::with_capacity(carry.len() + BLOCK);
         block.append(&mut carry);
         let before = block.len();
