@@ -657,8 +657,16 @@ pub enum Verdict {
     /// Only entries that admit more than the row do (`*.microsoft.com`
     /// for `go.microsoft.com`): allowed, and over-permissive.
     Broader,
+    /// The answer depends on something the audit does not judge (an ACL
+    /// type it does not evaluate, a list file it cannot find, the
+    /// client's address): neither allowed nor blocked.
+    NotJudged,
+    /// Allowed or not only once the client authenticates, and no user
+    /// was given to judge the rules as.
+    NeedsAuth,
     /// Only entries for some of the row's hosts (`a.blob.core.windows.net`
-    /// for `*.blob.core.windows.net`): its other hosts are blocked.
+    /// for `*.blob.core.windows.net`), ports or clients: the rest is
+    /// blocked.
     Partly,
     /// No entry admits any of the row's hosts.
     Blocked,
@@ -673,6 +681,10 @@ pub struct RowAudit {
     pub verdict: Verdict,
     /// The entries behind the verdict (`file:line: entry`).
     pub entries: Vec<String>,
+    /// Whether the proxy inspects the row's TLS (rules that are programs
+    /// only): inspected, or not judged, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<String>,
 }
 
 /// An entry no plan row explains.
@@ -733,6 +745,7 @@ pub(crate) fn row_audit(
         roles,
         verdict,
         entries,
+        tls: None,
     }
 }
 

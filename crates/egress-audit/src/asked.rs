@@ -5,6 +5,7 @@
 
 use egress_catalog::Plan;
 use egress_catalog::catalog::Scheme;
+use egress_catalog::profile::AddressRange;
 use egress_pattern::{HostPattern, PatternKind};
 
 use crate::allowlist::{AllowlistReport, Unexplained, Verdict, audited_rows, row_audit};
@@ -24,14 +25,63 @@ pub struct Request<'a> {
     pub port: u16,
     /// `host:port` for CONNECT, `http://host[:port]/path` otherwise.
     pub url: &'a str,
+    /// Who asks, as the proxy sees the client's address.
+    pub client: Client,
 }
 
-/// How a request fared: allowed or not, and by which rule (`file:line:
-/// rule`), if one matched.
+/// The address a request comes from, as far as egress knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Client {
+    /// Not known: rules on source addresses are not judged.
+    Unknown,
+    /// One of these addresses (a server's, or a subnet of clients).
+    In(AddressRange),
+}
+
+/// How the rules answer a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Allowed,
+    Denied,
+    /// Only after the client authenticates, and no user was given to
+    /// judge the rules as.
+    NeedsAuth,
+    /// The answer depends on something egress does not judge.
+    NotJudged,
+}
+
+/// Whether the proxy would inspect an allowed HTTPS request's TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inspection {
+    None,
+    /// By this rule (`file:line: rule`).
+    Inspected(String),
+    /// Why it is not known.
+    NotJudged(String),
+}
+
+/// How a request fared, and by which rule (`file:line: rule`), if one
+/// matched; for an answer not known, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
-    pub allowed: bool,
+    pub outcome: Outcome,
     pub rule: Option<String>,
+    pub inspection: Inspection,
+}
+
+impl Decision {
+    /// An answer of rules that only allow or deny (a PAC file).
+    pub fn plain(allowed: bool, rule: Option<String>) -> Decision {
+        Decision {
+            outcome: if allowed {
+                Outcome::Allowed
+            } else {
+                Outcome::Denied
+            },
+            rule,
+            inspection: Inspection::None,
+        }
+    }
 }
 
 /// A destination value an allow rule uses.
@@ -113,17 +163,21 @@ fn probes(pattern: &HostPattern) -> (String, Vec<String>) {
 }
 
 /// Holds access rules (`decide`: a Squid configuration, a PAC file)
-/// against `plan`'s rows by asking them for a host each row matches on each of its
-/// schemes and ports: all allowed and nothing just outside the row (a
-/// subdomain of an exact host, a wildcard's apex, a sibling, another
-/// port, unless `ports` is false: a PAC file cannot tell ports) unless
-/// another row needs it: `allowed`; all allowed and more:
-/// `broader`; some: `partly`; none: `blocked`. `values`: what the rules
-/// allow, as written; those no row's host matches are unexplained.
+/// against `plan`'s rows by asking them for a host each row matches on
+/// each of its schemes and ports, from each of the row's `clients`: all
+/// allowed and nothing just outside the row (a subdomain of an exact
+/// host, a wildcard's apex, a sibling, another port, unless `ports` is
+/// false: a PAC file cannot tell ports) unless another row needs it:
+/// `allowed`; all allowed and more: `broader`; some denied: `partly`;
+/// all denied: `blocked`; none denied and some not judged: `not_judged`;
+/// none denied or not judged and some only after authentication:
+/// `needs_auth`. `values`: what the rules allow, as written; those no
+/// row's host matches are unexplained.
 pub fn by_asking(
     plan: &Plan,
     decide: &dyn Fn(&Request<'_>) -> Decision,
     ports: bool,
+    clients: &dyn Fn(&egress_catalog::Row) -> Vec<Client>,
     values: Vec<AllowedValue<'_>>,
     notes: Vec<String>,
     nearest: impl Fn(&HostPattern) -> Option<String>,
@@ -131,11 +185,7 @@ pub fn by_asking(
     let rows = audited_rows(plan);
     // Whether another row needs the host on that scheme and port.
     let planned = |host: &str, method: &str, port: u16| {
-        let scheme = if method == "CONNECT" {
-            Scheme::Https
-        } else {
-            Scheme::Http
-        };
+        let scheme = scheme_of(method);
         // Rules that cannot tell ports (a PAC file) cannot tell schemes
         // either: any row for the host needs it.
         rows.iter().any(|(row, pattern)| {
@@ -143,45 +193,81 @@ pub fn by_asking(
                 && (!ports || row.in_force().any(|q| q.pairs.contains(&(scheme, port))))
         })
     };
-    let ask = |method: &str, host: &str, port: u16, url: &str| {
-        decide(&Request {
-            method,
-            host,
-            port,
-            url,
-        })
-    };
     let audited = rows
         .iter()
         .map(|&(row, pattern)| {
             let (inside, outside) = probes(pattern);
-            let asked: Vec<Decision> = requests(row, &inside)
-                .iter()
-                .map(|(m, port, url)| ask(m, &inside, *port, url))
-                .collect();
-            let allowed = asked.iter().filter(|d| d.allowed).count();
-            let mut by: Vec<String> = asked.iter().filter_map(|d| d.rule.clone()).collect();
-            by.sort();
-            by.dedup();
-            let verdict = if allowed == 0 {
+            let mut clients = clients(row);
+            if clients.is_empty() {
+                clients.push(Client::Unknown);
+            }
+            let ask = |method: &str, host: &str, port: u16, url: &str, client: Client| {
+                decide(&Request {
+                    method,
+                    host,
+                    port,
+                    url,
+                    client,
+                })
+            };
+            let mut asked: Vec<(String, Client, Decision)> = Vec::new();
+            for &client in &clients {
+                for (m, port, url) in requests(row, &inside) {
+                    let d = ask(&m, &inside, port, &url, client);
+                    asked.push((
+                        format!("{m} port {port}{}", from(client, &clients)),
+                        client,
+                        d,
+                    ));
+                }
+            }
+            let count = |o: Outcome| asked.iter().filter(|(_, _, d)| d.outcome == o).count();
+            let denied = count(Outcome::Denied);
+            let mut by: Vec<String> = Vec::new();
+            let verdict = if denied == asked.len() {
+                by.extend(asked.iter().filter_map(|(_, _, d)| d.rule.clone()));
                 Verdict::Blocked
-            } else if allowed < asked.len() {
-                Verdict::Partly
-            } else {
-                let mut more = Vec::new();
-                for (method, port, _) in requests(row, &inside) {
-                    for host in &outside {
-                        let (_, _, url) = request_for(row, host, scheme_of(&method), port);
-                        if !planned(host, &method, port) && ask(&method, host, port, &url).allowed {
-                            more.push(format!("also admits {host} ({method} port {port})"));
-                        }
+            } else if denied > 0 || count(Outcome::NotJudged) > 0 || count(Outcome::NeedsAuth) > 0 {
+                for (what, _, d) in &asked {
+                    let rule = d.rule.as_deref().unwrap_or("no rule matches");
+                    match d.outcome {
+                        Outcome::Allowed => by.push(format!("{what}: allowed by {rule}")),
+                        Outcome::Denied => by.push(format!("{what}: denied by {rule}")),
+                        Outcome::NeedsAuth => by.push(format!(
+                            "{what}: needs authentication (give --proxy-user NAME) at {rule}"
+                        )),
+                        Outcome::NotJudged => by.push(format!("{what}: not judged: {rule}")),
                     }
-                    let (_, _, url) = request_for(row, &inside, scheme_of(&method), OTHER_PORT);
-                    if ports
-                        && !planned(&inside, &method, OTHER_PORT)
-                        && ask(&method, &inside, OTHER_PORT, &url).allowed
-                    {
-                        more.push(format!("also admits port {OTHER_PORT} ({method})"));
+                }
+                if denied > 0 {
+                    Verdict::Partly
+                } else if count(Outcome::NotJudged) > 0 {
+                    Verdict::NotJudged
+                } else {
+                    Verdict::NeedsAuth
+                }
+            } else {
+                by.extend(asked.iter().filter_map(|(_, _, d)| d.rule.clone()));
+                let mut more = Vec::new();
+                for &client in &clients {
+                    for (method, port, _) in requests(row, &inside) {
+                        for host in &outside {
+                            let (_, _, url) = request_for(row, host, scheme_of(&method), port);
+                            if !planned(host, &method, port)
+                                && ask(&method, host, port, &url, client).outcome
+                                    == Outcome::Allowed
+                            {
+                                more.push(format!("also admits {host} ({method} port {port})"));
+                            }
+                        }
+                        let (_, _, url) = request_for(row, &inside, scheme_of(&method), OTHER_PORT);
+                        if ports
+                            && !planned(&inside, &method, OTHER_PORT)
+                            && ask(&method, &inside, OTHER_PORT, &url, client).outcome
+                                == Outcome::Allowed
+                        {
+                            more.push(format!("also admits port {OTHER_PORT} ({method})"));
+                        }
                     }
                 }
                 more.sort();
@@ -193,7 +279,14 @@ pub fn by_asking(
                     Verdict::Broader
                 }
             };
-            row_audit(row, verdict, by)
+            // The rules first, then what else they admit.
+            by.sort_by(|a, b| {
+                (a.starts_with("also admits"), a).cmp(&(b.starts_with("also admits"), b))
+            });
+            by.dedup();
+            let mut audit = row_audit(row, verdict, by);
+            audit.tls = inspection(asked.iter().map(|(_, _, d)| &d.inspection));
+            audit
         })
         .collect();
     let samples: Vec<(String, Vec<Asked>)> = rows
@@ -236,6 +329,49 @@ pub fn by_asking(
         notes,
         rows: audited,
         unexplained,
+    }
+}
+
+/// ` from ADDRESS` where a row is asked from more than one client.
+fn from(client: Client, clients: &[Client]) -> String {
+    match client {
+        Client::In(range) if clients.len() > 1 => {
+            let max = if range.network.is_ipv4() { 32 } else { 128 };
+            if range.prefix == max {
+                format!(" from {}", range.network)
+            } else {
+                format!(" from {}/{}", range.network, range.prefix)
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+/// What a row's answers say of TLS inspection: inspected (by which
+/// rules), not known (why), or nothing.
+fn inspection<'a>(answers: impl Iterator<Item = &'a Inspection>) -> Option<String> {
+    let mut inspected = Vec::new();
+    let mut unknown = Vec::new();
+    for answer in answers {
+        match answer {
+            Inspection::None => {}
+            Inspection::Inspected(rule) => inspected.push(rule.as_str()),
+            Inspection::NotJudged(why) => unknown.push(why.as_str()),
+        }
+    }
+    inspected.sort_unstable();
+    inspected.dedup();
+    unknown.sort_unstable();
+    unknown.dedup();
+    if !inspected.is_empty() {
+        Some(format!(
+            "TLS-inspected: the proxy decrypts this row's TLS (bumped by {}); ConfigMgr endpoints that pin their certificates fail under TLS inspection",
+            inspected.join("; ")
+        ))
+    } else if !unknown.is_empty() {
+        Some(format!("TLS inspection not judged: {}", unknown.join("; ")))
+    } else {
+        None
     }
 }
 

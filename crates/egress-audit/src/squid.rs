@@ -1,362 +1,1042 @@
-//! A Squid configuration's access rules, read and evaluated as Squid
-//! evaluates them (docs/audit.md): `acl` lines of the types an egress
-//! allowlist uses (`dstdomain`, `dstdom_regex`, `dst`, `src`, `port`,
-//! `method`, `url_regex`), values from quoted list files, `include`
-//! directives, and `http_access` rules in order, first match wins, with
-//! `!` negation; no match is the opposite of the last rule.
+//! A Squid configuration's access rules, read as Squid 5.7 reads them and
+//! evaluated as Squid evaluates them (docs/audit.md).
+//!
+//! The reader takes what Squid takes: comments (a token that begins with
+//! `#` ends the line), continued lines, `if`/`else`/`endif`, `include`
+//! with glob patterns, the ACLs Squid predefines, ACL names without case,
+//! quoted list files and `parameters("file")`. It refuses what Squid
+//! refuses (a directive Squid does not know, an undefined ACL, an ACL
+//! redefined with another type), every problem located.
+//!
+//! A request is decided by `http_access` (then `adapted_http_access`,
+//! and `http_reply_access` for plain HTTP): first matching rule wins, no
+//! match is the opposite of the last rule. Each ACL matches, does not, or
+//! is not known here ([`acl::Truth`]); a rule that may or may not match
+//! decides nothing unless every way on gives the same answer, so a
+//! request whose answer depends on something egress does not judge is
+//! "not judged", never allowed or blocked. Authentication ACLs are judged
+//! as the user egress is given, else the request "needs authentication".
+//! CONNECTs that `ssl_bump` would bump are reported as TLS-inspected.
 
-use std::collections::BTreeMap;
+mod acl;
+mod directives;
+mod lines;
+
+use std::collections::HashMap;
 
 use egress_catalog::Plan;
-use egress_catalog::profile::AddressRange;
 use egress_pattern::HostPattern;
 
 use crate::allowlist::{AllowlistReport, ReadError};
 use crate::asked::by_asking;
-pub use crate::asked::{AllowedValue, Decision, Request};
+pub use crate::asked::{AllowedValue, Client, Decision, Inspection, Outcome, Request};
+use acl::{Acl, Span, Truth, Values};
+use lines::{Directive, TokenKind};
 
-#[derive(Debug)]
-enum Values {
-    /// `.x` is `x` and its subdomains; `x` is `x` only.
-    Domains(Vec<String>),
-    Regex(Vec<regex::Regex>),
-    Addresses(Vec<AddressRange>),
-    /// Sources: egress asks as every site system, so a `src` ACL is
-    /// taken to match (said once in the report).
-    Sources,
-    Ports(Vec<(u16, u16)>),
-    Methods(Vec<String>),
-    UrlRegex(Vec<regex::Regex>),
-    /// A type egress does not evaluate: taken not to match.
-    Other(String),
+/// Where the reader finds included files and list files. Paths are as the
+/// configuration writes them (Squid's own, Unix style); the caller maps
+/// them to files it can read.
+pub trait Files {
+    /// The text of the file at `path`, or why it cannot be read.
+    fn read(&self, path: &str) -> Result<String, String>;
+    /// The names in the folder `path` (for `include` patterns).
+    fn list(&self, path: &str) -> Result<Vec<String>, String>;
 }
 
+/// An access rule: `allow` or `deny` (or an `ssl_bump` action) when all
+/// of its ACLs match (`true`: negated).
 #[derive(Debug)]
-struct Acl {
-    values: Values,
-    /// The values as written, with where (`file:line`).
-    written: Vec<(String, String)>,
-}
-
-#[derive(Debug)]
-struct Rule {
-    allow: bool,
-    acls: Vec<(bool, String)>,
+struct Rule<A> {
+    action: A,
+    acls: Vec<(bool, usize)>,
     at: String,
     text: String,
+}
+
+/// What `ssl_bump` does at a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bump {
+    Splice,
+    Bump,
+    Peek,
+    Stare,
+    Terminate,
+    /// `none` (false), `client-first` or `server-first` (true): the old
+    /// actions, which decide at the first step only.
+    Old {
+        bumps: bool,
+    },
 }
 
 /// The access rules of a Squid configuration.
 #[derive(Debug, Default)]
 pub struct Config {
-    acls: BTreeMap<String, Acl>,
-    rules: Vec<Rule>,
-    /// What egress could not evaluate exactly, once each.
+    acls: Vec<Acl>,
+    /// Lowercase name to index: Squid finds ACLs without case.
+    names: HashMap<String, usize>,
+    http_access: Vec<Rule<bool>>,
+    adapted_http_access: Vec<Rule<bool>>,
+    http_reply_access: Vec<Rule<bool>>,
+    miss_access: Vec<Rule<bool>>,
+    ssl_bump: Vec<Rule<Bump>>,
+    /// The ports of `http_port` lines, and whether any bumps TLS.
+    ports: Vec<u16>,
+    bumping: bool,
+    /// Includes that could not be followed: nothing is judged.
+    missing: Vec<String>,
+    /// What egress could not evaluate exactly, once each, said first.
     pub notes: Vec<String>,
-    /// Files included so far.
-    files: usize,
 }
 
-/// How deep includes may nest, and how many files they may read in all.
-const MAX_NESTING: usize = 16;
-const MAX_FILES: usize = 1_000;
+/// The ACLs Squid defines before it reads a configuration (Squid 5.7's
+/// defaults; `to_linklocal` from Squid 5.8; the `ssl::cert*` errors of a
+/// Squid built with OpenSSL).
+const PREDEFINED: &[(&str, &str, &[&str])] = &[
+    ("all", "src", &["all"]),
+    (
+        "manager",
+        "url_regex",
+        &[
+            "-i",
+            "^cache_object://",
+            "+i",
+            "^[^:]+://[^/]+/squid-internal-mgr/",
+        ],
+    ),
+    ("localhost", "src", &["127.0.0.1/32", "::1"]),
+    (
+        "to_localhost",
+        "dst",
+        &["127.0.0.0/8", "0.0.0.0/32", "::1/128", "::/128"],
+    ),
+    ("to_linklocal", "dst", &["169.254.0.0/16", "fe80::/10"]),
+    ("CONNECT", "method", &["CONNECT"]),
+    (
+        "ssl::certHasExpired",
+        "ssl_error",
+        &["X509_V_ERR_CERT_HAS_EXPIRED"],
+    ),
+    (
+        "ssl::certNotYetValid",
+        "ssl_error",
+        &["X509_V_ERR_CERT_NOT_YET_VALID"],
+    ),
+    (
+        "ssl::certDomainMismatch",
+        "ssl_error",
+        &["SQUID_X509_V_ERR_DOMAIN_MISMATCH"],
+    ),
+    (
+        "ssl::certUntrusted",
+        "ssl_error",
+        &["X509_V_ERR_INVALID_CA"],
+    ),
+    (
+        "ssl::certSelfSigned",
+        "ssl_error",
+        &["X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT"],
+    ),
+];
 
-/// Reads `text` (the configuration in `file`); `read` gives the text of
-/// an included file or a quoted list file by the path written (relative
-/// to the configuration's folder: the caller resolves it). Every problem
-/// is reported.
-pub fn read(
-    file: &str,
-    text: &str,
-    read: &dyn Fn(&str) -> Result<String, String>,
-) -> Result<Config, Vec<ReadError>> {
-    let mut config = Config {
-        acls: BTreeMap::from([(
-            "all".to_owned(),
-            Acl {
-                values: Values::Sources,
-                written: Vec::new(),
-            },
-        )]),
-        ..Config::default()
-    };
-    let mut errors = Vec::new();
-    config.read_text(file, text, read, &mut errors, &mut vec![file.to_owned()]);
-    for rule in &config.rules {
-        for (_, name) in &rule.acls {
-            if !config.acls.contains_key(name) {
-                errors.push(error_at(
-                    &rule.at,
-                    format!("`{name}` is not a defined acl; define it with `acl {name} TYPE VALUES` before this rule"),
-                ));
-            }
+/// The type of an ACL used before an include that is missing.
+const UNDEFINED: &str = "(not read)";
+
+/// Where the predefined ACLs say they come from.
+const PREDEFINED_AT: &str = "(predefined)";
+
+/// How a request is being asked: its user (`None`: none given) and the
+/// `ssl_bump` step (`0` outside `ssl_bump`).
+#[derive(Debug, Clone, Copy)]
+struct Asking<'r, 'a> {
+    request: &'r Request<'a>,
+    user: Option<&'r str>,
+    step: u8,
+}
+
+/// Reads the configuration `text` (the file `file`), with the files it
+/// includes and the list files its ACLs name through `files`. Every
+/// problem is reported; includes and list files that cannot be found are
+/// not problems (the configuration reads, and what depends on them is
+/// not judged).
+pub fn read(file: &str, text: &str, files: &dyn Files) -> Result<Config, Vec<ReadError>> {
+    let read = lines::read(file, text, files);
+    let mut errors = read.errors;
+    let mut config = Config::default();
+    for (name, kind, values) in PREDEFINED {
+        let tokens = lines::tokens(&format!("{name} {kind} {}", values.join(" ")), false)
+            .expect("the predefined ACLs read");
+        let directive = Directive {
+            file: PREDEFINED_AT.to_owned(),
+            line: 0,
+            tokens,
+        };
+        config
+            .acl(&directive, &directive.tokens, files)
+            .expect("the predefined ACLs read");
+    }
+    for (at, why) in &read.missing {
+        config.missing.push(format!("{at}: {why}"));
+    }
+    if !read.assumed.is_empty() {
+        config.notes.push(format!(
+            "`if` conditions on ${{process_number}} are decided as Squid's first worker ({})",
+            read.assumed.join(", ")
+        ));
+    }
+    for directive in &read.directives {
+        if let Err(e) = config.directive(directive, files) {
+            errors.push(e);
         }
+    }
+    // What the rules use and egress cannot judge, said once each.
+    let used: std::collections::BTreeSet<usize> = config
+        .http_access
+        .iter()
+        .chain(&config.adapted_http_access)
+        .chain(&config.miss_access)
+        .chain(&config.http_reply_access)
+        .flat_map(|r| r.acls.iter().map(|&(_, i)| i))
+        .chain(
+            config
+                .ssl_bump
+                .iter()
+                .flat_map(|r| r.acls.iter().map(|&(_, i)| i)),
+        )
+        .collect();
+    for &i in &used {
+        if let Some(why) = &config.acls[i].unknown {
+            config.notes.push(format!(
+                "not judged where a row's answer depends on it: {why}"
+            ));
+        }
+    }
+    if !config.missing.is_empty() {
+        config.notes.insert(
+            0,
+            format!(
+                "nothing is judged: {} (an included file can hold any rule)",
+                config.missing.join("; ")
+            ),
+        );
     }
     if errors.is_empty() {
         Ok(config)
     } else {
-        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         Err(errors)
     }
 }
 
-fn error_at(at: &str, message: String) -> ReadError {
-    let mut parts = at.rsplitn(2, ':');
-    let line = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);
-    let file = parts.next().unwrap_or(at).to_owned();
+fn located(directive: &Directive, column: usize, message: String) -> ReadError {
     ReadError {
-        file,
-        line,
-        column: 1,
+        file: directive.file.clone(),
+        line: directive.line,
+        column,
         message,
     }
 }
 
 impl Config {
-    fn read_text(
-        &mut self,
-        file: &str,
-        text: &str,
-        read: &dyn Fn(&str) -> Result<String, String>,
-        errors: &mut Vec<ReadError>,
-        stack: &mut Vec<String>,
-    ) {
-        for (i, raw) in text.lines().enumerate() {
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
+    fn directive(&mut self, directive: &Directive, files: &dyn Files) -> Result<(), ReadError> {
+        let tokens = &directive.tokens;
+        let name = tokens[0].value.as_str();
+        let other = tokens[0].written.as_str();
+        let rest = &tokens[1..];
+        match name {
+            "acl" => self
+                .acl(directive, rest, files)
+                .map_err(|(column, e)| located(directive, column, e)),
+            "http_access" | "adapted_http_access" | "http_reply_access" | "miss_access" => {
+                let Some(rule) = self.access_rule(directive, rest)? else {
+                    return Ok(());
+                };
+                match name {
+                    "http_access" => self.http_access.push(rule),
+                    "adapted_http_access" => self.adapted_http_access.push(rule),
+                    "miss_access" => self.miss_access.push(rule),
+                    _ => self.http_reply_access.push(rule),
+                }
+                Ok(())
             }
-            let at = format!("{file}:{}", i + 1);
-            let mut words = line.split_whitespace();
-            match words.next() {
-                Some("include") => {
-                    let Some(path) = words.next() else {
-                        errors.push(error_at(&at, "`include` names no file".to_owned()));
-                        continue;
-                    };
-                    if stack.iter().any(|f| f == path) {
-                        errors.push(error_at(
-                            &at,
+            "ssl_bump" => self.ssl_bump_rule(directive, rest),
+            "http_port" => {
+                let Some(address) = rest.first() else {
+                    return Err(located(
+                        directive,
+                        1,
+                        "`http_port` names no port: write `http_port 3128`".to_owned(),
+                    ));
+                };
+                let port = address.value.rsplit(':').next().unwrap_or_default();
+                match port.parse::<u16>() {
+                    Ok(p) => self.ports.push(p),
+                    Err(_) => {
+                        return Err(located(
+                            directive,
+                            address.column,
                             format!(
-                                "`include {path}`: it includes itself (through {})",
-                                stack.join(", ")
+                                "`{}` is not a port: write `http_port [ADDRESS:]PORT`",
+                                address.value
                             ),
                         ));
-                        continue;
-                    }
-                    self.files += 1;
-                    if stack.len() >= MAX_NESTING || self.files > MAX_FILES {
-                        errors.push(error_at(
-                            &at,
-                            format!("`include {path}`: more than {MAX_NESTING} levels or {MAX_FILES} files of includes"),
-                        ));
-                        continue;
-                    }
-                    match read(path) {
-                        Ok(text) => {
-                            stack.push(path.to_owned());
-                            self.read_text(path, &text, read, errors, stack);
-                            stack.pop();
-                        }
-                        Err(e) => errors.push(error_at(&at, format!("`include {path}`: {e}"))),
                     }
                 }
-                Some("acl") => {
-                    let words: Vec<&str> = words.collect();
-                    if let Err(e) = self.acl(&at, &words, read) {
-                        errors.push(error_at(&at, e));
-                    }
+                if rest[1..].iter().any(|t| t.value == "ssl-bump") {
+                    self.bumping = true;
                 }
-                Some("http_access") => {
-                    let action = words.next();
-                    let allow = match action {
-                        Some("allow") => true,
-                        Some("deny") => false,
-                        other => {
-                            errors.push(error_at(
-                                &at,
-                                format!(
-                                    "`http_access {}`: write `allow` or `deny`",
-                                    other.unwrap_or("")
-                                ),
-                            ));
-                            continue;
-                        }
-                    };
-                    let acls = words
-                        .map(|w| match w.strip_prefix('!') {
-                            Some(name) => (true, name.to_owned()),
-                            None => (false, w.to_owned()),
-                        })
-                        .collect();
-                    self.rules.push(Rule {
-                        allow,
-                        acls,
-                        at,
-                        text: line.to_owned(),
-                    });
-                }
-                // Other directives do not decide access.
-                _ => {}
+                Ok(())
             }
+            known if directives::DIRECTIVES.binary_search(&known).is_ok() => Ok(()),
+            _ => Err(located(
+                directive,
+                tokens[0].column,
+                format!(
+                    "`{other}` is not a Squid directive (Squid 5.7 refuses it: `unrecognized: '{other}'`); a Squid configuration has one directive a line, such as `acl`, `http_access` or `http_port`"
+                ),
+            )),
         }
     }
 
-    fn acl(
+    /// The ACLs of an access rule's line by index (`!` negates). An ACL
+    /// that is not defined is an error, as in Squid, unless an include
+    /// could not be read (it may define it).
+    fn rule_acls(
         &mut self,
-        at: &str,
-        words: &[&str],
-        read: &dyn Fn(&str) -> Result<String, String>,
-    ) -> Result<(), String> {
-        let [name, kind, rest @ ..] = words else {
-            return Err("`acl` needs a name, a type and values".to_owned());
-        };
-        let mut insensitive = false;
-        let mut written: Vec<(String, String)> = Vec::new();
-        for word in rest {
-            match *word {
-                "-i" => insensitive = true,
-                "+i" => insensitive = false,
-                w if w.starts_with('-')
-                    && w.len() > 1
-                    && !w[1..].starts_with(|c: char| c.is_ascii_digit()) => {}
-                w if w.starts_with('"') && w.ends_with('"') && w.len() > 1 => {
-                    let path = &w[1..w.len() - 1];
-                    let text = read(path).map_err(|e| format!("the list file `{path}`: {e}"))?;
-                    for (i, l) in text.lines().enumerate() {
-                        let l = l.trim();
-                        if !l.is_empty() && !l.starts_with('#') {
-                            written.push((l.to_owned(), format!("{path}:{}", i + 1)));
-                        }
-                    }
+        directive: &Directive,
+        tokens: &[lines::Token],
+    ) -> Result<Vec<(bool, usize)>, ReadError> {
+        let mut acls = Vec::new();
+        for token in tokens {
+            let (negated, name) = match token.value.strip_prefix('!') {
+                Some(n) => (true, n),
+                None => (false, token.value.as_str()),
+            };
+            match self.names.get(&name.to_ascii_lowercase()) {
+                Some(&i) => acls.push((negated, i)),
+                None if !self.missing.is_empty() => {
+                    // Defined, perhaps, in the include that is missing.
+                    let i = self.acls.len();
+                    self.acls.push(Acl {
+                        name: name.to_owned(),
+                        kind: UNDEFINED.to_owned(),
+                        at: directive.at(),
+                        values: Values::Other,
+                        written: Vec::new(),
+                        unknown: Some(format!("acl {name} is not defined in what was read")),
+                        client_requested: false,
+                    });
+                    self.names.insert(name.to_ascii_lowercase(), i);
+                    acls.push((negated, i));
                 }
-                w => written.push((w.to_owned(), at.to_owned())),
+                None => {
+                    return Err(located(
+                        directive,
+                        token.column,
+                        format!(
+                            "`{name}` is not a defined acl (Squid refuses it: `ACL not found: {name}`); define it with `acl {name} TYPE VALUES` before this line"
+                        ),
+                    ));
+                }
             }
         }
-        let regex = |pattern: &str| {
+        Ok(acls)
+    }
+
+    fn access_rule(
+        &mut self,
+        directive: &Directive,
+        rest: &[lines::Token],
+    ) -> Result<Option<Rule<bool>>, ReadError> {
+        let allow = match rest.first().map(|t| t.value.as_str()) {
+            Some("allow") => true,
+            Some("deny") => false,
+            other => {
+                // Squid skips the line with an error, and reads on.
+                self.notes.push(format!(
+                    "{}: `{} {}` is skipped, as Squid skips it: the action must be `allow` or `deny`",
+                    directive.at(),
+                    directive.tokens[0].value,
+                    other.unwrap_or("")
+                ));
+                return Ok(None);
+            }
+        };
+        // Squid skips a rule with no ACL.
+        if rest.len() == 1 {
+            self.notes.push(format!(
+                "{}: `{}` names no acl: Squid skips it",
+                directive.at(),
+                directive.text()
+            ));
+            return Ok(None);
+        }
+        let acls = self.rule_acls(directive, &rest[1..])?;
+        Ok(Some(Rule {
+            action: allow,
+            acls,
+            at: directive.at(),
+            text: directive.text(),
+        }))
+    }
+
+    fn ssl_bump_rule(
+        &mut self,
+        directive: &Directive,
+        rest: &[lines::Token],
+    ) -> Result<(), ReadError> {
+        let action = match rest.first().map(|t| t.value.as_str()) {
+            Some("splice") => Bump::Splice,
+            Some("bump") => Bump::Bump,
+            Some("none" | "deny") => Bump::Old { bumps: false },
+            Some("client-first" | "server-first" | "allow") => Bump::Old { bumps: true },
+            Some("peek") => Bump::Peek,
+            Some("stare") => Bump::Stare,
+            Some("terminate") => Bump::Terminate,
+            other => {
+                return Err(located(
+                    directive,
+                    rest.first().map_or(1, |t| t.column),
+                    format!(
+                        "`ssl_bump {}`: write splice, bump, peek, stare or terminate, then the acls",
+                        other.unwrap_or("")
+                    ),
+                ));
+            }
+        };
+        if rest.len() == 1 {
+            return Ok(());
+        }
+        let acls = self.rule_acls(directive, &rest[1..])?;
+        self.ssl_bump.push(Rule {
+            action,
+            acls,
+            at: directive.at(),
+            text: directive.text(),
+        });
+        Ok(())
+    }
+
+    /// An `acl NAME TYPE [FLAGS] VALUES` line (`tokens`: from the name
+    /// on). An error: the column and what is wrong.
+    fn acl(
+        &mut self,
+        directive: &Directive,
+        tokens: &[lines::Token],
+        files: &dyn Files,
+    ) -> Result<(), (usize, String)> {
+        let [name, kind, rest @ ..] = tokens else {
+            return Err((
+                1,
+                "`acl` needs a name, a type and values: `acl NAME TYPE VALUE...`".to_owned(),
+            ));
+        };
+        let at = directive.at();
+        let kind_name = kind.value.as_str();
+        let index = match self.names.get(&name.value.to_ascii_lowercase()) {
+            // Used before an include that is missing, which may define it:
+            // its type is the one written now.
+            Some(&i) if self.acls[i].kind == UNDEFINED => {
+                self.acls[i].kind = kind_name.to_owned();
+                self.acls[i].values = acl::empty_values(kind_name);
+                i
+            }
+            Some(&i) => {
+                if self.acls[i].kind != kind_name {
+                    return Err((
+                        kind.column,
+                        format!(
+                            "acl `{}` already exists with the type `{}` (at {}): Squid refuses another type; use another name",
+                            name.value, self.acls[i].kind, self.acls[i].at
+                        ),
+                    ));
+                }
+                i
+            }
+            None => {
+                let i = self.acls.len();
+                self.acls.push(Acl {
+                    name: name.value.clone(),
+                    kind: kind_name.to_owned(),
+                    at: at.clone(),
+                    values: acl::empty_values(kind_name),
+                    written: Vec::new(),
+                    unknown: None,
+                    client_requested: false,
+                });
+                self.names.insert(name.value.to_ascii_lowercase(), i);
+                if matches!(self.acls[i].values, Values::Other) {
+                    self.acls[i].unknown = Some(format!(
+                        "{}: it is not evaluated by egress",
+                        self.acls[i].described()
+                    ));
+                }
+                i
+            }
+        };
+        // Flags come first (`--` ends them); `-i`/`+i` may also stand
+        // between regular expressions.
+        let mut items: Vec<Item> = Vec::new();
+        let mut flags_done = false;
+        let mut unknown: Vec<String> = Vec::new();
+        for token in rest {
+            let v = token.value.as_str();
+            if token.kind == TokenKind::Plain && (!flags_done || v == "-i" || v == "+i") {
+                match v {
+                    "-i" | "+i" => {
+                        items.push(Item::IgnoreCase(v == "-i"));
+                        continue;
+                    }
+                    "--" if !flags_done => {
+                        flags_done = true;
+                        continue;
+                    }
+                    "-n" if !flags_done => {
+                        if let Values::Domains { lookup, .. } | Values::HostRegex { lookup, .. } =
+                            &mut self.acls[index].values
+                        {
+                            *lookup = false;
+                        }
+                        continue;
+                    }
+                    "--client-requested" if !flags_done => {
+                        self.acls[index].client_requested = true;
+                        continue;
+                    }
+                    f if !flags_done
+                        && f.len() > 1
+                        && f.starts_with('-')
+                        && !is_value(kind_name, f) =>
+                    {
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            flags_done = true;
+            if !matches!(
+                token.kind,
+                TokenKind::QuotedFile | TokenKind::ParametersFile
+            ) {
+                items.push(Item::Value {
+                    text: token.value.clone(),
+                    at: at.clone(),
+                    column: token.column,
+                });
+                continue;
+            }
+            let path = &token.value;
+            match files.read(path) {
+                Ok(text) => {
+                    let values = if token.kind == TokenKind::QuotedFile {
+                        lines::list_values(&text)
+                    } else {
+                        lines::parameter_values(&text)
+                    };
+                    for (value, line) in values {
+                        items.push(Item::Value {
+                            text: value,
+                            at: format!("{path}:{line}"),
+                            column: token.column,
+                        });
+                    }
+                }
+                Err(e) => unknown.push(format!("its list file `{path}` cannot be read: {e}")),
+            }
+            // Squid reads no value after a quoted file name.
+            if token.kind == TokenKind::QuotedFile {
+                break;
+            }
+        }
+        let regex = |pattern: &str, insensitive: bool| {
             regex::RegexBuilder::new(pattern)
                 .case_insensitive(insensitive)
                 .build()
                 .map_err(|e| {
-                    format!("`{pattern}` is not a regular expression egress can read: {e}")
+                    format!(
+                        "its pattern `{pattern}` is not one egress can read: {}",
+                        e.to_string().lines().last().unwrap_or_default()
+                    )
                 })
         };
-        let values = match *kind {
-            "dstdomain" => Values::Domains(
-                written
-                    .iter()
-                    .map(|(w, _)| w.to_ascii_lowercase())
-                    .collect(),
-            ),
-            "dstdom_regex" => Values::Regex(
-                written
-                    .iter()
-                    .map(|(w, _)| regex(w))
-                    .collect::<Result<_, _>>()?,
-            ),
-            "url_regex" => Values::UrlRegex(
-                written
-                    .iter()
-                    .map(|(w, _)| regex(w))
-                    .collect::<Result<_, _>>()?,
-            ),
-            "dst" => Values::Addresses(
-                written
-                    .iter()
-                    .map(|(w, _)| AddressRange::parse(w).map_err(|e| format!("`{w}`: {e}")))
-                    .collect::<Result<_, _>>()?,
-            ),
-            "src" => Values::Sources,
-            "port" => Values::Ports(
-                written
-                    .iter()
-                    .map(|(w, _)| {
-                        let (a, b) = w.split_once('-').unwrap_or((w, w));
-                        match (a.parse(), b.parse()) {
-                            (Ok(a), Ok(b)) if a <= b => Ok((a, b)),
-                            _ => Err(format!("`{w}` is not a port or a range of ports")),
-                        }
-                    })
-                    .collect::<Result<_, _>>()?,
-            ),
-            "method" => Values::Methods(
-                written
-                    .iter()
-                    .map(|(w, _)| w.to_ascii_uppercase())
-                    .collect(),
-            ),
-            other => Values::Other(other.to_owned()),
-        };
-        match self.acls.get_mut(*name) {
-            Some(acl) => {
-                let same = std::mem::discriminant(&acl.values) == std::mem::discriminant(&values);
-                if !same {
-                    return Err(format!("`acl {name}` was defined with another type"));
+        let mut insensitive = false;
+        let mut bad: Vec<(usize, String)> = Vec::new();
+        let acls_len = self.acls.len();
+        let names = &self.names;
+        let acl = &mut self.acls[index];
+        for item in items {
+            let (value, where_, column) = match item {
+                Item::IgnoreCase(on) => {
+                    insensitive = on;
+                    continue;
                 }
-                match (&mut acl.values, values) {
-                    (Values::Domains(a), Values::Domains(b)) => a.extend(b),
-                    (Values::Regex(a), Values::Regex(b))
-                    | (Values::UrlRegex(a), Values::UrlRegex(b)) => a.extend(b),
-                    (Values::Addresses(a), Values::Addresses(b)) => a.extend(b),
-                    (Values::Ports(a), Values::Ports(b)) => a.extend(b),
-                    (Values::Methods(a), Values::Methods(b)) => a.extend(b),
-                    _ => {}
-                }
-                acl.written.extend(written);
-            }
-            None => {
-                if let Values::Other(kind) = &values {
-                    self.notes.push(format!("acl `{name}` has the type `{kind}`, which egress does not evaluate: taken not to match"));
-                }
-                if matches!(values, Values::Sources) {
-                    let note = "`src` acls are taken to match: egress asks as every site system"
-                        .to_owned();
-                    if !self.notes.contains(&note) {
-                        self.notes.push(note);
+                Item::Value { text, at, column } => (text, at, column),
+            };
+            let mut kept = true;
+            match &mut acl.values {
+                Values::Domains { names: list, .. } => list.push(value.to_ascii_lowercase()),
+                Values::HostRegex { list, .. }
+                | Values::UrlRegex(list)
+                | Values::PathRegex(list)
+                | Values::UserRegex(list) => match regex(&value, insensitive) {
+                    Ok(r) => list.push(r),
+                    Err(e) => {
+                        unknown.push(e);
+                        kept = false;
+                    }
+                },
+                Values::Dst(spans) | Values::Src(spans) => match Span::parse_squid(&value) {
+                    Some(s) => spans.extend(s),
+                    None => unknown.push(format!(
+                        "its value `{value}` is a name Squid resolves when it starts"
+                    )),
+                },
+                Values::Ports(ports) | Values::LocalPorts(ports) => match acl::port_range(&value) {
+                    Some(p) => ports.push(p),
+                    None => bad.push((
+                        column,
+                        format!(
+                            "`{value}` is not a port or a range of ports (`443`, `1025-65535`)"
+                        ),
+                    )),
+                },
+                Values::Methods(methods) => methods.push(value.clone()),
+                Values::Users { names, ignore_case } => {
+                    if insensitive {
+                        *ignore_case = true;
+                    }
+                    if value == "REQUIRED" {
+                        *names = None;
+                    } else if let Some(list) = names {
+                        list.push(value.clone());
                     }
                 }
-                self.acls
-                    .insert((*name).to_owned(), Acl { values, written });
+                Values::AllOf(list) | Values::AnyOf(list) => {
+                    match names.get(&value.to_ascii_lowercase()) {
+                        Some(&i) if i < acls_len && i != index => list.push(i),
+                        _ => bad.push((
+                            column,
+                            format!(
+                                "`{value}` is not a defined acl; define it before `{}`",
+                                name.value
+                            ),
+                        )),
+                    }
+                }
+                Values::Steps(steps) => match value.as_str() {
+                    "SslBump1" => steps.push(1),
+                    "SslBump2" => steps.push(2),
+                    "SslBump3" => steps.push(3),
+                    "GeneratingCONNECT" => {}
+                    other => bad.push((
+                        column,
+                        format!("`{other}` is not a step: SslBump1, SslBump2 or SslBump3"),
+                    )),
+                },
+                Values::Other => {}
+            }
+            if kept {
+                acl.written.push((value, where_));
             }
         }
-        Ok(())
-    }
-
-    /// Whether the rules allow `request`, as Squid decides.
-    pub fn decide(&self, request: &Request<'_>) -> Decision {
-        for rule in &self.rules {
-            let matched = rule.acls.iter().all(|(negated, name)| {
-                self.acls
-                    .get(name)
-                    .is_some_and(|acl| matches(&acl.values, request) != *negated)
+        let acl_described = acl.described();
+        if !unknown.is_empty() {
+            let why = format!("{acl_described}: {}", unknown.join("; "));
+            let acl = &mut self.acls[index];
+            acl.unknown = Some(match acl.unknown.take() {
+                Some(before) => format!("{before}; {why}"),
+                None => why,
             });
-            if matched {
-                return Decision {
-                    allowed: rule.allow,
-                    rule: Some(format!("{}: {}", rule.at, rule.text)),
-                };
-            }
         }
-        // No rule matched: the opposite of the last one (none: deny).
-        Decision {
-            allowed: self.rules.last().is_some_and(|r| !r.allow),
-            rule: None,
+        match bad.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 
-    /// The destination values of the acls that allow rules use (not
+    /// Whether `acl` matches the request.
+    fn truth(&self, index: usize, asking: &Asking<'_, '_>) -> Truth {
+        let acl = &self.acls[index];
+        let r = asking.request;
+        let ip_host = r
+            .host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .ok();
+        let known = |yes: bool| if yes { Truth::Yes } else { Truth::No };
+        let unknown = |why: &str| Truth::Unknown(format!("{}: {why}", acl.described()));
+        let truth = match &acl.values {
+            _ if asking.step == 3
+                && acl.kind.starts_with("ssl::server_name")
+                && !acl.client_requested =>
+            {
+                unknown("at ssl_bump step 3 it matches the names of the server's certificate")
+            }
+            Values::Domains { names, lookup } => {
+                if names.iter().any(|d| acl::domain_holds(d, r.host)) {
+                    Truth::Yes
+                } else if ip_host.is_some() && *lookup {
+                    unknown("an IP address is matched by its reverse DNS name (no -n)")
+                } else {
+                    Truth::No
+                }
+            }
+            Values::HostRegex { list, lookup } => {
+                if list.iter().any(|re| re.is_match(r.host)) {
+                    Truth::Yes
+                } else if ip_host.is_some() && *lookup {
+                    unknown("an IP address is matched by its reverse DNS name (no -n)")
+                } else {
+                    Truth::No
+                }
+            }
+            Values::UrlRegex(list) => known(list.iter().any(|re| re.is_match(r.url))),
+            Values::PathRegex(list) => {
+                let path = if r.method == "CONNECT" {
+                    ""
+                } else {
+                    url_path(r.url)
+                };
+                known(list.iter().any(|re| re.is_match(path)))
+            }
+            Values::Dst(spans) => match ip_host {
+                Some(ip) => {
+                    let (v6, a) = match ip {
+                        std::net::IpAddr::V4(v) => (false, u128::from(u32::from(v))),
+                        std::net::IpAddr::V6(v) => (true, u128::from(v)),
+                    };
+                    known(
+                        spans
+                            .iter()
+                            .any(|s| s.v6 == v6 && s.low <= a && a <= s.high),
+                    )
+                }
+                None => {
+                    unknown("the addresses the name resolves to at the proxy are not known here")
+                }
+            },
+            Values::Src(spans) => match r.client {
+                Client::In(range) => match acl::spans_hold(spans, Span::from_range(&range)) {
+                    Some(yes) => known(yes),
+                    None => unknown(&format!(
+                        "it holds part of the client range {}",
+                        range_text(&range)
+                    )),
+                },
+                Client::Unknown => {
+                    let all4 = acl::spans_hold(
+                        spans,
+                        Span {
+                            v6: false,
+                            low: 0,
+                            high: u128::from(u32::MAX),
+                        },
+                    );
+                    let all6 = acl::spans_hold(
+                        spans,
+                        Span {
+                            v6: true,
+                            low: 0,
+                            high: u128::MAX,
+                        },
+                    );
+                    if all4 == Some(true) && all6 == Some(true) {
+                        Truth::Yes
+                    } else {
+                        unknown(
+                            "the site system's address is not known (give --client ADDRESS, or the role's servers in the profile)",
+                        )
+                    }
+                }
+            },
+            Values::Ports(ports) => known(ports.iter().any(|&(a, b)| (a..=b).contains(&r.port))),
+            Values::LocalPorts(ports) => match self.ports.as_slice() {
+                [port] => known(ports.iter().any(|&(a, b)| (a..=b).contains(port))),
+                _ => unknown("the proxy listens on more than one port (or none is written)"),
+            },
+            // Squid reads method names without case (relaxed_header_parser,
+            // on by default).
+            Values::Methods(methods) => {
+                known(methods.iter().any(|m| m.eq_ignore_ascii_case(r.method)))
+            }
+            Values::Users { names, ignore_case } => match asking.user {
+                None => return Truth::Auth(acl.described()),
+                Some(user) => known(match names {
+                    None => true,
+                    Some(list) => list.iter().any(|n| {
+                        if *ignore_case {
+                            n.eq_ignore_ascii_case(user)
+                        } else {
+                            n == user
+                        }
+                    }),
+                }),
+            },
+            Values::UserRegex(list) => match asking.user {
+                None => return Truth::Auth(acl.described()),
+                Some(user) => known(list.iter().any(|re| re.is_match(user))),
+            },
+            Values::AllOf(list) => self.all(list.iter().map(|&i| (false, i)), asking),
+            Values::AnyOf(list) => {
+                let mut first_unknown = None;
+                for &i in list {
+                    match self.truth(i, asking) {
+                        Truth::Yes => return Truth::Yes,
+                        Truth::No => {}
+                        other => {
+                            first_unknown.get_or_insert(other);
+                        }
+                    }
+                }
+                first_unknown.unwrap_or(Truth::No)
+            }
+            Values::Steps(steps) => {
+                if asking.step == 0 {
+                    unknown("the ssl_bump step is known only in ssl_bump rules")
+                } else {
+                    known(steps.contains(&asking.step))
+                }
+            }
+            Values::Other => Truth::No,
+        };
+        match (truth, &acl.unknown) {
+            (Truth::No, Some(why)) => Truth::Unknown(why.clone()),
+            (truth, _) => truth,
+        }
+    }
+
+    /// Whether all of `acls` match, left to right as Squid checks them: a
+    /// mismatch ends the rule; an authentication ACL reached asks for
+    /// credentials; an ACL not known leaves the rule not known unless a
+    /// later one does not match.
+    fn all(&self, acls: impl IntoIterator<Item = (bool, usize)>, asking: &Asking<'_, '_>) -> Truth {
+        let mut unknown: Option<String> = None;
+        for (negated, index) in acls {
+            let truth = self.truth(index, asking);
+            let truth = if negated { truth.not() } else { truth };
+            match truth {
+                Truth::Yes => {}
+                Truth::No => return Truth::No,
+                Truth::Auth(at) => {
+                    return match unknown {
+                        Some(why) => Truth::Unknown(why),
+                        None => Truth::Auth(at),
+                    };
+                }
+                Truth::Unknown(why) => {
+                    unknown.get_or_insert(why);
+                }
+            }
+        }
+        match unknown {
+            Some(why) => Truth::Unknown(why),
+            None => Truth::Yes,
+        }
+    }
+
+    /// Which rule of `rules` decides, from `from` on: the action and the
+    /// rule (`Ok(None)`: none matches), or, when the answer is not known,
+    /// why (`Err`).
+    /// Rules whose action `skip` names are passed over; `default` is the
+    /// answer when none matches.
+    fn first_match<'s, A: Copy + PartialEq>(
+        &'s self,
+        rules: &'s [Rule<A>],
+        asking: &Asking<'_, '_>,
+        default: Option<A>,
+        skip: &dyn Fn(A) -> bool,
+    ) -> Result<Option<(A, &'s Rule<A>)>, Stuck> {
+        for (i, rule) in rules.iter().enumerate() {
+            if skip(rule.action) {
+                continue;
+            }
+            match self.all(rule.acls.iter().copied(), asking) {
+                Truth::Yes => return Ok(Some((rule.action, rule))),
+                Truth::No => {}
+                Truth::Auth(acl) => {
+                    return Err(Stuck::Auth(format!("{}: {} ({acl})", rule.at, rule.text)));
+                }
+                Truth::Unknown(why) => {
+                    // Whether the rules after it give the same answer.
+                    let rest = self.first_match(&rules[i + 1..], asking, default, skip);
+                    let same = match &rest {
+                        Ok(Some((action, _))) => *action == rule.action,
+                        Ok(None) => default == Some(rule.action),
+                        Err(_) => false,
+                    };
+                    return if same {
+                        Ok(Some((rule.action, rule)))
+                    } else {
+                        Err(Stuck::Unknown(format!(
+                            "{}: {} depends on {why}",
+                            rule.at, rule.text
+                        )))
+                    };
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// An access list's answer: allowed or not, and by which rule; no
+    /// rule: the opposite of the last (`if_none` when there is none).
+    fn access(
+        &self,
+        rules: &[Rule<bool>],
+        asking: &Asking<'_, '_>,
+        if_none: bool,
+    ) -> Result<(bool, Option<String>), Stuck> {
+        let default = rules.last().map_or(if_none, |r| !r.action);
+        match self.first_match(rules, asking, Some(default), &|_| false)? {
+            Some((allow, rule)) => Ok((allow, Some(format!("{}: {}", rule.at, rule.text)))),
+            None => Ok((default, None)),
+        }
+    }
+
+    /// Whether the rules allow `request`, as Squid decides, for a client
+    /// that authenticates as `user` when asked (`None`: none given).
+    pub fn decide(&self, request: &Request<'_>, user: Option<&str>) -> Decision {
+        let asking = Asking {
+            request,
+            user,
+            step: 0,
+        };
+        let stuck = |s: Stuck| match s {
+            Stuck::Auth(rule) => Decision {
+                outcome: Outcome::NeedsAuth,
+                rule: Some(rule),
+                inspection: Inspection::None,
+            },
+            Stuck::Unknown(why) => Decision {
+                outcome: Outcome::NotJudged,
+                rule: Some(why),
+                inspection: Inspection::None,
+            },
+        };
+        if !self.missing.is_empty() {
+            return stuck(Stuck::Unknown(self.missing.join("; ")));
+        }
+        // A CONNECT's own reply does not pass http_reply_access.
+        let mut gates = vec![
+            &self.http_access,
+            &self.adapted_http_access,
+            &self.miss_access,
+        ];
+        if request.method != "CONNECT" {
+            gates.push(&self.http_reply_access);
+        }
+        let mut by = None;
+        for (n, rules) in gates.into_iter().enumerate() {
+            // No http_access rule at all denies; the other lists allow.
+            if n > 0 && rules.is_empty() {
+                continue;
+            }
+            match self.access(rules, &asking, false) {
+                Ok((true, rule)) => {
+                    if n == 0 {
+                        by = rule;
+                    }
+                }
+                Ok((false, rule)) => {
+                    return Decision {
+                        outcome: Outcome::Denied,
+                        rule,
+                        inspection: Inspection::None,
+                    };
+                }
+                Err(s) => return stuck(s),
+            }
+        }
+        let inspection = if request.method == "CONNECT" && self.bumping {
+            match self.bump(&asking) {
+                Ok(None) => Inspection::None,
+                Ok(Some((Bump::Terminate, rule))) => {
+                    return Decision {
+                        outcome: Outcome::Denied,
+                        rule: Some(rule),
+                        inspection: Inspection::None,
+                    };
+                }
+                Ok(Some((_, rule))) => Inspection::Inspected(rule),
+                // A terminate may be what the unknown decides: then whether
+                // the request passes is not known either.
+                Err(Stuck::Unknown(why) | Stuck::Auth(why))
+                    if self.ssl_bump.iter().any(|r| r.action == Bump::Terminate) =>
+                {
+                    return stuck(Stuck::Unknown(why));
+                }
+                Err(Stuck::Unknown(why) | Stuck::Auth(why)) => Inspection::NotJudged(why),
+            }
+        } else {
+            Inspection::None
+        };
+        Decision {
+            outcome: Outcome::Allowed,
+            rule: by,
+            inspection,
+        }
+    }
+
+    /// What `ssl_bump` does with an allowed CONNECT, step by step, as
+    /// Squid 5.7 does: bumped or terminated (with the deciding rule) or
+    /// spliced (`None`). At step 1 no rule splices; at step 2 the old
+    /// actions are passed over and no rule splices; at step 3 `peek`,
+    /// `stare`, the old actions and what the earlier step makes
+    /// impossible (a splice after a stare, a bump after a peek) are passed
+    /// over, and no rule bumps after a stare and splices after a peek.
+    fn bump(&self, asking: &Asking<'_, '_>) -> Result<Option<(Bump, String)>, Stuck> {
+        let mut last: Option<(Bump, String)> = None;
+        for step in 1..=3 {
+            let asking = Asking { step, ..*asking };
+            let before = last.as_ref().map(|(a, _)| *a);
+            let skip = |action: Bump| match step {
+                1 => false,
+                2 => matches!(action, Bump::Old { .. }),
+                _ => {
+                    matches!(action, Bump::Old { .. } | Bump::Peek | Bump::Stare)
+                        || (action == Bump::Splice && before == Some(Bump::Stare))
+                        || (action == Bump::Bump && before == Some(Bump::Peek))
+                }
+            };
+            let default = if step == 3 && before == Some(Bump::Stare) {
+                Bump::Bump
+            } else {
+                Bump::Splice
+            };
+            let decided = self.first_match(&self.ssl_bump, &asking, Some(default), &skip)?;
+            let Some((action, rule)) = decided else {
+                return Ok(match (default, last) {
+                    (Bump::Bump, Some((_, rule))) => Some((Bump::Bump, rule)),
+                    _ => None,
+                });
+            };
+            let rule = format!("{}: {}", rule.at, rule.text);
+            match action {
+                Bump::Splice | Bump::Old { bumps: false } => return Ok(None),
+                Bump::Bump | Bump::Old { bumps: true } => return Ok(Some((Bump::Bump, rule))),
+                Bump::Terminate => return Ok(Some((Bump::Terminate, rule))),
+                Bump::Peek | Bump::Stare => last = Some((action, rule)),
+            }
+        }
+        Ok(None)
+    }
+
+    /// The destination values of the ACLs that allow rules use (not
     /// negated), with where they were written, and the patterns each
     /// admits when it is a domain (`None`: a regular expression).
     pub fn allowed_values(&self) -> Vec<AllowedValue<'_>> {
         let mut out = Vec::new();
-        for rule in self.rules.iter().filter(|r| r.allow) {
-            for (negated, name) in &rule.acls {
-                let Some(acl) = self.acls.get(name).filter(|_| !negated) else {
+        for rule in self.http_access.iter().filter(|r| r.action) {
+            for &(negated, index) in &rule.acls {
+                if negated {
                     continue;
-                };
+                }
+                let acl = &self.acls[index];
+                if acl.at.starts_with(PREDEFINED_AT) {
+                    continue;
+                }
                 match &acl.values {
-                    Values::Domains(domains) => {
-                        for (d, (text, at)) in domains.iter().zip(&acl.written) {
+                    Values::Domains { names, .. } => {
+                        for (d, (text, at)) in names.iter().zip(&acl.written) {
                             let patterns = match d.strip_prefix('.') {
                                 Some(x) => {
                                     [HostPattern::parse(x), HostPattern::parse(&format!("*.{x}"))]
@@ -374,9 +1054,9 @@ impl Config {
                             });
                         }
                     }
-                    Values::Regex(r) | Values::UrlRegex(r) => {
+                    Values::HostRegex { list, .. } | Values::UrlRegex(list) => {
                         let url = matches!(acl.values, Values::UrlRegex(_));
-                        for (r, (text, at)) in r.iter().zip(&acl.written) {
+                        for (r, (text, at)) in list.iter().zip(&acl.written) {
                             out.push(AllowedValue {
                                 text,
                                 at,
@@ -395,37 +1075,65 @@ impl Config {
     }
 }
 
-fn matches(values: &Values, r: &Request<'_>) -> bool {
-    match values {
-        Values::Domains(domains) => domains.iter().any(|d| match d.strip_prefix('.') {
-            Some(x) => r.host == x || r.host.strip_suffix(x).is_some_and(|h| h.ends_with('.')),
-            None => r.host == d,
-        }),
-        Values::Regex(list) => list.iter().any(|re| re.is_match(r.host)),
-        Values::UrlRegex(list) => list.iter().any(|re| re.is_match(r.url)),
-        Values::Addresses(ranges) => r
-            .host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ranges.iter().any(|a| a.contains(ip))),
-        Values::Sources => true,
-        Values::Ports(ports) => ports.iter().any(|&(a, b)| (a..=b).contains(&r.port)),
-        Values::Methods(methods) => methods.iter().any(|m| m == r.method),
-        Values::Other(_) => false,
+/// An ACL line's values in order, with the `-i`/`+i` switches between
+/// them.
+#[derive(Debug)]
+enum Item {
+    IgnoreCase(bool),
+    Value {
+        text: String,
+        /// `file:line`.
+        at: String,
+        column: usize,
+    },
+}
+
+/// Why a list of rules gives no answer here.
+#[derive(Debug)]
+enum Stuck {
+    /// A rule reaches an authentication ACL and no user is given.
+    Auth(String),
+    /// A rule depends on something not known here.
+    Unknown(String),
+}
+
+/// Whether a token standing where flags may be is a value (a negative
+/// number is never a flag of these types).
+fn is_value(kind: &str, token: &str) -> bool {
+    matches!(kind, "port" | "localport") && token[1..].starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn range_text(range: &egress_catalog::profile::AddressRange) -> String {
+    let max = if range.network.is_ipv4() { 32 } else { 128 };
+    if range.prefix == max {
+        range.network.to_string()
+    } else {
+        format!("{}/{}", range.network, range.prefix)
     }
 }
 
-/// Holds the configuration's rules against `plan` (see
-/// [`by_asking`]).
+/// The path (and query) of an `http://host[:port]/path` URL.
+fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+/// Holds the configuration's rules against `plan` (see [`by_asking`]),
+/// as a client that authenticates as `user` (`None`: rows behind an
+/// authentication rule need one) from the addresses `clients` gives for
+/// a row.
 pub fn audit(
     config: &Config,
     plan: &Plan,
+    user: Option<&str>,
+    clients: &dyn Fn(&egress_catalog::Row) -> Vec<Client>,
     nearest: impl Fn(&HostPattern) -> Option<String>,
 ) -> AllowlistReport {
     by_asking(
         plan,
-        &|r| config.decide(r),
+        &|r| config.decide(r, user),
         true,
+        clients,
         config.allowed_values(),
         config.notes.clone(),
         nearest,

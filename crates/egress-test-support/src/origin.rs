@@ -159,6 +159,25 @@ pub fn https_origin(names: &[&str]) -> (Ca, u16) {
     (ca, port)
 }
 
+/// An HTTPS origin on `address` (`127.0.0.44:443`) whose certificate,
+/// signed by `ca`, covers `names`; `None` when the address cannot be
+/// bound (a port below 1024 needs root).
+pub fn https_origin_at(address: &str, ca: &Ca, names: &[&str]) -> Option<u16> {
+    let config = server_config(&ca.leaf(names, Validity::Current));
+    let listener = TcpListener::bind(address).ok()?;
+    Some(serve_on(listener, move |stream| {
+        let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(conn, stream);
+        if read_head(&mut tls) {
+            let _ = tls.write_all(OK);
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        }
+    }))
+}
+
 /// Accepts connections on a new loopback port, each on its own thread.
 fn serve(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
     serve_on(

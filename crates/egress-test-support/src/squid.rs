@@ -1,4 +1,4 @@
-//! A real Squid (Debian's `squid`) on loopback, with its own folder, port,
+//! A real Squid (Debian's `squid-openssl`) on loopback, with its own folder, port,
 //! pid file and logs, so that tests run in parallel; stopped when dropped.
 
 use std::net::TcpStream;
@@ -42,7 +42,7 @@ impl Squid {
     /// caches nothing. The configuration must parse without a warning or
     /// an error (`squid -k parse`).
     pub fn start(dir: tempfile::TempDir, names: &[&str], rules: &str) -> Squid {
-        let squid = require("squid", "squid");
+        let squid = require("squid", "squid-openssl");
         let d = dir.path();
         let hosts: String = names.iter().map(|n| format!("127.0.0.1 {n}\n")).collect();
         std::fs::write(d.join("hosts"), hosts).expect("the hosts file");
@@ -71,6 +71,167 @@ impl Squid {
         let child = Command::new(&squid)
             .args(["-N", "-f"])
             .arg(&conf_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("squid starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "squid did not start: {}",
+                std::fs::read_to_string(d.join("cache.log")).unwrap_or_default()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+        Squid { child, port, dir }
+    }
+}
+
+/// The directives whose files the tests own: dropped from a proxy's
+/// configuration before Squid runs it, and set to the test's folder.
+const OWN_FILES: &[&str] = &[
+    "pid_filename",
+    "access_log",
+    "cache_log",
+    "cache_store_log",
+    "cache_dir",
+    "coredump_dir",
+    "hosts_file",
+    "dns_nameservers",
+];
+
+/// Writes a proxy's file tree below `root`: each file at its absolute
+/// path (as the configuration names it, `/etc/squid/squid.conf`) joined
+/// to `root`, readable by Squid's user.
+pub fn write_tree(root: &Path, files: &[(&str, String)]) {
+    for (path, text) in files {
+        let file = root.join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(file.parent().expect("a folder")).expect("the tree's folders");
+        std::fs::write(&file, text).expect("a file of the tree");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for folder in file.ancestors().skip(1).take_while(|f| f.starts_with(root)) {
+                std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o755))
+                    .expect("chmod");
+            }
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        }
+    }
+}
+
+impl Squid {
+    /// Starts Squid on a proxy's configuration as written: `files` (see
+    /// [`write_tree`]) with the main configuration at `config`, both by
+    /// their absolute paths. Squid runs a copy in its own folder, changed
+    /// only where a test must: the tree's paths point into the copy,
+    /// `http_port` listens on a new loopback port (its options kept), and
+    /// the pid file, logs, cache and core dumps go to the folder; `hosts`
+    /// (name, address) is its hosts file (no DNS). The configuration must
+    /// pass `squid -k parse`.
+    pub fn start_tree(files: &[(&str, String)], config: &str, hosts: &[(&str, &str)]) -> Squid {
+        let squid = require("squid", "squid-openssl");
+        let dir = folder();
+        let d = dir.path().to_owned();
+        let tree = d.join("tree");
+        // Paths into the tree, after a blank, a quote, `=` or `(`.
+        let mut tops: Vec<&str> = files
+            .iter()
+            .filter_map(|(path, _)| path.trim_start_matches('/').split('/').next())
+            .collect();
+        tops.sort_unstable();
+        tops.dedup();
+        let moved = |text: &str| {
+            let mut out = text.to_owned();
+            for top in &tops {
+                for before in [' ', '\t', '"', '\'', '=', '('] {
+                    out = out.replace(
+                        &format!("{before}/{top}/"),
+                        &format!("{before}{}/{top}/", tree.display()),
+                    );
+                }
+            }
+            out
+        };
+        let port = free_port();
+        let copies: Vec<(&str, String)> = files
+            .iter()
+            .map(|(path, text)| {
+                let text = moved(text)
+                    .lines()
+                    .filter_map(|line| {
+                        let mut words = line.split_whitespace();
+                        match words.next() {
+                            Some("http_port") => {
+                                let options: Vec<&str> = words.skip(1).collect();
+                                Some(format!("http_port 127.0.0.1:{port} {}", options.join(" ")))
+                            }
+                            Some(w) if OWN_FILES.contains(&w) => None,
+                            _ => Some(line.to_owned()),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                (*path, text + "\n")
+            })
+            .collect();
+        write_tree(&tree, &copies);
+        // Squid's certificate database, made as Squid's documentation says
+        // (`security_file_certgen -c`), for Squid's user.
+        for (_, text) in &copies {
+            for line in text.lines().filter(|l| l.starts_with("sslcrtd_program")) {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let Some(db) = words
+                    .iter()
+                    .position(|w| *w == "-s")
+                    .and_then(|i| words.get(i + 1))
+                else {
+                    continue;
+                };
+                let made = Command::new(&words[1])
+                    .args(["-c", "-s", db, "-M", "4MB"])
+                    .output()
+                    .expect("security_file_certgen runs");
+                assert!(made.status.success(), "security_file_certgen -c: {made:?}");
+                let owned = Command::new("chown")
+                    .args(["-R", "proxy:proxy", db])
+                    .status()
+                    .expect("chown runs");
+                assert!(owned.success(), "chown -R proxy {db}");
+            }
+        }
+        let hosts: String = hosts.iter().map(|(n, a)| format!("{a} {n}\n")).collect();
+        std::fs::write(d.join("hosts"), hosts).expect("the hosts file");
+        let main = tree.join(config.trim_start_matches('/'));
+        let own = format!(
+            "pid_filename {d}/squid.pid\n\
+             access_log stdio:{d}/access.log\n\
+             cache_log {d}/cache.log\n\
+             cache_store_log none\n\
+             coredump_dir {d}\n\
+             hosts_file {d}/hosts\n\
+             dns_nameservers 127.0.0.1\n\
+             pinger_enable off\n\
+             netdb_filename none\n\
+             shutdown_lifetime 0 seconds\n",
+            d = d.display()
+        );
+        let text = std::fs::read_to_string(&main).expect("the main configuration");
+        std::fs::write(&main, own + &text).expect("the main configuration");
+        let parse = Command::new(&squid)
+            .args(["-k", "parse", "-f"])
+            .arg(&main)
+            .output()
+            .expect("squid -k parse runs");
+        assert!(
+            parse.status.success(),
+            "squid -k parse refuses {config}:\n{}",
+            String::from_utf8_lossy(&parse.stderr)
+        );
+        let child = Command::new(&squid)
+            .args(["-N", "-f"])
+            .arg(&main)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -10,6 +10,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 pub struct Ca {
     pub der: CertificateDer<'static>,
     pub pem: String,
+    /// The CA's private key (PEM), for a proxy that signs with it.
+    pub key_pem: String,
     issuer: Issuer<'static, KeyPair>,
 }
 
@@ -40,6 +42,7 @@ impl Ca {
         Ca {
             der: cert.der().clone(),
             pem: cert.pem(),
+            key_pem: key.serialize_pem(),
             issuer: Issuer::new(params, key),
         }
     }

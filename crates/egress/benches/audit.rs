@@ -123,47 +123,4 @@ fn main() {
         "  egress CPU time {cpu:.3} s: {:.0} MB/s per core",
         mb / cpu
     );
-
-    // `audit allowlist` on a Squid configuration of 50,000 acl lines
-    // (every catalog host among generated ones, in one dstdomain acl and
-    // a regex acl), with the embedded catalog, every feature and role.
-    let conf = dir.join("squid-acl-50k.conf");
-    if !conf.exists() {
-        let mut text = String::from("acl CONNECT method CONNECT\nacl ssl port 443 80\n");
-        let catalog = egress_bench::catalog_patterns();
-        for p in &catalog {
-            let line = match p.as_str().strip_prefix("*.") {
-                Some(suffix) => format!("acl site dstdomain .{suffix}\n"),
-                None if p.as_str().contains('*') => format!(
-                    "acl site_re dstdom_regex -i ^{}$\n",
-                    p.as_str().replace('.', "\\.").replace('*', "[^.]+")
-                ),
-                None => format!("acl site dstdomain {p}\n"),
-            };
-            text.push_str(&line);
-        }
-        for i in 0..(49_990 - catalog.len()) {
-            text.push_str(&format!(
-                "acl site dstdomain host{i}.site{}.example.net\n",
-                i % 997
-            ));
-        }
-        text.push_str("http_access deny CONNECT !ssl\nhttp_access allow site\nhttp_access allow site_re\nhttp_access deny all\n");
-        std::fs::write(&conf, text).expect("the configuration");
-    }
-    let lines = std::fs::read_to_string(&conf)
-        .expect("the configuration")
-        .lines()
-        .count();
-    let mut runs = Vec::new();
-    for _ in 0..5 {
-        let mut c = Command::new(egress);
-        c.args(["audit", "allowlist", "--input", "squid", "--format", "json"])
-            .arg(&conf);
-        runs.push(seconds(c));
-    }
-    println!(
-        "audit allowlist: a {lines}-line Squid configuration: {:.3} s (median of 5; target: under 1 s)",
-        median(runs)
-    );
 }

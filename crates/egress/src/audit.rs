@@ -48,11 +48,35 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
     let mut problems = Vec::new();
     // A Squid configuration or a PAC file: asked, not read as a list.
     let mut program: Option<(String, String)> = None;
+    let client = match &args.client {
+        Some(text) => Some(
+            egress_catalog::profile::AddressRange::parse(text)
+                .map_err(|e| anyhow::anyhow!("--client {text}: {e}"))?,
+        ),
+        None => None,
+    };
+    if args.input != AllowlistInput::Squid {
+        for (given, option) in [
+            (args.root.is_some(), "--root"),
+            (args.proxy_user.is_some(), "--proxy-user"),
+            (args.client.is_some(), "--client"),
+        ] {
+            if given {
+                anyhow::bail!("{option} goes with --input squid");
+            }
+        }
+    }
     for name in &args.files {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         open(name)?
-            .read_to_string(&mut text)
-            .with_context(|| format!("cannot read {name} as text"))?;
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {name}"))?;
+        // Squid reads bytes: a comment in Latin-1 does not stop it.
+        let text = if args.input == AllowlistInput::Squid {
+            String::from_utf8_lossy(&bytes).into_owned()
+        } else {
+            String::from_utf8(bytes).with_context(|| format!("cannot read {name} as text"))?
+        };
         let read = match args.input {
             AllowlistInput::Squid | AllowlistInput::Pac => {
                 if program.is_some() {
@@ -81,20 +105,7 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
         Some((name, text)) if args.input == AllowlistInput::Pac => {
             pac_audit(&name, &text, &plan, &args.pac_blackhole, near)?
         }
-        Some((name, text)) => {
-            // Included and list files are found from the configuration's
-            // folder, unless absolute.
-            let folder = std::path::Path::new(&name)
-                .parent()
-                .map(std::path::Path::to_path_buf)
-                .unwrap_or_default();
-            let read =
-                |path: &str| std::fs::read_to_string(folder.join(path)).map_err(|e| e.to_string());
-            match egress_audit::squid::read(&name, &text, &read) {
-                Ok(config) => egress_audit::squid::audit(&config, &plan, near),
-                Err(problems) => return unreadable(&problems).map(|()| Exit::Success),
-            }
-        }
+        Some((name, text)) => squid_audit(&name, &text, args, client, &loaded, &plan, near)?,
         None => {
             let mut report = allowlist::audit(&plan, &entries, near);
             // What a list cannot say, said first.
@@ -136,15 +147,173 @@ fn unreadable(problems: &[allowlist::ReadError]) -> anyhow::Result<()> {
     if problems.is_empty() {
         return Ok(());
     }
+    Err(unreadable_error(problems))
+}
+
+/// Every problem of an allowlist that cannot be read, as one error.
+fn unreadable_error(problems: &[allowlist::ReadError]) -> anyhow::Error {
     let count = match problems.len() {
         1 => "1 problem".to_owned(),
         n => format!("{n} problems"),
     };
     let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    anyhow::bail!(
+    anyhow::anyhow!(
         "the allowlist cannot be read ({count}):\n{}",
         lines.join("\n")
     )
+}
+
+/// Holds a Squid configuration against the plan: its includes and list
+/// files read through [`SquidFiles`], authentication judged as
+/// `--proxy-user` or the profile's proxy user, `src` rules as `--client`
+/// or the profile's servers of each row's roles.
+fn squid_audit(
+    name: &str,
+    text: &str,
+    args: &AuditAllowlistArgs,
+    client: Option<egress_catalog::profile::AddressRange>,
+    loaded: &context::Loaded,
+    plan: &Plan,
+    nearest: impl Fn(&HostPattern) -> Option<String>,
+) -> anyhow::Result<AllowlistReport> {
+    use egress_audit::asked::Client;
+    use egress_catalog::profile::AddressRange;
+    let files = SquidFiles {
+        root: args.root.clone(),
+        folder: std::path::Path::new(name)
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
+    };
+    if let Some(root) = &args.root
+        && !root.is_dir()
+    {
+        anyhow::bail!("--root {}: not a folder", root.display());
+    }
+    let config = egress_audit::squid::read(name, text, &files).map_err(|p| unreadable_error(&p))?;
+    let profile_proxy = loaded.profile.as_ref().and_then(|p| p.proxy.as_ref());
+    let user: Option<String> = args.proxy_user.clone().or_else(|| {
+        let proxy = profile_proxy?;
+        if let Some(user) = &proxy.user {
+            return Some(user.value.clone());
+        }
+        let url = url::Url::parse(&proxy.url.as_ref()?.value).ok()?;
+        let user = percent_encoding::percent_decode_str(url.username())
+            .decode_utf8_lossy()
+            .into_owned();
+        (!user.is_empty()).then_some(user)
+    });
+    let servers: Vec<(AddressRange, Vec<String>)> = loaded
+        .profile
+        .iter()
+        .flat_map(|p| &p.servers)
+        .flat_map(|s| {
+            let roles: Vec<String> = s.roles.iter().map(|r| r.value.clone()).collect();
+            s.addresses.iter().map(move |a| (*a, roles.clone()))
+        })
+        .collect();
+    // A row is asked from its roles' servers; a role without one leaves
+    // the address unknown.
+    let clients = |row: &egress_catalog::Row| -> Vec<Client> {
+        if let Some(range) = client {
+            return vec![Client::In(range)];
+        }
+        let mut out = Vec::new();
+        for role in row.in_force().map(|q| q.role.as_str()) {
+            let mut found = false;
+            for (range, roles) in &servers {
+                if roles.iter().any(|r| r == role) {
+                    found = true;
+                    if !out.contains(&Client::In(*range)) {
+                        out.push(Client::In(*range));
+                    }
+                }
+            }
+            if !found && !out.contains(&Client::Unknown) {
+                out.push(Client::Unknown);
+            }
+        }
+        out
+    };
+    let mut report = egress_audit::squid::audit(&config, plan, user.as_deref(), &clients, nearest);
+    match (&user, &args.proxy_user) {
+        (Some(user), Some(_)) => report.notes.push(format!(
+            "authentication rules are judged as the user `{user}` (--proxy-user)"
+        )),
+        (Some(user), None) => report.notes.push(format!(
+            "authentication rules are judged as the user `{user}` (the profile's [proxy] user)"
+        )),
+        (None, _) => {}
+    }
+    if let Some(text) = &args.client {
+        report.notes.push(format!(
+            "`src` rules are judged for the client {text} (--client)"
+        ));
+    }
+    Ok(report)
+}
+
+/// A Squid configuration's files as egress finds them: an absolute path
+/// below `--root` when it is given; otherwise as written, then (not
+/// found) below the configuration's folder.
+struct SquidFiles {
+    root: Option<std::path::PathBuf>,
+    folder: std::path::PathBuf,
+}
+
+impl SquidFiles {
+    /// Where to look for `path`, in order.
+    fn candidates(&self, path: &str) -> Vec<std::path::PathBuf> {
+        let relative = path.trim_start_matches('/');
+        match &self.root {
+            Some(root) if path.starts_with('/') => vec![root.join(relative)],
+            Some(_) => vec![self.folder.join(path)],
+            None if path.starts_with('/') => vec![path.into(), self.folder.join(relative)],
+            None => vec![path.into(), self.folder.join(path)],
+        }
+    }
+
+    fn not_found(&self, path: &str, tried: &[std::path::PathBuf], e: &std::io::Error) -> String {
+        let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+        let hint = if self.root.is_none() && path.starts_with('/') {
+            "; give --root DIR, a copy of the proxy's file tree"
+        } else {
+            ""
+        };
+        format!("{e} (tried {}){hint}", tried.join(", "))
+    }
+}
+
+impl egress_audit::squid::Files for SquidFiles {
+    fn read(&self, path: &str) -> Result<String, String> {
+        let candidates = self.candidates(path);
+        let mut last = None;
+        for candidate in &candidates {
+            match std::fs::read(candidate) {
+                Ok(bytes) => return Ok(String::from_utf8_lossy(&bytes).into_owned()),
+                Err(e) => last = Some(e),
+            }
+        }
+        let e = last.unwrap_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound));
+        Err(self.not_found(path, &candidates, &e))
+    }
+
+    fn list(&self, path: &str) -> Result<Vec<String>, String> {
+        let candidates = self.candidates(path);
+        let mut last = None;
+        for candidate in &candidates {
+            match std::fs::read_dir(candidate) {
+                Ok(entries) => {
+                    return Ok(entries
+                        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                        .collect());
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let e = last.unwrap_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound));
+        Err(self.not_found(path, &candidates, &e))
+    }
 }
 
 /// Holds a PAC file against the plan: each row's URLs are asked of it
@@ -192,15 +361,14 @@ fn pac_audit(
         match pac.borrow_mut().find_proxy(&url, r.host) {
             Ok((result, _)) => {
                 let first = result.split(';').next().unwrap_or_default();
-                egress_audit::asked::Decision {
-                    allowed: !blackholes.contains(&route(first)),
-                    rule: Some(format!("{name}: {url} -> {result}")),
-                }
+                egress_audit::asked::Decision::plain(
+                    !blackholes.contains(&route(first)),
+                    Some(format!("{name}: {url} -> {result}")),
+                )
             }
-            Err(e) => egress_audit::asked::Decision {
-                allowed: false,
-                rule: Some(format!("{name}: {url}: {e}")),
-            },
+            Err(e) => {
+                egress_audit::asked::Decision::plain(false, Some(format!("{name}: {url}: {e}")))
+            }
         }
     };
     let notes = vec![
@@ -211,6 +379,7 @@ fn pac_audit(
         plan,
         &decide,
         false,
+        &|_| vec![egress_audit::asked::Client::Unknown],
         Vec::new(),
         notes,
         nearest,
@@ -270,9 +439,50 @@ fn verdict_text(v: Verdict) -> &'static str {
     match v {
         Verdict::Allowed => "allowed",
         Verdict::Broader => "allowed more broadly",
+        Verdict::NotJudged => "NOT JUDGED",
+        Verdict::NeedsAuth => "needs authentication",
         Verdict::Partly => "BLOCKED in part",
         Verdict::Blocked => "BLOCKED",
     }
+}
+
+/// The counts of a report: rows not judged and rows that need
+/// authentication first (they are neither allowed nor blocked), then the
+/// rest.
+fn allowlist_summary(r: &AllowlistReport) -> String {
+    let count = |v: Verdict| r.rows.iter().filter(|x| x.verdict == v).count();
+    let mut parts = Vec::new();
+    if count(Verdict::NotJudged) > 0 {
+        parts.push(format!("{} NOT JUDGED", count(Verdict::NotJudged)));
+    }
+    if count(Verdict::NeedsAuth) > 0 {
+        parts.push(format!(
+            "{} need authentication (give --proxy-user)",
+            count(Verdict::NeedsAuth)
+        ));
+    }
+    parts.push(format!("{} allowed", count(Verdict::Allowed)));
+    parts.push(format!("{} allowed more broadly", count(Verdict::Broader)));
+    parts.push(format!("{} blocked in part", count(Verdict::Partly)));
+    parts.push(format!("{} blocked", count(Verdict::Blocked)));
+    let inspected = r
+        .rows
+        .iter()
+        .filter(|x| {
+            x.tls
+                .as_deref()
+                .is_some_and(|t| t.starts_with("TLS-inspected"))
+        })
+        .count();
+    if inspected > 0 {
+        parts.push(format!("{inspected} TLS-inspected"));
+    }
+    format!(
+        "{} plan rows: {}; {} entries no row explains",
+        r.rows.len(),
+        parts.join(", "),
+        r.unexplained.len()
+    )
 }
 
 fn allowlist_table(header: &[String], r: &AllowlistReport) -> String {
@@ -283,29 +493,27 @@ fn allowlist_table(header: &[String], r: &AllowlistReport) -> String {
     for note in &r.notes {
         let _ = writeln!(out, "# note: {note}");
     }
-    let count = |v: Verdict| r.rows.iter().filter(|x| x.verdict == v).count();
-    let _ = writeln!(
-        out,
-        "# {} plan rows: {} allowed, {} allowed more broadly, {} blocked in part, {} blocked; {} entries no row explains\n",
-        r.rows.len(),
-        count(Verdict::Allowed),
-        count(Verdict::Broader),
-        count(Verdict::Partly),
-        count(Verdict::Blocked),
-        r.unexplained.len()
-    );
+    let _ = writeln!(out, "# {}\n", allowlist_summary(r));
     let mut rows: Vec<&allowlist::RowAudit> = r
         .rows
         .iter()
-        .filter(|x| x.verdict != Verdict::Allowed)
+        .filter(|x| x.verdict != Verdict::Allowed || x.tls.is_some())
         .collect();
     rows.sort_by_key(|x| std::cmp::Reverse(x.verdict));
     for row in rows {
         let _ = writeln!(out, "{}  {}", verdict_text(row.verdict), row.row);
         let _ = writeln!(out, "    features: {}", row.features.join(", "));
         let _ = writeln!(out, "    roles: {}", row.roles.join(", "));
+        if let Some(tls) = &row.tls {
+            let _ = writeln!(out, "    {tls}");
+        }
         for e in &row.entries {
-            if e.starts_with("also admits") {
+            // A rule, or a statement of its own (what else it admits,
+            // how one request of the row fared).
+            if ["also admits", "CONNECT ", "GET "]
+                .iter()
+                .any(|p| e.starts_with(p))
+            {
                 let _ = writeln!(out, "    {e}");
             } else {
                 let _ = writeln!(out, "    by {e}");
@@ -335,14 +543,16 @@ fn allowlist_markdown(header: &[String], r: &AllowlistReport) -> String {
     }
     let _ = writeln!(
         out,
-        "\n## Plan rows\n\n| row | verdict | features | roles | entries |\n|---|---|---|---|---|"
+        "- {}\n\n## Plan rows\n\n| row | verdict | TLS | features | roles | entries |\n|---|---|---|---|---|---|",
+        allowlist_summary(r)
     );
     for row in &r.rows {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} |",
             row.row,
             verdict_text(row.verdict),
+            cell(row.tls.as_deref().unwrap_or("")),
             cell(&row.features.join(", ")),
             cell(&row.roles.join(", ")),
             cell(&row.entries.join("; "))

@@ -571,6 +571,21 @@ pub struct AuditAllowlistArgs {
     /// default.
     #[arg(long, value_name = "ROUTE", default_value = "PROXY 127.0.0.1:9")]
     pub pac_blackhole: Vec<String>,
+    /// With `--input squid`: a local copy of the proxy's file tree; the
+    /// absolute paths the configuration names (includes, list files) are
+    /// read below it, as under a sysroot.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<std::path::PathBuf>,
+    /// With `--input squid`: the user the site systems authenticate to
+    /// the proxy as (default: the profile's `[proxy]` user); rows behind
+    /// an authentication rule are judged as that user.
+    #[arg(long, value_name = "NAME")]
+    pub proxy_user: Option<String>,
+    /// With `--input squid`: the site systems' address as the proxy sees
+    /// it (an address or a CIDR range), for `src` rules (default: the
+    /// addresses of the profile's servers of each row's roles).
+    #[arg(long, value_name = "ADDRESS")]
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,0 +1,281 @@
+//! Squid ACLs: their values as Squid parses them, and whether a request
+//! matches one: yes, no, or not known here (a type egress does not
+//! evaluate, a list file it cannot find, a value only the proxy's DNS
+//! knows), or not until the client authenticates.
+
+use std::net::IpAddr;
+
+use egress_catalog::profile::AddressRange;
+
+/// Whether an ACL (or a rule) matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Truth {
+    Yes,
+    No,
+    /// Not known here: why, naming the ACL, its type and where.
+    Unknown(String),
+    /// Squid asks the client to authenticate first (an authentication
+    /// ACL, and no user to judge as): where.
+    Auth(String),
+}
+
+impl Truth {
+    pub fn not(self) -> Truth {
+        match self {
+            Truth::Yes => Truth::No,
+            Truth::No => Truth::Yes,
+            other => other,
+        }
+    }
+}
+
+/// An inclusive range of addresses of one family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub v6: bool,
+    pub low: u128,
+    pub high: u128,
+}
+
+impl Span {
+    fn of(ip: IpAddr) -> (bool, u128) {
+        match ip {
+            IpAddr::V4(a) => (false, u128::from(u32::from(a))),
+            IpAddr::V6(a) => (true, u128::from(a)),
+        }
+    }
+
+    /// The addresses of a profile's range (`10.1.0.0/16`).
+    pub fn from_range(range: &AddressRange) -> Span {
+        let (v6, network) = Span::of(range.network);
+        let bits: u32 = if v6 { 128 } else { 32 };
+        let host_bits = bits - u32::from(range.prefix);
+        let size = if host_bits >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << host_bits) - 1
+        };
+        Span {
+            v6,
+            low: network,
+            high: network | size,
+        }
+    }
+
+    /// One Squid `src`/`dst` value: `all`, `ipv4`, `ipv6`, an address,
+    /// `address/bits`, `address/netmask`, `low-high` or `low-high/mask`.
+    /// `None`: a host name (Squid resolves it when it reads the file).
+    pub fn parse_squid(text: &str) -> Option<Vec<Span>> {
+        let all4 = Span {
+            v6: false,
+            low: 0,
+            high: u128::from(u32::MAX),
+        };
+        let all6 = Span {
+            v6: true,
+            low: 0,
+            high: u128::MAX,
+        };
+        match text {
+            "all" => return Some(vec![all4, all6]),
+            "ipv4" => return Some(vec![all4]),
+            "ipv6" => return Some(vec![all6]),
+            _ => {}
+        }
+        let (addresses, mask) = match text.split_once('/') {
+            Some((a, m)) => (a, Some(m)),
+            None => (text, None),
+        };
+        let (low, high) = match addresses.split_once('-') {
+            Some((l, h)) => (l, Some(h)),
+            None => (addresses, None),
+        };
+        let parse = |s: &str| s.trim_matches(['[', ']']).parse::<IpAddr>().ok();
+        let low = parse(low)?;
+        let high = match high {
+            Some(h) => parse(h)?,
+            None => low,
+        };
+        let (v6, mut lo) = Span::of(low);
+        let (v6_high, mut hi) = Span::of(high);
+        if v6 != v6_high {
+            return None;
+        }
+        let bits: u32 = if v6 { 128 } else { 32 };
+        if let Some(mask) = mask {
+            let prefix: u32 = match mask.parse::<u32>() {
+                Ok(p) if p <= bits => p,
+                _ => {
+                    // A dotted netmask: its leading ones.
+                    let m: std::net::Ipv4Addr = mask.parse().ok()?;
+                    u32::from(m).leading_ones()
+                }
+            };
+            let host = bits - prefix;
+            let host_mask = if host >= 128 {
+                u128::MAX
+            } else {
+                (1u128 << host) - 1
+            };
+            lo &= !host_mask;
+            hi |= host_mask;
+        }
+        if lo > hi {
+            return None;
+        }
+        Some(vec![Span {
+            v6,
+            low: lo,
+            high: hi,
+        }])
+    }
+}
+
+/// Whether `spans` hold all of `client`, none of it, or part.
+pub(crate) fn spans_hold(spans: &[Span], client: Span) -> Option<bool> {
+    let mut covered: Vec<(u128, u128)> = spans
+        .iter()
+        .filter(|s| s.v6 == client.v6)
+        .filter(|s| s.low <= client.high && client.low <= s.high)
+        .map(|s| (s.low.max(client.low), s.high.min(client.high)))
+        .collect();
+    if covered.is_empty() {
+        return Some(false);
+    }
+    covered.sort_unstable();
+    // Whether the overlaps join into the whole of `client`.
+    let mut next = client.low;
+    for (low, high) in covered {
+        if low > next {
+            return None;
+        }
+        if high >= client.high {
+            return Some(true);
+        }
+        next = next.max(high + 1);
+    }
+    None
+}
+
+/// What an ACL holds, by type.
+#[derive(Debug)]
+pub(crate) enum Values {
+    /// `dstdomain`, `ssl::server_name`: `.x` is `x` and its subdomains;
+    /// `x` is `x` only; without case. `lookup`: an IP-address host is
+    /// matched by its reverse DNS name (no `-n`).
+    Domains {
+        names: Vec<String>,
+        lookup: bool,
+    },
+    /// `dstdom_regex`, `ssl::server_name_regex`: on the host.
+    HostRegex {
+        list: Vec<regex::Regex>,
+        lookup: bool,
+    },
+    /// `url_regex`: on the URL (`host:port` for CONNECT).
+    UrlRegex(Vec<regex::Regex>),
+    /// `urlpath_regex`: on the path (empty for CONNECT).
+    PathRegex(Vec<regex::Regex>),
+    Dst(Vec<Span>),
+    Src(Vec<Span>),
+    Ports(Vec<(u16, u16)>),
+    LocalPorts(Vec<(u16, u16)>),
+    /// Exact and with case, as Squid compares methods.
+    Methods(Vec<String>),
+    /// `proxy_auth`: `None` is `REQUIRED` (any user who authenticates).
+    Users {
+        names: Option<Vec<String>>,
+        ignore_case: bool,
+    },
+    UserRegex(Vec<regex::Regex>),
+    /// `all-of`, `any-of`: the ACLs, by index.
+    AllOf(Vec<usize>),
+    AnyOf(Vec<usize>),
+    /// `at_step`: `SslBump1` is 1, and so on.
+    Steps(Vec<u8>),
+    /// A type egress does not evaluate.
+    Other,
+}
+
+/// One ACL: every `acl` line of its name.
+#[derive(Debug)]
+pub(crate) struct Acl {
+    /// As first written.
+    pub name: String,
+    pub kind: String,
+    /// `file:line` of its first line.
+    pub at: String,
+    pub values: Values,
+    /// Values as written, with `file:line`.
+    pub written: Vec<(String, String)>,
+    /// Why some of its values are not known (a list file not found, a
+    /// pattern egress cannot read): a request that none of the known
+    /// values matches is not judged.
+    pub unknown: Option<String>,
+    /// `ssl::server_name --client-requested`: the name the client asked
+    /// for, at every `ssl_bump` step (otherwise, at step 3, the server
+    /// certificate's names).
+    pub client_requested: bool,
+}
+
+impl Acl {
+    /// `acl NAME of type TYPE at file:line`.
+    pub fn described(&self) -> String {
+        if self.at.starts_with(super::PREDEFINED_AT) {
+            format!(
+                "acl {} of type {} (predefined by Squid)",
+                self.name, self.kind
+            )
+        } else {
+            format!("acl {} of type {} at {}", self.name, self.kind, self.at)
+        }
+    }
+}
+
+/// The ACL types whose values egress reads, and the part of a request
+/// each is matched against.
+pub(crate) fn empty_values(kind: &str) -> Values {
+    match kind {
+        "dstdomain" | "ssl::server_name" => Values::Domains {
+            names: Vec::new(),
+            lookup: kind == "dstdomain",
+        },
+        "dstdom_regex" | "ssl::server_name_regex" => Values::HostRegex {
+            list: Vec::new(),
+            lookup: kind == "dstdom_regex",
+        },
+        "url_regex" => Values::UrlRegex(Vec::new()),
+        "urlpath_regex" => Values::PathRegex(Vec::new()),
+        "dst" => Values::Dst(Vec::new()),
+        "src" => Values::Src(Vec::new()),
+        "port" => Values::Ports(Vec::new()),
+        "localport" => Values::LocalPorts(Vec::new()),
+        "method" => Values::Methods(Vec::new()),
+        "proxy_auth" => Values::Users {
+            names: Some(Vec::new()),
+            ignore_case: false,
+        },
+        "proxy_auth_regex" => Values::UserRegex(Vec::new()),
+        "all-of" => Values::AllOf(Vec::new()),
+        "any-of" => Values::AnyOf(Vec::new()),
+        "at_step" => Values::Steps(Vec::new()),
+        _ => Values::Other,
+    }
+}
+
+/// A port or a range of ports (`1025-65535`).
+pub(crate) fn port_range(text: &str) -> Option<(u16, u16)> {
+    let (a, b) = text.split_once('-').unwrap_or((text, text));
+    match (a.parse::<u16>(), b.parse::<u16>()) {
+        (Ok(a), Ok(b)) if a <= b => Some((a, b)),
+        _ => None,
+    }
+}
+
+/// Whether a domain value (`.x` or `x`, lowercase) holds `host`.
+pub(crate) fn domain_holds(value: &str, host: &str) -> bool {
+    match value.strip_prefix('.') {
+        Some(x) => host == x || host.strip_suffix(x).is_some_and(|h| h.ends_with('.')),
+        None => host == value,
+    }
+}
