@@ -31,7 +31,7 @@ use crate::allowlist::{AllowlistReport, ReadError};
 use crate::asked::by_asking;
 pub use crate::asked::{AllowedValue, Client, Decision, Inspection, Outcome, Request};
 use acl::{Acl, Span, Truth, Values};
-use lines::{Directive, TokenKind};
+use lines::{Directive, Event, TokenKind};
 
 /// Where the reader finds included files and list files. Paths are as the
 /// configuration writes them (Squid's own, Unix style); the caller maps
@@ -159,14 +159,12 @@ struct Asking<'r, 'a> {
 /// not problems (the configuration reads, and what depends on them is
 /// not judged).
 pub fn read(file: &str, text: &str, files: &dyn Files) -> Result<Config, Vec<ReadError>> {
-    let read = lines::read(file, text, files);
-    let mut errors = read.errors;
     let mut config = Config::default();
     for (name, kind, values) in PREDEFINED {
-        let tokens = lines::tokens(&format!("{name} {kind} {}", values.join(" ")), false)
-            .expect("the predefined ACLs read");
+        let line = format!("{name} {kind} {}", values.join(" "));
+        let tokens = lines::tokens(&line, false).expect("the predefined ACLs read");
         let directive = Directive {
-            file: PREDEFINED_AT.to_owned(),
+            file: PREDEFINED_AT,
             line: 0,
             tokens,
         };
@@ -174,19 +172,23 @@ pub fn read(file: &str, text: &str, files: &dyn Files) -> Result<Config, Vec<Rea
             .acl(&directive, &directive.tokens, files)
             .expect("the predefined ACLs read");
     }
-    for (at, why) in &read.missing {
-        config.missing.push(format!("{at}: {why}"));
-    }
-    if !read.assumed.is_empty() {
+    let mut errors = Vec::new();
+    let mut assumed = Vec::new();
+    lines::read(file, text, files, &mut |event| match event {
+        Event::Directive(directive) => {
+            if let Err(e) = config.directive(directive, files) {
+                errors.push(e);
+            }
+        }
+        Event::Missing(at, why) => config.missing.push(format!("{at}: {why}")),
+        Event::Assumed(at) => assumed.push(at),
+        Event::Error(e) => errors.push(e),
+    });
+    if !assumed.is_empty() {
         config.notes.push(format!(
             "`if` conditions on ${{process_number}} are decided as Squid's first worker ({})",
-            read.assumed.join(", ")
+            assumed.join(", ")
         ));
-    }
-    for directive in &read.directives {
-        if let Err(e) = config.directive(directive, files) {
-            errors.push(e);
-        }
     }
     // What the rules use and egress cannot judge, said once each.
     let used: std::collections::BTreeSet<usize> = config
@@ -227,9 +229,9 @@ pub fn read(file: &str, text: &str, files: &dyn Files) -> Result<Config, Vec<Rea
     }
 }
 
-fn located(directive: &Directive, column: usize, message: String) -> ReadError {
+fn located(directive: &Directive<'_>, column: usize, message: String) -> ReadError {
     ReadError {
-        file: directive.file.clone(),
+        file: directive.file.to_owned(),
         line: directive.line,
         column,
         message,
@@ -237,10 +239,10 @@ fn located(directive: &Directive, column: usize, message: String) -> ReadError {
 }
 
 impl Config {
-    fn directive(&mut self, directive: &Directive, files: &dyn Files) -> Result<(), ReadError> {
+    fn directive(&mut self, directive: &Directive<'_>, files: &dyn Files) -> Result<(), ReadError> {
         let tokens = &directive.tokens;
-        let name = tokens[0].value.as_str();
-        let other = tokens[0].written.as_str();
+        let name: &str = &tokens[0].value;
+        let other = tokens[0].written;
         let rest = &tokens[1..];
         match name {
             "acl" => self
@@ -302,16 +304,16 @@ impl Config {
     /// could not be read (it may define it).
     fn rule_acls(
         &mut self,
-        directive: &Directive,
-        tokens: &[lines::Token],
+        directive: &Directive<'_>,
+        tokens: &[lines::Token<'_>],
     ) -> Result<Vec<(bool, usize)>, ReadError> {
         let mut acls = Vec::new();
         for token in tokens {
             let (negated, name) = match token.value.strip_prefix('!') {
                 Some(n) => (true, n),
-                None => (false, token.value.as_str()),
+                None => (false, &*token.value),
             };
-            match self.names.get(&name.to_ascii_lowercase()) {
+            match self.names.get(&*lowercase(name)) {
                 Some(&i) => acls.push((negated, i)),
                 None if !self.missing.is_empty() => {
                     // Defined, perhaps, in the include that is missing.
@@ -344,10 +346,10 @@ impl Config {
 
     fn access_rule(
         &mut self,
-        directive: &Directive,
-        rest: &[lines::Token],
+        directive: &Directive<'_>,
+        rest: &[lines::Token<'_>],
     ) -> Result<Option<Rule<bool>>, ReadError> {
-        let allow = match rest.first().map(|t| t.value.as_str()) {
+        let allow = match rest.first().map(|t| &*t.value) {
             Some("allow") => true,
             Some("deny") => false,
             other => {
@@ -381,10 +383,10 @@ impl Config {
 
     fn ssl_bump_rule(
         &mut self,
-        directive: &Directive,
-        rest: &[lines::Token],
+        directive: &Directive<'_>,
+        rest: &[lines::Token<'_>],
     ) -> Result<(), ReadError> {
-        let action = match rest.first().map(|t| t.value.as_str()) {
+        let action = match rest.first().map(|t| &*t.value) {
             Some("splice") => Bump::Splice,
             Some("bump") => Bump::Bump,
             Some("none" | "deny") => Bump::Old { bumps: false },
@@ -420,8 +422,8 @@ impl Config {
     /// on). An error: the column and what is wrong.
     fn acl(
         &mut self,
-        directive: &Directive,
-        tokens: &[lines::Token],
+        directive: &Directive<'_>,
+        tokens: &[lines::Token<'_>],
         files: &dyn Files,
     ) -> Result<(), (usize, String)> {
         let [name, kind, rest @ ..] = tokens else {
@@ -431,8 +433,8 @@ impl Config {
             ));
         };
         let at = directive.at();
-        let kind_name = kind.value.as_str();
-        let index = match self.names.get(&name.value.to_ascii_lowercase()) {
+        let kind_name: &str = &kind.value;
+        let index = match self.names.get(&*lowercase(&name.value)) {
             // Used before an include that is missing, which may define it:
             // its type is the one written now.
             Some(&i) if self.acls[i].kind == UNDEFINED => {
@@ -455,7 +457,7 @@ impl Config {
             None => {
                 let i = self.acls.len();
                 self.acls.push(Acl {
-                    name: name.value.clone(),
+                    name: name.value.to_string(),
                     kind: kind_name.to_owned(),
                     at: at.clone(),
                     values: acl::empty_values(kind_name),
@@ -479,7 +481,7 @@ impl Config {
         let mut flags_done = false;
         let mut unknown: Vec<String> = Vec::new();
         for token in rest {
-            let v = token.value.as_str();
+            let v: &str = &token.value;
             if token.kind == TokenKind::Plain && (!flags_done || v == "-i" || v == "+i") {
                 match v {
                     "-i" | "+i" => {
@@ -518,7 +520,7 @@ impl Config {
                 TokenKind::QuotedFile | TokenKind::ParametersFile
             ) {
                 items.push(Item::Value {
-                    text: token.value.clone(),
+                    text: token.value.to_string(),
                     at: at.clone(),
                     column: token.column,
                 });
@@ -1095,6 +1097,16 @@ enum Stuck {
     Auth(String),
     /// A rule depends on something not known here.
     Unknown(String),
+}
+
+/// `name` without capitals (Squid finds ACLs without case), borrowed
+/// when it has none.
+fn lowercase(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
 }
 
 /// Whether a token standing where flags may be is a value (a negative

@@ -4,7 +4,10 @@
 //! decided, macros expanded, `include` followed (glob patterns too, in
 //! the order `glob(3)` gives), and each directive cut into tokens (a token
 //! that begins with `#` ends the line; `"quoted"` tokens and
-//! `parameters("file")`).
+//! `parameters("file")`). Each directive is handed on as it is read, its
+//! tokens borrowed from the line.
+
+use std::borrow::Cow;
 
 use super::Files;
 use crate::allowlist::ReadError;
@@ -17,13 +20,13 @@ const MAX_FILES: usize = 1_000;
 /// One directive: where it starts, and its tokens (their columns count
 /// from the start of that line).
 #[derive(Debug, Clone)]
-pub(crate) struct Directive {
-    pub file: String,
+pub(crate) struct Directive<'a> {
+    pub file: &'a str,
     pub line: usize,
-    pub tokens: Vec<Token>,
+    pub tokens: Vec<Token<'a>>,
 }
 
-impl Directive {
+impl Directive<'_> {
     /// `file:line`.
     pub fn at(&self) -> String {
         format!("{}:{}", self.file, self.line)
@@ -33,7 +36,7 @@ impl Directive {
     pub fn text(&self) -> String {
         self.tokens
             .iter()
-            .map(|t| t.written.as_str())
+            .map(|t| t.written)
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -41,13 +44,13 @@ impl Directive {
 
 /// One token of a directive.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Token {
-    /// The value: without quotes, escapes undone; for `parameters(...)`,
-    /// the file named.
-    pub value: String,
+pub(crate) struct Token<'a> {
+    /// The value: without quotes, escapes undone; for a file, the file
+    /// named.
+    pub value: Cow<'a, str>,
     pub kind: TokenKind,
     /// As written.
-    pub written: String,
+    pub written: &'a str,
     /// The column (1-based) of the token in its line.
     pub column: usize,
 }
@@ -66,35 +69,50 @@ pub(crate) enum TokenKind {
     Literal,
 }
 
-/// What reading the files gave: the directives in order, the includes
-/// that could not be followed (`file:line`, why), and every problem.
-#[derive(Debug, Default)]
-pub(crate) struct Read {
-    pub directives: Vec<Directive>,
-    pub missing: Vec<(String, String)>,
-    pub errors: Vec<ReadError>,
-    /// `if` conditions decided on a value egress assumed (`file:line`).
-    pub assumed: Vec<String>,
-    files: usize,
+/// What reading gives, in order.
+#[derive(Debug)]
+pub(crate) enum Event<'d, 'a> {
+    Directive(&'d Directive<'a>),
+    /// An include that could not be followed: `file:line`, and why.
+    Missing(String, String),
+    /// An `if` decided on a value egress assumed: `file:line`.
+    Assumed(String),
+    Error(ReadError),
+}
+
+/// Where [`read`] hands what it reads.
+pub(crate) type Sink<'s> = dyn for<'d, 'a> FnMut(Event<'d, 'a>) + 's;
+
+/// Reading state across files.
+struct Reading<'f, 'k, 's> {
+    files: &'f dyn Files,
+    sink: &'k mut Sink<'s>,
+    /// Files included so far.
+    count: usize,
     /// `configuration_includes_quoted_values`, as it stands.
     quoted_values: bool,
 }
 
 /// Reads the configuration `text` (the file `file`) and the files it
-/// includes through `files`.
-pub(crate) fn read(file: &str, text: &str, files: &dyn Files) -> Read {
-    let mut out = Read::default();
-    read_file(file, text, files, 0, &mut out);
-    out
+/// includes through `files`, handing each directive, missing include and
+/// problem to `sink` in order.
+pub(crate) fn read(file: &str, text: &str, files: &dyn Files, sink: &mut Sink<'_>) {
+    let mut reading = Reading {
+        files,
+        sink,
+        count: 0,
+        quoted_values: false,
+    };
+    read_file(file, text, 0, &mut reading);
 }
 
-fn error(file: &str, line: usize, column: usize, message: String) -> ReadError {
-    ReadError {
+fn error(file: &str, line: usize, column: usize, message: String) -> Event<'static, 'static> {
+    Event::Error(ReadError {
         file: file.to_owned(),
         line,
         column,
         message,
-    }
+    })
 }
 
 /// The lines Squid parses: (first physical line, its indentation, text). A `\r` or `\n`
@@ -102,7 +120,7 @@ fn error(file: &str, line: usize, column: usize, message: String) -> ReadError {
 /// skipped, also inside a continued line; a line whose last character is
 /// a backslash continues with the next line's text, glued on without a
 /// space (a backslash followed by blanks is a backslash).
-fn logical_lines(text: &str) -> Vec<(usize, usize, String)> {
+fn logical_lines(text: &str) -> Vec<(usize, usize, Cow<'_, str>)> {
     let mut out = Vec::new();
     let mut pending: Option<(usize, usize, String)> = None;
     for (i, raw) in text.split('\n').enumerate() {
@@ -113,41 +131,49 @@ fn logical_lines(text: &str) -> Vec<(usize, usize, String)> {
             continue;
         }
         let indent = raw.len() - line.len();
-        let (start, indent, mut joined) = pending.take().unwrap_or((i + 1, indent, String::new()));
-        if let Some(continued) = line.strip_suffix('\\') {
-            joined.push_str(continued);
-            pending = Some((start, indent, joined));
-            continue;
+        let continued = line.strip_suffix('\\');
+        match (pending.take(), continued) {
+            (None, None) => out.push((i + 1, indent, Cow::Borrowed(blank))),
+            (None, Some(part)) => pending = Some((i + 1, indent, part.to_owned())),
+            (Some((start, indent, mut joined)), Some(part)) => {
+                joined.push_str(part);
+                pending = Some((start, indent, joined));
+            }
+            (Some((start, indent, mut joined)), None) => {
+                joined.push_str(blank);
+                out.push((start, indent, Cow::Owned(joined)));
+            }
         }
-        joined.push_str(blank);
-        out.push((start, indent, joined));
     }
     // A backslash on the last line joins nothing.
     if let Some((start, indent, joined)) = pending {
-        let joined = joined
-            .trim_end_matches(|c: char| c.is_ascii_whitespace())
-            .to_owned();
+        let joined = joined.trim_end_matches(|c: char| c.is_ascii_whitespace());
         if !joined.is_empty() {
-            out.push((start, indent, joined));
+            out.push((start, indent, Cow::Owned(joined.to_owned())));
         }
     }
     out
 }
 
 /// Squid's macros, as one non-SMP Squid (worker 1) expands them.
-fn expand_macros(line: &str) -> String {
-    line.replace("${process_name}", "squid")
-        .replace("${process_number}", "1")
-        .replace("${service_name}", "squid")
+fn expand_macros(line: Cow<'_, str>) -> Cow<'_, str> {
+    if !line.contains("${") {
+        return line;
+    }
+    Cow::Owned(
+        line.replace("${process_name}", "squid")
+            .replace("${process_number}", "1")
+            .replace("${service_name}", "squid"),
+    )
 }
 
-fn read_file(file: &str, text: &str, files: &dyn Files, depth: usize, out: &mut Read) {
+fn read_file(file: &str, text: &str, depth: usize, r: &mut Reading<'_, '_, '_>) {
     // Each open `if`: whether its branch is taken now. Squid looks only at
     // the innermost one (an `if true` inside an `if false` is read).
     let mut conditions: Vec<bool> = Vec::new();
     for (number, indent, line) in logical_lines(text) {
-        let assumed = line.contains("${process_number}");
-        let line = expand_macros(&line);
+        let assumed = line.contains('$') && line.contains("${process_number}");
+        let line = expand_macros(line);
         let word = line.split_ascii_whitespace().next().unwrap_or_default();
         match word {
             "if" => {
@@ -155,26 +181,28 @@ fn read_file(file: &str, text: &str, files: &dyn Files, depth: usize, out: &mut 
                 match condition(expression) {
                     Some(value) => conditions.push(value),
                     None => {
-                        out.errors.push(error(
+                        (r.sink)(error(
                             file,
                             number,
-                            4,
-                            format!("`if {expression}`: Squid cannot evaluate this condition (it is fatal); write `true`, `false` or `NUMBER = NUMBER`, with no comment after it"),
+                            indent + 4,
+                            format!(
+                                "`if {expression}`: Squid cannot evaluate this condition (it is fatal); write `true`, `false` or `NUMBER = NUMBER`, with no comment after it"
+                            ),
                         ));
                         conditions.push(false);
                     }
                 }
                 if assumed {
-                    out.assumed.push(format!("{file}:{number}"));
+                    (r.sink)(Event::Assumed(format!("{file}:{number}")));
                 }
                 continue;
             }
             "else" | "endif" if line == word => {
                 let Some(last) = conditions.last_mut() else {
-                    out.errors.push(error(
+                    (r.sink)(error(
                         file,
                         number,
-                        1,
+                        indent + 1,
                         format!("`{word}` without `if` (Squid refuses it)"),
                     ));
                     continue;
@@ -192,9 +220,9 @@ fn read_file(file: &str, text: &str, files: &dyn Files, depth: usize, out: &mut 
             continue;
         }
         if word == "configuration_includes_quoted_values" {
-            out.quoted_values = line.split_ascii_whitespace().nth(1) == Some("on");
+            r.quoted_values = line.split_ascii_whitespace().nth(1) == Some("on");
         }
-        let tokens = match tokens(&line, out.quoted_values) {
+        let tokens = match tokens(&line, r.quoted_values) {
             Ok(mut t) => {
                 for token in &mut t {
                     token.column += indent;
@@ -202,26 +230,25 @@ fn read_file(file: &str, text: &str, files: &dyn Files, depth: usize, out: &mut 
                 t
             }
             Err((column, message)) => {
-                out.errors
-                    .push(error(file, number, column + indent, message));
+                (r.sink)(error(file, number, column + indent, message));
                 continue;
             }
         };
         if word == "include" {
-            include(file, number, &tokens[1..], files, depth, out);
+            include(file, number, &tokens[1..], depth, r);
             continue;
         }
         if !tokens.is_empty() {
-            out.directives.push(Directive {
-                file: file.to_owned(),
+            (r.sink)(Event::Directive(&Directive {
+                file,
                 line: number,
                 tokens,
-            });
+            }));
         }
     }
     if !conditions.is_empty() {
         let last = text.lines().count().max(1);
-        out.errors.push(error(
+        (r.sink)(error(
             file,
             last,
             1,
@@ -248,18 +275,16 @@ fn condition(expression: &str) -> Option<bool> {
 fn include(
     file: &str,
     number: usize,
-    patterns: &[Token],
-    files: &dyn Files,
+    patterns: &[Token<'_>],
     depth: usize,
-    out: &mut Read,
+    r: &mut Reading<'_, '_, '_>,
 ) {
     if patterns.is_empty() {
-        out.errors
-            .push(error(file, number, 1, "`include` names no file".to_owned()));
+        (r.sink)(error(file, number, 1, "`include` names no file".to_owned()));
         return;
     }
     if depth + 1 > MAX_DEPTH {
-        out.errors.push(error(
+        (r.sink)(error(
             file,
             number,
             1,
@@ -270,22 +295,22 @@ fn include(
     // Squid expands every pattern first, then reads the files in order.
     let mut paths = Vec::new();
     for pattern in patterns {
-        match glob(&pattern.value, files) {
+        match glob(&pattern.value, r.files) {
             Ok(found) if !found.is_empty() => paths.extend(found),
-            Ok(_) => out.missing.push((
+            Ok(_) => (r.sink)(Event::Missing(
                 format!("{file}:{number}"),
                 format!("`include {}`: no file matches", pattern.value),
             )),
-            Err(e) => out.missing.push((
+            Err(e) => (r.sink)(Event::Missing(
                 format!("{file}:{number}"),
                 format!("`include {}`: {e}", pattern.value),
             )),
         }
     }
     for path in paths {
-        out.files += 1;
-        if out.files > MAX_FILES {
-            out.errors.push(error(
+        r.count += 1;
+        if r.count > MAX_FILES {
+            (r.sink)(error(
                 file,
                 number,
                 1,
@@ -293,11 +318,12 @@ fn include(
             ));
             return;
         }
-        match files.read(&path) {
-            Ok(text) => read_file(&path, &text, files, depth + 1, out),
-            Err(e) => out
-                .missing
-                .push((format!("{file}:{number}"), format!("`include {path}`: {e}"))),
+        match r.files.read(&path) {
+            Ok(text) => read_file(&path, &text, depth + 1, r),
+            Err(e) => (r.sink)(Event::Missing(
+                format!("{file}:{number}"),
+                format!("`include {path}`: {e}"),
+            )),
         }
     }
 }
@@ -367,7 +393,7 @@ pub(crate) fn glob(pattern: &str, files: &dyn Files) -> Result<Vec<String>, Stri
 /// while they are on, `"..."` is one token (`\` escapes the next
 /// character) and `parameters("file")` names a file. An error: the
 /// column and what is wrong.
-pub(crate) fn tokens(line: &str, quoted_values: bool) -> Result<Vec<Token>, (usize, String)> {
+pub(crate) fn tokens(line: &str, quoted_values: bool) -> Result<Vec<Token<'_>>, (usize, String)> {
     let mut out = Vec::new();
     let bytes = line.as_bytes();
     let mut i = 0;
@@ -383,9 +409,9 @@ pub(crate) fn tokens(line: &str, quoted_values: bool) -> Result<Vec<Token>, (usi
         if quoted_values && bytes[i] == b'"' {
             let (value, end) = quoted(line, i)?;
             out.push(Token {
-                value,
+                value: Cow::Owned(value),
                 kind: TokenKind::Literal,
-                written: line[start..end].to_owned(),
+                written: &line[start..end],
                 column: start + 1,
             });
             i = end;
@@ -409,9 +435,9 @@ pub(crate) fn tokens(line: &str, quoted_values: bool) -> Result<Vec<Token>, (usi
                 ));
             }
             out.push(Token {
-                value,
+                value: Cow::Owned(value),
                 kind: TokenKind::ParametersFile,
-                written: line[start..=end].to_owned(),
+                written: &line[start..=end],
                 column: start + 1,
             });
             i = end + 1;
@@ -424,14 +450,14 @@ pub(crate) fn tokens(line: &str, quoted_values: bool) -> Result<Vec<Token>, (usi
         let (value, kind) = match written.strip_prefix(['"', '\'']) {
             Some(name) if !quoted_values => {
                 let end = name.find(['"', '\'']).unwrap_or(name.len());
-                (name[..end].to_owned(), TokenKind::QuotedFile)
+                (&name[..end], TokenKind::QuotedFile)
             }
-            _ => (written.to_owned(), TokenKind::Plain),
+            _ => (written, TokenKind::Plain),
         };
         out.push(Token {
-            value,
+            value: Cow::Borrowed(value),
             kind,
-            written: written.to_owned(),
+            written,
             column: start + 1,
         });
     }
@@ -499,7 +525,7 @@ pub(crate) fn parameter_values(text: &str) -> Vec<(String, usize)> {
     for (i, raw) in text.split('\n').enumerate() {
         let raw = raw.split('\r').next().unwrap_or_default();
         if let Ok(tokens) = tokens(raw, true) {
-            out.extend(tokens.into_iter().map(|t| (t.value, i + 1)));
+            out.extend(tokens.into_iter().map(|t| (t.value.into_owned(), i + 1)));
         }
     }
     out
