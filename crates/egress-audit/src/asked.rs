@@ -335,15 +335,18 @@ pub fn by_asking(
 /// ` from ADDRESS` where a row is asked from more than one client.
 fn from(client: Client, clients: &[Client]) -> String {
     match client {
-        Client::In(range) if clients.len() > 1 => {
-            let max = if range.network.is_ipv4() { 32 } else { 128 };
-            if range.prefix == max {
-                format!(" from {}", range.network)
-            } else {
-                format!(" from {}/{}", range.network, range.prefix)
-            }
-        }
+        Client::In(range) if clients.len() > 1 => format!(" from {}", range_text(&range)),
         _ => String::new(),
+    }
+}
+
+/// An address, or a range as `network/prefix`.
+pub(crate) fn range_text(range: &AddressRange) -> String {
+    let max = if range.network.is_ipv4() { 32 } else { 128 };
+    if range.prefix == max {
+        range.network.to_string()
+    } else {
+        format!("{}/{}", range.network, range.prefix)
     }
 }
 
@@ -365,7 +368,7 @@ fn inspection<'a>(answers: impl Iterator<Item = &'a Inspection>) -> Option<Strin
     unknown.dedup();
     if !inspected.is_empty() {
         Some(format!(
-            "TLS-inspected: the proxy decrypts this row's TLS (bumped by {}); ConfigMgr endpoints that pin their certificates fail under TLS inspection",
+            "TLS inspection: the proxy decrypts this row's TLS and presents its own certificate (ssl_bump: {}); ConfigMgr endpoints that pin their certificates fail through it",
             inspected.join("; ")
         ))
     } else if !unknown.is_empty() {

@@ -168,17 +168,14 @@ pub fn read(file: &str, text: &str, files: &dyn Files) -> Result<Config, Vec<Rea
             line: 0,
             tokens,
         };
-        config
-            .acl(&directive, &directive.tokens, files)
-            .expect("the predefined ACLs read");
+        let read = config.acl(&directive, &directive.tokens, files);
+        assert!(read.is_ok(), "the predefined ACLs read");
     }
     let mut errors = Vec::new();
     let mut assumed = Vec::new();
     lines::read(file, text, files, &mut |event| match event {
         Event::Directive(directive) => {
-            if let Err(e) = config.directive(directive, files) {
-                errors.push(e);
-            }
+            errors.append(&mut config.directive(directive, files));
         }
         Event::Missing(at, why) => config.missing.push(format!("{at}: {why}")),
         Event::Assumed(at) => assumed.push(at),
@@ -205,7 +202,21 @@ pub fn read(file: &str, text: &str, files: &dyn Files) -> Result<Config, Vec<Rea
                 .flat_map(|r| r.acls.iter().map(|&(_, i)| i)),
         )
         .collect();
-    for &i in &used {
+    let mut used: Vec<usize> = used.into_iter().collect();
+    let mut seen: std::collections::BTreeSet<usize> = used.iter().copied().collect();
+    while let Some(i) = used.pop() {
+        let members: Vec<usize> = match &config.acls[i].values {
+            Values::AllOf(groups) => groups.iter().flatten().copied().collect(),
+            Values::AnyOf(list) => list.clone(),
+            _ => Vec::new(),
+        };
+        for m in members {
+            if seen.insert(m) {
+                used.push(m);
+            }
+        }
+    }
+    for &i in &seen {
         if let Some(why) = &config.acls[i].unknown {
             config.notes.push(format!(
                 "not judged where a row's answer depends on it: {why}"
@@ -239,15 +250,21 @@ fn located(directive: &Directive<'_>, column: usize, message: String) -> ReadErr
 }
 
 impl Config {
-    fn directive(&mut self, directive: &Directive<'_>, files: &dyn Files) -> Result<(), ReadError> {
+    /// One directive; its problems, each located.
+    fn directive(&mut self, directive: &Directive<'_>, files: &dyn Files) -> Vec<ReadError> {
+        let result = match &*directive.tokens[0].value {
+            "acl" => self.acl(directive, &directive.tokens[1..], files),
+            _ => self.other_directive(directive).map_err(|e| vec![e]),
+        };
+        result.err().unwrap_or_default()
+    }
+
+    fn other_directive(&mut self, directive: &Directive<'_>) -> Result<(), ReadError> {
         let tokens = &directive.tokens;
         let name: &str = &tokens[0].value;
         let other = tokens[0].written;
         let rest = &tokens[1..];
         match name {
-            "acl" => self
-                .acl(directive, rest, files)
-                .map_err(|(column, e)| located(directive, column, e)),
             "http_access" | "adapted_http_access" | "http_reply_access" | "miss_access" => {
                 let Some(rule) = self.access_rule(directive, rest)? else {
                     return Ok(());
@@ -419,18 +436,19 @@ impl Config {
     }
 
     /// An `acl NAME TYPE [FLAGS] VALUES` line (`tokens`: from the name
-    /// on). An error: the column and what is wrong.
+    /// on). Its problems, each located.
     fn acl(
         &mut self,
         directive: &Directive<'_>,
         tokens: &[lines::Token<'_>],
         files: &dyn Files,
-    ) -> Result<(), (usize, String)> {
+    ) -> Result<(), Vec<ReadError>> {
         let [name, kind, rest @ ..] = tokens else {
-            return Err((
+            return Err(vec![located(
+                directive,
                 1,
                 "`acl` needs a name, a type and values: `acl NAME TYPE VALUE...`".to_owned(),
-            ));
+            )]);
         };
         let at = directive.at();
         let kind_name: &str = &kind.value;
@@ -444,13 +462,14 @@ impl Config {
             }
             Some(&i) => {
                 if self.acls[i].kind != kind_name {
-                    return Err((
+                    return Err(vec![located(
+                        directive,
                         kind.column,
                         format!(
                             "acl `{}` already exists with the type `{}` (at {}): Squid refuses another type; use another name",
                             name.value, self.acls[i].kind, self.acls[i].at
                         ),
-                    ));
+                    )]);
                 }
                 i
             }
@@ -542,7 +561,9 @@ impl Config {
                         });
                     }
                 }
-                Err(e) => unknown.push(format!("its list file `{path}` cannot be read: {e}")),
+                Err(e) => unknown.push(format!(
+                    "its list file `{path}` (named at {at}) cannot be read: {e}"
+                )),
             }
             // Squid reads no value after a quoted file name.
             if token.kind == TokenKind::QuotedFile {
@@ -550,6 +571,7 @@ impl Config {
             }
         }
         let regex = |pattern: &str, insensitive: bool| {
+            posix_reads_alike(pattern).map_err(|e| format!("its pattern `{pattern}` {e}"))?;
             regex::RegexBuilder::new(pattern)
                 .case_insensitive(insensitive)
                 .build()
@@ -562,9 +584,16 @@ impl Config {
         };
         let mut insensitive = false;
         let mut bad: Vec<(usize, String)> = Vec::new();
-        let acls_len = self.acls.len();
-        let names = &self.names;
-        let acl = &mut self.acls[index];
+        let mut values = std::mem::replace(&mut self.acls[index].values, Values::Other);
+        let members = Members {
+            names: &self.names,
+            acls: &self.acls,
+            index,
+        };
+        if let Values::AllOf(groups) = &mut values {
+            groups.push(Vec::new());
+        }
+        let mut written = Vec::new();
         for item in items {
             let (value, where_, column) = match item {
                 Item::IgnoreCase(on) => {
@@ -574,7 +603,7 @@ impl Config {
                 Item::Value { text, at, column } => (text, at, column),
             };
             let mut kept = true;
-            match &mut acl.values {
+            match &mut values {
                 Values::Domains { names: list, .. } => list.push(value.to_ascii_lowercase()),
                 Values::HostRegex { list, .. }
                 | Values::UrlRegex(list)
@@ -612,17 +641,13 @@ impl Config {
                         list.push(value.clone());
                     }
                 }
-                Values::AllOf(list) | Values::AnyOf(list) => {
-                    match names.get(&value.to_ascii_lowercase()) {
-                        Some(&i) if i < acls_len && i != index => list.push(i),
-                        _ => bad.push((
-                            column,
-                            format!(
-                                "`{value}` is not a defined acl; define it before `{}`",
-                                name.value
-                            ),
-                        )),
+                Values::AllOf(groups) => {
+                    if let Some(group) = groups.last_mut() {
+                        members.take_into(&value, column, group, &mut bad, &mut unknown);
                     }
+                }
+                Values::AnyOf(list) => {
+                    members.take_into(&value, column, list, &mut bad, &mut unknown);
                 }
                 Values::Steps(steps) => match value.as_str() {
                     "SslBump1" => steps.push(1),
@@ -637,9 +662,12 @@ impl Config {
                 Values::Other => {}
             }
             if kept {
-                acl.written.push((value, where_));
+                written.push((value, where_));
             }
         }
+        let acl = &mut self.acls[index];
+        acl.values = values;
+        acl.written.append(&mut written);
         let acl_described = acl.described();
         if !unknown.is_empty() {
             let why = format!("{acl_described}: {}", unknown.join("; "));
@@ -649,9 +677,13 @@ impl Config {
                 None => why,
             });
         }
-        match bad.into_iter().next() {
-            Some(e) => Err(e),
-            None => Ok(()),
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(bad
+                .into_iter()
+                .map(|(column, e)| located(directive, column, e))
+                .collect())
         }
     }
 
@@ -702,10 +734,7 @@ impl Config {
             }
             Values::Dst(spans) => match ip_host {
                 Some(ip) => {
-                    let (v6, a) = match ip {
-                        std::net::IpAddr::V4(v) => (false, u128::from(u32::from(v))),
-                        std::net::IpAddr::V6(v) => (true, u128::from(v)),
-                    };
+                    let (v6, a) = Span::of(ip);
                     known(
                         spans
                             .iter()
@@ -721,27 +750,14 @@ impl Config {
                     Some(yes) => known(yes),
                     None => unknown(&format!(
                         "it holds part of the client range {}",
-                        range_text(&range)
+                        crate::asked::range_text(&range)
                     )),
                 },
                 Client::Unknown => {
-                    let all4 = acl::spans_hold(
-                        spans,
-                        Span {
-                            v6: false,
-                            low: 0,
-                            high: u128::from(u32::MAX),
-                        },
-                    );
-                    let all6 = acl::spans_hold(
-                        spans,
-                        Span {
-                            v6: true,
-                            low: 0,
-                            high: u128::MAX,
-                        },
-                    );
-                    if all4 == Some(true) && all6 == Some(true) {
+                    if Span::EVERYTHING
+                        .iter()
+                        .all(|&whole| acl::spans_hold(spans, whole) == Some(true))
+                    {
                         Truth::Yes
                     } else {
                         unknown(
@@ -777,20 +793,12 @@ impl Config {
                 None => return Truth::Auth(acl.described()),
                 Some(user) => known(list.iter().any(|re| re.is_match(user))),
             },
-            Values::AllOf(list) => self.all(list.iter().map(|&i| (false, i)), asking),
-            Values::AnyOf(list) => {
-                let mut first_unknown = None;
-                for &i in list {
-                    match self.truth(i, asking) {
-                        Truth::Yes => return Truth::Yes,
-                        Truth::No => {}
-                        other => {
-                            first_unknown.get_or_insert(other);
-                        }
-                    }
-                }
-                first_unknown.unwrap_or(Truth::No)
-            }
+            Values::AllOf(groups) => self.any(
+                groups
+                    .iter()
+                    .map(|group| self.all(group.iter().map(|&i| (false, i)), asking)),
+            ),
+            Values::AnyOf(list) => self.any(list.iter().map(|&i| self.truth(i, asking))),
             Values::Steps(steps) => {
                 if asking.step == 0 {
                     unknown("the ssl_bump step is known only in ssl_bump rules")
@@ -820,9 +828,12 @@ impl Config {
                 Truth::No => return Truth::No,
                 Truth::Auth(at) => {
                     return match unknown {
-                        Some(why) => Truth::Unknown(why),
+                        Some(why) => Truth::UnknownThenAuth(why),
                         None => Truth::Auth(at),
                     };
+                }
+                Truth::UnknownThenAuth(why) => {
+                    return Truth::UnknownThenAuth(unknown.unwrap_or(why));
                 }
                 Truth::Unknown(why) => {
                     unknown.get_or_insert(why);
@@ -835,11 +846,41 @@ impl Config {
         }
     }
 
-    /// Which rule of `rules` decides, from `from` on: the action and the
-    /// rule (`Ok(None)`: none matches), or, when the answer is not known,
-    /// why (`Err`).
-    /// Rules whose action `skip` names are passed over; `default` is the
-    /// answer when none matches.
+    /// Whether any of `truths` matches, left to right as Squid checks
+    /// them: a match ends it; an authentication ACL reached asks for
+    /// credentials.
+    fn any(&self, truths: impl IntoIterator<Item = Truth>) -> Truth {
+        let mut unknown: Option<String> = None;
+        for truth in truths {
+            match truth {
+                Truth::Yes => return Truth::Yes,
+                Truth::No => {}
+                Truth::Auth(at) => {
+                    return match unknown {
+                        Some(why) => Truth::UnknownThenAuth(why),
+                        None => Truth::Auth(at),
+                    };
+                }
+                Truth::UnknownThenAuth(why) => {
+                    return Truth::UnknownThenAuth(unknown.unwrap_or(why));
+                }
+                Truth::Unknown(why) => {
+                    unknown.get_or_insert(why);
+                }
+            }
+        }
+        match unknown {
+            Some(why) => Truth::Unknown(why),
+            None => Truth::No,
+        }
+    }
+
+    /// Which rule of `rules` decides: the action and the rule
+    /// (`Ok(None)`: none matches), or, when the answer is not known, why
+    /// (`Err`). Rules whose action `skip` names are passed over;
+    /// `default` is the answer when none matches. A rule that may or may
+    /// not match is passed over, and settles nothing, unless the answer
+    /// it would give is the one the rules after it give.
     fn first_match<'s, A: Copy + PartialEq>(
         &'s self,
         rules: &'s [Rule<A>],
@@ -847,47 +888,53 @@ impl Config {
         default: Option<A>,
         skip: &dyn Fn(A) -> bool,
     ) -> Result<Option<(A, &'s Rule<A>)>, Stuck> {
-        for (i, rule) in rules.iter().enumerate() {
-            if skip(rule.action) {
-                continue;
-            }
+        // The rules that may match, passed over so far: the rule, why it
+        // is not known, and whether a match would ask for credentials.
+        let mut maybe: Vec<(&Rule<A>, String, bool)> = Vec::new();
+        let mut decided = None;
+        for rule in rules.iter().filter(|r| !skip(r.action)) {
             match self.all(rule.acls.iter().copied(), asking) {
-                Truth::Yes => return Ok(Some((rule.action, rule))),
+                Truth::Yes => {
+                    decided = Some((rule.action, rule));
+                    break;
+                }
                 Truth::No => {}
                 Truth::Auth(acl) => {
-                    return Err(Stuck::Auth(format!("{}: {} ({acl})", rule.at, rule.text)));
+                    return Err(match maybe.first() {
+                        None => Stuck::Auth(format!("{}: {} ({acl})", rule.at, rule.text)),
+                        Some((first, why, _)) => {
+                            Stuck::Unknown(format!("{}: {} depends on {why}", first.at, first.text))
+                        }
+                    });
                 }
-                Truth::Unknown(why) => {
-                    // Whether the rules after it give the same answer.
-                    let rest = self.first_match(&rules[i + 1..], asking, default, skip);
-                    let same = match &rest {
-                        Ok(Some((action, _))) => *action == rule.action,
-                        Ok(None) => default == Some(rule.action),
-                        Err(_) => false,
-                    };
-                    return if same {
-                        Ok(Some((rule.action, rule)))
-                    } else {
-                        Err(Stuck::Unknown(format!(
-                            "{}: {} depends on {why}",
-                            rule.at, rule.text
-                        )))
-                    };
-                }
+                Truth::Unknown(why) => maybe.push((rule, why, false)),
+                Truth::UnknownThenAuth(why) => maybe.push((rule, why, true)),
             }
         }
-        Ok(None)
+        let answer = decided.map(|(action, _)| action).or(default);
+        let differs = maybe
+            .iter()
+            .find(|(rule, _, auth)| *auth || Some(rule.action) != answer);
+        match (differs, maybe.first()) {
+            (Some((rule, why, _)), _) => Err(Stuck::Unknown(format!(
+                "{}: {} depends on {why}",
+                rule.at, rule.text
+            ))),
+            // Every way gives the same answer: the first rule that may
+            // match is where Squid may settle it.
+            (None, Some((rule, _, _))) => Ok(Some((rule.action, *rule))),
+            (None, None) => Ok(decided),
+        }
     }
 
     /// An access list's answer: allowed or not, and by which rule; no
-    /// rule: the opposite of the last (`if_none` when there is none).
+    /// rule matching: the opposite of the last (no rule at all: deny).
     fn access(
         &self,
         rules: &[Rule<bool>],
         asking: &Asking<'_, '_>,
-        if_none: bool,
     ) -> Result<(bool, Option<String>), Stuck> {
-        let default = rules.last().map_or(if_none, |r| !r.action);
+        let default = rules.last().is_some_and(|r| !r.action);
         match self.first_match(rules, asking, Some(default), &|_| false)? {
             Some((allow, rule)) => Ok((allow, Some(format!("{}: {}", rule.at, rule.text)))),
             None => Ok((default, None)),
@@ -932,7 +979,7 @@ impl Config {
             if n > 0 && rules.is_empty() {
                 continue;
             }
-            match self.access(rules, &asking, false) {
+            match self.access(rules, &asking) {
                 Ok((true, rule)) => {
                     if n == 0 {
                         by = rule;
@@ -1077,6 +1124,69 @@ impl Config {
     }
 }
 
+/// How `all-of` and `any-of` find the ACLs they name: defined before,
+/// and not leading back to the ACL being defined (Squid would never
+/// finish evaluating it), nor nested deeper than egress follows.
+struct Members<'c> {
+    names: &'c HashMap<String, usize>,
+    acls: &'c [Acl],
+    index: usize,
+}
+
+/// How deep `all-of` and `any-of` may nest.
+const MAX_NESTING: usize = 32;
+
+impl Members<'_> {
+    /// Adds the ACL `name` to `list`, or says why not: a problem
+    /// (`bad`) or something not judged (`unknown`).
+    fn take_into(
+        &self,
+        name: &str,
+        column: usize,
+        list: &mut Vec<usize>,
+        bad: &mut Vec<(usize, String)>,
+        unknown: &mut Vec<String>,
+    ) {
+        let Some(&i) = self.names.get(&*lowercase(name)) else {
+            bad.push((
+                column,
+                format!("`{name}` is not a defined acl; define it before this line"),
+            ));
+            return;
+        };
+        match self.depth(i, 0) {
+            None => unknown.push(format!(
+                "its member `{name}` leads back to it (Squid would not finish evaluating it)"
+            )),
+            Some(d) if d >= MAX_NESTING => unknown.push(format!(
+                "its member `{name}` nests more than {MAX_NESTING} acls deep"
+            )),
+            Some(_) => list.push(i),
+        }
+    }
+
+    /// How deep `i`'s members nest; `None` when they lead to the ACL
+    /// being defined.
+    fn depth(&self, i: usize, at: usize) -> Option<usize> {
+        if i == self.index {
+            return None;
+        }
+        if at > MAX_NESTING {
+            return Some(at);
+        }
+        let members: Vec<usize> = match &self.acls[i].values {
+            Values::AllOf(groups) => groups.iter().flatten().copied().collect(),
+            Values::AnyOf(list) => list.clone(),
+            _ => return Some(at),
+        };
+        let mut deepest = at;
+        for m in members {
+            deepest = deepest.max(self.depth(m, at + 1)?);
+        }
+        Some(deepest)
+    }
+}
+
 /// An ACL line's values in order, with the `-i`/`+i` switches between
 /// them.
 #[derive(Debug)]
@@ -1099,6 +1209,47 @@ enum Stuck {
     Unknown(String),
 }
 
+/// Whether Rust's `regex` reads `pattern` as Squid's POSIX extended
+/// regular expressions (glibc's `regcomp`) do, on hosts and URLs (which
+/// hold no backslash): an escaped letter or digit (`\d` is `d` to glibc,
+/// a digit to Rust; `\w`, `\W`, `\s`, `\S`, `\b`, `\B` agree), any
+/// backslash-letter inside brackets, and Rust's own `(?` groups are
+/// not read alike.
+fn posix_reads_alike(pattern: &str) -> Result<(), String> {
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(next) = chars.next() else { break };
+                let agrees = !next.is_ascii_alphanumeric()
+                    || (!in_class && matches!(next, 'w' | 'W' | 's' | 'S' | 'b' | 'B'));
+                if !agrees {
+                    return Err(format!(
+                        "has `\\{next}`, which POSIX regular expressions (Squid's) read otherwise than egress"
+                    ));
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                // A `]` (after `^`) first in a class is itself.
+                if chars.peek() == Some(&'^') {
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    chars.next();
+                }
+            }
+            ']' if in_class => in_class = false,
+            '(' if !in_class && chars.peek() == Some(&'?') => {
+                return Err("has `(?`, which Squid's POSIX regular expressions refuse".to_owned());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// `name` without capitals (Squid finds ACLs without case), borrowed
 /// when it has none.
 fn lowercase(name: &str) -> std::borrow::Cow<'_, str> {
@@ -1113,15 +1264,6 @@ fn lowercase(name: &str) -> std::borrow::Cow<'_, str> {
 /// number is never a flag of these types).
 fn is_value(kind: &str, token: &str) -> bool {
     matches!(kind, "port" | "localport") && token[1..].starts_with(|c: char| c.is_ascii_digit())
-}
-
-fn range_text(range: &egress_catalog::profile::AddressRange) -> String {
-    let max = if range.network.is_ipv4() { 32 } else { 128 };
-    if range.prefix == max {
-        range.network.to_string()
-    } else {
-        format!("{}/{}", range.network, range.prefix)
-    }
 }
 
 /// The path (and query) of an `http://host[:port]/path` URL.

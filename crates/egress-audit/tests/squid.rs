@@ -341,7 +341,7 @@ fn what_egress_cannot_judge_is_said() {
             (ask("GET", "a.example", 80), "allow 2"),
             (
                 ask("GET", "b.example", 80),
-                "not judged: squid.conf:2: http_access allow l depends on acl l of type dstdomain at squid.conf:1: its list file `/gone.txt` cannot be read: no such file",
+                "not judged: squid.conf:2: http_access allow l depends on acl l of type dstdomain at squid.conf:1: its list file `/gone.txt` (named at squid.conf:1) cannot be read: no such file",
             ),
         ],
     );
@@ -571,5 +571,113 @@ fn what_squid_refuses_is_refused_and_located() {
             "squid.conf:2: `http_access Allow` is skipped, as Squid skips it: the action must be `allow` or `deny`",
             "squid.conf:3: `http_access allow` names no acl: Squid skips it",
         ]
+    );
+}
+
+#[test]
+fn authentication_behind_what_is_not_judged() {
+    // Where an ACL egress cannot judge matches, Squid asks for
+    // credentials next: no later rule settles the row.
+    let config = "acl office src 10.0.0.0/8\n\
+                  acl users proxy_auth REQUIRED\n\
+                  http_access allow office users\n\
+                  http_access allow all\n";
+    let from = |client: &'static str| Ask {
+        client: Some(client),
+        ..ask("CONNECT", "a.example", 443)
+    };
+    check(
+        config,
+        &[],
+        &[
+            (
+                ask("CONNECT", "a.example", 443),
+                "not judged: squid.conf:3: http_access allow office users depends on acl office of type src at squid.conf:1: the site system's address is not known (give --client ADDRESS, or the role's servers in the profile)",
+            ),
+            (from("10.1.1.1"), "auth 3"),
+            (from("192.0.2.1"), "allow 4"),
+        ],
+    );
+    // any-of checks its ACLs left to right: credentials first.
+    check(
+        "acl users proxy_auth REQUIRED\n\
+         acl a dstdomain a.example\n\
+         acl either any-of users a\n\
+         acl first any-of a users\n\
+         http_access allow first\n\
+         http_access allow either\n",
+        &[],
+        &[
+            (ask("GET", "a.example", 80), "allow 5"),
+            (ask("GET", "b.example", 80), "auth 5"),
+        ],
+    );
+}
+
+#[test]
+fn all_of_and_any_of() {
+    // all-of: all of one line's ACLs, any line.
+    check(
+        "acl a dstdomain a.example\n\
+         acl web port 80\n\
+         acl tls port 443\n\
+         acl both all-of a web\n\
+         acl both all-of CONNECT tls\n\
+         http_access allow both\n",
+        &[],
+        &[
+            (ask("GET", "a.example", 80), "allow 6"),
+            (ask("GET", "b.example", 80), "deny -"),
+            (ask("CONNECT", "b.example", 443), "allow 6"),
+            (ask("CONNECT", "b.example", 80), "deny -"),
+        ],
+    );
+    // A member that leads back to the ACL is not followed.
+    check(
+        "acl a any-of CONNECT\n\
+         acl b any-of a\n\
+         acl a any-of b\n\
+         http_access allow a\n\
+         http_access deny all\n",
+        &[],
+        &[
+            (ask("CONNECT", "b.example", 443), "allow 4"),
+            (
+                ask("GET", "b.example", 80),
+                "not judged: squid.conf:4: http_access allow a depends on acl a of type any-of at squid.conf:1: its member `b` leads back to it (Squid would not finish evaluating it)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn lines_squid_reads_otherwise() {
+    // `endif` and `else` by their first word; a line still continued at
+    // the end of the file is not read.
+    check(
+        "if true\nacl a dstdomain a.example\nelse # the other workers\nacl a dstdomain b.example\nendif # workers\nhttp_access allow a\nhttp_access allow all \\",
+        &[],
+        &[
+            (ask("GET", "a.example", 80), "allow 6"),
+            (ask("GET", "b.example", 80), "deny -"),
+        ],
+    );
+    // Regular expressions POSIX reads otherwise than egress.
+    check(
+        "acl d dstdom_regex ^a\\d\\.example$\n\
+         acl w dstdom_regex ^[a-z\\w]+\\.example$\n\
+         acl ok dstdom_regex ^x[^\\.]\\.example$ ^b\\w\\.example$\n\
+         http_access allow ok\n\
+         http_access allow d\n\
+         http_access deny all\n",
+        &[],
+        &[
+            (ask("GET", "xy.example", 80), "allow 4"),
+            (ask("GET", "bx.example", 80), "allow 4"),
+            (
+                ask("GET", "a1.example", 80),
+                "not judged: squid.conf:5: http_access allow d depends on acl d of type dstdom_regex at squid.conf:1: its pattern `^a\\d\\.example$` has `\\d`, which POSIX regular expressions (Squid's) read otherwise than egress",
+            ),
+        ],
     );
 }

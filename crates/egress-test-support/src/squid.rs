@@ -125,11 +125,11 @@ impl Squid {
     /// Starts Squid on a proxy's configuration as written: `files` (see
     /// [`write_tree`]) with the main configuration at `config`, both by
     /// their absolute paths. Squid runs a copy in its own folder, changed
-    /// only where a test must: the tree's paths point into the copy,
-    /// `http_port` listens on a new loopback port (its options kept), and
-    /// the pid file, logs, cache and core dumps go to the folder; `hosts`
-    /// (name, address) is its hosts file (no DNS). The configuration must
-    /// pass `squid -k parse`.
+    /// only where a test must (line endings kept): the tree's paths point
+    /// into the copy, `http_port` listens on a new loopback port (its
+    /// options kept), and the pid file, logs, cache and core dumps go to
+    /// the folder; `hosts` (name, address) is its hosts file (no DNS). The
+    /// configuration must pass `squid -k parse`.
     pub fn start_tree(files: &[(&str, String)], config: &str, hosts: &[(&str, &str)]) -> Squid {
         let squid = require("squid", "squid-openssl");
         let dir = folder();
@@ -158,22 +158,27 @@ impl Squid {
         let copies: Vec<(&str, String)> = files
             .iter()
             .map(|(path, text)| {
-                let text = moved(text)
-                    .lines()
+                // Line by line, each with its own ending.
+                let text: String = moved(text)
+                    .split_inclusive('\n')
                     .filter_map(|line| {
-                        let mut words = line.split_whitespace();
+                        let body = line.trim_end_matches(['\r', '\n']);
+                        let ending = &line[body.len()..];
+                        let mut words = body.split_whitespace();
                         match words.next() {
                             Some("http_port") => {
                                 let options: Vec<&str> = words.skip(1).collect();
-                                Some(format!("http_port 127.0.0.1:{port} {}", options.join(" ")))
+                                Some(format!(
+                                    "http_port 127.0.0.1:{port} {}{ending}",
+                                    options.join(" ")
+                                ))
                             }
                             Some(w) if OWN_FILES.contains(&w) => None,
                             _ => Some(line.to_owned()),
                         }
                     })
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                (*path, text + "\n")
+                    .collect();
+                (*path, text)
             })
             .collect();
         write_tree(&tree, &copies);

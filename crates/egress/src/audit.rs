@@ -262,57 +262,72 @@ struct SquidFiles {
 }
 
 impl SquidFiles {
-    /// Where to look for `path`, in order.
+    /// Where to look for `path`, in order. Below `--root`, `..` never
+    /// leaves the root, as it never leaves `/`.
     fn candidates(&self, path: &str) -> Vec<std::path::PathBuf> {
         let relative = path.trim_start_matches('/');
         match &self.root {
-            Some(root) if path.starts_with('/') => vec![root.join(relative)],
+            Some(root) if path.starts_with('/') => vec![root.join(confined(relative))],
             Some(_) => vec![self.folder.join(path)],
             None if path.starts_with('/') => vec![path.into(), self.folder.join(relative)],
             None => vec![path.into(), self.folder.join(path)],
         }
     }
 
-    fn not_found(&self, path: &str, tried: &[std::path::PathBuf], e: &std::io::Error) -> String {
-        let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+    /// The first candidate for `path` that `open` takes, or why none.
+    fn first<T>(
+        &self,
+        path: &str,
+        open: impl Fn(&std::path::Path) -> std::io::Result<T>,
+    ) -> Result<T, String> {
+        let candidates = self.candidates(path);
+        let mut last = std::io::Error::from(std::io::ErrorKind::NotFound);
+        for candidate in &candidates {
+            match open(candidate) {
+                Ok(found) => return Ok(found),
+                Err(e) => last = e,
+            }
+        }
+        let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
         let hint = if self.root.is_none() && path.starts_with('/') {
             "; give --root DIR, a copy of the proxy's file tree"
         } else {
             ""
         };
-        format!("{e} (tried {}){hint}", tried.join(", "))
+        Err(format!("{last} (tried {}){hint}", tried.join(", ")))
     }
+}
+
+/// A path below a root with `.` and `..` taken as the root takes them:
+/// `..` at the top stays at the top.
+fn confined(relative: &str) -> std::path::PathBuf {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    parts.iter().collect()
 }
 
 impl egress_audit::squid::Files for SquidFiles {
     fn read(&self, path: &str) -> Result<String, String> {
-        let candidates = self.candidates(path);
-        let mut last = None;
-        for candidate in &candidates {
-            match std::fs::read(candidate) {
-                Ok(bytes) => return Ok(String::from_utf8_lossy(&bytes).into_owned()),
-                Err(e) => last = Some(e),
-            }
-        }
-        let e = last.unwrap_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound));
-        Err(self.not_found(path, &candidates, &e))
+        // Squid reads bytes: a comment in Latin-1 does not stop it.
+        self.first(path, |p| {
+            std::fs::read(p).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        })
     }
 
     fn list(&self, path: &str) -> Result<Vec<String>, String> {
-        let candidates = self.candidates(path);
-        let mut last = None;
-        for candidate in &candidates {
-            match std::fs::read_dir(candidate) {
-                Ok(entries) => {
-                    return Ok(entries
-                        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                        .collect());
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        let e = last.unwrap_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound));
-        Err(self.not_found(path, &candidates, &e))
+        self.first(path, |p| {
+            Ok(std::fs::read_dir(p)?
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect())
+        })
     }
 }
 
@@ -471,7 +486,7 @@ fn allowlist_summary(r: &AllowlistReport) -> String {
         .filter(|x| {
             x.tls
                 .as_deref()
-                .is_some_and(|t| t.starts_with("TLS-inspected"))
+                .is_some_and(|t| t.starts_with("TLS inspection:"))
         })
         .count();
     if inspected > 0 {

@@ -188,7 +188,7 @@ fn through(squid: &Squid, url: &str, credentials: Option<&str>) -> &'static str 
 fn said(row: &serde_json::Value) -> Option<&'static str> {
     let inspected = row["tls"]
         .as_str()
-        .is_some_and(|t| t.starts_with("TLS-inspected"));
+        .is_some_and(|t| t.starts_with("TLS inspection:"));
     match row["verdict"].as_str().unwrap() {
         "allowed" | "broader" if inspected => Some("inspected"),
         "allowed" | "broader" => Some("allowed"),

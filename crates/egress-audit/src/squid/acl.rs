@@ -17,6 +17,9 @@ pub(crate) enum Truth {
     /// Squid asks the client to authenticate first (an authentication
     /// ACL, and no user to judge as): where.
     Auth(String),
+    /// Not known here (why), and where it matches Squid asks the client
+    /// to authenticate next: no later rule settles it.
+    UnknownThenAuth(String),
 }
 
 impl Truth {
@@ -38,7 +41,22 @@ pub(crate) struct Span {
 }
 
 impl Span {
-    fn of(ip: IpAddr) -> (bool, u128) {
+    /// Every address of both families.
+    pub const EVERYTHING: [Span; 2] = [
+        Span {
+            v6: false,
+            low: 0,
+            high: u32::MAX as u128,
+        },
+        Span {
+            v6: true,
+            low: 0,
+            high: u128::MAX,
+        },
+    ];
+
+    /// An address as its family and number.
+    pub fn of(ip: IpAddr) -> (bool, u128) {
         match ip {
             IpAddr::V4(a) => (false, u128::from(u32::from(a))),
             IpAddr::V6(a) => (true, u128::from(a)),
@@ -66,16 +84,7 @@ impl Span {
     /// `address/bits`, `address/netmask`, `low-high` or `low-high/mask`.
     /// `None`: a host name (Squid resolves it when it reads the file).
     pub fn parse_squid(text: &str) -> Option<Vec<Span>> {
-        let all4 = Span {
-            v6: false,
-            low: 0,
-            high: u128::from(u32::MAX),
-        };
-        let all6 = Span {
-            v6: true,
-            low: 0,
-            high: u128::MAX,
-        };
+        let [all4, all6] = Span::EVERYTHING;
         match text {
             "all" => return Some(vec![all4, all6]),
             "ipv4" => return Some(vec![all4]),
@@ -180,7 +189,8 @@ pub(crate) enum Values {
     Src(Vec<Span>),
     Ports(Vec<(u16, u16)>),
     LocalPorts(Vec<(u16, u16)>),
-    /// Exact and with case, as Squid compares methods.
+    /// Compared without case, as Squid's relaxed parser (its default)
+    /// reads method names.
     Methods(Vec<String>),
     /// `proxy_auth`: `None` is `REQUIRED` (any user who authenticates).
     Users {
@@ -188,8 +198,9 @@ pub(crate) enum Values {
         ignore_case: bool,
     },
     UserRegex(Vec<regex::Regex>),
-    /// `all-of`, `any-of`: the ACLs, by index.
-    AllOf(Vec<usize>),
+    /// `all-of`: a group of ACLs a line (by index), all of one group
+    /// matching; `any-of`: any of the ACLs.
+    AllOf(Vec<Vec<usize>>),
     AnyOf(Vec<usize>),
     /// `at_step`: `SslBump1` is 1, and so on.
     Steps(Vec<u8>),

@@ -145,13 +145,8 @@ fn logical_lines(text: &str) -> Vec<(usize, usize, Cow<'_, str>)> {
             }
         }
     }
-    // A backslash on the last line joins nothing.
-    if let Some((start, indent, joined)) = pending {
-        let joined = joined.trim_end_matches(|c: char| c.is_ascii_whitespace());
-        if !joined.is_empty() {
-            out.push((start, indent, Cow::Owned(joined.to_owned())));
-        }
-    }
+    // A line still continued at the end of the file is never parsed, as
+    // in Squid.
     out
 }
 
@@ -197,7 +192,9 @@ fn read_file(file: &str, text: &str, depth: usize, r: &mut Reading<'_, '_, '_>) 
                 }
                 continue;
             }
-            "else" | "endif" if line == word => {
+            // Squid takes `else` and `endif` by their first word (`endif #
+            // workers` is an `endif`).
+            "else" | "endif" => {
                 let Some(last) = conditions.last_mut() else {
                     (r.sink)(error(
                         file,
@@ -356,7 +353,9 @@ pub(crate) fn glob(pattern: &str, files: &dyn Files) -> Result<Vec<String>, Stri
             found = found.iter().map(|b| join(b, component)).collect();
             continue;
         }
-        let matcher = globset::GlobBuilder::new(component)
+        // glob(3) has no `{a,b}`: braces are themselves.
+        let component_glob = component.replace('{', "[{]").replace('}', "[}]");
+        let matcher = globset::GlobBuilder::new(&component_glob)
             .literal_separator(true)
             .backslash_escape(true)
             .build()
