@@ -48,12 +48,39 @@ pub struct Entry<'a> {
 #[error("{0}")]
 pub struct BadLine(pub String);
 
+/// The shape a log's lines were read in, named in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Shape {
+    /// `logformat squid`.
+    SquidNative,
+    /// Squid's predefined `common`.
+    SquidCommon,
+    /// Squid's predefined `combined`.
+    SquidCombined,
+    W3c,
+    Egress,
+}
+
+impl Shape {
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::SquidNative => "Squid native (logformat squid)",
+            Shape::SquidCommon => "Squid common (logformat common)",
+            Shape::SquidCombined => "Squid combined (logformat combined)",
+            Shape::W3c => "W3C extended (#Fields:)",
+            Shape::Egress => "egress proxy decision log",
+        }
+    }
+}
+
 /// Reads the lines of one log, in order (a W3C log's `#Fields:` applies
 /// to the lines after it).
 #[derive(Debug)]
 pub struct Reader {
     format: Format,
     fields: Option<W3cFields>,
+    /// The shape of the last line read as a request.
+    pub shape: Option<Shape>,
 }
 
 impl Reader {
@@ -61,6 +88,7 @@ impl Reader {
         Reader {
             format,
             fields: None,
+            shape: None,
         }
     }
 
@@ -71,8 +99,33 @@ impl Reader {
         if line.trim().is_empty() {
             return Ok(None);
         }
-        match self.format {
-            Format::Squid => squid(line),
+        let (entry, shape) = match self.format {
+            Format::Squid => {
+                // The shape of the lines before, else of this one; a line
+                // of the other shape (a log written across a reconfigure)
+                // is read in that one.
+                let common = match self.shape {
+                    Some(Shape::SquidCommon | Shape::SquidCombined) => true,
+                    Some(_) => false,
+                    None => squid_common_shape(line),
+                };
+                let (first, second): (SquidRead, SquidRead) = if common {
+                    (squid_common, squid_native)
+                } else {
+                    (squid_native, squid_common)
+                };
+                match first(line) {
+                    Ok(read) => read,
+                    // Neither: the error of the shape the line has.
+                    Err(e) => second(line).map_err(|other| {
+                        if squid_common_shape(line) == common {
+                            e
+                        } else {
+                            other
+                        }
+                    })?,
+                }
+            }
             Format::W3c => {
                 if let Some(directive) = line.strip_prefix('#') {
                     if let Some(fields) = directive.strip_prefix("Fields:") {
@@ -81,14 +134,106 @@ impl Reader {
                     return Ok(None);
                 }
                 match &self.fields {
-                    Some(fields) => fields.read(line),
-                    None => Err(BadLine(
-                        "a W3C log line before any `#Fields:` directive".to_owned(),
-                    )),
+                    Some(fields) => (fields.read(line)?, Shape::W3c),
+                    None => {
+                        return Err(BadLine(
+                            "a W3C log line before any `#Fields:` directive".to_owned(),
+                        ));
+                    }
                 }
             }
-            Format::Egress => egress(line),
+            Format::Egress => (egress(line)?, Shape::Egress),
+        };
+        if entry.is_some() {
+            self.shape = Some(shape);
         }
+        Ok(entry)
+    }
+}
+
+/// Squid's native format, as one of the shapes a Squid log has.
+fn squid_native(line: &str) -> Result<(Option<Entry<'_>>, Shape), BadLine> {
+    squid(line).map(|e| (e, Shape::SquidNative))
+}
+
+/// A reader of one Squid line shape.
+type SquidRead = fn(&str) -> Result<(Option<Entry<'_>>, Shape), BadLine>;
+
+/// Whether a Squid log line has the shape of Squid's `common` and
+/// `combined` formats (`client ident user [time] "request" ...`) rather
+/// than the native one (whose fourth field is `ACTION/STATUS`).
+fn squid_common_shape(line: &str) -> bool {
+    Fields(line).nth(3).is_some_and(|f| f.starts_with('['))
+}
+
+/// Squid's predefined `common` format (`%>a %[ui %[un [%tl] "%rm %ru
+/// HTTP/%rv" %>Hs %<st %Ss:%Sh`) and `combined` (`"%{Referer}>h"
+/// "%{User-Agent}>h"` before `%Ss:%Sh`).
+fn squid_common(line: &str) -> Result<(Option<Entry<'_>>, Shape), BadLine> {
+    let shape_error = || {
+        BadLine(
+            "not Squid's native, common or combined format: `client ident user [time] \"METHOD URL HTTP/x\" status bytes ...`"
+                .to_owned(),
+        )
+    };
+    let mut fields = Fields(line);
+    let client = fields.next().ok_or_else(shape_error)?;
+    let _ident = fields.next().ok_or_else(shape_error)?;
+    let _user = fields.next().ok_or_else(shape_error)?;
+    let rest = fields.0.trim_start();
+    let rest = rest.strip_prefix('[').ok_or_else(shape_error)?;
+    let close = first(rest, b']').ok_or_else(shape_error)?;
+    let time = &rest[..close];
+    let rest = rest[close + 1..].trim_start();
+    let rest = rest.strip_prefix('"').ok_or_else(shape_error)?;
+    let close = first(rest, b'"').ok_or_else(shape_error)?;
+    let mut request = rest[..close].split(' ');
+    let method = request
+        .next()
+        .filter(|m| !m.is_empty())
+        .ok_or_else(shape_error)?;
+    let url = request.next().ok_or_else(shape_error)?;
+    let mut after = Fields(&rest[close + 1..]);
+    let status = after.next().ok_or_else(shape_error)?;
+    let _bytes = after.next().ok_or_else(shape_error)?;
+    let rest = after.0.trim_start();
+    let shape = if rest.starts_with('"') {
+        Shape::SquidCombined
+    } else {
+        Shape::SquidCommon
+    };
+    // The action is the last field (`TCP_DENIED:HIER_NONE`).
+    let action = rest.rsplit(' ').next().unwrap_or_default();
+    let status: u16 = status
+        .parse()
+        .map_err(|_| BadLine(format!("`{status}` is not an HTTP status")))?;
+    if url.starts_with("error:") || url == "-" {
+        return Ok((None, shape));
+    }
+    let (host, port) = url_host(url, method)?;
+    Ok((
+        Some(Entry {
+            host: Cow::Borrowed(host),
+            port,
+            method: Cow::Borrowed(method),
+            status,
+            outcome: squid_outcome(action, status),
+            client: Cow::Borrowed(client),
+            time: Cow::Borrowed(time),
+        }),
+        shape,
+    ))
+}
+
+/// What Squid's action (`TCP_DENIED`, `TCP_MISS_ABORTED`) and status say
+/// became of a request.
+fn squid_outcome(action: &str, status: u16) -> Outcome {
+    if has(action, b"DENIED") || status == 403 || status == 407 {
+        Outcome::Denied
+    } else if status == 0 || status >= 500 || has(action, b"ABORTED") {
+        Outcome::Failed
+    } else {
+        Outcome::Allowed
     }
 }
 
@@ -121,13 +266,7 @@ fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
         return Ok(None);
     }
     let (host, port) = url_host(url, method)?;
-    let outcome = if has(action, b"DENIED") || status == 403 || status == 407 {
-        Outcome::Denied
-    } else if status == 0 || status >= 500 || has(action, b"ABORTED") {
-        Outcome::Failed
-    } else {
-        Outcome::Allowed
-    };
+    let outcome = squid_outcome(action, status);
     Ok(Some(Entry {
         host: Cow::Borrowed(host),
         port,
@@ -231,6 +370,9 @@ struct W3cFields {
     status: Option<usize>,
     /// `s-action`, `action`, `x-action`: `Allowed`, `Denied`, `TCP_DENIED`.
     action: Option<usize>,
+    /// ProxySG's `x-exception-id`: why it refused or failed a request
+    /// (`policy_denied`, `dns_unresolved_hostname`), `-` for none.
+    exception: Option<usize>,
 }
 
 impl W3cFields {
@@ -253,6 +395,7 @@ impl W3cFields {
             scheme: at(&["cs-uri-scheme", "cs-protocol"]),
             status: at(&["sc-status"]),
             action: at(&["s-action", "action", "x-action", "sc-filter-result"]),
+            exception: at(&["x-exception-id"]),
         };
         if fields.host.is_none() && fields.uri.is_none() {
             return Err(BadLine(
@@ -269,7 +412,7 @@ impl W3cFields {
     }
 
     fn read<'a>(&self, line: &'a str) -> Result<Option<Entry<'a>>, BadLine> {
-        let values: Vec<&str> = line.split_ascii_whitespace().collect();
+        let values = w3c_values(line)?;
         if values.len() != self.count {
             return Err(BadLine(format!(
                 "{} fields where `#Fields:` names {}",
@@ -277,7 +420,7 @@ impl W3cFields {
                 self.count
             )));
         }
-        let get = |i: Option<usize>| i.map(|i| values[i]).filter(|v| *v != "-");
+        let get = |i: Option<usize>| i.map(|i| values[i]).filter(|v| *v != "-" && !v.is_empty());
         let method = get(self.method).unwrap_or("-");
         let (mut host, mut port) = match get(self.host) {
             Some(h) => (h, None),
@@ -316,14 +459,28 @@ impl W3cFields {
             None => 0,
         };
         let action = get(self.action).unwrap_or_default().to_ascii_lowercase();
+        let exception = get(self.exception).unwrap_or_default().to_ascii_lowercase();
+        // ProxySG's exceptions for a target it could not reach.
+        let unreachable = [
+            "dns_",
+            "tcp_",
+            "connect",
+            "unreachable",
+            "timeout",
+            "gateway",
+        ]
+        .iter()
+        .any(|w| exception.contains(w));
         let outcome = if action.contains("denied")
             || action.contains("blocked")
             || status == 403
             || status == 407
+            || (!exception.is_empty() && !unreachable)
         {
             Outcome::Denied
         } else if (self.status.is_some() && (status == 0 || status >= 500))
             || action.contains("failed")
+            || unreachable
         {
             Outcome::Failed
         } else {
@@ -384,6 +541,49 @@ fn egress(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
         client: Cow::Owned(d.source),
         time: Cow::Owned(d.time),
     }))
+}
+
+/// The values of a W3C extended log line, as the W3C working draft
+/// writes them: separated by spaces or tabs; a value in double quotes may
+/// hold spaces, and `""` inside it stands for one quote (the value is read
+/// between its quotes as written: the fields egress reads hold no quote).
+fn w3c_values(line: &str) -> Result<Vec<&str>, BadLine> {
+    let mut values = Vec::new();
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' => i += 1,
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                loop {
+                    match memchr::memchr(b'"', &bytes[j..]) {
+                        Some(q) if bytes.get(j + q + 1) == Some(&b'"') => j += q + 2,
+                        Some(q) => {
+                            values.push(&line[start..j + q]);
+                            i = j + q + 1;
+                            break;
+                        }
+                        None => {
+                            return Err(BadLine(format!(
+                                "a quoted value is not closed (field {})",
+                                values.len() + 1
+                            )));
+                        }
+                    }
+                }
+            }
+            _ => {
+                let start = i;
+                while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
+                    i += 1;
+                }
+                values.push(&line[start..i]);
+            }
+        }
+    }
+    Ok(values)
 }
 
 /// `url` with its user information (`user:password@`) masked.

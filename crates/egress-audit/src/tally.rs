@@ -8,7 +8,7 @@ use egress_catalog::{Catalog, Plan};
 use egress_pattern::{Host, HostSet, PatternKind};
 use serde::Serialize;
 
-use crate::log::{Entry, Outcome, Reader};
+use crate::log::{Entry, Outcome, Reader, Shape};
 
 /// Lines shown of those that are not requests.
 const BAD_SHOWN: usize = 5;
@@ -230,6 +230,8 @@ pub struct Audit<'l> {
     failed: u64,
     bad: u64,
     first_bad: Vec<BadLineAt>,
+    /// The shapes the lines were read in.
+    shapes: std::collections::BTreeSet<Shape>,
     needed: BTreeMap<usize, Needed>,
     wildcards: BTreeMap<usize, TopHosts>,
     denied_unknown: TopHosts,
@@ -249,6 +251,7 @@ impl<'l> Audit<'l> {
             failed: 0,
             bad: 0,
             first_bad: Vec::new(),
+            shapes: std::collections::BTreeSet::new(),
             needed: BTreeMap::new(),
             wildcards: BTreeMap::new(),
             denied_unknown: TopHosts::new(top),
@@ -272,8 +275,16 @@ impl<'l> Audit<'l> {
                 self.bad_line(file, number, "not UTF-8".to_owned());
                 continue;
             };
+            let before = reader.shape;
             match reader.read(text) {
-                Ok(Some(entry)) => self.add(&entry),
+                Ok(Some(entry)) => {
+                    if reader.shape != before
+                        && let Some(shape) = reader.shape
+                    {
+                        self.shapes.insert(shape);
+                    }
+                    self.add(&entry);
+                }
                 Ok(None) => self.other_line(),
                 Err(e) => self.bad_line(file, number, e.0),
             }
@@ -293,6 +304,7 @@ impl<'l> Audit<'l> {
         let rank = |file: &str| files.iter().position(|f| f == file);
         self.first_bad.sort_by_key(|b| (rank(&b.file), b.line));
         self.first_bad.truncate(BAD_SHOWN);
+        self.shapes.extend(other.shapes);
         for (row, n) in other.needed {
             self.needed.entry(row).or_default().merge(n);
         }
@@ -410,7 +422,21 @@ impl<'l> Audit<'l> {
 
     pub fn report(&self) -> Report {
         let row = |i: usize| &self.lookup.plan.rows[i];
+        let mut notes = Vec::new();
+        if self.bad * 2 > self.lines {
+            let first = self
+                .first_bad
+                .first()
+                .map(|b| format!(": first {}:{}: {}", b.file, b.line, b.reason))
+                .unwrap_or_default();
+            notes.push(format!(
+                "most lines are not requests ({} of {}){first}; what follows reads only the rest",
+                self.bad, self.lines
+            ));
+        }
         Report {
+            notes,
+            read_as: self.shapes.iter().map(|s| s.name().to_owned()).collect(),
             lines: self.lines,
             requests: self.requests,
             denied: self.denied,
@@ -480,6 +506,12 @@ pub struct BadLineAt {
 /// What the log says against the plan (docs/audit.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// What the reader of the report must know first (most lines not
+    /// requests).
+    pub notes: Vec<String>,
+    /// The shapes the lines were read in (`Squid native (logformat
+    /// squid)`, ...).
+    pub read_as: Vec<String>,
     pub lines: u64,
     pub requests: u64,
     pub denied: u64,

@@ -2,7 +2,7 @@
 //! (TMG's and IIS's fields), egress's decision log; and what is not a
 //! request.
 
-use egress_audit::log::{Format, Reader};
+use egress_audit::log::{Format, Reader, Shape};
 
 /// Reads `lines` in order as `format`: each line's request as
 /// `host port method status outcome client time`, `-` for a line that
@@ -152,6 +152,81 @@ fn egress_decision_log() {
             (
                 "{\"time\":1}",
                 "bad: not a decision log line: invalid type: integer `1`, expected a string at line 1 column 9",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn squid_common_and_combined() {
+    let mut reader = Reader::new(Format::Squid);
+    let common = r#"10.0.0.5 - svc-scp [07/Dec/2026:10:00:00 +0000] "CONNECT go.microsoft.com:443 HTTP/1.1" 200 4721 TCP_TUNNEL:HIER_DIRECT"#;
+    reader.read(common).unwrap();
+    assert_eq!(reader.shape, Some(Shape::SquidCommon));
+    check(
+        Format::Squid,
+        &[
+            (
+                common,
+                "go.microsoft.com 443 CONNECT 200 Allowed 10.0.0.5 07/Dec/2026:10:00:00 +0000",
+            ),
+            (
+                r#"10.0.0.5 - - [07/Dec/2026:10:00:01 +0000] "GET http://feed.contoso.test/feed/a HTTP/1.1" 403 3900 TCP_DENIED:HIER_NONE"#,
+                "feed.contoso.test 80 GET 403 Denied 10.0.0.5 07/Dec/2026:10:00:01 +0000",
+            ),
+            // A native line in the same log (a reconfigured Squid).
+            (
+                "1796177256.766    153 127.0.0.1 TCP_TUNNEL/200 4721 CONNECT allowed.contoso.test:443 - HIER_DIRECT/192.0.2.7 -",
+                "allowed.contoso.test 443 CONNECT 200 Allowed 127.0.0.1 1796177256.766",
+            ),
+            (
+                r#"10.0.0.5 - - [07/Dec/2026:10:00:02 +0000] "GET http://a.example/ HTTP/1.1" 200"#,
+                "bad: not Squid's native, common or combined format: `client ident user [time] \"METHOD URL HTTP/x\" status bytes ...`",
+            ),
+        ],
+    );
+    let mut reader = Reader::new(Format::Squid);
+    let combined = r#"10.0.0.7 - - [07/Dec/2026:10:00:03 +0000] "CONNECT blocked.example:443 HTTP/1.1" 403 3900 "-" "Mozilla/5.0 (Windows NT 10.0; Win64; x64)" TCP_DENIED:HIER_NONE"#;
+    let entry = reader.read(combined).unwrap().unwrap();
+    assert_eq!(
+        (entry.host.as_ref(), entry.status, entry.outcome),
+        ("blocked.example", 403, egress_audit::log::Outcome::Denied)
+    );
+    assert_eq!(reader.shape, Some(Shape::SquidCombined));
+}
+
+#[test]
+fn w3c_quoted_values_and_proxysg_fields() {
+    // Blue Coat / Symantec ProxySG's ELFF: quoted values with spaces and
+    // `""`, `-` for an empty value, the denial in s-action and
+    // x-exception-id; a second `#Fields:` applies to the lines after it.
+    check(
+        Format::W3c,
+        &[
+            (
+                "#Fields: date time time-taken c-ip cs-username cs-auth-group s-supplier-name x-exception-id sc-filter-result cs-categories cs(Referer) sc-status s-action cs-method rs(Content-Type) cs-uri-scheme cs-host cs-uri-port cs-uri-path cs-uri-query cs-uri-extension cs(User-Agent) s-ip sc-bytes cs-bytes x-virus-id",
+                "-",
+            ),
+            (
+                r#"2026-12-07 10:00:00 12 10.1.0.5 "CONTOSO\svc-scp" - go.microsoft.com - OBSERVED "Technology/Internet" - 200 TCP_TUNNELED CONNECT - tcp go.microsoft.com 443 / - - "Mozilla/5.0 (Windows NT; ""quoted"")" 10.1.0.1 4721 512 -"#,
+                "go.microsoft.com 443 CONNECT 200 Allowed 10.1.0.5 2026-12-07 10:00:00",
+            ),
+            (
+                r#"2026-12-07 10:00:01 1 10.1.0.5 - - - policy_denied DENIED "Technology/Internet" - 403 TCP_DENIED CONNECT - tcp blocked.example 443 / - - "Microsoft-CryptoAPI/10.0" 10.1.0.1 0 0 -"#,
+                "blocked.example 443 CONNECT 403 Denied 10.1.0.5 2026-12-07 10:00:01",
+            ),
+            (
+                r#"2026-12-07 10:00:02 5001 10.1.0.5 - - - dns_unresolved_hostname DENIED "none" - 503 TCP_ERR_MISS GET - http gone.example 80 / - - "-" 10.1.0.1 0 0 -"#,
+                "gone.example 80 GET 503 Failed 10.1.0.5 2026-12-07 10:00:02",
+            ),
+            (
+                r#"2026-12-07 10:00:03 1 10.1.0.5 "unclosed 403"#,
+                "bad: a quoted value is not closed (field 5)",
+            ),
+            ("#Fields: date time c-ip cs-method cs-host sc-status", "-"),
+            (
+                "2026-12-07 10:00:04 10.1.0.6 GET feed.contoso.test 200",
+                "feed.contoso.test - GET 200 Allowed 10.1.0.6 2026-12-07 10:00:04",
             ),
         ],
     );

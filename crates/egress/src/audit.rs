@@ -722,6 +722,23 @@ fn log(args: &AuditLogArgs) -> anyhow::Result<Exit> {
         audit.merge(read_log(name, format, &lookup, top, unplanned)?);
     }
     let report = audit.report();
+    // Never a verdict from a file read as nothing.
+    if report.requests == 0 {
+        let format = match args.input {
+            LogInput::Squid => "Squid's native, common or combined format",
+            LogInput::W3c => "the W3C extended format",
+            LogInput::Egress => "egress proxy's decision log",
+        };
+        let first = report
+            .first_bad_lines
+            .first()
+            .map(|b| format!(": first reason at {}:{}: {}", b.file, b.line, b.reason))
+            .unwrap_or_default();
+        anyhow::bail!(
+            "none of {} lines is a request in {format}{first}; check --input",
+            report.lines
+        );
+    }
     let header = crate::plan::header(&plan, &loaded);
     emit(args.format, &header, &report, table, markdown)?;
     Ok(if report.needed.is_empty() {
@@ -773,6 +790,10 @@ fn table(header: &[String], r: &Report) -> String {
     for line in header {
         let _ = writeln!(out, "# {line}");
     }
+    for note in &r.notes {
+        let _ = writeln!(out, "# NOTE: {note}");
+    }
+    let _ = writeln!(out, "# read as: {}", r.read_as.join(", "));
     let _ = writeln!(out, "# {}", summary(r));
     for bad in &r.first_bad_lines {
         let _ = writeln!(
@@ -846,6 +867,10 @@ fn markdown(header: &[String], r: &Report) -> String {
     for line in header {
         let _ = writeln!(out, "- {}", cell(line));
     }
+    for note in &r.notes {
+        let _ = writeln!(out, "- **note: {}**", cell(note));
+    }
+    let _ = writeln!(out, "- read as: {}", cell(&r.read_as.join(", ")));
     let _ = writeln!(out, "- {}", summary(r));
     for bad in &r.first_bad_lines {
         let _ = writeln!(

@@ -248,6 +248,55 @@ fn w3c_and_egress_logs_and_bad_lines_issue_22() {
     assert!(err.contains("missing.log"), "{err}");
 }
 
+/// A file in which no line is a request gives no report (exit 2, the
+/// first reason located); one in which most lines are not requests says
+/// so before any verdict; the shapes read are named.
+#[test]
+fn never_all_clear_from_a_file_read_as_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = write_catalog(d, 443);
+    let json = d.join("rules.json");
+    std::fs::write(&json, "{\n  \"RuleGroup\": {}\n}\n").unwrap();
+    let (code, out, err) = audit(&catalog, &[&json.display().to_string(), "--input", "squid"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(out, "");
+    assert!(
+        err.contains("none of 3 lines is a request in Squid's native, common or combined format: first reason at ")
+            && err.contains("rules.json:1:"),
+        "{err}"
+    );
+    let empty = d.join("empty.log");
+    std::fs::write(&empty, "").unwrap();
+    let (code, _, err) = audit(&catalog, &[&empty.display().to_string(), "--input", "w3c"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("none of 0 lines is a request in the W3C extended format"),
+        "{err}"
+    );
+
+    let mostly = d.join("mostly.log");
+    std::fs::write(
+        &mostly,
+        "not a line\nnor this\nnor that\n\
+         10.0.0.5 - - [07/Dec/2026:10:00:01 +0000] \"CONNECT needed.egress.test:443 HTTP/1.1\" 403 3900 TCP_DENIED:HIER_NONE\n",
+    )
+    .unwrap();
+    let (code, out, _) = audit(
+        &catalog,
+        &[&mostly.display().to_string(), "--input", "squid"],
+    );
+    assert_eq!(code, 1, "{out}");
+    let note = out
+        .find("# NOTE: most lines are not requests (3 of 4): first ")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(note < out.find("Denied or failed").unwrap(), "{out}");
+    assert!(
+        out.contains("# read as: Squid common (logformat common)"),
+        "{out}"
+    );
+}
+
 /// Logs of several megabytes (read in blocks, on several threads): every
 /// line counted once, bad lines numbered as in the file (one not UTF-8,
 /// in a block checked line by line), the same clients named on every
