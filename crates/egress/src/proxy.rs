@@ -654,6 +654,9 @@ struct LogLine<'a> {
     path: Option<&'a str>,
     /// `allow` or `deny`.
     decision: &'static str,
+    /// The status the client got (407: asked to authenticate; 429: over
+    /// its rate).
+    status: u16,
     /// Allowed in report mode although the plan does not allow it.
     would_deny: bool,
     reason: &'a str,
@@ -766,6 +769,7 @@ impl Shared {
                 port: o.port,
                 path: o.path,
                 decision: if o.denied.is_some() { "deny" } else { "allow" },
+                status: o.status(),
                 would_deny,
                 reason: match (&o.denied, o.decision) {
                     (Some(why), _) => why,

@@ -1430,6 +1430,10 @@ fn clients_authenticate_with_basic_issue_21() {
             .contains("requires authentication"),
         "{refused}"
     );
+    // The decision log says the status the client got: a challenge is
+    // not a 403.
+    assert_eq!(refused["status"], 407, "{refused}");
+    assert_eq!(line["status"], 200, "{line}");
     let squid_log = std::fs::read_to_string(&access).unwrap();
     assert!(squid_log.contains(" TCP_DENIED/407 "), "{squid_log}");
     assert!(squid_log.contains(" sccm-site HIER_DIRECT/"), "{squid_log}");
