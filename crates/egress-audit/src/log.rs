@@ -19,9 +19,12 @@ pub enum Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Outcome {
     Allowed,
-    /// Refused by the proxy (403, 407, Squid's `TCP_DENIED`, a W3C
-    /// `Denied` action, egress's `deny`).
+    /// Refused by the proxy (403, Squid's `TCP_DENIED`, a W3C `Denied`
+    /// action, egress's `deny`).
     Denied,
+    /// Asked to authenticate (407): the first legs of every NTLM or
+    /// Negotiate handshake, or credentials the proxy does not take.
+    Challenged,
     /// Allowed, but the proxy could not reach the origin (5xx from the
     /// proxy, status 0, egress's `error`).
     Failed,
@@ -38,6 +41,8 @@ pub struct Entry<'a> {
     pub status: u16,
     pub outcome: Outcome,
     pub client: Cow<'a, str>,
+    /// The user the client authenticated as, `-` for none.
+    pub user: Cow<'a, str>,
     /// As the log writes it (Squid: Unix seconds; W3C: `date time`;
     /// egress: RFC 3339); compared as text within one log.
     pub time: Cow<'a, str>,
@@ -179,7 +184,7 @@ fn squid_common(line: &str) -> Result<(Option<Entry<'_>>, Shape), BadLine> {
     let mut fields = Fields(line);
     let client = fields.next().ok_or_else(shape_error)?;
     let _ident = fields.next().ok_or_else(shape_error)?;
-    let _user = fields.next().ok_or_else(shape_error)?;
+    let user = fields.next().ok_or_else(shape_error)?;
     let rest = fields.0.trim_start();
     let rest = rest.strip_prefix('[').ok_or_else(shape_error)?;
     let close = first(rest, b']').ok_or_else(shape_error)?;
@@ -219,6 +224,7 @@ fn squid_common(line: &str) -> Result<(Option<Entry<'_>>, Shape), BadLine> {
             status,
             outcome: squid_outcome(action, status),
             client: Cow::Borrowed(client),
+            user: Cow::Borrowed(user),
             time: Cow::Borrowed(time),
         }),
         shape,
@@ -228,7 +234,9 @@ fn squid_common(line: &str) -> Result<(Option<Entry<'_>>, Shape), BadLine> {
 /// What Squid's action (`TCP_DENIED`, `TCP_MISS_ABORTED`) and status say
 /// became of a request.
 fn squid_outcome(action: &str, status: u16) -> Outcome {
-    if has(action, b"DENIED") || status == 403 || status == 407 {
+    if status == 407 {
+        Outcome::Challenged
+    } else if has(action, b"DENIED") || status == 403 {
         Outcome::Denied
     } else if status == 0 || status >= 500 || has(action, b"ABORTED") {
         Outcome::Failed
@@ -255,6 +263,7 @@ fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
     let _bytes = next("the size")?;
     let method = next("the method")?;
     let url = next("the URL")?;
+    let user = fields.next().unwrap_or("-");
     let slash =
         last(action, b'/').ok_or_else(|| BadLine(format!("`{action}` is not ACTION/STATUS")))?;
     let (action, status) = (&action[..slash], &action[slash + 1..]);
@@ -274,6 +283,7 @@ fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
         status,
         outcome,
         client: Cow::Borrowed(client),
+        user: Cow::Borrowed(user),
         time: Cow::Borrowed(time),
     }))
 }
@@ -373,6 +383,8 @@ struct W3cFields {
     /// ProxySG's `x-exception-id`: why it refused or failed a request
     /// (`policy_denied`, `dns_unresolved_hostname`), `-` for none.
     exception: Option<usize>,
+    /// `cs-username`.
+    user: Option<usize>,
 }
 
 impl W3cFields {
@@ -396,6 +408,7 @@ impl W3cFields {
             status: at(&["sc-status"]),
             action: at(&["s-action", "action", "x-action", "sc-filter-result"]),
             exception: at(&["x-exception-id"]),
+            user: at(&["cs-username"]),
         };
         if fields.host.is_none() && fields.uri.is_none() {
             return Err(BadLine(
@@ -471,10 +484,11 @@ impl W3cFields {
         ]
         .iter()
         .any(|w| exception.contains(w));
-        let outcome = if action.contains("denied")
+        let outcome = if status == 407 {
+            Outcome::Challenged
+        } else if action.contains("denied")
             || action.contains("blocked")
             || status == 403
-            || status == 407
             || (!exception.is_empty() && !unreachable)
         {
             Outcome::Denied
@@ -499,6 +513,7 @@ impl W3cFields {
             status,
             outcome,
             client: Cow::Borrowed(get(self.client).unwrap_or("-")),
+            user: Cow::Borrowed(get(self.user).unwrap_or("-")),
             time,
         }))
     }
@@ -517,17 +532,21 @@ struct Decision {
     error: Option<String>,
     #[serde(default)]
     status: Option<u16>,
+    #[serde(default)]
+    user: Option<String>,
 }
 
 fn egress(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
     let d: Decision =
         serde_json::from_str(line).map_err(|e| BadLine(format!("not a decision log line: {e}")))?;
     let outcome = match (d.decision.as_str(), &d.error) {
+        ("deny", _) if d.status == Some(407) => Outcome::Challenged,
         ("deny", _) => Outcome::Denied,
         (_, Some(_)) => Outcome::Failed,
         _ => Outcome::Allowed,
     };
     let status = d.status.unwrap_or(match outcome {
+        Outcome::Challenged => 407,
         Outcome::Denied => 403,
         Outcome::Failed => 502,
         Outcome::Allowed => 200,
@@ -539,6 +558,7 @@ fn egress(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
         status,
         outcome,
         client: Cow::Owned(d.source),
+        user: Cow::Owned(d.user.unwrap_or_else(|| "-".to_owned())),
         time: Cow::Owned(d.time),
     }))
 }

@@ -814,65 +814,22 @@ impl Config {
         }
     }
 
-    /// Whether all of `acls` match, left to right as Squid checks them: a
-    /// mismatch ends the rule; an authentication ACL reached asks for
-    /// credentials; an ACL not known leaves the rule not known unless a
-    /// later one does not match.
+    /// Whether all of `acls` match (`true`: negated), left to right as
+    /// Squid checks them ([`left_to_right`]).
     fn all(&self, acls: impl IntoIterator<Item = (bool, usize)>, asking: &Asking<'_, '_>) -> Truth {
-        let mut unknown: Option<String> = None;
-        for (negated, index) in acls {
-            let truth = self.truth(index, asking);
-            let truth = if negated { truth.not() } else { truth };
-            match truth {
-                Truth::Yes => {}
-                Truth::No => return Truth::No,
-                Truth::Auth(at) => {
-                    return match unknown {
-                        Some(why) => Truth::UnknownThenAuth(why),
-                        None => Truth::Auth(at),
-                    };
-                }
-                Truth::UnknownThenAuth(why) => {
-                    return Truth::UnknownThenAuth(unknown.unwrap_or(why));
-                }
-                Truth::Unknown(why) => {
-                    unknown.get_or_insert(why);
-                }
-            }
-        }
-        match unknown {
-            Some(why) => Truth::Unknown(why),
-            None => Truth::Yes,
-        }
+        left_to_right(
+            acls.into_iter().map(|(negated, index)| {
+                let truth = self.truth(index, asking);
+                if negated { truth.not() } else { truth }
+            }),
+            false,
+        )
     }
 
     /// Whether any of `truths` matches, left to right as Squid checks
-    /// them: a match ends it; an authentication ACL reached asks for
-    /// credentials.
+    /// them.
     fn any(&self, truths: impl IntoIterator<Item = Truth>) -> Truth {
-        let mut unknown: Option<String> = None;
-        for truth in truths {
-            match truth {
-                Truth::Yes => return Truth::Yes,
-                Truth::No => {}
-                Truth::Auth(at) => {
-                    return match unknown {
-                        Some(why) => Truth::UnknownThenAuth(why),
-                        None => Truth::Auth(at),
-                    };
-                }
-                Truth::UnknownThenAuth(why) => {
-                    return Truth::UnknownThenAuth(unknown.unwrap_or(why));
-                }
-                Truth::Unknown(why) => {
-                    unknown.get_or_insert(why);
-                }
-            }
-        }
-        match unknown {
-            Some(why) => Truth::Unknown(why),
-            None => Truth::No,
-        }
+        left_to_right(truths, true)
     }
 
     /// Which rule of `rules` decides: the action and the rule
@@ -1198,6 +1155,37 @@ enum Item {
         at: String,
         column: usize,
     },
+}
+
+/// A list of ACLs checked left to right as Squid checks them: the first
+/// that is `ends` (a mismatch for all-of a list, a match for any-of it)
+/// ends it; an authentication ACL reached asks for credentials; one not
+/// known leaves the answer not known unless a later one ends it (and a
+/// later authentication ACL is then reached only where it matches).
+fn left_to_right(truths: impl IntoIterator<Item = Truth>, ends: bool) -> Truth {
+    let mut unknown: Option<String> = None;
+    for truth in truths {
+        match truth {
+            Truth::Yes if ends => return Truth::Yes,
+            Truth::No if !ends => return Truth::No,
+            Truth::Yes | Truth::No => {}
+            Truth::Auth(at) => {
+                return match unknown {
+                    Some(why) => Truth::UnknownThenAuth(why),
+                    None => Truth::Auth(at),
+                };
+            }
+            Truth::UnknownThenAuth(why) => return Truth::UnknownThenAuth(unknown.unwrap_or(why)),
+            Truth::Unknown(why) => {
+                unknown.get_or_insert(why);
+            }
+        }
+    }
+    match unknown {
+        Some(why) => Truth::Unknown(why),
+        None if ends => Truth::No,
+        None => Truth::Yes,
+    }
 }
 
 /// Why a list of rules gives no answer here.

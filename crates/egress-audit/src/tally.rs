@@ -1,7 +1,7 @@
 //! Requests held against the plan, in tables whose size does not grow
 //! with the log.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use egress_catalog::catalog::Scheme;
 use egress_catalog::{Catalog, Plan};
@@ -173,6 +173,64 @@ fn count_lowest(held: &mut BTreeMap<String, u64>, name: &str, c: u64) -> bool {
     false
 }
 
+/// A (client, host) pair's authentication challenges (407) that no other
+/// answer has followed yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Challenged {
+    row: usize,
+    /// The user of the last challenge, `-` for none.
+    user: String,
+    count: u64,
+    first: String,
+    last: String,
+}
+
+/// What one stretch of a log, read in order (a block of lines), says of
+/// authentication, for the hosts of the plan: per (client, host) pair
+/// (`client host`), the challenges since its last other answer, and the
+/// pairs that got another answer.
+#[derive(Debug, Default)]
+pub struct AuthBlock {
+    challenged: HashMap<String, Challenged>,
+    answered: HashSet<String>,
+}
+
+/// The pairs whose last challenge no other answer followed, from the
+/// blocks of a log folded in log order: a challenge another answer
+/// follows (the client authenticated: allowed, or denied by a rule) is a
+/// handshake; one none follows is authentication failing.
+#[derive(Debug, Default)]
+struct Auth {
+    pending: BTreeMap<String, Challenged>,
+}
+
+impl Auth {
+    /// Adds `block`, the stretch of the log after those folded before.
+    fn fold(&mut self, block: AuthBlock) {
+        // Every challenge folded before comes before any answer of this
+        // block.
+        for pair in &block.answered {
+            self.pending.remove(pair);
+        }
+        for (pair, c) in block.challenged {
+            if c.count == 0 {
+                continue;
+            }
+            match self.pending.get_mut(&pair) {
+                // Not answered in between (else removed above).
+                Some(p) => {
+                    p.count += c.count;
+                    p.last = c.last;
+                    p.user = c.user;
+                }
+                None => {
+                    self.pending.insert(pair, c);
+                }
+            }
+        }
+    }
+}
+
 /// What hosts are looked up in: the plan's rows, and every endpoint of
 /// the catalogs. Built once; shared by the audits of a log's parts.
 #[derive(Debug)]
@@ -224,10 +282,17 @@ pub struct Audit<'l> {
     lookup: &'l Lookup<'l>,
     /// The current entry's host, normalized.
     host: String,
+    /// The current entry's `client host` pair.
+    pair: String,
     lines: u64,
     requests: u64,
     denied: u64,
     failed: u64,
+    challenged: u64,
+    /// The block being read.
+    block: AuthBlock,
+    /// The blocks folded so far (in log order).
+    auth: Auth,
     bad: u64,
     first_bad: Vec<BadLineAt>,
     /// The shapes the lines were read in.
@@ -245,10 +310,14 @@ impl<'l> Audit<'l> {
         Audit {
             lookup,
             host: String::new(),
+            pair: String::new(),
             lines: 0,
             requests: 0,
             denied: 0,
             failed: 0,
+            challenged: 0,
+            block: AuthBlock::default(),
+            auth: Auth::default(),
             bad: 0,
             first_bad: Vec::new(),
             shapes: std::collections::BTreeSet::new(),
@@ -260,8 +329,36 @@ impl<'l> Audit<'l> {
     }
 
     /// The lines of `block` (whole lines of `file`, the first of them line
-    /// `first_line`), read by `reader` and counted.
+    /// `first_line`), read by `reader` and counted, after the lines read
+    /// before (their authentication answers folded in: see
+    /// [`block_lines`](Audit::block_lines) for blocks read apart).
     pub fn lines(&mut self, reader: &mut Reader, file: &str, first_line: u64, block: &[u8]) {
+        let auth = self.block_lines(reader, file, first_line, block);
+        self.fold(auth);
+    }
+
+    /// The lines of `block`, read and counted as [`lines`](Audit::lines)
+    /// does, but what they say of authentication handed back, to be
+    /// [`fold`](Audit::fold)ed in log order (blocks read on several
+    /// threads finish in any order).
+    pub fn block_lines(
+        &mut self,
+        reader: &mut Reader,
+        file: &str,
+        first_line: u64,
+        block: &[u8],
+    ) -> AuthBlock {
+        self.read_block(reader, file, first_line, block);
+        std::mem::take(&mut self.block)
+    }
+
+    /// Folds in a block's authentication answers: the block after those
+    /// folded before.
+    pub fn fold(&mut self, block: AuthBlock) {
+        self.auth.fold(block);
+    }
+
+    fn read_block(&mut self, reader: &mut Reader, file: &str, first_line: u64, block: &[u8]) {
         let mut start = 0;
         let unended = !block.is_empty() && block.last() != Some(&b'\n');
         let ends = memchr::memchr_iter(b'\n', block).chain(unended.then_some(block.len()));
@@ -298,6 +395,7 @@ impl<'l> Audit<'l> {
         self.requests += other.requests;
         self.denied += other.denied;
         self.failed += other.failed;
+        self.challenged += other.challenged;
         self.bad += other.bad;
         self.first_bad.extend(other.first_bad);
         let files: Vec<String> = self.first_bad.iter().map(|b| b.file.clone()).collect();
@@ -346,6 +444,7 @@ impl<'l> Audit<'l> {
         match e.outcome {
             Outcome::Denied => self.denied += 1,
             Outcome::Failed => self.failed += 1,
+            Outcome::Challenged => self.challenged += 1,
             Outcome::Allowed => {}
         }
         let lookup = self.lookup;
@@ -373,6 +472,48 @@ impl<'l> Audit<'l> {
             })
         };
         let needed_row = rows.clone().find(|&r| needs(r));
+        // Authentication, for the plan's hosts: a challenge is not a
+        // denial; another answer after it makes it a handshake.
+        if let Some(row) = needed_row {
+            self.pair.clear();
+            self.pair.push_str(&e.client);
+            self.pair.push(' ');
+            self.pair.push_str(host);
+            let pair = self.pair.as_str();
+            if e.outcome == Outcome::Challenged {
+                let c = match self.block.challenged.get_mut(pair) {
+                    Some(c) => c,
+                    None => self
+                        .block
+                        .challenged
+                        .entry(pair.to_owned())
+                        .or_insert_with(|| Challenged {
+                            row,
+                            user: String::new(),
+                            count: 0,
+                            first: String::new(),
+                            last: String::new(),
+                        }),
+                };
+                if c.count == 0 {
+                    c.first = e.time.to_string();
+                }
+                c.count += 1;
+                c.last = e.time.to_string();
+                c.user.clear();
+                c.user.push_str(&e.user);
+            } else {
+                if !self.block.answered.contains(pair) {
+                    self.block.answered.insert(pair.to_owned());
+                }
+                if let Some(c) = self.block.challenged.get_mut(pair) {
+                    c.count = 0;
+                }
+            }
+        }
+        if e.outcome == Outcome::Challenged {
+            return;
+        }
         for row in rows {
             if lookup.plan.rows[row]
                 .pattern
@@ -441,6 +582,27 @@ impl<'l> Audit<'l> {
             requests: self.requests,
             denied: self.denied,
             failed: self.failed,
+            challenged: self.challenged,
+            auth_failing: self
+                .auth
+                .pending
+                .iter()
+                .map(|(pair, c)| {
+                    let (client, host) = pair.split_once(' ').unwrap_or((pair, ""));
+                    let (features, roles) = features_and_roles(row(c.row));
+                    AuthFailing {
+                        row: row(c.row).host.clone(),
+                        features,
+                        roles,
+                        client: client.to_owned(),
+                        host: host.to_owned(),
+                        user: (c.user != "-" && !c.user.is_empty()).then(|| c.user.clone()),
+                        challenges: c.count,
+                        first_seen: c.first.clone(),
+                        last_seen: c.last.clone(),
+                    }
+                })
+                .collect(),
             bad_lines: self.bad,
             first_bad_lines: self.first_bad.clone(),
             needed: self
@@ -448,13 +610,7 @@ impl<'l> Audit<'l> {
                 .iter()
                 .map(|(&i, n)| {
                     let r = row(i);
-                    let mut features: Vec<String> =
-                        r.in_force().map(|q| q.feature.clone()).collect();
-                    features.sort();
-                    features.dedup();
-                    let mut roles: Vec<String> = r.in_force().map(|q| q.role.clone()).collect();
-                    roles.sort();
-                    roles.dedup();
+                    let (features, roles) = features_and_roles(r);
                     NeededRow {
                         row: r.host.clone(),
                         features,
@@ -496,6 +652,36 @@ impl<'l> Audit<'l> {
     }
 }
 
+/// A row's features and roles in force, each once, sorted.
+fn features_and_roles(r: &egress_catalog::Row) -> (Vec<String>, Vec<String>) {
+    let mut features: Vec<String> = r.in_force().map(|q| q.feature.clone()).collect();
+    features.sort();
+    features.dedup();
+    let mut roles: Vec<String> = r.in_force().map(|q| q.role.clone()).collect();
+    roles.sort();
+    roles.dedup();
+    (features, roles)
+}
+
+/// A client whose authentication to the proxy fails for a host the plan
+/// needs: challenged (407), and no other answer after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuthFailing {
+    /// The plan row's host pattern.
+    pub row: String,
+    pub features: Vec<String>,
+    pub roles: Vec<String>,
+    pub client: String,
+    pub host: String,
+    /// The user of the last challenge, when the log names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The challenges since its last other answer.
+    pub challenges: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BadLineAt {
     pub file: String,
@@ -516,6 +702,10 @@ pub struct Report {
     pub requests: u64,
     pub denied: u64,
     pub failed: u64,
+    /// Authentication challenges (407): counted apart from denials.
+    pub challenged: u64,
+    /// Clients whose authentication fails for hosts the plan needs.
+    pub auth_failing: Vec<AuthFailing>,
     pub bad_lines: u64,
     pub first_bad_lines: Vec<BadLineAt>,
     /// Denied or failed requests the plan needs, by plan row.

@@ -52,7 +52,7 @@ fn squid_native() {
             ),
             (
                 "1796177258.000      0 10.0.0.6 TCP_DENIED/407 3900 CONNECT go.microsoft.com:443 - HIER_NONE/- text/html",
-                "go.microsoft.com 443 CONNECT 407 Denied 10.0.0.6 1796177258.000",
+                "go.microsoft.com 443 CONNECT 407 Challenged 10.0.0.6 1796177258.000",
             ),
             (
                 "1796177258.100      1 10.0.0.6 TCP_MISS_ABORTED/000 0 GET https://a.example/ - HIER_DIRECT/192.0.2.9 -",
@@ -148,6 +148,11 @@ fn egress_decision_log() {
             (
                 r#"{"time":"t","source":"10.0.0.5","method":"GET","host":"a.example","port":80,"decision":"allow","would_deny":false,"reason":"r","roles":[],"servers":[],"rows":[],"error":"DNS: a.example: no such host","duration_ms":3}"#,
                 "a.example 80 GET 502 Failed 10.0.0.5 t",
+            ),
+            // The status the proxy answered: a 407 is a challenge.
+            (
+                r#"{"time":"t","source":"10.0.0.5","method":"CONNECT","host":"a.example","port":443,"decision":"deny","status":407,"would_deny":false,"reason":"r","roles":[],"servers":[],"rows":[],"duration_ms":0}"#,
+                "a.example 443 CONNECT 407 Challenged 10.0.0.5 t",
             ),
             (
                 "{\"time\":1}",

@@ -16,6 +16,57 @@ fn squid(client: &str, action: &str, method: &str, url: &str) -> String {
     format!("1796177256.766 1 {client} {action} 0 {method} {url} - HIER_NONE/- -")
 }
 
+/// NTLM's handshake (407, 407, then the tunnel) is nothing wrong; a 407
+/// no other answer follows is authentication failing, with its user; an
+/// answer in a later block (or file) still follows it.
+#[test]
+fn challenges_are_not_denials() {
+    let catalog = catalog();
+    let plan = plan(&catalog);
+    let lookup = Lookup::new(&plan, &[&catalog]);
+    let line = |client: &str, action: &str, user: &str| {
+        format!(
+            "1796177256.766 1 {client} {action} 0 CONNECT needed.egress.test:443 {user} HIER_NONE/- -"
+        )
+    };
+    let first = [
+        line("10.0.0.5", "TCP_DENIED/407", "-"),
+        line("10.0.0.5", "TCP_DENIED/407", "-"),
+        line("10.0.0.5", "TCP_TUNNEL/200", "CONTOSO\\cm01$"),
+        line("10.0.0.6", "TCP_DENIED/407", "-"),
+        line("10.0.0.7", "TCP_DENIED/407", "CONTOSO\\svc-scp"),
+        line("10.0.0.7", "TCP_DENIED/407", "CONTOSO\\svc-scp"),
+    ]
+    .join("\n");
+    let second = [
+        line("10.0.0.6", "TCP_TUNNEL/200", "CONTOSO\\cm02$"),
+        line("10.0.0.5", "TCP_DENIED/407", "-"),
+    ]
+    .join("\n");
+    let mut audit = Audit::new(&lookup, 3, false);
+    let mut reader = Reader::new(Format::Squid);
+    let a = audit.block_lines(&mut reader, "access.log", 1, first.as_bytes());
+    let b = audit.block_lines(&mut reader, "access.log", 7, second.as_bytes());
+    audit.fold(a);
+    audit.fold(b);
+    let r = audit.report();
+    assert_eq!((r.requests, r.challenged, r.denied), (8, 6, 0));
+    assert!(r.needed.is_empty());
+    let failing: Vec<(&str, Option<&str>, u64)> = r
+        .auth_failing
+        .iter()
+        .map(|a| (a.client.as_str(), a.user.as_deref(), a.challenges))
+        .collect();
+    assert_eq!(
+        failing,
+        [
+            ("10.0.0.5", None, 1),
+            ("10.0.0.7", Some("CONTOSO\\svc-scp"), 2)
+        ]
+    );
+    assert_eq!(r.auth_failing[1].features, ["updates"]);
+}
+
 #[test]
 fn a_squid_log_against_the_plan() {
     let catalog = catalog();
@@ -83,11 +134,26 @@ fn a_squid_log_against_the_plan() {
     ];
     audit.lines(&mut reader, "access.log", 1, lines.join("\n").as_bytes());
     let r = audit.report();
+    // The 407 is a challenge, not a denial; no other answer follows it.
     assert_eq!(
-        (r.lines, r.requests, r.denied, r.failed, r.bad_lines),
-        (10, 9, 5, 1, 1)
+        (
+            r.lines,
+            r.requests,
+            r.denied,
+            r.failed,
+            r.challenged,
+            r.bad_lines
+        ),
+        (10, 9, 4, 1, 1, 1)
     );
     assert_eq!(r.first_bad_lines[0].line, 10);
+    assert_eq!(
+        r.auth_failing
+            .iter()
+            .map(|a| (a.client.as_str(), a.host.as_str(), a.challenges))
+            .collect::<Vec<_>>(),
+        [("10.0.0.6", "needed.egress.test", 1)]
+    );
     let needed: Vec<(String, u64, Vec<String>)> = r
         .needed
         .iter()
@@ -98,8 +164,8 @@ fn a_squid_log_against_the_plan() {
         [
             (
                 "needed.egress.test".to_owned(),
-                2,
-                vec!["10.0.0.5".to_owned(), "10.0.0.6".to_owned()]
+                1,
+                vec!["10.0.0.5".to_owned()]
             ),
             (
                 "*.wild.egress.test".to_owned(),
@@ -110,10 +176,7 @@ fn a_squid_log_against_the_plan() {
     );
     assert_eq!(r.needed[0].features, ["updates"]);
     assert_eq!(r.needed[0].roles, ["scp"]);
-    assert_eq!(
-        r.needed[0].statuses,
-        BTreeMap::from([("403".into(), 1), ("407".into(), 1)])
-    );
+    assert_eq!(r.needed[0].statuses, BTreeMap::from([("403".into(), 1)]));
     let count = |host: &str, count| HostCount {
         host: host.to_owned(),
         count,
@@ -165,10 +228,17 @@ fn any_line() -> impl Strategy<Value = String> {
             "unknown.example:443",
             "other.example:443",
         ]),
-        prop::sample::select(vec!["TCP_DENIED/403", "TCP_TUNNEL/200", "TCP_MISS/503"]),
+        prop::sample::select(vec![
+            "TCP_DENIED/403",
+            "TCP_TUNNEL/200",
+            "TCP_MISS/503",
+            "TCP_DENIED/407",
+            "TCP_DENIED/407",
+        ]),
         0..3u8,
+        any::<bool>(),
     )
-        .prop_map(|(client, url, action, second)| {
+        .prop_map(|(client, url, action, second, common)| {
             if second == 0 && client == 0 {
                 return "a line that is not one".to_owned();
             }
@@ -176,9 +246,17 @@ fn any_line() -> impl Strategy<Value = String> {
                 Some(rest) => format!("a{client}.{rest}"),
                 None => url.to_owned(),
             };
-            format!(
-                "179617725{second}.766 1 10.0.0.{client} {action} 0 CONNECT {url} - HIER_NONE/- -"
-            )
+            // Squid's native format, or its `common` one.
+            let (status_action, status) = action.split_once('/').unwrap_or((action, "0"));
+            if common {
+                format!(
+                    "10.0.0.{client} - svc{client} [07/Dec/2026:10:00:0{second} +0000] \"CONNECT {url} HTTP/1.1\" {status} 0 {status_action}:HIER_NONE"
+                )
+            } else {
+                format!(
+                    "179617725{second}.766 1 10.0.0.{client} {action} 0 CONNECT {url} svc{client} HIER_NONE/- -"
+                )
+            }
         })
 }
 
@@ -201,17 +279,21 @@ proptest! {
         cuts.push(0);
         cuts.push(lines.len());
         cuts.sort_unstable();
-        let mut parts: Vec<Audit> = cuts
+        let (mut parts, blocks): (Vec<Audit>, Vec<_>) = cuts
             .windows(2)
             .map(|w| {
                 let mut part = Audit::new(&lookup, 3, true);
-                part.lines(&mut Reader::new(Format::Squid), "access.log", w[0] as u64 + 1, text(&lines[w[0]..w[1]]).as_bytes());
-                part
+                let auth = part.block_lines(&mut Reader::new(Format::Squid), "access.log", w[0] as u64 + 1, text(&lines[w[0]..w[1]]).as_bytes());
+                (part, auth)
             })
-            .collect();
-        // Merged in any order: workers finish when they finish.
+            .unzip();
+        // Merged in any order: workers finish when they finish; what the
+        // parts say of authentication is folded in log order.
         parts.reverse();
         let mut merged = Audit::new(&lookup, 3, true);
+        for auth in blocks {
+            merged.fold(auth);
+        }
         for part in parts {
             merged.merge(part);
         }

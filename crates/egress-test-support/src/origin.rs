@@ -144,8 +144,15 @@ pub fn https_files_origin(
 /// `names`: the CA (for `--ca-file`) and the port.
 pub fn https_origin(names: &[&str]) -> (Ca, u16) {
     let ca = Ca::new("Egress Test CA");
+    let port = serve(answer_ok_over_tls(&ca, names));
+    (ca, port)
+}
+
+/// A connection handler that answers 200 over TLS with a certificate for
+/// `names` signed by `ca`.
+fn answer_ok_over_tls(ca: &Ca, names: &[&str]) -> impl Fn(TcpStream) + Send + Sync + 'static {
     let config = server_config(&ca.leaf(names, Validity::Current));
-    let port = serve(move |stream| {
+    move |stream| {
         let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
             return;
         };
@@ -155,27 +162,15 @@ pub fn https_origin(names: &[&str]) -> (Ca, u16) {
             tls.conn.send_close_notify();
             let _ = tls.flush();
         }
-    });
-    (ca, port)
+    }
 }
 
 /// An HTTPS origin on `address` (`127.0.0.44:443`) whose certificate,
 /// signed by `ca`, covers `names`; `None` when the address cannot be
 /// bound (a port below 1024 needs root).
 pub fn https_origin_at(address: &str, ca: &Ca, names: &[&str]) -> Option<u16> {
-    let config = server_config(&ca.leaf(names, Validity::Current));
     let listener = TcpListener::bind(address).ok()?;
-    Some(serve_on(listener, move |stream| {
-        let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
-            return;
-        };
-        let mut tls = rustls::StreamOwned::new(conn, stream);
-        if read_head(&mut tls) {
-            let _ = tls.write_all(OK);
-            tls.conn.send_close_notify();
-            let _ = tls.flush();
-        }
-    }))
+    Some(serve_on(listener, answer_ok_over_tls(ca, names)))
 }
 
 /// Accepts connections on a new loopback port, each on its own thread.

@@ -68,23 +68,7 @@ impl Squid {
         let conf_path = d.join("squid.conf");
         std::fs::write(&conf_path, conf).expect("squid.conf");
         parse(&squid, &conf_path);
-        let child = Command::new(&squid)
-            .args(["-N", "-f"])
-            .arg(&conf_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("squid starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "squid did not start: {}",
-                std::fs::read_to_string(d.join("cache.log")).unwrap_or_default()
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
-        Squid { child, port, dir }
+        run(&squid, &conf_path, port, dir)
     }
 }
 
@@ -234,24 +218,30 @@ impl Squid {
             "squid -k parse refuses {config}:\n{}",
             String::from_utf8_lossy(&parse.stderr)
         );
-        let child = Command::new(&squid)
-            .args(["-N", "-f"])
-            .arg(&main)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("squid starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "squid did not start: {}",
-                std::fs::read_to_string(d.join("cache.log")).unwrap_or_default()
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
-        Squid { child, port, dir }
+        run(&squid, &main, port, dir)
     }
+}
+
+/// Runs Squid in the foreground on `conf` (its logs in `dir`) and waits
+/// until it listens on `port`.
+fn run(squid: &Path, conf: &Path, port: u16, dir: tempfile::TempDir) -> Squid {
+    let child = Command::new(squid)
+        .args(["-N", "-f"])
+        .arg(conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("squid starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "squid did not start: {}",
+            std::fs::read_to_string(dir.path().join("cache.log")).unwrap_or_default()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    Squid { child, port, dir }
 }
 
 /// `squid -k parse`: succeeds, and says no WARNING or ERROR.

@@ -3,6 +3,7 @@
 //! egress-audit's readers and tally; `audit allowlist` reads an
 //! allowlist with egress-audit's readers and reports per plan row.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 
@@ -11,7 +12,7 @@ use std::sync::Arc;
 
 use egress_audit::allowlist::{self, AllowlistReport, Verdict};
 use egress_audit::log::{Format, Reader};
-use egress_audit::tally::{Audit, HostCount, Lookup, Report};
+use egress_audit::tally::{Audit, AuthBlock, HostCount, Lookup, Report};
 use egress_catalog::explain::{Explainer, Input, Placeholders};
 use egress_catalog::plan;
 use egress_catalog::{Catalog, Plan};
@@ -177,7 +178,6 @@ fn squid_audit(
     nearest: impl Fn(&HostPattern) -> Option<String>,
 ) -> anyhow::Result<AllowlistReport> {
     use egress_audit::asked::Client;
-    use egress_catalog::profile::AddressRange;
     let files = SquidFiles {
         root: args.root.clone(),
         folder: std::path::Path::new(name)
@@ -203,15 +203,7 @@ fn squid_audit(
             .into_owned();
         (!user.is_empty()).then_some(user)
     });
-    let servers: Vec<(AddressRange, Vec<String>)> = loaded
-        .profile
-        .iter()
-        .flat_map(|p| &p.servers)
-        .flat_map(|s| {
-            let roles: Vec<String> = s.roles.iter().map(|r| r.value.clone()).collect();
-            s.addresses.iter().map(move |a| (*a, roles.clone()))
-        })
-        .collect();
+    let servers = context::server_sources(loaded);
     // A row is asked from its roles' servers; a role without one leaves
     // the address unknown.
     let clients = |row: &egress_catalog::Row| -> Vec<Client> {
@@ -622,10 +614,11 @@ const BLOCK: usize = 1 << 20;
 fn read_log<'l>(
     name: &str,
     format: Format,
+    audit: &mut Audit<'l>,
     lookup: &'l Lookup<'l>,
     top: usize,
     unplanned: bool,
-) -> anyhow::Result<Audit<'l>> {
+) -> anyhow::Result<()> {
     let mut input = open(name)?;
     let workers = match format {
         Format::W3c => 1,
@@ -633,43 +626,67 @@ fn read_log<'l>(
             std::thread::available_parallelism().map_or(1, |n| n.get())
         }
     };
-    let (send, receive) = std::sync::mpsc::sync_channel::<(u64, Vec<u8>)>(2 * workers);
+    // Blocks go out numbered; what each says of authentication comes back
+    // with its number and is folded in log order.
+    let (send, receive) = std::sync::mpsc::sync_channel::<(u64, u64, Vec<u8>)>(2 * workers);
     let receive = std::sync::Mutex::new(receive);
-    std::thread::scope(|scope| {
+    let (answer, answers) = std::sync::mpsc::channel::<(u64, AuthBlock)>();
+    let (sent, tallies) = std::thread::scope(|scope| {
         let tallies: Vec<_> = (0..workers)
             .map(|_| {
-                scope.spawn(|| {
+                let answer = answer.clone();
+                let receive = &receive;
+                scope.spawn(move || {
                     let mut audit = Audit::new(lookup, top, unplanned);
                     let mut reader = Reader::new(format);
                     loop {
                         let next = receive.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                        let Ok((first_line, block)) = next else {
+                        let Ok((number, first_line, block)) = next else {
                             return audit;
                         };
-                        audit.lines(&mut reader, name, first_line, &block);
+                        let auth = audit.block_lines(&mut reader, name, first_line, &block);
+                        if answer.send((number, auth)).is_err() {
+                            return audit;
+                        }
                     }
                 })
             })
             .collect();
+        drop(answer);
+        let folder = scope.spawn(|| {
+            let mut waiting = BTreeMap::new();
+            let mut next = 0u64;
+            for (number, auth) in answers {
+                waiting.insert(number, auth);
+                while let Some(auth) = waiting.remove(&next) {
+                    audit.fold(auth);
+                    next += 1;
+                }
+            }
+        });
         let sent = send_blocks(&mut *input, name, &send);
         drop(send);
-        let mut audit = Audit::new(lookup, top, unplanned);
-        for tally in tallies {
-            audit.merge(tally.join().expect("an audit thread panicked"));
-        }
-        sent.map(|()| audit)
-    })
+        let tallies: Vec<Audit<'l>> = tallies
+            .into_iter()
+            .map(|t| t.join().expect("an audit thread panicked"))
+            .collect();
+        folder.join().expect("the fold thread panicked");
+        (sent, tallies)
+    });
+    for tally in tallies {
+        audit.merge(tally);
+    }
+    sent
 }
 
-/// Sends `input`'s lines in blocks of about [`BLOCK`] bytes, each cut
-/// after a line's end, with the number of its first line.
 fn send_blocks(
     input: &mut dyn Read,
     name: &str,
-    send: &std::sync::mpsc::SyncSender<(u64, Vec<u8>)>,
+    send: &std::sync::mpsc::SyncSender<(u64, u64, Vec<u8>)>,
 ) -> anyhow::Result<()> {
     let mut carry = Vec::new();
     let mut number = 1u64;
+    let mut blocks = 0u64;
     loop {
         // Sized for a whole block: read straight into (a read this large
         // passes the BufReader's buffer by) and never grown.
@@ -699,9 +716,10 @@ fn send_blocks(
         let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
         let first = number;
         number += lines;
-        if send.send((first, block)).is_err() || end {
+        if send.send((blocks, first, block)).is_err() || end {
             return Ok(());
         }
+        blocks += 1;
     }
 }
 
@@ -717,9 +735,11 @@ fn log(args: &AuditLogArgs) -> anyhow::Result<Exit> {
     };
     let lookup = Lookup::new(&plan, &[&loaded.catalog]);
     let (top, unplanned) = (args.top as usize, args.show_unplanned);
+    // The files in the order given: one log, its challenges answered
+    // across them.
     let mut audit = Audit::new(&lookup, top, unplanned);
     for name in &args.files {
-        audit.merge(read_log(name, format, &lookup, top, unplanned)?);
+        read_log(name, format, &mut audit, &lookup, top, unplanned)?;
     }
     let report = audit.report();
     // Never a verdict from a file read as nothing.
@@ -741,11 +761,13 @@ fn log(args: &AuditLogArgs) -> anyhow::Result<Exit> {
     }
     let header = crate::plan::header(&plan, &loaded);
     emit(args.format, &header, &report, table, markdown)?;
-    Ok(if report.needed.is_empty() {
-        Exit::Success
-    } else {
-        Exit::Found
-    })
+    Ok(
+        if report.needed.is_empty() && report.auth_failing.is_empty() {
+            Exit::Success
+        } else {
+            Exit::Found
+        },
+    )
 }
 
 /// Writes a report in `format`: JSON (the header and the report's
@@ -773,9 +795,31 @@ fn emit<R: Serialize>(
 
 fn summary(r: &Report) -> String {
     format!(
-        "{} lines: {} requests ({} denied, {} failed), {} not requests",
-        r.lines, r.requests, r.denied, r.failed, r.bad_lines
+        "{} lines: {} requests ({} denied, {} failed, {} authentication challenges), {} not requests",
+        r.lines, r.requests, r.denied, r.failed, r.challenged, r.bad_lines
     )
+}
+
+/// The clients whose authentication fails, one line each (and its
+/// rows' features), for the table.
+fn auth_failing_lines(r: &Report) -> Vec<String> {
+    r.auth_failing
+        .iter()
+        .map(|a| {
+            format!(
+                "  {}  client {}{}  {} challenges (407), no other answer after  first {}  last {}\n    row {}: features {}; roles {}",
+                a.host,
+                a.client,
+                a.user.as_deref().map_or(String::new(), |u| format!(" as {u}")),
+                a.challenges,
+                a.first_seen,
+                a.last_seen,
+                a.row,
+                a.features.join(", "),
+                a.roles.join(", ")
+            )
+        })
+        .collect()
 }
 
 fn hosts(list: &[HostCount]) -> String {
@@ -831,6 +875,17 @@ fn table(header: &[String], r: &Report) -> String {
             let more = if n.more_clients { ", ..." } else { "" };
             let _ = writeln!(out, "    clients: {}{more}", n.clients.join(", "));
             let _ = writeln!(out, "    hosts: {}", hosts(&n.hosts));
+        }
+    }
+    if !r.auth_failing.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nAuthentication failing ({} clients): the proxy asked for credentials and never took them\n\
+             Next: check the account these clients authenticate as (the site system's proxy account, or its computer account), and the proxy's authentication helper",
+            r.auth_failing.len()
+        );
+        for line in auth_failing_lines(r) {
+            let _ = writeln!(out, "{line}");
         }
     }
     if !r.wildcards.is_empty() {
@@ -902,6 +957,26 @@ fn markdown(header: &[String], r: &Report) -> String {
                 cell(&n.last_seen),
                 cell(&n.clients.join(", ")),
                 cell(&hosts(&n.hosts))
+            );
+        }
+    }
+    if !r.auth_failing.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Authentication failing\n\nThe proxy asked these clients for credentials (407) and never took them. Check the account they authenticate as (the site system's proxy account, or its computer account) and the proxy's authentication helper.\n\n| host | client | user | challenges | features | roles | first seen | last seen |\n|---|---|---|---|---|---|---|---|"
+        );
+        for a in &r.auth_failing {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
+                a.host,
+                cell(&a.client),
+                cell(a.user.as_deref().unwrap_or("")),
+                a.challenges,
+                cell(&a.features.join(", ")),
+                cell(&a.roles.join(", ")),
+                cell(&a.first_seen),
+                cell(&a.last_seen)
             );
         }
     }

@@ -23,6 +23,22 @@ pub struct Loaded {
     pub catalog_origin: String,
 }
 
+/// The addresses of the profile's servers, each with its roles: where
+/// each role's requests come from.
+pub fn server_sources(
+    loaded: &Loaded,
+) -> Vec<(egress_catalog::profile::AddressRange, Vec<String>)> {
+    loaded
+        .profile
+        .iter()
+        .flat_map(|p| &p.servers)
+        .flat_map(|s| {
+            let roles: Vec<String> = s.roles.iter().map(|r| r.value.clone()).collect();
+            s.addresses.iter().map(move |a| (*a, roles.clone()))
+        })
+        .collect()
+}
+
 /// An input file with problems; rendered with its source by `report`.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -67,15 +67,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<Exit> {
                 .and_then(|p| p.placeholders_policy)
                 .unwrap_or_default(),
         },
-        sources: loaded
-            .profile
-            .iter()
-            .flat_map(|p| &p.servers)
-            .flat_map(|s| {
-                let roles: Vec<String> = s.roles.iter().map(|r| r.value.clone()).collect();
-                s.addresses.iter().map(move |a| (*a, roles.clone()))
-            })
-            .collect(),
+        sources: context::server_sources(&loaded),
     };
     let rendered = egress_render::render(target, &plan, &options);
     for loss in &rendered.losses {

@@ -718,3 +718,91 @@ fn agree(
         );
     }
 }
+
+/// A real Squid that requires authentication (NTLM through the test
+/// helper, Basic through `basic_ncsa_auth`) writes the log: curl's NTLM
+/// handshakes (407, then the tunnel) and a Basic login are nothing wrong;
+/// a wrong Basic password, 407 only, is authentication failing.
+#[test]
+fn authentication_challenges_in_a_real_squid_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let names = [
+        "needed.egress.test",
+        "allowed.egress.test",
+        "a.wild.egress.test",
+    ];
+    let (ca, tls) = https_origin(&names);
+    std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
+    let catalog = write_catalog(d, tls);
+    let folder = squid::folder();
+    let rules = squid::ntlm_rules(folder.path(), &[("CONTOSO", "alice", "s3cret")], true);
+    let squid = Squid::start(folder, &names, &rules);
+    let curl = |host: &str, auth: &[&str]| {
+        let status = Command::new(require("curl", "curl"))
+            .args(["-s", "-o", "/dev/null", "--max-time", "10", "--cacert"])
+            .arg(d.join("ca.pem"))
+            .args(["-x", &format!("http://127.0.0.1:{}", squid.port)])
+            .args(auth)
+            .arg(format!("https://{host}:{tls}/"))
+            .env_remove("NO_PROXY")
+            .status()
+            .unwrap();
+        status.success()
+    };
+    for _ in 0..2 {
+        assert!(curl(
+            "needed.egress.test",
+            &["--proxy-ntlm", "--proxy-user", "CONTOSO\\alice:s3cret"]
+        ));
+    }
+    assert!(curl(
+        "allowed.egress.test",
+        &["--proxy-basic", "--proxy-user", "alice:s3cret"]
+    ));
+    assert!(!curl(
+        "a.wild.egress.test",
+        &["--proxy-basic", "--proxy-user", "alice:wrong"]
+    ));
+    let log = squid.dir.path().join("access.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let challenges = |text: &str| text.matches("/407 ").count();
+    while challenges(&std::fs::read_to_string(&log).unwrap_or_default()) < 3
+        || !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("allowed.egress.test")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Squid logged too little: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    let log = log.display().to_string();
+    let (code, out, err) = audit(&catalog, &[&log, "--input", "squid", "--format", "json"]);
+    assert_eq!(code, 1, "{err}\n{text}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["needed"], serde_json::json!([]), "{out}\n{text}");
+    assert_eq!(report["denied"], 0, "{out}");
+    assert_eq!(
+        report["challenged"].as_u64(),
+        Some(challenges(&text) as u64),
+        "{out}\n{text}"
+    );
+    let failing = report["auth_failing"].as_array().unwrap();
+    assert_eq!(failing.len(), 1, "{out}\n{text}");
+    assert_eq!(failing[0]["host"], "a.wild.egress.test");
+    assert_eq!(failing[0]["client"], "127.0.0.1");
+    assert_eq!(failing[0]["row"], "*.wild.egress.test");
+    let (_, table, _) = audit(&catalog, &[&log, "--input", "squid"]);
+    assert!(
+        table.contains("Authentication failing (1 clients)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("No denied or failed request is one the plan needs."),
+        "{table}"
+    );
+}
