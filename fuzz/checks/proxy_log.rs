@@ -22,7 +22,7 @@ pub fn check(data: &[u8]) {
         for line in text.lines() {
             if let Ok(Some(e)) = reader.read(line) {
                 assert!(!e.host.is_empty(), "a request names a host: {line:?}");
-                assert!(reader.shape.is_some(), "a request has a shape: {line:?}");
+                assert!(reader.shape().is_some(), "a request has a shape: {line:?}");
             }
         }
     }

@@ -85,7 +85,7 @@ pub struct Reader {
     format: Format,
     fields: Option<W3cFields>,
     /// The shape of the last line read as a request.
-    pub shape: Option<Shape>,
+    shape: Option<Shape>,
 }
 
 impl Reader {
@@ -95,6 +95,11 @@ impl Reader {
             fields: None,
             shape: None,
         }
+    }
+
+    /// The shape of the last line read as a request.
+    pub fn shape(&self) -> Option<Shape> {
+        self.shape
     }
 
     /// The request `line` records; `None` for a line that records none
@@ -134,6 +139,8 @@ impl Reader {
             Format::W3c => {
                 if let Some(directive) = line.strip_prefix('#') {
                     if let Some(fields) = directive.strip_prefix("Fields:") {
+                        // Until a usable directive comes, no line reads.
+                        self.fields = None;
                         self.fields = Some(W3cFields::new(fields)?);
                     }
                     return Ok(None);
@@ -188,7 +195,7 @@ fn squid_common(line: &str) -> Result<(Option<Entry<'_>>, Shape), BadLine> {
     let rest = fields.0.trim_start();
     let rest = rest.strip_prefix('[').ok_or_else(shape_error)?;
     let close = first(rest, b']').ok_or_else(shape_error)?;
-    let time = &rest[..close];
+    let time = common_time(&rest[..close]);
     let rest = rest[close + 1..].trim_start();
     let rest = rest.strip_prefix('"').ok_or_else(shape_error)?;
     let close = first(rest, b'"').ok_or_else(shape_error)?;
@@ -225,10 +232,27 @@ fn squid_common(line: &str) -> Result<(Option<Entry<'_>>, Shape), BadLine> {
             outcome: squid_outcome(action, status),
             client: Cow::Borrowed(client),
             user: Cow::Borrowed(user),
-            time: Cow::Borrowed(time),
+            time,
         }),
         shape,
     ))
+}
+
+/// A `common` time (`07/Dec/2026:10:00:00 +0000`) written so that times
+/// sort as text (`2026-12-07 10:00:00 +0000`), as the other formats'
+/// do; as written when it is not one.
+fn common_time(time: &str) -> Cow<'_, str> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts = || {
+        let (date, rest) = time.split_once(':')?;
+        let mut date = date.split('/');
+        let (day, month, year) = (date.next()?, date.next()?, date.next()?);
+        let month = MONTHS.iter().position(|m| *m == month)? + 1;
+        Some(format!("{year}-{month:02}-{day} {rest}"))
+    };
+    parts().map_or(Cow::Borrowed(time), Cow::Owned)
 }
 
 /// What Squid's action (`TCP_DENIED`, `TCP_MISS_ABORTED`) and status say
@@ -473,28 +497,33 @@ impl W3cFields {
         };
         let action = get(self.action).unwrap_or_default().to_ascii_lowercase();
         let exception = get(self.exception).unwrap_or_default().to_ascii_lowercase();
-        // ProxySG's exceptions for a target it could not reach.
-        let unreachable = [
+        let exception_is = |words: &[&str]| words.iter().any(|w| exception.contains(w));
+        // ProxySG's exceptions: asking for credentials, a target it could
+        // not reach, a refusal by policy; others (`policy_redirect`) say
+        // nothing the status does not.
+        let outcome = if status == 407 || exception_is(&["authentication"]) {
+            Outcome::Challenged
+        } else if exception_is(&[
             "dns_",
             "tcp_",
             "connect",
             "unreachable",
             "timeout",
             "gateway",
-        ]
-        .iter()
-        .any(|w| exception.contains(w));
-        let outcome = if status == 407 {
-            Outcome::Challenged
+            "invalid_response",
+            "ssl_",
+            "internal_error",
+            "server_",
+        ]) {
+            Outcome::Failed
         } else if action.contains("denied")
             || action.contains("blocked")
             || status == 403
-            || (!exception.is_empty() && !unreachable)
+            || exception_is(&["denied"])
         {
             Outcome::Denied
         } else if (self.status.is_some() && (status == 0 || status >= 500))
             || action.contains("failed")
-            || unreachable
         {
             Outcome::Failed
         } else {
@@ -567,7 +596,12 @@ fn egress(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
 /// writes them: separated by spaces or tabs; a value in double quotes may
 /// hold spaces, and `""` inside it stands for one quote (the value is read
 /// between its quotes as written: the fields egress reads hold no quote).
+/// A line with a tab is separated by tabs alone: Forefront TMG and ISA
+/// write tabs, and spaces inside values (`c-agent`).
 fn w3c_values(line: &str) -> Result<Vec<&str>, BadLine> {
+    if line.contains('\t') {
+        return Ok(line.split('\t').collect());
+    }
     let mut values = Vec::new();
     let bytes = line.as_bytes();
     let mut i = 0;

@@ -1,7 +1,7 @@
 //! Requests held against the plan, in tables whose size does not grow
 //! with the log.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use egress_catalog::catalog::Scheme;
 use egress_catalog::{Catalog, Plan};
@@ -178,7 +178,7 @@ fn count_lowest(held: &mut BTreeMap<String, u64>, name: &str, c: u64) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Challenged {
     row: usize,
-    /// The user of the last challenge, `-` for none.
+    /// The last user these challenges named, empty for none.
     user: String,
     count: u64,
     first: String,
@@ -189,7 +189,7 @@ struct Challenged {
 /// authentication, for the hosts of the plan: per (client, host) pair
 /// (`client host`), the challenges since its last other answer, and the
 /// pairs that got another answer.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct AuthBlock {
     challenged: HashMap<String, Challenged>,
     answered: HashSet<String>,
@@ -199,7 +199,7 @@ pub struct AuthBlock {
 /// blocks of a log folded in log order: a challenge another answer
 /// follows (the client authenticated: allowed, or denied by a rule) is a
 /// handshake; one none follows is authentication failing.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Auth {
     pending: BTreeMap<String, Challenged>,
 }
@@ -221,7 +221,9 @@ impl Auth {
                 Some(p) => {
                     p.count += c.count;
                     p.last = c.last;
-                    p.user = c.user;
+                    if !c.user.is_empty() {
+                        p.user = c.user;
+                    }
                 }
                 None => {
                     self.pending.insert(pair, c);
@@ -296,7 +298,7 @@ pub struct Audit<'l> {
     bad: u64,
     first_bad: Vec<BadLineAt>,
     /// The shapes the lines were read in.
-    shapes: std::collections::BTreeSet<Shape>,
+    shapes: BTreeSet<Shape>,
     needed: BTreeMap<usize, Needed>,
     wildcards: BTreeMap<usize, TopHosts>,
     denied_unknown: TopHosts,
@@ -320,7 +322,7 @@ impl<'l> Audit<'l> {
             auth: Auth::default(),
             bad: 0,
             first_bad: Vec::new(),
-            shapes: std::collections::BTreeSet::new(),
+            shapes: BTreeSet::new(),
             needed: BTreeMap::new(),
             wildcards: BTreeMap::new(),
             denied_unknown: TopHosts::new(top),
@@ -372,11 +374,11 @@ impl<'l> Audit<'l> {
                 self.bad_line(file, number, "not UTF-8".to_owned());
                 continue;
             };
-            let before = reader.shape;
+            let before = reader.shape();
             match reader.read(text) {
                 Ok(Some(entry)) => {
-                    if reader.shape != before
-                        && let Some(shape) = reader.shape
+                    if reader.shape() != before
+                        && let Some(shape) = reader.shape()
                     {
                         self.shapes.insert(shape);
                     }
@@ -389,7 +391,10 @@ impl<'l> Audit<'l> {
     }
 
     /// Adds the counts of `other`, another part of the log (or a later
-    /// log): the bad lines shown stay the first ones, in file order.
+    /// log): the bad lines shown stay the first ones, in file order. What
+    /// the parts say of authentication depends on their order, so it is
+    /// not merged: read the parts with [`block_lines`](Audit::block_lines)
+    /// and [`fold`](Audit::fold) their blocks in log order.
     pub fn merge(&mut self, other: Audit<'_>) {
         self.lines += other.lines;
         self.requests += other.requests;
@@ -418,6 +423,16 @@ impl<'l> Audit<'l> {
         if let (Some(mine), Some(theirs)) = (&mut self.unplanned, other.unplanned) {
             mine.merge(theirs);
         }
+    }
+
+    /// The lines, requests and lines that are not requests read so far.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        (self.lines, self.requests, self.bad)
+    }
+
+    /// The first line of `file` shown as not a request, if one is.
+    pub fn first_bad_in(&self, file: &str) -> Option<&BadLineAt> {
+        self.first_bad.iter().find(|b| b.file == file)
     }
 
     /// A line that is not a request: counted, the first few kept.
@@ -500,14 +515,20 @@ impl<'l> Audit<'l> {
                 }
                 c.count += 1;
                 c.last = e.time.to_string();
-                c.user.clear();
-                c.user.push_str(&e.user);
+                // The first legs of NTLM and Negotiate name no user: keep
+                // the last one named.
+                if *e.user != *"-" {
+                    c.user.clear();
+                    c.user.push_str(&e.user);
+                }
             } else {
                 if !self.block.answered.contains(pair) {
                     self.block.answered.insert(pair.to_owned());
                 }
+                // The challenges before this answer were a handshake.
                 if let Some(c) = self.block.challenged.get_mut(pair) {
                     c.count = 0;
+                    c.user.clear();
                 }
             }
         }
@@ -563,28 +584,18 @@ impl<'l> Audit<'l> {
 
     pub fn report(&self) -> Report {
         let row = |i: usize| &self.lookup.plan.rows[i];
-        let mut notes = Vec::new();
-        if self.bad * 2 > self.lines {
-            let first = self
-                .first_bad
-                .first()
-                .map(|b| format!(": first {}:{}: {}", b.file, b.line, b.reason))
-                .unwrap_or_default();
-            notes.push(format!(
-                "most lines are not requests ({} of {}){first}; what follows reads only the rest",
-                self.bad, self.lines
-            ));
-        }
+        // Entries added one by one are in the block being read.
+        let mut auth = self.auth.clone();
+        auth.fold(self.block.clone());
         Report {
-            notes,
+            notes: Vec::new(),
             read_as: self.shapes.iter().map(|s| s.name().to_owned()).collect(),
             lines: self.lines,
             requests: self.requests,
             denied: self.denied,
             failed: self.failed,
             challenged: self.challenged,
-            auth_failing: self
-                .auth
+            auth_failing: auth
                 .pending
                 .iter()
                 .map(|(pair, c)| {
@@ -596,7 +607,7 @@ impl<'l> Audit<'l> {
                         roles,
                         client: client.to_owned(),
                         host: host.to_owned(),
-                        user: (c.user != "-" && !c.user.is_empty()).then(|| c.user.clone()),
+                        user: (!c.user.is_empty()).then(|| c.user.clone()),
                         challenges: c.count,
                         first_seen: c.first.clone(),
                         last_seen: c.last.clone(),
@@ -692,8 +703,8 @@ pub struct BadLineAt {
 /// What the log says against the plan (docs/audit.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
-    /// What the reader of the report must know first (most lines not
-    /// requests).
+    /// What the reader of the report must know first (set by the caller,
+    /// who knows the files: one whose lines are mostly not requests).
     pub notes: Vec<String>,
     /// The shapes the lines were read in (`Squid native (logformat
     /// squid)`, ...).

@@ -167,17 +167,17 @@ fn squid_common_and_combined() {
     let mut reader = Reader::new(Format::Squid);
     let common = r#"10.0.0.5 - svc-scp [07/Dec/2026:10:00:00 +0000] "CONNECT go.microsoft.com:443 HTTP/1.1" 200 4721 TCP_TUNNEL:HIER_DIRECT"#;
     reader.read(common).unwrap();
-    assert_eq!(reader.shape, Some(Shape::SquidCommon));
+    assert_eq!(reader.shape(), Some(Shape::SquidCommon));
     check(
         Format::Squid,
         &[
             (
                 common,
-                "go.microsoft.com 443 CONNECT 200 Allowed 10.0.0.5 07/Dec/2026:10:00:00 +0000",
+                "go.microsoft.com 443 CONNECT 200 Allowed 10.0.0.5 2026-12-07 10:00:00 +0000",
             ),
             (
                 r#"10.0.0.5 - - [07/Dec/2026:10:00:01 +0000] "GET http://feed.contoso.test/feed/a HTTP/1.1" 403 3900 TCP_DENIED:HIER_NONE"#,
-                "feed.contoso.test 80 GET 403 Denied 10.0.0.5 07/Dec/2026:10:00:01 +0000",
+                "feed.contoso.test 80 GET 403 Denied 10.0.0.5 2026-12-07 10:00:01 +0000",
             ),
             // A native line in the same log (a reconfigured Squid).
             (
@@ -197,7 +197,7 @@ fn squid_common_and_combined() {
         (entry.host.as_ref(), entry.status, entry.outcome),
         ("blocked.example", 403, egress_audit::log::Outcome::Denied)
     );
-    assert_eq!(reader.shape, Some(Shape::SquidCombined));
+    assert_eq!(reader.shape(), Some(Shape::SquidCombined));
 }
 
 #[test]
@@ -232,6 +232,54 @@ fn w3c_quoted_values_and_proxysg_fields() {
             (
                 "2026-12-07 10:00:04 10.1.0.6 GET feed.contoso.test 200",
                 "feed.contoso.test - GET 200 Allowed 10.1.0.6 2026-12-07 10:00:04",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn proxysg_exceptions_and_tmg_tabs() {
+    check(
+        Format::W3c,
+        &[
+            (
+                "#Fields: date time c-ip x-exception-id sc-filter-result sc-status s-action cs-method cs-host cs-uri-port",
+                "-",
+            ),
+            (
+                "2026-12-07 10:00:00 10.1.0.5 authentication_failed DENIED 407 TCP_DENIED CONNECT a.example 443",
+                "a.example 443 CONNECT 407 Challenged 10.1.0.5 2026-12-07 10:00:00",
+            ),
+            (
+                "2026-12-07 10:00:01 10.1.0.5 ssl_failed DENIED 503 TCP_ERR_MISS CONNECT b.example 443",
+                "b.example 443 CONNECT 503 Failed 10.1.0.5 2026-12-07 10:00:01",
+            ),
+            (
+                "2026-12-07 10:00:02 10.1.0.5 policy_redirect OBSERVED 302 TCP_POLICY_REDIRECT GET c.example 80",
+                "c.example 80 GET 302 Allowed 10.1.0.5 2026-12-07 10:00:02",
+            ),
+            // A bad `#Fields:`: no line reads until a usable one comes.
+            (
+                "#Fields: date time c-ip",
+                "bad: the `#Fields:` directive names no host field (cs-host, r-host or cs-uri)",
+            ),
+            (
+                "2026-12-07 10:00:03 10.1.0.5 - OBSERVED 200 TCP_TUNNELED CONNECT d.example 443",
+                "bad: a W3C log line before any `#Fields:` directive",
+            ),
+        ],
+    );
+    // Forefront TMG: tabs between values, spaces inside them.
+    check(
+        Format::W3c,
+        &[
+            (
+                "#Fields: c-ip\tcs-username\tc-agent\tdate\ttime\tr-host\tr-port\tcs-method\tsc-status\taction",
+                "-",
+            ),
+            (
+                "10.0.0.5\tCONTOSO\\cm01$\tMozilla/4.0 (compatible; MSIE 8.0)\t2026-12-01\t10:00:00\tgo.microsoft.com\t443\tCONNECT\t0\tDenied",
+                "go.microsoft.com 443 CONNECT 0 Denied 10.0.0.5 2026-12-01 10:00:00",
             ),
         ],
     );

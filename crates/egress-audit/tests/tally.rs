@@ -35,7 +35,8 @@ fn challenges_are_not_denials() {
         line("10.0.0.5", "TCP_TUNNEL/200", "CONTOSO\\cm01$"),
         line("10.0.0.6", "TCP_DENIED/407", "-"),
         line("10.0.0.7", "TCP_DENIED/407", "CONTOSO\\svc-scp"),
-        line("10.0.0.7", "TCP_DENIED/407", "CONTOSO\\svc-scp"),
+        // NTLM's first leg names no user: the last one named stays.
+        line("10.0.0.7", "TCP_DENIED/407", "-"),
     ]
     .join("\n");
     let second = [
@@ -236,9 +237,9 @@ fn any_line() -> impl Strategy<Value = String> {
             "TCP_DENIED/407",
         ]),
         0..3u8,
-        any::<bool>(),
+        0..3u8,
     )
-        .prop_map(|(client, url, action, second, common)| {
+        .prop_map(|(client, url, action, second, shape)| {
             if second == 0 && client == 0 {
                 return "a line that is not one".to_owned();
             }
@@ -246,11 +247,15 @@ fn any_line() -> impl Strategy<Value = String> {
                 Some(rest) => format!("a{client}.{rest}"),
                 None => url.to_owned(),
             };
-            // Squid's native format, or its `common` one.
+            // Squid's native format, its `common` or its `combined` one.
             let (status_action, status) = action.split_once('/').unwrap_or((action, "0"));
-            if common {
+            if shape == 1 {
                 format!(
                     "10.0.0.{client} - svc{client} [07/Dec/2026:10:00:0{second} +0000] \"CONNECT {url} HTTP/1.1\" {status} 0 {status_action}:HIER_NONE"
+                )
+            } else if shape == 2 {
+                format!(
+                    "10.0.0.{client} - - [07/Dec/2026:10:00:0{second} +0000] \"CONNECT {url} HTTP/1.1\" {status} 0 \"-\" \"Mozilla/5.0 (Windows NT 10.0)\" {status_action}:HIER_NONE"
                 )
             } else {
                 format!(

@@ -608,9 +608,11 @@ fn open(name: &str) -> anyhow::Result<Box<dyn BufRead>> {
 /// Whole lines handed to a worker at a time.
 const BLOCK: usize = 1 << 20;
 
-/// Reads one log in blocks of whole lines, tallied on as many threads as
-/// there are cores (a W3C log on one: its `#Fields:` lines apply to the
-/// lines after them), the threads' audits merged at the end.
+/// Reads one log into `audit` (after the logs read before): in blocks of
+/// whole lines, tallied on as many threads as there are cores (a W3C log
+/// on one: its `#Fields:` lines apply to the lines after them), the
+/// threads' tallies merged at the end, and what each block says of
+/// authentication folded in log order as the blocks come back.
 fn read_log<'l>(
     name: &str,
     format: Format,
@@ -679,6 +681,8 @@ fn read_log<'l>(
     sent
 }
 
+/// Sends `input` in numbered blocks of whole lines, each with the number
+/// of its first line.
 fn send_blocks(
     input: &mut dyn Read,
     name: &str,
@@ -738,27 +742,44 @@ fn log(args: &AuditLogArgs) -> anyhow::Result<Exit> {
     // The files in the order given: one log, its challenges answered
     // across them.
     let mut audit = Audit::new(&lookup, top, unplanned);
+    let format_name = match args.input {
+        LogInput::Squid => "Squid's native, common or combined format",
+        LogInput::W3c => "the W3C extended format",
+        LogInput::Egress => "egress proxy's decision log",
+    };
+    // Never a verdict from a file read as nothing: each file's lines are
+    // counted on their own.
+    let mut notes = Vec::new();
+    let mut nothing = Vec::new();
     for name in &args.files {
+        let (lines, requests, bad) = audit.counts();
         read_log(name, format, &mut audit, &lookup, top, unplanned)?;
-    }
-    let report = audit.report();
-    // Never a verdict from a file read as nothing.
-    if report.requests == 0 {
-        let format = match args.input {
-            LogInput::Squid => "Squid's native, common or combined format",
-            LogInput::W3c => "the W3C extended format",
-            LogInput::Egress => "egress proxy's decision log",
-        };
-        let first = report
-            .first_bad_lines
-            .first()
+        let (after, requests_after, bad_after) = audit.counts();
+        let (lines, requests, bad) = (after - lines, requests_after - requests, bad_after - bad);
+        let first = audit
+            .first_bad_in(name)
             .map(|b| format!(": first reason at {}:{}: {}", b.file, b.line, b.reason))
             .unwrap_or_default();
-        anyhow::bail!(
-            "none of {} lines is a request in {format}{first}; check --input",
-            report.lines
-        );
+        if requests == 0 {
+            let hint = if bad == 0 && lines > 0 {
+                " (its lines are comments, directives or transactions without a request)"
+            } else {
+                "; check --input"
+            };
+            nothing.push(format!(
+                "none of {lines} lines of {name} is a request in {format_name}{first}{hint}"
+            ));
+        } else if bad * 2 > lines {
+            notes.push(format!(
+                "most lines of {name} are not requests ({bad} of {lines}){first}; what follows reads only the rest"
+            ));
+        }
     }
+    if !nothing.is_empty() {
+        anyhow::bail!("{}", nothing.join("\n"));
+    }
+    let mut report = audit.report();
+    report.notes = notes;
     let header = crate::plan::header(&plan, &loaded);
     emit(args.format, &header, &report, table, markdown)?;
     Ok(
@@ -880,7 +901,7 @@ fn table(header: &[String], r: &Report) -> String {
     if !r.auth_failing.is_empty() {
         let _ = writeln!(
             out,
-            "\nAuthentication failing ({} clients): the proxy asked for credentials and never took them\n\
+            "\nAuthentication failing ({} client and host pairs): the proxy asked for credentials and never took them\n\
              Next: check the account these clients authenticate as (the site system's proxy account, or its computer account), and the proxy's authentication helper",
             r.auth_failing.len()
         );

@@ -262,7 +262,10 @@ fn never_all_clear_from_a_file_read_as_nothing() {
     assert_eq!(code, 2, "{out}{err}");
     assert_eq!(out, "");
     assert!(
-        err.contains("none of 3 lines is a request in Squid's native, common or combined format: first reason at ")
+        err.contains("lines of ")
+            && err.contains(
+                "is a request in Squid's native, common or combined format: first reason at "
+            )
             && err.contains("rules.json:1:"),
         "{err}"
     );
@@ -271,7 +274,33 @@ fn never_all_clear_from_a_file_read_as_nothing() {
     let (code, _, err) = audit(&catalog, &[&empty.display().to_string(), "--input", "w3c"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("none of 0 lines is a request in the W3C extended format"),
+        err.contains("none of 0 lines of ")
+            && err.contains("empty.log is a request in the W3C extended format"),
+        "{err}"
+    );
+    // A log of directives only, given with a good one: each file on its
+    // own.
+    let directives = d.join("quiet.log");
+    std::fs::write(
+        &directives,
+        "#Software: SGOS 7.3\n#Fields: date time c-ip cs-host sc-status\n",
+    )
+    .unwrap();
+    let good = d.join("good.log");
+    std::fs::write(&good, "#Fields: date time c-ip cs-host sc-status\n2026-12-07 10:00:00 10.0.0.5 needed.egress.test 200\n").unwrap();
+    let (code, _, err) = audit(
+        &catalog,
+        &[
+            &good.display().to_string(),
+            &directives.display().to_string(),
+            "--input",
+            "w3c",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("none of 2 lines of ")
+            && err.contains("quiet.log is a request in the W3C extended format (its lines are comments, directives or transactions without a request)"),
         "{err}"
     );
 
@@ -288,7 +317,7 @@ fn never_all_clear_from_a_file_read_as_nothing() {
     );
     assert_eq!(code, 1, "{out}");
     let note = out
-        .find("# NOTE: most lines are not requests (3 of 4): first ")
+        .find("mostly.log are not requests (3 of 4): first ")
         .unwrap_or_else(|| panic!("{out}"));
     assert!(note < out.find("Denied or failed").unwrap(), "{out}");
     assert!(
@@ -798,7 +827,7 @@ fn authentication_challenges_in_a_real_squid_log() {
     assert_eq!(failing[0]["row"], "*.wild.egress.test");
     let (_, table, _) = audit(&catalog, &[&log, "--input", "squid"]);
     assert!(
-        table.contains("Authentication failing (1 clients)"),
+        table.contains("Authentication failing (1 client and host pairs)"),
         "{table}"
     );
     assert!(
