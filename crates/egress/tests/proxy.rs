@@ -1438,6 +1438,34 @@ fn clients_authenticate_with_basic_issue_21() {
     assert!(squid_log.contains(" TCP_DENIED/407 "), "{squid_log}");
     assert!(squid_log.contains(" sccm-site HIER_DIRECT/"), "{squid_log}");
     drop(proxy);
+    // `audit log` reads the proxy's own logs: the 407s are challenges
+    // the later tunnels answer, not denials.
+    for (file, input) in [("clients.jsonl", "egress"), ("access.log", "squid")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_egress"))
+            .args([
+                "audit",
+                "log",
+                "--input",
+                input,
+                "--format",
+                "json",
+                "--catalog",
+            ])
+            .arg(&catalog)
+            .arg(d.join(file))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{file}: {text}");
+        let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(report["challenged"], 2, "{file}: {text}");
+        assert_eq!(report["denied"], 0, "{file}: {text}");
+        assert_eq!(
+            report["auth_failing"],
+            serde_json::json!([]),
+            "{file}: {text}"
+        );
+    }
     for file in ["clients.stderr", "clients.jsonl", "access.log"] {
         let text = std::fs::read_to_string(d.join(file)).unwrap();
         assert!(!text.contains(MARKER), "{file}: {text}");
