@@ -566,8 +566,17 @@ struct Decision {
 }
 
 fn egress(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
+    // serde reads a struct from an array too; a decision is an object.
+    if !line.trim_start().starts_with('{') {
+        return Err(BadLine(
+            "not a decision log line: a JSON object a line".to_owned(),
+        ));
+    }
     let d: Decision =
         serde_json::from_str(line).map_err(|e| BadLine(format!("not a decision log line: {e}")))?;
+    if d.host.is_empty() {
+        return Err(BadLine("the decision names no host".to_owned()));
+    }
     let outcome = match (d.decision.as_str(), &d.error) {
         ("deny", _) if d.status == Some(407) => Outcome::Challenged,
         ("deny", _) => Outcome::Denied,

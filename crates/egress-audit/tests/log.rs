@@ -284,3 +284,20 @@ fn proxysg_exceptions_and_tmg_tabs() {
         ],
     );
 }
+
+#[test]
+fn a_decision_is_a_json_object_with_a_host() {
+    check(
+        Format::Egress,
+        &[
+            (
+                r#"["t","10.0.0.5","CONNECT","",2,"deny"]"#,
+                "bad: not a decision log line: a JSON object a line",
+            ),
+            (
+                r#"{"time":"t","source":"10.0.0.5","method":"CONNECT","host":"","port":443,"decision":"allow"}"#,
+                "bad: the decision names no host",
+            ),
+        ],
+    );
+}
