@@ -102,6 +102,32 @@ impl Reader {
         self.shape
     }
 
+    /// A Squid line: in the shape of the lines before, else of its own; a
+    /// line of the other shape (a log written across a reconfigure) is
+    /// read in that one; a line of neither gets the error of the shape it
+    /// looks like.
+    fn squid_line<'a>(&self, line: &'a str) -> Result<(Option<Entry<'a>>, Shape), BadLine> {
+        let common = match self.shape {
+            Some(Shape::SquidCommon | Shape::SquidCombined) => true,
+            Some(_) => false,
+            None => squid_common_shape(line),
+        };
+        let (read, other): (SquidRead, SquidRead) = if common {
+            (squid_common, squid_native)
+        } else {
+            (squid_native, squid_common)
+        };
+        read(line).or_else(|e| {
+            other(line).map_err(|other| {
+                if squid_common_shape(line) == common {
+                    e
+                } else {
+                    other
+                }
+            })
+        })
+    }
+
     /// The request `line` records; `None` for a line that records none
     /// (blank, a comment or directive, a Squid transaction without a URL).
     pub fn read<'a>(&mut self, line: &'a str) -> Result<Option<Entry<'a>>, BadLine> {
@@ -110,32 +136,7 @@ impl Reader {
             return Ok(None);
         }
         let (entry, shape) = match self.format {
-            Format::Squid => {
-                // The shape of the lines before, else of this one; a line
-                // of the other shape (a log written across a reconfigure)
-                // is read in that one.
-                let common = match self.shape {
-                    Some(Shape::SquidCommon | Shape::SquidCombined) => true,
-                    Some(_) => false,
-                    None => squid_common_shape(line),
-                };
-                let (first, second): (SquidRead, SquidRead) = if common {
-                    (squid_common, squid_native)
-                } else {
-                    (squid_native, squid_common)
-                };
-                match first(line) {
-                    Ok(read) => read,
-                    // Neither: the error of the shape the line has.
-                    Err(e) => second(line).map_err(|other| {
-                        if squid_common_shape(line) == common {
-                            e
-                        } else {
-                            other
-                        }
-                    })?,
-                }
-            }
+            Format::Squid => self.squid_line(line)?,
             Format::W3c => {
                 if let Some(directive) = line.strip_prefix('#') {
                     if let Some(fields) = directive.strip_prefix("Fields:") {
@@ -163,13 +164,13 @@ impl Reader {
     }
 }
 
+/// A reader of one Squid line shape.
+type SquidRead = for<'a> fn(&'a str) -> Result<(Option<Entry<'a>>, Shape), BadLine>;
+
 /// Squid's native format, as one of the shapes a Squid log has.
 fn squid_native(line: &str) -> Result<(Option<Entry<'_>>, Shape), BadLine> {
     squid(line).map(|e| (e, Shape::SquidNative))
 }
-
-/// A reader of one Squid line shape.
-type SquidRead = fn(&str) -> Result<(Option<Entry<'_>>, Shape), BadLine>;
 
 /// Whether a Squid log line has the shape of Squid's `common` and
 /// `combined` formats (`client ident user [time] "request" ...`) rather
@@ -287,7 +288,6 @@ fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
     let _bytes = next("the size")?;
     let method = next("the method")?;
     let url = next("the URL")?;
-    let user = fields.next().unwrap_or("-");
     let slash =
         last(action, b'/').ok_or_else(|| BadLine(format!("`{action}` is not ACTION/STATUS")))?;
     let (action, status) = (&action[..slash], &action[slash + 1..]);
@@ -300,6 +300,13 @@ fn squid(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
     }
     let (host, port) = url_host(url, method)?;
     let outcome = squid_outcome(action, status);
+    // The user matters to a challenge only (read there alone: a field
+    // less to find on every other line).
+    let user = if outcome == Outcome::Challenged {
+        fields.next().unwrap_or("-")
+    } else {
+        "-"
+    };
     Ok(Some(Entry {
         host: Cow::Borrowed(host),
         port,

@@ -191,8 +191,35 @@ struct Challenged {
 /// pairs that got another answer.
 #[derive(Debug, Default, Clone)]
 pub struct AuthBlock {
-    challenged: HashMap<String, Challenged>,
-    answered: HashSet<String>,
+    challenged: HashMap<String, Challenged, PairHash>,
+    answered: HashSet<String, PairHash>,
+}
+
+/// The hasher of the (client, host) pairs, looked up on every request to
+/// a plan host: FxHash's multiply-and-rotate, as rustc hashes its own
+/// tables (SipHash, the standard one, guards tables that an attacker
+/// fills; these hold a log's pairs for one block, bounded by its lines).
+type PairHash = std::hash::BuildHasherDefault<FxHasher>;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The pairs whose last challenge no other answer followed, from the
