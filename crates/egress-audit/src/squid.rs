@@ -55,7 +55,7 @@ struct Rule<A> {
 
 /// What `ssl_bump` does at a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Bump {
+enum BumpAction {
     Splice,
     Bump,
     Peek,
@@ -78,7 +78,7 @@ pub struct Config {
     adapted_http_access: Vec<Rule<bool>>,
     http_reply_access: Vec<Rule<bool>>,
     miss_access: Vec<Rule<bool>>,
-    ssl_bump: Vec<Rule<Bump>>,
+    ssl_bump: Vec<Rule<BumpAction>>,
     /// The ports of `http_port` lines, and whether any bumps TLS.
     ports: Vec<u16>,
     bumping: bool,
@@ -404,13 +404,13 @@ impl Config {
         rest: &[lines::Token<'_>],
     ) -> Result<(), ReadError> {
         let action = match rest.first().map(|t| &*t.value) {
-            Some("splice") => Bump::Splice,
-            Some("bump") => Bump::Bump,
-            Some("none" | "deny") => Bump::Old { bumps: false },
-            Some("client-first" | "server-first" | "allow") => Bump::Old { bumps: true },
-            Some("peek") => Bump::Peek,
-            Some("stare") => Bump::Stare,
-            Some("terminate") => Bump::Terminate,
+            Some("splice") => BumpAction::Splice,
+            Some("bump") => BumpAction::Bump,
+            Some("none" | "deny") => BumpAction::Old { bumps: false },
+            Some("client-first" | "server-first" | "allow") => BumpAction::Old { bumps: true },
+            Some("peek") => BumpAction::Peek,
+            Some("stare") => BumpAction::Stare,
+            Some("terminate") => BumpAction::Terminate,
             other => {
                 return Err(located(
                     directive,
@@ -955,7 +955,7 @@ impl Config {
         let inspection = if request.method == "CONNECT" && self.bumping {
             match self.bump(&asking) {
                 Ok(None) => Inspection::None,
-                Ok(Some((Bump::Terminate, rule))) => {
+                Ok(Some((BumpAction::Terminate, rule))) => {
                     return Decision {
                         outcome: Outcome::Denied,
                         rule: Some(rule),
@@ -966,7 +966,10 @@ impl Config {
                 // A terminate may be what the unknown decides: then whether
                 // the request passes is not known either.
                 Err(Stuck::Unknown(why) | Stuck::Auth(why))
-                    if self.ssl_bump.iter().any(|r| r.action == Bump::Terminate) =>
+                    if self
+                        .ssl_bump
+                        .iter()
+                        .any(|r| r.action == BumpAction::Terminate) =>
                 {
                     return stuck(Stuck::Unknown(why));
                 }
@@ -989,38 +992,42 @@ impl Config {
     /// `stare`, the old actions and what the earlier step makes
     /// impossible (a splice after a stare, a bump after a peek) are passed
     /// over, and no rule bumps after a stare and splices after a peek.
-    fn bump(&self, asking: &Asking<'_, '_>) -> Result<Option<(Bump, String)>, Stuck> {
-        let mut last: Option<(Bump, String)> = None;
+    fn bump(&self, asking: &Asking<'_, '_>) -> Result<Option<(BumpAction, String)>, Stuck> {
+        let mut last: Option<(BumpAction, String)> = None;
         for step in 1..=3 {
             let asking = Asking { step, ..*asking };
             let before = last.as_ref().map(|(a, _)| *a);
-            let skip = |action: Bump| match step {
+            let skip = |action: BumpAction| match step {
                 1 => false,
-                2 => matches!(action, Bump::Old { .. }),
+                2 => matches!(action, BumpAction::Old { .. }),
                 _ => {
-                    matches!(action, Bump::Old { .. } | Bump::Peek | Bump::Stare)
-                        || (action == Bump::Splice && before == Some(Bump::Stare))
-                        || (action == Bump::Bump && before == Some(Bump::Peek))
+                    matches!(
+                        action,
+                        BumpAction::Old { .. } | BumpAction::Peek | BumpAction::Stare
+                    ) || (action == BumpAction::Splice && before == Some(BumpAction::Stare))
+                        || (action == BumpAction::Bump && before == Some(BumpAction::Peek))
                 }
             };
-            let default = if step == 3 && before == Some(Bump::Stare) {
-                Bump::Bump
+            let default = if step == 3 && before == Some(BumpAction::Stare) {
+                BumpAction::Bump
             } else {
-                Bump::Splice
+                BumpAction::Splice
             };
             let decided = self.first_match(&self.ssl_bump, &asking, Some(default), &skip)?;
             let Some((action, rule)) = decided else {
                 return Ok(match (default, last) {
-                    (Bump::Bump, Some((_, rule))) => Some((Bump::Bump, rule)),
+                    (BumpAction::Bump, Some((_, rule))) => Some((BumpAction::Bump, rule)),
                     _ => None,
                 });
             };
             let rule = format!("{}: {}", rule.at, rule.text);
             match action {
-                Bump::Splice | Bump::Old { bumps: false } => return Ok(None),
-                Bump::Bump | Bump::Old { bumps: true } => return Ok(Some((Bump::Bump, rule))),
-                Bump::Terminate => return Ok(Some((Bump::Terminate, rule))),
-                Bump::Peek | Bump::Stare => last = Some((action, rule)),
+                BumpAction::Splice | BumpAction::Old { bumps: false } => return Ok(None),
+                BumpAction::Bump | BumpAction::Old { bumps: true } => {
+                    return Ok(Some((BumpAction::Bump, rule)));
+                }
+                BumpAction::Terminate => return Ok(Some((BumpAction::Terminate, rule))),
+                BumpAction::Peek | BumpAction::Stare => last = Some((action, rule)),
             }
         }
         Ok(None)

@@ -178,7 +178,7 @@ impl Squid {
                 else {
                     continue;
                 };
-                let made = Command::new(&words[1])
+                let made = Command::new(words[1])
                     .args(["-c", "-s", db, "-M", "4MB"])
                     .output()
                     .expect("security_file_certgen runs");

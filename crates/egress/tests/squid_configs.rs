@@ -737,7 +737,7 @@ fn the_profile_says_who_asks_and_from_where() {
     );
     std::fs::write(
         d.join("bare.toml"),
-        format!("catalog = \"catalog.toml\"\n[proxy]\nurl = \"http://proxy.example:3128\"\n"),
+        "catalog = \"catalog.toml\"\n[proxy]\nurl = \"http://proxy.example:3128\"\n",
     )
     .unwrap();
     let (code, table, err) = audit(
