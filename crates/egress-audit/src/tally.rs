@@ -1,7 +1,7 @@
 //! Requests held against the plan, in tables whose size does not grow
 //! with the log.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use egress_catalog::catalog::Scheme;
 use egress_catalog::{Catalog, Plan};
@@ -188,17 +188,21 @@ struct Challenged {
 /// What one stretch of a log, read in order (a block of lines), says of
 /// authentication, for the hosts of the plan: per (client, host) pair
 /// (`client host`), the challenges since its last other answer, and the
-/// pairs that got another answer.
+/// pairs that got another answer, one after the other in one string
+/// (`answers` holds where each is): written on every answer, looked up
+/// only while challenges from earlier blocks wait.
 #[derive(Debug, Default, Clone)]
 pub struct AuthBlock {
     challenged: HashMap<String, Challenged, PairHash>,
-    answered: HashSet<String, PairHash>,
+    answered: String,
+    answers: Vec<(u32, u32)>,
 }
 
-/// The hasher of the (client, host) pairs, looked up on every request to
-/// a plan host: FxHash's multiply-and-rotate, as rustc hashes its own
-/// tables (SipHash, the standard one, guards tables that an attacker
-/// fills; these hold a log's pairs for one block, bounded by its lines).
+/// The hasher of the challenged (client, host) pairs, looked up on every
+/// challenge and, in a block with challenges, on every answer to a plan
+/// host: FxHash's multiply-and-rotate, as rustc hashes its own tables
+/// (SipHash, the standard one, guards tables that an attacker fills;
+/// these hold one block's pairs, bounded by its lines).
 type PairHash = std::hash::BuildHasherDefault<FxHasher>;
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -236,8 +240,12 @@ impl Auth {
     fn fold(&mut self, block: AuthBlock) {
         // Every challenge folded before comes before any answer of this
         // block.
-        for pair in &block.answered {
-            self.pending.remove(pair);
+        for &(start, end) in &block.answers {
+            if self.pending.is_empty() {
+                break;
+            }
+            self.pending
+                .remove(&block.answered[start as usize..end as usize]);
         }
         for (pair, c) in block.challenged {
             if c.count == 0 {
@@ -517,12 +525,29 @@ impl<'l> Audit<'l> {
         // Authentication, for the plan's hosts: a challenge is not a
         // denial; another answer after it makes it a handshake.
         if let Some(row) = needed_row {
-            self.pair.clear();
-            self.pair.push_str(&e.client);
-            self.pair.push(' ');
-            self.pair.push_str(host);
-            let pair = self.pair.as_str();
-            if e.outcome == Outcome::Challenged {
+            if e.outcome != Outcome::Challenged {
+                let block = &mut self.block;
+                let start = block.answered.len();
+                block.answered.push_str(&e.client);
+                block.answered.push(' ');
+                block.answered.push_str(host);
+                let pair = &block.answered[start..];
+                block
+                    .answers
+                    .push((start as u32, block.answered.len() as u32));
+                // The challenges before this answer were a handshake.
+                if !block.challenged.is_empty()
+                    && let Some(c) = block.challenged.get_mut(pair)
+                {
+                    c.count = 0;
+                    c.user.clear();
+                }
+            } else {
+                self.pair.clear();
+                self.pair.push_str(&e.client);
+                self.pair.push(' ');
+                self.pair.push_str(host);
+                let pair = self.pair.as_str();
                 let c = match self.block.challenged.get_mut(pair) {
                     Some(c) => c,
                     None => self
@@ -547,15 +572,6 @@ impl<'l> Audit<'l> {
                 if *e.user != *"-" {
                     c.user.clear();
                     c.user.push_str(&e.user);
-                }
-            } else {
-                if !self.block.answered.contains(pair) {
-                    self.block.answered.insert(pair.to_owned());
-                }
-                // The challenges before this answer were a handshake.
-                if let Some(c) = self.block.challenged.get_mut(pair) {
-                    c.count = 0;
-                    c.user.clear();
                 }
             }
         }
