@@ -173,6 +173,9 @@ fn count_lowest(held: &mut BTreeMap<String, u64>, name: &str, c: u64) -> bool {
     false
 }
 
+/// What separates a pair's client from its host: no log line holds one.
+const PAIR: char = '\n';
+
 /// A (client, host) pair's authentication challenges (407) that no other
 /// answer has followed yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,7 +190,7 @@ struct Challenged {
 
 /// What one stretch of a log, read in order (a block of lines), says of
 /// authentication, for the hosts of the plan: per (client, host) pair
-/// (`client host`), the challenges since its last other answer, and the
+/// (`client` and `host` joined by [`PAIR`]), the challenges since its last other answer, and the
 /// pairs that got another answer, one after the other in one string
 /// (`answers` holds where each is): written on every answer, looked up
 /// only while challenges from earlier blocks wait.
@@ -195,7 +198,7 @@ struct Challenged {
 pub struct AuthBlock {
     challenged: HashMap<String, Challenged, PairHash>,
     answered: String,
-    answers: Vec<(u32, u32)>,
+    answers: Vec<(usize, usize)>,
 }
 
 /// The hasher of the challenged (client, host) pairs, looked up on every
@@ -244,8 +247,7 @@ impl Auth {
             if self.pending.is_empty() {
                 break;
             }
-            self.pending
-                .remove(&block.answered[start as usize..end as usize]);
+            self.pending.remove(&block.answered[start..end]);
         }
         for (pair, c) in block.challenged {
             if c.count == 0 {
@@ -319,7 +321,7 @@ pub struct Audit<'l> {
     lookup: &'l Lookup<'l>,
     /// The current entry's host, normalized.
     host: String,
-    /// The current entry's `client host` pair.
+    /// The current entry's client and host, joined by [`PAIR`].
     pair: String,
     lines: u64,
     requests: u64,
@@ -522,19 +524,17 @@ impl<'l> Audit<'l> {
             })
         };
         let needed_row = rows.clone().find(|&r| needs(r));
-        // Authentication, for the plan's hosts: a challenge is not a
-        // denial; another answer after it makes it a handshake.
-        if let Some(row) = needed_row {
+        // Authentication, for the plan's hosts (on any port): a challenge
+        // is not a denial; another answer after it makes it a handshake.
+        if let Some(row) = needed_row.or_else(|| rows.clone().next()) {
             if e.outcome != Outcome::Challenged {
                 let block = &mut self.block;
                 let start = block.answered.len();
                 block.answered.push_str(&e.client);
-                block.answered.push(' ');
+                block.answered.push(PAIR);
                 block.answered.push_str(host);
                 let pair = &block.answered[start..];
-                block
-                    .answers
-                    .push((start as u32, block.answered.len() as u32));
+                block.answers.push((start, block.answered.len()));
                 // The challenges before this answer were a handshake.
                 if !block.challenged.is_empty()
                     && let Some(c) = block.challenged.get_mut(pair)
@@ -545,7 +545,7 @@ impl<'l> Audit<'l> {
             } else {
                 self.pair.clear();
                 self.pair.push_str(&e.client);
-                self.pair.push(' ');
+                self.pair.push(PAIR);
                 self.pair.push_str(host);
                 let pair = self.pair.as_str();
                 let c = match self.block.challenged.get_mut(pair) {
@@ -569,7 +569,7 @@ impl<'l> Audit<'l> {
                 c.last = e.time.to_string();
                 // The first legs of NTLM and Negotiate name no user: keep
                 // the last one named.
-                if *e.user != *"-" {
+                if !e.user.is_empty() && *e.user != *"-" {
                     c.user.clear();
                     c.user.push_str(&e.user);
                 }
@@ -642,7 +642,7 @@ impl<'l> Audit<'l> {
                 .pending
                 .iter()
                 .map(|(pair, c)| {
-                    let (client, host) = pair.split_once(' ').unwrap_or((pair, ""));
+                    let (client, host) = pair.split_once(PAIR).unwrap_or((pair, ""));
                     let (features, roles) = features_and_roles(row(c.row));
                     AuthFailing {
                         row: row(c.row).host.clone(),
