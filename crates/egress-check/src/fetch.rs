@@ -223,7 +223,10 @@ async fn answer(response: hyper::Response<hyper::body::Incoming>) -> Result<Fetc
         .await
         .map_err(|e| format!("reading the body: {e}"))?
         .to_bytes();
-    let text = String::from_utf8_lossy(&body).into_owned();
+    // A PAC file or an answer, decoded as files on disk are (a BOM,
+    // UTF-16); bytes that are not UTF-8 are replaced, as browsers run a
+    // PAC file with a Latin-1 comment.
+    let text = egress_text::decode_lossy(&body).0.text;
     Ok(Fetched {
         status,
         content_type,

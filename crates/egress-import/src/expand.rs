@@ -218,25 +218,14 @@ fn read_text(path: &Path, at: Option<(&Path, u32)>, read: Read<'_>) -> Result<St
             error: error.to_string(),
         },
     })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let (line, column) = line_column(good);
-        ImportError::NotMarkdown {
+    let text = egress_text::decode(&bytes)
+        .map_err(|e| ImportError::NotMarkdown {
             file: path.to_owned(),
-            line,
-            column,
-            reason: "the file is not UTF-8 text".to_owned(),
-        }
-    })?;
-    if let Some(at) = text.find('\0') {
-        let (line, column) = line_column(&text.as_bytes()[..at]);
-        return Err(ImportError::NotMarkdown {
-            file: path.to_owned(),
-            line,
-            column,
-            reason: "the file holds a NUL byte: it is binary, not markdown".to_owned(),
-        });
-    }
+            line: e.line as u32,
+            column: e.column as u32,
+            reason: format!("{}; {}", e.what, egress_text::HOW_TO_SAVE),
+        })?
+        .text;
     let head = text
         .trim_start()
         .get(..15)
@@ -253,16 +242,6 @@ fn read_text(path: &Path, at: Option<(&Path, u32)>, read: Read<'_>) -> Result<St
         });
     }
     Ok(text)
-}
-
-fn line_column(before: &[u8]) -> (u32, u32) {
-    let line = before.iter().filter(|b| **b == b'\n').count() as u32 + 1;
-    let start = before
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[start..]).chars().count() as u32 + 1;
-    (line, column)
 }
 
 /// The front matter between a first line `---` and the next `---`; the

@@ -158,14 +158,21 @@ pub enum ImportError {
     )]
     BadRevision { revision: String },
     #[error(
-        "{}:{line}:{column}: not the Microsoft 365 web service's `/endpoints` answer: {reason}\n  help: import the JSON array of records that https://endpoints.office.com/endpoints/worldwide returns",
-        file.display()
+        "{}:{line}:{column}: not the Microsoft 365 web service's `{answer}` answer: {reason}\n  help: {}",
+        file.display(),
+        answer.help()
     )]
     NotM365 {
         file: PathBuf,
+        answer: M365Answer,
         line: u32,
         column: u32,
         reason: String,
+    },
+    #[error("{}:{error}", file.display())]
+    NotText {
+        file: PathBuf,
+        error: egress_text::DecodeError,
     },
     #[error("{}", problems.join("\n"))]
     Records { problems: Vec<String> },
@@ -174,6 +181,35 @@ pub enum ImportError {
         file.display()
     )]
     NotM365Catalog { file: PathBuf, reason: String },
+}
+
+/// Which answer of the Microsoft 365 web service a file should be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum M365Answer {
+    Endpoints,
+    Changes,
+}
+
+impl std::fmt::Display for M365Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            M365Answer::Endpoints => "/endpoints",
+            M365Answer::Changes => "/changes",
+        })
+    }
+}
+
+impl M365Answer {
+    fn help(self) -> &'static str {
+        match self {
+            M365Answer::Endpoints => {
+                "import the JSON array of records that https://endpoints.office.com/endpoints/worldwide returns (a `/changes` answer goes to `--format m365-changes`)"
+            }
+            M365Answer::Changes => {
+                "apply the JSON array of change records that https://endpoints.office.com/changes/worldwide/VERSION returns (an `/endpoints` answer goes to `--format m365-json`)"
+            }
+        }
+    }
 }
 
 /// Imports a page and its includes.

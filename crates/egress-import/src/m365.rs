@@ -20,7 +20,7 @@ use egress_pattern::HostPattern;
 use serde::Deserialize;
 use toml_writer::TomlWrite;
 
-use crate::{Import, ImportError, Remark, RemarkKind};
+use crate::{Import, ImportError, M365Answer, Remark, RemarkKind};
 
 /// Which instance of the web service the answer is from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +70,10 @@ pub(crate) struct Record {
     pub(crate) ips: Vec<String>,
     pub(crate) tcp_ports: Option<String>,
     pub(crate) udp_ports: Option<String>,
+    #[serde(default, deserialize_with = "loose_bool")]
     pub(crate) express_route: Option<bool>,
     pub(crate) category: Option<String>,
+    #[serde(default, deserialize_with = "loose_bool")]
     pub(crate) required: Option<bool>,
     pub(crate) notes: Option<String>,
     /// When a URL added by a `/changes` record goes live (`YYYY-MM-DD`),
@@ -143,15 +145,56 @@ const RANGE_MAX: u32 = 16;
 /// Imports an `/endpoints` answer. Every record's problem is reported at
 /// once; nothing is returned on error.
 pub fn import(bytes: &[u8], request: &M365Request<'_>) -> Result<Import, ImportError> {
-    let text = String::from_utf8_lossy(bytes);
+    let text = json_text(request.file, bytes)?;
     let records: Vec<Record> = serde_json::from_str(&text).map_err(|e| ImportError::NotM365 {
         file: request.file.to_owned(),
+        answer: M365Answer::Endpoints,
         line: e.line() as u32,
         column: (e.column() as u32).max(1),
-        reason: e.to_string(),
+        reason: match looks_like_changes(&text) {
+            true => format!(
+                "{e}; its records have `disposition` and `endpointSetId`: it is a `/changes` answer"
+            ),
+            false => e.to_string(),
+        },
     })?;
     let lines = record_lines(&text);
     build(&records, &lines, &lines, Vec::new(), &|_| true, request)
+}
+
+/// An answer's text, decoded (a BOM and UTF-16 read, as everywhere).
+pub(crate) fn json_text(file: &Path, bytes: &[u8]) -> Result<String, ImportError> {
+    egress_text::decode(bytes)
+        .map(|t| t.text)
+        .map_err(|error| ImportError::NotText {
+            file: file.to_owned(),
+            error,
+        })
+}
+
+/// Whether `text` holds `/changes` records (told apart by their keys).
+pub(crate) fn looks_like_changes(text: &str) -> bool {
+    text.contains("\"disposition\"") && text.contains("\"endpointSetId\"")
+}
+
+/// `true` or `false`, as JSON writes them or as strings: published
+/// `/changes` records write `"expressRoute": "false"`.
+pub(crate) fn loose_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Loose {
+        Bool(bool),
+        Text(String),
+    }
+    match Option::<Loose>::deserialize(d)? {
+        None => Ok(None),
+        Some(Loose::Bool(b)) => Ok(Some(b)),
+        Some(Loose::Text(t)) if t.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(Loose::Text(t)) if t.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(Loose::Text(t)) => Err(serde::de::Error::custom(format!(
+            "`{t}` is not a boolean: expected true or false"
+        ))),
+    }
 }
 
 /// The catalog of `records` (`lines`: each record's line in the file, for

@@ -17,9 +17,10 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::m365::{
-    Instance, M365Request, Record, build, day, record_lines, selected_areas, version_day,
+    Instance, M365Request, Record, build, day, json_text, looks_like_changes, loose_bool,
+    record_lines, selected_areas, version_day,
 };
-use crate::{Import, ImportError, Remark, RemarkKind};
+use crate::{Import, ImportError, M365Answer, Remark, RemarkKind};
 
 /// What to apply.
 #[derive(Debug, Clone, Copy)]
@@ -50,10 +51,11 @@ struct ChangeRecord {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Fields {
-    #[serde(alias = "ExpressRoute")]
+    #[serde(alias = "ExpressRoute", default, deserialize_with = "loose_bool")]
     express_route: Option<bool>,
     service_area: Option<String>,
     category: Option<String>,
+    #[serde(default, deserialize_with = "loose_bool")]
     required: Option<bool>,
     tcp_ports: Option<String>,
     udp_ports: Option<String>,
@@ -152,13 +154,17 @@ struct WrittenSource {
 /// version applied. Every problem is reported at once; nothing is returned
 /// on error.
 pub fn apply(bytes: &[u8], request: &ChangesRequest<'_>) -> Result<Import, ImportError> {
-    let text = String::from_utf8_lossy(bytes);
+    let text = json_text(request.file, bytes)?;
     let changes: Vec<ChangeRecord> =
         serde_json::from_str(&text).map_err(|e| ImportError::NotM365 {
             file: request.file.to_owned(),
+            answer: M365Answer::Changes,
             line: e.line() as u32,
             column: (e.column() as u32).max(1),
-            reason: format!("{e} (a `/changes` answer is a JSON array of change records)"),
+            reason: match looks_like_changes(&text) {
+                true => e.to_string(),
+                false => format!("{e}; a `/changes` answer is a JSON array of change records, with `disposition` and `endpointSetId`"),
+            },
         })?;
     let not_imported = |reason: String| ImportError::NotM365Catalog {
         file: request.catalog_file.to_owned(),

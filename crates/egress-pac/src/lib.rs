@@ -107,7 +107,16 @@ impl Pac {
         let evaluated = with_host(&host, || context.eval(Source::from_bytes(text))).0;
         if let Err(e) = evaluated {
             let message = e.to_string();
-            return Err(match syntax_position(&message) {
+            // Boa's parser gives no position for a file that ends inside
+            // a construct: its end is where it is wrong, as pactester says.
+            let position = syntax_position(&message).or_else(|| {
+                message.starts_with("SyntaxError: abrupt end").then(|| {
+                    let line = text.matches('\n').count() + 1;
+                    let column = text.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+                    (line as u32, column as u32)
+                })
+            });
+            return Err(match position {
                 Some((line, column)) if message.starts_with("SyntaxError") => PacError::Syntax {
                     name: name.to_owned(),
                     line,
@@ -117,7 +126,11 @@ impl Pac {
                         .next()
                         .unwrap_or(&message)
                         .trim_start_matches("SyntaxError: ")
-                        .to_owned(),
+                        .trim_end_matches(" (native)")
+                        .replace(
+                            "abrupt end",
+                            "the file ends inside a construct (a missing `}` or `)`?)",
+                        ),
                 },
                 _ => PacError::Loading {
                     name: name.to_owned(),

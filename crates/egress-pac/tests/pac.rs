@@ -159,6 +159,66 @@ function FindProxyForURL(url, host) {
     );
 }
 
+/// `substr`, `escape` and `unescape` are ECMAScript Annex B: real PAC
+/// files use them, and pacparser's SpiderMonkey has them.
+#[test]
+fn annex_b_functions_answer_as_pactester_does() {
+    let pac = r#"
+function FindProxyForURL(url, host) {
+  if (host.substr(0, 4) == "www.") return "PROXY " + host.substr(4) + ":8080";
+  if (host.substr(-4) == ".org") return "PROXY " + unescape("%70%72%6Fxy") + ".example.org:3128";
+  var e = escape(url + " \u00e9&x=1");
+  return "PROXY e" + e.length + "." + e.substr(0, 5).replace(/%/g, "-") + ".example:1";
+}
+"#;
+    check_against_pactester(
+        pac,
+        &[
+            "http://www.example.com/",
+            "https://a.example.org/x",
+            "http://intranet/a%20b?q=&r",
+        ],
+    );
+}
+
+/// A PAC file that is not JavaScript: egress names the line pactester
+/// names (pacparser's SpiderMonkey reports lines only).
+#[test]
+fn syntax_errors_are_on_the_line_pactester_names() {
+    let pactester = require("pactester", "libpacparser1");
+    for pac in [
+        "function FindProxyForURL(url, host) {\n  var x = ;\n  return \"DIRECT\";\n}\n",
+        "function FindProxyForURL(url, host) {\n  return \"DIRECT\";\n\n",
+        "function FindProxyForURL(url, host) {\n  if (host == \"a\" {\n    return \"DIRECT\";\n  }\n}\n",
+        "\n\nfunction FindProxyForURL(url, host) {\n  return \"DIRECT\" +;\n}\n",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("broken.pac");
+        std::fs::write(&file, pac).unwrap();
+        let out = Command::new(&pactester)
+            .arg("-p")
+            .arg(&file)
+            .args(["-u", "http://a.example/"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let theirs: u32 = stderr
+            .split("PAC script:")
+            .nth(1)
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|line| line.parse().ok())
+            .unwrap_or_else(|| panic!("no line in pactester's error: {stderr}"));
+        match compile(pac) {
+            Err(PacError::Syntax { line, column, .. }) => {
+                assert_eq!(line, theirs, "{pac}");
+                assert!(column >= 1);
+            }
+            other => panic!("not a syntax error: {other:?}"),
+        }
+    }
+}
+
 #[test]
 fn results_parse_in_order() {
     assert_eq!(

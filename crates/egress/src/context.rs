@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use egress_catalog::catalog::{self, Cloud};
 use egress_catalog::diagnostic::did_you_mean;
 use egress_catalog::embedded;
@@ -44,9 +44,10 @@ pub fn server_sources(
 #[error("{0}")]
 pub struct InputError(pub egress_catalog::FileProblems);
 
+/// A profile or catalog file, decoded as every text input is
+/// (egress-text: UTF-8 with or without a BOM, UTF-16 with one, CRLF).
 pub fn read_file(path: &Path) -> anyhow::Result<SourceFile> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = egress_text::read(path)?.text;
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 
@@ -81,13 +82,19 @@ fn spec(text: &str) -> Spec {
 }
 
 /// A catalog file: TOML in the catalog format, or the Microsoft 365 web
-/// service's JSON answer (a `[` first), imported as it is read.
+/// service's JSON answer, imported as it is read. A file is JSON when its
+/// name ends in `.json` or its text starts as no TOML file can (`{`, or
+/// `[` followed by `{`, `]` or `"`); a JSON file is read as JSON or
+/// refused as JSON, never as TOML.
 fn catalog_of(file: &SourceFile) -> anyhow::Result<Catalog> {
-    let json = file
-        .text
-        .trim_start()
-        .strip_prefix('[')
-        .is_some_and(|rest| rest.trim_start().starts_with(['{', ']']));
+    let start = file.text.trim_start();
+    let json = Path::new(&file.name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || start.starts_with('{')
+        || start
+            .strip_prefix('[')
+            .is_some_and(|rest| rest.trim_start().starts_with(['{', ']', '"']));
     if !json {
         return catalog::load(file).map_err(|e| InputError(e).into());
     }

@@ -79,9 +79,18 @@ impl Net {
             }
             Ok((shown, fetched.text))
         } else {
-            let text = std::fs::read_to_string(spec)
-                .with_context(|| format!("cannot read the PAC file {shown}"))?;
-            Ok((shown, text))
+            let bytes =
+                std::fs::read(spec).with_context(|| format!("cannot read the PAC file {shown}"))?;
+            // Browsers and pacparser run a PAC file with a Latin-1
+            // comment: replaced, and said.
+            let (text, error) = egress_text::decode_lossy(&bytes);
+            if let Some(e) = error {
+                eprintln!(
+                    "egress: warning: {shown}:{}:{}: {}; read with U+FFFD in its place",
+                    e.line, e.column, e.what
+                );
+            }
+            Ok((shown, text.text))
         }
     }
 }

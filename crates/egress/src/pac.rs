@@ -20,10 +20,18 @@ pub fn run(command: &PacCommand) -> anyhow::Result<Exit> {
 fn eval(args: &PacEvalArgs) -> anyhow::Result<Exit> {
     let mut urls = args.urls.clone();
     if let Some(file) = &args.urls_file {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
+        let text = match file.as_os_str() == "-" {
+            true => {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+                    .context("cannot read the URLs from stdin")?;
+                egress_text::decode(&bytes).map_err(|e| anyhow::anyhow!("<stdin>:{e}"))?
+            }
+            false => egress_text::read(file)?,
+        };
         urls.extend(
-            text.lines()
+            text.text
+                .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned),
