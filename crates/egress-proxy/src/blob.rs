@@ -196,12 +196,26 @@ pub fn decode(blob: &[u8], store: Store) -> Result<WindowsProxy, BlobError> {
     let proxy_text = string("proxy list", &mut at)?.unwrap_or_default();
     let bypass_text = string("bypass list", &mut at)?.unwrap_or_default();
     let pac_text = string("auto-configuration URL", &mut at)?.unwrap_or_default();
-    let (bypass, ignored_bypass) = BypassList::parse(&bypass_text);
+    settings(store, value, flags, &proxy_text, &bypass_text, &pac_text)
+}
+
+/// Settings from their parts, wherever they were kept (`value`: where, for
+/// errors): the proxy list is used only when the proxy flag is set, the
+/// PAC URL only when its flag is.
+pub(crate) fn settings(
+    store: Store,
+    value: &'static str,
+    flags: u32,
+    proxy_text: &str,
+    bypass_text: &str,
+    pac_text: &str,
+) -> Result<WindowsProxy, BlobError> {
+    let (bypass, ignored_bypass) = BypassList::parse(bypass_text);
     let proxy = if flags & FLAG_PROXY != 0 && !proxy_text.trim().is_empty() {
         // A list egress cannot read is an error, never a silent direct
         // route.
         Some(
-            ProxyServers::parse(&proxy_text)
+            ProxyServers::parse(proxy_text)
                 .map_err(|reason| BlobError::ProxyList { value, reason })?,
         )
     } else {

@@ -4,12 +4,14 @@
 //! - [`blob`]: the binary `WinHttpSettings` (WinHTTP, `netsh winhttp set
 //!   proxy`) and `DefaultConnectionSettings` (WinINET, per user; SYSTEM's
 //!   under `HKU\S-1-5-18`) registry values;
-//! - [`reg`]: `reg export` files (UTF-16 with a BOM as Windows writes them,
-//!   or UTF-8), so that an export from a customer's server can be read on
+//! - [`reg`]: `reg export` files (decoded by egress-text: UTF-16 with a BOM
+//!   as Windows writes them, or UTF-8), so that an export from a customer's server can be read on
 //!   any platform;
 //! - [`servers`] and [`bypass`]: the proxy list (`a:8080`, or per scheme
 //!   `http=a:80;https=b:8080`) and the bypass list (`<local>`, wildcards),
 //!   with WinHTTP's and WinINET's semantics (`docs/proxy-discovery.md`);
+//! - [`wininet`]: WinINET's blob and flat values in one hive, and which
+//!   of them egress takes;
 //! - [`sources`]: the places a proxy comes from, and which one each
 //!   ConfigMgr role uses.
 
@@ -20,6 +22,7 @@ pub mod bypass;
 pub mod reg;
 pub mod servers;
 pub mod sources;
+pub mod wininet;
 
 pub use blob::{BlobError, Store, WindowsProxy};
 pub use bypass::BypassList;

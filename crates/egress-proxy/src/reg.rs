@@ -167,57 +167,15 @@ impl RegFile {
     }
 }
 
-/// The file's text: UTF-16LE after its byte order mark, or UTF-8.
+/// The file's text, decoded as every text input is (egress-text).
 fn decode(bytes: &[u8]) -> Result<String, RegError> {
-    let error = |message: String| RegError {
-        line: 1,
-        column: 1,
-        message,
-    };
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        if rest.len() % 2 != 0 {
-            return Err(error(format!(
-                "UTF-16 text of an odd number of bytes ({}): the file is cut short",
-                rest.len()
-            )));
-        }
-        let units = rest
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]));
-        let mut text = String::new();
-        for c in char::decode_utf16(units) {
-            match c {
-                Ok(c) => text.push(c),
-                Err(e) => {
-                    let line = text.matches('\n').count() + 1;
-                    return Err(RegError {
-                        line,
-                        column: text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
-                        message: format!(
-                            "not UTF-16: an unpaired surrogate 0x{:04X}",
-                            e.unpaired_surrogate()
-                        ),
-                    });
-                }
-            }
-        }
-        return Ok(text);
-    }
-    if bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(error(
-            "UTF-16 big-endian; save the export as Windows writes it (UTF-16LE) or as UTF-8"
-                .to_owned(),
-        ));
-    }
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
-        let before = &bytes[..e.utf8_error().valid_up_to()];
-        RegError {
-            line: before.iter().filter(|b| **b == b'\n').count() + 1,
-            column: before.iter().rev().take_while(|b| **b != b'\n').count() + 1,
-            message: "neither UTF-16 with a byte order mark nor UTF-8".to_owned(),
-        }
-    })
+    egress_text::decode(bytes)
+        .map(|t| t.text)
+        .map_err(|e| RegError {
+            line: e.line,
+            column: e.column,
+            message: format!("{}; {}", e.what, egress_text::HOW_TO_SAVE),
+        })
 }
 
 /// `"name"` (with `\\` and `\"` escapes) or `@`, and the rest of the line.
@@ -339,13 +297,16 @@ mod tests {
             b"hello\n",
             "1:1: not a .reg file: the first line is not `Windows Registry Editor Version 5.00` (or `REGEDIT4`)",
         );
+        let save = egress_text::HOW_TO_SAVE;
         check_error(
             &utf16("REGEDIT4\n")[..7],
-            "1:1: UTF-16 text of an odd number of bytes (5): the file is cut short",
+            &format!(
+                "1:3: the UTF-16 text ends in half a character (an odd number of bytes); {save}"
+            ),
         );
         check_error(
             &[0xFF, 0xFE, 0x00, 0xD8, 0x41, 0x00],
-            "1:1: not UTF-16: an unpaired surrogate 0xD800",
+            &format!("1:1: the UTF-16 text has an unpaired surrogate 0xD800; {save}"),
         );
         check_error(
             b"REGEDIT4\n[HKLM\\X]\n\"a\"=hex:zz,01\n\"b\"=dword:123456789\n\"c\"\n[HKLM\n",

@@ -13,13 +13,24 @@ use egress_check::ProbeTarget;
 use egress_check::auth::Credentials;
 use egress_check::settings::{self, Hop, ProxySources, Route};
 use egress_pac::{Pac, PacEntry, parse_result};
+use egress_proxy::wininet::{self, Flat, Hive, Kept};
 use egress_proxy::{RegFile, RegValue, Source, Store, WindowsProxy, blob};
 
 use crate::net::{Net, NetHost};
 
 pub const WINHTTP_KEY: &str = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
-pub const WININET_SYSTEM_KEY: &str = "HKEY_USERS\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
-pub const WININET_USER_KEY: &str = "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
+pub const INTERNET_SETTINGS: &str =
+    "Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings";
+/// The hives whose `Internet Settings` WinINET reads for SYSTEM and for
+/// the user.
+pub const WININET_SYSTEM_HIVE: &str = "HKEY_USERS\\S-1-5-18";
+pub const WININET_USER_HIVE: &str = "HKEY_CURRENT_USER";
+/// The machine's `Internet Settings`, which every user reads when the
+/// policy `ProxySettingsPerUser` is 0.
+pub const WININET_MACHINE_KEY: &str =
+    "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings";
+pub const PROXY_POLICY_KEY: &str =
+    "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\Internet Settings";
 
 /// What a source says, as found.
 #[derive(Debug, Clone)]
@@ -116,19 +127,46 @@ impl Discovery<'_> {
                     },
                 })
             }
-            Source::WinHttp | Source::WinInetSystem | Source::WinInetUser => {
-                let (store, key) = match source {
-                    Source::WinHttp => (Store::WinHttp, WINHTTP_KEY),
-                    Source::WinInetSystem => (Store::WinInet, WININET_SYSTEM_KEY),
-                    _ => (Store::WinInet, WININET_USER_KEY),
-                };
-                let Some(settings) = self.windows(store, key)? else {
+            Source::WinHttp => {
+                let Some(settings) = self.winhttp()? else {
                     return Ok(Found::NotSet(format!(
-                        "{key}\\{} is not set",
-                        store.value_name()
+                        "{WINHTTP_KEY}\\{} is not set",
+                        Store::WinHttp.value_name()
                     )));
                 };
-                self.windows_route(&settings)
+                self.windows_route(&settings, "")
+            }
+            Source::WinInetSystem | Source::WinInetUser => {
+                let hive = match source {
+                    Source::WinInetSystem => WININET_SYSTEM_HIVE,
+                    _ => WININET_USER_HIVE,
+                };
+                let (base, machine_wide) = self.wininet_base(hive)?;
+                let Some(chosen) = self.wininet(&base)? else {
+                    return Ok(Found::NotSet(format!(
+                        "neither {base}\\Connections\\DefaultConnectionSettings nor the flat values ProxyEnable, ProxyServer, AutoConfigURL, AutoDetect under {base} are set"
+                    )));
+                };
+                let mut note = String::new();
+                if machine_wide {
+                    note.push_str(" (machine-wide: the policy ProxySettingsPerUser is 0)");
+                }
+                match (&chosen.other, chosen.kept) {
+                    (None, Kept::Blob) => {}
+                    (None, Kept::Flat) => note.push_str(&format!(
+                        " (from the flat values: {})",
+                        chosen.why
+                    )),
+                    (Some(other), Kept::Blob) => note.push_str(&format!(
+                        "; the flat values say `{other}`, unused: {}",
+                        chosen.why
+                    )),
+                    (Some(other), Kept::Flat) => note.push_str(&format!(
+                        " (from the flat values); DefaultConnectionSettings says `{other}`, unused: {}",
+                        chosen.why
+                    )),
+                }
+                self.windows_route(&chosen.settings, &note)
             }
             Source::Pac(at) => self.pac_route(at, &source.title()),
             Source::Wpad => match self.wpad()? {
@@ -139,51 +177,126 @@ impl Discovery<'_> {
         }
     }
 
-    /// A store's settings: from `--registry`, else (on Windows) the
-    /// registry itself.
-    fn windows(&self, store: Store, key: &str) -> anyhow::Result<Option<WindowsProxy>> {
-        let bytes = match &self.registry {
-            Some((path, file)) => match file.value(key, store.value_name()) {
-                None | Some(RegValue::Deleted) => return Ok(None),
-                Some(RegValue::Binary(b)) => b.clone(),
-                Some(_) => bail!(
-                    "{}: {key}\\{} is not a binary (hex:) value",
-                    path.display(),
-                    store.value_name()
-                ),
-            },
-            None => match registry_value(key, store.value_name())? {
-                Some(b) => b,
-                None => return Ok(None),
-            },
-        };
-        let from = match &self.registry {
+    /// A value from `--registry`, else (on Windows) the registry itself.
+    fn value(&self, key: &str, name: &str) -> anyhow::Result<Option<RegValue>> {
+        match &self.registry {
+            Some((_, file)) => Ok(file
+                .value(key, name)
+                .filter(|v| **v != RegValue::Deleted)
+                .cloned()),
+            None => registry_value(key, name),
+        }
+    }
+
+    /// Where values come from, for messages.
+    fn from(&self) -> String {
+        match &self.registry {
             Some((path, _)) => path.display().to_string(),
             None => "the registry".to_owned(),
+        }
+    }
+
+    fn binary(&self, key: &str, name: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        match self.value(key, name)? {
+            None => Ok(None),
+            Some(RegValue::Binary(b)) => Ok(Some(b)),
+            Some(_) => bail!(
+                "{}: {key}\\{name} is not a binary (hex:) value",
+                self.from()
+            ),
+        }
+    }
+
+    fn dword(&self, key: &str, name: &str) -> anyhow::Result<Option<u32>> {
+        match self.value(key, name)? {
+            None => Ok(None),
+            Some(RegValue::Dword(n)) => Ok(Some(n)),
+            Some(_) => bail!("{}: {key}\\{name} is not a dword value", self.from()),
+        }
+    }
+
+    fn string(&self, key: &str, name: &str) -> anyhow::Result<Option<String>> {
+        match self.value(key, name)? {
+            None => Ok(None),
+            Some(RegValue::String(s)) => Ok(Some(s)),
+            // REG_EXPAND_SZ, as `reg export` writes it: UTF-16LE.
+            Some(RegValue::Other { kind: 2, data }) => {
+                let units = data
+                    .chunks_exact(2)
+                    .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                    .take_while(|u| *u != 0);
+                Ok(Some(
+                    char::decode_utf16(units)
+                        .map(|c| c.unwrap_or('\u{FFFD}'))
+                        .collect(),
+                ))
+            }
+            Some(_) => bail!("{}: {key}\\{name} is not a string value", self.from()),
+        }
+    }
+
+    /// WinHTTP's settings.
+    fn winhttp(&self) -> anyhow::Result<Option<WindowsProxy>> {
+        let Some(bytes) = self.binary(WINHTTP_KEY, Store::WinHttp.value_name())? else {
+            return Ok(None);
         };
-        blob::decode(&bytes, store)
+        blob::decode(&bytes, Store::WinHttp)
             .map(Some)
-            .map_err(|e| anyhow::anyhow!("{from}: {e}"))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.from()))
+    }
+
+    /// The `Internet Settings` key WinINET reads for `hive`, and whether
+    /// it is the machine's (the policy `ProxySettingsPerUser` = 0).
+    fn wininet_base(&self, hive: &str) -> anyhow::Result<(String, bool)> {
+        let per_user = match self.dword(PROXY_POLICY_KEY, "ProxySettingsPerUser")? {
+            Some(n) => Some(n),
+            None => self.dword(WININET_MACHINE_KEY, "ProxySettingsPerUser")?,
+        };
+        Ok(match per_user {
+            Some(0) => (WININET_MACHINE_KEY.to_owned(), true),
+            _ => (format!("{hive}\\{INTERNET_SETTINGS}"), false),
+        })
+    }
+
+    /// WinINET's settings under `base`, by egress's rule for the blob and
+    /// the flat values (egress-proxy's `wininet`).
+    fn wininet(&self, base: &str) -> anyhow::Result<Option<wininet::Chosen>> {
+        let hive = Hive {
+            blob: self.binary(&format!("{base}\\Connections"), Store::WinInet.value_name())?,
+            flat: Flat {
+                proxy_enable: self.dword(base, "ProxyEnable")?,
+                proxy_server: self.string(base, "ProxyServer")?,
+                proxy_override: self.string(base, "ProxyOverride")?,
+                auto_config_url: self.string(base, "AutoConfigURL")?,
+                auto_detect: self.dword(base, "AutoDetect")?,
+            },
+            migrate_proxy: self.dword(base, "MigrateProxy")?,
+        };
+        wininet::choose(&hive).map_err(|e| anyhow::anyhow!("{}: {base}: {e}", self.from()))
     }
 
     /// Windows settings as a route, in WinINET's order: auto-detection
     /// (WPAD), then the PAC URL, then the fixed proxy.
-    fn windows_route(&self, settings: &WindowsProxy) -> anyhow::Result<Found> {
+    /// `note` follows what the settings say.
+    fn windows_route(&self, settings: &WindowsProxy, note: &str) -> anyhow::Result<Found> {
         if settings.auto_detect
             && let Some(url) = self.wpad()?
         {
             return self.pac_route(
                 &url,
-                &format!("{settings}; WPAD found {}", egress_proxy::redact(&url)),
+                &format!(
+                    "{settings}{note}; WPAD found {}",
+                    egress_proxy::redact(&url)
+                ),
             );
         }
         if let Some(url) = &settings.pac_url {
-            return self.pac_route(url, &settings.to_string());
+            return self.pac_route(url, &format!("{settings}{note}"));
         }
         let credentials = credentials(self.env);
         Ok(Found::Route {
             route: Box::new(Route::windows(settings, credentials)),
-            says: settings.to_string(),
+            says: format!("{settings}{note}"),
         })
     }
 
@@ -306,11 +419,13 @@ fn machine_domain() -> Option<String> {
     })
 }
 
-/// A binary value from the Windows registry.
+/// A value from the Windows registry, as a `.reg` file would hold it.
 #[cfg(windows)]
-fn registry_value(key: &str, name: &str) -> anyhow::Result<Option<Vec<u8>>> {
+fn registry_value(key: &str, name: &str) -> anyhow::Result<Option<RegValue>> {
     use winreg::RegKey;
-    use winreg::enums::{HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, HKEY_USERS};
+    use winreg::enums::{
+        HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, HKEY_USERS, REG_BINARY, REG_DWORD, REG_SZ,
+    };
     let (root, path) = key.split_once('\\').unwrap_or((key, ""));
     let root = match root {
         "HKEY_LOCAL_MACHINE" => RegKey::predef(HKEY_LOCAL_MACHINE),
@@ -320,15 +435,37 @@ fn registry_value(key: &str, name: &str) -> anyhow::Result<Option<Vec<u8>>> {
     let Ok(subkey) = root.open_subkey(path) else {
         return Ok(None);
     };
-    match subkey.get_raw_value(name) {
-        Ok(v) => Ok(Some(v.bytes.to_vec())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(anyhow::anyhow!("cannot read {key}\\{name}: {e}")),
-    }
+    let raw = match subkey.get_raw_value(name) {
+        Ok(v) => v,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(anyhow::anyhow!("cannot read {key}\\{name}: {e}")),
+    };
+    let bytes = raw.bytes.to_vec();
+    Ok(Some(match raw.vtype {
+        REG_BINARY => RegValue::Binary(bytes),
+        REG_DWORD if bytes.len() == 4 => {
+            RegValue::Dword(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+        }
+        REG_SZ => {
+            let units = bytes
+                .chunks_exact(2)
+                .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                .take_while(|u| *u != 0);
+            RegValue::String(
+                char::decode_utf16(units)
+                    .map(|c| c.unwrap_or('\u{FFFD}'))
+                    .collect(),
+            )
+        }
+        other => RegValue::Other {
+            kind: other as u32,
+            data: bytes,
+        },
+    }))
 }
 
 #[cfg(not(windows))]
-fn registry_value(key: &str, name: &str) -> anyhow::Result<Option<Vec<u8>>> {
+fn registry_value(key: &str, name: &str) -> anyhow::Result<Option<RegValue>> {
     bail!(
         "{key}\\{name} lives in the Windows registry; on this system give a `reg export` of that key with --registry FILE.reg"
     )

@@ -479,3 +479,155 @@ fn an_unreachable_pac_file_fails_the_endpoints() {
         text(&out.stderr)
     );
 }
+
+/// A `reg export` (UTF-16LE with its mark, CRLF) of `body`'s keys.
+fn reg_text(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let text = format!("Windows Registry Editor Version 5.00\r\n\r\n{body}");
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(
+        text.replace('\n', "\r\n")
+            .replace("\r\r\n", "\r\n")
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// The flat WinINET values (`ProxyEnable`, `ProxyServer`, `ProxyOverride`,
+/// `MigrateProxy`) are real configuration: read without a blob, shown
+/// beside the blob when they disagree, and machine-wide under the policy
+/// `ProxySettingsPerUser` = 0. A check goes through the flat values'
+/// proxy.
+#[test]
+fn flat_wininet_values_are_read_and_disagreements_shown() {
+    let plain = http_origin();
+    let proxy = tinyproxy("", None);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let catalog = catalog(d, plain);
+    let hex = |b: &[u8]| {
+        b.iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let settings = "Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings";
+    let direct = encode(Store::WinInet, FLAG_DIRECT, "", "", "");
+    let port = proxy.port;
+    let reg = reg_text(
+        d,
+        "flat.reg",
+        &format!(
+            "[HKEY_CURRENT_USER\\{settings}]\n\"MigrateProxy\"=dword:00000001\n\"ProxyEnable\"=dword:00000001\n\"ProxyServer\"=\"127.0.0.1:{port}\"\n\"ProxyOverride\"=\"<local>\"\n\n\
+             [HKEY_USERS\\S-1-5-18\\{settings}]\n\"ProxyEnable\"=dword:00000001\n\"ProxyServer\"=\"b.contoso.com:3128\"\n\n\
+             [HKEY_USERS\\S-1-5-18\\{settings}\\Connections]\n\"DefaultConnectionSettings\"=hex:{}\n",
+            hex(&direct)
+        ),
+    );
+    let (c, r) = (catalog.to_str().unwrap(), reg.to_str().unwrap());
+    let says = |r: &str| -> serde_json::Value {
+        let out = egress(
+            d,
+            &[
+                "routes",
+                "--catalog",
+                c,
+                "--registry",
+                r,
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["source"].as_str().unwrap().to_owned(), s["says"].clone()))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let doc = says(r);
+    assert_eq!(
+        doc["wininet-user"],
+        format!(
+            "proxy 127.0.0.1:{port}; bypass <local> (from the flat values: there is no DefaultConnectionSettings, so WinINET reads the flat values)"
+        )
+    );
+    assert_eq!(
+        doc["wininet-system"],
+        "direct; the flat values say `proxy b.contoso.com:3128`, unused: WinINET reads DefaultConnectionSettings at run time and keeps the flat values as its copy"
+    );
+    // The console uses the user's WinINET: through tinyproxy.
+    let out = egress(
+        d,
+        &[
+            "check",
+            "--catalog",
+            c,
+            "--registry",
+            r,
+            "--proxy-from",
+            "wininet-user",
+            "--timeout",
+            "3s",
+            "--progress",
+            "never",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains(&format!("127.0.0.1:{port}")));
+
+    // MigrateProxy = 1 beside a blob: the flat values, the blob shown.
+    let reg = reg_text(
+        d,
+        "migrate.reg",
+        &format!(
+            "[HKEY_CURRENT_USER\\{settings}]\n\"MigrateProxy\"=dword:00000001\n\"ProxyEnable\"=dword:00000001\n\"ProxyServer\"=\"a.contoso.com:8080\"\n\n\
+             [HKEY_CURRENT_USER\\{settings}\\Connections]\n\"DefaultConnectionSettings\"=hex:{}\n",
+            hex(&direct)
+        ),
+    );
+    assert_eq!(
+        says(reg.to_str().unwrap())["wininet-user"],
+        "proxy a.contoso.com:8080 (from the flat values); DefaultConnectionSettings says `direct`, unused: MigrateProxy is 1: WinINET builds DefaultConnectionSettings from the flat values when it next starts"
+    );
+
+    // ProxySettingsPerUser = 0: every user reads the machine's settings,
+    // its Connections blob included.
+    let machine = encode(
+        Store::WinInet,
+        FLAG_DIRECT | FLAG_PROXY,
+        "m.contoso.com:8080",
+        "",
+        "",
+    );
+    let reg = reg_text(
+        d,
+        "machine.reg",
+        &format!(
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\Internet Settings]\n\"ProxySettingsPerUser\"=dword:00000000\n\n\
+             [HKEY_LOCAL_MACHINE\\{settings}\\Connections]\n\"DefaultConnectionSettings\"=hex:{}\n\n\
+             [HKEY_CURRENT_USER\\{settings}]\n\"ProxyEnable\"=dword:00000001\n\"ProxyServer\"=\"u.contoso.com:3128\"\n",
+            hex(&machine)
+        ),
+    );
+    let doc = says(reg.to_str().unwrap());
+    for source in ["wininet-user", "wininet-system"] {
+        assert_eq!(
+            doc[source],
+            "proxy m.contoso.com:8080 (machine-wide: the policy ProxySettingsPerUser is 0)"
+        );
+    }
+}
