@@ -1,6 +1,6 @@
 //! Windows proxy settings from untrusted bytes must never panic: the
-//! registry blobs of both stores, `.reg` files in any encoding, and the
-//! proxy and bypass lists they hold. What decodes must behave: a blob made
+//! registry blobs of both stores, `.reg` files in any encoding, the flat
+//! WinINET values beside a blob, and the proxy and bypass lists they hold. What decodes must behave: a blob made
 //! from decoded settings decodes to the same settings, and a bypass list
 //! always bypasses loopback unless it says `<-loopback>`.
 //!
@@ -8,6 +8,7 @@
 //! (`crates/egress/tests/fuzz_seeds.rs`).
 
 use egress_proxy::blob::{Store, decode, encode};
+use egress_proxy::wininet::{Flat, Hive, Kept, choose};
 use egress_proxy::{BypassList, ProxyServers, RegFile, RegValue};
 
 /// Runs one input; panics on a failed property.
@@ -40,6 +41,38 @@ pub fn check(data: &[u8]) {
             if let Some(RegValue::Binary(b)) = file.value("HKLM\\X", store.value_name()) {
                 let _ = decode(b, store);
             }
+        }
+        // The flat WinINET values of any key, with its blob: chosen by
+        // egress's rule; what is chosen is one of the two, and the other
+        // is shown only when they disagree.
+        let string = |name: &str| match file.value("HKLM\\X", name) {
+            Some(RegValue::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let dword = |name: &str| match file.value("HKLM\\X", name) {
+            Some(RegValue::Dword(n)) => Some(*n),
+            _ => None,
+        };
+        let hive = Hive {
+            blob: match file.value("HKLM\\X\\Connections", "DefaultConnectionSettings") {
+                Some(RegValue::Binary(b)) => Some(b.clone()),
+                _ => None,
+            },
+            flat: Flat {
+                proxy_enable: dword("ProxyEnable"),
+                proxy_server: string("ProxyServer"),
+                proxy_override: string("ProxyOverride"),
+                auto_config_url: string("AutoConfigURL"),
+                auto_detect: dword("AutoDetect"),
+            },
+            migrate_proxy: dword("MigrateProxy"),
+        };
+        if let Ok(Some(chosen)) = choose(&hive) {
+            if let Some(other) = &chosen.other {
+                assert_ne!(other.to_string(), chosen.settings.to_string());
+            }
+            let from_flat = chosen.kept == Kept::Flat;
+            assert_eq!(from_flat, hive.blob.is_none() || hive.migrate_proxy == Some(1));
         }
     }
     if let Ok(text) = std::str::from_utf8(data) {

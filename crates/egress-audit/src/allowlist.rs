@@ -3,30 +3,151 @@
 //! of its entries no plan row explains.
 //!
 //! Read so far: `plain` (one egress host pattern a line), `pan-edl`
-//! (PAN-OS domain and URL lists), `aws-network-firewall` (a stateful rule
-//! group's domain list) and `azure-firewall` (an ARM template's
-//! application rules' `targetFqdns`). Each reader turns its format into
-//! [`Entry`]s in that format's own matching semantics (an entry admits one
-//! or more egress patterns: a PAN-OS bare `x` or an AWS `.x` admits `x` and
-//! `*.x`); the verdicts are the same for every format.
+//! (PAN-OS domain and URL lists, [`pan_edl`]), `aws-network-firewall`
+//! (stateful rule groups and Suricata rules, [`aws`]) and
+//! `azure-firewall` (classic and policy rule collections, [`azure`]).
+//! Each reader turns its format into [`Entry`]s in that format's own
+//! matching semantics (an entry admits one or more egress patterns: a
+//! PAN-OS bare `x` or an AWS `.x` admits `x` and `*.x`); the verdicts are
+//! the same for every format. An entry whose reach egress cannot state
+//! exactly (an FQDN tag whose hosts are not published, a URL with a path,
+//! a source it cannot resolve) is kept, unsure: the rows it may admit are
+//! "not judged" unless other entries allow them. No entry is dropped.
+
+pub mod aws;
+pub mod azure;
+pub mod pan_edl;
+
+pub use aws::{read_aws, read_suricata};
+pub use azure::read_azure;
+pub use pan_edl::read_pan_edl;
 
 use egress_catalog::Plan;
 use egress_catalog::catalog::{Direction, Scheme};
 use egress_pattern::HostPattern;
 use serde::Serialize;
 
+use crate::asked::Client;
+use crate::span::{Span, spans_hold};
+
 /// One entry of an allowlist, as read.
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// What the entry admits, in egress patterns.
     pub patterns: Vec<HostPattern>,
+    /// It admits every host (Azure Firewall's `*`), whatever `patterns`.
+    pub every_host: bool,
     /// The schemes and ports it admits them on: `None` for every one (a
     /// list that cannot say).
     pub reach: Option<Vec<Reach>>,
+    /// The clients it admits.
+    pub sources: Sources,
+    /// Why what it admits cannot be stated exactly: the rows it touches
+    /// (every row, with `every_host`) are not judged, unless other entries
+    /// allow them.
+    pub unsure: Option<String>,
     /// As written.
     pub text: String,
     pub file: String,
     pub line: usize,
+}
+
+impl Entry {
+    /// An entry for every client, judged exactly.
+    pub fn new(
+        patterns: Vec<HostPattern>,
+        reach: Option<Vec<Reach>>,
+        text: String,
+        file: &str,
+        line: usize,
+    ) -> Entry {
+        Entry {
+            patterns,
+            every_host: false,
+            reach,
+            sources: Sources::default(),
+            unsure: None,
+            text,
+            file: file.to_owned(),
+            line,
+        }
+    }
+
+    /// Whether it may admit some of `pattern`'s hosts.
+    fn touches(&self, pattern: &HostPattern) -> bool {
+        self.every_host
+            || self
+                .patterns
+                .iter()
+                .any(|p| p.covers(pattern) || pattern.covers(p))
+    }
+}
+
+/// The clients an entry admits: every one, or the addresses it names;
+/// names egress cannot resolve (an Azure IP group) leave the rest unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    /// `None`: every source.
+    spans: Option<Vec<Span>>,
+    unresolved: Vec<String>,
+}
+
+/// Whether an entry admits a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Applies {
+    Yes,
+    No,
+    /// Why it is not known.
+    Unknown(String),
+}
+
+impl Sources {
+    /// `addresses` (an address, `a.b.c.d/n`, `low-high`, or `*` for every
+    /// source) and names not resolved here, such as IP groups. An address
+    /// that is not one is returned as the error.
+    pub fn new(addresses: &[&str], unresolved: Vec<String>) -> Result<Sources, String> {
+        if addresses.contains(&"*") {
+            return Ok(Sources::default());
+        }
+        let mut spans = Vec::new();
+        for a in addresses {
+            match Span::parse_squid(a.trim()) {
+                Some(mut s) if !matches!(*a, "all" | "ipv4" | "ipv6") => spans.append(&mut s),
+                _ => return Err((*a).to_owned()),
+            }
+        }
+        Ok(Sources {
+            spans: Some(spans),
+            unresolved,
+        })
+    }
+
+    fn applies(&self, client: &Client) -> Applies {
+        let Some(spans) = &self.spans else {
+            return Applies::Yes;
+        };
+        let unresolved = || {
+            Applies::Unknown(format!(
+                "its sources {} are not resolved here",
+                self.unresolved.join(", ")
+            ))
+        };
+        match client {
+            Client::Unknown if !self.unresolved.is_empty() => unresolved(),
+            Client::Unknown => Applies::Unknown(
+                "it admits some sources and the site system's address is not known (give the role's servers in the profile, or --client)".to_owned(),
+            ),
+            Client::In(range) => match spans_hold(spans, Span::from_range(range)) {
+                Some(true) => Applies::Yes,
+                Some(false) if self.unresolved.is_empty() => Applies::No,
+                Some(false) => unresolved(),
+                None => Applies::Unknown(format!(
+                    "it admits part of {}/{}",
+                    range.network, range.prefix
+                )),
+            },
+        }
+    }
 }
 
 /// A scheme on a range of ports.
@@ -67,41 +188,12 @@ pub fn read_plain(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> 
     })
 }
 
-/// A PAN-OS external dynamic list of domains or URLs (docs/targets.md):
-/// `^x` is `x` only, `*.x` the subdomains of `x`, a bare `x` both; in a
-/// URL list, the host is what comes before the first `/`. An EDL has no
-/// comments.
-pub fn read_pan_edl(file: &str, text: &str) -> Result<Vec<Entry>, Vec<ReadError>> {
-    read_lines(file, text, 1, false, |line, _| {
-        pan_edl_entry(line).map(|p| Some((p, None)))
-    })
-}
-
-/// One PAN-OS EDL line's patterns.
-fn pan_edl_entry(line: &str) -> Result<Vec<HostPattern>, String> {
-    let host = line.split('/').next().unwrap_or_default();
-    let bad = |e: egress_pattern::HostError| {
-        format!(
-            "`{line}` is not a PAN-OS EDL entry: {e}; write `^host`, `*.domain` or `domain`, in a URL list followed by `/`"
-        )
-    };
-    if let Some(exact) = host.strip_prefix('^') {
-        return HostPattern::parse(exact).map(|p| vec![p]).map_err(bad);
-    }
-    if host.starts_with("*.") {
-        return HostPattern::parse(host).map(|p| vec![p]).map_err(bad);
-    }
-    let apex = HostPattern::parse(host).map_err(bad)?;
-    let below = HostPattern::parse(&format!("*.{host}")).map_err(bad)?;
-    Ok(vec![apex, below])
-}
-
 /// The entries of a list with one entry a line (`comments`: `#` lines are
 /// comments; `first_line`: the line of `text`'s first line in `file`),
 /// each read by `read` with its line number: its patterns and where it
 /// admits them, or `None` for a line that is no entry. Every line it
 /// refuses is reported.
-fn read_lines(
+pub(crate) fn read_lines(
     file: &str,
     text: &str,
     first_line: usize,
@@ -118,13 +210,9 @@ fn read_lines(
         let number = first_line + i;
         let column = raw.len() - raw.trim_start().len() + 1;
         match read(line, number) {
-            Ok(Some((patterns, reach))) => entries.push(Entry {
-                patterns,
-                reach,
-                text: line.to_owned(),
-                file: file.to_owned(),
-                line: number,
-            }),
+            Ok(Some((patterns, reach))) => {
+                entries.push(Entry::new(patterns, reach, line.to_owned(), file, number))
+            }
             Ok(None) => {}
             Err(message) => errors.push(ReadError {
                 file: file.to_owned(),
@@ -141,443 +229,7 @@ fn read_lines(
     }
 }
 
-/// An AWS Network Firewall stateful rule group: the JSON of
-/// `create-rule-group --cli-input-json` (what `egress render
-/// aws-network-firewall` writes) with a domain list
-/// (`RulesSourceList`: its `Targets`, where `.x` is `x` and its
-/// subdomains, on the schemes of its `TargetTypes`, every port) or
-/// Suricata rules (`RulesString`); or a Suricata rules file itself
-/// ([`read_suricata`]). What cannot be judged exactly is in the notes.
-pub fn read_aws(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>), Vec<ReadError>> {
-    if !text.trim_start().starts_with('{') {
-        return read_suricata(file, text, 1);
-    }
-    let json = parse_json(file, text)?;
-    if let Some(rules) = json
-        .pointer("/RuleGroup/RulesSource/RulesString")
-        .and_then(|r| r.as_str())
-    {
-        let at = located(file, text, Some("RulesString"), String::new()).line;
-        return read_suricata(file, rules, at);
-    }
-    let Some(list) = json.pointer("/RuleGroup/RulesSource/RulesSourceList") else {
-        return Err(vec![located(
-            file,
-            text,
-            None,
-            "no `RuleGroup.RulesSource.RulesSourceList` or `RulesString`: not a stateful rule group"
-                .to_owned(),
-        )]);
-    };
-    let kind = list.get("GeneratedRulesType").and_then(|t| t.as_str());
-    if kind != Some("ALLOWLIST") {
-        return Err(vec![located(
-            file,
-            text,
-            kind,
-            format!(
-                "`GeneratedRulesType` is {}: only an ALLOWLIST domain list is an allowlist",
-                kind.map_or("missing".to_owned(), |k| format!("`{k}`"))
-            ),
-        )]);
-    }
-    let mut reach = Vec::new();
-    let mut errors = Vec::new();
-    for t in list
-        .get("TargetTypes")
-        .and_then(|t| t.as_array())
-        .into_iter()
-        .flatten()
-    {
-        match t.as_str() {
-            Some("TLS_SNI") => reach.push(Reach::any_port(Scheme::Https)),
-            Some("HTTP_HOST") => reach.push(Reach::any_port(Scheme::Http)),
-            _ => errors.push(located(
-                file,
-                text,
-                t.as_str(),
-                format!("`{t}` is not a target type: TLS_SNI or HTTP_HOST"),
-            )),
-        }
-    }
-    if reach.is_empty() && errors.is_empty() {
-        errors.push(located(
-            file,
-            text,
-            None,
-            "the domain list has no `TargetTypes`: write `[\"TLS_SNI\", \"HTTP_HOST\"]` (or one of them)".to_owned(),
-        ));
-    }
-    let Some(targets) = list.get("Targets").and_then(|t| t.as_array()) else {
-        errors.push(located(
-            file,
-            text,
-            None,
-            "the domain list has no `Targets`".to_owned(),
-        ));
-        return Err(errors);
-    };
-    let entries = json_entries(
-        file,
-        text,
-        targets.iter(),
-        Some(&reach),
-        |target| match target.strip_prefix('.') {
-            Some(domain) => Ok(vec![
-                HostPattern::parse(domain)?,
-                HostPattern::parse(&format!("*.{domain}"))?,
-            ]),
-            None => Ok(vec![HostPattern::parse(target)?]),
-        },
-    );
-    match entries {
-        Ok(entries) if errors.is_empty() => Ok((
-            entries,
-            vec!["a domain list cannot restrict ports: a row it allows is allowed on every port of its target types".to_owned()],
-        )),
-        Ok(_) => Err(errors),
-        Err(more) => Err(errors.into_iter().chain(more).collect()),
-    }
-}
-
-/// Suricata rules as AWS Network Firewall takes them (a stateful rule
-/// group's `RulesString`, or a rules file; `first_line`: where the rules
-/// start in `file`). The entries are the `pass` rules on the `tls.sni`
-/// or `http.host` buffer whose host is a whole `content` match
-/// (`startswith; endswith`: the host; `dotprefix; content:".x";
-/// endswith`: `x` and its subdomains; `content:".x"; endswith`: the
-/// subdomains), on the scheme of the rule's protocol (`tls`, `http`) and
-/// its destination ports. Other rules are not read, and said in the notes.
-pub fn read_suricata(
-    file: &str,
-    text: &str,
-    first_line: usize,
-) -> Result<(Vec<Entry>, Vec<String>), Vec<ReadError>> {
-    let mut notes = Vec::new();
-    let mut others = 0;
-    let entries = read_lines(file, text, first_line, true, |line, number| {
-        Ok(match suricata_rule(line)? {
-            Some((patterns, reach, note)) => {
-                if let Some(note) = note {
-                    notes.push(format!("{file}:{number}: {note}"));
-                }
-                Some((patterns, Some(reach)))
-            }
-            None => {
-                others += 1;
-                None
-            }
-        })
-    })?;
-    if !entries.is_empty() {
-        notes.push("the rules' source addresses are not judged: a row passed for some sources counts as allowed".to_owned());
-    }
-    if others > 0 {
-        notes.insert(0, format!(
-            "{others} Suricata rules are not read (only `pass` rules on `tls.sni` or `http.host` with one whole-host `content` and no narrowing option): with strict rule order a `drop` or `reject` before a `pass` blocks what this report calls allowed"
-        ));
-    }
-    Ok((entries, notes))
-}
-
-/// One rule: `None` for a rule that is not an allowlist entry.
-type SuricataEntry = (Vec<HostPattern>, Vec<Reach>, Option<String>);
-
-fn suricata_rule(line: &str) -> Result<Option<SuricataEntry>, String> {
-    let (head, options) = line
-        .split_once('(')
-        .and_then(|(h, o)| Some((h, o.trim_end().strip_suffix(')')?)))
-        .ok_or_else(|| {
-            "not a Suricata rule: write `ACTION PROTO SRC PORT -> DST PORT (OPTIONS;)`".to_owned()
-        })?;
-    let words: Vec<&str> = head.split_whitespace().collect();
-    let [action, proto, _src, _sport, dir, _dst, dport] = words[..] else {
-        return Err(format!(
-            "`{}` is not a Suricata rule header: write `ACTION PROTO SRC PORT -> DST PORT`",
-            head.trim()
-        ));
-    };
-    if !matches!(dir, "->" | "<>") {
-        return Err(format!("`{dir}` is not a direction: `->` or `<>`"));
-    }
-    let scheme = match proto.to_ascii_lowercase().as_str() {
-        "tls" => Scheme::Https,
-        "http" => Scheme::Http,
-        _ => return Ok(None),
-    };
-    if action != "pass" {
-        return Ok(None);
-    }
-    let Some(ports) = suricata_ports(dport)? else {
-        return Ok(None);
-    };
-    // The options, each `name[:value]`, split on `;` outside quotes.
-    let mut buffer = None;
-    let mut content: Option<String> = None;
-    let (mut starts, mut ends, mut dotprefix, mut nocase, mut other) =
-        (false, false, false, false, false);
-    for option in split_options(options) {
-        let (name, value) = match option.split_once(':') {
-            Some((n, v)) => (n.trim(), Some(v.trim())),
-            None => (option.trim(), None),
-        };
-        match (name, value) {
-            ("tls.sni" | "tls_sni", None) => buffer = Some(Scheme::Https),
-            ("http.host" | "http_host", None) => buffer = Some(Scheme::Http),
-            // A negated content (`content:!"x"`) admits everything else:
-            // not an allowlist entry.
-            ("content", Some(v))
-                if buffer.is_some() && content.is_none() && !v.starts_with('!') =>
-            {
-                let v = v
-                    .strip_prefix('"')
-                    .and_then(|v| v.strip_suffix('"'))
-                    .ok_or_else(|| format!("`content:{v}` is not quoted"))?;
-                content = Some(v.to_owned());
-            }
-            ("startswith", None) => starts = true,
-            ("endswith", None) => ends = true,
-            ("dotprefix", None) => dotprefix = true,
-            ("nocase", None) => nocase = true,
-            // Options that do not narrow what the rule passes.
-            (
-                "msg" | "sid" | "rev" | "flow" | "classtype" | "metadata" | "priority"
-                | "reference" | "gid",
-                _,
-            ) => {}
-            // Anything else (a second content, `pcre`, `flowbits`,
-            // `geoip`, ...) may narrow it: the rule is not read, rather
-            // than read as passing more than it does.
-            _ => other = true,
-        }
-    }
-    let (Some(host), true, false) = (content, ends, other) else {
-        return Ok(None);
-    };
-    // A content with capitals and no `nocase` matches only names sent in
-    // those capitals: not read as passing the name.
-    if buffer != Some(scheme) || (!nocase && host.bytes().any(|b| b.is_ascii_uppercase())) {
-        return Ok(None);
-    }
-    let bad = |e: egress_pattern::HostError| format!("`{host}` is not a host: {e}");
-    let mut note = None;
-    let patterns = match (host.strip_prefix('.'), starts, dotprefix) {
-        (Some(domain), false, true) => vec![
-            HostPattern::parse(domain).map_err(bad)?,
-            HostPattern::parse(&format!("*.{domain}")).map_err(bad)?,
-        ],
-        (Some(domain), false, false) => {
-            vec![HostPattern::parse(&format!("*.{domain}")).map_err(bad)?]
-        }
-        (None, true, _) => vec![HostPattern::parse(&host).map_err(bad)?],
-        (None, false, _) => {
-            note = Some(format!(
-                "`content:\"{host}\"; endswith` without a leading dot also admits names that merely end in it (`other{host}`): judged as `{host}` and its subdomains"
-            ));
-            vec![
-                HostPattern::parse(&host).map_err(bad)?,
-                HostPattern::parse(&format!("*.{host}")).map_err(bad)?,
-            ]
-        }
-        (Some(_), true, _) => return Ok(None),
-    };
-    let reach = ports
-        .into_iter()
-        .map(|ports| Reach { scheme, ports })
-        .collect();
-    Ok(Some((patterns, reach, note)))
-}
-
-/// A rule's destination ports (`any`, `443`, `[80,443]`, `1024:65535`);
-/// `None` for what is not read here (a negation, a variable such as
-/// `$HTTP_PORTS`).
-fn suricata_ports(text: &str) -> Result<Option<Vec<std::ops::RangeInclusive<u16>>>, String> {
-    if text == "any" {
-        return Ok(Some(vec![0..=u16::MAX]));
-    }
-    if text.contains(['!', '$']) {
-        return Ok(None);
-    }
-    let bad =
-        || format!("`{text}` is not a port list: write `443`, `[80,443]`, `1024:65535` or `any`");
-    let port = |p: &str, or: u16| match p.trim() {
-        "" => Ok(or),
-        p => p.parse::<u16>().map_err(|_| bad()),
-    };
-    let inner = text
-        .strip_prefix('[')
-        .and_then(|t| t.strip_suffix(']'))
-        .unwrap_or(text);
-    inner
-        .split(',')
-        .map(|part| match part.split_once(':') {
-            Some((a, b)) => Ok(port(a, 0)?..=port(b, u16::MAX)?),
-            None => {
-                let p = port(part, 0)?;
-                Ok(p..=p)
-            }
-        })
-        .collect::<Result<Vec<_>, String>>()
-        .map(Some)
-}
-
-/// A rule's options split on `;`, a quoted `;` (or an escaped one) kept.
-fn split_options(options: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, c) in options.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '"' => quoted = !quoted,
-            ';' if !quoted => {
-                out.push(&options[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&options[start..]);
-    out.into_iter().filter(|o| !o.trim().is_empty()).collect()
-}
-
-/// Azure Firewall application rules: a policy's rule collection group as
-/// an ARM template (what `egress render azure-firewall` writes), or a
-/// classic firewall's `applicationRuleCollections`. Every rule's
-/// `targetFqdns` (`*.x` is the subdomains of `x`, as egress's) on its
-/// `protocols` (`Http:80`, `Https:443`); the rules of `Deny` collections
-/// are not entries, and said in the notes, as is what is not read.
-pub fn read_azure(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>), Vec<ReadError>> {
-    let json = parse_json(file, text)?;
-    let mut rules = Vec::new();
-    azure_rules(&json, None, &mut rules);
-    if rules.is_empty() {
-        return Err(vec![located(
-            file,
-            text,
-            None,
-            "no application rule with `targetFqdns`: not an Azure Firewall rule collection"
-                .to_owned(),
-        )]);
-    }
-    let mut entries = Vec::new();
-    let mut errors = Vec::new();
-    let mut notes = Vec::new();
-    for (action, rule) in rules {
-        let name = rule
-            .get("name")
-            .and_then(|n| n.as_str())
-            .unwrap_or("(unnamed)");
-        if action.is_some_and(|a| !a.eq_ignore_ascii_case("allow")) {
-            notes.push(format!(
-                "rule `{name}` is in a `{}` collection: not an entry (which collection Azure Firewall applies first follows their priorities, not judged here)",
-                action.unwrap_or_default()
-            ));
-            continue;
-        }
-        let mut reach = Vec::new();
-        for protocol in rule
-            .get("protocols")
-            .and_then(|p| p.as_array())
-            .into_iter()
-            .flatten()
-        {
-            let kind = protocol
-                .get("protocolType")
-                .and_then(|t| t.as_str())
-                .unwrap_or_default();
-            let port = protocol.get("port").and_then(|p| match p {
-                serde_json::Value::Number(n) => n.as_u64(),
-                serde_json::Value::String(s) => s.parse().ok(),
-                _ => None,
-            });
-            let scheme = match kind.to_ascii_lowercase().as_str() {
-                "http" => Scheme::Http,
-                "https" => Scheme::Https,
-                _ => {
-                    notes.push(format!(
-                        "rule `{name}`: protocol `{kind}` is not HTTP or HTTPS: not judged"
-                    ));
-                    continue;
-                }
-            };
-            match port.and_then(|p| u16::try_from(p).ok()) {
-                Some(p) => reach.push(Reach { scheme, ports: p..=p }),
-                None => errors.push(located(
-                    file,
-                    text,
-                    Some(name),
-                    format!("rule `{name}`: `{protocol}` has no port; write `{{\"protocolType\": \"{kind}\", \"port\": 443}}`"),
-                )),
-            }
-        }
-        if reach.is_empty() {
-            errors.push(located(
-                file,
-                text,
-                Some(name),
-                format!("rule `{name}` has no HTTP or HTTPS `protocols`: it admits nothing an egress plan needs"),
-            ));
-            continue;
-        }
-        for key in ["targetUrls", "fqdnTags", "webCategories"] {
-            if rule
-                .get(key)
-                .and_then(|v| v.as_array())
-                .is_some_and(|v| !v.is_empty())
-            {
-                notes.push(format!("rule `{name}`: `{key}` is not judged here"));
-            }
-        }
-        let fqdns = rule
-            .get("targetFqdns")
-            .and_then(|f| f.as_array())
-            .into_iter()
-            .flatten();
-        match json_entries(file, text, fqdns, Some(&reach), |fqdn| {
-            Ok(vec![HostPattern::parse(fqdn)?])
-        }) {
-            Ok(more) => entries.extend(more),
-            Err(more) => errors.extend(more),
-        }
-    }
-    if errors.is_empty() {
-        notes.push("the rules' source addresses are not judged: a row allowed to some sources counts as allowed".to_owned());
-        Ok((entries, notes))
-    } else {
-        Err(errors)
-    }
-}
-
-/// Every object with `targetFqdns` in `json`, with the `action.type` of
-/// the nearest object around it that has one.
-fn azure_rules<'a>(
-    json: &'a serde_json::Value,
-    action: Option<&'a str>,
-    out: &mut Vec<(Option<&'a str>, &'a serde_json::Value)>,
-) {
-    match json {
-        serde_json::Value::Object(map) => {
-            let action = map
-                .get("action")
-                .and_then(|a| a.get("type"))
-                .and_then(|t| t.as_str())
-                .or(action);
-            if map
-                .get("targetFqdns")
-                .is_some_and(serde_json::Value::is_array)
-            {
-                out.push((action, json));
-                return;
-            }
-            map.values().for_each(|v| azure_rules(v, action, out));
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| azure_rules(v, action, out)),
-        _ => {}
-    }
-}
-
-fn parse_json(file: &str, text: &str) -> Result<serde_json::Value, Vec<ReadError>> {
+pub(crate) fn parse_json(file: &str, text: &str) -> Result<serde_json::Value, Vec<ReadError>> {
     serde_json::from_str(text).map_err(|e| {
         vec![ReadError {
             file: file.to_owned(),
@@ -590,7 +242,7 @@ fn parse_json(file: &str, text: &str) -> Result<serde_json::Value, Vec<ReadError
 
 /// Entries from JSON strings, each at the line where its text first
 /// stands quoted in the file.
-fn json_entries<'a>(
+pub(crate) fn json_entries<'a>(
     file: &str,
     text: &str,
     values: impl Iterator<Item = &'a serde_json::Value>,
@@ -610,13 +262,13 @@ fn json_entries<'a>(
             continue;
         };
         match read(target) {
-            Ok(patterns) => entries.push(Entry {
+            Ok(patterns) => entries.push(Entry::new(
                 patterns,
-                reach: reach.map(<[Reach]>::to_vec),
-                text: target.to_owned(),
-                file: file.to_owned(),
-                line: located(file, text, Some(target), String::new()).line,
-            }),
+                reach.map(<[Reach]>::to_vec),
+                target.to_owned(),
+                file,
+                located(file, text, Some(target), String::new()).line,
+            )),
             Err(e) => errors.push(located(
                 file,
                 text,
@@ -634,7 +286,12 @@ fn json_entries<'a>(
 
 /// An error at the first place `"value"` stands in `text` (the file's
 /// start without a value, or when it is not found).
-fn located(file: &str, text: &str, value: Option<&str>, message: String) -> ReadError {
+pub(crate) fn located(
+    file: &str,
+    text: &str,
+    value: Option<&str>,
+    message: String,
+) -> ReadError {
     let at = value
         .and_then(|v| text.find(&format!("\"{v}\"")))
         .map_or(0, |i| i + 1);
@@ -782,66 +439,56 @@ fn host_verdict<'e>(pattern: &HostPattern, entries: &[&'e Entry]) -> (Verdict, V
     (Verdict::Blocked, Vec::new())
 }
 
-/// Holds `entries` against `plan`'s rows. The rows `egress render` leaves
-/// out (intranet rows, rows whose placeholder has no value, rows not in
-/// force) are left out here too. `nearest` says what the catalog knows of
-/// an unexplained entry.
+/// Holds `entries` against `plan`'s rows, each asked from the clients
+/// `clients` gives for it (a row's roles' servers; none known:
+/// [`Client::Unknown`]). The rows `egress render` leaves out (intranet
+/// rows, rows whose placeholder has no value, rows not in force) are left
+/// out here too. `nearest` says what the catalog knows of an unexplained
+/// entry.
 pub fn audit(
     plan: &Plan,
     entries: &[Entry],
+    clients: &dyn Fn(&egress_catalog::Row) -> Vec<Client>,
     nearest: impl Fn(&HostPattern) -> Option<String>,
 ) -> AllowlistReport {
     let rows = audited_rows(plan);
-    let at = |e: &Entry| format!("{}:{}: {}", e.file, e.line, e.text);
     let audited = rows
         .iter()
         .map(|&(row, pattern)| {
-            // Each scheme and port the row needs, judged by the entries
-            // that admit it there; the row's verdict is their sum.
+            // Each scheme and port the row needs, from each client, judged
+            // by the entries that admit it there; the row's verdict is
+            // their sum.
             let pairs: std::collections::BTreeSet<(Scheme, u16)> = row
                 .in_force()
                 .flat_map(|q| q.pairs.iter().copied())
                 .collect();
-            if pairs.is_empty() {
-                let all: Vec<&Entry> = entries.iter().collect();
-                let (verdict, by) = host_verdict(pattern, &all);
-                return row_audit(row, verdict, by.into_iter().map(at).collect());
+            let pairs: Vec<Option<(Scheme, u16)>> = match pairs.is_empty() {
+                true => vec![None],
+                false => pairs.into_iter().map(Some).collect(),
+            };
+            let mut from = clients(row);
+            if from.is_empty() {
+                from.push(Client::Unknown);
             }
             let mut verdicts = Vec::new();
-            let mut by: Vec<&Entry> = Vec::new();
-            for (scheme, port) in pairs {
-                let there: Vec<&Entry> =
-                    entries.iter().filter(|e| e.admits(scheme, port)).collect();
-                let (verdict, behind) = host_verdict(pattern, &there);
-                verdicts.push(verdict);
-                for e in behind {
-                    if !by.iter().any(|b| std::ptr::eq(*b, e)) {
-                        by.push(e);
+            let mut by: Vec<String> = Vec::new();
+            for pair in &pairs {
+                for client in &from {
+                    let (verdict, behind) = pair_verdict(pattern, entries, *pair, client);
+                    verdicts.push(verdict);
+                    for b in behind {
+                        if !by.contains(&b) {
+                            by.push(b);
+                        }
                     }
                 }
             }
-            let verdict = if verdicts.iter().all(|v| *v == Verdict::Allowed) {
-                Verdict::Allowed
-            } else if verdicts
-                .iter()
-                .all(|v| matches!(v, Verdict::Allowed | Verdict::Broader))
-            {
-                Verdict::Broader
-            } else if verdicts.iter().all(|v| *v == Verdict::Blocked) {
-                Verdict::Blocked
-            } else {
-                Verdict::Partly
-            };
-            row_audit(row, verdict, by.into_iter().map(at).collect())
+            row_audit(row, sum(&verdicts), by)
         })
         .collect();
     let unexplained = entries
         .iter()
-        .filter(|e| {
-            !rows
-                .iter()
-                .any(|(_, row)| e.patterns.iter().any(|p| p.covers(row) || row.covers(p)))
-        })
+        .filter(|e| !e.every_host && !rows.iter().any(|(_, row)| e.touches(row)))
         .map(|e| Unexplained {
             entry: e.text.clone(),
             file: e.file.clone(),
@@ -853,5 +500,75 @@ pub fn audit(
         notes: Vec::new(),
         rows: audited,
         unexplained,
+    }
+}
+
+/// What `entries` do with `pattern` on one scheme and port (`None`: a row
+/// that names none) from one client, and the entries behind it
+/// (`file:line: entry`, with why when not judged).
+fn pair_verdict(
+    pattern: &HostPattern,
+    entries: &[Entry],
+    pair: Option<(Scheme, u16)>,
+    client: &Client,
+) -> (Verdict, Vec<String>) {
+    let at = |e: &Entry| format!("{}:{}: {}", e.file, e.line, e.text);
+    let here: Vec<(&Entry, Applies)> = entries
+        .iter()
+        .filter(|e| pair.is_none_or(|(scheme, port)| e.admits(scheme, port)))
+        .map(|e| (e, e.sources.applies(client)))
+        .filter(|(_, applies)| *applies != Applies::No)
+        .collect();
+    let sure: Vec<&Entry> = here
+        .iter()
+        .filter(|(e, applies)| e.unsure.is_none() && *applies == Applies::Yes)
+        .map(|(e, _)| *e)
+        .collect();
+    let (named, every): (Vec<&Entry>, Vec<&Entry>) = sure.iter().partition(|e| !e.every_host);
+    let (mut verdict, behind) = host_verdict(pattern, &named);
+    let mut behind: Vec<String> = behind.into_iter().map(at).collect();
+    if verdict != Verdict::Allowed && !every.is_empty() {
+        verdict = Verdict::Broader;
+        behind = every.into_iter().map(at).collect();
+    }
+    if matches!(verdict, Verdict::Partly | Verdict::Blocked) {
+        let unsure: Vec<String> = here
+            .iter()
+            .filter(|(e, applies)| {
+                (e.unsure.is_some() || *applies != Applies::Yes) && e.touches(pattern)
+            })
+            .map(|(e, applies)| {
+                let why = match (&e.unsure, applies) {
+                    (Some(why), _) | (None, Applies::Unknown(why)) => why.as_str(),
+                    _ => "",
+                };
+                format!("{} (not judged: {why})", at(e))
+            })
+            .collect();
+        if !unsure.is_empty() {
+            return (Verdict::NotJudged, unsure);
+        }
+    }
+    (verdict, behind)
+}
+
+/// A row's verdict from its schemes', ports' and clients': allowed only
+/// if allowed everywhere; a definite block anywhere makes it blocked in
+/// part; else not judged if anything is.
+fn sum(verdicts: &[Verdict]) -> Verdict {
+    let all = |keep: &dyn Fn(&Verdict) -> bool| verdicts.iter().all(keep);
+    if all(&|v| *v == Verdict::Allowed) {
+        Verdict::Allowed
+    } else if all(&|v| matches!(v, Verdict::Allowed | Verdict::Broader)) {
+        Verdict::Broader
+    } else if all(&|v| *v == Verdict::Blocked) {
+        Verdict::Blocked
+    } else if verdicts
+        .iter()
+        .any(|v| matches!(v, Verdict::Blocked | Verdict::Partly))
+    {
+        Verdict::Partly
+    } else {
+        Verdict::NotJudged
     }
 }

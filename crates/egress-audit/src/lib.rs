@@ -24,4 +24,5 @@ pub mod allowlist;
 pub mod asked;
 pub mod log;
 pub mod squid;
+mod span;
 pub mod tally;

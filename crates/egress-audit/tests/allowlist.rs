@@ -5,7 +5,11 @@
 mod common;
 
 use common::{catalog, plan};
-use egress_audit::allowlist::{Entry, ReadError, audit, read_aws, read_azure, read_plain};
+use egress_audit::allowlist::{
+    Entry, ReadError, audit, read_aws, read_azure, read_pan_edl, read_plain,
+};
+use egress_audit::asked::Client;
+use egress_catalog::profile::AddressRange;
 
 type Read = fn(&str, &str) -> Result<(Vec<Entry>, Vec<String>), Vec<ReadError>>;
 
@@ -17,10 +21,23 @@ fn plain(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>), Vec<ReadEr
 /// row as `row verdict [entries]`, then `unexplained: entry (nearest)`.
 #[track_caller]
 fn check_with(read: Read, list: &str, expected: &[&str]) {
+    check_from(read, list, None, expected);
+}
+
+/// As [`check_with`], every row asked from `client` (`None`: an unknown
+/// address).
+#[track_caller]
+fn check_from(read: Read, list: &str, client: Option<&str>, expected: &[&str]) {
     let catalog = catalog();
     let plan = plan(&catalog);
     let (entries, notes) = read("list.txt", list).unwrap();
-    let report = audit(&plan, &entries, |p| Some(format!("near {p}")));
+    let client = match client {
+        Some(c) => Client::In(AddressRange::parse(c).unwrap()),
+        None => Client::Unknown,
+    };
+    let report = audit(&plan, &entries, &|_| vec![client], |p| {
+        Some(format!("near {p}"))
+    });
     let mut got: Vec<String> = notes.iter().map(|n| format!("note: {n}")).collect();
     got.extend(
         report
@@ -163,6 +180,7 @@ fn aws_domain_lists() {
         &list("ALLOWLIST", r#""TLS_SNI""#),
         &[
             "note: a domain list cannot restrict ports: a row it allows is allowed on every port of its target types",
+            "note: a domain list applies to the sources in `HOME_NET` (by default the firewall's VPC): sources are not judged",
             "feed.egress.test Blocked []",
             r#"needed.egress.test Allowed ["list.txt:3: needed.egress.test"]"#,
             r#"*.wild.egress.test Broader ["list.txt:3: .wild.egress.test"]"#,
@@ -192,14 +210,38 @@ fn azure_application_rules() {
  {"action": {"type": "Allow"}, "rules": [
   {"name": "tls", "ruleType": "ApplicationRule", "protocols": [{"protocolType": "Https", "port": 443}], "sourceAddresses": ["10.0.0.0/8"], "targetFqdns": ["needed.egress.test", "feed.egress.test"]},
   {"name": "both", "ruleType": "ApplicationRule", "protocols": [{"protocolType": "Http", "port": 8080}, {"protocolType": "Https", "port": "443"}], "targetFqdns": ["a.wild.egress.test"]}]}]}}"#;
+    let deny = "note: rule `no` is in a `Deny` collection: not an entry (which collection Azure Firewall applies first follows their priorities, not judged here)";
+    // The servers' address unknown: a rule for some sources is not judged.
     check_with(
         read,
         rules,
         &[
-            "note: rule `no` is in a `Deny` collection: not an entry (which collection Azure Firewall applies first follows their priorities, not judged here)",
-            "note: the rules' source addresses are not judged: a row allowed to some sources counts as allowed",
+            deny,
+            "feed.egress.test Blocked []",
+            r#"needed.egress.test NotJudged ["list.txt:5: needed.egress.test (not judged: it admits some sources and the site system's address is not known (give the role's servers in the profile, or --client))"]"#,
+            r#"*.wild.egress.test Partly ["list.txt:6: a.wild.egress.test"]"#,
+        ],
+    );
+    // From a server among the rule's sources, and from one outside them.
+    check_from(
+        read,
+        rules,
+        Some("10.1.2.3"),
+        &[
+            deny,
             "feed.egress.test Blocked []",
             r#"needed.egress.test Allowed ["list.txt:5: needed.egress.test"]"#,
+            r#"*.wild.egress.test Partly ["list.txt:6: a.wild.egress.test"]"#,
+        ],
+    );
+    check_from(
+        read,
+        rules,
+        Some("192.168.1.9"),
+        &[
+            deny,
+            "feed.egress.test Blocked []",
+            "needed.egress.test Blocked []",
             r#"*.wild.egress.test Partly ["list.txt:6: a.wild.egress.test"]"#,
         ],
     );
@@ -209,5 +251,176 @@ fn azure_application_rules() {
             r#"{"rules": [{"name": "r", "protocols": [{"protocolType": "Mssql", "port": 1433}], "targetFqdns": ["a.example"]}]}"#
         ),
         ["1:22: rule `r` has no HTTP or HTTPS `protocols`: it admits nothing an egress plan needs"]
+    );
+}
+
+/// Every shape of Azure Firewall rules a user has, and every kind of rule
+/// read or said: FQDN tags (WindowsUpdate as Microsoft documents it, any
+/// other not judged), `*`, IP groups, network rules, NAT rules.
+#[test]
+fn azure_shapes_tags_and_network_rules() {
+    let read: Read = |f, t| read_azure(f, t);
+    // A classic firewall's ARM resource.
+    check_with(
+        read,
+        r#"{"type": "Microsoft.Network/azureFirewalls", "properties": {"applicationRuleCollections": [
+ {"name": "c", "properties": {"priority": 100, "action": {"type": "Allow"}, "rules": [
+  {"name": "web", "protocols": [{"protocolType": "Https", "port": 443}, {"protocolType": "Http", "port": 80}], "targetFqdns": ["feed.egress.test", "needed.egress.test"], "sourceAddresses": ["*"]}]}}],
+ "natRuleCollections": [{"name": "n", "properties": {"action": {"type": "Dnat"}, "rules": [{"name": "in", "destinationPorts": ["443"]}]}}]}}"#,
+        &[
+            "note: rule `in` is a NAT rule (inbound): not an entry",
+            r#"feed.egress.test Allowed ["list.txt:3: feed.egress.test"]"#,
+            r#"needed.egress.test Allowed ["list.txt:3: needed.egress.test"]"#,
+            "*.wild.egress.test Blocked []",
+        ],
+    );
+    // `az network firewall policy rule-collection-group show`: an FQDN tag
+    // whose hosts are not published, `*` on HTTP, an IP group.
+    check_with(
+        read,
+        r#"{"name": "g", "priority": 200, "type": "Microsoft.Network/FirewallPolicies/RuleCollectionGroups", "ruleCollections": [
+ {"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "action": {"type": "Allow"}, "name": "c", "priority": 100, "rules": [
+  {"ruleType": "ApplicationRule", "name": "backup", "protocols": [{"protocolType": "Https", "port": 443}], "fqdnTags": ["AzureBackup"], "sourceAddresses": ["*"]},
+  {"ruleType": "ApplicationRule", "name": "any-http", "protocols": [{"protocolType": "Http", "port": 80}], "targetFqdns": ["*"], "sourceIpGroups": ["/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/ipGroups/servers"]}]}]}"#,
+        &[
+            r#"feed.egress.test NotJudged ["list.txt:4: any-http: * (not judged: its sources IP group `servers` are not resolved here)"]"#,
+            r#"needed.egress.test NotJudged ["list.txt:3: FQDN tag AzureBackup (not judged: FQDN tag AzureBackup: contents not published)"]"#,
+            r#"*.wild.egress.test NotJudged ["list.txt:3: FQDN tag AzureBackup (not judged: FQDN tag AzureBackup: contents not published)"]"#,
+        ],
+    );
+    // The same `*` from a known server: every host, broader than each row.
+    check_from(
+        read,
+        r#"{"properties": {"ruleCollections": [{"action": {"type": "Allow"}, "rules": [
+  {"ruleType": "ApplicationRule", "name": "any", "protocols": [{"protocolType": "Http", "port": 80}, {"protocolType": "Https", "port": 443}], "targetFqdns": ["*"], "sourceAddresses": ["10.0.0.0/8"]}]}]}}"#,
+        Some("10.1.2.3"),
+        &[
+            r#"feed.egress.test Broader ["list.txt:2: any: *"]"#,
+            r#"needed.egress.test Broader ["list.txt:2: any: *"]"#,
+            r#"*.wild.egress.test Broader ["list.txt:2: any: *"]"#,
+        ],
+    );
+    // Network rules: FQDNs on TCP ports, `*`, a service tag.
+    check_with(
+        read,
+        r#"{"properties": {"ruleCollections": [{"action": {"type": "Allow"}, "rules": [
+  {"ruleType": "NetworkRule", "name": "n1", "ipProtocols": ["TCP"], "destinationPorts": ["443"], "destinationFqdns": ["needed.egress.test"]},
+  {"ruleType": "NetworkRule", "name": "n2", "ipProtocols": ["Any"], "destinationPorts": ["80"], "destinationAddresses": ["*"]},
+  {"ruleType": "NetworkRule", "name": "n3", "ipProtocols": ["TCP"], "destinationPorts": ["400-500"], "destinationAddresses": ["AzureCloud"]},
+  {"ruleType": "NetworkRule", "name": "n4", "ipProtocols": ["UDP"], "destinationPorts": ["53"], "destinationAddresses": ["*"]}]}]}}"#,
+        &[
+            "note: network rule `n4` is not on TCP: it admits nothing an egress plan needs",
+            r#"feed.egress.test Broader ["list.txt:3: n2: *"]"#,
+            r#"needed.egress.test Allowed ["list.txt:2: needed.egress.test"]"#,
+            r#"*.wild.egress.test NotJudged ["list.txt:4: n3: AzureCloud (not judged: network rule `n3` admits the destination `AzureCloud`, whose hosts are not judged)"]"#,
+        ],
+    );
+    assert_eq!(
+        refused(
+            read,
+            r#"{"rules": [{"name": "s", "ruleType": "ApplicationRule", "protocols": [{"protocolType": "Https", "port": 443}], "targetFqdns": ["a.example"], "sourceAddresses": ["servers"]}]}"#
+        ),
+        ["1:163: rule `s`: `servers` is not a source address: write an address, `a.b.c.d/n`, `low-high` or `*`"]
+    );
+}
+
+/// An FQDN tag Microsoft documents by reference: WindowsUpdate's hosts.
+#[test]
+fn the_windows_update_tag_admits_the_documented_hosts() {
+    let (entries, _) = read_azure(
+        "policy.json",
+        r#"{"rules": [{"name": "wu", "ruleType": "ApplicationRule", "protocols": [{"protocolType": "Http", "port": 80}, {"protocolType": "Https", "port": 443}], "fqdnTags": ["WindowsUpdate"]}]}"#,
+    )
+    .unwrap();
+    let hosts: Vec<String> = entries.iter().map(|e| e.text.clone()).collect();
+    assert!(
+        hosts.contains(&"FQDN tag WindowsUpdate (*.update.microsoft.com, as Microsoft documents it)".to_owned()),
+        "{hosts:?}"
+    );
+    assert_eq!(entries.len(), 8);
+    assert!(entries.iter().all(|e| e.unsure.is_none() && !e.every_host));
+}
+
+/// AWS rule groups in each shape: `describe-rule-group` output, the
+/// `--rule-group` body, a CloudFormation template with structured
+/// stateful rules; a rule passing every host of a protocol.
+#[test]
+fn aws_shapes() {
+    let read: Read = |f, t| read_aws(f, t);
+    let targets = r#"{"RulesSourceList": {"GeneratedRulesType": "ALLOWLIST", "TargetTypes": ["TLS_SNI"], "Targets": ["needed.egress.test"]}}"#;
+    let expected = [
+        "note: a domain list cannot restrict ports: a row it allows is allowed on every port of its target types",
+        "note: a domain list applies to the sources in `HOME_NET` (by default the firewall's VPC): sources are not judged",
+        "feed.egress.test Blocked []",
+        r#"needed.egress.test Allowed ["list.txt:1: needed.egress.test"]"#,
+        "*.wild.egress.test Blocked []",
+    ];
+    for shape in [
+        format!(r#"{{"UpdateToken": "t", "RuleGroup": {{"RulesSource": {targets}}}, "RuleGroupResponse": {{"RuleGroupName": "g"}}}}"#),
+        format!(r#"{{"RuleVariables": {{}}, "RulesSource": {targets}}}"#),
+    ] {
+        check_with(read, &shape, &expected);
+    }
+    check_with(
+        read,
+        r#"{"Resources": {"Egress": {"Type": "AWS::NetworkFirewall::RuleGroup", "Properties": {"Capacity": 100, "Type": "STATEFUL", "RuleGroup": {"RulesSource": {"StatefulRules": [
+  {"Action": "PASS", "Header": {"Protocol": "HTTP", "Source": "$HOME_NET", "SourcePort": "ANY", "Direction": "FORWARD", "Destination": "ANY", "DestinationPort": "80"}, "RuleOptions": [{"Keyword": "sid", "Settings": ["1"]}]},
+  {"Action": "PASS", "Header": {"Protocol": "TLS", "Source": "$HOME_NET", "SourcePort": "ANY", "Direction": "FORWARD", "Destination": "ANY", "DestinationPort": "443"}, "RuleOptions": [{"Keyword": "tls.sni"}, {"Keyword": "content", "Settings": ["\"needed.egress.test\""]}, {"Keyword": "startswith"}, {"Keyword": "endswith"}, {"Keyword": "sid", "Settings": ["2"]}]},
+  {"Action": "DROP", "Header": {"Protocol": "TLS", "Source": "$HOME_NET", "SourcePort": "ANY", "Direction": "FORWARD", "Destination": "ANY", "DestinationPort": "ANY"}, "RuleOptions": [{"Keyword": "sid", "Settings": ["3"]}]}]}}}},
+  "Deny": {"Type": "AWS::NetworkFirewall::RuleGroup", "Properties": {"RuleGroup": {"RulesSource": {"RulesSourceList": {"GeneratedRulesType": "DENYLIST", "TargetTypes": ["TLS_SNI"], "Targets": [".evil.test"]}}}}}}}"#,
+        &[
+            "note: rule group `Egress`: 1 Suricata rules are not read (only `pass` rules on `tls.sni` or `http.host` with one whole-host `content` and no narrowing option): with strict rule order a `drop` or `reject` before a `pass` blocks what this report calls allowed",
+            "note: rule group `Egress`: the rules' source addresses are not judged: a row passed for some sources counts as allowed",
+            "note: list.txt:5:143: `GeneratedRulesType` is `DENYLIST`: only an ALLOWLIST domain list is an allowlist: not entries",
+            r#"feed.egress.test Broader ["list.txt:1: pass http $HOME_NET ANY -> ANY 80 (sid:1;)"]"#,
+            r#"needed.egress.test Allowed ["list.txt:1: pass tls $HOME_NET ANY -> ANY 443 (tls.sni; content:\"needed.egress.test\"; startswith; endswith; sid:2;)"]"#,
+            "*.wild.egress.test Blocked []",
+        ],
+    );
+    assert_eq!(
+        refused(read, r#"{"RuleGroupResponse": {}}"#),
+        ["1:1: no `RulesSource`: not an AWS Network Firewall rule group; give `describe-rule-group` output, a `create-rule-group` body (`--rule-group` or `--cli-input-json`), a CloudFormation `AWS::NetworkFirewall::RuleGroup` resource or template (JSON), or a Suricata rules file"]
+    );
+}
+
+/// PAN-OS lists read as PAN-OS reads them: each form judged, invalid
+/// entries skipped with a located warning, the rest judged.
+#[test]
+fn pan_os_lists() {
+    let read: Read = |f, t| read_pan_edl(f, t);
+    check_with(
+        read,
+        "^needed.egress.test\nfeed.egress.test/\n*.wild.egress.test/\nhttps://other.example/\nww*.egress.test\n",
+        &[
+            "note: list.txt:4:1: `https://other.example/` starts with a scheme: PAN-OS takes no `http://` or `https://` in a list entry; write `other.example/` (PAN-OS skips it: so does this audit)",
+            "note: list.txt:5:1: `ww*.egress.test` is not a PAN-OS list entry: `ww*`: a wildcard (`*` or `^`) must be a whole token, between dots (PAN-OS skips it: so does this audit)",
+            r#"feed.egress.test Allowed ["list.txt:2: feed.egress.test/"]"#,
+            r#"needed.egress.test Allowed ["list.txt:1: ^needed.egress.test"]"#,
+            r#"*.wild.egress.test Allowed ["list.txt:3: *.wild.egress.test/"]"#,
+        ],
+    );
+    // A bare name admits its subdomains; `^.x`, a wildcard in the middle,
+    // a path and a port are kept and not judged.
+    check_with(
+        read,
+        "needed.egress.test comment\n^.wild.egress.test\nfeed.egress.test/feed/\nwww.*.example\n",
+        &[
+            "note: 1 lines hold a space: the first word is read as the entry and the rest as a comment, as PAN-OS documents for IP lists (for domain and URL lists it does not say)",
+            r#"feed.egress.test NotJudged ["list.txt:3: feed.egress.test/feed/ (not judged: `feed.egress.test/feed/`: a URL with a path admits only those paths, and PAN-OS sees the path only of plain HTTP or decrypted HTTPS)"]"#,
+            r#"needed.egress.test Broader ["list.txt:1: needed.egress.test"]"#,
+            r#"*.wild.egress.test NotJudged ["list.txt:2: ^.wild.egress.test (not judged: `^.wild.egress.test`: `^` stands for exactly one label, which egress does not judge (it judges whole subdomain trees))"]"#,
+            "unexplained: www.*.example (near *.example)",
+        ],
+    );
+    assert_eq!(
+        refused(read, "http://a.example/\n\n*bad.example\n"),
+        [
+            "1:1: `http://a.example/` starts with a scheme: PAN-OS takes no `http://` or `https://` in a list entry; write `a.example/`",
+            "3:1: `*bad.example` is not a PAN-OS list entry: `*bad`: a wildcard (`*` or `^`) must be a whole token, between dots",
+        ]
+    );
+    assert_eq!(
+        refused(read, "\n"),
+        ["1:1: the list holds no entry: write one domain or URL a line"]
     );
 }

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use std::sync::Arc;
 
 use egress_audit::allowlist::{self, AllowlistReport, Verdict};
+use egress_audit::asked::Client;
 use egress_audit::log::{Format, Reader};
 use egress_audit::tally::{Audit, AuthBlock, HostCount, Lookup, Report};
 use egress_catalog::explain::{Explainer, Input, Placeholders};
@@ -69,14 +70,28 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
     }
     for name in &args.files {
         let mut bytes = Vec::new();
-        open(name)?
+        open_bytes(name)?
             .read_to_end(&mut bytes)
             .with_context(|| format!("cannot read {name}"))?;
-        // Squid reads bytes: a comment in Latin-1 does not stop it.
-        let text = if args.input == AllowlistInput::Squid {
-            String::from_utf8_lossy(&bytes).into_owned()
-        } else {
-            String::from_utf8(bytes).with_context(|| format!("cannot read {name} as text"))?
+        let text = match args.input {
+            // Squid reads bytes: a comment in Latin-1 does not stop it.
+            AllowlistInput::Squid => String::from_utf8_lossy(&bytes).into_owned(),
+            // Browsers and pacparser run a PAC file with a Latin-1 comment.
+            AllowlistInput::Pac => {
+                let (text, error) = egress_text::decode_lossy(&bytes);
+                if let Some(e) = error {
+                    eprintln!(
+                        "egress: warning: {name}:{}:{}: {}; read with U+FFFD in its place",
+                        e.line, e.column, e.what
+                    );
+                }
+                text.text
+            }
+            _ => {
+                egress_text::decode(&bytes)
+                    .map_err(|e| anyhow::anyhow!("{name}:{e}"))?
+                    .text
+            }
         };
         let read = match args.input {
             AllowlistInput::Squid | AllowlistInput::Pac => {
@@ -89,7 +104,7 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
                 continue;
             }
             AllowlistInput::Plain => allowlist::read_plain(name, &text).map(|e| (e, Vec::new())),
-            AllowlistInput::PanEdl => allowlist::read_pan_edl(name, &text).map(|e| (e, Vec::new())),
+            AllowlistInput::PanEdl => allowlist::read_pan_edl(name, &text),
             AllowlistInput::AwsNetworkFirewall => allowlist::read_aws(name, &text),
             AllowlistInput::AzureFirewall => allowlist::read_azure(name, &text),
         };
@@ -108,7 +123,9 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
         }
         Some((name, text)) => squid_audit(&name, &text, args, client, &loaded, &plan, near)?,
         None => {
-            let mut report = allowlist::audit(&plan, &entries, near);
+            let servers = context::server_sources(&loaded);
+            let clients = row_clients(&servers, client);
+            let mut report = allowlist::audit(&plan, &entries, &clients, near);
             // What a list cannot say, said first.
             if matches!(args.input, AllowlistInput::Plain | AllowlistInput::PanEdl) {
                 notes.insert(
@@ -177,7 +194,6 @@ fn squid_audit(
     plan: &Plan,
     nearest: impl Fn(&HostPattern) -> Option<String>,
 ) -> anyhow::Result<AllowlistReport> {
-    use egress_audit::asked::Client;
     let files = SquidFiles {
         root: args.root.clone(),
         folder: std::path::Path::new(name)
@@ -204,29 +220,7 @@ fn squid_audit(
         (!user.is_empty()).then_some(user)
     });
     let servers = context::server_sources(loaded);
-    // A row is asked from its roles' servers; a role without one leaves
-    // the address unknown.
-    let clients = |row: &egress_catalog::Row| -> Vec<Client> {
-        if let Some(range) = client {
-            return vec![Client::In(range)];
-        }
-        let mut out = Vec::new();
-        for role in row.in_force().map(|q| q.role.as_str()) {
-            let mut found = false;
-            for (range, roles) in &servers {
-                if roles.iter().any(|r| r == role) {
-                    found = true;
-                    if !out.contains(&Client::In(*range)) {
-                        out.push(Client::In(*range));
-                    }
-                }
-            }
-            if !found && !out.contains(&Client::Unknown) {
-                out.push(Client::Unknown);
-            }
-        }
-        out
-    };
+    let clients = row_clients(&servers, client);
     let mut report = egress_audit::squid::audit(&config, plan, user.as_deref(), &clients, nearest);
     match (&user, &args.proxy_user) {
         (Some(user), Some(_)) => report.notes.push(format!(
@@ -586,7 +580,37 @@ fn allowlist_markdown(header: &[String], r: &AllowlistReport) -> String {
 
 /// Reads a log file (or standard input), through gzip when it is
 /// compressed (its name ends in `.gz`, or it starts with gzip's magic).
-fn open(name: &str) -> anyhow::Result<Box<dyn BufRead>> {
+/// The clients a row is asked from: `--client`, else its roles' servers
+/// in the profile; a role without one leaves the address unknown.
+fn row_clients(
+    servers: &[(egress_catalog::profile::AddressRange, Vec<String>)],
+    client: Option<egress_catalog::profile::AddressRange>,
+) -> impl Fn(&egress_catalog::Row) -> Vec<Client> + '_ {
+    move |row| {
+        if let Some(range) = client {
+            return vec![Client::In(range)];
+        }
+        let mut out = Vec::new();
+        for role in row.in_force().map(|q| q.role.as_str()) {
+            let mut found = false;
+            for (range, roles) in servers {
+                if roles.iter().any(|r| r == role) {
+                    found = true;
+                    if !out.contains(&Client::In(*range)) {
+                        out.push(Client::In(*range));
+                    }
+                }
+            }
+            if !found && !out.contains(&Client::Unknown) {
+                out.push(Client::Unknown);
+            }
+        }
+        out
+    }
+}
+
+/// A file (or `-`, stdin) as bytes, gzip decompressed.
+fn open_bytes(name: &str) -> anyhow::Result<Box<dyn BufRead>> {
     const BUFFER: usize = 256 * 1024;
     let raw: Box<dyn Read> = if name == "-" {
         Box::new(std::io::stdin())
@@ -603,6 +627,27 @@ fn open(name: &str) -> anyhow::Result<Box<dyn BufRead>> {
         return Ok(Box::new(BufReader::with_capacity(BUFFER, gz)));
     }
     Ok(Box::new(reader))
+}
+
+/// A log (or `-`) as UTF-8 text: gzip decompressed, a UTF-8 byte order
+/// mark skipped, UTF-16 (with its mark, as Windows tools write) transcoded
+/// as it is read (egress-text). Other bytes pass to the readers, which
+/// judge each line.
+fn open(name: &str) -> anyhow::Result<Box<dyn BufRead>> {
+    let mut reader = open_bytes(name)?;
+    let head = reader
+        .fill_buf()
+        .with_context(|| format!("cannot read {name}"))?;
+    match egress_text::Encoding::sniff(head) {
+        (egress_text::Encoding::Utf8, _) => Ok(reader),
+        (egress_text::Encoding::Utf8Bom, mark) => {
+            reader.consume(mark);
+            Ok(reader)
+        }
+        (egress_text::Encoding::Utf16Le | egress_text::Encoding::Utf16Be, _) => Ok(Box::new(
+            BufReader::with_capacity(256 * 1024, egress_text::Reader::new(reader)),
+        )),
+    }
 }
 
 /// Whole lines handed to a worker at a time.

@@ -20,6 +20,8 @@ mod proxy_log;
 mod request_head;
 #[path = "../../../fuzz/checks/squid_config.rs"]
 mod squid_config;
+#[path = "../../../fuzz/checks/text.rs"]
+mod text;
 #[path = "../../../fuzz/checks/windows_proxy.rs"]
 mod windows_proxy;
 
@@ -48,6 +50,11 @@ fn host_pattern_seeds() {
 #[test]
 fn import_page_seeds() {
     replay("import_page", import_page::check);
+}
+
+#[test]
+fn text_seeds() {
+    replay("text", text::check);
 }
 
 #[test]

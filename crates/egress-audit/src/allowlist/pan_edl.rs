@@ -1,0 +1,201 @@
+//! PAN-OS external dynamic lists of domains and of URLs, read as PAN-OS
+//! reads them (PAN-OS "Formatting Guidelines for an External Dynamic
+//! List" and "URL Category Exceptions"): one entry a line; tokens are
+//! separated by `.` and `/`; a wildcard (`*`: one or more tokens, `^`:
+//! exactly one) must be a whole token; `http://` and `https://` make an
+//! entry invalid. PAN-OS skips an invalid entry and loads the rest: so
+//! does egress, with a located warning.
+//!
+//! What each entry is judged as (docs/audit.md):
+//! - `^x` (a domain list's exact match) and `x/` (a URL list's ending
+//!   token): `x` only;
+//! - a bare `x`: `x` and its subdomains (a domain list with "Automatically
+//!   expand to include subdomains"; a URL list without the ending token
+//!   also admits `x.*`): broader than `x` either way;
+//! - `*.x` and `*.x/`: the subdomains of `x`, at any depth;
+//! - `^.x`, a wildcard in the middle or at the end, a path, a port: kept,
+//!   and the rows they may admit not judged.
+
+use egress_pattern::HostPattern;
+
+use super::{Entry, ReadError};
+
+/// The longest entry PAN-OS takes.
+const MAX_ENTRY: usize = 255;
+
+/// What one line is.
+enum Line {
+    Entry {
+        patterns: Vec<HostPattern>,
+        every_host: bool,
+        unsure: Option<String>,
+    },
+    /// PAN-OS skips it: why.
+    Invalid(String),
+}
+
+/// A PAN-OS EDL of domains or URLs: its entries, and the notes (each
+/// skipped line, located, and what is read differently from what PAN-OS
+/// may do). Refused only when no line is an entry.
+pub fn read_pan_edl(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>), Vec<ReadError>> {
+    let mut entries = Vec::new();
+    let mut skipped = Vec::new();
+    let mut commented = 0;
+    for (i, raw) in text.lines().enumerate() {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let column = raw.len() - raw.trim_start().len() + 1;
+        // PAN-OS documents "entry, space, comment" for IP lists; the first
+        // word is read as the entry, and that said.
+        let entry = trimmed.split_whitespace().next().unwrap_or_default();
+        if entry.len() < trimmed.len() {
+            commented += 1;
+        }
+        match line(entry) {
+            Line::Entry {
+                patterns,
+                every_host,
+                unsure,
+            } => {
+                let mut e = Entry::new(patterns, None, entry.to_owned(), file, i + 1);
+                e.every_host = every_host;
+                e.unsure = unsure;
+                entries.push(e);
+            }
+            Line::Invalid(message) => skipped.push(ReadError {
+                file: file.to_owned(),
+                line: i + 1,
+                column,
+                message,
+            }),
+        }
+    }
+    if entries.is_empty() {
+        if skipped.is_empty() {
+            skipped.push(ReadError {
+                file: file.to_owned(),
+                line: 1,
+                column: 1,
+                message: "the list holds no entry: write one domain or URL a line".to_owned(),
+            });
+        }
+        return Err(skipped);
+    }
+    let mut notes: Vec<String> = skipped
+        .iter()
+        .map(|e| format!("{e} (PAN-OS skips it: so does this audit)"))
+        .collect();
+    if commented > 0 {
+        notes.push(format!(
+            "{commented} lines hold a space: the first word is read as the entry and the rest as a comment, as PAN-OS documents for IP lists (for domain and URL lists it does not say)"
+        ));
+    }
+    Ok((entries, notes))
+}
+
+fn line(entry: &str) -> Line {
+    if entry.len() > MAX_ENTRY {
+        return Line::Invalid(format!(
+            "the entry is longer than {MAX_ENTRY} characters"
+        ));
+    }
+    if entry.contains("://") {
+        return Line::Invalid(format!(
+            "`{entry}` starts with a scheme: PAN-OS takes no `http://` or `https://` in a list entry; write `{}`",
+            entry.split_once("://").map_or(entry, |(_, rest)| rest)
+        ));
+    }
+    let (host, path) = match entry.split_once('/') {
+        Some((host, path)) => (host, Some(path)),
+        None => (entry, None),
+    };
+    let (host, port) = match host.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+        _ => (host, None),
+    };
+    let invalid = |why: String| Line::Invalid(format!("`{entry}` is not a PAN-OS list entry: {why}"));
+    // A domain list's exact match: `^x`, the caret glued to the name.
+    if let Some(exact) = host.strip_prefix('^').filter(|h| !h.starts_with('.'))
+        && !exact.contains(['*', '^'])
+    {
+        return match HostPattern::parse(exact) {
+            Ok(p) => sure_or(vec![p], path, port, entry),
+            Err(e) => invalid(e.to_string()),
+        };
+    }
+    let tokens: Vec<&str> = host.split('.').collect();
+    if let Some(t) = tokens
+        .iter()
+        .find(|t| t.contains(['*', '^']) && t.len() > 1)
+    {
+        return invalid(format!(
+            "`{t}`: a wildcard (`*` or `^`) must be a whole token, between dots"
+        ));
+    }
+    let wild: Vec<usize> = (0..tokens.len())
+        .filter(|i| matches!(tokens[*i], "*" | "^"))
+        .collect();
+    let named = |from: usize| tokens[from..].join(".");
+    match wild[..] {
+        [] => match HostPattern::parse(host) {
+            Ok(exact) => match path {
+                // The ending token `/`: the host only.
+                Some(_) => sure_or(vec![exact], path, port, entry),
+                None => match HostPattern::parse(&format!("*.{host}")) {
+                    Ok(below) => sure_or(vec![exact, below], path, port, entry),
+                    Err(e) => invalid(e.to_string()),
+                },
+            },
+            Err(e) => invalid(e.to_string()),
+        },
+        [0] if tokens.len() > 1 => match HostPattern::parse(&format!("*.{}", named(1))) {
+            Ok(below) if tokens[0] == "*" => sure_or(vec![below], path, port, entry),
+            Ok(below) => Line::Entry {
+                patterns: vec![below],
+                every_host: false,
+                unsure: Some(format!(
+                    "`{entry}`: `^` stands for exactly one label, which egress does not judge (it judges whole subdomain trees)"
+                )),
+            },
+            Err(e) => invalid(e.to_string()),
+        },
+        _ => {
+            // A wildcard in the middle or at the end: what follows the
+            // last one bounds what it admits, if anything does.
+            let last = wild[wild.len() - 1];
+            let bound = (last + 1 < tokens.len())
+                .then(|| HostPattern::parse(&format!("*.{}", named(last + 1))).ok())
+                .flatten();
+            if last + 1 < tokens.len() && bound.is_none() {
+                return invalid(format!("`{}` is not a domain", named(last + 1)));
+            }
+            Line::Entry {
+                every_host: bound.is_none(),
+                patterns: bound.into_iter().collect(),
+                unsure: Some(format!(
+                    "`{entry}`: a wildcard in the middle or at the end of a name, which egress does not judge"
+                )),
+            }
+        }
+    }
+}
+
+/// An entry for `patterns`, unsure when a path or a port narrows it.
+fn sure_or(patterns: Vec<HostPattern>, path: Option<&str>, port: Option<&str>, entry: &str) -> Line {
+    let unsure = match (path, port) {
+        (_, Some(port)) => Some(format!(
+            "`{entry}`: a port (`{port}`) in a list entry, which PAN-OS does not document"
+        )),
+        (Some(path), None) if !matches!(path, "" | "*") => Some(format!(
+            "`{entry}`: a URL with a path admits only those paths, and PAN-OS sees the path only of plain HTTP or decrypted HTTPS"
+        )),
+        _ => None,
+    };
+    Line::Entry {
+        patterns,
+        every_host: false,
+        unsure,
+    }
+}
