@@ -72,7 +72,10 @@ pub fn check(data: &[u8]) {
                 assert_ne!(other.to_string(), chosen.settings.to_string());
             }
             let from_flat = chosen.kept == Kept::Flat;
-            assert_eq!(from_flat, hive.blob.is_none() || hive.migrate_proxy == Some(1));
+            assert_eq!(
+                from_flat,
+                hive.blob.is_none() || hive.migrate_proxy == Some(1)
+            );
         }
     }
     if let Ok(text) = std::str::from_utf8(data) {

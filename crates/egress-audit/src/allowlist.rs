@@ -46,6 +46,9 @@ pub struct Entry {
     /// (every row, with `every_host`) are not judged, unless other entries
     /// allow them.
     pub unsure: Option<String>,
+    /// The path it admits URLs under (a PAN-OS URL entry's `/path`): a
+    /// row under it is judged, any other row it touches is not.
+    pub path: Option<String>,
     /// As written.
     pub text: String,
     pub file: String,
@@ -67,10 +70,27 @@ impl Entry {
             reach,
             sources: Sources::default(),
             unsure: None,
+            path: None,
             text,
             file: file.to_owned(),
             line,
         }
+    }
+
+    /// Why it is not judged for a row at `path`: its own reason, or a
+    /// path of its own the row's is not under.
+    fn unsure_for(&self, path: Option<&str>) -> Option<String> {
+        if let Some(why) = &self.unsure {
+            return Some(why.clone());
+        }
+        let own = self.path.as_deref()?;
+        let under = path.is_some_and(|p| p.starts_with(own));
+        (!under).then(|| {
+            format!(
+                "`{}` admits only the URLs under `{own}`, and a firewall sees a path only in plain HTTP or decrypted HTTPS",
+                self.text
+            )
+        })
     }
 
     /// Whether it may admit some of `pattern`'s hosts.
@@ -286,12 +306,7 @@ pub(crate) fn json_entries<'a>(
 
 /// An error at the first place `"value"` stands in `text` (the file's
 /// start without a value, or when it is not found).
-pub(crate) fn located(
-    file: &str,
-    text: &str,
-    value: Option<&str>,
-    message: String,
-) -> ReadError {
+pub(crate) fn located(file: &str, text: &str, value: Option<&str>, message: String) -> ReadError {
     let at = value
         .and_then(|v| text.find(&format!("\"{v}\"")))
         .map_or(0, |i| i + 1);
@@ -474,7 +489,8 @@ pub fn audit(
             let mut by: Vec<String> = Vec::new();
             for pair in &pairs {
                 for client in &from {
-                    let (verdict, behind) = pair_verdict(pattern, entries, *pair, client);
+                    let (verdict, behind) =
+                        pair_verdict(pattern, row.path.as_deref(), entries, *pair, client);
                     verdicts.push(verdict);
                     for b in behind {
                         if !by.contains(&b) {
@@ -508,21 +524,22 @@ pub fn audit(
 /// (`file:line: entry`, with why when not judged).
 fn pair_verdict(
     pattern: &HostPattern,
+    path: Option<&str>,
     entries: &[Entry],
     pair: Option<(Scheme, u16)>,
     client: &Client,
 ) -> (Verdict, Vec<String>) {
     let at = |e: &Entry| format!("{}:{}: {}", e.file, e.line, e.text);
-    let here: Vec<(&Entry, Applies)> = entries
+    let here: Vec<(&Entry, Applies, Option<String>)> = entries
         .iter()
         .filter(|e| pair.is_none_or(|(scheme, port)| e.admits(scheme, port)))
-        .map(|e| (e, e.sources.applies(client)))
-        .filter(|(_, applies)| *applies != Applies::No)
+        .map(|e| (e, e.sources.applies(client), e.unsure_for(path)))
+        .filter(|(_, applies, _)| *applies != Applies::No)
         .collect();
     let sure: Vec<&Entry> = here
         .iter()
-        .filter(|(e, applies)| e.unsure.is_none() && *applies == Applies::Yes)
-        .map(|(e, _)| *e)
+        .filter(|(_, applies, unsure)| unsure.is_none() && *applies == Applies::Yes)
+        .map(|(e, _, _)| *e)
         .collect();
     let (named, every): (Vec<&Entry>, Vec<&Entry>) = sure.iter().partition(|e| !e.every_host);
     let (mut verdict, behind) = host_verdict(pattern, &named);
@@ -534,11 +551,11 @@ fn pair_verdict(
     if matches!(verdict, Verdict::Partly | Verdict::Blocked) {
         let unsure: Vec<String> = here
             .iter()
-            .filter(|(e, applies)| {
-                (e.unsure.is_some() || *applies != Applies::Yes) && e.touches(pattern)
+            .filter(|(e, applies, unsure)| {
+                (unsure.is_some() || *applies != Applies::Yes) && e.touches(pattern)
             })
-            .map(|(e, applies)| {
-                let why = match (&e.unsure, applies) {
+            .map(|(e, applies, unsure)| {
+                let why = match (unsure, applies) {
                     (Some(why), _) | (None, Applies::Unknown(why)) => why.as_str(),
                     _ => "",
                 };

@@ -23,6 +23,6 @@
 pub mod allowlist;
 pub mod asked;
 pub mod log;
-pub mod squid;
 mod span;
+pub mod squid;
 pub mod tally;

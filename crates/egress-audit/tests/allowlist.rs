@@ -320,7 +320,9 @@ fn azure_shapes_tags_and_network_rules() {
             read,
             r#"{"rules": [{"name": "s", "ruleType": "ApplicationRule", "protocols": [{"protocolType": "Https", "port": 443}], "targetFqdns": ["a.example"], "sourceAddresses": ["servers"]}]}"#
         ),
-        ["1:163: rule `s`: `servers` is not a source address: write an address, `a.b.c.d/n`, `low-high` or `*`"]
+        [
+            "1:163: rule `s`: `servers` is not a source address: write an address, `a.b.c.d/n`, `low-high` or `*`"
+        ]
     );
 }
 
@@ -334,7 +336,10 @@ fn the_windows_update_tag_admits_the_documented_hosts() {
     .unwrap();
     let hosts: Vec<String> = entries.iter().map(|e| e.text.clone()).collect();
     assert!(
-        hosts.contains(&"FQDN tag WindowsUpdate (*.update.microsoft.com, as Microsoft documents it)".to_owned()),
+        hosts.contains(
+            &"FQDN tag WindowsUpdate (*.update.microsoft.com, as Microsoft documents it)"
+                .to_owned()
+        ),
         "{hosts:?}"
     );
     assert_eq!(entries.len(), 8);
@@ -356,7 +361,9 @@ fn aws_shapes() {
         "*.wild.egress.test Blocked []",
     ];
     for shape in [
-        format!(r#"{{"UpdateToken": "t", "RuleGroup": {{"RulesSource": {targets}}}, "RuleGroupResponse": {{"RuleGroupName": "g"}}}}"#),
+        format!(
+            r#"{{"UpdateToken": "t", "RuleGroup": {{"RulesSource": {targets}}}, "RuleGroupResponse": {{"RuleGroupName": "g"}}}}"#
+        ),
         format!(r#"{{"RuleVariables": {{}}, "RulesSource": {targets}}}"#),
     ] {
         check_with(read, &shape, &expected);
@@ -379,7 +386,9 @@ fn aws_shapes() {
     );
     assert_eq!(
         refused(read, r#"{"RuleGroupResponse": {}}"#),
-        ["1:1: no `RulesSource`: not an AWS Network Firewall rule group; give `describe-rule-group` output, a `create-rule-group` body (`--rule-group` or `--cli-input-json`), a CloudFormation `AWS::NetworkFirewall::RuleGroup` resource or template (JSON), or a Suricata rules file"]
+        [
+            "1:1: no `RulesSource`: not an AWS Network Firewall rule group; give `describe-rule-group` output, a `create-rule-group` body (`--rule-group` or `--cli-input-json`), a CloudFormation `AWS::NetworkFirewall::RuleGroup` resource or template (JSON), or a Suricata rules file"
+        ]
     );
 }
 
@@ -403,13 +412,23 @@ fn pan_os_lists() {
     // a path and a port are kept and not judged.
     check_with(
         read,
-        "needed.egress.test comment\n^.wild.egress.test\nfeed.egress.test/feed/\nwww.*.example\n",
+        "needed.egress.test comment\n^.wild.egress.test\nfeed.egress.test/feed/\nwww.*.example\nneeded.egress.test/other/\n",
         &[
             "note: 1 lines hold a space: the first word is read as the entry and the rest as a comment, as PAN-OS documents for IP lists (for domain and URL lists it does not say)",
-            r#"feed.egress.test NotJudged ["list.txt:3: feed.egress.test/feed/ (not judged: `feed.egress.test/feed/`: a URL with a path admits only those paths, and PAN-OS sees the path only of plain HTTP or decrypted HTTPS)"]"#,
+            r#"feed.egress.test Allowed ["list.txt:3: feed.egress.test/feed/"]"#,
             r#"needed.egress.test Broader ["list.txt:1: needed.egress.test"]"#,
             r#"*.wild.egress.test NotJudged ["list.txt:2: ^.wild.egress.test (not judged: `^.wild.egress.test`: `^` stands for exactly one label, which egress does not judge (it judges whole subdomain trees))"]"#,
             "unexplained: www.*.example (near *.example)",
+        ],
+    );
+    // A path the row is not under.
+    check_with(
+        read,
+        "needed.egress.test/other/\n",
+        &[
+            "feed.egress.test Blocked []",
+            "needed.egress.test NotJudged [\"list.txt:1: needed.egress.test/other/ (not judged: `needed.egress.test/other/` admits only the URLs under `/other/`, and a firewall sees a path only in plain HTTP or decrypted HTTPS)\"]",
+            "*.wild.egress.test Blocked []",
         ],
     );
     assert_eq!(

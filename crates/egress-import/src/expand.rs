@@ -223,7 +223,7 @@ fn read_text(path: &Path, at: Option<(&Path, u32)>, read: Read<'_>) -> Result<St
             file: path.to_owned(),
             line: e.line as u32,
             column: e.column as u32,
-            reason: format!("{}; {}", e.what, egress_text::HOW_TO_SAVE),
+            reason: e.what,
         })?
         .text;
     let head = text

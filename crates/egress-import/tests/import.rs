@@ -294,7 +294,7 @@ fn bad_pages_are_refused_with_file_and_line() {
     check_error(
         "binary.md",
         None,
-        "binary.md:2:1: not a markdown page: the file holds a NUL byte: it is binary, not markdown",
+        "binary.md:2:1: not a markdown page: byte 0x00 is not text: the file looks binary, not text",
     );
 }
 

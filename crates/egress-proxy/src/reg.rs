@@ -174,7 +174,7 @@ fn decode(bytes: &[u8]) -> Result<String, RegError> {
         .map_err(|e| RegError {
             line: e.line,
             column: e.column,
-            message: format!("{}; {}", e.what, egress_text::HOW_TO_SAVE),
+            message: e.what,
         })
 }
 
@@ -300,9 +300,7 @@ mod tests {
         let save = egress_text::HOW_TO_SAVE;
         check_error(
             &utf16("REGEDIT4\n")[..7],
-            &format!(
-                "1:3: the UTF-16 text ends in half a character (an odd number of bytes); {save}"
-            ),
+            "1:3: the UTF-16 text ends in half a character (an odd number of bytes): the file is cut short",
         );
         check_error(
             &[0xFF, 0xFE, 0x00, 0xD8, 0x41, 0x00],

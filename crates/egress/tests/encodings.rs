@@ -237,10 +237,10 @@ fn text_that_is_not_unicode_is_refused_with_how_to_save_it() {
     }
     // A profile too, by the same decoder.
     std::fs::write(d.join("site.toml"), b"# caf\xE9\nrevision = \"latest\"\n").unwrap();
-    let (code, _, err) = egress(
-        d,
-        &["plan", "--profile", "site.toml"].map(str::to_owned),
-    );
+    let (code, _, err) = egress(d, &["plan", "--profile", "site.toml"].map(str::to_owned));
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("site.toml:1:6: byte 0xE9 is not UTF-8"), "{err}");
+    assert!(
+        err.contains("site.toml:1:6: byte 0xE9 is not UTF-8"),
+        "{err}"
+    );
 }

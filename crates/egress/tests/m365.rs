@@ -178,6 +178,28 @@ fn bad_answers_change_nothing_issue_23() {
         err.contains("answer.json:1:1: not the Microsoft 365 web service's `/endpoints` answer"),
         "{err}"
     );
+    // A `/changes` answer given as an `/endpoints` one: named.
+    let out = run(&std::fs::read_to_string("tests/fixtures/m365-changes.json").unwrap());
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("not the Microsoft 365 web service's `/endpoints` answer")
+            && err.contains("it is a `/changes` answer"),
+        "{err}"
+    );
+    // A JSON file as `--catalog` is read as JSON, and refused as JSON.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let json = elsewhere.path().join("other.json");
+    std::fs::write(&json, "{\"name\": \"not an answer\"}\n").unwrap();
+    let out = egress(&["plan", "--catalog", json.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("other.json:1:1: not the Microsoft 365 web service's `/endpoints` answer")
+            && !err.contains("TOML")
+            && !err.contains("problems"),
+        "{err}"
+    );
     // Every bad record, each at its line.
     let out = run(r#"[
   {"id": 1, "serviceArea": "Common", "urls": ["a.example.com"], "tcpPorts": "80,x"},

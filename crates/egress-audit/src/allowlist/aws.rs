@@ -11,7 +11,7 @@
 use egress_catalog::catalog::Scheme;
 use egress_pattern::HostPattern;
 
-use super::{Entry, ReadError, Reach, json_entries, located, parse_json, read_lines};
+use super::{Entry, Reach, ReadError, json_entries, located, parse_json, read_lines};
 
 /// A rule group's rules, or a Suricata rules file: the entries, and the
 /// notes on what cannot be judged exactly.
@@ -59,7 +59,9 @@ pub fn read_aws(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>), Vec
             if source.get("StatelessRulesAndCustomActions").is_some() {
                 notes.push(named("stateless rules are not read: they pass, drop or forward to the stateful rules before any of these is asked".to_owned()));
             } else {
-                notes.push(named("a `RulesSource` with no rules egress reads".to_owned()));
+                notes.push(named(
+                    "a `RulesSource` with no rules egress reads".to_owned(),
+                ));
             }
             continue;
         };
@@ -92,10 +94,7 @@ fn rules_sources<'a>(
 ) {
     match json {
         serde_json::Value::Object(map) => {
-            let name = map
-                .get("RuleGroupName")
-                .and_then(|n| n.as_str())
-                .or(name);
+            let name = map.get("RuleGroupName").and_then(|n| n.as_str()).or(name);
             if let Some(source) = map.get("RulesSource").filter(|s| s.is_object()) {
                 out.push((name, source));
                 return;
@@ -195,7 +194,6 @@ fn domain_list(
     }
 }
 
-
 /// Structured stateful rules (`StatefulRules`): each the Suricata rule it
 /// stands for (`PASS`, `Header`, `RuleOptions`), read as one.
 fn stateful_rules(
@@ -238,7 +236,10 @@ fn stateful_rules(
             .into_iter()
             .flatten()
             .map(|o| {
-                let keyword = o.get("Keyword").and_then(|k| k.as_str()).unwrap_or_default();
+                let keyword = o
+                    .get("Keyword")
+                    .and_then(|k| k.as_str())
+                    .unwrap_or_default();
                 let settings: Vec<&str> = o
                     .get("Settings")
                     .and_then(|s| s.as_array())
@@ -252,7 +253,15 @@ fn stateful_rules(
                 }
             })
             .collect();
-        let [action, protocol, source, source_port, direction, destination, port] = header;
+        let [
+            action,
+            protocol,
+            source,
+            source_port,
+            direction,
+            destination,
+            port,
+        ] = header;
         let direction = match direction.as_str() {
             "FORWARD" => "->",
             _ => "<>",
@@ -519,4 +528,3 @@ fn split_options(options: &str) -> Vec<&str> {
     out.push(&options[start..]);
     out.into_iter().filter(|o| !o.trim().is_empty()).collect()
 }
-

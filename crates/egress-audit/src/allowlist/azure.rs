@@ -22,7 +22,7 @@ use egress_catalog::catalog::Scheme;
 use egress_pattern::HostPattern;
 use serde::Deserialize;
 
-use super::{Entry, ReadError, Reach, Sources, located, parse_json};
+use super::{Entry, Reach, ReadError, Sources, located, parse_json};
 
 /// FQDN tags whose hosts Microsoft documents (by reference).
 #[derive(Debug, Deserialize)]
@@ -114,12 +114,11 @@ fn azure_rules<'a>(
             if let Some(rules) = map.get("rules").and_then(|r| r.as_array())
                 && rules.iter().any(serde_json::Value::is_object)
             {
-                out.extend(
-                    rules
-                        .iter()
-                        .filter(|r| r.is_object())
-                        .map(|rule| Found { action, kind, rule }),
-                );
+                out.extend(rules.iter().filter(|r| r.is_object()).map(|rule| Found {
+                    action,
+                    kind,
+                    rule,
+                }));
                 return;
             }
             for (key, value) in map {
@@ -132,9 +131,9 @@ fn azure_rules<'a>(
                 azure_rules(value, action, kind, out);
             }
         }
-        serde_json::Value::Array(items) => items
-            .iter()
-            .for_each(|v| azure_rules(v, action, kind, out)),
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|v| azure_rules(v, action, kind, out))
+        }
         _ => {}
     }
 }
@@ -181,7 +180,10 @@ impl Read<'_> {
                 Some(Kind::Application)
             } else if has("translatedAddress") || has("translatedFqdn") {
                 Some(Kind::Nat)
-            } else if has("destinationPorts") || has("destinationAddresses") || has("destinationFqdns") {
+            } else if has("destinationPorts")
+                || has("destinationAddresses")
+                || has("destinationFqdns")
+            {
                 Some(Kind::Network)
             } else {
                 None
@@ -312,14 +314,21 @@ impl Read<'_> {
         }
         for tag in strings(rule, "fqdnTags") {
             let at = self.line_in(name, tag);
-            match documented_tags().iter().find(|t| t.name.eq_ignore_ascii_case(tag)) {
+            match documented_tags()
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(tag))
+            {
                 Some(documented) => {
                     for host in &documented.hosts {
-                        let pattern = HostPattern::parse(host).expect("fqdn-tags.toml holds host patterns");
+                        let pattern =
+                            HostPattern::parse(host).expect("fqdn-tags.toml holds host patterns");
                         made.push((
                             entry(
                                 vec![pattern],
-                                format!("FQDN tag {} ({host}, as Microsoft documents it)", documented.name),
+                                format!(
+                                    "FQDN tag {} ({host}, as Microsoft documents it)",
+                                    documented.name
+                                ),
                                 at,
                             ),
                             None,
@@ -347,9 +356,16 @@ impl Read<'_> {
             }
         }
         for category in strings(rule, "webCategories") {
-            let mut e = entry(Vec::new(), format!("web category {category}"), self.line_in(name, category));
+            let mut e = entry(
+                Vec::new(),
+                format!("web category {category}"),
+                self.line_in(name, category),
+            );
             e.every_host = true;
-            made.push((e, Some(format!("web category {category}: contents not published"))));
+            made.push((
+                e,
+                Some(format!("web category {category}: contents not published")),
+            ));
         }
         if made.is_empty() {
             self.notes.push(format!(
@@ -378,7 +394,12 @@ impl Read<'_> {
             let ports = match port.trim() {
                 "*" => Some(0..=u16::MAX),
                 p => match p.split_once('-') {
-                    Some((a, b)) => a.trim().parse().ok().zip(b.trim().parse().ok()).map(|(a, b)| a..=b),
+                    Some((a, b)) => a
+                        .trim()
+                        .parse()
+                        .ok()
+                        .zip(b.trim().parse().ok())
+                        .map(|(a, b)| a..=b),
                     None => p.parse().ok().map(|p| p..=p),
                 },
             };
@@ -406,13 +427,26 @@ impl Read<'_> {
         let mut made = Vec::new();
         for fqdn in strings(rule, "destinationFqdns") {
             match HostPattern::parse(fqdn) {
-                Ok(p) => made.push((entry(vec![p], fqdn.to_owned(), self.line_in(name, fqdn)), None)),
-                Err(e) => self.error(fqdn, format!("network rule `{name}`: `{fqdn}` is not a host: {e}")),
+                Ok(p) => made.push((
+                    entry(vec![p], fqdn.to_owned(), self.line_in(name, fqdn)),
+                    None,
+                )),
+                Err(e) => self.error(
+                    fqdn,
+                    format!("network rule `{name}`: `{fqdn}` is not a host: {e}"),
+                ),
             }
         }
         let groups = strings(rule, "destinationIpGroups");
-        for address in strings(rule, "destinationAddresses").into_iter().chain(groups) {
-            let mut e = entry(Vec::new(), format!("{name}: {address}"), self.line_in(name, address));
+        for address in strings(rule, "destinationAddresses")
+            .into_iter()
+            .chain(groups)
+        {
+            let mut e = entry(
+                Vec::new(),
+                format!("{name}: {address}"),
+                self.line_in(name, address),
+            );
             e.every_host = true;
             let unsure = (address != "*").then(|| {
                 format!("network rule `{name}` admits the destination `{address}`, whose hosts are not judged")

@@ -13,8 +13,10 @@
 //!   expand to include subdomains"; a URL list without the ending token
 //!   also admits `x.*`): broader than `x` either way;
 //! - `*.x` and `*.x/`: the subdomains of `x`, at any depth;
-//! - `^.x`, a wildcard in the middle or at the end, a path, a port: kept,
-//!   and the rows they may admit not judged.
+//! - `x/path`: the URLs under `/path` on `x`: a row under that path is
+//!   judged, any other row of `x` not;
+//! - `^.x`, a wildcard in the middle or at the end, a port: kept, and the
+//!   rows they may admit not judged.
 
 use egress_pattern::HostPattern;
 
@@ -29,6 +31,8 @@ enum Line {
         patterns: Vec<HostPattern>,
         every_host: bool,
         unsure: Option<String>,
+        /// `/path`, for a URL entry with a path.
+        path: Option<String>,
     },
     /// PAN-OS skips it: why.
     Invalid(String),
@@ -58,10 +62,12 @@ pub fn read_pan_edl(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>),
                 patterns,
                 every_host,
                 unsure,
+                path,
             } => {
                 let mut e = Entry::new(patterns, None, entry.to_owned(), file, i + 1);
                 e.every_host = every_host;
                 e.unsure = unsure;
+                e.path = path;
                 entries.push(e);
             }
             Line::Invalid(message) => skipped.push(ReadError {
@@ -97,9 +103,7 @@ pub fn read_pan_edl(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>),
 
 fn line(entry: &str) -> Line {
     if entry.len() > MAX_ENTRY {
-        return Line::Invalid(format!(
-            "the entry is longer than {MAX_ENTRY} characters"
-        ));
+        return Line::Invalid(format!("the entry is longer than {MAX_ENTRY} characters"));
     }
     if entry.contains("://") {
         return Line::Invalid(format!(
@@ -115,7 +119,8 @@ fn line(entry: &str) -> Line {
         Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
         _ => (host, None),
     };
-    let invalid = |why: String| Line::Invalid(format!("`{entry}` is not a PAN-OS list entry: {why}"));
+    let invalid =
+        |why: String| Line::Invalid(format!("`{entry}` is not a PAN-OS list entry: {why}"));
     // A domain list's exact match: `^x`, the caret glued to the name.
     if let Some(exact) = host.strip_prefix('^').filter(|h| !h.starts_with('.'))
         && !exact.contains(['*', '^'])
@@ -155,6 +160,7 @@ fn line(entry: &str) -> Line {
             Ok(below) => Line::Entry {
                 patterns: vec![below],
                 every_host: false,
+                path: None,
                 unsure: Some(format!(
                     "`{entry}`: `^` stands for exactly one label, which egress does not judge (it judges whole subdomain trees)"
                 )),
@@ -172,6 +178,7 @@ fn line(entry: &str) -> Line {
                 return invalid(format!("`{}` is not a domain", named(last + 1)));
             }
             Line::Entry {
+                path: None,
                 every_host: bound.is_none(),
                 patterns: bound.into_iter().collect(),
                 unsure: Some(format!(
@@ -182,20 +189,23 @@ fn line(entry: &str) -> Line {
     }
 }
 
-/// An entry for `patterns`, unsure when a path or a port narrows it.
-fn sure_or(patterns: Vec<HostPattern>, path: Option<&str>, port: Option<&str>, entry: &str) -> Line {
-    let unsure = match (path, port) {
-        (_, Some(port)) => Some(format!(
-            "`{entry}`: a port (`{port}`) in a list entry, which PAN-OS does not document"
-        )),
-        (Some(path), None) if !matches!(path, "" | "*") => Some(format!(
-            "`{entry}`: a URL with a path admits only those paths, and PAN-OS sees the path only of plain HTTP or decrypted HTTPS"
-        )),
-        _ => None,
-    };
+/// An entry for `patterns`: under a path, if it names one; unsure when a
+/// port narrows it.
+fn sure_or(
+    patterns: Vec<HostPattern>,
+    path: Option<&str>,
+    port: Option<&str>,
+    entry: &str,
+) -> Line {
+    let unsure = port.map(|port| {
+        format!("`{entry}`: a port (`{port}`) in a list entry, which PAN-OS does not document")
+    });
     Line::Entry {
         patterns,
         every_host: false,
         unsure,
+        path: path
+            .filter(|p| !matches!(*p, "" | "*"))
+            .map(|p| format!("/{}", p.trim_end_matches('*'))),
     }
 }

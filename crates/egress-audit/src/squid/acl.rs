@@ -3,7 +3,6 @@
 //! evaluate, a list file it cannot find, a value only the proxy's DNS
 //! knows), or not until the client authenticates.
 
-
 pub(crate) use crate::span::{Span, spans_hold};
 
 /// Whether an ACL (or a rule) matches.
