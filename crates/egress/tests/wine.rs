@@ -2,8 +2,9 @@
 //! `x86_64-pc-windows-gnu` release binary and a wine prefix of its own
 //! (`target/test-tools/wine`, with the `bcryptprimitives.dll` stand-in of
 //! `scripts/wine/`); this test runs the binary there: `--version`, `plan`,
-//! `render squid`, `routes --proxy-from winhttp` after `wine reg import`
-//! (so the code that reads the live registry runs), and `check` against
+//! `render squid`, `routes --proxy-from winhttp` and `wininet-user` (the
+//! flat values) after `wine reg import` (so the code that reads the live
+//! registry runs), and `check` against
 //! loopback origins, directly and through WinHTTP's proxy.
 
 use std::path::{Path, PathBuf};
@@ -138,6 +139,42 @@ fn the_windows_binary_runs_under_wine() {
     assert_eq!(
         doc["sources"][0]["says"],
         format!("proxy 127.0.0.1:{}; bypass <-loopback>", proxy.port)
+    );
+
+    // The user's WinINET as flat values only (what Group Policy and older
+    // tools write), read from the live registry: REG_DWORD and REG_SZ.
+    let reg = format!(
+        "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings]\r\n\"ProxyEnable\"=dword:00000001\r\n\"ProxyServer\"=\"127.0.0.1:{}\"\r\n\"ProxyOverride\"=\"<local>\"\r\n\"MigrateProxy\"=dword:00000001\r\n\r\n[HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections]\r\n\"DefaultConnectionSettings\"=-\r\n",
+        proxy.port
+    );
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(reg.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(d.join("flat.reg"), bytes).unwrap();
+    let imported = Command::new(require("wine", "wine"))
+        .env("WINEPREFIX", prefix())
+        .env("WINEDEBUG", "-all")
+        .args(["reg", "import"])
+        .arg(d.join("flat.reg"))
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let out = wine(&[
+        "routes",
+        "--catalog",
+        c,
+        "--proxy-from",
+        "wininet-user",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(
+        doc["sources"][0]["says"],
+        format!(
+            "proxy 127.0.0.1:{}; bypass <local> (from the flat values: there is no DefaultConnectionSettings, so WinINET reads the flat values)",
+            proxy.port
+        )
     );
 
     for route in ["none", "winhttp"] {
