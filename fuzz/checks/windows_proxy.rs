@@ -43,8 +43,7 @@ pub fn check(data: &[u8]) {
             }
         }
         // The flat WinINET values of any key, with its blob: chosen by
-        // egress's rule; what is chosen is one of the two, and the other
-        // is shown only when they disagree.
+        // egress's rule.
         let string = |name: &str| match file.value("HKLM\\X", name) {
             Some(RegValue::String(s)) => Some(s.clone()),
             _ => None,
@@ -68,14 +67,9 @@ pub fn check(data: &[u8]) {
             migrate_proxy: dword("MigrateProxy"),
         };
         if let Ok(Some(chosen)) = choose(&hive) {
-            if let Some(other) = &chosen.other {
-                assert_ne!(other.to_string(), chosen.settings.to_string());
-            }
-            let from_flat = chosen.kept == Kept::Flat;
-            assert_eq!(
-                from_flat,
-                hive.blob.is_none() || hive.migrate_proxy == Some(1)
-            );
+            // The blob whenever there is one; the other shown only then.
+            assert_eq!(chosen.kept == Kept::Flat, hive.blob.is_none());
+            assert!(chosen.other.is_none() || chosen.kept == Kept::Blob);
         }
     }
     if let Ok(text) = std::str::from_utf8(data) {

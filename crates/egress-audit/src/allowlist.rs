@@ -79,18 +79,23 @@ impl Entry {
 
     /// Why it is not judged for a row at `path`: its own reason, or a
     /// path of its own the row's is not under.
-    fn unsure_for(&self, path: Option<&str>) -> Option<String> {
+    /// Why it is not judged for a row at `path` on `scheme` (`None`: a
+    /// row that names none): its own reason, or a path of its own, which
+    /// a firewall sees only in plain HTTP and only the row's path under
+    /// it satisfies.
+    fn unsure_for(&self, path: Option<&str>, scheme: Option<Scheme>) -> Option<String> {
         if let Some(why) = &self.unsure {
             return Some(why.clone());
         }
         let own = self.path.as_deref()?;
         let under = path.is_some_and(|p| p.starts_with(own));
-        (!under).then(|| {
-            format!(
-                "`{}` admits only the URLs under `{own}`, and a firewall sees a path only in plain HTTP or decrypted HTTPS",
+        if scheme != Some(Scheme::Http) {
+            return Some(format!(
+                "`{}` admits only the URLs under `{own}`, and a firewall sees no path in HTTPS it does not decrypt",
                 self.text
-            )
-        })
+            ));
+        }
+        (!under).then(|| format!("`{}` admits only the URLs under `{own}`", self.text))
     }
 
     /// Whether it may admit some of `pattern`'s hosts.
@@ -140,6 +145,32 @@ impl Sources {
             spans: Some(spans),
             unresolved,
         })
+    }
+
+    /// Whether they name only private or reserved addresses (RFC 1918,
+    /// loopback, link-local, CGNAT, unique local): none of them is an
+    /// internet host.
+    pub fn is_private(&self) -> bool {
+        const PRIVATE: [&str; 9] = [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "fc00::/7",
+            "fe80::/10",
+            "::1/128",
+        ];
+        let private: Vec<Span> = PRIVATE
+            .iter()
+            .filter_map(|r| Span::parse_squid(r))
+            .flatten()
+            .collect();
+        self.unresolved.is_empty()
+            && self.spans.as_ref().is_some_and(|spans| {
+                !spans.is_empty() && spans.iter().all(|s| spans_hold(&private, *s) == Some(true))
+            })
     }
 
     fn applies(&self, client: &Client) -> Applies {
@@ -502,9 +533,19 @@ pub fn audit(
             row_audit(row, sum(&verdicts), by)
         })
         .collect();
+    // A line may give several entries (a PAN-OS bare name: the name, and
+    // its subdomains unsure): it is explained when one of them is, and
+    // listed once.
+    let explained: std::collections::HashSet<(&str, usize)> = entries
+        .iter()
+        .filter(|e| e.every_host || rows.iter().any(|(_, row)| e.touches(row)))
+        .map(|e| (e.file.as_str(), e.line))
+        .collect();
+    let mut listed = std::collections::HashSet::new();
     let unexplained = entries
         .iter()
-        .filter(|e| !e.every_host && !rows.iter().any(|(_, row)| e.touches(row)))
+        .filter(|e| !explained.contains(&(e.file.as_str(), e.line)))
+        .filter(|e| listed.insert((e.file.as_str(), e.line)))
         .map(|e| Unexplained {
             entry: e.text.clone(),
             file: e.file.clone(),
@@ -533,7 +574,10 @@ fn pair_verdict(
     let here: Vec<(&Entry, Applies, Option<String>)> = entries
         .iter()
         .filter(|e| pair.is_none_or(|(scheme, port)| e.admits(scheme, port)))
-        .map(|e| (e, e.sources.applies(client), e.unsure_for(path)))
+        .map(|e| {
+            let scheme = pair.map(|(scheme, _)| scheme);
+            (e, e.sources.applies(client), e.unsure_for(path, scheme))
+        })
         .filter(|(_, applies, _)| *applies != Applies::No)
         .collect();
     let sure: Vec<&Entry> = here
@@ -549,7 +593,11 @@ fn pair_verdict(
         behind = every.into_iter().map(at).collect();
     }
     if matches!(verdict, Verdict::Partly | Verdict::Blocked) {
-        let unsure: Vec<String> = here
+        // Entries that may admit some of the row, egress cannot say: the
+        // row is not judged if one may admit all of it; else what none of
+        // them can admit is blocked for sure, and the row is blocked in
+        // part.
+        let unsure: Vec<(&Entry, String)> = here
             .iter()
             .filter(|(e, applies, unsure)| {
                 (unsure.is_some() || *applies != Applies::Yes) && e.touches(pattern)
@@ -559,11 +607,21 @@ fn pair_verdict(
                     (Some(why), _) | (None, Applies::Unknown(why)) => why.as_str(),
                     _ => "",
                 };
-                format!("{} (not judged: {why})", at(e))
+                (*e, format!("{} (not judged: {why})", at(e)))
             })
             .collect();
+        let whole = unsure
+            .iter()
+            .any(|(e, _)| e.every_host || e.patterns.iter().any(|p| p.covers(pattern)));
+        if whole {
+            return (
+                Verdict::NotJudged,
+                unsure.into_iter().map(|(_, at)| at).collect(),
+            );
+        }
         if !unsure.is_empty() {
-            return (Verdict::NotJudged, unsure);
+            behind.extend(unsure.into_iter().map(|(_, at)| at));
+            return (Verdict::Partly, behind);
         }
     }
     (verdict, behind)

@@ -245,12 +245,26 @@ fn azure_application_rules() {
             r#"*.wild.egress.test Partly ["list.txt:6: a.wild.egress.test"]"#,
         ],
     );
+    // A rule on SQL only: said, the rest judged; a rule without
+    // protocols is not one.
+    check_with(
+        read,
+        r#"{"rules": [{"name": "r", "protocols": [{"protocolType": "Mssql", "port": 1433}], "targetFqdns": ["needed.egress.test"]}]}"#,
+        &[
+            "note: rule `r`: protocol `Mssql` is not HTTP or HTTPS: not judged",
+            "feed.egress.test Blocked []",
+            "needed.egress.test Blocked []",
+            "*.wild.egress.test Blocked []",
+        ],
+    );
     assert_eq!(
         refused(
             read,
-            r#"{"rules": [{"name": "r", "protocols": [{"protocolType": "Mssql", "port": 1433}], "targetFqdns": ["a.example"]}]}"#
+            r#"{"rules": [{"name": "r", "ruleType": "ApplicationRule", "targetFqdns": ["a.example"]}]}"#
         ),
-        ["1:22: rule `r` has no HTTP or HTTPS `protocols`: it admits nothing an egress plan needs"]
+        [
+            "1:22: rule `r` has no `protocols`: write `[{\"protocolType\": \"Https\", \"port\": 443}]`"
+        ]
     );
 }
 
@@ -323,6 +337,48 @@ fn azure_shapes_tags_and_network_rules() {
         [
             "1:163: rule `s`: `servers` is not a source address: write an address, `a.b.c.d/n`, `low-high` or `*`"
         ]
+    );
+}
+
+/// What an unsure entry cannot admit stays blocked: a rule for an IP
+/// group naming one host of a wildcard row leaves the row blocked in part;
+/// a network rule to private ranges admits no internet host.
+#[test]
+fn unsure_entries_do_not_hide_definite_blocks() {
+    let read: Read = |f, t| read_azure(f, t);
+    check_with(
+        read,
+        r#"{"rules": [
+  {"ruleType": "ApplicationRule", "name": "one", "protocols": [{"protocolType": "Https", "port": 443}], "targetFqdns": ["a.wild.egress.test"], "sourceIpGroups": ["servers"]},
+  {"ruleType": "NetworkRule", "name": "inside", "ipProtocols": ["TCP"], "destinationPorts": ["443"], "destinationAddresses": ["10.0.0.0/8", "fd00::/8"]}]}"#,
+        &[
+            "note: network rule `inside`: `10.0.0.0/8` is a private or reserved range: no internet host",
+            "note: network rule `inside`: `fd00::/8` is a private or reserved range: no internet host",
+            "feed.egress.test Blocked []",
+            "needed.egress.test Blocked []",
+            r#"*.wild.egress.test Partly ["list.txt:2: a.wild.egress.test (not judged: its sources IP group `servers` are not resolved here)"]"#,
+        ],
+    );
+}
+
+/// A YAML CloudFormation template is named as one, not read as Suricata
+/// rules; a PAN-OS entry never shows a credential.
+#[test]
+fn yaml_templates_and_credentials() {
+    assert_eq!(
+        refused(
+            read_aws,
+            "# egress\nAWSTemplateFormatVersion: '2010-09-09'\nResources:\n"
+        ),
+        [
+            "2:1: `AWSTemplateFormatVersion: '2010-09-09'` starts a YAML document (a CloudFormation template?): egress reads rule groups as JSON; convert the template to JSON (for example with `cfn-flip`) or give `aws network-firewall describe-rule-group` output"
+        ]
+    );
+    let errors = refused(read_pan_edl, "https://bob:s3cret@proxy.example/\n");
+    assert!(errors.iter().all(|e| !e.contains("s3cret")), "{errors:?}");
+    assert!(
+        errors[0].contains("`https://***@proxy.example/`"),
+        "{errors:?}"
     );
 }
 
@@ -408,17 +464,31 @@ fn pan_os_lists() {
             r#"*.wild.egress.test Allowed ["list.txt:3: *.wild.egress.test/"]"#,
         ],
     );
-    // A bare name admits its subdomains; `^.x`, a wildcard in the middle,
-    // a path and a port are kept and not judged.
+    // A bare name is the name (its subdomains not judged); `^.x` and a
+    // wildcard in the middle are kept and not judged; a path holds for
+    // plain HTTP rows under it.
     check_with(
         read,
         "needed.egress.test comment\n^.wild.egress.test\nfeed.egress.test/feed/\nwww.*.example\nneeded.egress.test/other/\n",
         &[
-            "note: 1 lines hold a space: the first word is read as the entry and the rest as a comment, as PAN-OS documents for IP lists (for domain and URL lists it does not say)",
+            "note: 1 line holds a space: the first word is read as the entry and the rest as a comment, as PAN-OS documents for IP lists (for domain and URL lists it does not say)",
+            "note: 1 entry has no `^`, `*` or ending `/`: judged as the name itself (a domain list, or a URL list on PAN-OS 10.2 and later, which appends the ending `/`); before 10.2, or with the ending token off, a URL list also admits `name.*` (`name.evil.test`), which is over-permissive",
             r#"feed.egress.test Allowed ["list.txt:3: feed.egress.test/feed/"]"#,
-            r#"needed.egress.test Broader ["list.txt:1: needed.egress.test"]"#,
+            r#"needed.egress.test Allowed ["list.txt:1: needed.egress.test"]"#,
             r#"*.wild.egress.test NotJudged ["list.txt:2: ^.wild.egress.test (not judged: `^.wild.egress.test`: `^` stands for exactly one label, which egress does not judge (it judges whole subdomain trees))"]"#,
             "unexplained: www.*.example (near *.example)",
+        ],
+    );
+    // A bare name's subdomains: not judged (a domain list may expand to
+    // them).
+    check_with(
+        read,
+        "egress.test\n",
+        &[
+            "note: 1 entry has no `^`, `*` or ending `/`: judged as the name itself (a domain list, or a URL list on PAN-OS 10.2 and later, which appends the ending `/`); before 10.2, or with the ending token off, a URL list also admits `name.*` (`name.evil.test`), which is over-permissive",
+            "feed.egress.test NotJudged [\"list.txt:1: egress.test (not judged: `egress.test` admits the subdomains only in a domain list with \\\"Automatically expand to include subdomains\\\" (off by default; never in a URL list))\"]",
+            "needed.egress.test NotJudged [\"list.txt:1: egress.test (not judged: `egress.test` admits the subdomains only in a domain list with \\\"Automatically expand to include subdomains\\\" (off by default; never in a URL list))\"]",
+            "*.wild.egress.test NotJudged [\"list.txt:1: egress.test (not judged: `egress.test` admits the subdomains only in a domain list with \\\"Automatically expand to include subdomains\\\" (off by default; never in a URL list))\"]",
         ],
     );
     // A path the row is not under.
@@ -427,7 +497,7 @@ fn pan_os_lists() {
         "needed.egress.test/other/\n",
         &[
             "feed.egress.test Blocked []",
-            "needed.egress.test NotJudged [\"list.txt:1: needed.egress.test/other/ (not judged: `needed.egress.test/other/` admits only the URLs under `/other/`, and a firewall sees a path only in plain HTTP or decrypted HTTPS)\"]",
+            "needed.egress.test NotJudged [\"list.txt:1: needed.egress.test/other/ (not judged: `needed.egress.test/other/` admits only the URLs under `/other/`, and a firewall sees no path in HTTPS it does not decrypt)\"]",
             "*.wild.egress.test Blocked []",
         ],
     );

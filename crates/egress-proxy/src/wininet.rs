@@ -8,10 +8,10 @@
 //! egress's rule (docs/proxy-discovery.md): the blob, which WinINET reads
 //! at run time and writes whenever the settings change in Internet
 //! Options, keeping the flat values as its copy; the flat values when
-//! there is no blob, or when `MigrateProxy` is 1, which asks WinINET to
-//! build the blob from the flat values the next time it starts (what a
-//! tool that writes only the flat values sets). When both exist and say
-//! different things, both are returned, so that a report can show them.
+//! there is no blob. When both exist and what the flat values set says
+//! something else, the other is returned too (with `MigrateProxy`, which
+//! asks WinINET to rebuild the blob from the flat values when it next
+//! starts), so that a report shows both.
 
 use crate::blob::{
     self, BlobError, FLAG_AUTO_CONFIG_URL, FLAG_AUTO_DETECT, FLAG_DIRECT, FLAG_PROXY, Store,
@@ -86,52 +86,65 @@ pub struct Chosen {
     pub settings: WindowsProxy,
     pub kept: Kept,
     /// Why those (egress's rule, applied).
-    pub why: &'static str,
-    /// The other one, when both are set and say something else.
-    pub other: Option<WindowsProxy>,
+    pub why: String,
+    /// What the flat values say, when a blob is used and they say
+    /// something else (or cannot be read).
+    pub other: Option<String>,
 }
 
 /// The settings `hive` gives by egress's rule; `None` when it holds
-/// neither a blob nor a flat value.
+/// neither a blob nor a flat value. Flat values that cannot be read are
+/// an error only when they are what is used.
 pub fn choose(hive: &Hive) -> Result<Option<Chosen>, BlobError> {
     let blob = hive
         .blob
         .as_deref()
         .map(|b| blob::decode(b, Store::WinInet))
         .transpose()?;
-    let flat = match hive.flat.is_empty() {
-        true => None,
-        false => Some(hive.flat.settings()?),
-    };
+    let flat = (!hive.flat.is_empty()).then(|| hive.flat.settings());
     let migrate = hive.migrate_proxy == Some(1);
-    let disagree = |a: &WindowsProxy, b: &WindowsProxy| a.to_string() != b.to_string();
     Ok(match (blob, flat) {
         (None, None) => None,
-        (Some(settings), None) => Some(Chosen {
-            settings,
-            kept: Kept::Blob,
-            why: "only DefaultConnectionSettings is set",
+        (None, Some(flat)) => Some(Chosen {
+            settings: flat?,
+            kept: Kept::Flat,
+            why: "there is no DefaultConnectionSettings, so WinINET reads the flat values"
+                .to_owned(),
             other: None,
         }),
-        (None, Some(settings)) => Some(Chosen {
-            settings,
-            kept: Kept::Flat,
-            why: "there is no DefaultConnectionSettings, so WinINET reads the flat values",
-            other: None,
-        }),
-        (Some(blob), Some(flat)) if migrate => Some(Chosen {
-            other: disagree(&blob, &flat).then_some(blob),
-            settings: flat,
-            kept: Kept::Flat,
-            why: "MigrateProxy is 1: WinINET builds DefaultConnectionSettings from the flat values when it next starts",
-        }),
-        (Some(blob), Some(flat)) => Some(Chosen {
-            other: disagree(&blob, &flat).then_some(flat),
-            settings: blob,
-            kept: Kept::Blob,
-            why: "WinINET reads DefaultConnectionSettings at run time and keeps the flat values as its copy",
-        }),
+        (Some(settings), flat) => {
+            let other = match flat {
+                None => None,
+                Some(Err(e)) => Some(format!("cannot be read ({e})")),
+                Some(Ok(flat)) => {
+                    (!agree(&settings, &flat, &hive.flat)).then(|| format!("say `{flat}`"))
+                }
+            };
+            let why = match (&other, migrate) {
+                (None, _) => "WinINET reads DefaultConnectionSettings".to_owned(),
+                (Some(_), false) => "WinINET reads DefaultConnectionSettings at run time and keeps the flat values as its copy".to_owned(),
+                (Some(_), true) => "WinINET reads DefaultConnectionSettings at run time; MigrateProxy is 1, so it may rebuild it from the flat values when it next starts".to_owned(),
+            };
+            Some(Chosen {
+                settings,
+                kept: Kept::Blob,
+                why,
+                other,
+            })
+        }
     })
+}
+
+/// Whether the blob's settings say what the flat values set: only the
+/// values that are there are compared (a flat copy rarely holds
+/// `AutoDetect`).
+fn agree(blob: &WindowsProxy, flat: &WindowsProxy, values: &Flat) -> bool {
+    let shown = |p: &WindowsProxy| p.proxy.as_ref().map(ToString::to_string);
+    (values.proxy_enable.is_none() && values.proxy_server.is_none()
+        || shown(blob) == shown(flat)
+            && (flat.proxy.is_none() || blob.bypass.as_str() == flat.bypass.as_str()))
+        && (values.auto_config_url.is_none() || blob.pac_url == flat.pac_url)
+        && (values.auto_detect.is_none() || blob.auto_detect == flat.auto_detect)
 }
 
 #[cfg(test)]
@@ -149,19 +162,15 @@ mod tests {
 
     #[track_caller]
     fn check(hive: Hive, expected: Option<(&str, Kept, Option<&str>)>) {
-        let got = choose(&hive).unwrap().map(|c| {
-            (
-                c.settings.to_string(),
-                c.kept,
-                c.other.map(|o| o.to_string()),
-            )
-        });
+        let got = choose(&hive)
+            .unwrap()
+            .map(|c| (c.settings.to_string(), c.kept, c.other));
         let expected = expected.map(|(s, k, o)| (s.to_owned(), k, o.map(str::to_owned)));
         assert_eq!(got, expected);
     }
 
     #[test]
-    fn the_blob_wins_unless_migrate_proxy_asks_for_the_flat_values() {
+    fn the_blob_wins_and_the_flat_values_are_shown_when_they_differ() {
         let blob = blob::encode(Store::WinInet, FLAG_DIRECT | FLAG_PROXY, "a:8080", "", "");
         let same = Hive {
             blob: Some(blob.clone()),
@@ -206,19 +215,37 @@ mod tests {
             Some((
                 "proxy a:8080",
                 Kept::Blob,
-                Some("proxy b:3128; bypass <local>;*.contoso.com"),
+                Some("say `proxy b:3128; bypass <local>;*.contoso.com`"),
             )),
         );
+        // MigrateProxy does not change which is used; the reason says it.
+        let migrate = choose(&Hive {
+            flat: flat(1, "b:3128"),
+            migrate_proxy: Some(1),
+            ..same.clone()
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(migrate.kept, Kept::Blob);
+        assert!(migrate.why.contains("MigrateProxy is 1"), "{}", migrate.why);
+        // A blob with auto-detection on, flat values without `AutoDetect`:
+        // they agree.
         check(
             Hive {
-                flat: flat(1, "b:3128"),
+                blob: Some(blob::encode(
+                    Store::WinInet,
+                    FLAG_DIRECT | FLAG_PROXY | FLAG_AUTO_DETECT,
+                    "a:8080",
+                    "<local>;*.contoso.com",
+                    "",
+                )),
+                flat: flat(1, "a:8080"),
                 migrate_proxy: Some(1),
-                ..same.clone()
             },
             Some((
-                "proxy b:3128; bypass <local>;*.contoso.com",
-                Kept::Flat,
-                Some("proxy a:8080"),
+                "proxy a:8080; bypass <local>;*.contoso.com; auto-detect (WPAD)",
+                Kept::Blob,
+                None,
             )),
         );
         // ProxyEnable 0 keeps the server but does not use it.
@@ -247,9 +274,20 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_proxy_server_is_an_error() {
+    fn an_unreadable_proxy_server_is_an_error_only_when_used() {
+        let unreadable = flat(1, "bob:s3cret@proxy:99999");
+        let beside = choose(&Hive {
+            blob: Some(blob::encode(Store::WinInet, FLAG_DIRECT, "", "", "")),
+            flat: unreadable.clone(),
+            migrate_proxy: None,
+        })
+        .unwrap()
+        .unwrap();
+        let other = beside.other.unwrap();
+        assert!(other.starts_with("cannot be read"), "{other}");
+        assert!(!other.contains("s3cret"), "{other}");
         let message = choose(&Hive {
-            flat: flat(1, "bob:s3cret@proxy:99999"),
+            flat: unreadable,
             ..Hive::default()
         })
         .unwrap_err()

@@ -66,7 +66,7 @@ pub struct DecodeError {
 }
 
 /// Said with every refusal of what is text.
-pub const HOW_TO_SAVE: &str = "save the file as UTF-8 (Notepad: Save As, Encoding \"UTF-8\"; PowerShell: `Get-Content FILE | Set-Content -Encoding utf8 NEW`) or as UTF-16 with a byte order mark";
+pub const HOW_TO_SAVE: &str = "save the file as UTF-8 (Notepad: Save As, Encoding \"UTF-8\"; Windows PowerShell 5.1, which reads the system code page: `Get-Content FILE | Set-Content -Encoding UTF8 NEW`) or as UTF-16 with a byte order mark";
 
 /// A file's text, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +210,14 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<Cow<'_, str>, DecodeE
             }
         }
     }
+    if let Some(at) = text.find('\0') {
+        let (line, column) = line_column(&text[..at]);
+        return Err(DecodeError {
+            line,
+            column,
+            what: "a NUL character is not text: the file looks binary".to_owned(),
+        });
+    }
     if bytes.len() % 2 == 1 {
         let (line, column) = line_column(&text);
         return Err(DecodeError {
@@ -338,6 +346,13 @@ impl<R: Read> Reader<R> {
                     .next()
                     .and_then(Result::ok)
                     .unwrap_or(char::REPLACEMENT_CHARACTER),
+                (Some(_), 0xD800..=0xDBFF) => {
+                    // The first high surrogate had no low half; this one
+                    // may.
+                    self.push(char::REPLACEMENT_CHARACTER);
+                    self.high = Some(unit);
+                    continue;
+                }
                 (Some(_), _) => {
                     self.push(char::REPLACEMENT_CHARACTER);
                     char::from_u32(u32::from(unit)).unwrap_or(char::REPLACEMENT_CHARACTER)
@@ -511,5 +526,12 @@ mod tests {
         let mut got = String::new();
         Reader::new(&lone[..]).read_to_string(&mut got).unwrap();
         assert_eq!(got, "a\u{FFFD}");
+        // A high surrogate without its low half, then a whole pair.
+        let mut twice = utf16le("a");
+        twice.extend(0xD83Du16.to_le_bytes());
+        twice.extend(utf16le("\u{1F600}").split_off(2));
+        let mut got = String::new();
+        Reader::new(&twice[..]).read_to_string(&mut got).unwrap();
+        assert_eq!(got, "a\u{FFFD}\u{1F600}");
     }
 }

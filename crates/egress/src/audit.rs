@@ -61,12 +61,18 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
         for (given, option) in [
             (args.root.is_some(), "--root"),
             (args.proxy_user.is_some(), "--proxy-user"),
-            (args.client.is_some(), "--client"),
         ] {
             if given {
                 anyhow::bail!("{option} goes with --input squid");
             }
         }
+    }
+    // A PAC file answers for any client: its `myIpAddress()` is not the
+    // client's address.
+    if args.input == AllowlistInput::Pac && args.client.is_some() {
+        anyhow::bail!(
+            "--client goes with --input squid, plain, pan-edl, aws-network-firewall and azure-firewall (the rules' sources)"
+        );
     }
     for name in &args.files {
         let mut bytes = Vec::new();
@@ -578,8 +584,6 @@ fn allowlist_markdown(header: &[String], r: &AllowlistReport) -> String {
     out
 }
 
-/// Reads a log file (or standard input), through gzip when it is
-/// compressed (its name ends in `.gz`, or it starts with gzip's magic).
 /// The clients a row is asked from: `--client`, else its roles' servers
 /// in the profile; a role without one leaves the address unknown.
 fn row_clients(
@@ -609,7 +613,8 @@ fn row_clients(
     }
 }
 
-/// A file (or `-`, stdin) as bytes, gzip decompressed.
+/// A file (or `-`, standard input) as bytes, through gzip when it is
+/// compressed (its name ends in `.gz`, or it starts with gzip's magic).
 fn open_bytes(name: &str) -> anyhow::Result<Box<dyn BufRead>> {
     const BUFFER: usize = 256 * 1024;
     let raw: Box<dyn Read> = if name == "-" {

@@ -581,9 +581,10 @@ pub struct AuditAllowlistArgs {
     /// an authentication rule are judged as that user.
     #[arg(long, value_name = "NAME")]
     pub proxy_user: Option<String>,
-    /// With `--input squid`: the site systems' address as the proxy sees
-    /// it (an address or a CIDR range), for `src` rules (default: the
-    /// addresses of the profile's servers of each row's roles).
+    /// The site systems' address as the proxy or firewall sees it (an
+    /// address or a CIDR range), for rules on sources (Squid's `src`,
+    /// Azure's `sourceAddresses`; default: the addresses of the profile's
+    /// servers of each row's roles). Not with `--input pac`.
     #[arg(long, value_name = "ADDRESS")]
     pub client: Option<String>,
 }

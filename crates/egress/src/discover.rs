@@ -152,19 +152,14 @@ impl Discovery<'_> {
                     note.push_str(" (machine-wide: the policy ProxySettingsPerUser is 0)");
                 }
                 match (&chosen.other, chosen.kept) {
-                    (None, Kept::Blob) => {}
-                    (None, Kept::Flat) => note.push_str(&format!(
-                        " (from the flat values: {})",
-                        chosen.why
-                    )),
+                    (_, Kept::Flat) => {
+                        note.push_str(&format!(" (from the flat values: {})", chosen.why));
+                    }
                     (Some(other), Kept::Blob) => note.push_str(&format!(
-                        "; the flat values say `{other}`, unused: {}",
+                        "; the flat values {other}, unused: {}",
                         chosen.why
                     )),
-                    (Some(other), Kept::Flat) => note.push_str(&format!(
-                        " (from the flat values); DefaultConnectionSettings says `{other}`, unused: {}",
-                        chosen.why
-                    )),
+                    (None, Kept::Blob) => {}
                 }
                 self.windows_route(&chosen.settings, &note)
             }

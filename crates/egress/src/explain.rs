@@ -79,13 +79,28 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<Exit> {
             write(&mut out, args.format, &input, &e)?;
             continue;
         }
-        let stdin = std::io::stdin();
-        for (n, line) in stdin.lock().lines().enumerate() {
+        // Decoded as every text input (a UTF-16 list piped from
+        // PowerShell, a BOM); a line that is not UTF-8 is malformed.
+        let stdin = std::io::BufReader::with_capacity(
+            1 << 16,
+            egress_text::Reader::new(std::io::stdin().lock()),
+        );
+        for (n, line) in stdin.split(b'\n').enumerate() {
             let line = line?;
+            let Ok(line) = std::str::from_utf8(&line) else {
+                malformed += 1;
+                out.flush()?;
+                eprintln!(
+                    "line {}: not UTF-8 text (save the list as UTF-8 or UTF-16); skipped",
+                    n + 1
+                );
+                continue;
+            };
+            let line = line.strip_suffix('\r').unwrap_or(line);
             if line.trim().is_empty() {
                 continue;
             }
-            match Input::parse(&line) {
+            match Input::parse(line) {
                 Ok(input) => {
                     let e = explainer.explain(&input);
                     unmatched += usize::from(!e.matched());

@@ -112,7 +112,12 @@ fn changes(args: &ImportArgs) -> Result<egress_import::Import, ImportError> {
     };
     let bytes = read(&args.page)?;
     let to = args.to.as_deref().unwrap_or(Path::new(""));
-    let catalog = String::from_utf8_lossy(&read(to)?).into_owned();
+    let catalog = egress_text::decode(&read(to)?)
+        .map_err(|error| ImportError::NotText {
+            file: to.to_owned(),
+            error,
+        })?
+        .text;
     let request = egress_import::m365_changes::ChangesRequest {
         file: &args.page,
         catalog_file: to,

@@ -63,9 +63,10 @@ fn egress(dir: &Path, args: &[String]) -> (Option<i32>, String, String) {
 
 /// Writes `text` as `name` in every encoding and runs `args` (`{}` stands
 /// for the file): every run answers as the UTF-8 one, which succeeds (0,
-/// or 1 for an audit that finds a block).
+/// or 1 for an audit that finds a block) and prints `says` (so the file
+/// was read, not passed over).
 #[track_caller]
-fn check(name: &str, text: &str, args: &[&str]) {
+fn check(name: &str, text: &str, args: &[&str], says: &str) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("catalog.toml"), catalog()).unwrap();
@@ -81,6 +82,7 @@ fn check(name: &str, text: &str, args: &[&str]) {
         match &first {
             None => {
                 assert!(matches!(code, Some(0 | 1)), "{name} {encoding:?}: {err}");
+                assert!(out.contains(says), "{name}: {says}: {out}");
                 first = Some((code, out));
             }
             Some(expected) => assert_eq!(
@@ -124,44 +126,52 @@ fn every_input_reads_the_same_in_every_encoding() {
         "site.toml",
         "# Saved by Notepad\nrevision = \"latest\"\nas_of = 2026-01-15\nfeatures = [\"updates-and-servicing\"]\n\n[[server]]\nname = \"cm01.contoso.com\"\nroles = [\"service-connection-point\"]\naddresses = [\"10.0.0.5\"]\n",
         &["plan", "--profile", "{}", "--format", "json"],
+        "updates-and-servicing",
     );
     check(
         "vendor.toml",
         &catalog(),
         &["catalog", "features", "--catalog", "{}"],
+        "updates",
     );
     check(
         "answer.json",
         r#"[{"id": 1, "serviceArea": "Exchange", "serviceAreaDisplayName": "Exchange Online", "urls": ["outlook.office.com"], "tcpPorts": "443", "expressRoute": "true", "category": "Optimize", "required": true}]
 "#,
         &["plan", "--catalog", "{}", "--format", "json"],
+        "outlook.office.com",
     );
     check(
         "page.md",
         "---\ntitle: Internet access requirements\nms.date: 03/15/2025\n---\n\n# Internet access requirements\n\n## Service connection point\n\n- `https://go.microsoft.com`\n- `*.manage.microsoft.com`\n",
         &["catalog", "import", "{}"],
+        "go.microsoft.com",
     );
     let audit = ["audit", "allowlist", "--catalog", "catalog.toml", "--input"];
     check(
         "list.txt",
         "needed.egress.test\n*.wild.egress.test\n",
         &[&audit[..], &["plain", "{}"]].concat(),
+        "2 plan rows: 2 allowed",
     );
     check(
         "edl.txt",
         "^needed.egress.test\n*.wild.egress.test/\n",
         &[&audit[..], &["pan-edl", "{}"]].concat(),
+        "2 plan rows: 2 allowed",
     );
     check(
         "policy.json",
         r#"{"rules": [{"name": "r", "ruleType": "ApplicationRule", "protocols": [{"protocolType": "Https", "port": 443}], "targetFqdns": ["needed.egress.test"]}]}
 "#,
         &[&audit[..], &["azure-firewall", "{}"]].concat(),
+        "2 plan rows: 1 allowed",
     );
     check(
         "group.json",
         "{\"RulesSource\": {\"RulesSourceList\": {\"GeneratedRulesType\": \"ALLOWLIST\", \"TargetTypes\": [\"TLS_SNI\"], \"Targets\": [\"needed.egress.test\"]}}}\n",
         &[&audit[..], &["aws-network-firewall", "{}"]].concat(),
+        "2 plan rows: 1 allowed",
     );
     check(
         "access.log",
@@ -175,11 +185,13 @@ fn every_input_reads_the_same_in_every_encoding() {
             "squid",
             "{}",
         ],
+        "a.wild.egress.test",
     );
     check(
         "proxy.pac",
         "function FindProxyForURL(url, host) {\n  if (host.substr(0, 6) == \"needed\") return \"PROXY p.contoso.com:8080\";\n  return \"DIRECT\";\n}\n",
         &["pac", "eval", "--pac", "{}", "https://needed.egress.test/"],
+        "PROXY p.contoso.com:8080",
     );
     check(
         "proxy.reg",
@@ -193,6 +205,7 @@ fn every_input_reads_the_same_in_every_encoding() {
             "--format",
             "json",
         ],
+        "proxy p.contoso.com:8080",
     );
 }
 

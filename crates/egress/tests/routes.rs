@@ -38,30 +38,45 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// A `reg export` of the three values, UTF-16LE with its mark.
-fn reg_file(dir: &Path, winhttp: &[u8], system: &[u8], user: &[u8]) -> PathBuf {
-    let hex = |b: &[u8]| {
-        b.iter()
-            .map(|x| format!("{x:02x}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    let key = "Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
-    let text = format!(
-        "Windows Registry Editor Version 5.00\r\n\r\n\
-         [HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections]\r\n\
-         \"WinHttpSettings\"=hex:{}\r\n\r\n\
-         [HKEY_USERS\\S-1-5-18\\{key}]\r\n\"DefaultConnectionSettings\"=hex:{}\r\n\r\n\
-         [HKEY_CURRENT_USER\\{key}]\r\n\"DefaultConnectionSettings\"=hex:{}\r\n",
-        hex(winhttp),
-        hex(system),
-        hex(user)
-    );
+/// A binary value as `reg export` writes it: `hex:` bytes.
+fn hex(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A `reg export` (UTF-16LE with its mark, CRLF) of `body`'s keys.
+fn reg_text(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let text = format!("Windows Registry Editor Version 5.00\r\n\r\n{body}");
     let mut bytes = vec![0xFF, 0xFE];
-    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-    let path = dir.join("proxy.reg");
+    bytes.extend(
+        text.replace('\n', "\r\n")
+            .replace("\r\r\n", "\r\n")
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
     path
+}
+
+/// A `reg export` of the three values.
+fn reg_file(dir: &Path, winhttp: &[u8], system: &[u8], user: &[u8]) -> PathBuf {
+    let key = "Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
+    reg_text(
+        dir,
+        "proxy.reg",
+        &format!(
+            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections]\n\
+             \"WinHttpSettings\"=hex:{}\n\n\
+             [HKEY_USERS\\S-1-5-18\\{key}]\n\"DefaultConnectionSettings\"=hex:{}\n\n\
+             [HKEY_CURRENT_USER\\{key}]\n\"DefaultConnectionSettings\"=hex:{}\n",
+            hex(winhttp),
+            hex(system),
+            hex(user)
+        ),
+    )
 }
 
 fn catalog(dir: &Path, plain: u16) -> PathBuf {
@@ -480,26 +495,11 @@ fn an_unreachable_pac_file_fails_the_endpoints() {
     );
 }
 
-/// A `reg export` (UTF-16LE with its mark, CRLF) of `body`'s keys.
-fn reg_text(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let text = format!("Windows Registry Editor Version 5.00\r\n\r\n{body}");
-    let mut bytes = vec![0xFF, 0xFE];
-    bytes.extend(
-        text.replace('\n', "\r\n")
-            .replace("\r\r\n", "\r\n")
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes),
-    );
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
 /// The flat WinINET values (`ProxyEnable`, `ProxyServer`, `ProxyOverride`,
 /// `MigrateProxy`) are real configuration: read without a blob, shown
-/// beside the blob when they disagree, and machine-wide under the policy
-/// `ProxySettingsPerUser` = 0. A check goes through the flat values'
-/// proxy.
+/// beside the blob when they say something else, and machine-wide under
+/// the policy `ProxySettingsPerUser` = 0. A check goes through the flat
+/// values' proxy.
 #[test]
 fn flat_wininet_values_are_read_and_disagreements_shown() {
     let plain = http_origin();
@@ -507,12 +507,6 @@ fn flat_wininet_values_are_read_and_disagreements_shown() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let catalog = catalog(d, plain);
-    let hex = |b: &[u8]| {
-        b.iter()
-            .map(|x| format!("{x:02x}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
     let settings = "Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings";
     let direct = encode(Store::WinInet, FLAG_DIRECT, "", "", "");
     let port = proxy.port;
@@ -589,7 +583,7 @@ fn flat_wininet_values_are_read_and_disagreements_shown() {
     );
     assert!(text(&out.stdout).contains(&format!("127.0.0.1:{port}")));
 
-    // MigrateProxy = 1 beside a blob: the flat values, the blob shown.
+    // MigrateProxy = 1 beside a blob: the blob, both shown, and why.
     let reg = reg_text(
         d,
         "migrate.reg",
@@ -601,7 +595,7 @@ fn flat_wininet_values_are_read_and_disagreements_shown() {
     );
     assert_eq!(
         says(reg.to_str().unwrap())["wininet-user"],
-        "proxy a.contoso.com:8080 (from the flat values); DefaultConnectionSettings says `direct`, unused: MigrateProxy is 1: WinINET builds DefaultConnectionSettings from the flat values when it next starts"
+        "direct; the flat values say `proxy a.contoso.com:8080`, unused: WinINET reads DefaultConnectionSettings at run time; MigrateProxy is 1, so it may rebuild it from the flat values when it next starts"
     );
 
     // ProxySettingsPerUser = 0: every user reads the machine's settings,

@@ -57,6 +57,22 @@ fn wine(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Imports `reg` (UTF-16LE with its mark, as `reg export` writes it)
+/// into the prefix's registry with wine's own `reg`.
+fn reg_import(dir: &Path, name: &str, reg: &str) {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(reg.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(dir.join(name), bytes).unwrap();
+    let imported = Command::new(require("wine", "wine"))
+        .env("WINEPREFIX", prefix())
+        .env("WINEDEBUG", "-all")
+        .args(["reg", "import"])
+        .arg(dir.join(name))
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).replace("\r\n", "\n")
 }
@@ -102,17 +118,7 @@ fn the_windows_binary_runs_under_wine() {
         "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections]\r\n\"WinHttpSettings\"=hex:{}\r\n",
         hex.join(",")
     );
-    let mut bytes = vec![0xFF, 0xFE];
-    bytes.extend(reg.encode_utf16().flat_map(u16::to_le_bytes));
-    std::fs::write(d.join("winhttp.reg"), bytes).unwrap();
-    let imported = Command::new(require("wine", "wine"))
-        .env("WINEPREFIX", prefix())
-        .env("WINEDEBUG", "-all")
-        .args(["reg", "import"])
-        .arg(d.join("winhttp.reg"))
-        .output()
-        .unwrap();
-    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    reg_import(d, "winhttp.reg", &reg);
 
     let plain = http_origin();
     let (ca, tls) = https_origin(&["localhost"]);
@@ -147,17 +153,7 @@ fn the_windows_binary_runs_under_wine() {
         "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings]\r\n\"ProxyEnable\"=dword:00000001\r\n\"ProxyServer\"=\"127.0.0.1:{}\"\r\n\"ProxyOverride\"=\"<local>\"\r\n\"MigrateProxy\"=dword:00000001\r\n\r\n[HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections]\r\n\"DefaultConnectionSettings\"=-\r\n",
         proxy.port
     );
-    let mut bytes = vec![0xFF, 0xFE];
-    bytes.extend(reg.encode_utf16().flat_map(u16::to_le_bytes));
-    std::fs::write(d.join("flat.reg"), bytes).unwrap();
-    let imported = Command::new(require("wine", "wine"))
-        .env("WINEPREFIX", prefix())
-        .env("WINEDEBUG", "-all")
-        .args(["reg", "import"])
-        .arg(d.join("flat.reg"))
-        .output()
-        .unwrap();
-    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    reg_import(d, "flat.reg", &reg);
     let out = wine(&[
         "routes",
         "--catalog",

@@ -17,6 +17,16 @@ use super::{Entry, Reach, ReadError, json_entries, located, parse_json, read_lin
 /// notes on what cannot be judged exactly.
 pub fn read_aws(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>), Vec<ReadError>> {
     if !text.trim_start().starts_with('{') {
+        if let Some((n, line)) = yaml_start(text) {
+            return Err(vec![ReadError {
+                file: file.to_owned(),
+                line: n,
+                column: 1,
+                message: format!(
+                    "`{line}` starts a YAML document (a CloudFormation template?): egress reads rule groups as JSON; convert the template to JSON (for example with `cfn-flip`) or give `aws network-firewall describe-rule-group` output"
+                ),
+            }]);
+        }
         return read_suricata(file, text, 1);
     }
     let json = parse_json(file, text)?;
@@ -83,6 +93,22 @@ pub fn read_aws(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>), Vec
     let mut seen = std::collections::HashSet::new();
     notes.retain(|n| seen.insert(n.clone()));
     Ok((entries, notes))
+}
+
+/// The first line of `text` that is not a comment, when it starts a YAML
+/// document (`---`, or `Key:`): no Suricata rule does.
+fn yaml_start(text: &str) -> Option<(usize, &str)> {
+    let (n, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+    let line = line.trim();
+    let key = line.split_once(':').is_some_and(|(k, rest)| {
+        !k.is_empty()
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && (rest.is_empty() || rest.starts_with(' '))
+    });
+    (line == "---" || key).then_some((n + 1, line))
 }
 
 /// Every `RulesSource` in `json`, with the name of the rule group around

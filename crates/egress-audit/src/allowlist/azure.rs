@@ -33,6 +33,7 @@ struct Tags {
 #[derive(Debug, Deserialize)]
 struct Tag {
     name: String,
+    source: String,
     hosts: Vec<String>,
 }
 
@@ -288,10 +289,18 @@ impl Read<'_> {
             }
         }
         if reach.is_empty() {
-            self.error(
-                name,
-                format!("rule `{name}` has no HTTP or HTTPS `protocols`: it admits nothing an egress plan needs"),
-            );
+            // Only other protocols (`Mssql`): said above; none at all is
+            // not a rule Azure Firewall takes.
+            if rule
+                .get("protocols")
+                .and_then(|p| p.as_array())
+                .is_none_or(Vec::is_empty)
+            {
+                self.error(
+                    name,
+                    format!("rule `{name}` has no `protocols`: write `[{{\"protocolType\": \"Https\", \"port\": 443}}]`"),
+                );
+            }
             return;
         }
         let line = self.line_in(name, name);
@@ -319,6 +328,10 @@ impl Read<'_> {
                 .find(|t| t.name.eq_ignore_ascii_case(tag))
             {
                 Some(documented) => {
+                    self.notes.push(format!(
+                        "FQDN tag {} is read as the hosts Microsoft documents for it: {}",
+                        documented.name, documented.source
+                    ));
                     for host in &documented.hosts {
                         let pattern =
                             HostPattern::parse(host).expect("fqdn-tags.toml holds host patterns");
@@ -442,6 +455,13 @@ impl Read<'_> {
             .into_iter()
             .chain(groups)
         {
+            // A private or reserved range holds no internet host.
+            if Sources::new(&[address], Vec::new()).is_ok_and(|s| s.is_private()) {
+                self.notes.push(format!(
+                    "network rule `{name}`: `{address}` is a private or reserved range: no internet host"
+                ));
+                continue;
+            }
             let mut e = entry(
                 Vec::new(),
                 format!("{name}: {address}"),

@@ -9,9 +9,9 @@
 //! What each entry is judged as (docs/audit.md):
 //! - `^x` (a domain list's exact match) and `x/` (a URL list's ending
 //!   token): `x` only;
-//! - a bare `x`: `x` and its subdomains (a domain list with "Automatically
-//!   expand to include subdomains"; a URL list without the ending token
-//!   also admits `x.*`): broader than `x` either way;
+//! - a bare `x` or an address: `x` (a domain list, or a URL list on
+//!   PAN-OS 10.2 and later, which appends the ending token); its
+//!   subdomains not judged (a domain list may be set to expand to them);
 //! - `*.x` and `*.x/`: the subdomains of `x`, at any depth;
 //! - `x/path`: the URLs under `/path` on `x`: a row under that path is
 //!   judged, any other row of `x` not;
@@ -34,6 +34,9 @@ enum Line {
         /// `/path`, for a URL entry with a path.
         path: Option<String>,
     },
+    /// A bare name: the name for sure, and its subdomains only in a
+    /// domain list that expands to them.
+    Bare(HostPattern, HostPattern),
     /// PAN-OS skips it: why.
     Invalid(String),
 }
@@ -45,6 +48,7 @@ pub fn read_pan_edl(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>),
     let mut entries = Vec::new();
     let mut skipped = Vec::new();
     let mut commented = 0;
+    let mut bare = 0;
     for (i, raw) in text.lines().enumerate() {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -68,6 +72,15 @@ pub fn read_pan_edl(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>),
                 e.every_host = every_host;
                 e.unsure = unsure;
                 e.path = path;
+                entries.push(e);
+            }
+            Line::Bare(exact, below) => {
+                bare += 1;
+                entries.push(Entry::new(vec![exact], None, entry.to_owned(), file, i + 1));
+                let mut e = Entry::new(vec![below], None, entry.to_owned(), file, i + 1);
+                e.unsure = Some(format!(
+                    "`{entry}` admits the subdomains only in a domain list with \"Automatically expand to include subdomains\" (off by default; never in a URL list)"
+                ));
                 entries.push(e);
             }
             Line::Invalid(message) => skipped.push(ReadError {
@@ -95,7 +108,14 @@ pub fn read_pan_edl(file: &str, text: &str) -> Result<(Vec<Entry>, Vec<String>),
         .collect();
     if commented > 0 {
         notes.push(format!(
-            "{commented} lines hold a space: the first word is read as the entry and the rest as a comment, as PAN-OS documents for IP lists (for domain and URL lists it does not say)"
+            "{commented} {} a space: the first word is read as the entry and the rest as a comment, as PAN-OS documents for IP lists (for domain and URL lists it does not say)",
+            if commented == 1 { "line holds" } else { "lines hold" }
+        ));
+    }
+    if bare > 0 {
+        notes.push(format!(
+            "{bare} {} no `^`, `*` or ending `/`: judged as the name itself (a domain list, or a URL list on PAN-OS 10.2 and later, which appends the ending `/`); before 10.2, or with the ending token off, a URL list also admits `name.*` (`name.evil.test`), which is over-permissive",
+            if bare == 1 { "entry has" } else { "entries have" }
         ));
     }
     Ok((entries, notes))
@@ -105,10 +125,11 @@ fn line(entry: &str) -> Line {
     if entry.len() > MAX_ENTRY {
         return Line::Invalid(format!("the entry is longer than {MAX_ENTRY} characters"));
     }
-    if entry.contains("://") {
+    if let Some((_, rest)) = entry.split_once("://") {
         return Line::Invalid(format!(
-            "`{entry}` starts with a scheme: PAN-OS takes no `http://` or `https://` in a list entry; write `{}`",
-            entry.split_once("://").map_or(entry, |(_, rest)| rest)
+            "`{}` starts with a scheme: PAN-OS takes no `http://` or `https://` in a list entry; write `{}`",
+            hide_user(entry),
+            hide_user(rest)
         ));
     }
     let (host, path) = match entry.split_once('/') {
@@ -145,11 +166,14 @@ fn line(entry: &str) -> Line {
     let named = |from: usize| tokens[from..].join(".");
     match wild[..] {
         [] => match HostPattern::parse(host) {
-            Ok(exact) => match path {
-                // The ending token `/`: the host only.
-                Some(_) => sure_or(vec![exact], path, port, entry),
-                None => match HostPattern::parse(&format!("*.{host}")) {
-                    Ok(below) => sure_or(vec![exact, below], path, port, entry),
+            Ok(exact) => match (path, port) {
+                // The ending token `/`, an address, a port: the host only.
+                (Some(_), _) | (_, Some(_)) => sure_or(vec![exact], path, port, entry),
+                _ if host.parse::<std::net::IpAddr>().is_ok() => {
+                    sure_or(vec![exact], None, None, entry)
+                }
+                (None, None) => match HostPattern::parse(&format!("*.{host}")) {
+                    Ok(below) => Line::Bare(exact, below),
                     Err(e) => invalid(e.to_string()),
                 },
             },
@@ -186,6 +210,20 @@ fn line(entry: &str) -> Line {
                 )),
             }
         }
+    }
+}
+
+/// `entry` with the user information of a URL in it shown as `***`: a
+/// message never shows a credential.
+fn hide_user(entry: &str) -> String {
+    let (scheme, rest) = match entry.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), entry),
+    };
+    let authority = rest.split('/').next().unwrap_or(rest);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}***@{host}{}", &rest[authority.len()..]),
+        None => entry.to_owned(),
     }
 }
 
