@@ -7,12 +7,13 @@
 //! (stateful rule groups and Suricata rules, [`aws`]) and
 //! `azure-firewall` (classic and policy rule collections, [`azure`]).
 //! Each reader turns its format into [`Entry`]s in that format's own
-//! matching semantics (an entry admits one or more egress patterns: a
-//! PAN-OS bare `x` or an AWS `.x` admits `x` and `*.x`); the verdicts are
-//! the same for every format. An entry whose reach egress cannot state
-//! exactly (an FQDN tag whose hosts are not published, a URL with a path,
-//! a source it cannot resolve) is kept, unsure: the rows it may admit are
-//! "not judged" unless other entries allow them. No entry is dropped.
+//! matching semantics (an entry admits one or more egress patterns: an
+//! AWS `.x` admits `x` and `*.x`); the verdicts are the same for every
+//! format. An entry whose reach egress cannot state exactly (an FQDN tag
+//! whose hosts are not published, a URL with a path, a source it cannot
+//! resolve) is kept, unsure: a row it may wholly admit is "not judged",
+//! one it may admit in part is blocked in part, unless other entries
+//! allow it. No entry is dropped.
 
 pub mod aws;
 pub mod azure;
@@ -42,12 +43,12 @@ pub struct Entry {
     pub reach: Option<Vec<Reach>>,
     /// The clients it admits.
     pub sources: Sources,
-    /// Why what it admits cannot be stated exactly: the rows it touches
-    /// (every row, with `every_host`) are not judged, unless other entries
-    /// allow them.
+    /// Why what it admits cannot be stated exactly: a row it may wholly
+    /// admit (every row, with `every_host`) is not judged, unless other
+    /// entries allow it.
     pub unsure: Option<String>,
-    /// The path it admits URLs under (a PAN-OS URL entry's `/path`): a
-    /// row under it is judged, any other row it touches is not.
+    /// The path it admits URLs under (a PAN-OS URL entry's `/path`): see
+    /// [`Fit`].
     pub path: Option<String>,
     /// As written.
     pub text: String,
@@ -77,25 +78,39 @@ impl Entry {
         }
     }
 
-    /// Why it is not judged for a row at `path`: its own reason, or a
-    /// path of its own the row's is not under.
-    /// Why it is not judged for a row at `path` on `scheme` (`None`: a
-    /// row that names none): its own reason, or a path of its own, which
-    /// a firewall sees only in plain HTTP and only the row's path under
-    /// it satisfies.
-    fn unsure_for(&self, path: Option<&str>, scheme: Option<Scheme>) -> Option<String> {
+    /// How it fits a row at `path` on `scheme` (`None`: a row that names
+    /// none): its own reason to be unsure, else its path's. A firewall
+    /// sees a path only in plain HTTP: there a row under the entry's path
+    /// is admitted, a row the path lies under (or one without a path) in
+    /// part, any other not at all; in HTTPS it does not decrypt, nobody
+    /// knows.
+    fn fit(&self, path: Option<&str>, scheme: Option<Scheme>) -> Fit {
         if let Some(why) = &self.unsure {
-            return Some(why.clone());
+            return Fit::Unsure {
+                why: why.clone(),
+                whole: true,
+            };
         }
-        let own = self.path.as_deref()?;
-        let under = path.is_some_and(|p| p.starts_with(own));
+        let Some(own) = self.path.as_deref() else {
+            return Fit::Sure;
+        };
         if scheme != Some(Scheme::Http) {
-            return Some(format!(
-                "`{}` admits only the URLs under `{own}`, and a firewall sees no path in HTTPS it does not decrypt",
-                self.text
-            ));
+            return Fit::Unsure {
+                why: format!(
+                    "`{}` admits only the URLs under `{own}`, and a firewall sees no path in HTTPS it does not decrypt",
+                    self.text
+                ),
+                whole: true,
+            };
         }
-        (!under).then(|| format!("`{}` admits only the URLs under `{own}`", self.text))
+        match path {
+            Some(p) if p.starts_with(own) => Fit::Sure,
+            Some(p) if !own.starts_with(p) => Fit::Excluded,
+            _ => Fit::Unsure {
+                why: format!("`{}` admits only the URLs under `{own}`", self.text),
+                whole: false,
+            },
+        }
     }
 
     /// Whether it may admit some of `pattern`'s hosts.
@@ -106,6 +121,20 @@ impl Entry {
                 .iter()
                 .any(|p| p.covers(pattern) || pattern.covers(p))
     }
+}
+
+/// How an entry fits a row on one scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fit {
+    Sure,
+    /// Why it is not known; `whole`: it may admit the whole row (if its
+    /// hosts cover it), else only part of it.
+    Unsure {
+        why: String,
+        whole: bool,
+    },
+    /// It does not admit the row (a path the row's is not under).
+    Excluded,
 }
 
 /// The clients an entry admits: every one, or the addresses it names;
@@ -533,19 +562,20 @@ pub fn audit(
             row_audit(row, sum(&verdicts), by)
         })
         .collect();
-    // A line may give several entries (a PAN-OS bare name: the name, and
-    // its subdomains unsure): it is explained when one of them is, and
-    // listed once.
-    let explained: std::collections::HashSet<(&str, usize)> = entries
+    // One entry as written may give several (a PAN-OS bare name: the
+    // name, and its subdomains unsure): it is explained when one of them
+    // is, and listed once.
+    let key = |e: &'_ Entry| (e.file.clone(), e.line, e.text.clone());
+    let explained: std::collections::HashSet<(String, usize, String)> = entries
         .iter()
         .filter(|e| e.every_host || rows.iter().any(|(_, row)| e.touches(row)))
-        .map(|e| (e.file.as_str(), e.line))
+        .map(key)
         .collect();
     let mut listed = std::collections::HashSet::new();
     let unexplained = entries
         .iter()
-        .filter(|e| !explained.contains(&(e.file.as_str(), e.line)))
-        .filter(|e| listed.insert((e.file.as_str(), e.line)))
+        .filter(|e| !explained.contains(&key(e)))
+        .filter(|e| listed.insert(key(e)))
         .map(|e| Unexplained {
             entry: e.text.clone(),
             file: e.file.clone(),
@@ -571,18 +601,16 @@ fn pair_verdict(
     client: &Client,
 ) -> (Verdict, Vec<String>) {
     let at = |e: &Entry| format!("{}:{}: {}", e.file, e.line, e.text);
-    let here: Vec<(&Entry, Applies, Option<String>)> = entries
+    let scheme = pair.map(|(scheme, _)| scheme);
+    let here: Vec<(&Entry, Applies, Fit)> = entries
         .iter()
         .filter(|e| pair.is_none_or(|(scheme, port)| e.admits(scheme, port)))
-        .map(|e| {
-            let scheme = pair.map(|(scheme, _)| scheme);
-            (e, e.sources.applies(client), e.unsure_for(path, scheme))
-        })
-        .filter(|(_, applies, _)| *applies != Applies::No)
+        .map(|e| (e, e.sources.applies(client), e.fit(path, scheme)))
+        .filter(|(_, applies, fit)| *applies != Applies::No && *fit != Fit::Excluded)
         .collect();
     let sure: Vec<&Entry> = here
         .iter()
-        .filter(|(_, applies, unsure)| unsure.is_none() && *applies == Applies::Yes)
+        .filter(|(_, applies, fit)| *fit == Fit::Sure && *applies == Applies::Yes)
         .map(|(e, _, _)| *e)
         .collect();
     let (named, every): (Vec<&Entry>, Vec<&Entry>) = sure.iter().partition(|e| !e.every_host);
@@ -597,30 +625,31 @@ fn pair_verdict(
         // row is not judged if one may admit all of it; else what none of
         // them can admit is blocked for sure, and the row is blocked in
         // part.
-        let unsure: Vec<(&Entry, String)> = here
+        let unsure: Vec<(&Entry, bool, String)> = here
             .iter()
-            .filter(|(e, applies, unsure)| {
-                (unsure.is_some() || *applies != Applies::Yes) && e.touches(pattern)
+            .filter(|(e, applies, fit)| {
+                (*fit != Fit::Sure || *applies != Applies::Yes) && e.touches(pattern)
             })
-            .map(|(e, applies, unsure)| {
-                let why = match (unsure, applies) {
-                    (Some(why), _) | (None, Applies::Unknown(why)) => why.as_str(),
-                    _ => "",
+            .map(|(e, applies, fit)| {
+                let (why, whole) = match (fit, applies) {
+                    (Fit::Unsure { why, whole }, _) => (why.as_str(), *whole),
+                    (_, Applies::Unknown(why)) => (why.as_str(), true),
+                    _ => ("", true),
                 };
-                (*e, format!("{} (not judged: {why})", at(e)))
+                (*e, whole, format!("{} (not judged: {why})", at(e)))
             })
             .collect();
-        let whole = unsure
-            .iter()
-            .any(|(e, _)| e.every_host || e.patterns.iter().any(|p| p.covers(pattern)));
+        let whole = unsure.iter().any(|(e, whole, _)| {
+            *whole && (e.every_host || e.patterns.iter().any(|p| p.covers(pattern)))
+        });
         if whole {
             return (
                 Verdict::NotJudged,
-                unsure.into_iter().map(|(_, at)| at).collect(),
+                unsure.into_iter().map(|(_, _, at)| at).collect(),
             );
         }
         if !unsure.is_empty() {
-            behind.extend(unsure.into_iter().map(|(_, at)| at));
+            behind.extend(unsure.into_iter().map(|(_, _, at)| at));
             return (Verdict::Partly, behind);
         }
     }

@@ -382,6 +382,66 @@ fn yaml_templates_and_credentials() {
     );
 }
 
+/// A PAN-OS URL entry's path on a plain-HTTP row: under it, admitted;
+/// beside it, not at all; above it, in part. IPv6 entries are addresses.
+#[test]
+fn pan_os_paths_and_addresses() {
+    let read: Read = |f, t| read_pan_edl(f, t);
+    check_with(
+        read,
+        "feed.egress.test/other/\n2001:db8::1\n[2001:db8::2]/\n",
+        &[
+            "feed.egress.test Blocked []",
+            "needed.egress.test Blocked []",
+            "*.wild.egress.test Blocked []",
+            "unexplained: 2001:db8::1 (near [2001:db8::1])",
+            "unexplained: [2001:db8::2]/ (near [2001:db8::2])",
+        ],
+    );
+    check_with(
+        read,
+        "feed.egress.test/feed/deeper/\n",
+        &[
+            r#"feed.egress.test Partly ["list.txt:1: feed.egress.test/feed/deeper/ (not judged: `feed.egress.test/feed/deeper/` admits only the URLs under `/feed/deeper/`)"]"#,
+            "needed.egress.test Blocked []",
+            "*.wild.egress.test Blocked []",
+        ],
+    );
+    let errors = refused(read, "bob:s3cret@proxy.example/x\n");
+    assert_eq!(
+        errors,
+        [
+            "1:1: `***@proxy.example/x` holds a user name: PAN-OS takes none in a list entry; write `proxy.example/x`"
+        ]
+    );
+}
+
+/// Values of one JSON array on one line: each unexplained one is listed.
+#[test]
+fn entries_on_one_line_are_each_explained_or_listed() {
+    check_with(
+        read_azure,
+        r#"{"rules": [{"name": "r", "ruleType": "ApplicationRule", "protocols": [{"protocolType": "Https", "port": 443}], "targetFqdns": ["needed.egress.test", "evil.example"]}]}"#,
+        &[
+            "feed.egress.test Blocked []",
+            r#"needed.egress.test Allowed ["list.txt:1: needed.egress.test"]"#,
+            "*.wild.egress.test Blocked []",
+            "unexplained: evil.example (near evil.example)",
+        ],
+    );
+    // An AWS rule to a private destination is no allowlist entry.
+    check_with(
+        read_aws,
+        "pass tls $HOME_NET any -> 10.0.0.0/8 443 (sid:1;)\npass tls $HOME_NET any -> $HOME_NET 443 (sid:2;)\n",
+        &[
+            "note: 2 Suricata rules are not read (only `pass` rules on `tls.sni` or `http.host` with one whole-host `content` and no narrowing option): with strict rule order a `drop` or `reject` before a `pass` blocks what this report calls allowed",
+            "feed.egress.test Blocked []",
+            "needed.egress.test Blocked []",
+            "*.wild.egress.test Blocked []",
+        ],
+    );
+}
+
 /// An FQDN tag Microsoft documents by reference: WindowsUpdate's hosts.
 #[test]
 fn the_windows_update_tag_admits_the_documented_hosts() {

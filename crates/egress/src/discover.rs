@@ -254,24 +254,56 @@ impl Discovery<'_> {
     }
 
     /// WinINET's settings under `base`, by egress's rule for the blob and
-    /// the flat values (egress-proxy's `wininet`).
+    /// the flat values (egress-proxy's `wininet`). A flat value of the
+    /// wrong type is an error only when the flat values are what is used;
+    /// beside a blob it is said.
     fn wininet(&self, base: &str) -> anyhow::Result<Option<wininet::Chosen>> {
-        let hive = Hive {
-            blob: self.binary(&format!("{base}\\Connections"), Store::WinInet.value_name())?,
-            flat: Flat {
-                proxy_enable: self.dword(base, "ProxyEnable")?,
-                proxy_server: self.string(base, "ProxyServer")?,
-                proxy_override: self.string(base, "ProxyOverride")?,
-                auto_config_url: self.string(base, "AutoConfigURL")?,
-                auto_detect: self.dword(base, "AutoDetect")?,
-            },
-            migrate_proxy: self.dword(base, "MigrateProxy")?,
+        let blob = self.binary(&format!("{base}\\Connections"), Store::WinInet.value_name())?;
+        let mut wrong = Vec::new();
+        let mut dword = |name: &str| {
+            self.dword(base, name).unwrap_or_else(|e| {
+                wrong.push(format!("{e:#}"));
+                None
+            })
         };
-        wininet::choose(&hive).map_err(|e| anyhow::anyhow!("{}: {base}: {e}", self.from()))
+        let (proxy_enable, auto_detect, migrate_proxy) = (
+            dword("ProxyEnable"),
+            dword("AutoDetect"),
+            dword("MigrateProxy"),
+        );
+        let mut string = |name: &str| {
+            self.string(base, name).unwrap_or_else(|e| {
+                wrong.push(format!("{e:#}"));
+                None
+            })
+        };
+        let flat = Flat {
+            proxy_enable,
+            proxy_server: string("ProxyServer"),
+            proxy_override: string("ProxyOverride"),
+            auto_config_url: string("AutoConfigURL"),
+            auto_detect,
+        };
+        if !wrong.is_empty() && blob.is_none() {
+            bail!("{}", wrong.join("\n"));
+        }
+        let hive = Hive {
+            blob,
+            flat,
+            migrate_proxy,
+        };
+        let mut chosen =
+            wininet::choose(&hive).map_err(|e| anyhow::anyhow!("{}: {base}: {e}", self.from()))?;
+        if let Some(c) = chosen.as_mut().filter(|_| !wrong.is_empty()) {
+            let said = format!("cannot all be read ({})", wrong.join("; "));
+            c.other = Some(match c.other.take() {
+                Some(other) => format!("{other}; some {said}"),
+                None => said,
+            });
+        }
+        Ok(chosen)
     }
 
-    /// Windows settings as a route, in WinINET's order: auto-detection
-    /// (WPAD), then the PAC URL, then the fixed proxy.
     /// `note` follows what the settings say.
     fn windows_route(&self, settings: &WindowsProxy, note: &str) -> anyhow::Result<Found> {
         if settings.auto_detect

@@ -91,7 +91,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<Exit> {
                 malformed += 1;
                 out.flush()?;
                 eprintln!(
-                    "line {}: not UTF-8 text (save the list as UTF-8 or UTF-16); skipped",
+                    "line {}: not UTF-8 text (save the list as UTF-8, or as UTF-16 with a byte order mark); skipped",
                     n + 1
                 );
                 continue;

@@ -257,3 +257,132 @@ fn text_that_is_not_unicode_is_refused_with_how_to_save_it() {
         "{err}"
     );
 }
+
+/// Standard input of `explain -` and the catalog `--to` of a `/changes`
+/// answer are decoded too: UTF-16 from PowerShell answers as UTF-8.
+#[test]
+fn explain_input_and_the_changes_target_in_every_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut first: Option<String> = None;
+    for encoding in ALL {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_egress"))
+            .args(["explain", "-", "--format", "jsonl"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&encode("go.microsoft.com\nexample.org\n", encoding))
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(text.lines().count(), 2, "{encoding:?}: {text}");
+        assert!(text.contains("go.microsoft.com"), "{text}");
+        match &first {
+            None => first = Some(text),
+            Some(expected) => assert_eq!(&text, expected, "{encoding:?}"),
+        }
+    }
+
+    // A catalog imported from an answer, saved again as UTF-16 by an
+    // editor, takes a `/changes` answer as the UTF-8 one does.
+    let answer = d.join("answer.json");
+    std::fs::write(
+        &answer,
+        r#"[{"id": 1, "serviceArea": "MEM", "urls": ["a.manage.microsoft.com"], "tcpPorts": "443", "expressRoute": false, "category": "Allow", "required": true}]"#,
+    )
+    .unwrap();
+    let base = d.join("m365.toml");
+    let (code, _, err) = egress(
+        d,
+        &[
+            "catalog",
+            "import",
+            "--format",
+            "m365-json",
+            answer.to_str().unwrap(),
+            "--revision",
+            "2026113000",
+            "-o",
+            base.to_str().unwrap(),
+        ]
+        .map(str::to_owned),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let changes = d.join("changes.json");
+    std::fs::write(
+        &changes,
+        r#"[{"id": 5, "endpointSetId": 1, "disposition": "Change", "version": "2026120100", "add": {"effectiveDate": "20261201", "urls": ["b.manage.microsoft.com"]}}]"#,
+    )
+    .unwrap();
+    let catalog = std::fs::read_to_string(&base).unwrap();
+    let mut first: Option<String> = None;
+    for encoding in ALL {
+        let to = d.join("to.toml");
+        std::fs::write(&to, encode(&catalog, encoding)).unwrap();
+        let out = d.join("out.toml");
+        let (code, _, err) = egress(
+            d,
+            &[
+                "catalog",
+                "import",
+                "--format",
+                "m365-changes",
+                changes.to_str().unwrap(),
+                "--to",
+                to.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ]
+            .map(str::to_owned),
+        );
+        assert_eq!(code, Some(0), "{encoding:?}: {err}");
+        let written = std::fs::read_to_string(&out).unwrap();
+        assert!(written.contains("b.manage.microsoft.com"), "{written}");
+        match &first {
+            None => first = Some(written),
+            Some(expected) => assert_eq!(&written, expected, "{encoding:?}"),
+        }
+    }
+}
+
+/// `--client` holds an Azure rule's sources for the list inputs too.
+#[test]
+fn client_addresses_judge_azure_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("catalog.toml"), catalog()).unwrap();
+    std::fs::write(
+        d.join("policy.json"),
+        r#"{"rules": [{"name": "r", "ruleType": "ApplicationRule", "protocols": [{"protocolType": "Https", "port": 443}], "targetFqdns": ["needed.egress.test"], "sourceAddresses": ["10.0.0.0/24"]}]}"#,
+    )
+    .unwrap();
+    let run = |client: &str| {
+        egress(
+            d,
+            &[
+                "audit",
+                "allowlist",
+                "--catalog",
+                "catalog.toml",
+                "--input",
+                "azure-firewall",
+                "policy.json",
+                "--client",
+                client,
+            ]
+            .map(str::to_owned),
+        )
+    };
+    let (code, out, err) = run("10.0.0.5");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(out.contains("2 plan rows: 1 allowed"), "{out}");
+    let (code, out, err) = run("192.168.1.5");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(out.contains("2 plan rows: 0 allowed"), "{out}");
+}

@@ -598,6 +598,51 @@ fn flat_wininet_values_are_read_and_disagreements_shown() {
         "direct; the flat values say `proxy a.contoso.com:8080`, unused: WinINET reads DefaultConnectionSettings at run time; MigrateProxy is 1, so it may rebuild it from the flat values when it next starts"
     );
 
+    // A flat value of the wrong type: said beside a blob, an error without.
+    let reg = reg_text(
+        d,
+        "wrong.reg",
+        &format!(
+            "[HKEY_CURRENT_USER\\{settings}]\n\"ProxyEnable\"=\"1\"\n\n\
+             [HKEY_CURRENT_USER\\{settings}\\Connections]\n\"DefaultConnectionSettings\"=hex:{}\n",
+            hex(&direct)
+        ),
+    );
+    let said = says(reg.to_str().unwrap())["wininet-user"].clone();
+    assert!(
+        said.as_str()
+            .unwrap()
+            .starts_with("direct; the flat values cannot all be read (")
+            && said
+                .as_str()
+                .unwrap()
+                .contains("ProxyEnable is not a dword value"),
+        "{said}"
+    );
+    let reg = reg_text(
+        d,
+        "wrong-alone.reg",
+        &format!("[HKEY_CURRENT_USER\\{settings}]\n\"ProxyEnable\"=\"1\"\n"),
+    );
+    let out = egress(
+        d,
+        &[
+            "routes",
+            "--catalog",
+            c,
+            "--registry",
+            reg.to_str().unwrap(),
+            "--proxy-from",
+            "wininet-user",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("ProxyEnable is not a dword value"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // ProxySettingsPerUser = 0: every user reads the machine's settings,
     // its Connections blob included.
     let machine = encode(

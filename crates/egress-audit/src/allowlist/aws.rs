@@ -443,6 +443,11 @@ fn suricata_rule(line: &str) -> Result<Option<Rule>, String> {
     }
     // A destination narrower than the internet holds hosts egress cannot
     // name.
+    // A destination inside (the VPC's `$HOME_NET`, a private range) holds
+    // no internet host: not an allowlist entry.
+    if dst == "$HOME_NET" || super::Sources::new(&[dst], Vec::new()).is_ok_and(|s| s.is_private()) {
+        return Ok(None);
+    }
     let open = dst.eq_ignore_ascii_case("any") || matches!(dst, "$EXTERNAL_NET" | "!$HOME_NET");
     let unsure = (!open).then(|| {
         format!("the rule passes only the destination `{dst}`, whose hosts are not judged")

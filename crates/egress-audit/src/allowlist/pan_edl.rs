@@ -129,8 +129,25 @@ fn line(entry: &str) -> Line {
         return Line::Invalid(format!(
             "`{}` starts with a scheme: PAN-OS takes no `http://` or `https://` in a list entry; write `{}`",
             hide_user(entry),
-            hide_user(rest)
+            without_user(rest)
         ));
+    }
+    if entry.split('/').next().is_some_and(|a| a.contains('@')) {
+        return Line::Invalid(format!(
+            "`{}` holds a user name: PAN-OS takes none in a list entry; write `{}`",
+            hide_user(entry),
+            without_user(entry)
+        ));
+    }
+    // An address, IPv6 ones with their colons, bracketed or not.
+    let authority = entry.split('/').next().unwrap_or(entry);
+    let bare = authority.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        let path = entry.split_once('/').map(|(_, p)| p);
+        return match HostPattern::parse(bare) {
+            Ok(p) => sure_or(vec![p], path, None, entry),
+            Err(e) => Line::Invalid(format!("`{entry}` is not a PAN-OS list entry: {e}")),
+        };
     }
     let (host, path) = match entry.split_once('/') {
         Some((host, path)) => (host, Some(path)),
@@ -223,6 +240,15 @@ fn hide_user(entry: &str) -> String {
     let authority = rest.split('/').next().unwrap_or(rest);
     match authority.rsplit_once('@') {
         Some((_, host)) => format!("{scheme}***@{host}{}", &rest[authority.len()..]),
+        None => entry.to_owned(),
+    }
+}
+
+/// `entry` without the user information of its authority.
+fn without_user(entry: &str) -> String {
+    let authority = entry.split('/').next().unwrap_or(entry);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{host}{}", &entry[authority.len()..]),
         None => entry.to_owned(),
     }
 }
