@@ -99,10 +99,10 @@ fn unknown_keys_and_wrong_types() {
     );
 }
 
-/// Issue 17: an unknown key does not hide its entry's other problems,
+/// An unknown key does not hide its entry's other problems,
 /// and every missing key of every table is named, in one run.
 #[test]
-fn every_problem_in_one_run_issue_17() {
+fn every_catalog_problem_in_one_run() {
     check(
         "\n[[endpoint]]\nid = \"e\"\nhost = \"a.example.com\"\nfeatures = [\"updates\"]\n\n[[endpoint]]\nid = \"e\"\nhost = \"*.*.example.com\"\nfeatures = [\"update\"]\nroles = [\"clients\"]\ncolour = \"blue\"\n\n[[endpoint]]\nhost = \"b.example.com\"\n\n[[role]]\ntitle = \"No id\"\n\n[[placeholder]]\nname = \"p\"\n",
         &[
@@ -488,7 +488,7 @@ features = ["updates"]
 
 /// `[[network]]`: IP ranges on TCP and UDP ports; every problem located.
 #[test]
-fn networks_issue_23() {
+fn ip_ranges_on_tcp_and_udp_ports_every_problem_located() {
     check(
         &format!(
             "{OK_ENDPOINT}\n[[network]]\nid = \"n\"\nfeatures = [\"updates\"]\naddresses = [\"20.190.128.0/18\", \"2603:1006::/40\", \"52.238.78.88\"]\ntcp_ports = \"80,443,1024-65535\"\nudp_ports = \"3478-3481\"\nrequired = false\n"

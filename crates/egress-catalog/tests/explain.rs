@@ -297,10 +297,10 @@ fn plan_verdicts() {
     );
 }
 
-/// Issue 14: a host two features need on different schemes is allowed on
+/// A host two features need on different schemes is allowed on
 /// each scheme for its own feature and role only.
 #[test]
-fn plan_verdicts_per_requirement_issue_14() {
+fn plan_verdicts_per_requirement() {
     let request = Request {
         cloud: Cloud::Public,
         version: Some(2403),

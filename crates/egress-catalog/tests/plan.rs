@@ -256,11 +256,11 @@ fn check_requirements(request: Request, host: &str, expected: &[&str]) {
     assert_eq!(got, expected, "\ngot:\n{}", got.join("\n"));
 }
 
-/// Issue 14: a host that one feature and role needs on HTTPS and another on
+/// A host that one feature and role needs on HTTPS and another on
 /// plain HTTP keeps the two needs apart; a plan for one role keeps only
 /// that role's.
 #[test]
-fn requirements_keep_who_needs_which_port_issue_14() {
+fn requirements_keep_who_needs_which_port() {
     check_requirements(
         request(),
         "download.example.com",
@@ -400,10 +400,10 @@ fn intranet_placeholder_resolves() {
     );
 }
 
-/// Issue 16: a site's exclusions leave features and endpoints out, and
+/// A site's exclusions leave features and endpoints out, and
 /// the plan says which.
 #[test]
-fn exclusions_issue_16() {
+fn exclusions_leave_features_and_endpoints_out_and_say_so() {
     let mut r = request();
     r.exclude.features = vec!["cloud".into()];
     r.exclude.endpoints = vec!["u-any".into()];

@@ -331,7 +331,7 @@ async fn redirects_are_followed_and_hops_outside_the_plan_warned() {
     .into();
     c.covered = Some(Arc::new(|h: &str| h == "go.egress.test"));
     let p = probe(&target(host, port, false), &c).await;
-    // Issue 15: the endpoint answered; the hop outside the plan is not
+    // The endpoint answered; the hop outside the plan is not
     // followed, so that a host the plan does not name cannot fail the
     // endpoint.
     check(
@@ -586,7 +586,7 @@ async fn head_rejecting() -> u16 {
 }
 
 #[tokio::test]
-async fn head_rejected_then_get_on_a_new_connection_issue_15() {
+async fn head_rejected_then_get_on_a_new_connection() {
     let port = head_rejecting().await;
     let host = "head.egress.test";
     let p = probe(&target(host, port, false), &config(host, port, &[], &[])).await;
@@ -597,7 +597,7 @@ async fn head_rejected_then_get_on_a_new_connection_issue_15() {
     assert_eq!(phases, [Phase::Dns, Phase::Tcp, Phase::Http]);
 }
 
-/// Issue 18: a route's list (a PAC file's answer) is tried in order, as
+/// A route's list (a PAC file's answer) is tried in order, as
 /// WinHTTP fails over: a proxy that refuses connections passes to the
 /// next entry, and the probe says which entry carried it; entries egress
 /// cannot use are skipped and named.

@@ -285,7 +285,7 @@ fn bad_pages_are_refused_with_file_and_line() {
         None,
         "page.html:1:1: not a markdown page: this is an HTML page; save the page's markdown source instead (the `internet-endpoints.md` file in the MicrosoftDocs/memdocs repository)",
     );
-    // Issue 17: a date that is not one is named as invalid, not missing.
+    // A date that is not one is named as invalid, not missing.
     check_error(
         "bad-date.md",
         None,

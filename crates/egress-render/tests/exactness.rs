@@ -1,4 +1,4 @@
-//! Issue 14: for the targets that can restrict sources and ports (squid and
+//! For the targets that can restrict sources and ports (squid and
 //! azure-firewall), what a rendered list admits, as (source, scheme, host,
 //! port), is exactly what the plan's requirements give the roles of the
 //! source's server; over random small catalogs and profiles.

@@ -425,11 +425,11 @@ fn every_target_is_documented() {
     }
 }
 
-/// Issue 16: by default a placeholder without a value leaves its row out,
+/// By default a placeholder without a value leaves its row out,
 /// and that loss comes first, naming the profile key; widening is asked
 /// for.
 #[test]
-fn empty_placeholders_are_left_out_first_issue_16() {
+fn empty_placeholders_are_left_out_first() {
     let mut o = options();
     o.placeholders = egress_render::PlaceholderPolicy::Omit;
     for t in Target::ALL {
@@ -478,11 +478,11 @@ fn empty_placeholders_are_left_out_first_issue_16() {
     }
 }
 
-/// Issue 16: the intranet rows have their own lists (`--intranet`), and
+/// The intranet rows have their own lists (`--intranet`), and
 /// `firewall-rules` writes one rule per source role, destination, port and
 /// scheme, with the role's addresses (a range too) or `any`, reported.
 #[test]
-fn intranet_rows_and_firewall_rules_issue_16() {
+fn intranet_rows_and_firewall_rules() {
     let text = format!(
         "{CATALOG}\n[[endpoint]]\nid = \"child\"\nurl = \"https://child-sup.example.com:8531\"\nfeatures = [\"f\"]\nroles = [\"scp\"]\ndirection = \"intranet\"\n"
     );

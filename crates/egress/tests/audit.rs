@@ -84,7 +84,7 @@ fn run(command: &[&str], catalog: &Path, extra: &[&str]) -> (i32, String, String
 /// needs; the audit of Squid's own access.log finds it, with its feature
 /// and role, the wildcard's hosts, and the unknown host it denied.
 #[test]
-fn a_real_squid_access_log_issue_22() {
+fn a_real_squid_access_log_finds_the_missing_host() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let names = [
@@ -184,7 +184,7 @@ fn a_real_squid_access_log_issue_22() {
 /// lines are counted and the first shown with their line numbers; an
 /// unreadable file is exit 2.
 #[test]
-fn w3c_and_egress_logs_and_bad_lines_issue_22() {
+fn w3c_and_egress_logs_and_bad_lines() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let catalog = write_catalog(d, 443);
@@ -332,7 +332,7 @@ fn never_all_clear_from_a_file_read_as_nothing() {
 /// run; a gzip log the same; a W3C log whose second `#Fields:` (past the
 /// first block) applies to the lines after it.
 #[test]
-fn logs_larger_than_a_block_issue_22() {
+fn logs_larger_than_a_block() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let catalog = write_catalog(d, 443);
@@ -423,7 +423,7 @@ fn logs_larger_than_a_block_issue_22() {
 /// both revisions and both clouds, with a profile that fills every
 /// placeholder.
 #[test]
-fn allowlists_round_trip_issue_22() {
+fn rendered_allowlists_audit_as_allowing_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     for (revision, extra) in [
         ("2020-07", ""),
@@ -528,7 +528,7 @@ fn allowlists_round_trip_issue_22() {
 /// what the catalog knows of it), an entry the catalog does not know; and
 /// a list that is not one: every bad line located, exit 2.
 #[test]
-fn plain_allowlist_verdicts_issue_22() {
+fn plain_allowlist_verdicts() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let catalog = write_catalog(d, 443);
@@ -592,7 +592,7 @@ fn plain_allowlist_verdicts_issue_22() {
 /// `audit allowlist --input squid`, reading the configuration Squid runs
 /// with, says the row is allowed.
 #[test]
-fn squid_configurations_against_a_real_squid_issue_22() {
+fn squid_configurations_against_a_real_squid() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let names = [
@@ -666,7 +666,7 @@ fn squid_configurations_against_a_real_squid_issue_22() {
 /// `render pac` wrote, and on one that sends a needed host to the
 /// blackhole.
 #[test]
-fn pac_files_against_pactester_issue_22() {
+fn pac_files_against_pactester() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let catalog = write_catalog(d, 443);

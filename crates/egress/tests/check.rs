@@ -313,7 +313,7 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
 /// Every bad option is a usage error (exit 2) before any probe, and the
 /// password never shows (issue 15).
 #[test]
-fn bad_check_options_are_usage_errors_issue_15() {
+fn bad_check_options_are_usage_errors() {
     for (args, needle) in [
         (
             vec!["check", "--timeout", "fast"],

@@ -100,7 +100,7 @@ features = ["blocked"]
 /// environment; and the error paths of a bad proxy URL: no stdout, stderr
 /// or `-o` file holds the password.
 #[test]
-fn the_password_never_shows_issue_15() {
+fn the_password_never_shows() {
     let (ca, tls) = https_origin(&["localhost", "a.localhost"]);
     let plain = http_origin();
     let proxy = tinyproxy(&format!("BasicAuth alice {MARKER}\n"), None);
@@ -251,7 +251,7 @@ fn the_password_never_shows_issue_15() {
 /// text has each series once and one feature id per `feature` label, and
 /// promtool accepts it.
 #[test]
-fn per_feature_counts_and_prometheus_text_issue_15() {
+fn per_feature_counts_and_prometheus_text() {
     let promtool = require("promtool", "prometheus");
     let (ca, tls) = https_origin(&["localhost", "a.localhost"]);
     let plain = http_origin();
@@ -367,7 +367,7 @@ fn per_feature_counts_and_prometheus_text_issue_15() {
 /// target failed: a dead proxy is not "the proxy blocks endpoints", and a
 /// set proxy is not suggested again.
 #[test]
-fn next_steps_name_the_proxy_when_it_failed_issue_15() {
+fn next_steps_name_the_proxy_when_it_failed() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = catalog(dir.path(), 1, 1);
     let dead = egress_test_support::tools::free_port();
@@ -417,7 +417,7 @@ fn next_steps_name_the_proxy_when_it_failed_issue_15() {
 /// "rejected". In every format, and on every error path of bad input
 /// (exit 2, no `-o` file), the password shows nowhere.
 #[test]
-fn ntlm_through_squid_issue_19() {
+fn check_authenticates_with_ntlm_through_squid() {
     use egress_test_support::squid::{self, Squid};
     let (ca, tls) = https_origin(&["localhost", "a.localhost"]);
     let plain = http_origin();

@@ -108,7 +108,7 @@ fn bad_options() {
     assert!(text(&out.stderr).contains("invalid value 'yaml'"));
     let out = egress(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
-    // Issue 17: options a command would ignore are refused.
+    // Options a command would ignore are refused.
     for args in [
         &["profile", "validate", "--profile", "a.toml", "b.toml"][..],
         &["catalog", "revisions", "--catalog", "a.toml"],
@@ -397,7 +397,7 @@ fn profile_init_writes_a_valid_profile_and_never_overwrites() {
     let out = egress(&["plan", "--profile", p, "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
-    // Issue 17: uncommenting its `catalog` line gives a profile that loads
+    // Uncommenting its `catalog` line gives a profile that loads
     // (here with an exported catalog of another revision than the latest).
     let exported = dir.path().join("my-vendor-catalog.toml");
     let out = egress(&[
@@ -662,7 +662,7 @@ fn render_json_documents_have_the_expected_structure() {
                 "{f}"
             );
         }
-        // Issue 14: the profile names the SCP's address, so the SCP's rules
+        // The profile names the SCP's address, so the SCP's rules
         // have it as their source, and every other role's rules, which
         // the SCP must not get, admit any source (a reported loss).
         let name = r["name"].as_str().unwrap();
@@ -811,7 +811,7 @@ fn catalog_diff() {
         .map(|c| c["host"].as_str().unwrap())
         .collect();
     assert!(removed.contains(&"test.stats.update.microsoft.com"));
-    // Issue 17: the firewall view and --ignore leave out what does not
+    // The firewall view and --ignore leave out what does not
     // count; -o writes the file; markdown says added/removed in words;
     // both sides are named as given.
     let dir = scratch();
@@ -982,11 +982,11 @@ fn catalog_import_refuses_bad_pages_and_writes_nothing() {
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
 }
 
-/// Issue 16: a profile's exclusions are checked against the catalog, every
+/// A profile's exclusions are checked against the catalog, every
 /// unknown id reported with file, line and column and a did-you-mean, and
 /// `--strict=nonsense` is a usage error; nothing is written.
 #[test]
-fn exclusions_and_strict_kinds_bad_input_issue_16() {
+fn exclusions_and_strict_kinds_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("site.toml");
     std::fs::write(
@@ -1052,10 +1052,10 @@ fn exclusions_and_strict_kinds_bad_input_issue_16() {
     assert!(out_file.exists());
 }
 
-/// Issue 16: `catalog export` writes each embedded revision as a file that
+/// `catalog export` writes each embedded revision as a file that
 /// loads on its own and plans exactly as the embedded one.
 #[test]
-fn catalog_export_loads_as_the_embedded_catalog_issue_16() {
+fn catalog_export_loads_as_the_embedded_catalog() {
     let dir = tempfile::tempdir().unwrap();
     for revision in ["2020-07", "latest"] {
         let file = dir.path().join(format!("{revision}.toml"));
@@ -1091,11 +1091,11 @@ fn catalog_export_loads_as_the_embedded_catalog_issue_16() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown revision `2019`"));
 }
 
-/// Issue 16: a site's own endpoint and a correction are in the plan
+/// A site's own endpoint and a correction are in the plan
 /// (marked), in every allowlist and in explain, which agree; the catalog's
 /// original destination is gone.
 #[test]
-fn site_endpoints_and_corrections_issue_16() {
+fn site_endpoints_and_corrections() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("site.toml");
     std::fs::write(
@@ -1159,10 +1159,10 @@ host = "graph.microsoft.us"
     assert!(original.contains("plan: not allowed"), "{original}");
 }
 
-/// Issue 16: every problem of a profile's `[[endpoint]]` and `[[replace]]`
+/// Every problem of a profile's `[[endpoint]]` and `[[replace]]`
 /// tables, with the catalog's own messages and positions, in one run.
 #[test]
-fn site_tables_bad_input_issue_16() {
+fn site_tables_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("site.toml");
     std::fs::write(
@@ -1214,10 +1214,10 @@ host = "graph.microsoft.us"
     assert!(out.stdout.is_empty());
 }
 
-/// Issue 16: the software update point's intranet rows take the site's
+/// The software update point's intranet rows take the site's
 /// WSUS ports (`wsus_ports`, default 8530/8531), in every output.
 #[test]
-fn wsus_ports_issue_16() {
+fn intranet_rows_take_the_sites_wsus_ports() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("site.toml");
     let site = "placeholders = { child-sup-fqdn = \"sup.child.contoso.com\", parent-sup-fqdn = \"sup.contoso.com\" }\n";
@@ -1296,11 +1296,11 @@ fn wsus_ports_issue_16() {
     }
 }
 
-/// Issue 17: the profile's `[proxy]` is validated with the check's parsers,
+/// The profile's `[proxy]` is validated with the check's parsers,
 /// each problem at its place, and the password never shows: not in the
 /// message, not in the lines quoted around it.
 #[test]
-fn profile_proxy_is_validated_issue_17() {
+fn profile_proxy_is_validated() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("site.toml");
     for (proxy, needles) in [
@@ -1355,11 +1355,11 @@ fn profile_proxy_is_validated_issue_17() {
     }
 }
 
-/// Issue 17: `render plain --no-header` is hosts only, one a line (its
+/// `render plain --no-header` is hosts only, one a line (its
 /// losses still on stderr); other targets keep their header; an empty
 /// list says so.
 #[test]
-fn plain_without_header_and_empty_lists_issue_17() {
+fn plain_without_header_and_empty_lists() {
     let out = egress(&[
         "render",
         "plain",

@@ -58,7 +58,7 @@ fn fetch(source: &str, out: &Path, ca: &Path, extra: &[&str]) -> Output {
 }
 
 #[test]
-fn the_web_service_through_an_authenticating_proxy_issue_23() {
+fn the_web_service_through_an_authenticating_proxy() {
     let json = fixture();
     let v1 = version("2026113000");
     let (ca, port, seen) = https_files_origin(
@@ -218,7 +218,7 @@ fn the_web_service_through_an_authenticating_proxy_issue_23() {
 }
 
 #[test]
-fn a_failed_fetch_leaves_the_file_untouched_issue_23() {
+fn a_failed_fetch_leaves_the_file_untouched() {
     let json = fixture();
     let v1 = version("2026113000");
     let (ca, port, _) = https_files_origin(
@@ -372,7 +372,7 @@ fn a_failed_fetch_leaves_the_file_untouched_issue_23() {
 /// The docs page's Markdown and its includes, served as GitHub serves raw
 /// files, imported and compared with the embedded catalog.
 #[test]
-fn a_docs_page_with_its_includes_issue_23() {
+fn a_docs_page_with_its_includes() {
     let Some(reference) = egress_test_support::reference::pages() else {
         return;
     };

@@ -40,7 +40,7 @@ fn import(out: &Path, extra: &[&str]) -> Output {
 }
 
 #[test]
-fn web_service_records_become_a_catalog_issue_23() {
+fn web_service_records_become_a_catalog() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m365.toml");
     let out = import(&file, &[]);
@@ -150,7 +150,7 @@ fn web_service_records_become_a_catalog_issue_23() {
 }
 
 #[test]
-fn bad_answers_change_nothing_issue_23() {
+fn bad_answers_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let kept = d.join("m365.toml");
@@ -233,7 +233,7 @@ fn bad_answers_change_nothing_issue_23() {
 /// loopback: the one exact host resolves to 127.0.0.1); without the M365
 /// catalog, the link is printed as before.
 #[test]
-fn composed_catalogs_expand_the_intune_link_issue_23() {
+fn composed_catalogs_expand_the_intune_link() {
     let both = ["--catalog", "configmgr", "--catalog", FIXTURE];
     let plan = |catalogs: &[&str]| {
         let mut args = vec!["plan", "--feature", "co-management", "--format", "json"];
@@ -408,7 +408,7 @@ fn composed_catalogs_expand_the_intune_link_issue_23() {
 /// older change skipped; applying again changes nothing; what cannot be
 /// applied is exit 2 with nothing written.
 #[test]
-fn changes_apply_to_the_imported_catalog_issue_23() {
+fn changes_apply_to_the_imported_catalog() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let base = d.join("m365.toml");
@@ -624,7 +624,7 @@ fn changes_apply_to_the_imported_catalog_issue_23() {
 /// rules, Azure network rules, firewall rules) and are a loss everywhere
 /// else; the audit says it does not judge them.
 #[test]
-fn ip_ranges_render_where_a_target_takes_addresses_issue_23() {
+fn ip_ranges_render_where_a_target_takes_addresses() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m365.toml");
     let out = import(&file, &[]);

@@ -1,4 +1,4 @@
-//! Issue 17: the files egress writes are for others too. A new file gets
+//! The files egress writes are for others too. A new file gets
 //! `0666 & !umask`; a replaced file keeps its mode (and its owner, where
 //! the process may set it); the write stays atomic. Unix only: Windows
 //! files take their folder's inherited permissions.

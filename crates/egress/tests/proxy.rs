@@ -195,7 +195,7 @@ fn args(catalog: &Path, extra: &[impl AsRef<str>]) -> Vec<String> {
 }
 
 #[test]
-fn enforce_mode_allows_exactly_the_plan_issue_21() {
+fn enforce_mode_allows_exactly_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (ca, tls) = https_origin(&[
@@ -379,7 +379,7 @@ fn enforce_mode_allows_exactly_the_plan_issue_21() {
 }
 
 #[test]
-fn report_mode_and_the_ssrf_rules_issue_21() {
+fn report_mode_and_the_ssrf_rules() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (ca, tls) = https_origin(&["allowed.egress.test", "other.egress.test"]);
@@ -454,7 +454,7 @@ fn report_mode_and_the_ssrf_rules_issue_21() {
 }
 
 #[test]
-fn bad_input_and_test_config_issue_21() {
+fn proxy_reports_bad_input_and_tests_its_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let catalog = catalog(d, 8443, 8080);
@@ -526,7 +526,7 @@ fn bad_input_and_test_config_issue_21() {
 }
 
 #[test]
-fn oversized_heads_and_origin_form_issue_21() {
+fn oversized_heads_and_origin_form() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let catalog = catalog(d, 8443, 8080);
@@ -674,7 +674,7 @@ fn oversized_heads_and_origin_form_issue_21() {
 /// reaches the client as 502 with Squid's refusal; the password shows
 /// nowhere.
 #[test]
-fn through_a_parent_squid_with_ntlm_issue_21() {
+fn through_a_parent_squid_with_ntlm() {
     const MARKER: &str = "Marker-Pa55word-21";
     const WRONG: &str = "Wrong-Marker-Pa55word-21";
     let dir = tempfile::tempdir().unwrap();
@@ -849,7 +849,7 @@ fn through_a_parent_squid_with_ntlm_issue_21() {
 /// The source address picks the plan: a server of the profile gets its
 /// roles' plan; other sources get `--role`'s, or nothing.
 #[test]
-fn each_source_gets_its_roles_plan_issue_21() {
+fn each_source_gets_its_roles_plan() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (ca, tls) = https_origin(&["scp.egress.test", "sup.egress.test"]);
@@ -949,7 +949,7 @@ roles = ["sup"]
 /// An idle tunnel closes after `--tunnel-idle-timeout`; a source holds at
 /// most `--max-tunnels-per-source` (then 429).
 #[test]
-fn tunnel_idle_timeout_and_per_source_limit_issue_21() {
+fn tunnel_idle_timeout_and_per_source_limit() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (_ca, tls) = https_origin(&["allowed.egress.test"]);
@@ -1063,7 +1063,7 @@ fn signal(proxy: &Proxy, name: &str) {
 /// running one kept. SIGTERM drains: no new connections, open tunnels run
 /// until they end, then the proxy exits 0.
 #[test]
-fn reload_and_drain_issue_21() {
+fn proxy_reloads_and_drains() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let echo = egress_test_support::origin::byte_echo_origin();
@@ -1186,7 +1186,7 @@ fn reload_and_drain_issue_21() {
 /// address checked is the one connected, and DNS is asked once);
 /// denials in JSON; Python `requests` as a client.
 #[test]
-fn dns_rebinding_intranet_json_and_python_requests_issue_21() {
+fn dns_rebinding_intranet_json_and_python_requests() {
     use egress_test_support::dns::{DnsServer, RecordType, Reply};
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -1356,7 +1356,7 @@ except requests.exceptions.ProxyError as e:
 /// right one passes, and the user is logged; the password shows nowhere;
 /// a hash that is not one is a located error.
 #[test]
-fn clients_authenticate_with_basic_issue_21() {
+fn clients_authenticate_with_basic() {
     const MARKER: &str = "Marker-Pa55-egress!";
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -1496,7 +1496,7 @@ fn clients_authenticate_with_basic_issue_21() {
 /// a process of its own under a 20,000 open-file limit: all are held
 /// (the proxy's metrics count them), and the proxy's memory is recorded.
 #[test]
-fn five_thousand_idle_tunnels_in_separate_processes_issue_21() {
+fn five_thousand_idle_tunnels_in_separate_processes() {
     const TUNNELS: usize = 5_000;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

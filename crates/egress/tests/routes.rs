@@ -1,4 +1,4 @@
-//! Issue 18: where the proxy comes from. `egress routes` and `check
+//! Where the proxy comes from. `egress routes` and `check
 //! --proxy-from` read WinHTTP and WinINET settings from a `reg export`
 //! file (as Windows writes it: UTF-16 with a byte order mark), follow PAC
 //! files with WinHTTP's failover, and `--routes` checks every route.

@@ -114,7 +114,7 @@ fn start(dir: &Path, args: &[&str]) -> Serve {
 }
 
 #[test]
-fn serve_scrapes_pages_and_faults_issue_20() {
+fn serve_scrapes_pages_and_faults() {
     let (ca, tls) = https_origin(&["localhost"]);
     let refused = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -291,7 +291,7 @@ fn serve_scrapes_pages_and_faults_issue_20() {
 /// Bad input is reported before the port is bound: exit 2, and nothing
 /// listens.
 #[test]
-fn bad_input_before_binding_issue_20() {
+fn serve_reports_bad_input_before_binding() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[catalog]\nid = 3\n").unwrap();
@@ -322,7 +322,7 @@ fn bad_input_before_binding_issue_20() {
 /// once. `--state` keeps the history over a restart; a corrupt state file
 /// is set aside, never fatal.
 #[test]
-fn reload_and_state_issue_20() {
+fn reload_keeps_a_good_configuration_and_state_survives_a_restart() {
     let (ca, tls) = https_origin(&["localhost"]);
     let refused = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -482,7 +482,7 @@ fn rules_test_from(exposition: &str, firing: &[(&str, &str)]) -> String {
 /// query of the Grafana dashboard names a metric egress exports; the
 /// systemd unit passes `systemd-analyze verify`.
 #[test]
-fn deploy_rules_dashboard_and_unit_issue_20() {
+fn deploy_rules_dashboard_and_unit() {
     let deploy = deploy();
     let prometheus = deploy.join("prometheus");
     promtool(&["check", "rules", "egress-rules.yml"], &prometheus);

@@ -302,13 +302,13 @@ fn pac_file_routes_exactly_the_plan() {
     }
 }
 
-/// Issue 14: a profile with two roles on two servers. The SCP needs
+/// A profile with two roles on two servers. The SCP needs
 /// `download.egress.test` over HTTPS for one feature, the SUP the same host
 /// over plain HTTP for another; `shared.egress.test` both need over HTTPS.
 /// A real Squid running the rendered file, driven by curl from each
 /// server's address, gives each role exactly its own requirements.
 #[test]
-fn squid_gives_each_role_only_its_own_requirements_issue_14() {
+fn squid_gives_each_role_only_its_own_requirements() {
     require("curl", "curl");
     let o = origin();
     let (h, s) = (o.http, o.https);

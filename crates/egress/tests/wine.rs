@@ -1,4 +1,4 @@
-//! Issue 18: the Windows build, run. `scripts/test` builds the
+//! The Windows build, run. `scripts/test` builds the
 //! `x86_64-pc-windows-gnu` release binary and a wine prefix of its own
 //! (`target/test-tools/wine`, with the `bcryptprimitives.dll` stand-in of
 //! `scripts/wine/`); this test runs the binary there: `--version`, `plan`,
