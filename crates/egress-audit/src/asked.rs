@@ -162,6 +162,35 @@ fn probes(pattern: &HostPattern) -> (String, Vec<String>) {
     }
 }
 
+/// The clients a row is asked from: `--client`, else its roles' servers
+/// in the profile; a role without one leaves the address unknown.
+pub fn row_clients(
+    servers: &[(AddressRange, Vec<String>)],
+    client: Option<AddressRange>,
+) -> impl Fn(&egress_catalog::Row) -> Vec<Client> + '_ {
+    move |row| {
+        if let Some(range) = client {
+            return vec![Client::In(range)];
+        }
+        let mut out = Vec::new();
+        for role in row.in_force().map(|q| q.role.as_str()) {
+            let mut found = false;
+            for (range, roles) in servers {
+                if roles.iter().any(|r| r == role) {
+                    found = true;
+                    if !out.contains(&Client::In(*range)) {
+                        out.push(Client::In(*range));
+                    }
+                }
+            }
+            if !found && !out.contains(&Client::Unknown) {
+                out.push(Client::Unknown);
+            }
+        }
+        out
+    }
+}
+
 /// Holds access rules (`decide`: a Squid configuration, a PAC file)
 /// against `plan`'s rows by asking them for a host each row matches on
 /// each of its schemes and ports, from each of the row's `clients`: all

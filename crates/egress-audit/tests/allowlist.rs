@@ -573,3 +573,21 @@ fn pan_os_lists() {
         ["1:1: the list holds no entry: write one domain or URL a line"]
     );
 }
+
+/// A row is asked from the servers of its roles; a role without one
+/// leaves the address unknown; `--client` stands for every row.
+#[test]
+fn rows_are_asked_from_their_roles_servers() {
+    use egress_audit::asked::row_clients;
+    let catalog = catalog();
+    let plan = plan(&catalog);
+    let server = AddressRange::parse("10.0.0.5").unwrap();
+    let servers = vec![(server, vec!["scp".to_owned()])];
+    let row = |host: &str| plan.rows.iter().find(|r| r.host == host).unwrap();
+    let clients = row_clients(&servers, None);
+    assert_eq!(clients(row("needed.egress.test")), [Client::In(server)]);
+    assert!(clients(row("*.wild.egress.test")).contains(&Client::Unknown));
+    let given = AddressRange::parse("192.168.1.0/24").unwrap();
+    let clients = row_clients(&servers, Some(given));
+    assert_eq!(clients(row("*.wild.egress.test")), [Client::In(given)]);
+}

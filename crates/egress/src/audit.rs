@@ -11,7 +11,6 @@ use anyhow::Context as _;
 use std::sync::Arc;
 
 use egress_audit::allowlist::{self, AllowlistReport, Verdict};
-use egress_audit::asked::Client;
 use egress_audit::log::{Format, Reader};
 use egress_audit::tally::{Audit, AuthBlock, HostCount, Lookup, Report};
 use egress_catalog::explain::{Explainer, Input, Placeholders};
@@ -130,7 +129,7 @@ fn allowlist(args: &AuditAllowlistArgs) -> anyhow::Result<Exit> {
         Some((name, text)) => squid_audit(&name, &text, args, client, &loaded, &plan, near)?,
         None => {
             let servers = context::server_sources(&loaded);
-            let clients = row_clients(&servers, client);
+            let clients = egress_audit::asked::row_clients(&servers, client);
             let mut report = allowlist::audit(&plan, &entries, &clients, near);
             // What a list cannot say, said first.
             if matches!(args.input, AllowlistInput::Plain | AllowlistInput::PanEdl) {
@@ -226,7 +225,7 @@ fn squid_audit(
         (!user.is_empty()).then_some(user)
     });
     let servers = context::server_sources(loaded);
-    let clients = row_clients(&servers, client);
+    let clients = egress_audit::asked::row_clients(&servers, client);
     let mut report = egress_audit::squid::audit(&config, plan, user.as_deref(), &clients, nearest);
     match (&user, &args.proxy_user) {
         (Some(user), Some(_)) => report.notes.push(format!(
@@ -582,35 +581,6 @@ fn allowlist_markdown(header: &[String], r: &AllowlistReport) -> String {
         }
     }
     out
-}
-
-/// The clients a row is asked from: `--client`, else its roles' servers
-/// in the profile; a role without one leaves the address unknown.
-fn row_clients(
-    servers: &[(egress_catalog::profile::AddressRange, Vec<String>)],
-    client: Option<egress_catalog::profile::AddressRange>,
-) -> impl Fn(&egress_catalog::Row) -> Vec<Client> + '_ {
-    move |row| {
-        if let Some(range) = client {
-            return vec![Client::In(range)];
-        }
-        let mut out = Vec::new();
-        for role in row.in_force().map(|q| q.role.as_str()) {
-            let mut found = false;
-            for (range, roles) in servers {
-                if roles.iter().any(|r| r == role) {
-                    found = true;
-                    if !out.contains(&Client::In(*range)) {
-                        out.push(Client::In(*range));
-                    }
-                }
-            }
-            if !found && !out.contains(&Client::Unknown) {
-                out.push(Client::Unknown);
-            }
-        }
-        out
-    }
 }
 
 /// A file (or `-`, standard input) as bytes, through gzip when it is

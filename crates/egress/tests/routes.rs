@@ -79,6 +79,24 @@ fn reg_file(dir: &Path, winhttp: &[u8], system: &[u8], user: &[u8]) -> PathBuf {
     )
 }
 
+/// `egress routes --format json` with a `reg export`: its document.
+fn routes_json(dir: &Path, catalog: &str, reg: &str) -> serde_json::Value {
+    let out = egress(
+        dir,
+        &[
+            "routes",
+            "--catalog",
+            catalog,
+            "--registry",
+            reg,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn catalog(dir: &Path, plain: u16) -> PathBuf {
     let text = egress_test_support::catalog_head("routes-test")
         + &format!(
@@ -134,20 +152,7 @@ fn routes_and_checks_through_windows_settings() {
     let (c, r) = (catalog.to_str().unwrap(), reg.to_str().unwrap());
 
     // routes: what each source says, and which each role uses.
-    let out = egress(
-        d,
-        &[
-            "routes",
-            "--catalog",
-            c,
-            "--registry",
-            r,
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = routes_json(d, c, r);
     let says = |source: &str| {
         doc["sources"]
             .as_array()
@@ -522,21 +527,7 @@ fn flat_wininet_values_are_read_and_disagreements_shown() {
     );
     let (c, r) = (catalog.to_str().unwrap(), reg.to_str().unwrap());
     let says = |r: &str| -> serde_json::Value {
-        let out = egress(
-            d,
-            &[
-                "routes",
-                "--catalog",
-                c,
-                "--registry",
-                r,
-                "--format",
-                "json",
-            ],
-        );
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        doc["sources"]
+        routes_json(d, c, r)["sources"]
             .as_array()
             .unwrap()
             .iter()
