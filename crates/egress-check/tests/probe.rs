@@ -8,6 +8,7 @@ use std::time::Duration;
 use egress_check::{Config, Phase, Probe, ProbeTarget, Verdict, probe};
 use egress_test_support::squid::{self, Squid};
 use egress_test_support::tls::{Ca, Leaf, Validity, server_config};
+use egress_test_support::tools::{SQUID, needs};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -397,6 +398,9 @@ fn through(proxy: &Squid, trusted: &[&Ca], credentials: Option<(&str, &str)>) ->
 
 #[tokio::test]
 async fn through_squid_allowing_and_denying() {
+    if !needs(&[SQUID]) {
+        return;
+    }
     let public = ca("Egress Test Public CA");
     let (cert, key) = leaf(
         &public,
@@ -433,6 +437,9 @@ async fn through_squid_allowing_and_denying() {
 
 #[tokio::test]
 async fn through_squid_requiring_basic_authentication() {
+    if !needs(&[SQUID]) {
+        return;
+    }
     let public = ca("Egress Test Public CA");
     let (cert, key) = leaf(&public, &["allowed.egress.test"], false);
     let tls_port = https_origin(cert, key).await;

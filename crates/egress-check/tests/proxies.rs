@@ -12,7 +12,7 @@ use egress_check::{AuthRecord, Config, Phase, Probe, ProbeTarget, Proxy, Verdict
 use egress_test_support::origin::{http_origin, https_origin};
 use egress_test_support::proxies::{mitmproxy, tinyproxy};
 use egress_test_support::tls::Ca;
-use egress_test_support::tools::free_port;
+use egress_test_support::tools::{CURL, MITMPROXY, PYSPNEGO, SQUID, TINYPROXY, free_port, needs};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
@@ -77,6 +77,9 @@ fn pem(ca: &Ca) -> String {
 
 #[tokio::test]
 async fn tinyproxy_filters_ports_and_upstreams() {
+    if !needs(&[TINYPROXY]) {
+        return;
+    }
     let (ca, tls_port) = https_origin(&["localhost", "127.0.0.1"]);
     let http_port = http_origin();
     let roots = [ca.der.clone()];
@@ -133,6 +136,9 @@ async fn tinyproxy_filters_ports_and_upstreams() {
 
 #[tokio::test]
 async fn tinyproxy_basic_authentication() {
+    if !needs(&[TINYPROXY]) {
+        return;
+    }
     let (ca, tls_port) = https_origin(&["localhost"]);
     let roots = [ca.der.clone()];
     let proxy = tinyproxy("BasicAuth alice s3cret\n", None);
@@ -165,6 +171,9 @@ async fn tinyproxy_basic_authentication() {
 /// public Web PKI; and passthrough, which is the origin's own TLS.
 #[tokio::test]
 async fn mitmproxy_intercepting_blocking_and_passing_through() {
+    if !needs(&[MITMPROXY]) {
+        return;
+    }
     let (ca, tls_port) = https_origin(&["localhost"]);
     let (other_ca, other_port) = https_origin(&["localhost"]);
     let addon = r#"
@@ -236,6 +245,9 @@ def request(flow):
 #[tokio::test]
 async fn squid_rejecting_wrong_credentials() {
     use egress_test_support::squid::{self, Squid};
+    if !needs(&[SQUID]) {
+        return;
+    }
     let (ca, tls_port) = https_origin(&["allowed.egress.test"]);
     let roots = [ca.der.clone()];
     let dir = squid::folder();
@@ -279,7 +291,9 @@ async fn squid_rejecting_wrong_credentials() {
 #[tokio::test]
 async fn squid_requiring_ntlm() {
     use egress_test_support::squid::{self, Squid};
-    use egress_test_support::tools::require;
+    if !needs(&[SQUID, PYSPNEGO, CURL]) {
+        return;
+    }
     let plain = http_origin();
     let (ca, tls_port) = https_origin(&["localhost"]);
     let roots = [ca.der.clone()];
@@ -293,7 +307,7 @@ async fn squid_requiring_ntlm() {
         false,
     );
     let s = Squid::start(dir, &["localhost"], &rules);
-    let curl = require("curl", "curl");
+    let curl = CURL.path();
     let status = |user: &str| {
         let out = std::process::Command::new(&curl)
             .args([
@@ -379,6 +393,9 @@ async fn squid_requiring_ntlm() {
 #[tokio::test]
 async fn squid_offering_basic_and_ntlm() {
     use egress_test_support::squid::{self, Squid};
+    if !needs(&[SQUID, PYSPNEGO]) {
+        return;
+    }
     let (ca, tls_port) = https_origin(&["localhost"]);
     let roots = [ca.der.clone()];
     let dir = squid::folder();

@@ -16,6 +16,8 @@ pub enum Reply {
     /// These addresses (the A ones to A queries, the AAAA ones to AAAA
     /// queries; none of a type: an empty answer).
     Addresses(Vec<IpAddr>),
+    /// NXDOMAIN: the name does not exist.
+    NoSuchName,
     Refuse,
     /// No answer at all.
     Silent,
@@ -67,6 +69,9 @@ impl DnsServer {
                     match answer(&name, kind, n) {
                         Reply::Silent => silent = true,
                         Reply::Refuse => reply.metadata.response_code = ResponseCode::Refused,
+                        Reply::NoSuchName => {
+                            reply.metadata.response_code = ResponseCode::NXDomain;
+                        }
                         Reply::Addresses(ips) => {
                             for ip in ips {
                                 let data = match (ip, kind) {

@@ -2,9 +2,10 @@
 //! (it is only ever a dev-dependency): certificates made at test time
 //! ([`tls`]), servers on loopback ([`origin`], [`dns`]), and the real third-party
 //! tools the tests drive ([`tools`], [`squid`]), each started from the test
-//! and stopped when dropped. A missing tool fails the test with the Debian
-//! package that provides it: a test never passes because its tool is
-//! missing.
+//! and stopped when dropped. A test asks [`tools::needs`] for its tools
+//! first: a missing one skips the test out loud, naming its package, or
+//! fails it under `EGRESS_REQUIRE_TOOLS=1`. A test never passes silently
+//! because its tool is missing.
 //!
 //! Everything listens on 127.0.0.1 only.
 

@@ -3,12 +3,12 @@
 //! folder and port, stopped when dropped.
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::tools::{free_port, require};
+use crate::tools::{MITMPROXY, TINYPROXY, free_port};
 
 /// A running proxy process.
 #[derive(Debug)]
@@ -43,7 +43,7 @@ fn wait_for(port: u16, child: &mut Child, log: &Path, what: &str) {
 /// tinyproxy.conf: filters, `ConnectPort`, `BasicAuth`, `Upstream`...).
 /// Its filter file, when `filter` is given, holds those lines.
 pub fn tinyproxy(settings: &str, filter: Option<&str>) -> Running {
-    let tinyproxy = require("tinyproxy", "tinyproxy");
+    let tinyproxy = TINYPROXY.path();
     let dir = crate::squid::folder();
     let d = dir.path();
     let port = free_port();
@@ -70,29 +70,12 @@ pub fn tinyproxy(settings: &str, filter: Option<&str>) -> Running {
     Running { child, port, dir }
 }
 
-/// mitmproxy's `mitmdump`, from the virtualenv `scripts/test` makes under
-/// `target/test-tools/mitmproxy` (or `EGRESS_MITMDUMP`).
-fn mitmdump() -> PathBuf {
-    let path = std::env::var_os("EGRESS_MITMDUMP")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../target/test-tools/mitmproxy/bin/mitmdump")
-        });
-    assert!(
-        path.exists(),
-        "mitmdump is missing at {}: scripts/test installs mitmproxy from PyPI into that virtualenv",
-        path.display()
-    );
-    path
-}
-
 /// Starts mitmdump on a new loopback port, its own CA made in its folder
 /// (`Running::dir/mitmproxy-ca-cert.pem` once started), trusting
 /// `upstream_ca` for the origins, with the addon `addon` (Python source,
 /// may be empty) and further `--set` options.
 pub fn mitmproxy(upstream_ca: &str, addon: &str, options: &[&str]) -> Running {
-    let mitmdump = mitmdump();
+    let mitmdump = MITMPROXY.path();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let d = dir.path();
     std::fs::write(d.join("upstream-ca.pem"), upstream_ca).expect("the upstream CA");

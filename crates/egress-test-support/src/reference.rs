@@ -1,7 +1,6 @@
 //! The reference pages the catalogs encode, which live beside the project
 //! (`../shared/reference/`), not in it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The folder of reference pages: `EGRESS_REFERENCE`, or `shared/reference`
@@ -21,13 +20,10 @@ pub fn pages() -> Option<PathBuf> {
          checked against them (set EGRESS_REFERENCE to their folder)",
         dir.display()
     );
-    // Straight to the process's stderr: the test harness captures
-    // `eprintln!` of a passing test, and this must be seen.
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED: reference pages not found at {}; the embedded catalogs were NOT checked \
-         against the pages (set EGRESS_REFERENCE, or run beside ../shared/reference) ***\n",
+    crate::tools::skipped(&format!(
+        "reference pages not found at {}; the embedded catalogs were NOT checked against the \
+         pages (set EGRESS_REFERENCE, or run beside ../shared/reference)",
         dir.display()
-    );
+    ));
     None
 }

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::tools::{free_port, require};
+use crate::tools::{PYSPNEGO, SQUID, free_port, pyspnego_path};
 
 #[derive(Debug)]
 pub struct Squid {
@@ -42,7 +42,7 @@ impl Squid {
     /// caches nothing. The configuration must parse without a warning or
     /// an error (`squid -k parse`).
     pub fn start(dir: tempfile::TempDir, names: &[&str], rules: &str) -> Squid {
-        let squid = require("squid", "squid-openssl");
+        let squid = SQUID.path();
         let d = dir.path();
         let hosts: String = names.iter().map(|n| format!("127.0.0.1 {n}\n")).collect();
         std::fs::write(d.join("hosts"), hosts).expect("the hosts file");
@@ -115,7 +115,7 @@ impl Squid {
     /// the folder; `hosts` (name, address) is its hosts file (no DNS). The
     /// configuration must pass `squid -k parse`.
     pub fn start_tree(files: &[(&str, String)], config: &str, hosts: &[(&str, &str)]) -> Squid {
-        let squid = require("squid", "squid-openssl");
+        let squid = SQUID.path();
         let dir = folder();
         let d = dir.path().to_owned();
         let tree = d.join("tree");
@@ -271,16 +271,8 @@ fn parse(squid: &Path, conf: &Path) {
 /// `basic`, Squid offers Basic too, first (`basic_ncsa_auth`, the user
 /// `alice` with the password `s3cret`).
 pub fn ntlm_rules(dir: &Path, users: &[(&str, &str, &str)], basic: bool) -> String {
-    let tools = std::env::var_os("EGRESS_TEST_TOOLS").map_or_else(
-        || Path::new("/var/tmp/egress-test-tools").to_owned(),
-        Into::into,
-    );
-    let pyspnego = tools.join("pyspnego-0.12.4");
-    assert!(
-        pyspnego.join("spnego").exists(),
-        "pyspnego is missing from {}: scripts/test installs it",
-        pyspnego.display()
-    );
+    PYSPNEGO.path();
+    let pyspnego = pyspnego_path();
     // Squid's helper runs as Squid's user: every folder on the way must
     // let others in.
     #[cfg(unix)]

@@ -24,14 +24,14 @@ impl Drop for Helper {
 }
 
 fn start(args: &[String]) -> (Helper, String) {
-    let mut child = Command::new("python3")
+    let mut child = Command::new(crate::tools::PYTHON3.path())
         .arg("-c")
         .arg(SCRIPT)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .expect("python3 (Debian: python3)");
+        .expect("python3 starts");
     let stdin = child.stdin.take();
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("a pipe"))

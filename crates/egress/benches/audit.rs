@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use egress_test_support::tools::require;
+use egress_test_support::tools::Tool;
 
 const AWK: &str = r#"$4 ~ /DENIED/ {
     u = $7
@@ -49,7 +49,7 @@ fn seconds(mut command: Command) -> f64 {
 /// The user and system CPU time of `command` (its children's, from
 /// `getrusage` through `/usr/bin/time`'s format).
 fn cpu_seconds(command: Command) -> f64 {
-    let time = require("time", "time");
+    let time = Tool::program("time", "Debian package time").path();
     let out = Command::new(time)
         .args(["-f", "%U %S"])
         .arg(command.get_program())
@@ -81,8 +81,8 @@ fn main() {
     let mb = std::fs::metadata(&log).expect("the log").len() as f64 / 1e6;
     // On the page cache, for all three.
     std::fs::read(&log).expect("the log");
-    let gawk = require("gawk", "gawk");
-    let grep = require("grep", "grep");
+    let gawk = Tool::program("gawk", "Debian package gawk").path();
+    let grep = Tool::program("grep", "Debian package grep").path();
     let egress = env!("CARGO_BIN_EXE_egress");
     let mut times = [Vec::new(), Vec::new(), Vec::new()];
     for _ in 0..5 {

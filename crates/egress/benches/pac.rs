@@ -68,10 +68,7 @@ fn urls(plan_hosts: &[String]) -> Vec<String> {
 }
 
 fn main() {
-    let pactester = ["/usr/bin/pactester", "/usr/local/bin/pactester"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("pactester: install libpacparser1");
+    let pactester = egress_test_support::tools::PACTESTER.path();
     let egress = env!("CARGO_BIN_EXE_egress");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -136,7 +133,7 @@ fn main() {
         }
         let (ours, our_out) = median(|| eval(Path::new(egress)));
         let (theirs, their_out) = median(|| {
-            let out = Command::new(pactester)
+            let out = Command::new(&pactester)
                 .arg("-p")
                 .arg(&pac)
                 .arg("-f")

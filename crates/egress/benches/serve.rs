@@ -29,7 +29,7 @@ use egress_bench::Process;
 use std::time::{Duration, Instant};
 
 use egress_test_support::origin::https_origin;
-use egress_test_support::tools::{free_port, require};
+use egress_test_support::tools::{Tool, free_port};
 
 const ENDPOINTS: usize = 200;
 
@@ -175,10 +175,11 @@ fn pct(sorted: &[f64], p: usize) -> f64 {
 }
 
 fn main() {
-    let blackbox = require(
+    let blackbox = Tool::program(
         "prometheus-blackbox-exporter",
-        "prometheus-blackbox-exporter",
-    );
+        "Debian package prometheus-blackbox-exporter",
+    )
+    .path();
     let minutes: u64 = std::env::var("EGRESS_BENCH_MINUTES")
         .ok()
         .and_then(|m| m.parse().ok())

@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use egress_test_support::origin::https_files_origin;
 use egress_test_support::proxies::tinyproxy;
+use egress_test_support::tools::{TINYPROXY, needs};
 
 /// A password that must never show.
 const MARKER: &str = "Fetch-Marker-Pw-6271";
@@ -59,6 +60,9 @@ fn fetch(source: &str, out: &Path, ca: &Path, extra: &[&str]) -> Output {
 
 #[test]
 fn the_web_service_through_an_authenticating_proxy() {
+    if !needs(&[TINYPROXY]) {
+        return;
+    }
     let json = fixture();
     let v1 = version("2026113000");
     let (ca, port, seen) = https_files_origin(
@@ -253,6 +257,10 @@ fn a_failed_fetch_leaves_the_file_untouched() {
     std::fs::write(&out, "previous\n").unwrap();
     let service = format!("https://localhost:{port}");
     let dead = egress_test_support::tools::free_port();
+    // A DNS server that knows no name, answering at once.
+    let no_names = egress_test_support::dns::DnsServer::start(|_, _, _| {
+        egress_test_support::dns::Reply::NoSuchName
+    });
     let html = format!("{service}/html/page.md");
     let disguised = format!("{service}/disguised/page.md");
     let cases: Vec<(&str, Vec<String>, &Path, String)> = vec![
@@ -276,7 +284,7 @@ fn a_failed_fetch_leaves_the_file_untouched() {
                 "--service-url".into(),
                 "https://endpoints.example.test".into(),
                 "--dns-server".into(),
-                format!("127.0.0.1:{dead}"),
+                no_names.address.to_string(),
             ],
             &ca_file,
             "cannot fetch https://endpoints.example.test/version/Worldwide: DNS: ".to_owned(),
@@ -373,6 +381,9 @@ fn a_failed_fetch_leaves_the_file_untouched() {
 /// files, imported and compared with the embedded catalog.
 #[test]
 fn a_docs_page_with_its_includes() {
+    if !needs(&[TINYPROXY]) {
+        return;
+    }
     let Some(reference) = egress_test_support::reference::pages() else {
         return;
     };

@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 use egress_test_support::origin::{echo_origin, https_origin};
 use egress_test_support::squid::{self, Squid};
-use egress_test_support::tools::{free_port, promtool_check_metrics, require};
+use egress_test_support::tools::{
+    ARGON2, CURL, KILL, PROMTOOL, PYSPNEGO, PYTHON_REQUESTS, PYTHON3, SQUID, SYSTEMD_ANALYZE,
+    free_port, needs, promtool_check_metrics,
+};
 
 /// A running `egress proxy`, stopped when dropped.
 struct Proxy {
@@ -59,7 +62,7 @@ impl Proxy {
     /// `curl` through the proxy: the origin's status (0 when the tunnel
     /// failed), the CONNECT status, the body.
     fn curl(&self, ca: &Path, url: &str, extra: &[&str]) -> (u16, u16, String) {
-        let out = Command::new(require("curl", "curl"))
+        let out = Command::new(CURL.path())
             .args([
                 "-s",
                 "--max-time",
@@ -196,6 +199,9 @@ fn args(catalog: &Path, extra: &[impl AsRef<str>]) -> Vec<String> {
 
 #[test]
 fn enforce_mode_allows_exactly_the_plan() {
+    if !needs(&[CURL, PROMTOOL]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (ca, tls) = https_origin(&[
@@ -350,7 +356,7 @@ fn enforce_mode_allows_exactly_the_plan() {
 
     // The admin listener's metrics: promtool reads them; the decisions
     // and the tunnel's bytes are counted.
-    let out = Command::new(require("curl", "curl"))
+    let out = Command::new(CURL.path())
         .args(["-s", "--max-time", "10"])
         .arg(format!("http://{admin_listen}/metrics"))
         .output()
@@ -380,6 +386,9 @@ fn enforce_mode_allows_exactly_the_plan() {
 
 #[test]
 fn report_mode_and_the_ssrf_rules() {
+    if !needs(&[CURL]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (ca, tls) = https_origin(&["allowed.egress.test", "other.egress.test"]);
@@ -455,6 +464,9 @@ fn report_mode_and_the_ssrf_rules() {
 
 #[test]
 fn proxy_reports_bad_input_and_tests_its_configuration() {
+    if !needs(&[SYSTEMD_ANALYZE]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let catalog = catalog(d, 8443, 8080);
@@ -513,7 +525,7 @@ fn proxy_reports_bad_input_and_tests_its_configuration() {
     .unwrap()
     .replace("/usr/local/bin/egress", env!("CARGO_BIN_EXE_egress"));
     std::fs::write(d.join("egress-proxy.service"), unit).unwrap();
-    let out = Command::new(require("systemd-analyze", "systemd"))
+    let out = Command::new(SYSTEMD_ANALYZE.path())
         .arg("verify")
         .arg(d.join("egress-proxy.service"))
         .output()
@@ -675,6 +687,9 @@ fn oversized_heads_and_origin_form() {
 /// nowhere.
 #[test]
 fn through_a_parent_squid_with_ntlm() {
+    if !needs(&[SQUID, PYSPNEGO, CURL]) {
+        return;
+    }
     const MARKER: &str = "Marker-Pa55word-21";
     const WRONG: &str = "Wrong-Marker-Pa55word-21";
     let dir = tempfile::tempdir().unwrap();
@@ -850,6 +865,9 @@ fn through_a_parent_squid_with_ntlm() {
 /// roles' plan; other sources get `--role`'s, or nothing.
 #[test]
 fn each_source_gets_its_roles_plan() {
+    if !needs(&[CURL]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (ca, tls) = https_origin(&["scp.egress.test", "sup.egress.test"]);
@@ -1051,7 +1069,7 @@ fn stderr_holds(d: &Path, name: &str, text: &str) -> String {
 }
 
 fn signal(proxy: &Proxy, name: &str) {
-    let status = Command::new("kill")
+    let status = Command::new(KILL.path())
         .args([&format!("-{name}"), &proxy.child.id().to_string()])
         .status()
         .unwrap();
@@ -1064,6 +1082,9 @@ fn signal(proxy: &Proxy, name: &str) {
 /// until they end, then the proxy exits 0.
 #[test]
 fn proxy_reloads_and_drains() {
+    if !needs(&[CURL, KILL]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let echo = egress_test_support::origin::byte_echo_origin();
@@ -1117,7 +1138,7 @@ fn proxy_reloads_and_drains() {
     // the running plan stays.
     std::fs::write(d.join("catalog.toml"), "[catalog\n").unwrap();
     let post = |path: &str| {
-        let out = Command::new(require("curl", "curl"))
+        let out = Command::new(CURL.path())
             .args([
                 "-s",
                 "--max-time",
@@ -1144,7 +1165,7 @@ fn proxy_reloads_and_drains() {
     let answer = post("/-/reload");
     assert!(answer.ends_with("\n200"), "{answer}");
     assert_eq!(reach("old"), "HTTP/1.1 200 OK");
-    let metrics = Command::new(require("curl", "curl"))
+    let metrics = Command::new(CURL.path())
         .args(["-s", "--max-time", "10"])
         .arg(format!("http://{admin}/metrics"))
         .output()
@@ -1188,6 +1209,9 @@ fn proxy_reloads_and_drains() {
 #[test]
 fn dns_rebinding_intranet_json_and_python_requests() {
     use egress_test_support::dns::{DnsServer, RecordType, Reply};
+    if !needs(&[PYTHON_REQUESTS, CURL]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (ca, tls) = https_origin(&["sup.egress.test", "loop.egress.test"]);
@@ -1301,7 +1325,7 @@ try:
 except requests.exceptions.ProxyError as e:
     print("refused", "403" in str(e))
 "#;
-    let out = Command::new("python3")
+    let out = Command::new(PYTHON_REQUESTS.path())
         .args(["-c", script])
         .arg(format!("http://127.0.0.1:{}", strict.port))
         .arg(format!("https://sup.egress.test:{tls}/"))
@@ -1357,13 +1381,16 @@ except requests.exceptions.ProxyError as e:
 /// a hash that is not one is a located error.
 #[test]
 fn clients_authenticate_with_basic() {
+    if !needs(&[ARGON2, CURL]) {
+        return;
+    }
     const MARKER: &str = "Marker-Pa55-egress!";
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (ca, tls) = https_origin(&["allowed.egress.test"]);
     std::fs::write(d.join("ca.pem"), &ca.pem).unwrap();
     let catalog = catalog(d, tls, 8080);
-    let mut argon2 = Command::new(require("argon2", "argon2"))
+    let mut argon2 = Command::new(ARGON2.path())
         .args(["egress-test-salt", "-id", "-e"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -1497,6 +1524,9 @@ fn clients_authenticate_with_basic() {
 /// (the proxy's metrics count them), and the proxy's memory is recorded.
 #[test]
 fn five_thousand_idle_tunnels_in_separate_processes() {
+    if !needs(&[PYTHON3, CURL]) {
+        return;
+    }
     const TUNNELS: usize = 5_000;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -1546,7 +1576,7 @@ fn five_thousand_idle_tunnels_in_separate_processes() {
         TUNNELS,
     );
     let metrics = || {
-        let out = Command::new(require("curl", "curl"))
+        let out = Command::new(CURL.path())
             .args(["-s", "--max-time", "10"])
             .arg(format!("http://{admin}/metrics"))
             .output()

@@ -8,13 +8,13 @@
 //! loopback origins, directly and through WinHTTP's proxy.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use egress_proxy::Store;
 use egress_proxy::blob::{FLAG_DIRECT, FLAG_PROXY, encode};
 use egress_test_support::origin::{http_origin, https_origin};
 use egress_test_support::proxies::tinyproxy;
-use egress_test_support::tools::require;
+use egress_test_support::tools::{TINYPROXY, WINE, needs, windows_tier};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -44,8 +44,53 @@ fn prefix() -> PathBuf {
     prefix
 }
 
+/// The prefix's wineserver and services (`services.exe`, `winedevice.exe`
+/// and the rest, which the first program started in a prefix starts),
+/// running for the whole test with their output elsewhere, stopped when
+/// dropped. Otherwise each `wine` call starts them, and they hold the
+/// call's output pipes open for the server's 3 s of persistence after the
+/// program ends.
+struct WineServer;
+
+impl WineServer {
+    fn start() -> WineServer {
+        let wineserver = WINE.path().with_file_name("wineserver");
+        let status = Command::new(wineserver)
+            .env("WINEPREFIX", prefix())
+            .arg("--persistent")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("wineserver starts");
+        assert!(status.success(), "wineserver --persistent: {status}");
+        let server = WineServer;
+        let status = Command::new(WINE.path())
+            .env("WINEPREFIX", prefix())
+            .env("WINEDEBUG", "-all")
+            .arg(exe())
+            .arg("--version")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("wine starts");
+        assert!(status.success(), "wine egress.exe --version: {status}");
+        server
+    }
+}
+
+impl Drop for WineServer {
+    fn drop(&mut self) {
+        let _ = Command::new(WINE.path().with_file_name("wineserver"))
+            .env("WINEPREFIX", prefix())
+            .arg("--kill")
+            .status();
+    }
+}
+
 fn wine(args: &[&str]) -> Output {
-    let wine = require("wine", "wine");
+    let wine = WINE.path();
     Command::new(wine)
         .env("WINEPREFIX", prefix())
         .env("WINEDEBUG", "-all")
@@ -63,7 +108,7 @@ fn reg_import(dir: &Path, name: &str, reg: &str) {
     let mut bytes = vec![0xFF, 0xFE];
     bytes.extend(reg.encode_utf16().flat_map(u16::to_le_bytes));
     std::fs::write(dir.join(name), bytes).unwrap();
-    let imported = Command::new(require("wine", "wine"))
+    let imported = Command::new(WINE.path())
         .env("WINEPREFIX", prefix())
         .env("WINEDEBUG", "-all")
         .args(["reg", "import"])
@@ -79,6 +124,10 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn the_windows_binary_runs_under_wine() {
+    if !(windows_tier() && needs(&[WINE, TINYPROXY])) {
+        return;
+    }
+    let _server = WineServer::start();
     let out = wine(&["--version"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
