@@ -7,9 +7,9 @@
 //! Shared by the fuzz target and the test that replays the seed corpus
 //! (`crates/egress/tests/fuzz_seeds.rs`).
 
-use egress_proxy::blob::{Store, decode, encode};
-use egress_proxy::wininet::{Flat, Hive, Kept, choose};
-use egress_proxy::{BypassList, ProxyServers, RegFile, RegValue};
+use egress_winproxy::blob::{Store, decode, encode};
+use egress_winproxy::wininet::{Flat, Hive, Kept, choose};
+use egress_winproxy::{BypassList, ProxyServers, RegFile, RegValue};
 
 /// Runs one input; panics on a failed property.
 pub fn check(data: &[u8]) {

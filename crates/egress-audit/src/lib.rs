@@ -17,12 +17,14 @@
 //!   with its features and roles), the hosts seen under each wildcard of
 //!   the plan, denied hosts the catalog does not know, and (optionally)
 //!   allowed hosts outside the plan.
+//! - [`report`]: both reports as text and markdown, for people.
 
 #![forbid(unsafe_code)]
 
 pub mod allowlist;
 pub mod asked;
 pub mod log;
+pub mod report;
 mod span;
 pub mod squid;
 pub mod tally;

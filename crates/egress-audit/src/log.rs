@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use egress_gate::log::{DecisionLine, Logged};
+
 /// What a log is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -555,23 +557,6 @@ impl W3cFields {
     }
 }
 
-/// A line of `egress proxy`'s decision log (docs/proxy.md).
-#[derive(serde::Deserialize)]
-struct Decision {
-    time: String,
-    source: String,
-    method: String,
-    host: String,
-    port: u16,
-    decision: String,
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    status: Option<u16>,
-    #[serde(default)]
-    user: Option<String>,
-}
-
 fn egress(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
     // serde reads a struct from an array too; a decision is an object.
     if !line.trim_start().starts_with('{') {
@@ -579,32 +564,27 @@ fn egress(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
             "not a decision log line: a JSON object a line".to_owned(),
         ));
     }
-    let d: Decision =
+    let d: DecisionLine<'_> =
         serde_json::from_str(line).map_err(|e| BadLine(format!("not a decision log line: {e}")))?;
     if d.host.is_empty() {
         return Err(BadLine("the decision names no host".to_owned()));
     }
-    let outcome = match (d.decision.as_str(), &d.error) {
-        ("deny", _) if d.status == Some(407) => Outcome::Challenged,
-        ("deny", _) => Outcome::Denied,
-        (_, Some(_)) => Outcome::Failed,
-        _ => Outcome::Allowed,
+    let status = d.status();
+    let outcome = match (d.decision, &d.error) {
+        (Logged::Deny, _) if status == 407 => Outcome::Challenged,
+        (Logged::Deny, _) => Outcome::Denied,
+        (Logged::Allow, Some(_)) => Outcome::Failed,
+        (Logged::Allow, None) => Outcome::Allowed,
     };
-    let status = d.status.unwrap_or(match outcome {
-        Outcome::Challenged => 407,
-        Outcome::Denied => 403,
-        Outcome::Failed => 502,
-        Outcome::Allowed => 200,
-    });
     Ok(Some(Entry {
-        host: Cow::Owned(d.host),
+        host: Cow::Owned(d.host.into_owned()),
         port: Some(d.port),
-        method: Cow::Owned(d.method),
+        method: Cow::Owned(d.method.into_owned()),
         status,
         outcome,
-        client: Cow::Owned(d.source),
-        user: Cow::Owned(d.user.unwrap_or_else(|| "-".to_owned())),
-        time: Cow::Owned(d.time),
+        client: Cow::Owned(d.source.to_string()),
+        user: Cow::Owned(d.user.map_or_else(|| "-".to_owned(), Cow::into_owned)),
+        time: Cow::Owned(d.time.into_owned()),
     }))
 }
 

@@ -154,12 +154,68 @@ fn egress_decision_log() {
                 r#"{"time":"t","source":"10.0.0.5","method":"CONNECT","host":"a.example","port":443,"decision":"deny","status":407,"would_deny":false,"reason":"r","roles":[],"servers":[],"rows":[],"duration_ms":0}"#,
                 "a.example 443 CONNECT 407 Challenged 10.0.0.5 t",
             ),
+            // Over its rate: denied, with the status the client got.
+            (
+                r#"{"time":"t","source":"10.0.0.5","method":"GET","host":"a.example","port":80,"decision":"deny","status":429,"duration_ms":0}"#,
+                "a.example 80 GET 429 Denied 10.0.0.5 t",
+            ),
             (
                 "{\"time\":1}",
                 "bad: not a decision log line: invalid type: integer `1`, expected a string at line 1 column 9",
             ),
         ],
     );
+}
+
+/// The proxy writes its log with the type the audit reads it with: every
+/// status the proxy answers reads back as written.
+#[test]
+fn what_the_proxy_writes_the_audit_reads() {
+    use egress_gate::log::{DecisionLine, Logged};
+    use std::borrow::Cow;
+    let empty: &[String] = &[];
+    for (decision, status, error, read) in [
+        (Logged::Allow, 200, None, "200 Allowed"),
+        (Logged::Deny, 403, None, "403 Denied"),
+        (Logged::Deny, 407, None, "407 Challenged"),
+        (Logged::Deny, 429, None, "429 Denied"),
+        (Logged::Allow, 502, Some("TCP: refused"), "502 Failed"),
+    ] {
+        let line = DecisionLine {
+            time: Cow::Borrowed("2026-12-08T05:00:00Z"),
+            source: "10.0.0.5".parse().unwrap(),
+            user: Some(Cow::Borrowed("svc-scp")),
+            method: Cow::Borrowed("CONNECT"),
+            host: Cow::Borrowed("a.example"),
+            written: None,
+            port: 443,
+            path: None,
+            decision,
+            status: Some(status),
+            would_deny: false,
+            reason: Cow::Borrowed("r"),
+            near_miss: None,
+            roles: Cow::Borrowed(empty),
+            servers: Cow::Borrowed(empty),
+            rows: Cow::Borrowed(empty),
+            endpoints: Cow::Borrowed(empty),
+            features: Cow::Borrowed(empty),
+            upstream: None,
+            connect_ms: None,
+            error: error.map(Cow::Borrowed),
+            bytes_up: None,
+            bytes_down: None,
+            duration_ms: 1,
+        };
+        let text = serde_json::to_string(&line).unwrap();
+        check(
+            Format::Egress,
+            &[(
+                text.as_str(),
+                &format!("a.example 443 CONNECT {read} 10.0.0.5 2026-12-08T05:00:00Z"),
+            )],
+        );
+    }
 }
 
 #[test]

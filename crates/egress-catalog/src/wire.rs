@@ -678,6 +678,36 @@ impl<'a> ExplainDoc<'a> {
     }
 }
 
+/// The check on several routes (`egress.check-routes/1`, docs/check.md):
+/// per feature, its status on each route; then each route's check.
+#[derive(Debug, Serialize)]
+pub struct RoutesCheckDoc<'a> {
+    pub format: &'static str,
+    pub header: &'a [String],
+    pub features: Vec<FeatureRoutesDoc>,
+    pub routes: Vec<RouteCheckDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FeatureRoutesDoc {
+    pub id: String,
+    pub routes: Vec<FeatureOnRouteDoc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FeatureOnRouteDoc {
+    pub route: String,
+    pub status: &'static str,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouteCheckDoc<'a> {
+    pub route: &'a str,
+    pub says: &'a str,
+    pub report: CheckDoc<'a>,
+}
+
 /// `egress check --format json`: the verdicts, per feature and endpoint.
 #[derive(Debug, Serialize)]
 pub struct CheckDoc<'a> {

@@ -403,7 +403,7 @@ fn domain_values() {
 
 /// Composed catalogs: ids already taken get the adding catalog's id as a
 /// prefix, references follow them, and a link to a loaded feature is
-/// expanded into that feature's endpoints (issue 23).
+/// expanded into that feature's endpoints.
 #[test]
 fn composed_catalogs_prefix_collisions_and_expand_links() {
     let load = |id: &str, body: &str| {

@@ -354,7 +354,7 @@ fn plan_verdicts_per_requirement() {
 }
 
 /// A catalog with a plain-HTTP endpoint that names a path: a proxy sees
-/// the path of plain HTTP, so `explain` holds it to the path (issue 21);
+/// the path of plain HTTP, so `explain` holds it to the path;
 /// over HTTPS only the host is visible.
 #[test]
 fn paths_of_plain_http_endpoints() {

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use egress_catalog::table::Table;
 use egress_catalog::wire::{
-    CertDoc, CheckDoc, CheckEndpointDoc, CheckExternalDoc, CheckFeatureDoc, ProxyAuthDoc,
-    TimingDoc, TlsDoc,
+    CertDoc, CheckDoc, CheckEndpointDoc, CheckExternalDoc, CheckFeatureDoc, FeatureOnRouteDoc,
+    FeatureRoutesDoc, ProxyAuthDoc, RouteCheckDoc, RoutesCheckDoc, TimingDoc, TlsDoc,
 };
 
 use crate::auth::AuthFailure;
@@ -528,4 +528,115 @@ pub fn json<'a>(report: &'a Report, header: &'a [String]) -> CheckDoc<'a> {
                 .collect(),
         }
     }
+}
+
+/// The check on several routes (`check --routes`): each route's label,
+/// what says it is this machine's, and its report.
+#[derive(Debug)]
+pub struct RouteReport {
+    pub label: String,
+    pub says: String,
+    pub report: Report,
+}
+
+/// Per feature, its status on each route, with the first failure where it
+/// is not OK.
+pub fn by_route(reports: &[RouteReport]) -> Vec<FeatureRoutesDoc> {
+    let Some(first) = reports.first() else {
+        return Vec::new();
+    };
+    first
+        .report
+        .features
+        .iter()
+        .map(|f| FeatureRoutesDoc {
+            id: f.id.clone(),
+            routes: reports
+                .iter()
+                .filter_map(|r| {
+                    let status = r.report.features.iter().find(|g| g.id == f.id)?.status;
+                    let reason = r
+                        .report
+                        .endpoints
+                        .iter()
+                        .filter(|e| e.counts && e.features.contains(&f.id))
+                        .find_map(|e| match &e.outcome {
+                            Outcome::Failed { .. } => Some(format!(
+                                "{}: {}",
+                                e.url.as_deref().unwrap_or(&e.row),
+                                e.outcome.reason()
+                            )),
+                            _ => None,
+                        });
+                    Some(FeatureOnRouteDoc {
+                        route: r.label.clone(),
+                        status: status.as_str(),
+                        reason: reason.filter(|_| status != FeatureStatus::Ok),
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Whether a feature is critical on every route it was checked on (exit
+/// status 1).
+pub fn critical_everywhere(features: &[FeatureRoutesDoc]) -> bool {
+    features.iter().any(|f| {
+        f.routes
+            .iter()
+            .all(|o| o.status == FeatureStatus::Critical.as_str())
+    })
+}
+
+/// The check on several routes as its JSON document
+/// (`egress.check-routes/1`).
+pub fn routes_json<'a>(
+    reports: &'a [RouteReport],
+    features: Vec<FeatureRoutesDoc>,
+    header: &'a [String],
+) -> RoutesCheckDoc<'a> {
+    RoutesCheckDoc {
+        format: "egress.check-routes/1",
+        header,
+        features,
+        routes: reports
+            .iter()
+            .map(|r| RouteCheckDoc {
+                route: &r.label,
+                says: &r.says,
+                report: json(&r.report, header),
+            })
+            .collect(),
+    }
+}
+
+/// The check on several routes for people: the routes, then per feature
+/// its status on each.
+pub fn routes_text(
+    reports: &[RouteReport],
+    features: &[FeatureRoutesDoc],
+    header: &[String],
+) -> String {
+    let mut out = String::new();
+    for line in header {
+        let _ = writeln!(out, "# {line}");
+    }
+    out.push_str("\nRoutes:\n");
+    for r in reports {
+        let _ = writeln!(out, "  {}: {}", r.label, r.says);
+    }
+    out.push('\n');
+    for f in features {
+        let parts: Vec<String> = f
+            .routes
+            .iter()
+            .map(|o| match &o.reason {
+                Some(r) => format!("{} via {} ({r})", o.status, o.route),
+                None => format!("{} via {}", o.status, o.route),
+            })
+            .collect();
+        let _ = writeln!(out, "{}: {}", f.id, parts.join("; "));
+    }
+    out
 }

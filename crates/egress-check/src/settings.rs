@@ -163,7 +163,7 @@ pub enum Route {
     Windows {
         http: Option<Proxy>,
         https: Option<Proxy>,
-        bypass: egress_proxy::BypassList,
+        bypass: egress_winproxy::BypassList,
     },
     /// No way: every probe fails with this reason (a PAC file that could
     /// not be fetched).
@@ -261,7 +261,7 @@ impl Route {
     /// (Windows keeps none: without them, egress authenticates as the
     /// logon identity there).
     pub fn windows(
-        settings: &egress_proxy::WindowsProxy,
+        settings: &egress_winproxy::WindowsProxy,
         credentials: Option<Credentials>,
     ) -> Route {
         let proxy = |scheme: &str| {

@@ -579,7 +579,7 @@ async fn tls_version_can_be_pinned() {
 }
 
 /// A server that answers HEAD with 405 and closes the connection, and GET
-/// with 200 (issue 15).
+/// with 200.
 async fn head_rejecting() -> u16 {
     replying(|head| {
         if head.starts_with(b"HEAD ") {

@@ -24,6 +24,7 @@
 pub mod address;
 pub mod decision;
 pub mod head;
+pub mod log;
 pub mod target;
 
 pub use address::{AddressRules, Class, Denied};

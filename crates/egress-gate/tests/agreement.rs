@@ -1,4 +1,4 @@
-//! The proxy and `egress explain` never disagree (issue 21): for every
+//! The proxy and `egress explain` never disagree: for every
 //! row of every embedded revision's plan, on each of its scheme and port
 //! pairs and on a port it does not name, the proxy's decision is the
 //! explain engine's verdict on the same URL as `egress explain` reads it;

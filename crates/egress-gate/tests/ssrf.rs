@@ -1,4 +1,4 @@
-//! The SSRF rules of `egress proxy` (issue 21): every spelling of an IP
+//! The SSRF rules of `egress proxy`: every spelling of an IP
 //! literal becomes its address; every address that is not public is
 //! denied unless allowed, also when an IPv6 address carries it.
 

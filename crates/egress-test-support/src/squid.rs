@@ -223,10 +223,12 @@ impl Squid {
 }
 
 /// Runs Squid in the foreground on `conf` (its logs in `dir`) and waits
-/// until it listens on `port`.
+/// until it listens on `port`. Each Squid gets a service name of its own
+/// (`-n`), which names its shared memory segments: two Squids under the
+/// default name, started at once, collide on them.
 fn run(squid: &Path, conf: &Path, port: u16, dir: tempfile::TempDir) -> Squid {
     let child = Command::new(squid)
-        .args(["-N", "-f"])
+        .args(["-n", &format!("egress{port}"), "-N", "-f"])
         .arg(conf)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -35,9 +35,25 @@ enum Find {
     /// A Python module: the path of the first `python3` (on `PATH`, then
     /// `/usr/bin`) that imports it.
     PythonModule(&'static str),
+    /// Anything else: this function says where, or that it is not here.
+    Other(fn() -> Option<PathBuf>),
 }
 
-pub const SQUID: Tool = program("squid", "Debian package squid-openssl");
+/// Squid built with OpenSSL (Debian's squid-openssl, not the GnuTLS
+/// `squid`): its `security_file_certgen` beside it for `ssl_bump`.
+pub const SQUID: Tool = Tool {
+    name: "squid (with OpenSSL: security_file_certgen)",
+    package: "Debian package squid-openssl",
+    find: Find::Other(squid_with_openssl),
+};
+/// The tests that listen on loopback addresses' low ports (127.0.0.2:80
+/// for WPAD, 127.0.0.44:443) or give files to Squid's user run as root,
+/// as `scripts/test` and CI do.
+pub const ROOT: Tool = Tool {
+    name: "root",
+    package: "no package: run as root, as scripts/test and CI do",
+    find: Find::Other(root),
+};
 pub const TINYPROXY: Tool = program("tinyproxy", "Debian package tinyproxy");
 pub const PACTESTER: Tool = program("pactester", "Debian package libpacparser1");
 pub const PROMTOOL: Tool = program("promtool", "Debian package prometheus");
@@ -90,6 +106,7 @@ impl Tool {
                     .find(|p| is_executable(p))
             }
             Find::Installed(path) => Some(path()).filter(|p| p.exists()),
+            Find::Other(find) => find(),
             Find::PythonModule(module) => PYTHON3
                 .find()
                 .into_iter()
@@ -171,7 +188,7 @@ pub fn windows_tier() -> bool {
 /// Names the running test as skipped, and why, on the process's real
 /// stderr (libtest captures `eprintln!` of a passing test, and this must
 /// be seen), and appends the line to the file `EGRESS_SKIP_LOG` names.
-pub(crate) fn skipped(why: &str) {
+pub fn skipped(why: &str) {
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("a test");
     let line = format!("egress-test: SKIPPED {test}: {why}\n");
@@ -188,15 +205,36 @@ pub(crate) fn skipped(why: &str) {
     }
 }
 
-fn root() -> PathBuf {
+fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn squid_with_openssl() -> Option<PathBuf> {
+    let squid = Tool::program("squid", "").find()?;
+    Path::new("/usr/lib/squid/security_file_certgen")
+        .exists()
+        .then_some(squid)
+}
+
+/// The root folder when this process runs as root: a file it makes is
+/// root's.
+#[cfg(unix)]
+fn root() -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt as _;
+    let probe = tempfile::NamedTempFile::new().ok()?;
+    (probe.as_file().metadata().ok()?.uid() == 0).then(|| PathBuf::from("/"))
+}
+
+#[cfg(not(unix))]
+fn root() -> Option<PathBuf> {
+    None
 }
 
 /// mitmproxy's `mitmdump`: `EGRESS_MITMDUMP`, or the virtualenv
 /// `scripts/test` makes under `target/test-tools/mitmproxy`.
 fn mitmdump_path() -> PathBuf {
     std::env::var_os("EGRESS_MITMDUMP").map_or_else(
-        || root().join("target/test-tools/mitmproxy/bin/mitmdump"),
+        || workspace().join("target/test-tools/mitmproxy/bin/mitmdump"),
         PathBuf::from,
     )
 }

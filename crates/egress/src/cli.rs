@@ -188,13 +188,8 @@ pub struct ProxyArgs {
     /// (repeatable): `10.0.0.0/8`, `127.0.0.0/8`.
     #[arg(long = "allow-net", value_name = "CIDR")]
     pub allow_net: Vec<String>,
-    /// Use ADDR for HOST:PORT instead of asking DNS (repeatable).
-    #[arg(long, value_name = "HOST:PORT:ADDR")]
-    pub resolve: Vec<String>,
-    /// Ask this DNS server (port 53 unless given) instead of the system's
-    /// resolver.
-    #[arg(long, value_name = "ADDR[:PORT]")]
-    pub dns_server: Option<String>,
+    #[command(flatten)]
+    pub names: ResolveArgs,
     /// Send allowed traffic through this proxy (the corporate one):
     /// `http://[user:password@]host:port`. egress then does not resolve
     /// targets; the parent does.
@@ -289,7 +284,7 @@ pub struct RouteArgs {
     /// wininet-user, pac:URL_OR_FILE, wpad, none, or auto (the source each
     /// selected role uses; docs/proxy-discovery.md).
     #[arg(long, value_name = "SOURCE", conflicts_with_all = ["proxy", "no_proxy"])]
-    pub proxy_from: Option<egress_proxy::Source>,
+    pub proxy_from: Option<egress_winproxy::Source>,
     /// How to authenticate to a proxy that asks: auto (the strongest
     /// scheme it offers: NTLM, then Negotiate, then Basic with credentials;
     /// Negotiate, then NTLM as the logon identity on Windows), basic, ntlm,
@@ -300,23 +295,11 @@ pub struct RouteArgs {
     pub proxy_auth: ProxyAuthArg,
     #[command(flatten)]
     pub discovery: DiscoveryArgs,
-    /// Deadline of each phase (DNS, proxy, TLS, HTTP) per endpoint.
-    #[arg(long, value_name = "DURATION", default_value = "5s")]
-    pub timeout: String,
+    #[command(flatten)]
+    pub net: NetArgs,
     /// Deadline of each TCP connect attempt.
     #[arg(long, value_name = "DURATION", default_value = "3s")]
     pub connect_timeout: String,
-    /// Ask this DNS server instead of the system's resolver: ADDR or ADDR:PORT.
-    /// Through a proxy, it applies to the proxy's own name only.
-    #[arg(long, value_name = "ADDR[:PORT]")]
-    pub dns_server: Option<String>,
-    /// Use ADDR for HOST:PORT instead of DNS (repeatable). Through a proxy,
-    /// it applies to the proxy's own name only.
-    #[arg(long, value_name = "HOST:PORT:ADDR")]
-    pub resolve: Vec<String>,
-    /// Trust these CA certificates too (PEM, repeatable).
-    #[arg(long, value_name = "PEM")]
-    pub ca_file: Vec<std::path::PathBuf>,
     /// Trust only `--ca-file`, not the platform's store (tests).
     #[arg(long, hide = true)]
     pub roots_only: bool,
@@ -954,7 +937,7 @@ pub struct RoutesArgs {
     pub select: Select,
     /// Only these sources (repeatable; default: every one).
     #[arg(long, value_name = "SOURCE")]
-    pub proxy_from: Vec<egress_proxy::Source>,
+    pub proxy_from: Vec<egress_winproxy::Source>,
     #[command(flatten)]
     pub discovery: DiscoveryArgs,
     #[command(flatten)]
@@ -969,20 +952,33 @@ pub enum RoutesFormat {
     Json,
 }
 
-/// How names are resolved and servers trusted, for commands that fetch or
-/// look up (a PAC file's `dnsResolve`, WPAD).
+/// How names are resolved: every command that looks names up, the proxy
+/// included.
 #[derive(Debug, Args, Clone)]
-pub struct NetArgs {
-    /// Use ADDR for HOST:PORT instead of DNS (repeatable).
+pub struct ResolveArgs {
+    /// Use ADDR for HOST:PORT instead of asking DNS (repeatable). With a
+    /// proxy in the path, only the proxy's own name is looked up here.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
-    /// Ask this DNS server instead of the system's resolver: ADDR or ADDR:PORT.
-    #[arg(long, value_name = "ADDR")]
+    /// Ask this DNS server (port 53 unless given) instead of the system's
+    /// resolver. With a proxy in the path, only the proxy's own name is
+    /// looked up here.
+    #[arg(long, value_name = "ADDR[:PORT]")]
     pub dns_server: Option<String>,
-    /// Also trust the CA certificates in this PEM file (repeatable).
+}
+
+/// How names are resolved, servers trusted and deadlines kept, for
+/// commands that fetch or look up: the check, serve, catalog fetch, a PAC
+/// file's `dnsResolve`, WPAD.
+#[derive(Debug, Args, Clone)]
+pub struct NetArgs {
+    #[command(flatten)]
+    pub names: ResolveArgs,
+    /// Trust these CA certificates too (PEM, repeatable).
     #[arg(long, value_name = "PEM")]
     pub ca_file: Vec<PathBuf>,
-    /// Deadline of each lookup and fetch.
+    /// Deadline of each phase: a lookup, the proxy, TLS, HTTP (per
+    /// endpoint, or per fetch).
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub timeout: String,
 }

@@ -13,8 +13,8 @@ use egress_check::ProbeTarget;
 use egress_check::auth::Credentials;
 use egress_check::settings::{self, Hop, ProxySources, Route};
 use egress_pac::{Pac, PacEntry, parse_result};
-use egress_proxy::wininet::{self, Flat, Hive, Kept};
-use egress_proxy::{RegFile, RegValue, Source, Store, WindowsProxy, blob};
+use egress_winproxy::wininet::{self, Flat, Hive, Kept};
+use egress_winproxy::{RegFile, RegValue, Source, Store, WindowsProxy, blob};
 
 use crate::net::{Net, NetHost};
 
@@ -165,7 +165,9 @@ impl Discovery<'_> {
             }
             Source::Pac(at) => self.pac_route(at, &source.title()),
             Source::Wpad => match self.wpad()? {
-                Some(url) => self.pac_route(&url, &format!("WPAD: {}", egress_proxy::redact(&url))),
+                Some(url) => {
+                    self.pac_route(&url, &format!("WPAD: {}", egress_winproxy::redact(&url)))
+                }
                 None => Ok(Found::NotSet("WPAD found no wpad.dat".to_owned())),
             },
             Source::Auto => bail!("`auto` is resolved per role, not as one source"),
@@ -254,7 +256,7 @@ impl Discovery<'_> {
     }
 
     /// WinINET's settings under `base`, by egress's rule for the blob and
-    /// the flat values (egress-proxy's `wininet`). A flat value of the
+    /// the flat values (egress-winproxy's `wininet`). A flat value of the
     /// wrong type is an error only when the flat values are what is used;
     /// beside a blob it is said.
     fn wininet(&self, base: &str) -> anyhow::Result<Option<wininet::Chosen>> {
@@ -313,7 +315,7 @@ impl Discovery<'_> {
                 &url,
                 &format!(
                     "{settings}{note}; WPAD found {}",
-                    egress_proxy::redact(&url)
+                    egress_winproxy::redact(&url)
                 ),
             );
         }

@@ -38,7 +38,7 @@ fn source(text: &str) -> anyhow::Result<Source> {
         }
         _ => bail!(
             "`{}` is not a source to fetch\n  help: give m365:INSTANCE (m365:worldwide, ...) or the http(s):// URL of a docs page's Markdown source",
-            egress_proxy::redact(text)
+            egress_winproxy::redact(text)
         ),
     }
 }
@@ -46,7 +46,7 @@ fn source(text: &str) -> anyhow::Result<Source> {
 pub fn run(args: &FetchArgs) -> anyhow::Result<Exit> {
     let source = source(&args.source)?;
     crate::output::check_writable(&args.output)?;
-    let (config, choice) = crate::check::base_config(&args.route, None)?;
+    let (config, choice) = crate::net::route_config(&args.route, None)?;
     let net = Rc::new(Net::with_config(config)?);
     let first = match &source {
         Source::M365(_) => url::Url::parse(&args.service_url)
@@ -55,7 +55,7 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<Exit> {
             .with_context(|| {
                 format!(
                     "--service-url `{}` is not an http(s):// URL",
-                    egress_proxy::redact(&args.service_url)
+                    egress_winproxy::redact(&args.service_url)
                 )
             })?,
         Source::Page(u) => u.clone(),
@@ -125,7 +125,7 @@ fn route(
     let Some(from) = &args.route.proxy_from else {
         return Ok(choice.into_route());
     };
-    if *from == egress_proxy::Source::Auto {
+    if *from == egress_winproxy::Source::Auto {
         bail!(
             "--proxy-from auto picks a source per site system role, and a fetch has no role\n  help: name the source the machine uses, such as --proxy-from winhttp"
         );
@@ -182,7 +182,7 @@ impl Fetcher<'_> {
                 &hops,
             ))
             .map_err(|(phase, failure)| {
-                let why = egress_proxy::redact(&failure.to_string());
+                let why = egress_winproxy::redact(&failure.to_string());
                 anyhow::anyhow!("cannot fetch {shown}: {phase}: {why}")
             })?;
         if fetched.status != 200 {
@@ -212,7 +212,7 @@ fn m365(
     let name = instance.service_name();
     let id = egress_check::fetch::random_guid().map_err(|e| anyhow::anyhow!(e))?;
     // What messages name: the service without user information.
-    let shown = egress_proxy::redact(service);
+    let shown = egress_winproxy::redact(service);
     let with_id = |path: &str| {
         url::Url::parse(&format!("{service}{path}?clientrequestid={id}"))
             .with_context(|| format!("--service-url `{shown}` does not take the path {path}"))
@@ -291,7 +291,7 @@ fn page(
     fetcher: &Fetcher<'_>,
     url: &url::Url,
 ) -> anyhow::Result<(String, Catalog)> {
-    let shown = egress_proxy::redact(url.as_str());
+    let shown = egress_winproxy::redact(url.as_str());
     let text = markdown(fetcher.get(url, &shown)?, &shown)?;
     // The importer reads by path: the page's URL path, its includes'
     // paths resolved against it, on the page's origin.
@@ -303,7 +303,7 @@ fn page(
         let mut include = url.clone();
         include.set_path(&path.to_string_lossy().replace('\\', "/"));
         include.set_query(None);
-        let shown = egress_proxy::redact(include.as_str());
+        let shown = egress_winproxy::redact(include.as_str());
         fetcher
             .get(&include, &shown)
             .and_then(|f| markdown(f, &shown).map(String::into_bytes))

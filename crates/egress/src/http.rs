@@ -24,6 +24,13 @@ pub fn head_size<B>(request: &Request<B>) -> usize {
         + line
 }
 
+/// Whether `peer` is this machine, for what only this machine may ask
+/// (`POST /-/reload`): a loopback address, also as an IPv4-mapped IPv6
+/// one (a listener on `[::]` sees 127.0.0.1 as `::ffff:127.0.0.1`).
+pub fn from_this_machine(peer: std::net::SocketAddr) -> bool {
+    peer.ip().to_canonical().is_loopback()
+}
+
 /// A client connection [`serve`] accepted.
 #[derive(Debug, Clone)]
 pub struct Accepted {
@@ -297,4 +304,24 @@ pub fn wants_openmetrics(headers: &hyper::HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.contains("application/openmetrics-text"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_this_machine;
+
+    #[test]
+    fn only_loopback_peers_are_this_machine() {
+        for (peer, expected) in [
+            ("127.0.0.1:5000", true),
+            ("127.8.9.10:5000", true),
+            ("[::1]:5000", true),
+            ("[::ffff:127.0.0.1]:5000", true),
+            ("10.0.0.5:5000", false),
+            ("[::ffff:10.0.0.5]:5000", false),
+            ("[fe80::1]:5000", false),
+        ] {
+            assert_eq!(from_this_machine(peer.parse().unwrap()), expected, "{peer}");
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! module does the I/O: listening, resolving, connecting, relaying and
 //! the decision log.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -17,6 +18,7 @@ use anyhow::{Context as _, bail};
 use egress_catalog::catalog::Scheme;
 use egress_catalog::plan;
 use egress_catalog::profile::AddressRange;
+use egress_gate::log::{DecisionLine, Logged};
 use egress_gate::{AddressRules, Ask, Decision, Gate, Plans, ServerPlan, Target, parse_host};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full};
@@ -60,15 +62,9 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
                 .ok()
         })
         .collect();
-    let pins: Vec<(String, u16, IpAddr)> = args
-        .resolve
-        .iter()
-        .filter_map(|r| {
-            egress_check::settings::resolve(r)
-                .map_err(|e| problems.push(e.to_string()))
-                .ok()
-        })
-        .collect();
+    let mut name_problems = Vec::new();
+    let (pins, dns_server) = crate::net::names(&args.names, &mut name_problems);
+    problems.extend(name_problems.iter().map(ToString::to_string));
     let mut duration =
         |text: &str, option: &str| match egress_check::settings::duration(text, option) {
             Ok(d) if !d.is_zero() => d,
@@ -84,18 +80,6 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
     let idle_timeout = duration(&args.tunnel_idle_timeout, "--tunnel-idle-timeout");
     let header_timeout = duration(&args.header_timeout, "--header-timeout");
     let drain_timeout = duration(&args.drain_timeout, "--drain-timeout");
-    let dns_server = match args
-        .dns_server
-        .as_deref()
-        .map(egress_check::settings::dns_server)
-    {
-        None => None,
-        Some(Ok(server)) => Some(server),
-        Some(Err(e)) => {
-            problems.push(e.to_string());
-            None
-        }
-    };
     let env = |name: &str| std::env::var(name).ok();
     let parent = match args
         .parent
@@ -592,7 +576,7 @@ async fn reload_request(
             .insert(hyper::header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    if !peer.ip().to_canonical().is_loopback() {
+    if !crate::http::from_this_machine(peer) {
         return text(
             StatusCode::FORBIDDEN,
             "a reload is taken from this machine only (loopback)\n",
@@ -636,52 +620,6 @@ fn admin_answer(request: &Request<Incoming>, shared: &Shared) -> Response<Body> 
             "not found: the admin listener answers /metrics and /healthz\n",
         ),
     }
-}
-
-/// One line of the decision log (docs/proxy.md).
-#[derive(Serialize)]
-struct LogLine<'a> {
-    time: String,
-    source: IpAddr,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user: Option<&'a str>,
-    method: &'a str,
-    host: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    written: Option<&'a str>,
-    port: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<&'a str>,
-    /// `allow` or `deny`.
-    decision: &'static str,
-    /// The status the client got (407: asked to authenticate; 429: over
-    /// its rate).
-    status: u16,
-    /// Allowed in report mode although the plan does not allow it.
-    would_deny: bool,
-    reason: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    near_miss: Option<&'a str>,
-    roles: &'a [String],
-    servers: &'a [String],
-    rows: &'a [String],
-    /// The catalog endpoints and features behind the rows.
-    endpoints: &'a [String],
-    features: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    upstream: Option<SocketAddr>,
-    /// The time to connect to the origin (or to get the parent's tunnel).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    connect_ms: Option<f64>,
-    /// Why an allowed request did not reach its origin (DNS, connect).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
-    /// For tunnels: bytes from the client, and to it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bytes_up: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bytes_down: Option<u64>,
-    duration_ms: u128,
 }
 
 /// What happened to a request, for the log.
@@ -759,35 +697,45 @@ impl Shared {
             .target
             .map_or_else(|| o.raw_host.to_owned(), |t| t.host.to_string());
         if let Some(log) = &self.log {
-            let line = LogLine {
-                time: jiff::Timestamp::now().to_string(),
+            let line = DecisionLine {
+                time: jiff::Timestamp::now().to_string().into(),
                 source: o.source,
-                user: o.user.as_deref(),
-                method: o.method,
-                host: &host,
-                written: o.target.and_then(|t| t.written.as_deref()),
+                user: o.user.as_deref().map(Cow::Borrowed),
+                method: Cow::Borrowed(o.method),
+                host: Cow::Borrowed(&host),
+                written: o
+                    .target
+                    .and_then(|t| t.written.as_deref())
+                    .map(Cow::Borrowed),
                 port: o.port,
-                path: o.path,
-                decision: if o.denied.is_some() { "deny" } else { "allow" },
-                status: o.status(),
+                path: o.path.map(Cow::Borrowed),
+                decision: if o.denied.is_some() {
+                    Logged::Deny
+                } else {
+                    Logged::Allow
+                },
+                status: Some(o.status()),
                 would_deny,
-                reason: match (&o.denied, o.decision) {
+                reason: Cow::Borrowed(match (&o.denied, o.decision) {
                     (Some(why), _) => why,
                     (None, Some(d)) => &d.reason,
                     (None, None) => "",
-                },
-                near_miss: o.decision.and_then(|d| d.near_miss.as_deref()),
-                roles,
-                servers: o.decision.map_or(empty, |d| &d.servers),
-                rows: o.decision.map_or(empty, |d| &d.rows),
-                endpoints: o.decision.map_or(empty, |d| &d.endpoints),
-                features: o.decision.map_or(empty, |d| &d.features),
+                }),
+                near_miss: o
+                    .decision
+                    .and_then(|d| d.near_miss.as_deref())
+                    .map(Cow::Borrowed),
+                roles: Cow::Borrowed(roles),
+                servers: Cow::Borrowed(o.decision.map_or(empty, |d| &d.servers)),
+                rows: Cow::Borrowed(o.decision.map_or(empty, |d| &d.rows)),
+                endpoints: Cow::Borrowed(o.decision.map_or(empty, |d| &d.endpoints)),
+                features: Cow::Borrowed(o.decision.map_or(empty, |d| &d.features)),
                 upstream: o.upstream,
                 connect_ms: o.connect.map(|d| d.as_secs_f64() * 1000.0),
-                error: o.error.as_deref(),
+                error: o.error.as_deref().map(Cow::Borrowed),
                 bytes_up: o.bytes.map(|b| b.0),
                 bytes_down: o.bytes.map(|b| b.1),
-                duration_ms: o.started.elapsed().as_millis(),
+                duration_ms: u64::try_from(o.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             };
             if let Ok(text) = serde_json::to_string(&line) {
                 let mut log = log.lock().unwrap_or_else(|e| e.into_inner());

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use egress_catalog::catalog::UNSPECIFIED_ROLE;
 use egress_check::settings::Route;
-use egress_proxy::{Source, role_sources};
+use egress_winproxy::{Source, role_sources};
 use serde::Serialize;
 
 use crate::Exit;
@@ -208,4 +208,80 @@ pub fn run(args: &RoutesArgs) -> anyhow::Result<Exit> {
     };
     crate::output::emit(&text, None)?;
     Ok(Exit::Success)
+}
+
+/// The route `--proxy-from` names, and the header line that says so. For
+/// `auto`, the selected roles' route, when they share one.
+pub fn chosen_route(
+    from: &egress_winproxy::Source,
+    discovery: &crate::discover::Discovery<'_>,
+    request: &egress_catalog::Request,
+    loaded: &context::Loaded,
+) -> anyhow::Result<(egress_check::settings::Route, String)> {
+    if *from != Source::Auto {
+        return Ok(match discovery.find(from)? {
+            Found::Route { route, says } => {
+                let line = format!("route: {} ({says})", from.title());
+                (*route, line)
+            }
+            Found::NotSet(why) => (
+                egress_check::settings::Route::Direct,
+                format!("route: direct ({} is not set: {why})", from.title()),
+            ),
+        });
+    }
+    let roles: Vec<String> = if request.roles.is_empty() {
+        loaded
+            .catalog
+            .roles
+            .iter()
+            .map(|r| r.id.clone())
+            .filter(|r| r != egress_catalog::catalog::UNSPECIFIED_ROLE)
+            .collect()
+    } else {
+        request.roles.clone()
+    };
+    let mut found = Vec::new();
+    let mut sources: Vec<Source> = roles
+        .iter()
+        .flat_map(|r| egress_winproxy::role_sources(r))
+        .collect();
+    sources.sort();
+    sources.dedup();
+    for s in sources {
+        let f = discovery.find(&s)?;
+        found.push((s, f));
+    }
+    let chosen = per_role(&roles, &found);
+    let first = &chosen[0];
+    if chosen.iter().all(|c| c.source == first.source) {
+        return Ok((
+            first.route.clone(),
+            format!(
+                "route: auto, {} for {} ({})",
+                first
+                    .source
+                    .as_ref()
+                    .map_or_else(|| "direct".to_owned(), Source::title),
+                roles.join(", "),
+                first.says
+            ),
+        ));
+    }
+    let lines: Vec<String> = chosen
+        .iter()
+        .map(|c| {
+            format!(
+                "  {}: {}",
+                c.role,
+                c.source
+                    .as_ref()
+                    .map_or_else(|| "direct".to_owned(), Source::title)
+            )
+        })
+        .collect();
+    anyhow::bail!(
+        "--proxy-from auto: the selected roles take different routes:\n{}\ncheck one role at a time (--role ROLE), or every route with --routes",
+        lines.join("\n")
+    )
 }

@@ -495,7 +495,7 @@ async fn reload_request<B>(
         );
         return r;
     }
-    if !peer.ip().is_loopback() {
+    if !crate::http::from_this_machine(peer) {
         return text(
             StatusCode::FORBIDDEN,
             "a reload is taken from this machine only (loopback)\n",

@@ -210,7 +210,7 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
         (Some("ok"), Some(200))
     );
     assert_eq!(g["tls"]["chain"][0]["issuer"], "CN=Egress Test CA");
-    // egress.check/2 (issue 17): RFC 3339 dates, TLS1.x, timings as
+    // egress.check/2: RFC 3339 dates, TLS1.x, timings as
     // {phase, ms}, warnings as a list.
     let not_after = g["tls"]["chain"][0]["not_after"].as_str().unwrap();
     assert!(
@@ -311,7 +311,7 @@ fn check_rolls_up_per_feature_and_fails_on_critical() {
 }
 
 /// Every bad option is a usage error (exit 2) before any probe, and the
-/// password never shows (issue 15).
+/// password never shows.
 #[test]
 fn bad_check_options_are_usage_errors() {
     for (args, needle) in [

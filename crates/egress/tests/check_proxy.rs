@@ -1,5 +1,5 @@
 //! `egress check` through real proxies and in every output format, end to
-//! end (issue 15): the password never shows, one host needed by two
+//! end: the password never shows, one host needed by two
 //! features counts under each on its own scheme and port, Prometheus text
 //! has one series per URL and feature and passes `promtool`.
 
@@ -416,7 +416,7 @@ fn next_steps_name_the_proxy_when_it_failed() {
     }
 }
 
-/// `egress check` through a real Squid that requires NTLM (issue 19):
+/// `egress check` through a real Squid that requires NTLM:
 /// without credentials every probe fails in the `proxy-auth` phase naming
 /// what the proxy offers; `DOMAIN\user` from the environment, the URL or
 /// the profile passes, and says NTLM was used; a wrong password is

@@ -1,7 +1,7 @@
 //! `egress catalog fetch`: the Microsoft 365 web service and a docs page's
 //! Markdown fetched from loopback HTTPS origins serving fixture files,
 //! through a real proxy with authentication; the version skip; and every
-//! failure leaving the previous file untouched (issue 23).
+//! failure leaving the previous file untouched.
 
 use std::path::Path;
 use std::process::{Command, Output};

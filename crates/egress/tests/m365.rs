@@ -1,7 +1,7 @@
 //! `egress catalog import --format m365-json`: the Microsoft 365 web
 //! service's `/endpoints` answer (a fixture written from the service's
 //! public documentation) as a catalog that plans, with every record's
-//! problem reported and nothing written on error (issue 23).
+//! problem reported and nothing written on error.
 
 use std::path::Path;
 use std::process::{Command, Output};

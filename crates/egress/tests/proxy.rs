@@ -1,4 +1,4 @@
-//! `egress proxy` end to end (issue 21): the real binary between curl,
+//! `egress proxy` end to end: the real binary between curl,
 //! Python `requests` (and raw sockets, for what they will not send) and
 //! origins on loopback. Enforce and report mode, near-miss denials (text
 //! and JSON), paths of plain HTTP, strict framing, the SSRF rules with a

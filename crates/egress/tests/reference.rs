@@ -1,4 +1,4 @@
-//! Holding the embedded catalogs to the pages they encode (issue 6): every
+//! Holding the embedded catalogs to the pages they encode: every
 //! reference page named in `catalogs/reference/pages.toml` is imported with
 //! the real `egress catalog import`, and its endpoint set compared with the
 //! embedded revision. A difference fails the test unless

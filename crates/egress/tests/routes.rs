@@ -8,12 +8,12 @@ use std::process::Output;
 use std::time::Duration;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use egress_proxy::Store;
-use egress_proxy::blob::{FLAG_AUTO_CONFIG_URL, FLAG_DIRECT, FLAG_PROXY, encode};
 use egress_test_support::dns::{DnsServer, Reply};
 use egress_test_support::origin::{files_origin, http_origin};
 use egress_test_support::proxies::tinyproxy;
-use egress_test_support::tools::{TINYPROXY, free_port, needs};
+use egress_test_support::tools::{ROOT, TINYPROXY, free_port, needs};
+use egress_winproxy::Store;
+use egress_winproxy::blob::{FLAG_AUTO_CONFIG_URL, FLAG_DIRECT, FLAG_PROXY, encode};
 
 fn egress(dir: &Path, args: &[&str]) -> Output {
     let mut cmd = cargo_bin_cmd!("egress");
@@ -347,11 +347,11 @@ fn bad_registry_files_and_sources_exit_2() {
 /// WPAD by DNS: `wpad.<domain>` and each parent, then
 /// `http://wpad.<domain>/wpad.dat` on port 80 (so this test listens on
 /// 127.0.0.2:80, which needs root, as scripts/test runs). Names other than
-/// the pinned one go to a DNS server on a closed loopback port: no query
-/// leaves the machine.
+/// the pinned one go to a loopback DNS server that answers NXDOMAIN: no
+/// query leaves the machine.
 #[test]
 fn wpad_is_found_by_dns_and_followed() {
-    if !needs(&[TINYPROXY]) {
+    if !needs(&[TINYPROXY, ROOT]) {
         return;
     }
     let plain = http_origin();

@@ -1,4 +1,4 @@
-//! `egress serve` end to end (issue 20): the real binary, scheduled against
+//! `egress serve` end to end: the real binary, scheduled against
 //! origins on loopback, scraped with curl, its metrics read by promtool,
 //! its status page by headless Chromium; and the faults: an address in
 //! use, bad input before binding, unknown paths and methods, SIGTERM.
@@ -88,11 +88,21 @@ fn curl(port: u16, path: &str, extra: &[&str]) -> (u16, String, String) {
 }
 
 fn start(dir: &Path, args: &[&str]) -> Serve {
+    start_on(dir, args, "127.0.0.1")
+}
+
+/// [`start`], listening on `address` (a free port of 127.0.0.1).
+fn start_on(dir: &Path, args: &[&str], address: &str) -> Serve {
     let port = free_port();
+    let listen = if address.contains(':') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
+    };
     let child = egress()
         .arg("serve")
         .args(args)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--listen", &listen])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join("serve.log")).unwrap())
         .spawn()
@@ -371,6 +381,15 @@ fn reload_keeps_a_good_configuration_and_state_survives_a_restart() {
         "--state",
         state.to_str().unwrap(),
     ];
+    // A reload from this machine is taken on a listener on every address
+    // too, where 127.0.0.1 arrives as ::ffff:127.0.0.1.
+    {
+        let mut everywhere = args[..args.len() - 2].to_vec();
+        everywhere.push("--allow-remote");
+        let serve = start_on(d, &everywhere, "::");
+        let (code, _, body) = curl(serve.port, "/-/reload", &["-X", "POST"]);
+        assert_eq!((code, body.as_str()), (200, "reloaded; a run starts now\n"));
+    }
     let serve = start(d, &args);
     let port = serve.port;
     assert_eq!(curl(port, "/healthz", &[]).0, 503);

@@ -13,7 +13,7 @@ use std::process::Command;
 use egress_test_support::origin::{http_origin, https_origin, https_origin_at};
 use egress_test_support::squid::{Squid, write_tree};
 use egress_test_support::tls::Ca;
-use egress_test_support::tools::{CURL, SQUID, needs};
+use egress_test_support::tools::{CURL, ROOT, SQUID, needs};
 
 /// The address of the HTTPS origin on port 443 (`secure.egress.test`).
 const SECURE: &str = "127.0.0.44";
@@ -282,7 +282,7 @@ fn stock_file(path: &str) -> String {
 
 #[test]
 fn squid_configurations_agree_with_a_real_squid() {
-    if !needs(&[SQUID, CURL]) {
+    if !needs(&[SQUID, CURL, ROOT]) {
         return;
     }
     let o = origins();

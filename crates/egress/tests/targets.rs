@@ -383,7 +383,7 @@ name = "scp.contoso.com"
 roles = ["scp"]
 addresses = ["127.0.0.2"]
 
-# A range: the SUPs of a subnet (issue 16).
+# A range: the SUPs of a subnet.
 [[server]]
 name = "sup.contoso.com"
 roles = ["sup"]

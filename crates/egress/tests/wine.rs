@@ -10,11 +10,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use egress_proxy::Store;
-use egress_proxy::blob::{FLAG_DIRECT, FLAG_PROXY, encode};
 use egress_test_support::origin::{http_origin, https_origin};
 use egress_test_support::proxies::tinyproxy;
 use egress_test_support::tools::{TINYPROXY, WINE, needs, windows_tier};
+use egress_winproxy::Store;
+use egress_winproxy::blob::{FLAG_DIRECT, FLAG_PROXY, encode};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
