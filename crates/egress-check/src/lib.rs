@@ -30,6 +30,7 @@ pub mod auth;
 mod cert;
 pub mod failure;
 pub mod fetch;
+pub mod history;
 pub mod metrics;
 pub mod plan;
 pub mod report;

@@ -3,23 +3,22 @@
 //! run at start); the server answers from the last completed run, so a
 //! scrape never waits for a check.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use egress_check::metrics::{CLASSIC, CatalogInfo, Metrics, OPENMETRICS};
-use egress_check::plan::{FeatureStatus, Outcome, Report, check};
+use egress_check::metrics::{CatalogInfo, Metrics};
+use egress_check::plan::{FeatureStatus, Report, check};
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper::{Method, Request, Response, StatusCode};
-use serde::Serialize;
+use hyper::{Response, StatusCode};
 
+mod endpoints;
 mod page;
 #[cfg(windows)]
 mod service;
+
+use egress_check::history::{History, Run};
 
 use crate::Exit;
 use crate::check::{Prepared, prepare};
@@ -95,7 +94,7 @@ pub fn run_until(
             }
         });
         tokio::select! {
-            () = serve(listener, shared) => {}
+            () = endpoints::serve(listener, shared) => {}
             () = stop => eprintln!("egress serve: stopping"),
         }
     });
@@ -169,11 +168,7 @@ fn keep_history(shared: &Shared) {
     };
     let s = shared.state.read().unwrap_or_else(|e| e.into_inner());
     let written = crate::output::write_atomically_with(file, crate::output::Overwrite::Yes, |w| {
-        for run in s.history.runs() {
-            serde_json::to_writer(&mut *w, run)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
+        s.history.write(w)
     });
     if let Err(e) = written {
         eprintln!("egress serve: cannot keep the history: {e:#}");
@@ -207,37 +202,33 @@ fn read_state(file: &std::path::Path, history: &mut History) {
     let Ok(text) = std::fs::File::open(file) else {
         return;
     };
-    let lines = std::io::BufReader::new(text).lines();
-    for (n, line) in lines.enumerate() {
-        let line = match line {
-            Ok(l) if l.trim().is_empty() => continue,
-            Ok(l) => l,
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(text).lines() {
+        match line {
+            Ok(l) => lines.push(l),
             Err(e) => {
                 eprintln!(
                     "egress serve: {}: {e}; the history starts empty",
                     file.display()
                 );
-                *history = History::new(history.capacity);
                 return;
             }
-        };
-        match serde_json::from_str::<Run>(&line) {
-            Ok(run) => history.push(run),
-            Err(e) => {
-                let aside = file.with_extension("corrupt");
-                let moved = std::fs::rename(file, &aside);
-                eprintln!(
-                    "egress serve: {}:{}: not a run ({e}); the history starts empty{}",
-                    file.display(),
-                    n + 1,
-                    match moved {
-                        Ok(()) => format!(", and the file is kept as {}", aside.display()),
-                        Err(e) => format!(" (it could not be set aside: {e})"),
-                    }
-                );
-                *history = History::new(history.capacity);
-                return;
-            }
+        }
+    }
+    let mut read = History::new(history.capacity());
+    match read.read(lines) {
+        Ok(()) => *history = read,
+        Err((line, e)) => {
+            let aside = file.with_extension("corrupt");
+            let moved = std::fs::rename(file, &aside);
+            eprintln!(
+                "egress serve: {}:{line}: not a run ({e}); the history starts empty{}",
+                file.display(),
+                match moved {
+                    Ok(()) => format!(", and the file is kept as {}", aside.display()),
+                    Err(e) => format!(" (it could not be set aside: {e})"),
+                }
+            );
         }
     }
 }
@@ -331,9 +322,9 @@ impl Exposition {
     /// worked.
     fn response(&self, headers: &hyper::HeaderMap, kind: &'static str) -> Response<Full<Bytes>> {
         use hyper::header::{CONTENT_ENCODING, HeaderValue, VARY};
-        let gzip = accepts_gzip(headers) && !self.gzip.is_empty();
+        let gzip = endpoints::accepts_gzip(headers) && !self.gzip.is_empty();
         let body = if gzip { &self.gzip } else { &self.plain };
-        let mut r = bytes_with_type(StatusCode::OK, body.clone(), kind);
+        let mut r = endpoints::bytes_with_type(StatusCode::OK, body.clone(), kind);
         if gzip {
             r.headers_mut()
                 .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -344,341 +335,9 @@ impl Exposition {
     }
 }
 
-/// Whether `Accept-Encoding` lists gzip with a non-zero quality.
-fn accepts_gzip(headers: &hyper::HeaderMap) -> bool {
-    headers
-        .get_all(hyper::header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let zero = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            name.eq_ignore_ascii_case("gzip") && !zero
-        })
-}
-
-/// One run, as the history keeps it (and `--state` stores it, a line
-/// each). Its pairs are shared with the other runs that hold the same (the
-/// history interns them): a full history of failing runs repeats the same
-/// endpoints and reasons run after run, and keeps each pair once.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct Run {
-    /// When it finished (RFC 3339).
-    pub finished: String,
-    pub duration_seconds: f64,
-    /// Each feature's status.
-    pub features: Vec<Pair>,
-    /// The endpoints that failed, with the reason.
-    pub failed: Vec<Pair>,
-}
-
-/// Two texts of a run: a feature and its status, or an endpoint and why
-/// it failed. Stored as a two-element array.
-pub type Pair = Arc<(String, String)>;
-
-impl Run {
-    fn of(report: &Report, finished: jiff::Timestamp) -> Run {
-        Run {
-            finished: finished.to_string(),
-            duration_seconds: report.duration.as_secs_f64(),
-            features: report
-                .features
-                .iter()
-                .map(|f| Arc::new((f.id.clone(), f.status.as_str().to_owned())))
-                .collect(),
-            failed: report
-                .endpoints
-                .iter()
-                .filter(|e| e.counts && matches!(e.outcome, Outcome::Failed { .. }))
-                .map(|e| {
-                    Arc::new((
-                        e.url.clone().unwrap_or_else(|| e.row.clone()),
-                        e.outcome.reason().to_owned(),
-                    ))
-                })
-                .collect(),
-        }
-    }
-}
-
-/// The last runs, at most `capacity`. When full, the oldest run that
-/// neither failed nor changed a feature's status goes first; only when
-/// every run did is the oldest dropped.
-#[derive(Debug)]
-pub struct History {
-    capacity: usize,
-    runs: VecDeque<(Run, bool)>,
-    /// Every pair the runs hold, once.
-    pairs: std::collections::HashSet<Pair>,
-}
-
-impl History {
-    pub fn new(capacity: usize) -> History {
-        History {
-            capacity: capacity.max(1),
-            runs: VecDeque::new(),
-            pairs: std::collections::HashSet::new(),
-        }
-    }
-
-    pub fn push(&mut self, mut run: Run) {
-        for pairs in [&mut run.features, &mut run.failed] {
-            for pair in pairs.iter_mut() {
-                match self.pairs.get(pair) {
-                    Some(kept) => *pair = kept.clone(),
-                    None => {
-                        self.pairs.insert(pair.clone());
-                    }
-                }
-            }
-        }
-        let changed = self
-            .runs
-            .back()
-            .is_none_or(|(last, _)| last.features != run.features);
-        let keep = changed || !run.failed.is_empty();
-        self.runs.push_back((run, keep));
-        if self.runs.len() > self.capacity {
-            match self.runs.iter().position(|(_, keep)| !keep) {
-                Some(at) => {
-                    self.runs.remove(at);
-                }
-                None => {
-                    self.runs.pop_front();
-                }
-            }
-            // Pairs no run holds any more.
-            self.pairs.retain(|p| Arc::strong_count(p) > 1);
-        }
-    }
-
-    pub fn runs(&self) -> impl Iterator<Item = &Run> {
-        self.runs.iter().map(|(r, _)| r)
-    }
-}
-
-async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let limits = crate::http::Limits::new(MAX_HEAD, tokio::sync::Semaphore::MAX_PERMITS);
-    crate::http::serve(listener, &limits, crate::http::never(), move |accepted| {
-        let peer = accepted.peer;
-        let shared = shared.clone();
-        hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
-            let shared = shared.clone();
-            async move {
-                if request.uri().path() == "/-/reload" {
-                    return Ok::<_, Infallible>(reload_request(&request, &shared, peer).await);
-                }
-                Ok::<_, Infallible>(answer(&request, &shared.state))
-            }
-        })
-    })
-    .await
-}
-
-/// `POST /-/reload`, from loopback clients only.
-async fn reload_request<B>(
-    request: &Request<B>,
-    shared: &Arc<Shared>,
-    peer: SocketAddr,
-) -> Response<Full<Bytes>> {
-    if request.method() != Method::POST {
-        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only POST\n");
-        r.headers_mut().insert(
-            hyper::header::ALLOW,
-            hyper::header::HeaderValue::from_static("POST"),
-        );
-        return r;
-    }
-    if !crate::http::from_this_machine(peer) {
-        return text(
-            StatusCode::FORBIDDEN,
-            "a reload is taken from this machine only (loopback)\n",
-        );
-    }
-    match reload(shared).await {
-        Ok(()) => {
-            eprintln!("egress serve: reloaded (POST /-/reload)");
-            text(StatusCode::OK, "reloaded; a run starts now\n")
-        }
-        Err(e) => {
-            eprint!("egress serve: the reload failed; the running configuration stays:\n{e}");
-            text(
-                StatusCode::BAD_REQUEST,
-                &format!("the reload failed; the running configuration stays:\n{e}"),
-            )
-        }
-    }
-}
-
-/// The answer to one request, from the last completed run.
-fn answer<B>(request: &Request<B>, state: &RwLock<State>) -> Response<Full<Bytes>> {
-    if crate::http::head_size(request) > MAX_HEAD {
-        return text(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "the request head is over 16 KiB\n",
-        );
-    }
-    let path = request.uri().path();
-    let known = ["/", "/metrics", "/api/status", "/healthz"];
-    if !known.contains(&path) {
-        return text(
-            StatusCode::NOT_FOUND,
-            "not found: egress serve answers /, /metrics, /api/status, /healthz and POST /-/reload\n",
-        );
-    }
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-        r.headers_mut().insert(
-            hyper::header::ALLOW,
-            hyper::header::HeaderValue::from_static("GET, HEAD"),
-        );
-        return r;
-    }
-    let s = state.read().unwrap_or_else(|e| e.into_inner());
-    match path {
-        "/metrics" => {
-            if crate::http::wants_openmetrics(request.headers()) {
-                s.openmetrics.response(request.headers(), OPENMETRICS)
-            } else {
-                s.classic.response(request.headers(), CLASSIC)
-            }
-        }
-        "/healthz" => match &s.last {
-            None => text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "starting: the first run has not finished\n",
-            ),
-            Some(report) => {
-                let critical = critical(report);
-                if critical.is_empty() {
-                    text(StatusCode::OK, "ok: no feature is critical\n")
-                } else {
-                    text(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        &format!("critical: {}\n", critical.join(", ")),
-                    )
-                }
-            }
-        },
-        "/" => {
-            let history: Vec<&Run> = s.history.runs().collect();
-            let html = page::render(
-                &s.header,
-                s.last.as_ref(),
-                &history,
-                &s.next_run.to_string(),
-            );
-            with_type(StatusCode::OK, html, "text/html; charset=utf-8")
-        }
-        _ => {
-            let doc = StatusDoc {
-                format: "egress.serve-status/1",
-                runs: s.runs,
-                next_run: s.next_run.to_string(),
-                check: s
-                    .last
-                    .as_ref()
-                    .map(|r| egress_check::report::json(r, &s.header)),
-                history: s.history.runs().collect(),
-            };
-            match serde_json::to_string_pretty(&doc) {
-                Ok(body) => with_type(StatusCode::OK, body + "\n", "application/json"),
-                Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
-            }
-        }
-    }
-}
-
-/// `/api/status` (docs/serve.md).
-#[derive(Serialize)]
-struct StatusDoc<'a> {
-    format: &'static str,
-    /// Runs finished since the start.
-    runs: u64,
-    next_run: String,
-    /// The last run, as `egress check --format json` writes it; null
-    /// before the first run finishes.
-    check: Option<egress_catalog::wire::CheckDoc<'a>>,
-    /// The runs kept, oldest first.
-    history: Vec<&'a Run>,
-}
-
-fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
-    with_type(status, body.to_owned(), "text/plain; charset=utf-8")
-}
-
-fn with_type(status: StatusCode, body: String, kind: &'static str) -> Response<Full<Bytes>> {
-    bytes_with_type(status, Bytes::from(body), kind)
-}
-
-fn bytes_with_type(status: StatusCode, body: Bytes, kind: &'static str) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(body));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static(kind),
-    );
-    r
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(n: usize, status: &str, failed: bool) -> Run {
-        Run {
-            finished: format!("t{n}"),
-            duration_seconds: 0.0,
-            features: vec![Arc::new(("f".into(), status.into()))],
-            failed: if failed {
-                vec![Arc::new(("u".into(), "r".into()))]
-            } else {
-                Vec::new()
-            },
-        }
-    }
-
-    #[test]
-    fn history_keeps_failures_and_changes_longest() {
-        let mut h = History::new(3);
-        h.push(run(0, "OK", false)); // a change: the first
-        h.push(run(1, "OK", false));
-        h.push(run(2, "critical", true));
-        h.push(run(3, "critical", true));
-        let kept: Vec<&str> = h.runs().map(|r| r.finished.as_str()).collect();
-        assert_eq!(kept, ["t0", "t2", "t3"]);
-        h.push(run(4, "critical", true));
-        let kept: Vec<&str> = h.runs().map(|r| r.finished.as_str()).collect();
-        assert_eq!(kept, ["t2", "t3", "t4"]);
-    }
-
-    #[test]
-    fn gzip_only_when_accepted() {
-        fn check(accept_encoding: &[&str], gzip: bool) {
-            let mut headers = hyper::HeaderMap::new();
-            for v in accept_encoding {
-                headers.append(
-                    hyper::header::ACCEPT_ENCODING,
-                    hyper::header::HeaderValue::from_str(v).unwrap(),
-                );
-            }
-            assert_eq!(accepts_gzip(&headers), gzip, "{accept_encoding:?}");
-        }
-        check(&[], false);
-        check(&["gzip"], true);
-        check(&["GZIP"], true);
-        check(&["identity, gzip;q=0.5"], true);
-        check(&["br", "gzip"], true);
-        check(&["gzip;q=0"], false);
-        check(&["gzip; q=0.0, identity"], false);
-        check(&["deflate, x-gzipped"], false);
-    }
 
     #[test]
     fn gzip_exposition_is_the_text() {

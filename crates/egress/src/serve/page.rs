@@ -8,7 +8,7 @@
 use egress_check::plan::{Outcome, Report};
 use maud::{DOCTYPE, Markup, html};
 
-use super::Run;
+use egress_check::history::Run;
 
 const STYLE: &str = "
 body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1b1b1b; }
