@@ -1,6 +1,6 @@
-//! The decisions of `egress proxy`, the enforcing egress proxy (issue 21),
-//! without I/O: callers hand in what a request names and what DNS
-//! answered.
+//! The decisions of `egress proxy`, the enforcing egress proxy, without
+//! I/O: callers hand in what a request names and what DNS answered, and
+//! get back decisions and what to say and log, as data.
 //!
 //! - [`decision`]: the plan a source asks under (the profile's servers by
 //!   address, with their roles) and whether it allows a request, through
@@ -8,6 +8,10 @@
 //!
 //! - [`head`]: request framing read strictly before hyper reads it: a
 //!   head with a bare LF, folded lines, or an ambiguous length is refused.
+//! - [`log`]: the decision log's line, one type for the proxy that writes
+//!   it and the audit that reads it.
+//! - [`notice`]: the notices at start and reload, a denial's body, and
+//!   the Squid access.log line.
 //!
 //! And its SSRF rules (docs/proxy.md):
 //!
@@ -25,6 +29,7 @@ pub mod address;
 pub mod decision;
 pub mod head;
 pub mod log;
+pub mod notice;
 pub mod target;
 
 pub use address::{AddressRules, Class, Denied};

@@ -19,13 +19,13 @@ use egress_catalog::catalog::Scheme;
 use egress_catalog::plan;
 use egress_catalog::profile::AddressRange;
 use egress_gate::log::{DecisionLine, Logged};
+use egress_gate::notice::{AccessLine, Action, Denial, Hierarchy};
 use egress_gate::{AddressRules, Ask, Decision, Gate, Plans, ServerPlan, Target, parse_host};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use serde::Serialize;
 
 use crate::Exit;
 use crate::cli::{ProxyArgs, ProxyMode, Select};
@@ -122,7 +122,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
     };
 
     // What the proxy cannot hold exactly, first.
-    for notice in notices(policy.gate.plans(), idle_timeout) {
+    for notice in egress_gate::notice::notices(policy.gate.plans(), idle_timeout) {
         eprintln!("egress proxy: {notice}");
     }
     let summary = summary(&policy, args, parent.as_ref());
@@ -319,7 +319,7 @@ async fn reload(shared: &Arc<Shared>) -> Result<String, String> {
             return Err(crate::report::error_text(&e));
         }
     };
-    for notice in notices(policy.gate.plans(), shared.idle_timeout) {
+    for notice in egress_gate::notice::notices(policy.gate.plans(), shared.idle_timeout) {
         eprintln!("egress proxy: {notice}");
     }
     let summary = summary(&policy, &shared.args, shared.parent.as_ref());
@@ -385,62 +385,6 @@ fn summary(policy: &Policy, args: &ProxyArgs, parent: Option<&egress_check::Conf
         plans.catalog.meta.revision,
         plans.servers.len()
     )
-}
-
-/// What the proxy cannot hold exactly (`loss: `), then what may break
-/// (`warning: `), for the start and every reload.
-fn notices(plans: &Plans, idle: Duration) -> Vec<String> {
-    let losses = path_losses(plans).into_iter().map(|l| format!("loss: {l}"));
-    let warnings = idle_warnings(plans, idle)
-        .into_iter()
-        .map(|w| format!("warning: {w}"));
-    losses.chain(warnings).collect()
-}
-
-/// Rows whose catalog entry wants a proxy to keep idle connections
-/// longer than `--tunnel-idle-timeout`.
-fn idle_warnings(plans: &Plans, idle: Duration) -> Vec<String> {
-    let mut out: Vec<String> = plans
-        .rows()
-        .filter_map(|r| {
-            let wanted = Duration::from_secs(u64::from(r.min_proxy_idle_timeout_secs?));
-            (wanted > idle).then(|| {
-                format!(
-                    "`{}` keeps connections idle for up to {}; --tunnel-idle-timeout {} closes them sooner",
-                    r.host,
-                    humantime::format_duration(wanted),
-                    humantime::format_duration(idle)
-                )
-            })
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// HTTPS endpoints that name a path: through CONNECT only the host is
-/// visible, so the proxy allows the whole host.
-fn path_losses(plans: &Plans) -> Vec<String> {
-    let mut out: Vec<String> = plans
-        .rows()
-        .filter(|r| {
-            r.path.as_deref().is_some_and(|p| p != "/")
-                && r.schemes.contains_key(&Scheme::Https)
-                && r.status.is_in_force()
-        })
-        .map(|r| {
-            format!(
-                "`{}{}` names a path, but a CONNECT tunnel shows only the host: the proxy allows all of `{}` over HTTPS",
-                r.host,
-                r.path.as_deref().unwrap_or(""),
-                r.host
-            )
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
 }
 
 struct Shared {
@@ -751,43 +695,39 @@ impl Shared {
         }
     }
 
-    /// The request as Squid's native access.log format writes it
-    /// (`logformat squid`: time, elapsed ms, client, action/status, bytes,
-    /// method, URL, user, hierarchy/peer, type), so that log tools read
-    /// both alike.
+    /// The request as Squid's native access.log format writes it.
     fn squid_line(&self, o: &Outcome<'_>, host: &str) -> String {
-        let now = jiff::Timestamp::now();
         let action = match (o.denied.is_some(), o.error.is_some(), o.method) {
-            (true, _, _) => "TCP_DENIED",
-            (_, true, _) => "TCP_MISS_ABORTED",
-            (_, _, "CONNECT") => "TCP_TUNNEL",
-            _ => "TCP_MISS",
-        };
-        let url = match (o.method, o.path) {
-            ("CONNECT", _) | (_, None) => format!("{host}:{}", o.port),
-            (_, Some(path)) => format!("http://{host}:{}{path}", o.port),
+            (true, _, _) => Action::Denied,
+            (_, true, _) => Action::Aborted,
+            (_, _, "CONNECT") => Action::Tunnel,
+            _ => Action::Miss,
         };
         let hierarchy = match (&self.parent, o.upstream) {
-            _ if o.denied.is_some() => "HIER_NONE/-".to_owned(),
+            _ if o.denied.is_some() => Hierarchy::None,
             (Some(parent), _) => match &parent.proxy {
-                Some(p) => format!("FIRSTUP_PARENT/{}", p.host),
-                None => "HIER_NONE/-".to_owned(),
+                Some(p) => Hierarchy::Parent(&p.host),
+                None => Hierarchy::None,
             },
-            (None, Some(upstream)) => format!("HIER_DIRECT/{}", upstream.ip()),
-            (None, None) => "HIER_NONE/-".to_owned(),
+            (None, Some(upstream)) => Hierarchy::Direct(upstream.ip()),
+            (None, None) => Hierarchy::None,
         };
-        // Squid's `%<st`: the bytes sent to the client.
-        let bytes = o.bytes.map_or(0, |(_, down)| down);
-        format!(
-            "{}.{:03} {:>6} {} {action}/{:03} {bytes} {} {url} {} {hierarchy} -",
-            now.as_second(),
-            now.subsec_millisecond(),
-            o.started.elapsed().as_millis(),
-            o.source,
-            o.status(),
-            o.method,
-            o.user.as_deref().unwrap_or("-"),
-        )
+        AccessLine {
+            at: jiff::Timestamp::now(),
+            elapsed: o.started.elapsed(),
+            client: o.source,
+            action,
+            status: o.status(),
+            // Squid's `%<st`: the bytes sent to the client.
+            bytes: o.bytes.map_or(0, |(_, down)| down),
+            method: o.method,
+            host,
+            port: o.port,
+            path: o.path,
+            user: o.user.as_deref(),
+            hierarchy,
+        }
+        .to_string()
     }
 
     /// The addresses for `target`, in order: an IP literal's own, a
@@ -1416,21 +1356,6 @@ fn owned_outcome(o: &Outcome<'_>) -> OwnedOutcome {
     }
 }
 
-/// A denial's body (docs/proxy.md): the host and port, the roles the
-/// source asked as, why, and the catalog's nearest near miss.
-#[derive(Serialize)]
-struct Denial<'a> {
-    decision: &'static str,
-    host: String,
-    port: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<&'a str>,
-    roles: &'a [String],
-    reason: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    near_miss: Option<&'a str>,
-}
-
 fn denial(o: &Outcome<'_>, json: bool) -> Response<Body> {
     let d = Denial {
         decision: "deny",
@@ -1454,17 +1379,7 @@ fn denial(o: &Outcome<'_>, json: bool) -> Response<Body> {
         );
         return r;
     }
-    let mut body = format!("egress proxy denied {}:{}", d.host, d.port);
-    if !d.roles.is_empty() {
-        body.push_str(&format!(" (roles: {})", d.roles.join(", ")));
-    }
-    body.push_str(&format!(": {}", d.reason));
-    if let Some(near) = d.near_miss {
-        body.push_str("; ");
-        body.push_str(near);
-    }
-    body.push('\n');
-    text(StatusCode::FORBIDDEN, &body)
+    text(StatusCode::FORBIDDEN, &d.text())
 }
 
 /// Whether `Accept` prefers JSON to text.
