@@ -14,10 +14,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use egress_catalog::catalog::Scheme;
 use egress_catalog::plan;
-use egress_catalog::profile::AddressRange;
 use egress_gate::log::{DecisionLine, Logged};
 use egress_gate::notice::{AccessLine, Action, Denial, Hierarchy};
 use egress_gate::{AddressRules, Ask, Decision, Gate, Plans, ServerPlan, Target, parse_host};
@@ -30,8 +29,10 @@ use hyper::{Method, Request, Response, StatusCode};
 use crate::Exit;
 use crate::cli::{ProxyArgs, ProxyMode, Select};
 use crate::context;
+use config::{CONNECT_TIMEOUT, ProxyConfig};
 
 mod clients;
+mod config;
 mod metrics;
 
 type Body = BoxBody<Bytes, hyper::Error>;
@@ -46,93 +47,23 @@ const RELAY_BUFFER: usize = 256 * 1024;
 const IDLE_BUFFER: usize = 2 * 1024;
 /// A plain-HTTP request body through `--parent` is read whole, up to this.
 const MAX_PARENT_BODY: usize = 16 * 1024 * 1024;
-/// Each connect attempt to an upstream address.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
     // The catalog and profile first: their errors are the likeliest.
     let policy = load_policy(args)?;
-    let mut problems = Vec::new();
-    let allow: Vec<AddressRange> = args
-        .allow_net
-        .iter()
-        .filter_map(|a| {
-            AddressRange::parse(a)
-                .map_err(|e| problems.push(format!("--allow-net {e}")))
-                .ok()
-        })
-        .collect();
-    let mut name_problems = Vec::new();
-    let (pins, dns_server) = crate::net::names(&args.names, &mut name_problems);
-    problems.extend(name_problems.iter().map(ToString::to_string));
-    let mut duration =
-        |text: &str, option: &str| match egress_check::settings::duration(text, option) {
-            Ok(d) if !d.is_zero() => d,
-            Ok(_) => {
-                problems.push(format!("{option} must be more than 0"));
-                Duration::ZERO
-            }
-            Err(e) => {
-                problems.push(e.to_string());
-                Duration::ZERO
-            }
-        };
-    let idle_timeout = duration(&args.tunnel_idle_timeout, "--tunnel-idle-timeout");
-    let header_timeout = duration(&args.header_timeout, "--header-timeout");
-    let drain_timeout = duration(&args.drain_timeout, "--drain-timeout");
-    let env = |name: &str| std::env::var(name).ok();
-    let parent = match args
-        .parent
-        .as_deref()
-        .map(|url| egress_check::settings::proxy_url(url, &Default::default(), &env))
-    {
-        None => None,
-        Some(Err(e)) => {
-            problems.push(format!("--parent {e}"));
-            None
-        }
-        Some(Ok(proxy)) => {
-            let proxy_auth = egress_check::auth::AuthMode::from(args.proxy_auth);
-            if let Err(e) = egress_check::auth::validate(proxy_auth, proxy.credentials.as_ref()) {
-                problems.push(format!("--proxy-auth: {e}"));
-            }
-            Some(egress_check::Config {
-                proxy: Some(proxy),
-                proxy_auth,
-                resolve: pins.clone().into(),
-                ..egress_check::Config::default()
-            })
-        }
-    };
-    if parent.is_some() && dns_server.is_some() {
-        problems.push(
-            "--dns-server and --parent: with a parent, the parent resolves the targets".to_owned(),
-        );
-    }
-    if !problems.is_empty() {
-        bail!("{}", problems.join("\n"));
-    }
-    // What egress itself resolves with: `--resolve` pins, then
-    // `--dns-server` or the system's resolver.
-    let resolver = egress_check::Config {
-        resolve: pins.into(),
-        dns_server,
-        phase_timeout: CONNECT_TIMEOUT,
-        ..egress_check::Config::default()
-    };
-
+    let config = ProxyConfig::parse(args)?;
     // What the proxy cannot hold exactly, first.
-    for notice in egress_gate::notice::notices(policy.gate.plans(), idle_timeout) {
+    for notice in egress_gate::notice::notices(policy.gate.plans(), config.idle_timeout) {
         eprintln!("egress proxy: {notice}");
     }
-    let summary = summary(&policy, args, parent.as_ref());
-    if args.test_config {
+    let summary = summary(&policy, config.mode, config.parent.as_ref());
+    if config.test_config {
         println!("{summary}");
         println!("configuration OK");
         return Ok(Exit::Success);
     }
 
-    let log: Option<Box<dyn Write + Send>> = match args.decision_log.as_deref() {
+    let log: Option<Box<dyn Write + Send>> = match config.decision_log.as_deref() {
         None => None,
         Some("-") => Some(Box::new(std::io::stdout())),
         Some(path) => Some(Box::new(
@@ -143,7 +74,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
                 .with_context(|| format!("cannot open the decision log {path}"))?,
         )),
     };
-    let access_log = match &args.access_log {
+    let access_log = match &config.access_log {
         None => None,
         Some(path) => Some(Mutex::new(
             std::fs::OpenOptions::new()
@@ -160,28 +91,28 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
         .build()
         .context("cannot start the async runtime")?;
     let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(args.listen))
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let own = listener.local_addr().unwrap_or(args.listen);
+        .block_on(tokio::net::TcpListener::bind(config.listen))
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let own = listener.local_addr().unwrap_or(config.listen);
     let shared = Arc::new(Shared {
         policy: RwLock::new(Arc::new(policy)),
         args: args.clone(),
         rules: AddressRules {
-            allow,
+            allow: config.allow.clone(),
             own: vec![own],
         },
-        resolver,
-        parent,
-        mode: args.mode,
+        resolver: config.resolver.clone(),
+        parent: config.parent.clone(),
+        mode: config.mode,
         log: log.map(Mutex::new),
         access_log,
-        idle_timeout,
-        max_tunnels_per_source: args.max_tunnels_per_source,
+        idle_timeout: config.idle_timeout,
+        max_tunnels_per_source: config.max_tunnels_per_source,
         tunnels: Mutex::new(std::collections::HashMap::new()),
         metrics: metrics::ProxyMetrics::new(),
         origins: origins(),
     });
-    let admin = match args.admin_listen {
+    let admin = match config.admin_listen {
         None => None,
         Some(address) => Some(
             runtime
@@ -190,8 +121,8 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
         ),
     };
     let limits = crate::http::Limits {
-        head_timeout: header_timeout,
-        ..crate::http::Limits::new(MAX_HEAD, args.max_connections as usize)
+        head_timeout: config.header_timeout,
+        ..crate::http::Limits::new(MAX_HEAD, config.max_connections as usize)
     };
     eprintln!("egress proxy: listening on {own}; {summary}");
     runtime.block_on(async {
@@ -211,7 +142,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
             _ = tokio::signal::ctrl_c() => {}
             () = terminated() => {}
         }
-        drain(&limits, args.max_connections, drain_timeout, stop).await;
+        drain(&limits, config.max_connections, config.drain_timeout, stop).await;
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
     eprintln!("egress proxy: stopped");
@@ -322,7 +253,7 @@ async fn reload(shared: &Arc<Shared>) -> Result<String, String> {
     for notice in egress_gate::notice::notices(policy.gate.plans(), shared.idle_timeout) {
         eprintln!("egress proxy: {notice}");
     }
-    let summary = summary(&policy, &shared.args, shared.parent.as_ref());
+    let summary = summary(&policy, shared.mode, shared.parent.as_ref());
     *shared.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
     shared.metrics.reloaded(true);
     Ok(summary)
@@ -353,9 +284,9 @@ fn display_roles(roles: &[String]) -> Vec<String> {
 }
 
 /// One line on what is enforced, for the start and `--test-config`.
-fn summary(policy: &Policy, args: &ProxyArgs, parent: Option<&egress_check::Config>) -> String {
+fn summary(policy: &Policy, mode: ProxyMode, parent: Option<&egress_check::Config>) -> String {
     let plans = policy.gate.plans();
-    let mode = match args.mode {
+    let mode = match mode {
         ProxyMode::Report => "report mode (nothing is denied by the plan; would_deny is logged)",
         ProxyMode::Enforce => "enforce mode",
     };

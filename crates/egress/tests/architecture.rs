@@ -242,7 +242,6 @@ const LONG_FUNCTIONS: &[(&str, &str)] = &[
     ("egress-catalog/src/profile.rs", "load"),
     ("egress/src/context.rs", "load"),
     ("egress/src/proxy.rs", "handle"),
-    ("egress/src/proxy.rs", "run"),
     ("egress/src/catalog/list.rs", "list"),
     ("egress-check/src/lib.rs", "send_to_proxy"),
     ("egress-audit/src/asked.rs", "by_asking"),
