@@ -577,14 +577,14 @@ fn egress(line: &str) -> Result<Option<Entry<'_>>, BadLine> {
         (Logged::Allow, None) => Outcome::Allowed,
     };
     Ok(Some(Entry {
-        host: Cow::Owned(d.host.into_owned()),
+        host: d.host,
         port: Some(d.port),
-        method: Cow::Owned(d.method.into_owned()),
+        method: d.method,
         status,
         outcome,
         client: Cow::Owned(d.source.to_string()),
         user: Cow::Owned(d.user.map_or_else(|| "-".to_owned(), Cow::into_owned)),
-        time: Cow::Owned(d.time.into_owned()),
+        time: d.time,
     }))
 }
 

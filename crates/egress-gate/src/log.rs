@@ -22,14 +22,17 @@ pub enum Logged {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DecisionLine<'a> {
     /// RFC 3339, UTC.
+    #[serde(borrow)]
     pub time: Cow<'a, str>,
     pub source: IpAddr,
     /// The client's user, when clients authenticate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<Cow<'a, str>>,
+    #[serde(borrow)]
     pub method: Cow<'a, str>,
     /// The host, normalized; `written` is how the client wrote it, when
     /// that differs.
+    #[serde(borrow)]
     pub host: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub written: Option<Cow<'a, str>>,
@@ -45,7 +48,7 @@ pub struct DecisionLine<'a> {
     /// Allowed in report mode although the plan does not allow it.
     #[serde(default)]
     pub would_deny: bool,
-    #[serde(default)]
+    #[serde(default, borrow)]
     pub reason: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub near_miss: Option<Cow<'a, str>>,

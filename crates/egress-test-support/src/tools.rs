@@ -160,13 +160,17 @@ pub fn needs(tools: &[Tool]) -> bool {
         .map(|t| format!("`{}` ({})", t.name, t.package))
         .collect::<Vec<_>>()
         .join(", ");
+    let installable = missing.iter().filter(|t| t.name != ROOT.name).count();
+    let remedy = match installable {
+        0 => "run the tests as root, as scripts/test and CI do",
+        1 => "scripts/test installs it, as root",
+        _ => "scripts/test installs them, as root",
+    };
     assert!(
         std::env::var_os("EGRESS_REQUIRE_TOOLS").is_none_or(|v| v != "1"),
-        "EGRESS_REQUIRE_TOOLS=1 and this test needs what is missing: {named}; \
-         scripts/test installs it, as root"
+        "EGRESS_REQUIRE_TOOLS=1 and this test needs what is missing: {named}; {remedy}"
     );
-    let it = if missing.len() == 1 { "it" } else { "them" };
-    skipped(&format!("needs {named}; scripts/test installs {it}"));
+    skipped(&format!("needs {named}; {remedy}"));
     false
 }
 

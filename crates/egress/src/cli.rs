@@ -956,13 +956,13 @@ pub enum RoutesFormat {
 /// included.
 #[derive(Debug, Args, Clone)]
 pub struct ResolveArgs {
-    /// Use ADDR for HOST:PORT instead of asking DNS (repeatable). With a
-    /// proxy in the path, only the proxy's own name is looked up here.
+    /// Use ADDR for HOST:PORT instead of asking DNS (repeatable). Where a
+    /// proxy resolves the targets (check's --proxy, proxy's --parent), it
+    /// pins the proxy's own name.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
     /// Ask this DNS server (port 53 unless given) instead of the system's
-    /// resolver. With a proxy in the path, only the proxy's own name is
-    /// looked up here.
+    /// resolver.
     #[arg(long, value_name = "ADDR[:PORT]")]
     pub dns_server: Option<String>,
 }

@@ -8,32 +8,41 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Every crate a manifest depends on: `[dependencies]` and every
+/// `[target.*.dependencies]` (not dev ones).
+fn dependencies(doc: &toml::Table) -> BTreeSet<String> {
+    let mut tables: Vec<&toml::Table> = doc
+        .get("dependencies")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .collect();
+    if let Some(targets) = doc.get("target").and_then(toml::Value::as_table) {
+        tables.extend(
+            targets
+                .values()
+                .filter_map(|t| t.get("dependencies").and_then(toml::Value::as_table)),
+        );
+    }
+    tables.iter().flat_map(|t| t.keys()).cloned().collect()
+}
+
+fn manifest(dir: &Path) -> toml::Table {
+    std::fs::read_to_string(dir.join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 /// Each workspace crate and the workspace crates it depends on, from the
-/// manifests: `[dependencies]` and every `[target.*.dependencies]`.
+/// manifests.
 fn manifests() -> BTreeMap<String, BTreeSet<String>> {
     let mut graph = BTreeMap::new();
     for dir in std::fs::read_dir(root().join("crates")).unwrap() {
-        let manifest = dir.unwrap().path().join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).unwrap();
-        let doc: toml::Table = text.parse().unwrap();
+        let doc = manifest(&dir.unwrap().path());
         let name = doc["package"]["name"].as_str().unwrap().to_owned();
-        let mut tables: Vec<&toml::Table> = doc
-            .get("dependencies")
-            .and_then(toml::Value::as_table)
+        let deps = dependencies(&doc)
             .into_iter()
-            .collect();
-        if let Some(targets) = doc.get("target").and_then(toml::Value::as_table) {
-            tables.extend(
-                targets
-                    .values()
-                    .filter_map(|t| t.get("dependencies").and_then(toml::Value::as_table)),
-            );
-        }
-        let deps = tables
-            .iter()
-            .flat_map(|t| t.keys())
             .filter(|k| k.starts_with("egress"))
-            .cloned()
             .collect();
         graph.insert(name, deps);
     }
@@ -106,7 +115,10 @@ const IO_CRATES: &[&str] = &[
 ];
 const IO_CALLS: &[&str] = &[
     "std::fs",
+    "std::{fs",
     "fs::read",
+    "fs::write",
+    "OpenOptions",
     "File::open",
     "File::create",
     "TcpStream",
@@ -135,15 +147,7 @@ fn crates_without_io_do_none() {
     for name in &pure {
         assert!(drawn.contains_key(name), "{name} is not in the crate graph");
         let dir = root().join("crates").join(name);
-        let manifest: toml::Table = std::fs::read_to_string(dir.join("Cargo.toml"))
-            .unwrap()
-            .parse()
-            .unwrap();
-        let deps = manifest
-            .get("dependencies")
-            .and_then(toml::Value::as_table)
-            .map(|t| t.keys().cloned().collect::<Vec<_>>())
-            .unwrap_or_default();
+        let deps = dependencies(&manifest(&dir));
         for io in IO_CRATES {
             assert!(
                 !deps.iter().any(|d| d == io),
@@ -188,12 +192,29 @@ fn modules() -> BTreeMap<String, BTreeSet<String>> {
         let text = std::fs::read_to_string(&file).unwrap();
         let names = graph.entry(module.clone()).or_default();
         for (i, _) in text.match_indices("crate::") {
-            let used: String = text[i + "crate::".len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !used.is_empty() && used != module && used.starts_with(|c: char| c.is_lowercase()) {
-                names.insert(used);
+            let after = &text[i + "crate::".len()..];
+            // `crate::x`, or each name of a group `crate::{x, y::z}`.
+            let heads: Vec<&str> = match after.strip_prefix('{') {
+                Some(group) => group
+                    .split('}')
+                    .next()
+                    .unwrap_or("")
+                    .split(',')
+                    .map(str::trim)
+                    .collect(),
+                None => vec![after],
+            };
+            for head in heads {
+                let used: String = head
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !used.is_empty()
+                    && used != module
+                    && used.starts_with(|c: char| c.is_lowercase())
+                {
+                    names.insert(used);
+                }
             }
         }
     }
