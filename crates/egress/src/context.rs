@@ -8,6 +8,7 @@ use egress_catalog::catalog::{self, Cloud};
 use egress_catalog::diagnostic::did_you_mean;
 use egress_catalog::embedded;
 use egress_catalog::plan::Exclusions;
+use egress_catalog::profile::Located;
 use egress_catalog::{Catalog, Profile, Request, SourceFile, profile};
 
 use crate::cli::{CloudArg, Select, Source};
@@ -124,7 +125,7 @@ pub fn load(source: &Source) -> anyhow::Result<Loaded> {
     let profile = source.profile.as_deref().map(load_profile).transpose()?;
     // The revision and catalog the command line names, else the profile's
     // (whose problems then point into the profile).
-    let revision: Option<(String, Option<&egress_catalog::profile::Located<String>>)> = match (
+    let revision: Option<(String, Option<&Located<String>>)> = match (
         &source.revision,
         profile.as_ref().and_then(|p| p.revision.as_ref()),
     ) {
@@ -132,127 +133,19 @@ pub fn load(source: &Source) -> anyhow::Result<Loaded> {
         (None, Some(r)) => Some((r.value.clone(), Some(r))),
         (None, None) => None,
     };
-    let in_profile = |span: &std::ops::Range<usize>, message: String, help: String| {
-        let p = profile.as_ref().expect("a span comes from the profile");
-        anyhow::Error::from(InputError(egress_catalog::FileProblems {
-            file: p.file.clone(),
-            problems: vec![
-                egress_catalog::diagnostic::Problem::new(span.clone(), message).with_help(help),
-            ],
-        }))
-    };
-
-    // A catalog path in the profile is relative to the profile's folder;
-    // `--catalog` (NAME or FILE, repeatable) wins over it.
-    let in_profile_list: &[egress_catalog::profile::Located<String>] =
-        profile.as_ref().map_or(&[], |p| &p.catalog);
-    let specs: Vec<(Spec, Option<&egress_catalog::profile::Located<String>>)> =
-        if !source.catalog.is_empty() {
-            source.catalog.iter().map(|c| (spec(c), None)).collect()
-        } else if !in_profile_list.is_empty() {
-            let base = source
-                .profile
-                .as_deref()
-                .and_then(Path::parent)
-                .unwrap_or(Path::new(""));
-            in_profile_list
-                .iter()
-                .map(|relative| {
-                    let path = base.join(&relative.value);
-                    // An embedded catalog's id, unless a file of that name
-                    // is there.
-                    let spec = match spec(&relative.value) {
-                        Spec::Embedded if !path.exists() => Spec::Embedded,
-                        _ => Spec::File(path),
-                    };
-                    (spec, Some(relative))
-                })
-                .collect()
-        } else {
-            vec![(Spec::Embedded, None)]
-        };
+    let specs = catalog_specs(source, profile.as_ref());
     let alone = specs.len() == 1;
     let mut catalogs = Vec::new();
     let mut origins = Vec::new();
     for (spec, from_profile) in specs {
         let (catalog, origin) = match spec {
-            Spec::File(path) => {
-                let catalog = match (read_file(&path), from_profile) {
-                    (Err(e), Some(key)) => {
-                        return Err(in_profile(
-                            &key.span,
-                            format!(
-                                "cannot read the catalog {}: {}",
-                                path.display(),
-                                e.root_cause()
-                            ),
-                            "the path is relative to the profile's folder".to_owned(),
-                        ));
-                    }
-                    (file, _) => catalog_of(&file?)?,
-                };
-                // `--revision` names the embedded catalog's revision; a
-                // catalog file alone must answer to it.
-                if let Some((r, given)) = revision.as_ref().filter(|_| alone)
-                    && !catalog.answers_to(r)
-                {
-                    let found = format!(
-                        "{} is revision {} of catalog {}",
-                        path.display(),
-                        catalog.meta.revision,
-                        catalog.meta.id
-                    );
-                    match given {
-                        Some(key) => {
-                            return Err(in_profile(
-                                &key.span,
-                                format!("`revision = \"{r}\"`, but {found}"),
-                                format!(
-                                    "remove `revision`, or write `revision = \"{}\"`",
-                                    catalog.meta.revision
-                                ),
-                            ));
-                        }
-                        None => bail!("{found}, not `{r}`; drop --revision to use it"),
-                    }
-                }
-                let origin = path.display().to_string();
-                (catalog, origin)
-            }
-            Spec::Embedded => {
-                let name = revision
-                    .as_ref()
-                    .map_or(embedded::DEFAULT_REVISION, |(r, _)| r.as_str());
-                let all = embedded::all().map_err(InputError)?;
-                match all.iter().position(|c| c.answers_to(name)) {
-                    Some(i) => (
-                        all.into_iter().nth(i).expect("index from position"),
-                        "embedded".to_owned(),
-                    ),
-                    None => {
-                        let known: Vec<String> = all
-                            .iter()
-                            .flat_map(|c| {
-                                std::iter::once(c.meta.revision.clone())
-                                    .chain(c.meta.aliases.clone())
-                            })
-                            .collect();
-                        let message = format!(
-                            "no embedded revision `{name}`; the embedded revisions are {}",
-                            known.join(", ")
-                        );
-                        let help = match did_you_mean(name, known.iter().map(String::as_str)) {
-                            Some(k) => format!("did you mean `{k}`?"),
-                            None => "name an embedded revision, or a catalog file with `catalog`"
-                                .to_owned(),
-                        };
-                        match revision.as_ref().and_then(|(_, given)| *given) {
-                            Some(key) => return Err(in_profile(&key.span, message, help)),
-                            None => bail!("{message}"),
-                        }
-                    }
-                }
-            }
+            Spec::File(path) => file_catalog(
+                &path,
+                from_profile,
+                revision.as_ref().filter(|_| alone),
+                profile.as_ref(),
+            )?,
+            Spec::Embedded => embedded_catalog(revision.as_ref(), profile.as_ref())?,
         };
         if catalogs
             .iter()
@@ -272,46 +165,178 @@ pub fn load(source: &Source) -> anyhow::Result<Loaded> {
         catalogs.push(catalog);
     }
     let catalog = egress_catalog::compose::compose(catalogs).expect("at least one catalog");
-    let origin = origins.join(" + ");
-    // The profile against the catalog, and its own endpoints and
-    // corrections: every problem of both at once.
     let catalog = match &profile {
         None => catalog,
-        Some(p) => {
-            let mut problems = Vec::new();
-            if let Err(e) = p.check(&catalog) {
-                problems.extend(e.problems);
-            }
-            if let Some(proxy) = &p.proxy {
-                problems.extend(egress_check::settings::profile_proxy_problems(proxy));
-            }
-            let site = catalog::site_tables(&p.file, &catalog);
-            if let Err(e) = &site {
-                problems.extend(e.problems.iter().cloned());
-            }
-            match site {
-                Ok(site) if problems.is_empty() => {
-                    let mut catalog = site.apply(&catalog);
-                    catalog.set_wsus_ports(p.wsus_ports);
-                    catalog
-                }
-                _ => {
-                    problems.sort_by_key(|p| p.span.start);
-                    return Err(InputError(egress_catalog::FileProblems {
-                        file: p.file.clone(),
-                        problems,
-                    })
-                    .into());
-                }
-            }
-        }
+        Some(p) => with_profile(catalog, p)?,
     };
     Ok(Loaded {
         catalog,
         profile_name: source.profile.as_ref().map(|p| p.display().to_string()),
         profile,
-        catalog_origin: origin,
+        catalog_origin: origins.join(" + "),
     })
+}
+
+/// A problem at `span` of the profile, with `help`.
+fn in_profile(
+    profile: Option<&Profile>,
+    span: &std::ops::Range<usize>,
+    message: String,
+    help: String,
+) -> anyhow::Error {
+    let p = profile.expect("a span comes from the profile");
+    anyhow::Error::from(InputError(egress_catalog::FileProblems {
+        file: p.file.clone(),
+        problems: vec![
+            egress_catalog::diagnostic::Problem::new(span.clone(), message).with_help(help),
+        ],
+    }))
+}
+
+/// The catalogs to load, each with where the profile names it: `--catalog`
+/// (NAME or FILE, repeatable), else the profile's (a path relative to the
+/// profile's folder), else the default embedded one.
+fn catalog_specs<'p>(
+    source: &Source,
+    profile: Option<&'p Profile>,
+) -> Vec<(Spec, Option<&'p Located<String>>)> {
+    let in_profile_list: &[Located<String>] = profile.map_or(&[], |p| &p.catalog);
+    if !source.catalog.is_empty() {
+        source.catalog.iter().map(|c| (spec(c), None)).collect()
+    } else if !in_profile_list.is_empty() {
+        let base = source
+            .profile
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new(""));
+        in_profile_list
+            .iter()
+            .map(|relative| {
+                let path = base.join(&relative.value);
+                // An embedded catalog's id, unless a file of that name is
+                // there.
+                let spec = match spec(&relative.value) {
+                    Spec::Embedded if !path.exists() => Spec::Embedded,
+                    _ => Spec::File(path),
+                };
+                (spec, Some(relative))
+            })
+            .collect()
+    } else {
+        vec![(Spec::Embedded, None)]
+    }
+}
+
+/// A catalog file and its origin; `revision` (when it is the only
+/// catalog) must be its revision.
+fn file_catalog(
+    path: &Path,
+    from_profile: Option<&Located<String>>,
+    revision: Option<&(String, Option<&Located<String>>)>,
+    profile: Option<&Profile>,
+) -> anyhow::Result<(Catalog, String)> {
+    let catalog = match (read_file(path), from_profile) {
+        (Err(e), Some(key)) => {
+            return Err(in_profile(
+                profile,
+                &key.span,
+                format!(
+                    "cannot read the catalog {}: {}",
+                    path.display(),
+                    e.root_cause()
+                ),
+                "the path is relative to the profile's folder".to_owned(),
+            ));
+        }
+        (file, _) => catalog_of(&file?)?,
+    };
+    // `--revision` names the embedded catalog's revision; a catalog file
+    // alone must answer to it.
+    if let Some((r, given)) = revision
+        && !catalog.answers_to(r)
+    {
+        let found = format!(
+            "{} is revision {} of catalog {}",
+            path.display(),
+            catalog.meta.revision,
+            catalog.meta.id
+        );
+        match given {
+            Some(key) => {
+                return Err(in_profile(
+                    profile,
+                    &key.span,
+                    format!("`revision = \"{r}\"`, but {found}"),
+                    format!(
+                        "remove `revision`, or write `revision = \"{}\"`",
+                        catalog.meta.revision
+                    ),
+                ));
+            }
+            None => bail!("{found}, not `{r}`; drop --revision to use it"),
+        }
+    }
+    Ok((catalog, path.display().to_string()))
+}
+
+/// The embedded catalog of `revision` (default: the latest).
+fn embedded_catalog(
+    revision: Option<&(String, Option<&Located<String>>)>,
+    profile: Option<&Profile>,
+) -> anyhow::Result<(Catalog, String)> {
+    let name = revision.map_or(embedded::DEFAULT_REVISION, |(r, _)| r.as_str());
+    let all = embedded::all().map_err(InputError)?;
+    if let Some(i) = all.iter().position(|c| c.answers_to(name)) {
+        let catalog = all.into_iter().nth(i).expect("index from position");
+        return Ok((catalog, "embedded".to_owned()));
+    }
+    let known: Vec<String> = all
+        .iter()
+        .flat_map(|c| std::iter::once(c.meta.revision.clone()).chain(c.meta.aliases.clone()))
+        .collect();
+    let message = format!(
+        "no embedded revision `{name}`; the embedded revisions are {}",
+        known.join(", ")
+    );
+    let help = match did_you_mean(name, known.iter().map(String::as_str)) {
+        Some(k) => format!("did you mean `{k}`?"),
+        None => "name an embedded revision, or a catalog file with `catalog`".to_owned(),
+    };
+    match revision.and_then(|(_, given)| *given) {
+        Some(key) => Err(in_profile(profile, &key.span, message, help)),
+        None => bail!("{message}"),
+    }
+}
+
+/// The profile held against the catalog, and its own endpoints and
+/// corrections applied: every problem of both at once.
+fn with_profile(catalog: Catalog, p: &Profile) -> anyhow::Result<Catalog> {
+    let mut problems = Vec::new();
+    if let Err(e) = p.check(&catalog) {
+        problems.extend(e.problems);
+    }
+    if let Some(proxy) = &p.proxy {
+        problems.extend(egress_check::settings::profile_proxy_problems(proxy));
+    }
+    let site = catalog::site_tables(&p.file, &catalog);
+    if let Err(e) = &site {
+        problems.extend(e.problems.iter().cloned());
+    }
+    match site {
+        Ok(site) if problems.is_empty() => {
+            let mut catalog = site.apply(&catalog);
+            catalog.set_wsus_ports(p.wsus_ports);
+            Ok(catalog)
+        }
+        _ => {
+            problems.sort_by_key(|p| p.span.start);
+            Err(InputError(egress_catalog::FileProblems {
+                file: p.file.clone(),
+                problems,
+            })
+            .into())
+        }
+    }
 }
 
 /// Checks ids given on the command line, all at once.

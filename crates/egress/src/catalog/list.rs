@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use egress_catalog::catalog::{Catalog, Destination, Endpoint, UNSPECIFIED_ROLE};
+use egress_catalog::catalog::{Catalog, Destination, Endpoint, Feature, Network, UNSPECIFIED_ROLE};
 use egress_catalog::wire::CatalogDoc;
 
 use crate::cli::{Format, ListArgs, Select};
@@ -109,7 +109,7 @@ pub(super) fn list(args: &ListArgs) -> anyhow::Result<()> {
         .collect();
     let endpoints = selected(catalog, args, &features);
     // Networks by feature (they serve every role and cloud).
-    let networks: Vec<&egress_catalog::catalog::Network> = catalog
+    let networks: Vec<&Network> = catalog
         .networks
         .iter()
         .filter(|n| features.is_empty() || n.features.iter().any(|f| features.contains(f)))
@@ -121,136 +121,165 @@ pub(super) fn list(args: &ListArgs) -> anyhow::Result<()> {
             networks.iter().copied(),
         ))?,
         Format::Csv => list_csv(&endpoints)?,
-        Format::Table | Format::Markdown => {
-            let markdown = args.format == Format::Markdown;
-            let mut out = String::new();
-            let _ = writeln!(
-                out,
-                "# {} revision {} ({}), describes {}: {} endpoints",
-                catalog.meta.id,
-                catalog.meta.revision,
-                loaded.catalog_origin,
-                catalog.meta.describes,
-                endpoints.len()
-            );
-            for f in &catalog.features {
-                if !features.is_empty() && !features.contains(&f.id) {
-                    continue;
-                }
-                let mine: Vec<&&Endpoint> = endpoints
-                    .iter()
-                    .filter(|e| e.features.contains(&f.id))
-                    .collect();
-                let ranges: Vec<&&egress_catalog::catalog::Network> = networks
-                    .iter()
-                    .filter(|n| n.features.contains(&f.id))
-                    .collect();
-                if mine.is_empty() && f.external.is_empty() && ranges.is_empty() {
-                    continue;
-                }
-                let _ = writeln!(
-                    out,
-                    "\n{} {}: {}",
-                    if markdown { "##" } else { "==" },
-                    f.id,
-                    f.title
-                );
-                let _ = writeln!(
-                    out,
-                    "{}section: {}",
-                    if markdown { "\n" } else { "" },
-                    f.section
-                );
-                for x in &f.external {
-                    let _ = writeln!(
-                        out,
-                        "{}external list, not included: {} <{}>",
-                        if markdown { "\n" } else { "" },
-                        x.title,
-                        x.url
-                    );
-                }
-                for n in &ranges {
-                    let mut ports = Vec::new();
-                    if !n.tcp_ports.is_empty() {
-                        ports.push(format!("tcp {}", n.tcp_ports));
-                    }
-                    if !n.udp_ports.is_empty() {
-                        ports.push(format!("udp {}", n.udp_ports));
-                    }
-                    let addresses: Vec<String> =
-                        n.addresses.iter().map(ToString::to_string).collect();
-                    let _ = writeln!(
-                        out,
-                        "{}IP ranges {} ({}{}): {}",
-                        if markdown { "\n" } else { "" },
-                        n.id,
-                        ports.join("; "),
-                        if n.required { "" } else { "; optional" },
-                        addresses.join(", ")
-                    );
-                }
-                if mine.is_empty() {
-                    continue;
-                }
-                let rows = mine.iter().map(|e| {
-                    let schemes = e
-                        .schemes
-                        .value
-                        .iter()
-                        .map(|s| (*s, e.schemes.basis))
-                        .collect();
-                    let ports = e.ports.value.iter().map(|p| (*p, e.ports.basis)).collect();
-                    vec![
-                        target_lines(&e.destination),
-                        crate::plan::ports_cell(
-                            &schemes,
-                            &ports,
-                            &egress_catalog::plan::pairs(&e.schemes.value, &e.ports.value)
-                                .into_iter()
-                                .collect(),
-                        ),
-                        e.roles
-                            .value
-                            .iter()
-                            .map(|r| format!("{r}{}", mark(e.roles.basis)))
-                            .collect(),
-                        vec![e.cloud.as_str().to_owned()],
-                        conditions(e),
-                    ]
-                });
-                if markdown {
-                    out.push_str("\n| Endpoint | Ports | Roles | Cloud | Conditions |\n|---|---|---|---|---|\n");
-                    for cells in rows {
-                        let cells: Vec<String> = cells
-                            .iter()
-                            .map(|c| c.join("<br>").replace('|', "\\|"))
-                            .collect();
-                        let _ = writeln!(out, "| {} |", cells.join(" | "));
-                    }
-                } else {
-                    // Roles, cloud and conditions share a column so that the table
-                    // fits in 100 columns.
-                    let mut t = Table::new(&["ENDPOINT", "PORTS", "ROLES (CLOUD, CONDITIONS)"]);
-                    for mut cells in rows {
-                        let conditions = cells.pop().unwrap_or_default();
-                        let cloud = cells.pop().unwrap_or_default();
-                        let notes = cloud
-                            .into_iter()
-                            .filter(|c| c != "all")
-                            .map(|c| format!("{c} cloud"))
-                            .chain(conditions);
-                        cells[2].extend(notes.map(|n| format!("({n})")));
-                        t.row(cells);
-                    }
-                    t.render(&mut out);
-                }
-            }
-            let _ = writeln!(out, "\n* = assumed by the catalog, not stated by the page.");
-            out
-        }
+        Format::Table | Format::Markdown => list_text(
+            &loaded,
+            &features,
+            &endpoints,
+            &networks,
+            args.format == Format::Markdown,
+        ),
     };
     output::emit(&text, args.output.as_deref())
+}
+
+/// The listing for people: a header, then each selected feature's
+/// section (`==` headings and a table, or markdown).
+fn list_text(
+    loaded: &context::Loaded,
+    features: &[String],
+    endpoints: &[&Endpoint],
+    networks: &[&Network],
+    markdown: bool,
+) -> String {
+    let catalog = &loaded.catalog;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# {} revision {} ({}), describes {}: {} endpoints",
+        catalog.meta.id,
+        catalog.meta.revision,
+        loaded.catalog_origin,
+        catalog.meta.describes,
+        endpoints.len()
+    );
+    for f in &catalog.features {
+        if !features.is_empty() && !features.contains(&f.id) {
+            continue;
+        }
+        let mine: Vec<&&Endpoint> = endpoints
+            .iter()
+            .filter(|e| e.features.contains(&f.id))
+            .collect();
+        let ranges: Vec<&&Network> = networks
+            .iter()
+            .filter(|n| n.features.contains(&f.id))
+            .collect();
+        if mine.is_empty() && f.external.is_empty() && ranges.is_empty() {
+            continue;
+        }
+        feature_text(&mut out, f, &mine, &ranges, markdown);
+    }
+    let _ = writeln!(out, "\n* = assumed by the catalog, not stated by the page.");
+    out
+}
+
+/// One feature's section: its title, section, external lists, IP ranges
+/// and endpoints.
+fn feature_text(
+    out: &mut String,
+    f: &Feature,
+    mine: &[&&Endpoint],
+    ranges: &[&&Network],
+    markdown: bool,
+) {
+    let _ = writeln!(
+        out,
+        "\n{} {}: {}",
+        if markdown { "##" } else { "==" },
+        f.id,
+        f.title
+    );
+    let _ = writeln!(
+        out,
+        "{}section: {}",
+        if markdown { "\n" } else { "" },
+        f.section
+    );
+    for x in &f.external {
+        let _ = writeln!(
+            out,
+            "{}external list, not included: {} <{}>",
+            if markdown { "\n" } else { "" },
+            x.title,
+            x.url
+        );
+    }
+    for n in ranges {
+        let mut ports = Vec::new();
+        if !n.tcp_ports.is_empty() {
+            ports.push(format!("tcp {}", n.tcp_ports));
+        }
+        if !n.udp_ports.is_empty() {
+            ports.push(format!("udp {}", n.udp_ports));
+        }
+        let addresses: Vec<String> = n.addresses.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "{}IP ranges {} ({}{}): {}",
+            if markdown { "\n" } else { "" },
+            n.id,
+            ports.join("; "),
+            if n.required { "" } else { "; optional" },
+            addresses.join(", ")
+        );
+    }
+    if mine.is_empty() {
+        return;
+    }
+    let rows = mine.iter().map(|e| {
+        let schemes = e
+            .schemes
+            .value
+            .iter()
+            .map(|s| (*s, e.schemes.basis))
+            .collect();
+        let ports = e.ports.value.iter().map(|p| (*p, e.ports.basis)).collect();
+        vec![
+            target_lines(&e.destination),
+            crate::plan::ports_cell(
+                &schemes,
+                &ports,
+                &egress_catalog::plan::pairs(&e.schemes.value, &e.ports.value)
+                    .into_iter()
+                    .collect(),
+            ),
+            e.roles
+                .value
+                .iter()
+                .map(|r| format!("{r}{}", mark(e.roles.basis)))
+                .collect(),
+            vec![e.cloud.as_str().to_owned()],
+            conditions(e),
+        ]
+    });
+    if markdown {
+        out.push_str(
+            "\n| Endpoint | Ports | Roles | Cloud | Conditions |\n|---|---|---|---|---|\n",
+        );
+        for cells in rows {
+            let cells: Vec<String> = cells
+                .iter()
+                .map(|c| c.join("<br>").replace('|', "\\|"))
+                .collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+    } else {
+        // Roles, cloud and conditions share a column so that the table
+        // fits in 100 columns.
+        let mut t = Table::new(&["ENDPOINT", "PORTS", "ROLES (CLOUD, CONDITIONS)"]);
+        for mut cells in rows {
+            let conditions = cells.pop().unwrap_or_default();
+            let cloud = cells.pop().unwrap_or_default();
+            let notes = cloud
+                .into_iter()
+                .filter(|c| c != "all")
+                .map(|c| format!("{c} cloud"))
+                .chain(conditions);
+            cells[2].extend(notes.map(|n| format!("({n})")));
+            t.row(cells);
+        }
+        t.render(out);
+    }
 }
 
 fn list_csv(endpoints: &[&Endpoint]) -> anyhow::Result<String> {
