@@ -14,7 +14,6 @@ mod diff;
 mod discover;
 mod explain;
 mod fetch;
-mod http;
 mod import;
 mod net;
 mod output;

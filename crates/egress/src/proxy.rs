@@ -120,9 +120,9 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
                 .with_context(|| format!("cannot listen on {address} (--admin-listen)"))?,
         ),
     };
-    let limits = crate::http::Limits {
+    let limits = egress_http::Limits {
         head_timeout: config.header_timeout,
-        ..crate::http::Limits::new(MAX_HEAD, config.max_connections as usize)
+        ..egress_http::Limits::new(MAX_HEAD, config.max_connections as usize)
     };
     eprintln!("egress proxy: listening on {own}; {summary}");
     runtime.block_on(async {
@@ -133,7 +133,7 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
         tokio::spawn({
             let shared = shared.clone();
             async move {
-                crate::http::reload_on_hangup("egress proxy", || reload(&shared)).await;
+                egress_http::reload_on_hangup("egress proxy", || reload(&shared)).await;
             }
         });
         let (stop, stopping) = tokio::sync::watch::channel(false);
@@ -153,14 +153,14 @@ pub fn run(args: &ProxyArgs) -> anyhow::Result<Exit> {
 /// and every tunnel run until it ends, for at most `timeout`; a second
 /// signal ends it at once.
 async fn drain(
-    limits: &crate::http::Limits,
+    limits: &egress_http::Limits,
     max_connections: u32,
     timeout: Duration,
     stop: tokio::sync::watch::Sender<bool>,
 ) {
     let _ = stop.send(true);
     let open =
-        |l: &crate::http::Limits| max_connections as usize - l.connections.available_permits();
+        |l: &egress_http::Limits| max_connections as usize - l.connections.available_permits();
     eprintln!(
         "egress proxy: draining: no new connections; {} open (tunnels run until they end, at most --drain-timeout {})",
         open(limits),
@@ -394,10 +394,10 @@ impl Drop for TunnelSlot {
 async fn accept(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
-    limits: crate::http::Limits,
+    limits: egress_http::Limits,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    crate::http::serve(listener, &limits, stop, move |accepted| {
+    egress_http::serve(listener, &limits, stop, move |accepted| {
         let shared = shared.clone();
         hyper::service::service_fn(move |request: Request<Incoming>| {
             let shared = shared.clone();
@@ -423,8 +423,8 @@ async fn accept(
 /// OpenMetrics when `Accept` asks), `GET /healthz`, `POST /-/reload`
 /// (from this machine only).
 async fn serve_admin(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let limits = crate::http::Limits::new(MAX_HEAD, tokio::sync::Semaphore::MAX_PERMITS);
-    crate::http::serve(listener, &limits, crate::http::never(), move |accepted| {
+    let limits = egress_http::Limits::new(MAX_HEAD, tokio::sync::Semaphore::MAX_PERMITS);
+    egress_http::serve(listener, &limits, egress_http::never(), move |accepted| {
         let shared = shared.clone();
         hyper::service::service_fn(move |request: Request<Incoming>| {
             let shared = shared.clone();
@@ -451,7 +451,7 @@ async fn reload_request(
             .insert(hyper::header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    if !crate::http::from_this_machine(peer) {
+    if !egress_http::from_this_machine(peer) {
         return text(
             StatusCode::FORBIDDEN,
             "a reload is taken from this machine only (loopback)\n",
@@ -478,7 +478,7 @@ fn admin_answer(request: &Request<Incoming>, shared: &Shared) -> Response<Body> 
     }
     match request.uri().path() {
         "/metrics" => {
-            let open = crate::http::wants_openmetrics(request.headers());
+            let open = egress_http::wants_openmetrics(request.headers());
             let kind = if open {
                 egress_check::metrics::OPENMETRICS
             } else {
@@ -718,11 +718,11 @@ async fn connect(addresses: &[SocketAddr]) -> Result<(tokio::net::TcpStream, Soc
 
 async fn handle(
     request: Request<Incoming>,
-    accepted: crate::http::Accepted,
+    accepted: egress_http::Accepted,
     shared: Arc<Shared>,
 ) -> Response<Body> {
     let started = Instant::now();
-    if crate::http::head_size(&request) > MAX_HEAD {
+    if egress_http::head_size(&request) > MAX_HEAD {
         return text(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "the request head is over 32 KiB\n",

@@ -90,7 +90,7 @@ pub fn run_until(
         tokio::spawn({
             let shared = shared.clone();
             async move {
-                crate::http::reload_on_hangup("egress serve", || reload(&shared)).await;
+                egress_http::reload_on_hangup("egress serve", || reload(&shared)).await;
             }
         });
         tokio::select! {

@@ -36,8 +36,8 @@ pub(super) fn accepts_gzip(headers: &hyper::HeaderMap) -> bool {
 }
 
 pub(super) async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let limits = crate::http::Limits::new(MAX_HEAD, tokio::sync::Semaphore::MAX_PERMITS);
-    crate::http::serve(listener, &limits, crate::http::never(), move |accepted| {
+    let limits = egress_http::Limits::new(MAX_HEAD, tokio::sync::Semaphore::MAX_PERMITS);
+    egress_http::serve(listener, &limits, egress_http::never(), move |accepted| {
         let peer = accepted.peer;
         let shared = shared.clone();
         hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
@@ -67,7 +67,7 @@ async fn reload_request<B>(
         );
         return r;
     }
-    if !crate::http::from_this_machine(peer) {
+    if !egress_http::from_this_machine(peer) {
         return text(
             StatusCode::FORBIDDEN,
             "a reload is taken from this machine only (loopback)\n",
@@ -90,7 +90,7 @@ async fn reload_request<B>(
 
 /// The answer to one request, from the last completed run.
 fn answer<B>(request: &Request<B>, state: &RwLock<State>) -> Response<Full<Bytes>> {
-    if crate::http::head_size(request) > MAX_HEAD {
+    if egress_http::head_size(request) > MAX_HEAD {
         return text(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "the request head is over 16 KiB\n",
@@ -115,7 +115,7 @@ fn answer<B>(request: &Request<B>, state: &RwLock<State>) -> Response<Full<Bytes
     let s = state.read().unwrap_or_else(|e| e.into_inner());
     match path {
         "/metrics" => {
-            if crate::http::wants_openmetrics(request.headers()) {
+            if egress_http::wants_openmetrics(request.headers()) {
                 s.openmetrics.response(request.headers(), OPENMETRICS)
             } else {
                 s.classic.response(request.headers(), CLASSIC)

@@ -1,4 +1,9 @@
-//! What `serve` and `proxy` share as HTTP servers.
+//! The HTTP/1.1 server `egress serve` and `egress proxy` both run: the
+//! accept loop with its connection limit and a stop signal, request-head
+//! limits, `Accept` negotiation, `Strict` (egress-gate's head scanner in
+//! front of hyper), reload on SIGHUP, and who may ask for a reload.
+
+#![forbid(unsafe_code)]
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
