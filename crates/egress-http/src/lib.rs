@@ -29,6 +29,37 @@ pub fn head_size<B>(request: &Request<B>) -> usize {
         + line
 }
 
+/// The answer to a `/-/reload` request that may not reload: 405 for any
+/// method but POST, 403 from another machine; `None` when it may.
+pub fn reload_refused<B>(
+    request: &Request<B>,
+    peer: std::net::SocketAddr,
+) -> Option<hyper::Response<Full<Bytes>>> {
+    let (status, body) = if request.method() != hyper::Method::POST {
+        (hyper::StatusCode::METHOD_NOT_ALLOWED, "only POST\n")
+    } else if !from_this_machine(peer) {
+        (
+            hyper::StatusCode::FORBIDDEN,
+            "a reload is taken from this machine only (loopback)\n",
+        )
+    } else {
+        return None;
+    };
+    let mut r = hyper::Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if status == hyper::StatusCode::METHOD_NOT_ALLOWED {
+        r.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("POST"),
+        );
+    }
+    Some(r)
+}
+
 /// Whether `peer` is this machine, for what only this machine may ask
 /// (`POST /-/reload`): a loopback address, also as an IPv4-mapped IPv6
 /// one (a listener on `[::]` sees 127.0.0.1 as `::ffff:127.0.0.1`).
@@ -313,7 +344,26 @@ pub fn wants_openmetrics(headers: &hyper::HeaderMap) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::from_this_machine;
+    use super::{from_this_machine, reload_refused};
+
+    #[test]
+    fn only_a_post_from_this_machine_reloads() {
+        let request = |method: &str| {
+            hyper::Request::builder()
+                .method(method)
+                .uri("/-/reload")
+                .body(())
+                .unwrap()
+        };
+        let get = reload_refused(&request("GET"), "127.0.0.1:5000".parse().unwrap()).unwrap();
+        assert_eq!(get.status(), 405);
+        assert_eq!(get.headers()["allow"], "POST");
+        let far = reload_refused(&request("POST"), "10.0.0.5:5000".parse().unwrap()).unwrap();
+        assert_eq!(far.status(), 403);
+        assert!(
+            reload_refused(&request("POST"), "[::ffff:127.0.0.1]:5000".parse().unwrap()).is_none()
+        );
+    }
 
     #[test]
     fn only_loopback_peers_are_this_machine() {

@@ -445,17 +445,8 @@ async fn reload_request(
     shared: &Arc<Shared>,
     peer: SocketAddr,
 ) -> Response<Body> {
-    if request.method() != Method::POST {
-        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only POST\n");
-        r.headers_mut()
-            .insert(hyper::header::ALLOW, HeaderValue::from_static("POST"));
-        return r;
-    }
-    if !egress_http::from_this_machine(peer) {
-        return text(
-            StatusCode::FORBIDDEN,
-            "a reload is taken from this machine only (loopback)\n",
-        );
+    if let Some(refused) = egress_http::reload_refused(request, peer) {
+        return refused.map(|b| b.map_err(|never| match never {}).boxed());
     }
     match reload(shared).await {
         Ok(summary) => {

@@ -59,19 +59,8 @@ async fn reload_request<B>(
     shared: &Arc<Shared>,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
-    if request.method() != Method::POST {
-        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only POST\n");
-        r.headers_mut().insert(
-            hyper::header::ALLOW,
-            hyper::header::HeaderValue::from_static("POST"),
-        );
-        return r;
-    }
-    if !egress_http::from_this_machine(peer) {
-        return text(
-            StatusCode::FORBIDDEN,
-            "a reload is taken from this machine only (loopback)\n",
-        );
+    if let Some(refused) = egress_http::reload_refused(request, peer) {
+        return refused;
     }
     match reload(shared).await {
         Ok(()) => {
